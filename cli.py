@@ -1,0 +1,3 @@
+from geoalloc.cli import main
+
+main()

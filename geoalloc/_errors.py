@@ -1,0 +1,58 @@
+"""Errors that geoalloc raises on purpose, each mapped to a documented CLI exit code.
+
+They subclass builtins (as osmnx's do) so callers can still ``except ValueError``.
+
+Exit codes: 0 ok · 1 unexpected internal error · 2 usage error · 3 invalid input data ·
+4 model infeasible · 5 no solver / no solution within the time limit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+
+class GeoallocError(Exception):
+    """Base class of geoalloc's own errors."""
+
+    exit_code = 1
+
+
+class UsageError(GeoallocError, ValueError):
+    """The command was called wrongly (e.g. the output folder exists and --overwrite is absent)."""
+
+    exit_code = 2
+
+
+class InputError(GeoallocError, ValueError):
+    """Input data or the scenario file is invalid. Carries every problem found, not just the first.
+
+    Parameters
+    ----------
+    problems
+        One human-readable line per problem: what is wrong, where (file, column, ids), how to fix.
+    header
+        A one-line summary printed before the problems.
+    """
+
+    exit_code = 3
+
+    def __init__(self, problems: str | Sequence[str], header: str | None = None) -> None:
+        self.problems: list[str] = [problems] if isinstance(problems, str) else list(problems)
+        self.header = header or f"{len(self.problems)} problem(s) in the input"
+        super().__init__(self.header + ":\n" + "\n".join(f"- {p}" for p in self.problems))
+
+
+class InfeasibleError(GeoallocError, RuntimeError):
+    """The model has no feasible solution; ``reasons`` says which areas, capacity or budget bind."""
+
+    exit_code = 4
+
+    def __init__(self, reasons: str | Sequence[str]) -> None:
+        self.reasons: list[str] = [reasons] if isinstance(reasons, str) else list(reasons)
+        super().__init__("the model is infeasible:\n" + "\n".join(f"- {r}" for r in self.reasons))
+
+
+class SolverError(GeoallocError, RuntimeError):
+    """No usable solver, or no solution within the time limit."""
+
+    exit_code = 5

@@ -1,0 +1,28 @@
+"""MILP solvers by name: HiGHS first, CBC when present."""
+
+from __future__ import annotations
+
+import pulp
+
+from geoalloc._errors import SolverError
+
+_PULP_NAMES = {"highs": "HiGHS", "cbc": "PULP_CBC_CMD"}
+
+
+def available_solvers() -> list[str]:
+    """geoalloc's names of the solvers PuLP can run here, preferred first."""
+    here = set(pulp.listSolvers(onlyAvailable=True))
+    return [name for name, pulp_name in _PULP_NAMES.items() if pulp_name in here]
+
+
+def make_solver(name: str, *, time_limit_s: float, mip_gap: float) -> pulp.LpSolver:
+    """A PuLP solver object for ``name`` ('highs' or 'cbc'), or :class:`SolverError` if absent."""
+    if name not in _PULP_NAMES:
+        msg = f"unknown solver {name!r}; choose one of {sorted(_PULP_NAMES)}"
+        raise SolverError(msg)
+    if name not in available_solvers():
+        hint = "pip install highspy" if name == "highs" else "install CBC (e.g. apt-get install coinor-cbc)"
+        msg = f"solver {name!r} is not available here — {hint}, or pick one of {available_solvers()}"
+        raise SolverError(msg)
+    solver_cls = pulp.getSolver(_PULP_NAMES[name]).__class__
+    return solver_cls(msg=False, timeLimit=time_limit_s, gapRel=mip_gap)

@@ -1,0 +1,114 @@
+"""Scenario files: TOML → validated pydantic models (unknown keys rejected, paths relative to the file)."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from geoalloc._errors import InputError
+from geoalloc.demand.options import DemandOptions
+from geoalloc.optimize.options import OptimizeOptions
+from geoalloc.travel.options import NetworkOptions
+
+_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+
+
+class AreasOptions(BaseModel):
+    """Demand polygons: any vector file GeoPandas reads."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    path: Path
+    layer: str | None = None
+    id: str
+    population: str
+    age_bands: dict[str, str] = Field(
+        default_factory=dict, description="column -> band label; the rest of population is 'other'"
+    )
+
+
+class FacilitiesOptions(BaseModel):
+    """Existing and candidate sites: points (polygons become a representative point)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    path: Path
+    layer: str | None = None
+    id: str
+    name: str | None = None
+    capacity: dict[str, str] = Field(description="resource -> column with the current capacity")
+    candidate: str | None = Field(None, description="boolean column: true for not-yet-open sites")
+
+
+class Scenario(BaseModel):
+    """A whole scenario. Build it with :func:`load_scenario` so that paths are resolved."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    areas: AreasOptions
+    facilities: FacilitiesOptions
+    network: NetworkOptions = Field(default_factory=NetworkOptions)
+    demand: DemandOptions = Field(default_factory=DemandOptions)
+    optimize: OptimizeOptions = Field(default_factory=OptimizeOptions)
+
+    @field_validator("name")
+    @classmethod
+    def _name_is_a_folder_name(cls, value: str) -> str:
+        if not _NAME_RE.match(value):
+            msg = f"name {value!r} must be usable as a folder name (letters, digits, '.', '_', '-')"
+            raise ValueError(msg)
+        return value
+
+
+def _format_pydantic_error(path: Path, error: dict) -> str:
+    where = ".".join(str(part) for part in error["loc"]) or "(top level)"
+    if error["type"] == "extra_forbidden":
+        return f"{path}: unknown key '{where}' — remove it or check its spelling"
+    if error["type"] == "missing":
+        return f"{path}: required key '{where}' is missing"
+    return f"{path}: '{where}': {error['msg']} (got {error.get('input')!r})"
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read and validate a scenario TOML file.
+
+    Relative paths in ``[areas]``, ``[facilities]`` and ``[network] source`` are resolved against the
+    scenario file's folder. Every problem in the file is reported at once as an :class:`InputError`.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{path}: scenario file not found — check the path")
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: not valid TOML: {exc} — fix the syntax at that line") from None
+    try:
+        scenario = Scenario.model_validate(raw)
+    except ValidationError as exc:
+        problems = [_format_pydantic_error(path, err) for err in exc.errors()]
+        raise InputError(problems, header=f"{len(problems)} problem(s) in scenario {path}") from None
+    return resolve_paths(scenario, path.parent)
+
+
+def resolve_paths(scenario: Scenario, base: Path) -> Scenario:
+    """Return a copy whose input paths are absolute, relative ones taken from ``base``."""
+
+    def resolve(p: Path) -> Path:
+        return p if p.is_absolute() else (base / p).resolve()
+
+    network = scenario.network
+    if not network.is_crowfly and not network.is_place:
+        network = network.model_copy(update={"source": str(resolve(Path(network.source)))})
+    return scenario.model_copy(
+        update={
+            "areas": scenario.areas.model_copy(update={"path": resolve(scenario.areas.path)}),
+            "facilities": scenario.facilities.model_copy(
+                update={"path": resolve(scenario.facilities.path)}
+            ),
+            "network": network,
+        }
+    )

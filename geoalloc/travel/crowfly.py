@@ -1,0 +1,70 @@
+"""Crow-fly travel times: great-circle distance × circuity ÷ speed, for regions without a road graph."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+from scipy import sparse
+
+from geoalloc.travel.matrix import TravelMatrix
+
+EARTH_RADIUS_M = 6_371_008.8
+_CHUNK_PAIRS = 4_000_000  # bounds the memory of one dense block
+
+
+def _lonlat(points: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
+    geographic = points.to_crs(4326) if points.crs is not None and not points.crs.equals("EPSG:4326") else points
+    return np.radians(geographic.geometry.x.to_numpy()), np.radians(geographic.geometry.y.to_numpy())
+
+
+def haversine_m(lon1: np.ndarray, lat1: np.ndarray, lon2: np.ndarray, lat2: np.ndarray) -> np.ndarray:
+    """Great-circle distance in metres between broadcastable arrays of radians."""
+    dlon = lon2 - lon1
+    dlat = lat2 - lat1
+    a = np.sin(dlat / 2) ** 2 + np.cos(lat1) * np.cos(lat2) * np.sin(dlon / 2) ** 2
+    return 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
+
+
+def crowfly_matrix(
+    origins: gpd.GeoDataFrame,
+    destinations: gpd.GeoDataFrame,
+    *,
+    speed_kph: float = 40.0,
+    circuity: float = 1.3,
+    max_minutes: float | None = None,
+) -> TravelMatrix:
+    """Travel minutes between point layers as great-circle metres × ``circuity`` ÷ ``speed_kph``.
+
+    Parameters
+    ----------
+    origins, destinations
+        GeoDataFrames of points in any CRS (they must have one), indexed by id.
+    speed_kph
+        Average speed along the road, km/h.
+    circuity
+        Ratio of road distance to great-circle distance (1.2–1.4 is typical for road networks).
+    max_minutes
+        If set, only pairs within this many minutes are kept (sparse result).
+    """
+    olon, olat = _lonlat(origins)
+    dlon, dlat = _lonlat(destinations)
+    metres_per_minute = speed_kph * 1000.0 / 60.0
+    n, m = len(olon), len(dlon)
+    rows_per_chunk = max(1, _CHUNK_PAIRS // max(m, 1))
+    blocks = []
+    for start in range(0, n, rows_per_chunk):
+        stop = min(n, start + rows_per_chunk)
+        metres = haversine_m(olon[start:stop, None], olat[start:stop, None], dlon[None, :], dlat[None, :])
+        blocks.append(metres * circuity / metres_per_minute)
+    dense = np.vstack(blocks) if blocks else np.empty((n, m))
+    if max_minutes is None:
+        minutes: np.ndarray | sparse.coo_array = dense
+    else:
+        rows, cols = np.nonzero(dense <= max_minutes)
+        minutes = sparse.coo_array((dense[rows, cols], (rows, cols)), shape=(n, m))
+    return TravelMatrix(
+        origin_ids=origins.index.copy(),
+        destination_ids=destinations.index.copy(),
+        minutes=minutes,
+        max_minutes=max_minutes,
+    )

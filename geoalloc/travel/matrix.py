@@ -1,0 +1,76 @@
+"""The hand-off between the travel engines and everything downstream: a frozen origin × destination matrix."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+
+FLAG_COLUMNS = ["id", "role", "reason", "detail"]
+
+
+def empty_flags() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype=object) for c in FLAG_COLUMNS})
+
+
+@dataclass(frozen=True)
+class TravelMatrix:
+    """Travel minutes from every origin to every destination.
+
+    Attributes
+    ----------
+    origin_ids, destination_ids
+        The inputs' ids (index values, never positions), in matrix order.
+    minutes
+        Either a dense ``(n_origins, n_destinations)`` float array with ``np.inf`` for unreachable
+        pairs, or, when a cut-off was set, a ``scipy.sparse.coo_array`` that stores only the pairs
+        within ``max_minutes`` (explicit zeros are kept: a zero is a real zero-minute trip).
+    max_minutes
+        The cut-off, or ``None`` for a full matrix.
+    flags
+        One row per input point that needs the user's attention (``id``, ``role`` origin/destination,
+        ``reason`` such as ``unreachable`` or ``far_from_network``, ``detail``).
+    """
+
+    origin_ids: pd.Index
+    destination_ids: pd.Index
+    minutes: np.ndarray | sparse.coo_array
+    max_minutes: float | None = None
+    flags: pd.DataFrame = field(default_factory=empty_flags)
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return (len(self.origin_ids), len(self.destination_ids))
+
+    @property
+    def is_sparse(self) -> bool:
+        return sparse.issparse(self.minutes)
+
+    def to_long(self) -> pd.DataFrame:
+        """DataFrame[origin, destination, minutes] of the finite pairs (within the cut-off, if any)."""
+        if self.is_sparse:
+            rows, cols, values = self.minutes.row, self.minutes.col, self.minutes.data
+        else:
+            rows, cols = np.nonzero(np.isfinite(self.minutes))
+            values = self.minutes[rows, cols]
+        if self.max_minutes is not None:
+            keep = values <= self.max_minutes
+            rows, cols, values = rows[keep], cols[keep], values[keep]
+        order = np.lexsort((cols, rows))
+        return pd.DataFrame(
+            {
+                "origin": self.origin_ids.take(rows[order]),
+                "destination": self.destination_ids.take(cols[order]),
+                "minutes": np.asarray(values, dtype=float)[order],
+            }
+        )
+
+    def to_dense(self) -> np.ndarray:
+        """The full matrix as floats, ``np.inf`` where a pair is unreachable or beyond the cut-off."""
+        if not self.is_sparse:
+            return np.asarray(self.minutes, dtype=float)
+        dense = np.full(self.shape, np.inf)
+        dense[self.minutes.row, self.minutes.col] = self.minutes.data
+        return dense

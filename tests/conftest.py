@@ -1,0 +1,18 @@
+"""Shared fixtures. Real data comes from ``../shared/data`` beside the repo, found from the repo root."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """The real data sets in ``../shared/data``; tests that need them skip clearly when absent."""
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"real data not found at {SHARED_DATA} (clone the repo beside ../shared)")
+    return SHARED_DATA
