@@ -1,0 +1,261 @@
+"""KPIs of a baseline and a plan: coverage, travel minutes, utilisation, unmet demand, equity.
+
+The *baseline* is today's behaviour: every area uses its nearest existing site (no capacity limit, so
+overflow shows as utilisation above 1); areas with no existing site within the travel standard are
+unmet. The *plan* is the optimizer's allocation.
+"""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from shapely.geometry import LineString
+
+from geoalloc.optimize.problem import Allocation
+
+TOLERANCE = 1e-6
+
+
+def weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> float:
+    """The ``q`` quantile (0–1) of ``values`` weighted by ``weights`` (inverted CDF); NaN if empty."""
+    keep = weights > 0
+    values, weights = values[keep], weights[keep]
+    if len(values) == 0:
+        return float("nan")
+    order = np.argsort(values, kind="stable")
+    cumulative = np.cumsum(weights[order])
+    index = int(np.searchsorted(cumulative, q * cumulative[-1], side="left"))
+    return float(values[order][min(index, len(values) - 1)])
+
+
+def weighted_gini(values: np.ndarray, weights: np.ndarray) -> float:
+    """Gini coefficient of ``values`` with population ``weights`` (0 = everybody equal)."""
+    keep = weights > 0
+    values, weights = values[keep], weights[keep]
+    if len(values) == 0 or values.sum() == 0:
+        return 0.0
+    order = np.argsort(values, kind="stable")
+    values, weights = values[order], weights[order]
+    share_pop = weights / weights.sum()
+    share_val = values * weights / (values * weights).sum()
+    cum_val = np.cumsum(share_val)
+    lorenz_area = np.sum(share_pop * (cum_val - share_val / 2))
+    return float(1 - 2 * lorenz_area)
+
+
+def nearest_minutes(od: pd.DataFrame, areas: pd.Index, sites: pd.Index) -> pd.DataFrame:
+    """Per area: the nearest of ``sites`` in ``od`` (``site``, ``minutes``; inf and None if none)."""
+    pairs = od[od["site"].isin(sites)]
+    best = pairs.sort_values(["area", "minutes", "site"]).drop_duplicates("area").set_index("area")
+    result = pd.DataFrame(index=areas)
+    result["site"] = best["site"].reindex(areas)
+    result["minutes"] = best["minutes"].reindex(areas).fillna(np.inf)
+    return result
+
+
+def access_kpis(minutes: pd.Series, population: pd.Series, max_minutes: float | None) -> dict:
+    """Population-weighted access KPIs of travel ``minutes`` per area (inf = no site in reach)."""
+    pop = population.reindex(minutes.index).to_numpy(dtype=float)
+    mins = minutes.to_numpy(dtype=float)
+    reachable = np.isfinite(mins)
+    total = float(pop.sum())
+    covered = float(pop[mins <= max_minutes].sum()) if max_minutes is not None else float(pop[reachable].sum())
+    values, weights = mins[reachable], pop[reachable]
+    worst = float("nan")
+    if weights.sum() > 0:
+        order = np.argsort(-values, kind="stable")
+        cum = np.cumsum(weights[order])
+        take = cum <= 0.1 * weights.sum()
+        take[np.argmax(~take)] = True  # include the row that crosses the decile boundary
+        worst = float(np.average(values[order][take], weights=weights[order][take]))
+    return {
+        "population": total,
+        "covered_population": covered,
+        "covered_pct": 100.0 * covered / total if total else float("nan"),
+        "unreachable_population": float(pop[~reachable].sum()),
+        "minutes_mean": float(np.average(values, weights=weights)) if weights.sum() else float("nan"),
+        "minutes_p50": weighted_quantile(values, weights, 0.5),
+        "minutes_p90": weighted_quantile(values, weights, 0.9),
+        "minutes_max": float(values[weights > 0].max()) if (weights > 0).any() else float("nan"),
+        "gini_minutes": weighted_gini(values, weights),
+        "worst_decile_minutes": worst,
+    }
+
+
+def baseline_loads(demand: pd.DataFrame, nearest_existing: pd.DataFrame, max_minutes: float | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Today's loads: each area's demand goes to its nearest existing site within the standard.
+
+    Returns (load per site and resource, unmet per area and resource).
+    """
+    within = np.isfinite(nearest_existing["minutes"])
+    if max_minutes is not None:
+        within &= nearest_existing["minutes"] <= max_minutes
+    served = demand.where(within, 0.0)
+    load = served.groupby(nearest_existing["site"].where(within)).sum()
+    return load, demand.where(~within, 0.0)
+
+
+def _utilisation(load: pd.Series, capacity: pd.Series) -> pd.Series:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = load / capacity
+    return ratio.where(capacity > 0, np.where(load > 0, np.inf, np.nan))
+
+
+def _range(values: pd.Series) -> dict:
+    finite = values[np.isfinite(values.astype(float))]
+    if finite.empty:
+        return {"min": None, "max": None, "mean": None}
+    return {"min": float(finite.min()), "max": float(finite.max()), "mean": float(finite.mean())}
+
+
+def area_status(demand: pd.DataFrame, unmet: pd.DataFrame, reachable: pd.Series) -> pd.Series:
+    """served · partly served · unserved (reachable but no capacity) · unreachable · no demand."""
+    total = demand.sum(axis=1)
+    short = unmet.sum(axis=1)
+    status = pd.Series("served", index=demand.index, dtype=object)
+    status[short > TOLERANCE * total + 1e-9] = "partly served"
+    status[(short >= total - TOLERANCE * total - 1e-12) & (total > 0)] = "unserved"
+    status[total <= 0] = "no demand"
+    status[~reachable.reindex(demand.index).fillna(False).astype(bool)] = "unreachable"
+    return status
+
+
+def evaluate(
+    *,
+    areas: gpd.GeoDataFrame,
+    area_points: gpd.GeoDataFrame,
+    population: pd.Series,
+    needs: pd.DataFrame,
+    resources: list[str],
+    facilities: gpd.GeoDataFrame,
+    od: pd.DataFrame,
+    allocation: Allocation,
+    max_minutes: float | None,
+) -> dict:
+    """Output layers (``areas``, ``facilities``, ``assignments``, ``catchments``) and KPI dicts.
+
+    ``od`` is the long travel table within the evaluation horizon (it may extend beyond the travel
+    standard so that baseline minutes of poorly served areas are still known).
+    """
+    area_ids = areas.index
+    existing = facilities.index[facilities["existing"].astype(bool)]
+    opened = allocation.sites.index[allocation.sites["open"].astype(bool)]
+    demand = needs[resources].reindex(area_ids).fillna(0.0)
+    unmet = allocation.unmet[resources].reindex(area_ids).fillna(0.0)
+
+    base_near = nearest_minutes(od, area_ids, existing)
+    plan_near = nearest_minutes(od, area_ids, opened)
+    standard_od = od if max_minutes is None else od[od["minutes"] <= max_minutes]
+    any_site = nearest_minutes(standard_od, area_ids, facilities.index)
+    reachable = np.isfinite(any_site["minutes"])
+
+    assignments = allocation.assignments
+    primary = assignments[assignments["resource"] == resources[0]]
+    served_q = primary.groupby("area")["quantity"].sum()
+    weighted = (primary["quantity"] * primary["minutes"]).groupby(primary["area"]).sum()
+    main_site = primary.sort_values(["area", "quantity"], ascending=[True, False]).drop_duplicates("area")
+    main_site = main_site.set_index("area")["site"]
+
+    layer = gpd.GeoDataFrame(
+        {"area_id": area_ids, "population": population.reindex(area_ids).to_numpy()},
+        geometry=areas.geometry.to_crs(4326).to_numpy(),
+        crs=4326,
+        index=area_ids,
+    )
+    for column in ("admissions_per_day", "bed_days_per_day"):
+        if column in needs.columns:
+            layer[column] = needs[column].reindex(area_ids).to_numpy()
+    for r in resources:
+        served = assignments[assignments["resource"] == r].groupby("area")["quantity"].sum()
+        layer[f"demand_{r}"] = demand[r]
+        layer[f"served_{r}"] = served.reindex(area_ids).fillna(0.0)
+        layer[f"unmet_{r}"] = unmet[r]
+    layer["site"] = main_site.reindex(area_ids)
+    layer["minutes"] = (weighted / served_q).reindex(area_ids)
+    layer["nearest_open_minutes"] = plan_near["minutes"].replace(np.inf, np.nan)
+    layer["baseline_site"] = base_near["site"]
+    layer["baseline_minutes"] = base_near["minutes"].replace(np.inf, np.nan)
+    layer["status"] = area_status(demand, unmet, reachable)
+
+    base_load, base_unmet = baseline_loads(demand, base_near, max_minutes)
+    sites = gpd.GeoDataFrame(
+        {"site_id": facilities.index, "name": facilities["name"].to_numpy()},
+        geometry=facilities.geometry.to_crs(4326).to_numpy(),
+        crs=4326,
+        index=facilities.index,
+    )
+    plan_sites = allocation.sites.reindex(facilities.index)
+    sites["existing"] = facilities["existing"].astype(bool)
+    sites["open"] = plan_sites["open"].fillna(False).astype(bool)
+    utilisation_plan, utilisation_base = {}, {}
+    expanded = pd.Series(False, index=facilities.index)
+    for r in resources:
+        before = plan_sites.get(f"{r}_before", facilities[r].where(sites["existing"], 0.0)).astype(float)
+        after = plan_sites[f"{r}_after"].astype(float)
+        load = plan_sites[f"{r}_load"].astype(float)
+        sites[f"{r}_before"] = before
+        sites[f"{r}_after"] = after
+        sites[f"{r}_load"] = load
+        sites[f"{r}_utilisation"] = _utilisation(load, after)
+        sites[f"{r}_baseline_load"] = base_load[r].reindex(facilities.index).fillna(0.0)
+        sites[f"{r}_baseline_utilisation"] = _utilisation(sites[f"{r}_baseline_load"], before)
+        expanded |= after > before + TOLERANCE
+        utilisation_plan[r] = _range(sites.loc[sites["open"], f"{r}_utilisation"])
+        utilisation_base[r] = _range(sites.loc[sites["existing"], f"{r}_baseline_utilisation"])
+    status = pd.Series("candidate not chosen", index=facilities.index, dtype=object)
+    status[sites["existing"] & sites["open"]] = "kept"
+    status[sites["existing"] & sites["open"] & expanded] = "expanded"
+    status[sites["existing"] & ~sites["open"]] = "closed"
+    status[~sites["existing"] & sites["open"]] = "opened"
+    sites["status"] = status
+
+    point_of = area_points.geometry.to_crs(4326)
+    lines = [
+        LineString([point_of[a].coords[0], sites.geometry[s].coords[0]])
+        for a, s in zip(assignments["area"], assignments["site"], strict=True)
+    ]
+    assignment_layer = gpd.GeoDataFrame(assignments.reset_index(drop=True), geometry=lines, crs=4326)
+
+    served_areas = layer[layer["site"].notna()]
+    catchments = (
+        served_areas[["site", "population", "geometry"]]
+        .dissolve(by="site", aggfunc={"population": "sum"})
+        .reset_index()
+        if len(served_areas)
+        else gpd.GeoDataFrame({"site": [], "population": []}, geometry=[], crs=4326)
+    )
+
+    demand_total = {r: float(demand[r].sum()) for r in resources}
+    plan = access_kpis(plan_near["minutes"], population, max_minutes)
+    plan |= {
+        "unmet": {r: float(unmet[r].sum()) for r in resources},
+        "served": {r: float(layer[f"served_{r}"].sum()) for r in resources},
+        "utilisation": utilisation_plan,
+        "sites_open": int(sites["open"].sum()),
+        "assigned_minutes_mean": (
+            float(np.average(layer["minutes"].dropna(), weights=served_q.reindex(layer["minutes"].dropna().index)))
+            if served_q.sum() > 0
+            else float("nan")
+        ),
+    }
+    baseline = access_kpis(base_near["minutes"], population, max_minutes)
+    baseline |= {
+        "unmet": {r: float(base_unmet[r].sum()) for r in resources},
+        "served": {r: float(demand_total[r] - base_unmet[r].sum()) for r in resources},
+        "utilisation": utilisation_base,
+        "sites_open": int(sites["existing"].sum()),
+    }
+    return {
+        "layers": {
+            "areas": layer.reset_index(drop=True),
+            "facilities": sites.reset_index(drop=True),
+            "assignments": assignment_layer,
+            "catchments": catchments,
+        },
+        "demand": demand_total,
+        "baseline": baseline,
+        "plan": plan,
+        "area_status": layer["status"].value_counts().to_dict(),
+        "site_status": sites["status"].value_counts().to_dict(),
+    }

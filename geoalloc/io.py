@@ -1,0 +1,323 @@
+"""Reading and checking inputs; writing a run folder atomically.
+
+Readers collect *every* problem of a file into a :class:`~geoalloc._validate.Problems` and return
+``None`` when the file cannot be used at all, so that ``geoalloc validate`` reports everything at once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from geoalloc._errors import UsageError
+from geoalloc._validate import Problems
+from geoalloc.scenario import AreasOptions, FacilitiesOptions
+
+log = logging.getLogger(__name__)
+
+AREA_GEOMETRIES = {"Polygon", "MultiPolygon", "Point"}
+_TRUE = {"true", "t", "yes", "y", "1"}
+_FALSE = {"false", "f", "no", "n", "0", ""}
+
+
+def _read_vector(
+    path: Path, layer: str | None, where: str, problems: Problems
+) -> gpd.GeoDataFrame | None:
+    if not path.exists():
+        problems.add(
+            where, f"file not found: {path}", "check [.. ] path (relative to the scenario file)"
+        )
+        return None
+    try:
+        frame = gpd.read_file(path, layer=layer)
+    except Exception as exc:  # pyogrio raises several types; all mean "cannot read this file"
+        problems.add(
+            where,
+            f"cannot read {path}{f' layer {layer!r}' if layer else ''}: {exc}",
+            "give a vector file GeoPandas reads (GeoPackage, GeoJSON, Shapefile, ...)",
+        )
+        return None
+    if len(frame) == 0:
+        problems.add(where, f"{path} has no rows", "give a file with at least one feature")
+        return None
+    if frame.crs is None:
+        problems.add(
+            where, f"{path} has no CRS", "set one (e.g. in QGIS, or gdf.set_crs) and save again"
+        )
+    return frame
+
+
+def _missing_columns(
+    frame: pd.DataFrame, wanted: dict[str, str], where: str, problems: Problems
+) -> bool:
+    """Report every scenario key whose column is absent; True if any is."""
+    missing = False
+    for key, column in wanted.items():
+        if column not in frame.columns:
+            available = ", ".join(c for c in frame.columns if c != "geometry")
+            problems.add(
+                where, f"column {column!r} (from {key}) not found", f"columns are: {available}"
+            )
+            missing = True
+    return missing
+
+
+def _check_ids(frame: pd.DataFrame, column: str, where: str, problems: Problems) -> pd.Index:
+    ids = frame[column]
+    null = ids.isna()
+    if null.any():
+        problems.add(
+            where,
+            f"{int(null.sum())} row(s) have no id in column {column!r}",
+            "give every row an id",
+            ids=[f"row {i + 1}" for i in np.flatnonzero(null)],
+        )
+    as_text = ids.astype(str).str.strip()
+    dup = as_text[~null & as_text.duplicated(keep=False)]
+    if len(dup):
+        problems.add(
+            where,
+            f"duplicate ids in column {column!r}",
+            "make the ids unique",
+            ids=sorted(set(dup)),
+        )
+    return pd.Index(as_text, name="id")
+
+
+def _check_quantity(
+    frame: pd.DataFrame, column: str, ids: pd.Index, where: str, what: str, problems: Problems
+) -> pd.Series:
+    values = pd.to_numeric(frame[column], errors="coerce")
+    values.index = ids
+    non_numeric = values.isna() & frame[column].notna().to_numpy()
+    missing = frame[column].isna().to_numpy()
+    if non_numeric.any():
+        problems.add(
+            where,
+            f"{what} column {column!r} is not a number",
+            "fix these rows",
+            ids=ids[non_numeric],
+        )
+    if missing.any():
+        problems.add(
+            where,
+            f"{what} column {column!r} is empty (NaN)",
+            "fill in a value (0 if none)",
+            ids=ids[missing],
+        )
+    negative = (values < 0).to_numpy()
+    if negative.any():
+        problems.add(
+            where, f"{what} column {column!r} is negative", "fix these rows", ids=ids[negative]
+        )
+    return values
+
+
+def _check_geometry(frame: gpd.GeoDataFrame, ids: pd.Index, where: str, problems: Problems) -> None:
+    geometry = frame.geometry
+    empty = (geometry.isna() | geometry.is_empty).to_numpy()
+    if empty.any():
+        problems.add(
+            where,
+            "empty or missing geometry",
+            "give these rows a geometry or remove them",
+            ids=ids[empty],
+        )
+    invalid = ~empty & ~geometry.is_valid.to_numpy()
+    if invalid.any():
+        problems.add(
+            where,
+            "invalid geometry (e.g. self-intersecting)",
+            "repair it (shapely.make_valid, QGIS 'Fix geometries')",
+            ids=ids[invalid],
+        )
+
+
+def read_areas(options: AreasOptions, problems: Problems) -> gpd.GeoDataFrame | None:
+    """Demand areas indexed by their id (as text), with ``population`` and band columns as numbers."""
+    where = f"[areas] {options.path.name}"
+    frame = _read_vector(options.path, options.layer, where, problems)
+    if frame is None:
+        return None
+    wanted = {"id": options.id, "population": options.population}
+    wanted |= {f"age_bands.{c}": c for c in options.age_bands}
+    if _missing_columns(frame, wanted, where, problems):
+        return None
+    ids = _check_ids(frame, options.id, where, problems)
+    population = _check_quantity(frame, options.population, ids, where, "population", problems)
+    bands = {
+        c: _check_quantity(frame, c, ids, where, f"age band {options.age_bands[c]!r}", problems)
+        for c in options.age_bands
+    }
+    if bands:
+        over = (pd.concat(bands, axis=1).sum(axis=1) > population + 1e-9).to_numpy()
+        if over.any():
+            problems.add(
+                where,
+                f"age bands ({', '.join(bands)}) add up to more than {options.population!r}",
+                "check the band columns",
+                ids=ids[over],
+            )
+    _check_geometry(frame, ids, where, problems)
+    kinds = set(frame.geometry.dropna().geom_type) - AREA_GEOMETRIES
+    if kinds:
+        problems.add(where, f"areas must be polygons (or points), found {sorted(kinds)}")
+    areas = gpd.GeoDataFrame(
+        frame.drop(columns=[options.id]), geometry=frame.geometry.name, crs=frame.crs
+    )
+    areas.index = ids
+    areas[options.population] = population
+    for column, values in bands.items():
+        areas[column] = values
+    return areas
+
+
+def _as_bool(
+    frame: pd.DataFrame, column: str, ids: pd.Index, where: str, problems: Problems
+) -> pd.Series:
+    raw = frame[column]
+    if raw.dtype == bool:
+        values = raw.copy()
+    else:
+        text = raw.astype(str).str.strip().str.lower()
+        bad = ~text.isin(_TRUE | _FALSE) | raw.isna()
+        if bad.any():
+            problems.add(
+                where,
+                f"column {column!r} must be true/false (or 1/0)",
+                "fix these rows",
+                ids=ids[bad.to_numpy()],
+            )
+        values = text.isin(_TRUE)
+    values.index = ids
+    return values.astype(bool)
+
+
+def read_facilities(
+    options: FacilitiesOptions, problems: Problems, *, crs: object | None = None
+) -> gpd.GeoDataFrame | None:
+    """Sites indexed by id (as text): one float column per resource, ``existing``, ``name``, points.
+
+    Non-point geometries become a representative point, and a layer in another CRS than ``crs`` is
+    reprojected; both are reported as notes.
+    """
+    where = f"[facilities] {options.path.name}"
+    frame = _read_vector(options.path, options.layer, where, problems)
+    if frame is None:
+        return None
+    wanted = {"id": options.id} | {f"capacity.{r}": c for r, c in options.capacity.items()}
+    if options.name:
+        wanted["name"] = options.name
+    if options.candidate:
+        wanted["candidate"] = options.candidate
+    if _missing_columns(frame, wanted, where, problems):
+        return None
+    ids = _check_ids(frame, options.id, where, problems)
+    sites = gpd.GeoDataFrame(frame.copy(), geometry=frame.geometry.name, crs=frame.crs)
+    sites.index = ids
+    for resource, column in options.capacity.items():
+        sites[resource] = _check_quantity(
+            frame, column, ids, where, f"capacity of {resource!r}", problems
+        ).astype(float)
+    candidate = (
+        _as_bool(frame, options.candidate, ids, where, problems)
+        if options.candidate
+        else pd.Series(False, index=ids)
+    )
+    sites["existing"] = ~candidate
+    sites["name"] = frame[options.name].astype(str).to_numpy() if options.name else ids.to_numpy()
+    _check_geometry(frame, ids, where, problems)
+    not_point = (sites.geom_type != "Point").to_numpy() & ~(
+        sites.geometry.isna() | sites.geometry.is_empty
+    ).to_numpy()
+    if not_point.any() and sites.crs is not None:
+        projected = sites.geometry.to_crs(sites.geometry.estimate_utm_crs())
+        points = projected.representative_point().to_crs(sites.crs)
+        sites.loc[not_point, sites.geometry.name] = points[not_point]
+        problems.note(
+            where, f"{int(not_point.sum())} non-point geometries replaced by a representative point"
+        )
+    if crs is not None and sites.crs is not None and not sites.crs.equals(crs):
+        problems.note(where, f"reprojected from {sites.crs.to_string()} to the areas' CRS")
+        sites = sites.to_crs(crs)
+    return sites
+
+
+def representative_points(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """One point per row, computed in a local projected CRS, returned in EPSG:4326."""
+    projected = frame.geometry.to_crs(frame.geometry.estimate_utm_crs())
+    points = projected.representative_point().to_crs(4326)
+    return gpd.GeoDataFrame(geometry=points, index=frame.index, crs=4326)
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _json_default(value: object) -> object:
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating):
+        return None if not np.isfinite(value) else float(value)
+    if isinstance(value, np.bool_):
+        return bool(value)
+    if isinstance(value, Path):
+        return str(value)
+    msg = f"cannot write {type(value).__name__} to JSON"
+    raise TypeError(msg)
+
+
+def _finite(value: object) -> object:
+    """Replace non-finite floats (inf/NaN) with None, recursively, so the JSON is strict."""
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    return value
+
+
+def dumps_json(data: dict) -> str:
+    return json.dumps(_finite(data), indent=2, default=_json_default, allow_nan=False)
+
+
+def write_run_folder(out_dir: Path, *, overwrite: bool, write: Callable[[Path], None]) -> Path:
+    """Call ``write(tmp_dir)`` and move the finished folder to ``out_dir`` in one rename.
+
+    A failing ``write`` leaves no half-written folder; an existing ``out_dir`` is replaced only with
+    ``overwrite`` (else :class:`UsageError`, exit 2).
+    """
+    out_dir = Path(out_dir)
+    if out_dir.exists() and not overwrite:
+        msg = f"output folder {out_dir} exists — pass --overwrite to replace it, or choose --out"
+        raise UsageError(msg)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp_dir = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    try:
+        write(tmp_dir)
+        if out_dir.exists():
+            trash = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old.", dir=out_dir.parent))
+            os.replace(out_dir, trash / out_dir.name)
+            os.replace(tmp_dir, out_dir)
+            shutil.rmtree(trash, ignore_errors=True)
+        else:
+            os.replace(tmp_dir, out_dir)
+    finally:
+        if tmp_dir.exists():
+            shutil.rmtree(tmp_dir, ignore_errors=True)
+    return out_dir
