@@ -28,7 +28,9 @@ class Problems:
         self.errors: list[str] = []
         self.notes: list[str] = []
 
-    def add(self, where: str, what: str, fix: str | None = None, ids: Iterable[object] | None = None) -> None:
+    def add(
+        self, where: str, what: str, fix: str | None = None, ids: Iterable[object] | None = None
+    ) -> None:
         line = f"{where}: {what}"
         if ids is not None:
             line += f" (ids: {format_ids(ids)})"

@@ -26,6 +26,16 @@ class GeoallocGroup(click.Group):
         except GeoallocError as exc:
             click.echo(f"error: {exc}", err=True)
             ctx.exit(exc.exit_code)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except Exception as exc:  # an unexpected internal error: exit 1, traceback only with -v
+            log.debug("internal error", exc_info=True)
+            click.echo(
+                f"internal error: {type(exc).__name__}: {exc}\n"
+                "(this is a bug in geoalloc; rerun with -v for the traceback and report it)",
+                err=True,
+            )
+            ctx.exit(1)
 
 
 def _configure_logging(verbose: int, quiet: int) -> None:
@@ -61,3 +71,12 @@ def solvers() -> None:
 
 def main() -> None:
     cli(prog_name="geoalloc")
+
+
+from geoalloc.commands.demo import demo_command  # noqa: E402
+from geoalloc.commands.run import run_command  # noqa: E402
+from geoalloc.commands.validate import validate_command  # noqa: E402
+
+cli.add_command(demo_command)
+cli.add_command(run_command)
+cli.add_command(validate_command)

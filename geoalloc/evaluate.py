@@ -60,7 +60,11 @@ def access_kpis(minutes: pd.Series, population: pd.Series, max_minutes: float | 
     mins = minutes.to_numpy(dtype=float)
     reachable = np.isfinite(mins)
     total = float(pop.sum())
-    covered = float(pop[mins <= max_minutes].sum()) if max_minutes is not None else float(pop[reachable].sum())
+    covered = (
+        float(pop[mins <= max_minutes].sum())
+        if max_minutes is not None
+        else float(pop[reachable].sum())
+    )
     values, weights = mins[reachable], pop[reachable]
     worst = float("nan")
     if weights.sum() > 0:
@@ -74,7 +78,9 @@ def access_kpis(minutes: pd.Series, population: pd.Series, max_minutes: float | 
         "covered_population": covered,
         "covered_pct": 100.0 * covered / total if total else float("nan"),
         "unreachable_population": float(pop[~reachable].sum()),
-        "minutes_mean": float(np.average(values, weights=weights)) if weights.sum() else float("nan"),
+        "minutes_mean": float(np.average(values, weights=weights))
+        if weights.sum()
+        else float("nan"),
         "minutes_p50": weighted_quantile(values, weights, 0.5),
         "minutes_p90": weighted_quantile(values, weights, 0.9),
         "minutes_max": float(values[weights > 0].max()) if (weights > 0).any() else float("nan"),
@@ -83,7 +89,9 @@ def access_kpis(minutes: pd.Series, population: pd.Series, max_minutes: float | 
     }
 
 
-def baseline_loads(demand: pd.DataFrame, nearest_existing: pd.DataFrame, max_minutes: float | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+def baseline_loads(
+    demand: pd.DataFrame, nearest_existing: pd.DataFrame, max_minutes: float | None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Today's loads: each area's demand goes to its nearest existing site within the standard.
 
     Returns (load per site and resource, unmet per area and resource).
@@ -154,7 +162,9 @@ def evaluate(
     primary = assignments[assignments["resource"] == resources[0]]
     served_q = primary.groupby("area")["quantity"].sum()
     weighted = (primary["quantity"] * primary["minutes"]).groupby(primary["area"]).sum()
-    main_site = primary.sort_values(["area", "quantity"], ascending=[True, False]).drop_duplicates("area")
+    main_site = primary.sort_values(["area", "quantity"], ascending=[True, False]).drop_duplicates(
+        "area"
+    )
     main_site = main_site.set_index("area")["site"]
 
     layer = gpd.GeoDataFrame(
@@ -191,7 +201,9 @@ def evaluate(
     utilisation_plan, utilisation_base = {}, {}
     expanded = pd.Series(False, index=facilities.index)
     for r in resources:
-        before = plan_sites.get(f"{r}_before", facilities[r].where(sites["existing"], 0.0)).astype(float)
+        before = plan_sites.get(f"{r}_before", facilities[r].where(sites["existing"], 0.0)).astype(
+            float
+        )
         after = plan_sites[f"{r}_after"].astype(float)
         load = plan_sites[f"{r}_load"].astype(float)
         sites[f"{r}_before"] = before
@@ -215,7 +227,9 @@ def evaluate(
         LineString([point_of[a].coords[0], sites.geometry[s].coords[0]])
         for a, s in zip(assignments["area"], assignments["site"], strict=True)
     ]
-    assignment_layer = gpd.GeoDataFrame(assignments.reset_index(drop=True), geometry=lines, crs=4326)
+    assignment_layer = gpd.GeoDataFrame(
+        assignments.reset_index(drop=True), geometry=lines, crs=4326
+    )
 
     served_areas = layer[layer["site"].notna()]
     catchments = (
@@ -234,7 +248,12 @@ def evaluate(
         "utilisation": utilisation_plan,
         "sites_open": int(sites["open"].sum()),
         "assigned_minutes_mean": (
-            float(np.average(layer["minutes"].dropna(), weights=served_q.reindex(layer["minutes"].dropna().index)))
+            float(
+                np.average(
+                    layer["minutes"].dropna(),
+                    weights=served_q.reindex(layer["minutes"].dropna().index),
+                )
+            )
             if served_q.sum() > 0
             else float("nan")
         ),

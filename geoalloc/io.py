@@ -308,6 +308,9 @@ def write_run_folder(out_dir: Path, *, overwrite: bool, write: Callable[[Path], 
         raise UsageError(msg)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp_dir = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    umask = os.umask(0)
+    os.umask(umask)
+    tmp_dir.chmod(0o777 & ~umask)  # mkdtemp makes it private; a run folder is for sharing
     try:
         write(tmp_dir)
         if out_dir.exists():

@@ -12,6 +12,7 @@ import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 STATUS_COLOURS = {
     "kept": "#1f78b4",
@@ -39,8 +40,16 @@ def _escaped(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
             continue
         if pd.api.types.is_float_dtype(out[column]):
             out[column] = out[column].round(2)
-        elif not pd.api.types.is_numeric_dtype(out[column]) and not pd.api.types.is_bool_dtype(out[column]):
-            out[column] = out[column].map(lambda v: None if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)) else html.escape(str(v)))
+        elif not pd.api.types.is_numeric_dtype(out[column]) and not pd.api.types.is_bool_dtype(
+            out[column]
+        ):
+            out[column] = out[column].map(
+                lambda v: (
+                    None
+                    if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v))
+                    else html.escape(str(v))
+                )
+            )
     return out
 
 
@@ -48,17 +57,19 @@ def _light_geometry(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Simplified in a projected CRS and rounded coordinates, so large maps stay small."""
     projected = frame.geometry.to_crs(frame.geometry.estimate_utm_crs())
     simple = projected.simplify(SIMPLIFY_M, preserve_topology=True).to_crs(4326)
-    from shapely import set_precision
-
     out = frame.copy()
-    out[out.geometry.name] = set_precision(simple.to_numpy(), 10 ** (-COORD_DECIMALS))
+    out[out.geometry.name] = shapely.transform(
+        simple.to_numpy(), lambda xy: np.round(xy, COORD_DECIMALS)
+    )
     return out
 
 
 def _popup_table(row: pd.Series, resources: list[str]) -> str:
     esc = html.escape
     lines = [f"<b>{esc(str(row['name']))}</b> ({esc(str(row['status']))})", "<table>"]
-    lines.append("<tr><th>resource</th><th>before</th><th>after</th><th>load</th><th>utilisation</th></tr>")
+    lines.append(
+        "<tr><th>resource</th><th>before</th><th>after</th><th>load</th><th>utilisation</th></tr>"
+    )
     for r in resources:
         util = row.get(f"{r}_utilisation")
         util_text = f"{util:.0%}" if util is not None and np.isfinite(util) else "–"
@@ -83,16 +94,25 @@ def build_map(
     minx, miny, maxx, maxy = areas.total_bounds
     fmap = folium.Map(tiles=None, control_scale=True)
     folium.TileLayer("OpenStreetMap", name="OpenStreetMap").add_to(fmap)
-    folium.TileLayer("CartoDB positron", name="Light").add_to(fmap)
+    folium.TileLayer("OpenTopoMap", name="OpenTopoMap", show=False).add_to(fmap)
     fmap.fit_bounds([[miny, minx], [maxy, maxx]])
 
     shown = _escaped(_light_geometry(areas))
     finite = shown["minutes"].dropna()
     vmax = float(max(finite.max(), 1.0)) if len(finite) else 1.0
-    scale = cm.LinearColormap(["#ffffcc", "#fd8d3c", "#800026"], vmin=0, vmax=vmax,
-                              caption="minutes to the assigned site")
-    tooltip_fields = ["area_id", "population", f"demand_{primary}", f"unmet_{primary}", "minutes",
-                      "baseline_minutes", "status", "site"]
+    scale = cm.LinearColormap(
+        ["#ffffcc", "#fd8d3c", "#800026"], vmin=0, vmax=vmax, caption="minutes to the assigned site"
+    )
+    tooltip_fields = [
+        "area_id",
+        "population",
+        f"demand_{primary}",
+        f"unmet_{primary}",
+        "minutes",
+        "baseline_minutes",
+        "status",
+        "site",
+    ]
 
     def minutes_style(feature: dict) -> dict:
         value = feature["properties"].get("minutes")
@@ -104,18 +124,25 @@ def build_map(
         return {"fillColor": colour, "color": "#555555", "weight": 0.3, "fillOpacity": 0.6}
 
     folium.GeoJson(
-        shown, name="Areas: minutes to assigned site", style_function=minutes_style,
+        shown,
+        name="Areas: minutes to assigned site",
+        style_function=minutes_style,
         tooltip=folium.GeoJsonTooltip(fields=tooltip_fields),
     ).add_to(fmap)
     folium.GeoJson(
-        shown, name="Areas: status", style_function=status_style, show=False,
+        shown,
+        name="Areas: status",
+        style_function=status_style,
+        show=False,
         tooltip=folium.GeoJsonTooltip(fields=tooltip_fields),
     ).add_to(fmap)
     scale.add_to(fmap)
 
     if len(catchments):
         folium.GeoJson(
-            _escaped(_light_geometry(catchments)), name="Catchments", show=False,
+            _escaped(_light_geometry(catchments)),
+            name="Catchments",
+            show=False,
             style_function=lambda f: {"fillOpacity": 0.0, "color": "#1f78b4", "weight": 2},
             tooltip=folium.GeoJsonTooltip(fields=["site", "population"]),
         ).add_to(fmap)
@@ -124,8 +151,12 @@ def build_map(
     primary_lines = assignments[assignments["resource"] == primary]
     qmax = float(primary_lines["quantity"].max()) if len(primary_lines) else 1.0
     for _, row in primary_lines.iterrows():
-        coords = [(round(y, COORD_DECIMALS), round(x, COORD_DECIMALS)) for x, y in row.geometry.coords]
-        folium.PolyLine(coords, weight=1 + 4 * row["quantity"] / qmax, color="#6a3d9a", opacity=0.5).add_to(lines)
+        coords = [
+            (round(y, COORD_DECIMALS), round(x, COORD_DECIMALS)) for x, y in row.geometry.coords
+        ]
+        folium.PolyLine(
+            coords, weight=1 + 4 * row["quantity"] / qmax, color="#6a3d9a", opacity=0.5
+        ).add_to(lines)
     lines.add_to(fmap)
 
     sites_group = folium.FeatureGroup(name="Facilities")
@@ -136,7 +167,8 @@ def build_map(
             location=(round(row.geometry.y, COORD_DECIMALS), round(row.geometry.x, COORD_DECIMALS)),
             radius=4 + 16 * np.sqrt(size / cap_max) if cap_max > 0 else 5,
             color=STATUS_COLOURS.get(row["status"], "#333333"),
-            fill=True, fill_opacity=0.8,
+            fill=True,
+            fill_opacity=0.8,
             popup=folium.Popup(_popup_table(row, resources), max_width=400),
             tooltip=html.escape(str(row["name"])),
         ).add_to(sites_group)

@@ -90,7 +90,9 @@ def load_scenario(path: str | Path) -> Scenario:
         scenario = Scenario.model_validate(raw)
     except ValidationError as exc:
         problems = [_format_pydantic_error(path, err) for err in exc.errors()]
-        raise InputError(problems, header=f"{len(problems)} problem(s) in scenario {path}") from None
+        raise InputError(
+            problems, header=f"{len(problems)} problem(s) in scenario {path}"
+        ) from None
     return resolve_paths(scenario, path.parent)
 
 

@@ -1,0 +1,1 @@
+"""One module per ``geoalloc`` subcommand (rasterio's ``rio`` style); ``geoalloc.cli`` registers them."""

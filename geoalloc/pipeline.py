@@ -1,0 +1,289 @@
+"""The whole run of one scenario: inputs → demand → travel → optimize → evaluate → outputs."""
+
+from __future__ import annotations
+
+import logging
+import platform
+import sys
+import time
+from dataclasses import dataclass, field
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+from geoalloc import __version__
+from geoalloc._errors import InfeasibleError, InputError, SolverError
+from geoalloc._validate import Problems
+from geoalloc.demand import area_needs, planned_resources
+from geoalloc.evaluate import evaluate
+from geoalloc.io import (
+    dumps_json,
+    read_areas,
+    read_facilities,
+    representative_points,
+    sha256_file,
+    write_run_folder,
+)
+from geoalloc.optimize import problem_from_inputs, solve
+from geoalloc.optimize.problem import Allocation
+from geoalloc.scenario import Scenario
+from geoalloc.travel import compute_matrix
+
+log = logging.getLogger(__name__)
+
+#: travel times are computed up to this multiple of the standard, so that the baseline minutes of
+#: areas beyond the standard are still known (and reported) rather than cut off.
+HORIZON_FACTOR = 3.0
+DEPENDENCIES = (
+    "geopandas",
+    "shapely",
+    "pyproj",
+    "pandas",
+    "numpy",
+    "scipy",
+    "networkx",
+    "osmnx",
+    "pyrosm",
+    "pulp",
+    "highspy",
+    "folium",
+    "pydantic",
+    "click",
+)
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """Checked inputs: areas and sites indexed by id (text), and notes on what geoalloc adjusted."""
+
+    areas: gpd.GeoDataFrame
+    facilities: gpd.GeoDataFrame
+    needs: pd.DataFrame
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """Everything a run produced, ready to be written by :func:`write_run`."""
+
+    scenario: Scenario
+    layers: dict[str, gpd.GeoDataFrame]
+    summary: dict
+    manifest: dict
+    allocation: Allocation
+
+
+def check_inputs(scenario: Scenario) -> Inputs:
+    """Read every input of ``scenario`` and check it; raise one :class:`InputError` with all problems."""
+    problems = Problems()
+    areas = read_areas(scenario.areas, problems)
+    facilities = read_facilities(
+        scenario.facilities, problems, crs=areas.crs if areas is not None else None
+    )
+    resources = planned_resources(scenario.demand)
+    for resource in resources:
+        if resource not in scenario.facilities.capacity:
+            problems.add(
+                "[demand]",
+                f"resource {resource!r} has no capacity column in [facilities] capacity",
+                f'add {resource} = "<column>" to [facilities] capacity (has: {sorted(scenario.facilities.capacity)})',
+            )
+    network = scenario.network
+    if not network.is_crowfly and not network.is_place and not Path(network.source).exists():
+        problems.add(
+            "[network]",
+            f"source file not found: {network.source}",
+            "give an OSM file (.osm, .osm.bz2, .osm.pbf, .graphml), 'place:<name>' or 'crowfly'",
+        )
+    needs = None
+    if areas is not None and not problems:
+        try:
+            needs = area_needs(
+                areas,
+                population=scenario.areas.population,
+                age_bands=scenario.areas.age_bands,
+                options=scenario.demand,
+            )
+        except InputError as exc:
+            problems.errors.extend(exc.problems)
+    if (
+        facilities is not None
+        and not problems
+        and not facilities["existing"].any()
+        and scenario.optimize.p is None
+    ):
+        problems.add(
+            "[facilities]",
+            "no existing site and no [optimize] p",
+            "set p, or mark sites as existing",
+        )
+    problems.raise_if_any(
+        header=f"scenario {scenario.name!r}: {len(problems.errors)} problem(s) in the inputs"
+    )
+    assert areas is not None and facilities is not None and needs is not None
+    for note in problems.notes:
+        log.info(note)
+    return Inputs(areas=areas, facilities=facilities, needs=needs, notes=problems.notes)
+
+
+def _travel(
+    scenario: Scenario, inputs: Inputs
+) -> tuple[pd.DataFrame, gpd.GeoDataFrame, pd.DataFrame]:
+    area_points = representative_points(inputs.areas)
+    site_points = gpd.GeoDataFrame(
+        geometry=inputs.facilities.geometry.to_crs(4326), index=inputs.facilities.index
+    )
+    standard = scenario.optimize.max_minutes
+    horizon = standard * HORIZON_FACTOR if standard is not None else None
+    matrix = compute_matrix(scenario.network, area_points, site_points, max_minutes=horizon)
+    od = matrix.to_long().rename(columns={"origin": "area", "destination": "site"})
+    return od, area_points, matrix.flags
+
+
+def run_scenario(scenario: Scenario) -> RunResult:
+    """Run ``scenario`` end to end and return the layers, summary and manifest (nothing is written)."""
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+    inputs = check_inputs(scenario)
+    timings["inputs_s"] = time.perf_counter() - started
+
+    resources = planned_resources(scenario.demand)
+    population = inputs.areas[scenario.areas.population].astype(float)
+
+    started = time.perf_counter()
+    od, area_points, flags = _travel(scenario, inputs)
+    timings["travel_s"] = time.perf_counter() - started
+    standard = scenario.optimize.max_minutes
+    od_standard = od if standard is None else od[od["minutes"] <= standard]
+    log.info(
+        "travel: %d (area, site) pairs within the standard, %d within the horizon",
+        len(od_standard),
+        len(od),
+    )
+
+    started = time.perf_counter()
+    problem = problem_from_inputs(
+        inputs.needs, population, inputs.facilities, od_standard, resources=resources
+    )
+    allocation = solve(problem, scenario.optimize)
+    timings["optimize_s"] = time.perf_counter() - started
+    if allocation.status == "infeasible":
+        raise InfeasibleError(f"{allocation.model}: the solver proved the model infeasible")
+    if allocation.status == "no_solution":
+        msg = (
+            f"{allocation.model}: no solution within {scenario.optimize.time_limit_s} s "
+            "— raise [optimize] time_limit_s or simplify the model"
+        )
+        raise SolverError(msg)
+
+    started = time.perf_counter()
+    evaluation = evaluate(
+        areas=inputs.areas,
+        area_points=area_points,
+        population=population,
+        needs=inputs.needs,
+        resources=resources,
+        facilities=inputs.facilities,
+        od=od,
+        allocation=allocation,
+        max_minutes=standard,
+    )
+    layers = evaluation["layers"]
+    origin_flags = flags[flags["role"] == "origin"].drop_duplicates("id").set_index("id")["reason"]
+    layers["areas"]["travel_flag"] = layers["areas"]["area_id"].map(origin_flags)
+    timings["evaluate_s"] = time.perf_counter() - started
+
+    summary = {
+        "scenario": scenario.name,
+        "model": allocation.model,
+        "max_minutes": standard,
+        "resources": resources,
+        "areas": len(inputs.areas),
+        "sites": len(inputs.facilities),
+        "demand": evaluation["demand"],
+        "served": evaluation["plan"]["served"],
+        "unmet": evaluation["plan"]["unmet"],
+        "baseline": evaluation["baseline"],
+        "plan": evaluation["plan"],
+        "area_status": evaluation["area_status"],
+        "site_status": evaluation["site_status"],
+        "travel_flags": flags.to_dict(orient="records"),
+        "input_notes": inputs.notes,
+        "solver": {
+            "name": allocation.solver,
+            "status": allocation.status,
+            "objective": allocation.objective,
+            "bound": allocation.bound,
+            "gap": allocation.gap,
+            "build_s": allocation.build_s,
+            "solve_s": allocation.solve_s,
+        },
+        "timings_s": timings,
+    }
+    return RunResult(
+        scenario=scenario,
+        layers=layers,
+        summary=summary,
+        manifest=build_manifest(scenario, timings),
+        allocation=allocation,
+    )
+
+
+def _input_files(scenario: Scenario) -> list[Path]:
+    files = [scenario.areas.path, scenario.facilities.path]
+    if not scenario.network.is_crowfly and not scenario.network.is_place:
+        files.append(Path(scenario.network.source))
+    return files
+
+
+def build_manifest(scenario: Scenario, timings: dict[str, float]) -> dict:
+    """Versions, input hashes, the resolved scenario, solver options and timings: enough to rerun."""
+    versions = {}
+    for name in DEPENDENCIES:
+        try:
+            versions[name] = version(name)
+        except PackageNotFoundError:
+            versions[name] = None
+    return {
+        "geoalloc": __version__,
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "dependencies": versions,
+        "inputs": {
+            str(p): {"sha256": sha256_file(p), "bytes": p.stat().st_size}
+            for p in _input_files(scenario)
+        },
+        "scenario": scenario.model_dump(mode="json"),
+        "solver_options": scenario.optimize.model_dump(mode="json"),
+        "seed": 0,
+        "timings_s": timings,
+    }
+
+
+def write_run(result: RunResult, out_dir: Path, *, overwrite: bool = False) -> Path:
+    """Write ``map.html``, ``results.gpkg``, ``summary.json`` and ``manifest.json`` atomically."""
+    from geoalloc.maps import build_map
+
+    def write(folder: Path) -> None:
+        gpkg = folder / "results.gpkg"
+        for name, layer in result.layers.items():
+            layer.to_file(gpkg, layer=name, driver="GPKG")
+        (folder / "summary.json").write_text(dumps_json(result.summary), encoding="utf-8")
+        (folder / "manifest.json").write_text(dumps_json(result.manifest), encoding="utf-8")
+        layers = result.layers
+        fmap = build_map(
+            layers["areas"],
+            layers["facilities"],
+            layers["assignments"],
+            layers["catchments"],
+            result.summary,
+        )
+        fmap.save(str(folder / "map.html"))
+
+    return write_run_folder(Path(out_dir), overwrite=overwrite, write=write)
+
+
+def default_out_dir(scenario: Scenario) -> Path:
+    return Path("maps") / scenario.name
