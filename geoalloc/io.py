@@ -35,7 +35,9 @@ def _read_vector(
 ) -> gpd.GeoDataFrame | None:
     if not path.exists():
         problems.add(
-            where, f"file not found: {path}", "check [.. ] path (relative to the scenario file)"
+            where,
+            f"file not found: {path}",
+            "check the path in the scenario file (relative paths start at the scenario's folder)",
         )
         return None
     try:
@@ -160,7 +162,8 @@ def read_areas(options: AreasOptions, problems: Problems) -> gpd.GeoDataFrame | 
         for c in options.age_bands
     }
     if bands:
-        over = (pd.concat(bands, axis=1).sum(axis=1) > population + 1e-9).to_numpy()
+        band_sum = np.sum([b.to_numpy(dtype=float) for b in bands.values()], axis=0)
+        over = band_sum > population.to_numpy(dtype=float) + 1e-9
         if over.any():
             problems.add(
                 where,

@@ -1,0 +1,37 @@
+import subprocess
+import sys
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from geoalloc.cli import cli
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_solvers_lists_highs_first() -> None:
+    result = CliRunner().invoke(cli, ["solvers"])
+    assert result.exit_code == 0
+    assert result.output.splitlines()[0] == "highs"
+
+
+def test_usage_error_is_exit_2() -> None:
+    result = CliRunner().invoke(cli, ["run"])
+    assert result.exit_code == 2
+    assert "Missing argument" in result.output
+
+
+def test_missing_scenario_is_exit_3() -> None:
+    result = CliRunner().invoke(cli, ["validate", "does-not-exist.toml"])
+    assert result.exit_code == 3
+    assert "scenario file not found" in result.output
+
+
+def test_root_shim_and_module_entry_point() -> None:
+    for command in (
+        [sys.executable, "cli.py", "--help"],
+        [sys.executable, "-m", "geoalloc", "--version"],
+    ):
+        result = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
+        assert result.returncode == 0, result.stderr
+    assert "geoalloc" in result.stdout

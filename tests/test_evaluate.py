@@ -1,0 +1,48 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from geoalloc.evaluate import access_kpis, area_status, weighted_gini, weighted_quantile
+
+
+def test_weighted_quantile_matches_repeated_values() -> None:
+    values = np.array([10.0, 20.0, 30.0])
+    weights = np.array([1.0, 2.0, 1.0])
+    repeated = np.array([10.0, 20.0, 20.0, 30.0])
+    assert weighted_quantile(values, weights, 0.5) == np.quantile(
+        repeated, 0.5, method="inverted_cdf"
+    )
+    assert weighted_quantile(values, weights, 0.9) == 30.0
+    assert np.isnan(weighted_quantile(values, np.zeros(3), 0.5))
+
+
+def test_gini_equal_and_concentrated() -> None:
+    assert weighted_gini(np.array([5.0, 5.0, 5.0]), np.ones(3)) == pytest.approx(0.0)
+    # one of two equal groups has everything: Gini = 0.5 for two groups
+    assert weighted_gini(np.array([0.0, 10.0]), np.ones(2)) == pytest.approx(0.5)
+
+
+def test_access_kpis_by_hand() -> None:
+    minutes = pd.Series([5.0, 25.0, np.inf], index=["a", "b", "c"])
+    population = pd.Series([100.0, 300.0, 50.0], index=["a", "b", "c"])
+    kpis = access_kpis(minutes, population, max_minutes=20)
+    assert kpis["covered_population"] == 100.0
+    assert kpis["covered_pct"] == pytest.approx(100 * 100 / 450)
+    assert kpis["unreachable_population"] == 50.0
+    assert kpis["minutes_mean"] == pytest.approx((5 * 100 + 25 * 300) / 400)
+    assert kpis["minutes_max"] == 25.0
+    assert kpis["worst_decile_minutes"] == 25.0
+
+
+def test_area_status() -> None:
+    demand = pd.DataFrame({"beds": [2.0, 2.0, 2.0, 0.0, 1.0]}, index=list("abcde"))
+    unmet = pd.DataFrame({"beds": [0.0, 1.0, 2.0, 0.0, 1.0]}, index=list("abcde"))
+    reachable = pd.Series([True, True, True, True, False], index=list("abcde"))
+    status = area_status(demand, unmet, reachable)
+    assert status.to_dict() == {
+        "a": "served",
+        "b": "partly served",
+        "c": "unserved",
+        "d": "no demand",
+        "e": "unreachable",
+    }
