@@ -73,10 +73,12 @@ def main() -> None:
     cli(prog_name="geoalloc")
 
 
+from geoalloc.commands.compare import compare_command  # noqa: E402
 from geoalloc.commands.demo import demo_command  # noqa: E402
 from geoalloc.commands.run import run_command  # noqa: E402
 from geoalloc.commands.validate import validate_command  # noqa: E402
 
+cli.add_command(compare_command)
 cli.add_command(demo_command)
 cli.add_command(run_command)
 cli.add_command(validate_command)

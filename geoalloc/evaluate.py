@@ -140,12 +140,15 @@ def evaluate(
     od: pd.DataFrame,
     allocation: Allocation,
     max_minutes: float | None,
+    out_of_service: pd.Index | None = None,
 ) -> dict:
     """Output layers (``areas``, ``facilities``, ``assignments``, ``catchments``) and KPI dicts.
 
     ``od`` is the long travel table within the evaluation horizon (it may extend beyond the travel
-    standard so that baseline minutes of poorly served areas are still known).
+    standard so that baseline minutes of poorly served areas are still known). Sites in
+    ``out_of_service`` (an outage) are in the baseline but not in the plan; their status says so.
     """
+    out_of_service = pd.Index([]) if out_of_service is None else out_of_service
     area_ids = areas.index
     existing = facilities.index[facilities["existing"].astype(bool)]
     opened = allocation.sites.index[allocation.sites["open"].astype(bool)]
@@ -155,7 +158,7 @@ def evaluate(
     base_near = nearest_minutes(od, area_ids, existing)
     plan_near = nearest_minutes(od, area_ids, opened)
     standard_od = od if max_minutes is None else od[od["minutes"] <= max_minutes]
-    any_site = nearest_minutes(standard_od, area_ids, facilities.index)
+    any_site = nearest_minutes(standard_od, area_ids, facilities.index.difference(out_of_service))
     reachable = np.isfinite(any_site["minutes"])
 
     assignments = allocation.assignments
@@ -197,15 +200,13 @@ def evaluate(
     )
     plan_sites = allocation.sites.reindex(facilities.index)
     sites["existing"] = facilities["existing"].astype(bool)
-    sites["open"] = plan_sites["open"].fillna(False).astype(bool)
+    sites["open"] = plan_sites["open"].astype("boolean").fillna(False).astype(bool)
     utilisation_plan, utilisation_base = {}, {}
     expanded = pd.Series(False, index=facilities.index)
     for r in resources:
-        before = plan_sites.get(f"{r}_before", facilities[r].where(sites["existing"], 0.0)).astype(
-            float
-        )
-        after = plan_sites[f"{r}_after"].astype(float)
-        load = plan_sites[f"{r}_load"].astype(float)
+        before = facilities[r].where(sites["existing"], 0.0).astype(float)  # capacity today
+        after = plan_sites[f"{r}_after"].astype(float).fillna(0.0)
+        load = plan_sites[f"{r}_load"].astype(float).fillna(0.0)
         sites[f"{r}_before"] = before
         sites[f"{r}_after"] = after
         sites[f"{r}_load"] = load
@@ -220,6 +221,7 @@ def evaluate(
     status[sites["existing"] & sites["open"] & expanded] = "expanded"
     status[sites["existing"] & ~sites["open"]] = "closed"
     status[~sites["existing"] & sites["open"]] = "opened"
+    status[sites.index.isin(out_of_service)] = "out of service"
     sites["status"] = status
 
     point_of = area_points.geometry.to_crs(4326)

@@ -108,6 +108,15 @@ def check_inputs(scenario: Scenario) -> Inputs:
             )
         except InputError as exc:
             problems.errors.extend(exc.problems)
+    if facilities is not None:
+        unknown = sorted(set(scenario.outage.closed_sites) - set(facilities.index))
+        if unknown:
+            problems.add(
+                "[outage] closed_sites",
+                "ids not found in the facilities",
+                "use ids from the [facilities] id column",
+                ids=unknown,
+            )
     if (
         facilities is not None
         and not problems
@@ -164,8 +173,13 @@ def run_scenario(scenario: Scenario) -> RunResult:
     )
 
     started = time.perf_counter()
+    closed = pd.Index(scenario.outage.closed_sites, dtype=object)
+    if len(closed):
+        log.info("outage: %d site(s) out of service: %s", len(closed), ", ".join(closed))
+    in_service = inputs.facilities.drop(index=closed)
+    od_standard = od_standard[~od_standard["site"].isin(closed)]
     problem = problem_from_inputs(
-        inputs.needs, population, inputs.facilities, od_standard, resources=resources
+        inputs.needs, population, in_service, od_standard, resources=resources
     )
     allocation = solve(problem, scenario.optimize)
     timings["optimize_s"] = time.perf_counter() - started
@@ -189,6 +203,7 @@ def run_scenario(scenario: Scenario) -> RunResult:
         od=od,
         allocation=allocation,
         max_minutes=standard,
+        out_of_service=closed,
     )
     layers = evaluation["layers"]
     origin_flags = flags[flags["role"] == "origin"].drop_duplicates("id").set_index("id")["reason"]

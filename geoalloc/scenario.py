@@ -43,6 +43,14 @@ class FacilitiesOptions(BaseModel):
     candidate: str | None = Field(None, description="boolean column: true for not-yet-open sites")
 
 
+class OutageOptions(BaseModel):
+    """Emergency outages: sites out of service (the baseline still has them, the plan does not)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    closed_sites: list[str] = Field(default_factory=list, description="ids of sites out of service")
+
+
 class Scenario(BaseModel):
     """A whole scenario. Build it with :func:`load_scenario` so that paths are resolved."""
 
@@ -54,6 +62,7 @@ class Scenario(BaseModel):
     network: NetworkOptions = Field(default_factory=NetworkOptions)
     demand: DemandOptions = Field(default_factory=DemandOptions)
     optimize: OptimizeOptions = Field(default_factory=OptimizeOptions)
+    outage: OutageOptions = Field(default_factory=OutageOptions)
 
     @field_validator("name")
     @classmethod

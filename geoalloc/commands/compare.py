@@ -1,0 +1,55 @@
+"""``geoalloc compare RUN_A RUN_B``: what changed between two runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from geoalloc.compare import compare_runs
+from geoalloc.io import dumps_json
+
+MAX_LISTED = 15
+
+
+def _num(value: float | None) -> str:
+    return "–" if value is None else f"{value:,.2f}"
+
+
+@click.command("compare")
+@click.argument("run_a", type=click.Path(path_type=Path, file_okay=False))
+@click.argument("run_b", type=click.Path(path_type=Path, file_okay=False))
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print the full comparison as JSON on stdout."
+)
+def compare_command(run_a: Path, run_b: Path, as_json: bool) -> None:
+    """Compare two run folders: KPI changes, areas that gained or lost access, sites that changed."""
+    result = compare_runs(run_a, run_b)
+    if as_json:
+        click.echo(dumps_json(result))
+        return
+    click.echo(
+        f"A = {result['scenario_a']} ({result['run_a']})  B = {result['scenario_b']} ({result['run_b']})"
+    )
+    click.echo(f"{'KPI (plan)':<28}{'A':>16}{'B':>16}{'B - A':>16}")
+    for key, row in result["kpis"].items():
+        click.echo(f"{key:<28}{_num(row['a']):>16}{_num(row['b']):>16}{_num(row['change']):>16}")
+    for title, key in (
+        ("gained access", "areas_gained_access"),
+        ("lost access", "areas_lost_access"),
+    ):
+        rows = result[key]
+        people = sum(r["population"] for r in rows)
+        click.echo(f"areas that {title}: {len(rows)} ({people:,.0f} people)")
+        for row in sorted(rows, key=lambda r: -r["population"])[:MAX_LISTED]:
+            click.echo(
+                f"  {row['area']}: {row['population']:,.0f} people, "
+                f"{_num(row['minutes_a'])} → {_num(row['minutes_b'])} min"
+            )
+        if len(rows) > MAX_LISTED:
+            click.echo(f"  … and {len(rows) - MAX_LISTED} more (--json lists all)")
+    click.echo(f"sites whose allocation changed: {len(result['sites_changed'])}")
+    for row in result["sites_changed"][:MAX_LISTED]:
+        click.echo(f"  {row['site']}: {row['status_a']} → {row['status_b']}")
+    if len(result["sites_changed"]) > MAX_LISTED:
+        click.echo(f"  … and {len(result['sites_changed']) - MAX_LISTED} more (--json lists all)")
