@@ -61,3 +61,6 @@ def solvers() -> None:
 
 def main() -> None:
     cli(prog_name="geoalloc")
+
+
+cli.add_command(__import__("geoalloc.commands.los").commands.los.los_command)  # geoalloc los
