@@ -63,4 +63,6 @@ def main() -> None:
     cli(prog_name="geoalloc")
 
 
-cli.add_command(__import__("geoalloc.commands.los").commands.los.los_command)  # geoalloc los
+from geoalloc.commands.los import los_command  # noqa: E402
+
+cli.add_command(los_command)

@@ -1,1 +1,1 @@
-"""One module per ``geoalloc`` subcommand, each a thin click layer over the library."""
+"""One module per ``geoalloc`` subcommand (rasterio's ``rio`` style); ``geoalloc.cli`` registers them."""

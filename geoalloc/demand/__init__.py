@@ -33,7 +33,7 @@ from geoalloc.demand.needs import (
     resource_needs,
 )
 from geoalloc.demand.options import DemandOptions, HistoryOptions, SurgeOptions
-from geoalloc.demand.queue import queue_check, simulate_loss, simulate_queue
+from geoalloc.demand.queue import queue_check, queue_check_plan, simulate_loss, simulate_queue
 from geoalloc.demand.summary import fit_history, los_summary
 from geoalloc.demand.surge import SurgeResult, surge_needs
 
@@ -62,6 +62,7 @@ __all__ = [
     "parse_band",
     "planned_resources",
     "queue_check",
+    "queue_check_plan",
     "read_history",
     "resource_needs",
     "servers_for_blocking",

@@ -272,3 +272,32 @@ def queue_check(
     out = pd.DataFrame(rows, index=sites)
     out.index.name = capacity_after.index.name or "site"
     return out
+
+
+def queue_check_plan(
+    sites: pd.DataFrame,
+    los: LosModel | LosFit,
+    *,
+    options: DemandOptions,
+    resource: str | None = None,
+    seed: int = 0,
+    simulate: bool = True,
+) -> pd.DataFrame:
+    """:func:`queue_check` on the ``sites`` table of an :class:`~geoalloc.optimize.Allocation`.
+
+    Reads ``<resource>_load`` (units assigned) and ``<resource>_after`` (capacity in the plan);
+    closed sites (``open`` false) are left out.
+    """
+    resource = resource or options.resource
+    needed = [f"{resource}_load", f"{resource}_after"]
+    missing = [c for c in needed if c not in sites.columns]
+    if missing:
+        msg = f"allocation sites table lacks {missing} (columns: {list(sites.columns)})"
+        raise InputError(msg)
+    if "open" in sites.columns:
+        sites = sites[sites["open"].astype(bool)]
+    load = sites[[f"{resource}_load"]].rename(columns={f"{resource}_load": resource})
+    capacity = sites[[f"{resource}_after"]].rename(columns={f"{resource}_after": resource})
+    return queue_check(
+        load, capacity, los, options=options, resource=resource, seed=seed, simulate=simulate
+    )

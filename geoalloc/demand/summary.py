@@ -65,9 +65,10 @@ def los_summary(
     """The LOS / demand block of ``summary.json`` (JSON-serialisable).
 
     Keys: ``los`` (source, rows used and left out by reason, the overall fitted distribution,
-    ``risk_days`` and ``los_risk`` = P(LOS > risk_days), the per-group table, the long-stay
-    classifier report), ``needs_total`` (sum over areas of each needs column, when ``needs`` is
-    given) and ``queue_check`` (per site, analytic beside simulated, when ``queue`` is given).
+    ``risk_days``, ``los_risk`` = P(LOS > risk_days) of the fitted distribution and
+    ``los_risk_empirical`` = the share of history rows longer than that, the per-group table,
+    the long-stay classifier report), ``needs_total`` (sum over areas of each needs column, when
+    ``needs`` is given) and ``queue_check`` (per site, analytic beside simulated, with ``queue``).
     """
     out: dict = {
         "los": {
@@ -76,6 +77,9 @@ def los_summary(
             else "assumed (exponential, [demand] los_days)",
             "risk_days": los.risk_days,
             "los_risk": los.risk,
+            "los_risk_empirical": (
+                float(los.table["p_los_gt_k"].iloc[0]) if not los.table.empty else None
+            ),
             "mean_days": los.mean_days,
             "fit": los.overall.to_dict(),
         }
