@@ -235,3 +235,34 @@ surge = { kind = "table", path = "surge.csv" }
     assert scenario.history.path == (tmp_path / "data" / "adm.csv").resolve()
     assert scenario.demand.surge.path == (tmp_path / "surge.csv").resolve()
     assert scenario.demand.planned == ["beds", "nurses"]
+
+
+def test_los_per_age_band_weights_bed_days():
+    from geoalloc.demand.los import fit_los
+
+    rng = np.random.default_rng(9)
+    old = rng.lognormal(2.2, 0.5, 60)  # ~10 days
+    young = rng.lognormal(0.6, 0.5, 80)  # ~2 days
+    frame = pd.DataFrame(
+        {"los": np.r_[old, young, [3.0]], "band": ["65+"] * 60 + ["other"] * 80 + ["unknown"]}
+    )
+    history = read_history(frame, HistoryOptions(path="-", los="los", age_band="band"))
+    model = fit_los_model(history, risk_days=7)
+    options = DemandOptions(admissions_per_1000={"65+": 300.0, "other": 80.0})
+    needs = area_needs(
+        areas(), population="pop", age_bands={"old": "65+"}, options=options, los=model
+    )
+    f_old, f_young = fit_los(old, old), fit_los(young, young)
+    adm_old, adm_other = 2_000 * 0.3 / 365, 8_000 * 0.08 / 365
+    a1 = needs.loc["a1"]
+    assert a1["admissions_per_day"] == pytest.approx(adm_old + adm_other)
+    assert a1["bed_days_per_day"] == pytest.approx(
+        adm_old * f_old.mean_days + adm_other * f_young.mean_days
+    )
+    assert a1["long_stay_admissions_per_day"] == pytest.approx(
+        adm_old * f_old.p_longer(7) + adm_other * f_young.p_longer(7)
+    )
+    # a2 has nobody over 65: only the young LOS counts
+    assert needs.loc["a2", "bed_days_per_day"] == pytest.approx(
+        36_500 * 0.08 / 365 * f_young.mean_days
+    )

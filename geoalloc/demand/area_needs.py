@@ -8,9 +8,10 @@ import numpy as np
 import pandas as pd
 
 from geoalloc._errors import InputError
-from geoalloc.demand.los import LosModel
+from geoalloc.demand.los import MIN_ROWS_FIT, LosFit, LosModel, fit_los
 from geoalloc.demand.needs import (
-    admissions_per_year,
+    DAYS_PER_YEAR,
+    band_admissions_per_year,
     band_population,
     capacity_needed,
 )
@@ -83,6 +84,31 @@ def rates_from_history(
     return rates
 
 
+def los_by_band(los: LosModel, bands: list[str]) -> dict[str, LosFit]:
+    """LOS distribution per age band: fitted to the history rows of that band when the history has
+    an ``age_band`` column and the band has at least :data:`MIN_ROWS_FIT` rows, else the overall."""
+    out = dict.fromkeys(bands, los.overall)
+    history = los.history
+    if history is None or "age_band" not in history.table.columns:
+        return out
+    table = history.table
+    labels = table["age_band"].astype(str)
+    unknown = sorted(set(labels) - set(bands))
+    if unknown:
+        log.warning(
+            "history age bands %s are not area bands %s: their rows count in the overall LOS only",
+            unknown,
+            bands,
+        )
+    for band in bands:
+        rows = table[labels == band]
+        if len(rows) >= MIN_ROWS_FIT:
+            out[band] = fit_los(rows["los_low_days"].to_numpy(), rows["los_high_days"].to_numpy())
+        else:
+            log.info("age band %r: %d history rows, using the overall LOS", band, len(rows))
+    return out
+
+
 def area_needs(
     areas: pd.DataFrame,
     *,
@@ -94,8 +120,9 @@ def area_needs(
     """Needs per area (index: area id).
 
     Columns: ``admissions_per_day`` (surge multiplier applied), ``bed_days_per_day`` (admissions
-    per day × mean LOS = mean occupied beds), ``long_stay_admissions_per_day`` (admissions per day ×
-    P(LOS > risk_days), the LOS risk), one column per planned resource (units needed; the surge
+    per day × mean LOS = mean occupied beds; with a history that has an ``age_band`` column the mean
+    LOS of each band, see :func:`los_by_band`), ``long_stay_admissions_per_day`` (admissions per day
+    × P(LOS > risk_days), the LOS risk), one column per planned resource (units needed; the surge
     peak when ``[demand.surge] plan_for_peak``), and with a surge ``<resource>_peak`` and
     ``<resource>_peak_day`` per resource.
 
@@ -116,10 +143,15 @@ def area_needs(
         los = LosModel.assumed(options.los_days, options.risk_days)
     bands = band_population(areas, population, age_bands)
     rates = rates_from_history(bands, los, options) or options.admissions_per_1000
-    per_year = admissions_per_year(bands, rates) * surge_multiplier(areas, options)
-    needs = capacity_needed(per_year, options, mean_los_days=los.mean_days)
-    risk = los.overall.p_longer(options.risk_days)
-    needs.insert(2, "long_stay_admissions_per_day", needs["admissions_per_day"] * risk)
+    band_year = band_admissions_per_year(bands, rates).mul(surge_multiplier(areas, options), axis=0)
+    per_year = band_year.sum(axis=1)
+    fits = los_by_band(los, list(bands.columns))
+    mean_los = pd.Series({b: f.mean_days for b, f in fits.items()})
+    risk = pd.Series({b: f.p_longer(options.risk_days) for b, f in fits.items()})
+    bed_days_year = (band_year * mean_los).sum(axis=1)
+    area_mean_los = (bed_days_year / per_year).where(per_year > 0, los.mean_days)
+    needs = capacity_needed(per_year, options, mean_los_days=area_mean_los)
+    needs.insert(2, "long_stay_admissions_per_day", (band_year * risk).sum(axis=1) / DAYS_PER_YEAR)
     surge = surge_needs(
         needs["admissions_per_day"], areas[population].astype(float), options, los.overall
     )

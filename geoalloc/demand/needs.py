@@ -39,8 +39,16 @@ def admissions_per_year(bands: pd.DataFrame, admissions_per_1000: dict[str, floa
     A single rate keyed ``"all"`` applies to the whole population. Every band present must have a
     rate, and every rate must name a band: otherwise an :class:`InputError` lists the mismatches.
     """
+    return band_admissions_per_year(bands, admissions_per_1000).sum(axis=1)
+
+
+def band_admissions_per_year(
+    bands: pd.DataFrame, admissions_per_1000: dict[str, float]
+) -> pd.DataFrame:
+    """Expected admissions per year per area (rows) and age band (columns); see
+    :func:`admissions_per_year`."""
     if set(admissions_per_1000) == {"all"}:
-        return bands.sum(axis=1) * admissions_per_1000["all"] / 1000.0
+        return bands * admissions_per_1000["all"] / 1000.0
     problems = []
     for band in bands.columns:
         if band not in admissions_per_1000 and (bands[band] > 0).any():
@@ -57,7 +65,7 @@ def admissions_per_year(bands: pd.DataFrame, admissions_per_1000: dict[str, floa
     if problems:
         raise InputError(problems)
     rates = pd.Series({b: admissions_per_1000.get(b, 0.0) for b in bands.columns})
-    return (bands * rates).sum(axis=1) / 1000.0
+    return bands * rates / 1000.0
 
 
 def resource_needs(
@@ -113,13 +121,17 @@ def resource_needs(
 
 
 def capacity_needed(
-    admissions_year: pd.Series, options: DemandOptions, *, mean_los_days: float | None = None
+    admissions_year: pd.Series,
+    options: DemandOptions,
+    *,
+    mean_los_days: float | pd.Series | None = None,
 ) -> pd.DataFrame:
     """Units of each planned resource needed per area.
 
     Returns a table indexed by area id with columns ``admissions_per_day``, ``bed_days_per_day``
     (admissions per day × mean LOS, = mean occupied beds) and one column per planned resource
-    (:func:`resource_needs`). ``mean_los_days`` defaults to ``options.los_days``.
+    (:func:`resource_needs`). ``mean_los_days`` (a number, or per area) defaults to
+    ``options.los_days``.
     """
     per_day = admissions_year / DAYS_PER_YEAR
     los = options.los_days if mean_los_days is None else mean_los_days
