@@ -266,3 +266,24 @@ def test_los_per_age_band_weights_bed_days():
     assert needs.loc["a2", "bed_days_per_day"] == pytest.approx(
         36_500 * 0.08 / 365 * f_young.mean_days
     )
+
+
+def test_area_surge_matches_area_needs_peaks_and_goes_to_the_summary():
+    import json
+
+    from geoalloc.demand import area_surge
+
+    options = DemandOptions(
+        resources=["beds", "ventilators"],
+        surge={"kind": "sir", "days": 200, "social_distancing": 0.2},
+    )
+    args = {"population": "pop", "age_bands": {}, "options": options}
+    needs = area_needs(areas(), **args)
+    surge = area_surge(areas(), **args)
+    assert surge.peaks["beds_peak"].to_numpy() == pytest.approx(needs["beds_peak"].to_numpy())
+    assert surge.daily["beds"].max() == pytest.approx(needs["beds_peak"].sum())  # same peak day
+    summary = los_summary(LosModel.assumed(5.0), needs=needs, surge=surge)
+    json.dumps(summary, allow_nan=False)
+    assert summary["surge"]["peak_day"] == int(needs["beds_peak_day"].iloc[0])
+    assert len(summary["surge"]["daily"]) == 200
+    assert area_surge(areas(), population="pop", age_bands={}, options=DemandOptions()) is None

@@ -9,7 +9,7 @@
 - :func:`los_summary`: the demand block of ``summary.json``.
 """
 
-from geoalloc.demand.area_needs import area_needs, planned_resources
+from geoalloc.demand.area_needs import area_needs, area_surge, planned_resources
 from geoalloc.demand.erlang import (
     erlang_b,
     erlang_c,
@@ -48,6 +48,7 @@ __all__ = [
     "SurgeResult",
     "admissions_per_year",
     "area_needs",
+    "area_surge",
     "band_population",
     "capacity_needed",
     "erlang_b",

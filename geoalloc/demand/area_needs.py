@@ -16,7 +16,7 @@ from geoalloc.demand.needs import (
     capacity_needed,
 )
 from geoalloc.demand.options import DemandOptions
-from geoalloc.demand.surge import surge_needs
+from geoalloc.demand.surge import SurgeResult, surge_needs
 
 log = logging.getLogger(__name__)
 
@@ -162,6 +162,36 @@ def area_needs(
             if options.surge.plan_for_peak:
                 needs[res] = surge.peaks[f"{res}_peak"]
     return needs
+
+
+def area_surge(
+    areas: pd.DataFrame,
+    *,
+    population: str,
+    age_bands: dict[str, str],
+    options: DemandOptions,
+    los: LosModel | None = None,
+) -> SurgeResult | None:
+    """The surge of ``[demand.surge]`` with its daily region curves (None without a surge).
+
+    Same arguments as :func:`area_needs`; for ``summary.json`` (:func:`los_summary` ``surge=``).
+    """
+    if options.surge.kind == "none":
+        return None
+    if los is None:
+        los = LosModel.assumed(options.los_days, options.risk_days)
+    needs = area_needs(
+        areas,
+        population=population,
+        age_bands=age_bands,
+        options=options.model_copy(
+            update={"surge": options.surge.model_copy(update={"kind": "none"})}
+        ),
+        los=los,
+    )
+    return surge_needs(
+        needs["admissions_per_day"], areas[population].astype(float), options, los.overall
+    )
 
 
 def planned_resources(options: DemandOptions) -> list[str]:

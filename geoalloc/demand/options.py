@@ -155,7 +155,7 @@ class DemandOptions(BaseModel):
         None, gt=0, description="FTE per post staffed 24/7; default from hours and absence"
     )
     # queue check simulation
-    simulation_days: float = Field(365.0, gt=0, description="simulated days per replication")
+    simulation_days: float = Field(180.0, gt=0, description="simulated days per replication")
     simulation_replications: int = Field(10, ge=2, le=1000)
     simulation_max_arrivals: int = Field(
         200_000, ge=1000, description="cap per site and replication; the horizon shrinks to fit"

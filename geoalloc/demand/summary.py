@@ -11,6 +11,7 @@ import pandas as pd
 from geoalloc.demand.history import read_history
 from geoalloc.demand.los import LosModel, fit_los_model
 from geoalloc.demand.options import DemandOptions, HistoryOptions
+from geoalloc.demand.surge import SurgeResult
 
 
 def fit_history(
@@ -61,6 +62,7 @@ def los_summary(
     *,
     needs: pd.DataFrame | None = None,
     queue: pd.DataFrame | None = None,
+    surge: SurgeResult | None = None,
 ) -> dict:
     """The LOS / demand block of ``summary.json`` (JSON-serialisable).
 
@@ -68,7 +70,8 @@ def los_summary(
     ``risk_days``, ``los_risk`` = P(LOS > risk_days) of the fitted distribution and
     ``los_risk_empirical`` = the share of history rows longer than that, the per-group table,
     the long-stay classifier report), ``needs_total`` (sum over areas of each needs column, when
-    ``needs`` is given) and ``queue_check`` (per site, analytic beside simulated, with ``queue``).
+    ``needs`` is given), ``queue_check`` (per site, analytic beside simulated, with ``queue``) and
+    ``surge`` (region peaks, their days and the daily curves, with ``surge``).
     """
     out: dict = {
         "los": {
@@ -103,4 +106,12 @@ def los_summary(
         out["needs_total"] = totals
     if queue is not None:
         out["queue_check"] = table_records(queue, index_name="site")
+    if surge is not None:
+        daily = surge.daily
+        out["surge"] = {
+            "peak_day": int(daily["census"].to_numpy().argmax()),
+            "peak": {c: float(daily[c].max()) for c in daily.columns},
+            "peak_day_by_column": {c: int(daily[c].to_numpy().argmax()) for c in daily.columns},
+            "daily": table_records(daily, index_name="day"),
+        }
     return _clean(out)  # type: ignore[return-value]
