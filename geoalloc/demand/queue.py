@@ -47,7 +47,7 @@ def _ci(values: np.ndarray, level: float = 0.95) -> tuple[float, float, float]:
     half = float(
         stats.t.ppf(0.5 + level / 2, len(values) - 1) * values.std(ddof=1) / math.sqrt(len(values))
     )
-    return mean, mean - half, mean + half
+    return mean, max(mean - half, 0.0), mean + half
 
 
 def _arrivals(rng: np.random.Generator, rate_per_day: float, horizon_days: float) -> np.ndarray:
