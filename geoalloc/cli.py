@@ -59,10 +59,10 @@ def solvers() -> None:
         click.echo(name)
 
 
-def main() -> None:
-    cli(prog_name="geoalloc")
-
-
 from geoalloc.commands.los import los_command  # noqa: E402
 
 cli.add_command(los_command)
+
+
+def main() -> None:
+    cli(prog_name="geoalloc")

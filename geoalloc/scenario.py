@@ -51,10 +51,10 @@ class Scenario(BaseModel):
     name: str
     areas: AreasOptions
     facilities: FacilitiesOptions
+    history: HistoryOptions | None = None
     network: NetworkOptions = Field(default_factory=NetworkOptions)
     demand: DemandOptions = Field(default_factory=DemandOptions)
     optimize: OptimizeOptions = Field(default_factory=OptimizeOptions)
-    history: HistoryOptions | None = None
 
     @field_validator("name")
     @classmethod
