@@ -69,6 +69,11 @@ def solvers() -> None:
         click.echo(name)
 
 
+from geoalloc.commands.los import los_command  # noqa: E402
+
+cli.add_command(los_command)
+
+
 def main() -> None:
     cli(prog_name="geoalloc")
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from geoalloc._errors import InputError
-from geoalloc.demand.options import DemandOptions
+from geoalloc.demand.options import DemandOptions, HistoryOptions
 from geoalloc.optimize.options import OptimizeOptions
 from geoalloc.travel.options import NetworkOptions
 
@@ -59,6 +59,7 @@ class Scenario(BaseModel):
     name: str
     areas: AreasOptions
     facilities: FacilitiesOptions
+    history: HistoryOptions | None = None
     network: NetworkOptions = Field(default_factory=NetworkOptions)
     demand: DemandOptions = Field(default_factory=DemandOptions)
     optimize: OptimizeOptions = Field(default_factory=OptimizeOptions)
@@ -114,6 +115,13 @@ def resolve_paths(scenario: Scenario, base: Path) -> Scenario:
     network = scenario.network
     if not network.is_crowfly and not network.is_place:
         network = network.model_copy(update={"source": str(resolve(Path(network.source)))})
+    history = scenario.history
+    if history is not None:
+        history = history.model_copy(update={"path": resolve(history.path)})
+    demand = scenario.demand
+    if demand.surge.path is not None:
+        surge = demand.surge.model_copy(update={"path": resolve(demand.surge.path)})
+        demand = demand.model_copy(update={"surge": surge})
     return scenario.model_copy(
         update={
             "areas": scenario.areas.model_copy(update={"path": resolve(scenario.areas.path)}),
@@ -121,5 +129,7 @@ def resolve_paths(scenario: Scenario, base: Path) -> Scenario:
                 update={"path": resolve(scenario.facilities.path)}
             ),
             "network": network,
+            "history": history,
+            "demand": demand,
         }
     )

@@ -1,21 +1,231 @@
-"""The ``[demand]`` section of a scenario file."""
+"""The ``[demand]`` and ``[history]`` sections of a scenario file.
+
+Every number has a documented default; the defaults are planning assumptions, not facts about your
+region — set them from local data where you have it.
+"""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+#: Resources that :func:`geoalloc.demand.area_needs` knows how to derive from bed-days.
+KNOWN_RESOURCES = ("beds", "icu_beds", "ventilators", "nurses", "physicians")
+
+HOURS_PER_WEEK = 168.0
 
 
-class DemandOptions(BaseModel):
-    """Population × admission rates × length of stay → capacity needed.
+class SurgeOptions(BaseModel):
+    """A surge over days: a multiplier per day on the baseline admissions, or an SIR epidemic.
 
-    ``admissions_per_1000`` maps an age-band label (from ``[areas] age_bands``, plus ``"other"`` for
-    the rest of the population) to admissions per 1,000 persons per year. A single key ``"all"``
-    applies one rate to the whole population.
+    ``kind = "table"``: ``multipliers`` (one per day from day 0, inline) or ``path`` (CSV with a
+    ``day`` or ``date`` column and a ``multiplier`` or ``admissions`` column; ``admissions`` is the
+    region's admissions per day, shared out to areas in proportion to their baseline admissions).
+
+    ``kind = "sir"``: a discrete-time SIR model per area, as CHIME does: growth rate from
+    ``doubling_time_days``, recovery rate ``1 / infectious_days``, contact reduction
+    ``social_distancing``; new infections × ``hospitalised_share`` × ``market_share`` are extra
+    admissions on top of the baseline, ``icu_share_of_hospitalised`` and
+    ``ventilated_share_of_icu`` of them need ICU beds and ventilators.
+
+    The daily admissions are convolved with the LOS survival function into a daily census per
+    resource, whose peak and peak day are reported per area.
     """
 
     model_config = ConfigDict(extra="forbid")
 
-    resource: str = "beds"
+    kind: Literal["none", "table", "sir"] = "none"
+    # table
+    multipliers: list[float] | None = Field(
+        None, description="table: multiplier on baseline admissions for day 0, 1, 2, …"
+    )
+    path: Path | None = Field(None, description="table: CSV (day|date, multiplier|admissions)")
+    # SIR
+    days: int = Field(180, ge=1, le=3650, description="sir: days simulated")
+    initial_infected_share: float = Field(
+        1e-4, gt=0, lt=1, description="sir: share of the population infected on day 0"
+    )
+    doubling_time_days: float = Field(
+        4.0, gt=0, description="sir: doubling time of infections, days"
+    )
+    infectious_days: float = Field(14.0, gt=0, description="sir: mean days infectious (CHIME: 14)")
+    social_distancing: float = Field(0.0, ge=0, lt=1, description="sir: relative contact reduction")
+    hospitalised_share: float = Field(
+        0.025, ge=0, le=1, description="sir: share of infections admitted (CHIME default 2.5 %)"
+    )
+    icu_share_of_hospitalised: float = Field(
+        0.30, ge=0, le=1, description="sir: share of surge admissions needing ICU (CHIME 0.75/2.5)"
+    )
+    ventilated_share_of_icu: float = Field(
+        0.67, ge=0, le=1, description="sir: share of surge ICU patients ventilated (CHIME 0.5/0.75)"
+    )
+    market_share: float = Field(
+        1.0, gt=0, le=1, description="sir: share of the area's cases that come to these hospitals"
+    )
+    plan_for_peak: bool = Field(
+        False, description="true: the per-area needs handed to the optimizer are the surge peaks"
+    )
+
+    @model_validator(mode="after")
+    def _table_has_data(self) -> SurgeOptions:
+        if self.kind == "table" and (self.multipliers is None) == (self.path is None):
+            msg = "surge kind 'table' needs one of 'multipliers' (inline list) or 'path' (CSV)"
+            raise ValueError(msg)
+        if self.multipliers is not None and any(m < 0 for m in self.multipliers):
+            msg = "surge multipliers must be >= 0"
+            raise ValueError(msg)
+        return self
+
+
+class DemandOptions(BaseModel):
+    """Population × admission rates × length of stay → capacity needed per area and resource.
+
+    Admissions per area per year = Σ over age bands of persons × ``admissions_per_1000[band]`` ÷
+    1000, times the surge multiplier. ``admissions_per_1000`` maps an age-band label (from
+    ``[areas] age_bands``, plus ``"other"`` for the rest of the population) to admissions per 1,000
+    persons per year; a single key ``"all"`` applies one rate to the whole population. With a
+    ``[history]`` that has an area id, the rates are estimated from it instead (see
+    ``rates_from_history``).
+
+    Bed-days per day (the offered load in Erlangs, i.e. mean occupied beds) = admissions per day ×
+    mean LOS (``los_days``, or the mean of the LOS distribution fitted to the history).
+
+    Resources (``resources``; the first one is the primary resource the queue check looks at):
+
+    - ``beds`` = bed-days per day ÷ ``occupancy_target`` (``capacity_method = "occupancy"``, the
+      default: additive over areas, so the optimizer can pool areas at a site), or the fewest beds
+      whose Erlang-B blocking (M/G/c/c, insensitive to the LOS distribution) is at most
+      ``blocking_target`` for the area's load alone (``capacity_method = "erlang_b"``:
+      conservative, since pooling at a site needs fewer). The queue check applies Erlang-B at each
+      site either way.
+    - ``icu_beds`` = ``icu_share`` × bed-days per day ÷ ``icu_occupancy_target``; ``icu_share`` is
+      the share of occupied bed-days that are ICU bed-days.
+    - ``ventilators`` = ``ventilators_per_icu_bed`` × ``icu_beds``.
+    - staff (``nurses``, ``physicians``, any key of ``staff_per_occupied_bed``): on duty per shift =
+      ratio × occupied beds (bed-days per day, ICU bed-days weighted by ``icu_staff_multiplier``);
+      FTE = on duty × coverage factor, where the coverage factor = 168 h a week ÷
+      (``fte_hours_per_week`` × (1 − ``absence_share``)) keeps a post filled 24/7 through leave,
+      sickness and training
+      (defaults: 168 ÷ (40 × 0.85) ≈ 4.94), unless ``coverage_factor`` is given.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    resource: str = Field("beds", description="primary resource (first of `resources`)")
+    resources: list[str] | None = Field(
+        None, description="resources to plan, primary first; default: [resource]"
+    )
     admissions_per_1000: dict[str, float] = Field(default_factory=lambda: {"all": 100.0})
-    los_days: float = Field(5.0, gt=0)
+    los_days: float = Field(5.0, gt=0, description="mean LOS, days, when there is no history")
     occupancy_target: float = Field(0.85, gt=0, le=1)
+    capacity_method: Literal["occupancy", "erlang_b"] = "occupancy"
+    blocking_target: float = Field(
+        0.05, gt=0, lt=1, description="Erlang-B: largest share of arrivals that may find no bed"
+    )
+    queue_allowed: bool = Field(
+        False, description="patients wait for a bed (Erlang-C waits) instead of being turned away"
+    )
+    risk_days: float = Field(7.0, gt=0, description="k of the LOS risk P(LOS > k days)")
+    surge_multiplier: float | str = Field(
+        1.0, description="scalar ≥ 0 or the name of an areas column with a multiplier per area"
+    )
+    surge: SurgeOptions = Field(default_factory=SurgeOptions)
+    rates_from_history: bool = Field(
+        True, description="estimate admission rates from a [history] with an area id when present"
+    )
+    # ICU and equipment
+    icu_share: float = Field(
+        0.08, ge=0, le=1, description="share of occupied bed-days that are ICU bed-days"
+    )
+    icu_occupancy_target: float = Field(0.75, gt=0, le=1)
+    ventilators_per_icu_bed: float = Field(0.5, ge=0)
+    # staff
+    staff_per_occupied_bed: dict[str, float] = Field(
+        default_factory=lambda: {"nurses": 0.2, "physicians": 0.05},
+        description="staff on duty per occupied bed per shift (nurses 1:5, physicians 1:20)",
+    )
+    icu_staff_multiplier: float = Field(
+        2.5, ge=0, description="an ICU bed needs this many times the ward staff ratio (1:2 nursing)"
+    )
+    fte_hours_per_week: float = Field(40.0, gt=0, le=HOURS_PER_WEEK)
+    absence_share: float = Field(0.15, ge=0, lt=1, description="leave, sickness, training")
+    coverage_factor: float | None = Field(
+        None, gt=0, description="FTE per post staffed 24/7; default from hours and absence"
+    )
+    # queue check simulation
+    simulation_days: float = Field(180.0, gt=0, description="simulated days per replication")
+    simulation_replications: int = Field(10, ge=2, le=1000)
+    simulation_max_arrivals: int = Field(
+        200_000, ge=1000, description="cap per site and replication; the horizon shrinks to fit"
+    )
+
+    @model_validator(mode="after")
+    def _resources_are_known(self) -> DemandOptions:
+        staff = set(self.staff_per_occupied_bed)
+        known = set(KNOWN_RESOURCES) | staff
+        for name in self.planned:
+            if name not in known:
+                msg = (
+                    f"resource {name!r} is unknown: use one of {sorted(known)} or add a staff "
+                    "ratio for it in staff_per_occupied_bed"
+                )
+                raise ValueError(msg)
+        if self.resources:
+            if "resource" in self.model_fields_set and self.resources[0] != self.resource:
+                msg = (
+                    f"resources[0] ({self.resources[0]!r}) must be the primary resource "
+                    f"({self.resource!r}), or leave 'resource' out"
+                )
+                raise ValueError(msg)
+            self.resource = self.resources[0]
+        if isinstance(self.surge_multiplier, float | int) and self.surge_multiplier < 0:
+            msg = "surge_multiplier must be >= 0"
+            raise ValueError(msg)
+        return self
+
+    @property
+    def planned(self) -> list[str]:
+        """The resources to plan, primary first."""
+        if self.resources:
+            return list(self.resources)
+        return [self.resource]
+
+    @property
+    def staff_coverage_factor(self) -> float:
+        """FTE needed to keep one post filled 24/7."""
+        if self.coverage_factor is not None:
+            return self.coverage_factor
+        return HOURS_PER_WEEK / (self.fte_hours_per_week * (1.0 - self.absence_share))
+
+
+class HistoryOptions(BaseModel):
+    """An admissions history (CSV, CSV.gz or Parquet): one row per admission or stay.
+
+    LOS comes from, in this order: ``admit`` and ``discharge`` timestamps, a ``los`` column in
+    days, or a banded ``los_band`` column (``"0-10"``, ``"11-20"``, …, ``"More than 100 Days"``;
+    interval-censored). Columns left unset are recognised by name: ``admittime``/``dischtime``
+    (MIMIC-IV hosp), ``intime``/``outtime`` (MIMIC-IV icu), ``los``/``los_days``/``length_of_stay``,
+    ``Stay``. ``path`` is relative to the scenario file.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    path: Path
+    admit: str | None = Field(None, description="admission timestamp column")
+    discharge: str | None = Field(None, description="discharge timestamp column")
+    los: str | None = Field(None, description="LOS column, in days")
+    los_band: str | None = Field(None, description="banded LOS column, e.g. 'Stay'")
+    area_id: str | None = Field(None, description="column with the patient's area id")
+    age_band: str | None = Field(
+        None, description="column with the age-band label used in [demand] admissions_per_1000"
+    )
+    group_by: list[str] = Field(
+        default_factory=list,
+        description="case-mix columns to fit LOS per group (e.g. admission_type)",
+    )
+    years: float | None = Field(
+        None, gt=0, description="years the history covers (for rates); default: from admit times"
+    )
+    id: str | None = Field(None, description="row id column used in problem reports")

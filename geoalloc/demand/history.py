@@ -1,0 +1,343 @@
+"""Read an admissions history into LOS intervals, counting (never silently dropping) bad rows.
+
+Two shapes are understood: exact LOS (admission and discharge timestamps, or an LOS in days) and
+banded LOS (``"0-10"``, ``"11-20"``, …, ``"More than 100 Days"``), which is interval-censored.
+Every row becomes an interval ``[los_low_days, los_high_days)`` on the LOS axis: exact rows have
+``los_low_days == los_high_days == los_days``, banded rows the band, the open last band
+``los_high_days = inf``.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from geoalloc._errors import InputError
+from geoalloc._validate import format_ids
+from geoalloc.demand.options import HistoryOptions
+
+log = logging.getLogger(__name__)
+
+SECONDS_PER_DAY = 86_400.0
+DAYS_PER_YEAR = 365.25
+
+_TIMESTAMP_PAIRS = (
+    ("admittime", "dischtime"),
+    ("intime", "outtime"),
+    ("admission_date", "discharge_date"),
+    ("admit_date", "discharge_date"),
+    ("admitted", "discharged"),
+)
+_LOS_NAMES = ("los", "los_days", "length_of_stay", "lengthofstay")
+_BAND_NAMES = ("stay", "los_band", "stay_band")
+_ID_NAMES = ("hadm_id", "stay_id", "case_id", "admission_id", "id")
+
+#: Problem reasons, in report order.
+REASONS = {
+    "missing_timestamp": "admission or discharge time missing",
+    "bad_timestamp": "admission or discharge time not a date",
+    "discharge_before_admission": "discharge before admission",
+    "missing_los": "LOS missing or not a number",
+    "negative_los": "negative LOS",
+    "unknown_band": "LOS band not understood",
+    "missing_area": "area id missing",
+    "unknown_area": "area id that no area has",
+}
+
+_RANGE_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(?:-|–|to)\s*(\d+(?:\.\d+)?)\s*(?:days?)?\s*$", re.I)
+_OPEN_RE = re.compile(r"^\s*(?:more\s+than|over|>)\s*(\d+(?:\.\d+)?)\s*(?:days?)?\s*$", re.I)
+_PLUS_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*\+\s*(?:days?)?\s*$", re.I)
+_SINGLE_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(?:days?)?\s*$", re.I)
+
+
+def parse_band(label: object) -> tuple[float, float] | None:
+    """LOS interval ``[low, high)`` in days for a band label, or None when it is not understood.
+
+    Bands count whole days: ``"0-10"`` covers 0 … 10 whole days, i.e. ``[0, 11)``; ``"11-20"`` is
+    ``[11, 21)``; ``"More than 100 Days"`` (or ``"> 100"``) is ``[101, inf)``; ``"100+"`` is
+    ``[100, inf)``; ``"7"`` is ``[7, 8)``. So consecutive bands tile the axis without gaps.
+    """
+    if not isinstance(label, str):
+        return None
+    if m := _RANGE_RE.match(label):
+        low, high = float(m[1]), float(m[2])
+        return (low, high + 1.0) if high >= low else None
+    if m := _OPEN_RE.match(label):
+        return float(m[1]) + 1.0, math.inf
+    if m := _PLUS_RE.match(label):
+        return float(m[1]), math.inf
+    if m := _SINGLE_RE.match(label):
+        return float(m[1]), float(m[1]) + 1.0
+    return None
+
+
+@dataclass(frozen=True)
+class HistoryProblems:
+    """Rows of a history left out of the LOS fit, counted by reason with example row ids."""
+
+    n_rows: int
+    counts: dict[str, int] = field(default_factory=dict)
+    examples: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def n_bad(self) -> int:
+        """Rows left out (a row counts once, under its first problem)."""
+        return sum(self.counts.values())
+
+    def lines(self, where: str = "history") -> list[str]:
+        """One human-readable line per reason."""
+        return [
+            f"{where}: {n} row(s) with {REASONS[r]} (rows: {format_ids(self.examples[r])})"
+            for r, n in self.counts.items()
+        ]
+
+    def to_dict(self) -> dict:
+        return {
+            "rows": self.n_rows,
+            "rows_used": self.n_rows - self.n_bad,
+            "rows_left_out": {r: n for r, n in self.counts.items()},
+            "examples": {r: list(v) for r, v in self.examples.items()},
+        }
+
+
+@dataclass(frozen=True)
+class History:
+    """An admissions history as LOS intervals, ready for fitting.
+
+    Attributes
+    ----------
+    table
+        One row per usable admission: ``los_low_days``, ``los_high_days`` (equal for exact LOS;
+        ``inf`` for an open last band), ``los_days`` (exact LOS or NaN), the group columns, and
+        ``area`` / ``age_band`` / ``admit`` when the history has them.
+    kind
+        ``"exact"`` or ``"banded"``.
+    los_from
+        How LOS was obtained, e.g. ``"dischtime - admittime"``.
+    groups
+        Case-mix columns available in ``table``.
+    problems
+        Rows left out, by reason.
+    years
+        Years the history covers (from ``[history] years`` or the span of admission times).
+    """
+
+    table: pd.DataFrame
+    kind: Literal["exact", "banded"]
+    los_from: str
+    groups: list[str]
+    problems: HistoryProblems
+    source: str = ""
+    years: float | None = None
+
+
+def _find(columns: Sequence[str], names: Sequence[str]) -> str | None:
+    lower = {c.lower(): c for c in columns}
+    for name in names:
+        if name in lower:
+            return lower[name]
+    return None
+
+
+def _read_table(path: Path) -> pd.DataFrame:
+    if not path.is_file():
+        msg = f"{path}: history file not found — check [history] path"
+        raise InputError(msg)
+    name = path.name.lower()
+    try:
+        if name.endswith((".parquet", ".pq")):
+            return pd.read_parquet(path)
+        return pd.read_csv(path, low_memory=False)
+    except (ValueError, OSError, pd.errors.ParserError) as exc:
+        msg = f"{path}: cannot read the history as CSV/Parquet: {exc}"
+        raise InputError(msg) from None
+
+
+def read_history(
+    source: str | Path | pd.DataFrame,
+    options: HistoryOptions | None = None,
+    *,
+    area_ids: Sequence[object] | pd.Index | None = None,
+    group_by: Sequence[str] | None = None,
+    strict: bool = False,
+) -> History:
+    """Read a history file (or table) into LOS intervals.
+
+    Parameters
+    ----------
+    source
+        CSV / CSV.gz / Parquet file, or a DataFrame already read.
+    options
+        Column mapping; unset columns are recognised by name (see :class:`HistoryOptions`).
+    area_ids
+        Ids of the scenario's areas; history rows with another area id are counted as bad.
+    group_by
+        Case-mix columns (overrides ``options.group_by``); they must exist.
+    strict
+        Raise an :class:`InputError` listing every bad row reason instead of leaving rows out.
+
+    Returns
+    -------
+    History
+        Bad rows are left out of ``table`` and counted in ``problems`` (also logged as a warning).
+    """
+    if options is None:
+        options = HistoryOptions(
+            path=Path(source) if not isinstance(source, pd.DataFrame) else Path("-")
+        )
+    if isinstance(source, pd.DataFrame):
+        raw, where = source.reset_index(drop=True), "history"
+    else:
+        raw, where = _read_table(Path(source)), str(source)
+    columns = list(raw.columns)
+    problems_in_mapping = []
+
+    def need(col: str | None, what: str) -> None:
+        if col is not None and col not in raw.columns:
+            problems_in_mapping.append(
+                f"{where}: column '{col}' ({what}) not found; columns are {columns}"
+            )
+
+    groups = list(group_by) if group_by is not None else list(options.group_by)
+    for key, what in (
+        (options.admit, "admission time"),
+        (options.discharge, "discharge time"),
+        (options.los, "LOS in days"),
+        (options.los_band, "LOS band"),
+        (options.area_id, "area id"),
+        (options.age_band, "age band"),
+        (options.id, "row id"),
+    ):
+        need(key, what)
+    for g in groups:
+        need(g, "group")
+    if (options.admit is None) != (options.discharge is None):
+        problems_in_mapping.append(
+            f"{where}: give both admission and discharge time columns, or neither"
+        )
+    if problems_in_mapping:
+        raise InputError(problems_in_mapping)
+
+    admit, discharge, los_col, band_col = (
+        options.admit,
+        options.discharge,
+        options.los,
+        options.los_band,
+    )
+    if admit is None and los_col is None and band_col is None:
+        for a, d in _TIMESTAMP_PAIRS:
+            fa, fd = _find(columns, [a]), _find(columns, [d])
+            if fa and fd:
+                admit, discharge = fa, fd
+                break
+        else:
+            los_col = _find(columns, _LOS_NAMES)
+            if los_col is None:
+                band_col = _find(columns, _BAND_NAMES)
+    if admit is None and los_col is None and band_col is None:
+        msg = (
+            f"{where}: no LOS found — name the columns: admission and discharge times "
+            f"(--admit/--discharge, [history] admit/discharge), an LOS in days (--los) or a banded "
+            f"LOS (--los-band); columns are {columns}"
+        )
+        raise InputError(msg)
+
+    id_col = options.id or _find(columns, _ID_NAMES)
+    n = len(raw)
+    labels = (
+        raw[id_col].astype(str).radd(f"{id_col}=")
+        if id_col
+        else pd.Series([f"row {i + 2}" for i in range(n)])  # +2: header line, 1-based
+    )
+    reason = pd.Series([None] * n, dtype=object)
+
+    def flag(mask: pd.Series | np.ndarray, key: str) -> None:
+        mask = pd.Series(np.asarray(mask, dtype=bool)) & reason.isna()
+        reason[mask] = key
+
+    low = pd.Series(np.nan, index=raw.index)
+    high = pd.Series(np.nan, index=raw.index)
+    exact = pd.Series(np.nan, index=raw.index)
+    admit_times = None
+    if admit is not None:
+        blank_a, blank_d = raw[admit].isna(), raw[discharge].isna()
+        t_a = pd.to_datetime(raw[admit], errors="coerce")
+        t_d = pd.to_datetime(raw[discharge], errors="coerce")
+        flag(blank_a | blank_d, "missing_timestamp")
+        flag(t_a.isna() | t_d.isna(), "bad_timestamp")
+        days = (t_d - t_a).dt.total_seconds() / SECONDS_PER_DAY
+        flag(days < 0, "discharge_before_admission")
+        exact, low, high = days, days, days
+        kind, los_from = "exact", f"{discharge} - {admit}"
+        admit_times = t_a
+    elif los_col is not None:
+        days = pd.to_numeric(raw[los_col], errors="coerce").astype(float)
+        flag(days.isna() | ~np.isfinite(days.fillna(0)), "missing_los")
+        flag(days < 0, "negative_los")
+        exact, low, high = days, days, days
+        kind, los_from = "exact", f"{los_col} (days)"
+    else:
+        parsed = raw[band_col].map(parse_band)
+        flag(parsed.isna(), "unknown_band")
+        low = parsed.map(lambda b: b[0] if b else np.nan).astype(float)
+        high = parsed.map(lambda b: b[1] if b else np.nan).astype(float)
+        kind, los_from = "banded", f"{band_col} (bands)"
+
+    table = pd.DataFrame({"los_low_days": low, "los_high_days": high, "los_days": exact})
+    if id_col:
+        table["row_id"] = raw[id_col]
+    for g in groups:
+        table[g] = raw[g].astype(object).where(raw[g].notna(), "(missing)").astype(str)
+    if options.age_band:
+        table["age_band"] = raw[options.age_band].astype(object)
+    if admit_times is not None:
+        table["admit"] = admit_times
+    if options.area_id:
+        area = raw[options.area_id]
+        flag(area.isna(), "missing_area")
+        table["area"] = area
+        if area_ids is not None:
+            known = {str(a) for a in area_ids}
+            flag(~area.astype(str).isin(known) & area.notna(), "unknown_area")
+
+    counts: dict[str, int] = {}
+    examples: dict[str, list[str]] = {}
+    for key in REASONS:
+        mask = (reason == key).to_numpy()
+        if mask.any():
+            counts[key] = int(mask.sum())
+            examples[key] = labels[mask].tolist()
+    problems = HistoryProblems(n_rows=n, counts=counts, examples=examples)
+    if problems.n_bad:
+        lines = problems.lines(where)
+        if strict:
+            raise InputError(lines, header=f"{problems.n_bad} bad row(s) in the history {where}")
+        for line in lines:
+            log.warning("%s — left out of the LOS fit", line)
+    good = reason.isna().to_numpy()
+    if not good.any():
+        msg = f"{where}: none of its {n} row(s) has a usable LOS"
+        raise InputError(problems.lines(where) or [msg], header=msg)
+
+    years = options.years
+    if years is None and admit_times is not None:
+        span = admit_times[good].max() - admit_times[good].min()
+        span_years = span.total_seconds() / SECONDS_PER_DAY / DAYS_PER_YEAR
+        years = span_years if span_years > 0 else None
+    return History(
+        table=table[good].reset_index(drop=True),
+        kind=kind,  # type: ignore[arg-type]
+        los_from=los_from,
+        groups=groups,
+        problems=problems,
+        source=where,
+        years=years,
+    )

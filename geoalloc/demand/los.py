@@ -1,0 +1,495 @@
+"""Length-of-stay (LOS) distributions fitted to a history, per case-mix group, and the LOS risk.
+
+Each candidate distribution (lognormal, gamma, Weibull, exponential) is fitted by maximum likelihood
+to the LOS *intervals* of :class:`~geoalloc.demand.history.History`: an exact LOS contributes its
+density, a band ``[low, high)`` the probability ``F(high) − F(low)``, an open last band
+``[low, ∞)`` the survival ``1 − F(low)`` (right-censored, so it does not bias the fit the way a
+midpoint would), and an exact LOS of 0 the probability of less than one minute. The distribution
+with the lowest AIC (2 × parameters − 2 × log-likelihood) is chosen; the empirical figures are kept
+beside it for checks.
+
+The LOS risk is P(LOS > k days) for the scenario's ``risk_days`` k.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy import optimize, special, stats
+
+from geoalloc._errors import InputError
+from geoalloc.demand.history import History
+
+log = logging.getLogger(__name__)
+
+DISTRIBUTIONS = ("lognormal", "gamma", "weibull", "exponential")
+#: An exact LOS of 0 is taken as "under one minute" (timestamps are to the minute at best).
+ZERO_LOS_DAYS = 1.0 / 1440.0
+#: Fewest rows a group needs for its own fit (2 parameters); smaller groups report "-".
+MIN_ROWS_FIT = 5
+
+
+@dataclass(frozen=True)
+class LosFit:
+    """One fitted LOS distribution (days).
+
+    Attributes
+    ----------
+    distribution
+        ``"lognormal"`` (params ``mu``, ``sigma`` of log-days), ``"gamma"`` (``shape``,
+        ``scale_days``), ``"weibull"`` (``shape``, ``scale_days``) or ``"exponential"``
+        (``scale_days``).
+    params
+        Parameter name → value.
+    n
+        Rows fitted (0 for an assumed distribution).
+    loglik, aic
+        Maximised log-likelihood and AIC (NaN for an assumed distribution).
+    """
+
+    distribution: str
+    params: dict[str, float]
+    n: int = 0
+    loglik: float = math.nan
+    aic: float = math.nan
+    candidates: dict[str, float] = field(default_factory=dict)
+
+    @classmethod
+    def assumed(cls, mean_days: float) -> LosFit:
+        """An exponential LOS with the given mean: the M/M/c assumption when there is no history."""
+        if not mean_days > 0:
+            msg = f"mean LOS must be > 0 days, got {mean_days!r}"
+            raise ValueError(msg)
+        return cls("exponential", {"scale_days": float(mean_days)})
+
+    @property
+    def frozen(self) -> stats.rv_continuous:
+        """The scipy frozen distribution."""
+        p = self.params
+        if self.distribution == "lognormal":
+            return stats.lognorm(s=p["sigma"], scale=math.exp(p["mu"]))
+        if self.distribution == "gamma":
+            return stats.gamma(a=p["shape"], scale=p["scale_days"])
+        if self.distribution == "weibull":
+            return stats.weibull_min(c=p["shape"], scale=p["scale_days"])
+        if self.distribution == "exponential":
+            return stats.expon(scale=p["scale_days"])
+        msg = f"unknown LOS distribution {self.distribution!r}"
+        raise ValueError(msg)
+
+    @property
+    def mean_days(self) -> float:
+        return float(self.frozen.mean())
+
+    @property
+    def median_days(self) -> float:
+        return float(self.frozen.median())
+
+    def quantile_days(self, q: float) -> float:
+        return float(self.frozen.ppf(q))
+
+    def p_longer(self, days: float) -> float:
+        """LOS risk P(LOS > ``days``)."""
+        return float(self.frozen.sf(days))
+
+    def survival(self, days: np.ndarray) -> np.ndarray:
+        """P(LOS > d) for each d in ``days``."""
+        return np.asarray(self.frozen.sf(np.asarray(days, dtype=float)), dtype=float)
+
+    def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        """``size`` LOS draws in days."""
+        return np.asarray(self.frozen.rvs(size=size, random_state=rng), dtype=float)
+
+    def to_dict(self) -> dict:
+        return {
+            "distribution": self.distribution,
+            "params": {k: float(v) for k, v in self.params.items()},
+            "n": self.n,
+            "aic": None if math.isnan(self.aic) else float(self.aic),
+            "mean_days": self.mean_days,
+            "median_days": self.median_days,
+            "p90_days": self.quantile_days(0.9),
+        }
+
+
+def _params(name: str, theta: np.ndarray) -> dict[str, float]:
+    if name == "lognormal":
+        return {"mu": float(theta[0]), "sigma": math.exp(theta[1])}
+    if name in ("gamma", "weibull"):
+        return {"shape": math.exp(theta[0]), "scale_days": math.exp(theta[1])}
+    return {"scale_days": math.exp(theta[0])}
+
+
+def _start(name: str, mid: np.ndarray, w: np.ndarray) -> np.ndarray:
+    mid = np.maximum(mid, ZERO_LOS_DAYS)
+    mean = float(np.average(mid, weights=w))
+    var = float(np.average((mid - mean) ** 2, weights=w)) or mean**2
+    if name == "lognormal":
+        logs = np.log(mid)
+        m = float(np.average(logs, weights=w))
+        s = math.sqrt(float(np.average((logs - m) ** 2, weights=w))) or 1.0
+        return np.array([m, math.log(s)])
+    if name == "gamma":
+        k = mean**2 / var
+        return np.array([math.log(k), math.log(mean / k)])
+    if name == "weibull":
+        return np.array([0.0, math.log(mean)])
+    return np.array([math.log(mean)])
+
+
+def _logpdf_sf(name: str, theta: np.ndarray) -> tuple:
+    """Fast log-density and survival functions for parameters ``theta`` (log scale where > 0).
+
+    Closed forms with :mod:`scipy.special` (building a frozen scipy distribution per evaluation
+    is ~100× slower); :class:`LosFit.frozen` gives the same distributions for everything else.
+    """
+    if name == "lognormal":
+        mu, sigma = float(theta[0]), math.exp(theta[1])
+
+        def logpdf(x: np.ndarray) -> np.ndarray:
+            z = (np.log(x) - mu) / sigma
+            return -np.log(x * sigma) - 0.5 * math.log(2 * math.pi) - 0.5 * z * z
+
+        def sf(x: np.ndarray) -> np.ndarray:
+            with np.errstate(divide="ignore"):
+                return special.ndtr(-(np.log(x) - mu) / sigma)
+
+    elif name == "gamma":
+        k, scale = math.exp(theta[0]), math.exp(theta[1])
+        const = -special.gammaln(k) - k * math.log(scale)
+
+        def logpdf(x: np.ndarray) -> np.ndarray:
+            return (k - 1) * np.log(x) - x / scale + const
+
+        def sf(x: np.ndarray) -> np.ndarray:
+            return special.gammaincc(k, x / scale)
+
+    elif name == "weibull":
+        k, scale = math.exp(theta[0]), math.exp(theta[1])
+
+        def logpdf(x: np.ndarray) -> np.ndarray:
+            r = x / scale
+            return math.log(k / scale) + (k - 1) * np.log(r) - r**k
+
+        def sf(x: np.ndarray) -> np.ndarray:
+            return np.exp(-((x / scale) ** k))
+
+    else:
+        scale = math.exp(theta[0])
+
+        def logpdf(x: np.ndarray) -> np.ndarray:
+            return -math.log(scale) - x / scale
+
+        def sf(x: np.ndarray) -> np.ndarray:
+            return np.exp(-x / scale)
+
+    return logpdf, sf
+
+
+def _negloglik(
+    name: str,
+    theta: np.ndarray,
+    exact: np.ndarray,
+    we: np.ndarray,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    wi: np.ndarray,
+) -> float:
+    if not np.all(np.abs(theta) < 50):
+        return math.inf
+    logpdf, sf = _logpdf_sf(name, theta)
+    total = 0.0
+    with np.errstate(all="ignore"):
+        if exact.size:
+            total += float(np.dot(we, logpdf(exact)))
+        if lo.size:
+            prob = sf(lo) - sf(hi)
+            total += float(np.dot(wi, np.log(np.maximum(prob, 1e-300))))
+    return -total if math.isfinite(total) else math.inf
+
+
+def fit_los(
+    low_days: np.ndarray,
+    high_days: np.ndarray,
+    *,
+    distributions: Sequence[str] = DISTRIBUTIONS,
+) -> LosFit:
+    """Fit each candidate to LOS intervals by maximum likelihood; return the lowest-AIC one.
+
+    Parameters
+    ----------
+    low_days, high_days
+        Interval ends in days; ``low == high`` is an exact LOS, ``high = inf`` an open band.
+    distributions
+        Candidates, from :data:`DISTRIBUTIONS`.
+    """
+    low = np.asarray(low_days, dtype=float)
+    high = np.asarray(high_days, dtype=float)
+    if low.size == 0:
+        msg = "cannot fit an LOS distribution to no rows"
+        raise InputError(msg)
+    is_exact = (low == high) & (low > 0)
+    zero = (low == high) & (low <= 0)
+    lo = np.where(zero, 0.0, low)
+    hi = np.where(zero, ZERO_LOS_DAYS, high)
+    # group identical rows: banded data have few distinct intervals
+    ex_vals, ex_w = np.unique(low[is_exact], return_counts=True)
+    pairs = np.column_stack([lo[~is_exact], hi[~is_exact]])
+    if pairs.size:
+        iv, iv_w = np.unique(pairs, axis=0, return_counts=True)
+        iv_lo, iv_hi = iv[:, 0], iv[:, 1]
+    else:
+        iv_lo = iv_hi = np.empty(0)
+        iv_w = np.empty(0, dtype=int)
+    mid = np.concatenate(
+        [ex_vals, np.where(np.isinf(iv_hi), iv_lo * 1.5 + 1.0, (iv_lo + iv_hi) / 2)]
+    )
+    weights = np.concatenate([ex_w, iv_w]).astype(float)
+    n = int(weights.sum())
+
+    fits: list[LosFit] = []
+    for name in distributions:
+        if name not in DISTRIBUTIONS:
+            msg = f"unknown LOS distribution {name!r}; choose from {DISTRIBUTIONS}"
+            raise ValueError(msg)
+        theta0 = _start(name, mid, weights)
+        args = (name,)
+
+        def objective(t: np.ndarray, name: str = args[0]) -> float:
+            return _negloglik(
+                name, t, ex_vals, ex_w.astype(float), iv_lo, iv_hi, iv_w.astype(float)
+            )
+
+        with np.errstate(all="ignore"):
+            res = optimize.minimize(
+                objective,
+                theta0,
+                method="Nelder-Mead",
+                options={"xatol": 1e-8, "fatol": 1e-10, "maxiter": 4000, "maxfev": 8000},
+            )
+        if not math.isfinite(res.fun):
+            log.debug("LOS fit %s failed: %s", name, res.message)
+            continue
+        k = theta0.size
+        fits.append(
+            LosFit(
+                name,
+                _params(name, res.x),
+                n=n,
+                loglik=-float(res.fun),
+                aic=2 * k + 2 * float(res.fun),
+            )
+        )
+    if not fits:
+        msg = "no LOS distribution could be fitted to these rows"
+        raise InputError(msg)
+    aics = {f.distribution: f.aic for f in fits}
+    best = min(fits, key=lambda f: f.aic)
+    return LosFit(best.distribution, best.params, best.n, best.loglik, best.aic, candidates=aics)
+
+
+def _empirical(rows: pd.DataFrame, k: float, exact: bool) -> dict[str, float]:
+    if exact:
+        los = rows["los_days"].to_numpy(dtype=float)
+        return {
+            "mean_days": float(np.mean(los)),
+            "median_days": float(np.median(los)),
+            "p90_days": float(np.percentile(los, 90)),
+            "p_los_gt_k": float(np.mean(los > k)),
+        }
+    lo, hi = rows["los_low_days"].to_numpy(), rows["los_high_days"].to_numpy()
+    decided = (hi <= k) | (lo >= k)
+    p = float(np.mean(lo >= k)) if decided.all() else math.nan
+    return {"mean_days": math.nan, "median_days": math.nan, "p90_days": math.nan, "p_los_gt_k": p}
+
+
+def _row(label_by: str, label: str, rows: pd.DataFrame, k: float, exact: bool) -> dict:
+    out: dict = {"by": label_by, "group": label, "n": len(rows)}
+    out.update(_empirical(rows, k, exact))
+    if len(rows) >= MIN_ROWS_FIT:
+        fit = fit_los(rows["los_low_days"].to_numpy(), rows["los_high_days"].to_numpy())
+        out.update(
+            distribution=fit.distribution,
+            fit_mean_days=fit.mean_days,
+            fit_median_days=fit.median_days,
+            fit_p90_days=fit.quantile_days(0.9),
+            fit_p_los_gt_k=fit.p_longer(k),
+            aic=fit.aic,
+        )
+    else:
+        out.update(
+            distribution="-",
+            fit_mean_days=math.nan,
+            fit_median_days=math.nan,
+            fit_p90_days=math.nan,
+            fit_p_los_gt_k=math.nan,
+            aic=math.nan,
+        )
+    return out
+
+
+def los_table(history: History, *, by: Sequence[str] = (), risk_days: float = 7.0) -> pd.DataFrame:
+    """The LOS table: overall (``by = "(all)"``), then per group of each ``by`` column.
+
+    Columns: ``by``, ``group``, ``n``; empirical ``mean_days``, ``median_days``, ``p90_days``,
+    ``p_los_gt_k`` (P(LOS > ``risk_days``); for banded data only when ``risk_days`` is a band edge);
+    the chosen ``distribution`` and its ``fit_mean_days``, ``fit_median_days``, ``fit_p90_days``,
+    ``fit_p_los_gt_k``, ``aic``. Groups with fewer than :data:`MIN_ROWS_FIT` rows get no fit ("-").
+    Groups are sorted by label.
+    """
+    table = history.table
+    missing = [c for c in by if c not in table.columns]
+    if missing:
+        msg = f"group column(s) {missing} not read from the history; available: {history.groups}"
+        raise InputError(msg)
+    exact = history.kind == "exact"
+    rows = [_row("(all)", "(all)", table, risk_days, exact)]
+    for col in by:
+        for value, part in sorted(table.groupby(col, sort=False), key=lambda kv: str(kv[0])):
+            rows.append(_row(col, str(value), part, risk_days, exact))
+    return pd.DataFrame(rows)
+
+
+@dataclass(frozen=True)
+class LosModel:
+    """What the rest of geoalloc uses from the LOS analysis.
+
+    Attributes
+    ----------
+    overall
+        LOS distribution of all admissions (fitted, or assumed exponential without history).
+    risk_days
+        k of the LOS risk P(LOS > k).
+    table
+        :func:`los_table` (empty without history).
+    history
+        The history it came from, or None.
+    classifier
+        Long-stay classifier report (:func:`long_stay_classifier`), or None.
+    """
+
+    overall: LosFit
+    risk_days: float = 7.0
+    table: pd.DataFrame = field(default_factory=pd.DataFrame)
+    history: History | None = None
+    classifier: dict | None = None
+
+    @property
+    def mean_days(self) -> float:
+        return self.overall.mean_days
+
+    @property
+    def risk(self) -> float:
+        """P(LOS > risk_days) of the fitted distribution."""
+        return self.overall.p_longer(self.risk_days)
+
+    @classmethod
+    def assumed(cls, mean_days: float, risk_days: float = 7.0) -> LosModel:
+        """No history: exponential LOS with the scenario's ``los_days`` mean."""
+        return cls(LosFit.assumed(mean_days), risk_days)
+
+
+def fit_los_model(
+    history: History,
+    *,
+    risk_days: float = 7.0,
+    group_by: Sequence[str] | None = None,
+    classifier: bool = True,
+    seed: int = 0,
+) -> LosModel:
+    """Fit the overall and per-group LOS distributions and the long-stay classifier of a history."""
+    by = list(history.groups if group_by is None else group_by)
+    table = los_table(history, by=by, risk_days=risk_days)
+    t = history.table
+    overall = fit_los(t["los_low_days"].to_numpy(), t["los_high_days"].to_numpy())
+    clf = long_stay_classifier(history, by, risk_days=risk_days, seed=seed) if classifier else None
+    return LosModel(overall, risk_days, table, history, clf)
+
+
+def long_stay_classifier(
+    history: History,
+    features: Sequence[str],
+    *,
+    risk_days: float = 7.0,
+    seed: int = 0,
+    min_rows: int = 200,
+    min_per_class: int = 20,
+    folds: int = 5,
+) -> dict:
+    """Cross-validated classifier of long stay (LOS > ``risk_days``) from case-mix columns.
+
+    A one-hot logistic regression (scikit-learn) with ``folds``-fold stratified cross-validation:
+    AUC (mean and SD over folds), Brier score, and a calibration table (deciles of predicted
+    probability: mean predicted vs observed share), beside the Brier score of predicting the
+    overall long-stay share for everyone (``brier_baseline``). With fewer than ``min_rows`` rows,
+    fewer than ``min_per_class`` long or short stays, or no feature columns, it is not fitted and
+    says why: the group distributions are used.
+
+    Returns a JSON-serialisable dict with ``status`` ``"fitted"`` or ``"not_fitted"``.
+    """
+    t = history.table
+    if history.kind == "exact":
+        y = (t["los_days"].to_numpy() > risk_days).astype(int)
+        usable = np.ones(len(t), dtype=bool)
+    else:
+        lo, hi = t["los_low_days"].to_numpy(), t["los_high_days"].to_numpy()
+        usable = (hi <= risk_days) | (lo >= risk_days)
+        y = (lo >= risk_days).astype(int)
+    n, pos = int(usable.sum()), int(y[usable].sum())
+    base = {"risk_days": risk_days, "features": list(features), "rows": n, "long_stays": pos}
+    reasons = []
+    if not features:
+        reasons.append("no case-mix columns (--by / [history] group_by)")
+    if n < min_rows:
+        reasons.append(f"{n} rows < {min_rows}")
+    if min(pos, n - pos) < min_per_class:
+        reasons.append(f"{min(pos, n - pos)} rows in the smaller class < {min_per_class}")
+    if reasons:
+        return base | {
+            "status": "not_fitted",
+            "reason": "too little data: " + "; ".join(reasons) + " — using the group distributions",
+        }
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import brier_score_loss, roc_auc_score
+    from sklearn.model_selection import StratifiedKFold
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder
+
+    x = t.loc[usable, list(features)].astype(str)
+    yy = y[usable]
+    model = make_pipeline(
+        OneHotEncoder(handle_unknown="ignore", min_frequency=5),
+        LogisticRegression(C=1.0, max_iter=1000),
+    )
+    cv = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+    pred = np.empty(n)
+    aucs = []
+    for train, test in cv.split(x, yy):
+        model.fit(x.iloc[train], yy[train])
+        pred[test] = model.predict_proba(x.iloc[test])[:, 1]
+        aucs.append(roc_auc_score(yy[test], pred[test]))
+    edges = np.unique(np.quantile(pred, np.linspace(0, 1, 11)))
+    bins = np.clip(np.searchsorted(edges, pred, side="right") - 1, 0, max(len(edges) - 2, 0))
+    calibration = [
+        {
+            "predicted": float(pred[bins == b].mean()),
+            "observed": float(yy[bins == b].mean()),
+            "rows": int((bins == b).sum()),
+        }
+        for b in np.unique(bins)
+    ]
+    return base | {
+        "status": "fitted",
+        "model": "one-hot logistic regression",
+        "folds": folds,
+        "auc_mean": float(np.mean(aucs)),
+        "auc_sd": float(np.std(aucs, ddof=1)),
+        "brier": float(brier_score_loss(yy, pred)),
+        "brier_baseline": float(brier_score_loss(yy, np.full(n, yy.mean()))),
+        "calibration": calibration,
+    }

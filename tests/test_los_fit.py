@@ -1,0 +1,154 @@
+"""LOS distributions: parameter recovery for exact and banded data, the open last band."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from geoalloc.demand.history import parse_band, read_history
+from geoalloc.demand.los import LosFit, fit_los, fit_los_model, los_table
+
+
+def to_band(days: np.ndarray) -> list[str]:
+    """Band LOS like the hospital-stay data sets: 0-10, 11-20, …, 91-100, More than 100 Days."""
+    whole = np.floor(days).astype(int)
+    out = []
+    for d in whole:
+        if d > 100:
+            out.append("More than 100 Days")
+        elif d <= 10:
+            out.append("0-10")
+        else:
+            lo = (d - 1) // 10 * 10 + 1
+            out.append(f"{lo}-{lo + 9}")
+    return out
+
+
+def test_parse_band():
+    assert parse_band("0-10") == (0.0, 11.0)
+    assert parse_band("11-20") == (11.0, 21.0)
+    assert parse_band("More than 100 Days") == (101.0, math.inf)
+    assert parse_band("> 30") == (31.0, math.inf)
+    assert parse_band("100+") == (100.0, math.inf)
+    assert parse_band("7") == (7.0, 8.0)
+    for bad in ("ten days", "20-10", "", None, 3.0):
+        assert parse_band(bad) is None
+
+
+def test_exact_lognormal_recovered():
+    rng = np.random.default_rng(42)
+    x = rng.lognormal(mean=1.6, sigma=0.7, size=4000)
+    fit = fit_los(x, x)
+    assert fit.distribution == "lognormal"
+    assert fit.params["mu"] == pytest.approx(1.6, abs=0.04)
+    assert fit.params["sigma"] == pytest.approx(0.7, abs=0.03)
+    # the MLE of a lognormal is the mean and (population) SD of log x: closed form
+    assert fit.params["mu"] == pytest.approx(np.log(x).mean(), abs=1e-5)
+    assert fit.params["sigma"] == pytest.approx(np.log(x).std(), abs=1e-5)
+
+
+def test_exact_gamma_recovered_and_chosen_by_aic():
+    rng = np.random.default_rng(7)
+    x = rng.gamma(shape=2.5, scale=3.0, size=4000)
+    fit = fit_los(x, x)
+    assert fit.distribution == "gamma"
+    assert fit.params["shape"] == pytest.approx(2.5, rel=0.06)
+    assert fit.params["scale_days"] == pytest.approx(3.0, rel=0.06)
+    assert fit.aic == min(fit.candidates.values())
+    assert set(fit.candidates) == {"lognormal", "gamma", "weibull", "exponential"}
+
+
+def test_zero_los_rows_are_kept():
+    x = np.array([0.0, 0.0, 1.2, 2.5, 3.1, 4.0, 6.5, 9.0])
+    fit = fit_los(x, x)
+    assert fit.n == 8 and math.isfinite(fit.aic)
+
+
+def test_banded_fit_recovers_parameters_and_open_band_is_not_biasing():
+    rng = np.random.default_rng(2024)
+    mu, sigma = 3.5, 0.8  # median 33 d; 8 % of stays fall in the open band "More than 100 Days"
+    x = rng.lognormal(mu, sigma, size=20_000)
+    history = read_history(pd.DataFrame({"Stay": to_band(x)}))
+    assert history.kind == "banded"
+    assert (history.table["los_high_days"] == np.inf).mean() == pytest.approx(0.08, abs=0.01)
+    fit = fit_los(history.table["los_low_days"], history.table["los_high_days"])
+    assert fit.distribution == "lognormal"
+    assert fit.params["mu"] == pytest.approx(mu, abs=0.02)
+    assert fit.params["sigma"] == pytest.approx(sigma, abs=0.02)
+    true_mean = math.exp(mu + sigma**2 / 2)
+    assert fit.mean_days == pytest.approx(true_mean, rel=0.03)
+    assert fit.p_longer(101) == pytest.approx((x >= 101).mean(), abs=0.005)
+    # the naive way (open band at its lower edge, others at the midpoint) is biased low: this test
+    # could tell the difference
+    lo, hi = history.table["los_low_days"], history.table["los_high_days"]
+    naive = np.where(np.isinf(hi), lo, (lo + hi) / 2)
+    assert naive.mean() < 0.95 * true_mean
+
+
+def test_banded_gamma_recovered():
+    rng = np.random.default_rng(5)
+    x = rng.gamma(3.0, 10.0, size=20_000)
+    history = read_history(pd.DataFrame({"Stay": to_band(x)}))
+    fit = fit_los(
+        history.table["los_low_days"], history.table["los_high_days"], distributions=["gamma"]
+    )
+    assert fit.params["shape"] == pytest.approx(3.0, rel=0.05)
+    assert fit.params["scale_days"] == pytest.approx(10.0, rel=0.05)
+
+
+def test_los_table_groups_and_empirical_figures():
+    rng = np.random.default_rng(1)
+    frame = pd.DataFrame(
+        {
+            "los": np.r_[rng.lognormal(1.0, 0.5, 300), rng.lognormal(2.0, 0.5, 200), [3.0, 4.0]],
+            "ward": ["a"] * 300 + ["b"] * 200 + ["c"] * 2,
+        }
+    )
+    history = read_history(frame, group_by=["ward"])
+    table = los_table(history, by=["ward"], risk_days=7)
+    assert list(table["group"]) == ["(all)", "a", "b", "c"]
+    assert list(table["n"]) == [502, 300, 200, 2]
+    b = frame.loc[frame["ward"] == "b", "los"]
+    row = table.set_index("group").loc["b"]
+    assert row["mean_days"] == pytest.approx(b.mean())
+    assert row["median_days"] == pytest.approx(b.median())
+    assert row["p90_days"] == pytest.approx(b.quantile(0.9))
+    assert row["p_los_gt_k"] == pytest.approx((b > 7).mean())
+    assert row["fit_p_los_gt_k"] == pytest.approx((b > 7).mean(), abs=0.05)
+    assert table.set_index("group").loc["c", "distribution"] == "-"  # 2 rows: no fit
+
+
+def test_banded_empirical_risk_only_at_band_edges():
+    frame = pd.DataFrame({"Stay": ["0-10"] * 6 + ["11-20"] * 3 + ["More than 100 Days"]})
+    history = read_history(frame)
+    at_edge = los_table(history, risk_days=11).iloc[0]
+    assert at_edge["p_los_gt_k"] == pytest.approx(0.4)
+    assert math.isnan(los_table(history, risk_days=7).iloc[0]["p_los_gt_k"])
+
+
+def test_classifier_fits_with_enough_rows_and_refuses_otherwise():
+    rng = np.random.default_rng(3)
+    n = 1000
+    group = rng.choice(["short", "long"], size=n)
+    los = np.where(group == "long", rng.lognormal(2.5, 0.4, n), rng.lognormal(1.0, 0.4, n))
+    history = read_history(pd.DataFrame({"los": los, "g": group}), group_by=["g"])
+    model = fit_los_model(history, risk_days=7, seed=1)
+    clf = model.classifier
+    assert clf["status"] == "fitted"
+    assert clf["auc_mean"] > 0.9  # the group almost decides long stay
+    assert clf["brier"] < clf["brier_baseline"]
+    assert sum(c["rows"] for c in clf["calibration"]) == n
+    small = read_history(pd.DataFrame({"los": los[:50], "g": group[:50]}), group_by=["g"])
+    refused = fit_los_model(small, risk_days=7).classifier
+    assert refused["status"] == "not_fitted" and "too little data" in refused["reason"]
+
+
+def test_assumed_los_is_exponential_with_the_given_mean():
+    fit = LosFit.assumed(5.0)
+    assert fit.mean_days == pytest.approx(5.0)
+    assert fit.p_longer(5.0) == pytest.approx(math.exp(-1))
+    with pytest.raises(ValueError):
+        LosFit.assumed(0.0)
