@@ -17,6 +17,10 @@ from geoalloc import __version__
 from geoalloc._errors import InfeasibleError, InputError, SolverError
 from geoalloc._validate import Problems
 from geoalloc.demand import area_needs, planned_resources
+from geoalloc.demand.area_needs import area_surge
+from geoalloc.demand.los import LosModel
+from geoalloc.demand.queue import queue_check_plan
+from geoalloc.demand.summary import fit_history, los_summary
 from geoalloc.evaluate import evaluate
 from geoalloc.io import (
     dumps_json,
@@ -36,6 +40,17 @@ log = logging.getLogger(__name__)
 #: travel times are computed up to this multiple of the standard, so that the baseline minutes of
 #: areas beyond the standard are still known (and reported) rather than cut off.
 HORIZON_FACTOR = 3.0
+#: the seed of every random step (LOS sampling, queue simulation), recorded in the manifest
+SEED = 0
+#: queue-check columns copied to the facilities layer, prefixed with the primary resource
+QUEUE_COLUMNS = (
+    "blocking_erlang_b",
+    "expected_occupancy",
+    "mean_wait_days_erlang_c",
+    "sim_blocking",
+    "sim_occupancy",
+    "sim_mean_wait_days",
+)
 DEPENDENCIES = (
     "geopandas",
     "shapely",
@@ -61,6 +76,7 @@ class Inputs:
     areas: gpd.GeoDataFrame
     facilities: gpd.GeoDataFrame
     needs: pd.DataFrame
+    los: LosModel
     notes: list[str] = field(default_factory=list)
 
 
@@ -97,14 +113,19 @@ def check_inputs(scenario: Scenario) -> Inputs:
             f"source file not found: {network.source}",
             "give an OSM file (.osm, .osm.bz2, .osm.pbf, .graphml), 'place:<name>' or 'crowfly'",
         )
-    needs = None
+    needs, los = None, None
     if areas is not None and not problems:
         try:
+            los = fit_history(scenario.history, scenario.demand, area_ids=areas.index, seed=SEED)
+            if los.history is not None:
+                for line in los.history.problems.lines(f"[history] {scenario.history.path.name}"):
+                    problems.note("[history]", line)
             needs = area_needs(
                 areas,
                 population=scenario.areas.population,
                 age_bands=scenario.areas.age_bands,
                 options=scenario.demand,
+                los=los,
             )
         except InputError as exc:
             problems.errors.extend(exc.problems)
@@ -131,10 +152,33 @@ def check_inputs(scenario: Scenario) -> Inputs:
     problems.raise_if_any(
         header=f"scenario {scenario.name!r}: {len(problems.errors)} problem(s) in the inputs"
     )
-    assert areas is not None and facilities is not None and needs is not None
+    assert areas is not None and facilities is not None and needs is not None and los is not None
     for note in problems.notes:
         log.info(note)
-    return Inputs(areas=areas, facilities=facilities, needs=needs, notes=problems.notes)
+    return Inputs(areas=areas, facilities=facilities, needs=needs, los=los, notes=problems.notes)
+
+
+def _demand_model(scenario: Scenario, inputs: Inputs, allocation: Allocation, layers: dict) -> dict:
+    """LOS, queue check and surge for ``summary.json``; adds their per-area/per-site columns."""
+    primary = scenario.demand.resource
+    queue = queue_check_plan(allocation.sites, inputs.los, options=scenario.demand, seed=SEED)
+    surge = area_surge(
+        inputs.areas,
+        population=scenario.areas.population,
+        age_bands=scenario.areas.age_bands,
+        options=scenario.demand,
+        los=inputs.los,
+    )
+    areas = layers["areas"]
+    extra = [c for c in inputs.needs.columns if c not in areas.columns]
+    for column in extra:
+        areas[column] = inputs.needs[column].reindex(areas["area_id"]).to_numpy()
+    sites = layers["facilities"]
+    for column in QUEUE_COLUMNS:
+        if column in queue.columns:
+            values = queue[column].reindex(sites["site_id"]).to_numpy()
+            sites[f"{primary}_{column}"] = values
+    return los_summary(inputs.los, needs=inputs.needs, queue=queue, surge=surge)
 
 
 def _travel(
@@ -210,6 +254,10 @@ def run_scenario(scenario: Scenario) -> RunResult:
     layers["areas"]["travel_flag"] = layers["areas"]["area_id"].map(origin_flags)
     timings["evaluate_s"] = time.perf_counter() - started
 
+    started = time.perf_counter()
+    demand_model = _demand_model(scenario, inputs, allocation, layers)
+    timings["queue_check_s"] = time.perf_counter() - started
+
     summary = {
         "scenario": scenario.name,
         "model": allocation.model,
@@ -224,6 +272,7 @@ def run_scenario(scenario: Scenario) -> RunResult:
         "plan": evaluation["plan"],
         "area_status": evaluation["area_status"],
         "site_status": evaluation["site_status"],
+        "demand_model": demand_model,
         "travel_flags": flags.to_dict(orient="records"),
         "input_notes": inputs.notes,
         "solver": {
@@ -272,7 +321,7 @@ def build_manifest(scenario: Scenario, timings: dict[str, float]) -> dict:
         },
         "scenario": scenario.model_dump(mode="json"),
         "solver_options": scenario.optimize.model_dump(mode="json"),
-        "seed": 0,
+        "seed": SEED,
         "timings_s": timings,
     }
 
