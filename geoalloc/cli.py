@@ -80,3 +80,4 @@ from geoalloc.commands.validate import validate_command  # noqa: E402
 cli.add_command(demo_command)
 cli.add_command(run_command)
 cli.add_command(validate_command)
+cli.add_command(__import__("geoalloc.commands.report").commands.report.report_command)
