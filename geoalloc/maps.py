@@ -387,7 +387,9 @@ class _Fullscreen(MacroElement):
             var bar = L.DomUtil.create("div", "leaflet-bar leaflet-control geoalloc-fullscreen");
             var a = L.DomUtil.create("a", "", bar);
             a.href = "#"; a.title = "Full screen"; a.setAttribute("role", "button");
-            a.innerHTML = "&#x26F6;";
+            a.innerHTML = '<svg width="16" height="16" viewBox="0 0 16 16" style="margin-top:7px">'
+                + '<path d="M1 6V1h5M10 1h5v5M15 10v5h-5M6 15H1v-5" fill="none" stroke="#333" '
+                + 'stroke-width="2"/></svg>';
             L.DomEvent.on(a, "click", function (e) {
                 L.DomEvent.preventDefault(e);
                 if (document.fullscreenElement) { document.exitFullscreen(); }
@@ -420,7 +422,8 @@ PAGE_CSS = """
 .geoalloc-popup table { border-collapse: collapse; margin-top: 4px; font-size: 12px; }
 .geoalloc-popup th, .geoalloc-popup td { border: 1px solid #ccc; padding: 1px 5px; text-align: right; }
 .geoalloc-popup th:first-child, .geoalloc-popup td:first-child { text-align: left; }
-.geoalloc-fullscreen a { font-size: 18px; line-height: 30px; }
+.leaflet-control-layers { font: 13px/1.4 sans-serif; }
+path.leaflet-interactive:focus { outline: none; }
 .leaflet-container { background: #e8e8e8; }
 """
 
@@ -641,11 +644,13 @@ def build_map(
     fmap.default_js = []  # Leaflet is inlined by save_map; jQuery/Bootstrap are not used
     fmap.default_css = []
     folium.TileLayer("OpenStreetMap", name="Background: OpenStreetMap").add_to(fmap)
-    folium.TileLayer("OpenTopoMap", name="Background: OpenTopoMap").add_to(fmap)
+    folium.TileLayer("OpenTopoMap", name="Background: OpenTopoMap", show=False).add_to(fmap)
     minx, miny, maxx, maxy = areas.total_bounds
     if all(np.isfinite([minx, miny, maxx, maxy])):
         fmap.fit_bounds([[miny, minx], [maxy, maxx]])
-    fmap.get_root().header.add_child(Element(f"<style>{PAGE_CSS}</style>"), name="geoalloc_css")
+    fmap.get_root().header.add_child(
+        Element(f"<link rel='icon' href='data:,'><style>{PAGE_CSS}</style>"), name="geoalloc_css"
+    )
     _Fullscreen().add_to(fmap)
 
     # areas: one embedded geometry set, several choropleths styled from its properties

@@ -414,7 +414,7 @@ def report_html(layers: dict[str, gpd.GeoDataFrame], summary: dict, manifest: di
     standard = summary.get("max_minutes")
     areas, facilities = layers["areas"], layers["facilities"]
     parts = [
-        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
+        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><link rel='icon' href='data:,'>",
         f"<title>geoalloc report — {text(summary['scenario'])}</title>",
         f"<style>{PAGE_CSS}</style></head><body>",
         f"<h1>{text(summary['scenario'])}</h1>",
