@@ -30,6 +30,7 @@ import html
 import json
 import logging
 import math
+import os
 import re
 import warnings
 from collections.abc import Iterable
@@ -268,11 +269,9 @@ class _PolygonLayer(Layer):
             }
         });
         {%- if this.legend_id %}
-        {{ this._parent.get_name() }}.on("overlayadd overlayremove", function (e) {
-            if (e.layer === {{ this.get_name() }}) {
-                var box = document.getElementById({{ this.legend_id_json }});
-                if (box) { box.style.display = e.type === "overlayadd" ? "block" : "none"; }
-            }
+        {{ this.get_name() }}.on("add remove", function (e) {
+            var box = document.getElementById({{ this.legend_id_json }});
+            if (box) { box.style.display = e.type === "add" ? "block" : "none"; }
         });
         {%- endif %}
         {% endmacro %}
@@ -376,6 +375,46 @@ class _Box(MacroElement):
         self.css_class_json = safe_json(css_class)
 
 
+class _GroupSwitch(MacroElement):
+    """Two buttons that switch between the plan's and the baseline's main layers."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = L.control({position: "topleft"});
+        {{ this.get_name() }}.onAdd = function (map) {
+            var groups = {
+                plan: [{% for l in this.plan %}{{ l.get_name() }}{{ "," if not loop.last }}{% endfor %}],
+                baseline: [{% for l in this.baseline %}{{ l.get_name() }}{{ "," if not loop.last }}{% endfor %}]
+            };
+            var bar = L.DomUtil.create("div", "leaflet-bar leaflet-control geoalloc-switch");
+            ["plan", "baseline"].forEach(function (key) {
+                var a = L.DomUtil.create("a", "geoalloc-switch-" + key, bar);
+                a.href = "#"; a.setAttribute("role", "button");
+                a.textContent = key === "plan" ? "Plan" : "Baseline";
+                a.title = "show the " + key + " layers, hide the other group's";
+                L.DomEvent.on(a, "click", function (e) {
+                    L.DomEvent.preventDefault(e);
+                    var other = key === "plan" ? "baseline" : "plan";
+                    groups[other].forEach(function (l) { map.removeLayer(l); });
+                    groups[key].forEach(function (l) { map.addLayer(l); });
+                });
+            });
+            L.DomEvent.disableClickPropagation(bar);
+            return bar;
+        };
+        {{ this.get_name() }}.addTo({{ this._parent.get_name() }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, plan: list[Layer], baseline: list[Layer]):
+        super().__init__()
+        self._name = "geoalloc_switch"
+        self.plan = plan
+        self.baseline = baseline
+
+
 class _Fullscreen(MacroElement):
     """A fullscreen button (the browser's Fullscreen API), so no plugin has to be fetched."""
 
@@ -424,6 +463,7 @@ PAGE_CSS = """
 .geoalloc-popup th:first-child, .geoalloc-popup td:first-child { text-align: left; }
 .leaflet-control-layers { font: 13px/1.4 sans-serif; }
 path.leaflet-interactive:focus { outline: none; }
+.geoalloc-switch a { width: auto !important; padding: 0 8px; font: bold 12px/30px sans-serif; }
 .leaflet-container { background: #e8e8e8; }
 """
 
@@ -693,12 +733,16 @@ def build_map(
                 f"{text(primary)} needed × LOS risk",
             )
         )
+    plan_group: list[Layer] = []
     for key, name, rows, title in choropleths:
         show = key == "m"
         legend_id = f"geoalloc-legend-{key}"
-        _PolygonLayer(
+        layer = _PolygonLayer(
             data, name, tip_key="tip", colour_key=key, legend_id=legend_id, show=show
-        ).add_to(fmap)
+        )
+        layer.add_to(fmap)
+        if show:
+            plan_group.append(layer)
         legend_parts.append(_legend_section(legend_id, title, rows, show))
 
     # facilities after the plan: sized by capacity after, coloured by status
@@ -787,7 +831,7 @@ def build_map(
                 ]
             )
 
-    _CircleLayer(plan_sites, "Plan: facilities", show=True).add_to(fmap)
+    plan_group.append(_CircleLayer(plan_sites, "Plan: facilities", show=True).add_to(fmap))
     _LineLayer(line_records, "Plan: assignment lines", show=False).add_to(fmap)
     _CircleLayer(
         unmet_records,
@@ -842,13 +886,15 @@ def build_map(
             )
         )
 
-    _PolygonLayer(
-        data,
-        "Baseline: minutes to nearest existing site",
-        tip_key="tip",
-        colour_key="b",
-        legend_id="geoalloc-legend-b",
-    ).add_to(fmap)
+    baseline_group = [
+        _PolygonLayer(
+            data,
+            "Baseline: minutes to nearest existing site",
+            tip_key="tip",
+            colour_key="b",
+            legend_id="geoalloc-legend-b",
+        ).add_to(fmap)
+    ]
     legend_parts.append(
         _legend_section(
             "geoalloc-legend-b",
@@ -857,7 +903,10 @@ def build_map(
             False,
         )
     )
-    _CircleLayer(base_sites, "Baseline: existing facilities", show=False).add_to(fmap)
+    baseline_group.append(
+        _CircleLayer(base_sites, "Baseline: existing facilities", show=False).add_to(fmap)
+    )
+    _GroupSwitch(plan_group, baseline_group).add_to(fmap)
 
     facility_legend = (
         "<div class='geoalloc-legend-section'><b>facilities (size: "
@@ -893,7 +942,9 @@ def map_html(fmap: folium.Map) -> str:
 def save_map(fmap: folium.Map, path: Path | str) -> Path:
     """Write the self-contained map page to ``path`` (UTF-8) and return the path."""
     path = Path(path)
-    path.write_text(map_html(fmap), encoding="utf-8")
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(map_html(fmap), encoding="utf-8")
+    os.replace(tmp, path)  # a rebuild never leaves a half-written page
     log.info("map: %s (%.1f MB)", path, path.stat().st_size / 1e6)
     return path
 

@@ -22,6 +22,7 @@ import io
 import json
 import logging
 import math
+import os
 from pathlib import Path
 
 import geopandas as gpd
@@ -474,7 +475,9 @@ def write_report(
 ) -> Path:
     """Write ``report.html`` for a run to ``path`` and return the path."""
     path = Path(path)
-    path.write_text(report_html(layers, summary, manifest), encoding="utf-8")
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(report_html(layers, summary, manifest), encoding="utf-8")
+    os.replace(tmp, path)  # a rebuild never leaves a half-written page
     log.info("report: %s (%.2f MB)", path, path.stat().st_size / 1e6)
     return path
 

@@ -225,6 +225,24 @@ def test_map_in_browser(driver, served_run: tuple[str, Path]) -> None:
     ).click()
     assert driver.find_element(By.ID, "geoalloc-legend-s").is_displayed()
 
+    # the Baseline / Plan switch swaps the two groups, in the layer control and the legend
+    def checked(label: str) -> bool:
+        xpath = f"//label[span[normalize-space()='{label}']]//input"
+        return driver.find_element(By.XPATH, xpath).is_selected()
+
+    driver.find_element(By.CSS_SELECTOR, "a.geoalloc-switch-baseline").click()
+    assert checked("Baseline: minutes to nearest existing site")
+    assert checked("Baseline: existing facilities")
+    assert not checked("Plan: minutes to assigned site") and not checked("Plan: facilities")
+    assert driver.find_element(By.ID, "geoalloc-legend-b").is_displayed()
+    assert not driver.find_element(By.ID, "geoalloc-legend-m").is_displayed()
+    n_existing = int(facilities["existing"].sum())
+    assert len(driver.find_elements(By.CSS_SELECTOR, "path.geoalloc-base-site")) == n_existing
+    assert len(driver.find_elements(By.CSS_SELECTOR, "path.geoalloc-site")) == 0
+    driver.find_element(By.CSS_SELECTOR, "a.geoalloc-switch-plan").click()
+    assert checked("Plan: minutes to assigned site") and checked("Plan: facilities")
+    assert not checked("Baseline: minutes to nearest existing site")
+
     assert driver.execute_script("return window.__alerts") == []
     assert (
         driver.execute_script(
