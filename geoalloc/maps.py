@@ -564,8 +564,9 @@ def _area_tooltips(areas: pd.DataFrame, resources: list[str]) -> list[str]:
     tips = []
     has_risk = "los_risk" in areas.columns
     has_flag = "travel_flag" in areas.columns
-    for row in areas.itertuples(index=False):
-        get = row._asdict().get
+    columns = [c for c in areas.columns if c != areas.geometry.name]
+    for row in areas[columns].to_dict(orient="records"):
+        get = row.get
         parts = [f"<b>area {text(get('area_id'))}</b>"]
         parts.append(f"population: {fmt_quantity(get('population'))}")
         for r in resources:

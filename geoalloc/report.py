@@ -46,7 +46,7 @@ body { font: 14px/1.45 -apple-system, 'Segoe UI', Roboto, Helvetica, Arial, sans
 h1 { margin-bottom: 2px; } h2 { border-bottom: 1px solid #ccc; padding-bottom: 3px; margin-top: 28px; }
 table { border-collapse: collapse; margin: 8px 0; }
 th, td { border: 1px solid #ccc; padding: 3px 8px; text-align: right; vertical-align: top; }
-th:first-child, td:first-child, td.text { text-align: left; }
+th:first-child, td:first-child, td.text, th.text { text-align: left; }
 thead th { background: #f2f2f2; }
 .muted { color: #666; } .better { color: #1a7f37; } .worse { color: #b42318; }
 figure { margin: 10px 0; } figcaption { color: #555; font-size: 13px; }
@@ -157,7 +157,7 @@ def coverage_chart(areas: pd.DataFrame, standard: float | None) -> str:
         ax.axvline(standard, color="#555", linewidth=1, linestyle="--")
         ax.annotate(
             f"standard {standard:g} min",
-            (standard, 4),
+            (standard, 50),
             xytext=(-4, 0),
             textcoords="offset points",
             ha="right",
@@ -362,7 +362,12 @@ def site_table(facilities: pd.DataFrame, resources: list[str]) -> str:
             + "".join(f"<td>{c}</td>" for c in cells[3:])
             + "</tr>"
         )
-    thead = "<thead><tr>" + "".join(f"<th>{h}</th>" for h in head) + "</tr></thead>"
+    thead = (
+        "<thead><tr>"
+        + "".join(f"<th class='text'>{h}</th>" for h in head[:3])
+        + "".join(f"<th>{h}</th>" for h in head[3:])
+        + "</tr></thead>"
+    )
     return f"<table class='sites'>{thead}<tbody>{''.join(body)}</tbody></table>"
 
 

@@ -12,6 +12,9 @@ import pytest
 from shapely.geometry import LineString, Point, box
 
 from geoalloc.maps import (
+    AREA_STATUS_COLOURS as AREA_STATUS,
+)
+from geoalloc.maps import (
     build_map,
     facility_popup,
     light_geometry,
@@ -276,3 +279,57 @@ def test_no_demand_anywhere_still_draws() -> None:
     page = _page(layers, summary)
     assert json.dumps("Plan: unmet demand (none)") in page
     assert pd.notna(page)
+
+
+def test_thousand_detailed_areas_stay_under_5_mb() -> None:
+    """1,000 areas of 400 vertices each (a detailed boundary file), 50 sites: page < 5 MB."""
+    layers, summary = tiny_run()
+    n = 1000
+    rng = np.random.default_rng(1)
+    centres = [(-87.9 + 0.02 * (i % 40), 41.6 + 0.02 * (i // 40)) for i in range(n)]
+    areas = gpd.GeoDataFrame(
+        {
+            "area_id": [f"tract-{i:04d}" for i in range(n)],
+            "population": rng.integers(500, 8000, n).astype(float),
+            "demand_beds": rng.uniform(0, 20, n),
+            "served_beds": rng.uniform(0, 20, n),
+            "unmet_beds": np.where(rng.uniform(size=n) < 0.1, rng.uniform(0, 3, n), 0.0),
+            "site": [f"s{i % 50}" for i in range(n)],
+            "minutes": rng.uniform(0, 45, n),
+            "nearest_open_minutes": rng.uniform(0, 45, n),
+            "baseline_site": [f"s{i % 50}" for i in range(n)],
+            "baseline_minutes": rng.uniform(0, 60, n),
+            "status": rng.choice(list(AREA_STATUS), n),
+            "travel_flag": [None] * n,
+        },
+        geometry=[Point(x, y).buffer(0.0095, 100) for x, y in centres],
+        crs=4326,
+    )
+    sites = layers["facilities"].sample(50, replace=True, random_state=1).reset_index(drop=True)
+    sites["site_id"] = [f"s{i}" for i in range(50)]
+    sites["name"] = [f"Hospital {i}" for i in range(50)]
+    sites.geometry = [Point(x, y) for x, y in centres[::20]]
+    assignments = gpd.GeoDataFrame(
+        {
+            "area": areas["area_id"],
+            "site": areas["site"],
+            "resource": "beds",
+            "quantity": areas["served_beds"],
+            "minutes": areas["minutes"],
+        },
+        geometry=[LineString([c, centres[(i % 50) * 20]]) for i, c in enumerate(centres)],
+        crs=4326,
+    )
+    page = _page(
+        {
+            "areas": areas,
+            "facilities": sites,
+            "assignments": assignments,
+            "catchments": layers["catchments"],
+        },
+        summary,
+    )
+    size_mb = len(page.encode("utf-8")) / 1e6
+    assert size_mb < 5.0, size_mb
+    assert page.count('"area_id') == 0  # tooltips carry the text, not the raw table
+    assert page.count("tract-0999") >= 2  # tooltip and assignment line
