@@ -140,9 +140,10 @@ def coverage_chart(areas: pd.DataFrame, standard: float | None) -> str:
     (existing sites) vs plan (open sites), and of the assigned site under the plan."""
     population = areas["population"].astype(float)
     series = {
-        "baseline: nearest existing site": (areas["baseline_minutes"], BASELINE_COLOUR, "-"),
         "plan: nearest open site": (areas["nearest_open_minutes"], PLAN_COLOUR, "-"),
         "plan: assigned site": (areas["minutes"], PLAN_COLOUR, ":"),
+        # drawn last and dashed, so it stays visible where the plan's curve coincides
+        "baseline: nearest existing site": (areas["baseline_minutes"], BASELINE_COLOUR, "--"),
     }
     every = pd.concat([s for s, _, _ in series.values()]).astype(float)
     top = float(np.nanmax(every)) if np.isfinite(every).any() else 1.0
