@@ -110,6 +110,11 @@ def load_run(run_dir: Path | str) -> tuple[dict[str, gpd.GeoDataFrame], dict, di
 # --- charts ------------------------------------------------------------------------------------
 
 
+def _label(value: object, width: int = 38) -> str:
+    """Input text as a matplotlib label: shortened, and ``$`` escaped so it is never mathtext."""
+    return str(value)[:width].replace("$", r"\$")
+
+
 def _svg_img(fig: Figure, alt: str) -> str:
     buffer = io.BytesIO()
     fig.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
@@ -183,7 +188,7 @@ def utilisation_chart(facilities: pd.DataFrame, resource: str) -> str:
     shown["_u"] = util[shown.index].fillna(0.0)
     shown["_b"] = base[shown.index].fillna(0.0)
     shown = shown.sort_values("_u")
-    names = [str(n)[:38] for n in shown["name"]]
+    names = [_label(n) for n in shown["name"]]
     fig = Figure(figsize=(7.5, max(2.0, 0.17 * len(shown) + 0.9)))
     ax = fig.add_subplot()
     y = np.arange(len(shown))
@@ -191,7 +196,7 @@ def utilisation_chart(facilities: pd.DataFrame, resource: str) -> str:
     ax.barh(y - 0.2, 100 * shown["_u"], height=0.4, color=PLAN_COLOUR, label="plan")
     ax.axvline(100, color="#555", linewidth=1, linestyle="--")
     ax.set_yticks(y, names, fontsize=6.5)
-    ax.set_xlabel(f"{resource} utilisation (% of capacity)")
+    ax.set_xlabel(f"{_label(resource)} utilisation (% of capacity)")
     ax.set_ylim(-0.7, len(shown) - 0.3)
     ax.grid(axis="x", alpha=0.3)
     ax.legend(loc="lower right", fontsize=8)
@@ -213,14 +218,14 @@ def surge_chart(surge: object) -> str | None:
         return None
     x_name = next((c for c in ("day", "date", "t", "time") if c in frame.columns), None)
     x = frame[x_name] if x_name else pd.Series(np.arange(len(frame)))
-    resource = str(frame["resource"].iloc[0]) if "resource" in frame.columns else "capacity"
+    resource = _label(frame["resource"].iloc[0]) if "resource" in frame.columns else "capacity"
     fig = Figure(figsize=(7.5, 3.2))
     ax = fig.add_subplot()
     ax.plot(x, frame["needed"].astype(float), color=PLAN_COLOUR, linewidth=2, label="needed")
     ax.plot(
         x, frame["available"].astype(float), color=BASELINE_COLOUR, linewidth=2, label="available"
     )
-    ax.set_xlabel(x_name or "step")
+    ax.set_xlabel(_label(x_name or "step"))
     ax.set_ylabel(resource)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
@@ -240,8 +245,8 @@ def frontier_chart(frontier: object) -> str | None:
     ax = fig.add_subplot()
     ordered = frame.sort_values(x)
     ax.plot(ordered[x], ordered[y], marker="o", color=PLAN_COLOUR)
-    ax.set_xlabel(str(x))
-    ax.set_ylabel(str(y))
+    ax.set_xlabel(_label(x))
+    ax.set_ylabel(_label(y))
     ax.grid(alpha=0.3)
     return _svg_img(fig, "equity-efficiency frontier")
 

@@ -91,6 +91,15 @@ def test_report_on_a_hand_made_run() -> None:
     assert not re.search(r"(src|href)=[\"']?(https?:)?//", page)
 
 
+def test_site_names_with_dollars_are_not_mathtext() -> None:
+    layers, summary = tiny_run()
+    layers["facilities"].loc[0, "name"] = r"St $\frac{1 Hospital $"
+    # unescaped, matplotlib would parse "$\frac{1 Hospital $" as broken mathtext and raise
+    page = report_html(layers, summary, {})
+    assert len(_svgs(page)) == 2
+    assert r"St &#36;&#92;frac{1 Hospital &#36;" in page  # and the site table shows it as text
+
+
 def test_report_without_optional_parts() -> None:
     layers, summary = tiny_run()
     page = report_html(layers, summary, {})
