@@ -301,7 +301,8 @@ class _PolygonLayer(Layer):
 
 
 class _CircleLayer(Layer):
-    """Circle markers from embedded records ``{lat, lon, r, c, tip, popup, cls}``."""
+    """Circle markers from embedded records ``{lat, lon, r, c, tip, popup, cls}``; by default in
+    Leaflet's marker pane, so that they stay above every polygon layer and can be clicked."""
 
     _template = Template(
         """
@@ -310,7 +311,7 @@ class _CircleLayer(Layer):
         {{ this.data_json }}.forEach(function (d) {
             var m = L.circleMarker([d.lat, d.lon], {
                 radius: d.r, color: d.c, fillColor: d.c, fillOpacity: {{ this.fill_opacity }},
-                weight: 1.5, className: d.cls
+                weight: 1.5, className: d.cls, pane: {{ this.pane_json }}
             });
             if (d.popup) { m.bindPopup(d.popup, {maxWidth: 460}); }
             m.bindTooltip(d.tip);
@@ -320,9 +321,18 @@ class _CircleLayer(Layer):
         """
     )
 
-    def __init__(self, records: list[dict], name: str, *, show: bool, fill_opacity: float = 0.75):
+    def __init__(
+        self,
+        records: list[dict],
+        name: str,
+        *,
+        show: bool,
+        fill_opacity: float = 0.75,
+        pane: str = "markerPane",
+    ):
         super().__init__(name=name, overlay=True, control=True, show=show)
         self._name = "geoalloc_circles"
+        self.pane_json = safe_json(pane)
         self.data_json = safe_json(records)
         self.fill_opacity = float(fill_opacity)
 
@@ -839,6 +849,7 @@ def build_map(
         "Plan: unmet demand" if unmet_records else "Plan: unmet demand (none)",
         show=bool(unmet_records),
         fill_opacity=0.5,
+        pane="overlayPane",  # below the facilities
     ).add_to(fmap)
 
     if len(catchments):

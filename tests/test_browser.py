@@ -148,6 +148,21 @@ def _external_loads(browser) -> list[str]:
     )
 
 
+def _click_popup(browser, css: str):
+    """Click the element ``css`` and return the popup's content once it has faded in."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    browser.find_element(By.CSS_SELECTOR, css).click()
+    WebDriverWait(browser, 10).until(
+        lambda b: b.execute_script(
+            "var p = document.querySelector('.leaflet-popup');"
+            "return p !== null && getComputedStyle(p).opacity === '1'"
+        )
+    )
+    return browser.find_element(By.CSS_SELECTOR, ".leaflet-popup-content")
+
+
 def _screenshot(browser, name: str) -> Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / name
@@ -158,7 +173,6 @@ def _screenshot(browser, name: str) -> Path:
 
 def test_map_in_browser(driver, served_run: tuple[str, Path]) -> None:
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import WebDriverWait
 
     base_url, run_dir = served_run
     facilities = gpd.read_file(run_dir / "results.gpkg", layer="facilities")
@@ -198,25 +212,14 @@ def test_map_in_browser(driver, served_run: tuple[str, Path]) -> None:
         site.geometry.y,
         site.geometry.x,
     )
-    driver.find_element(By.CSS_SELECTOR, f"path.geoalloc-site-{i}").click()
-    popup = WebDriverWait(driver, 10).until(
-        lambda b: b.find_element(By.CSS_SELECTOR, ".leaflet-popup-content")
-    )
+    popup = _click_popup(driver, f"path.geoalloc-site-{i}")
     name = popup.find_element(By.CSS_SELECTOR, ".geoalloc-site-name").text
     assert name == EVIL_NAME
     cells = [td.text for td in popup.find_elements(By.CSS_SELECTOR, "td")]
     assert cells[0] == "beds"
     assert cells[1] == f"{site['beds_before']:,.0f} → {site['beds_after']:,.0f}"
-    assert cells[2] == f"{site['beds_load']:,.0f}" or cells[2] == f"{site['beds_load']:,.1f}"
+    assert cells[2] in (f"{site['beds_load']:,.0f}", f"{site['beds_load']:,.1f}")
     assert cells[3] == f"{round(100 * site['beds_utilisation'])} %"
-    WebDriverWait(driver, 10).until(  # the popup fades in
-        lambda b: (
-            b.execute_script(
-                "return getComputedStyle(document.querySelector('.leaflet-popup')).opacity"
-            )
-            == "1"
-        )
-    )
     _screenshot(driver, "map_popup.png")
 
     # toggling a layer shows its legend
@@ -315,6 +318,55 @@ def test_demo_map_and_report_in_browser(driver, tmp_path: Path) -> None:
         assert len(driver.find_elements("css selector", "img.chart")) >= 2
         assert _js_problems(driver) == []
         _screenshot(driver, "demo_report.png")
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_optional_layers_in_browser(driver, tmp_path: Path) -> None:
+    """Queue check, LOS risk, cost and service areas (data made here) load and show in the page."""
+    from selenium.webdriver.common.by import By
+    from shapely.geometry import Point
+    from test_maps import EVIL, tiny_run
+
+    from geoalloc.maps import write_map
+
+    layers, summary = tiny_run(extras=True)
+    layers["service_areas"] = gpd.GeoDataFrame(
+        {"site": ["s1", "s1", EVIL], "minutes": [10.0, 20.0, 10.0]},
+        geometry=[
+            Point(-87.695, 41.856).buffer(0.01),
+            Point(-87.695, 41.856).buffer(0.02),
+            Point(-87.67, 41.856).buffer(0.01),
+        ],
+        crs=4326,
+    )
+    write_map(tmp_path / "map.html", layers, summary)
+    handler = functools.partial(_QuietHandler, directory=str(tmp_path))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        _open(driver, f"http://127.0.0.1:{server.server_address[1]}/map.html")
+        labels = driver.execute_script(
+            "return Array.from(document.querySelectorAll("
+            "'.leaflet-control-layers-overlays label span')).map(s => s.textContent.trim())"
+        )
+        assert "Service areas (isochrones)" in labels
+        assert "Areas: LOS-risk-weighted demand" in labels
+        for label in ("Service areas (isochrones)", "Areas: LOS-risk-weighted demand"):
+            driver.find_element(
+                By.XPATH, f"//label[span[normalize-space()='{label}']]//input"
+            ).click()
+        assert driver.find_element(By.ID, "geoalloc-legend-service").is_displayed()
+        assert driver.find_element(By.ID, "geoalloc-legend-r").is_displayed()
+        popup = _click_popup(driver, "path.geoalloc-site-1")
+        assert popup.find_element(By.CSS_SELECTOR, ".geoalloc-site-name").text == EVIL
+        cells = [td.text for td in popup.find_elements(By.CSS_SELECTOR, "td")]
+        assert cells == ["beds", "0 → 15", "15", "100 %", "25 %", "7.2 h"]
+        assert "opening cost: 1,500,000" in popup.text
+        assert driver.execute_script("return window.__alerts") == []
+        assert _js_problems(driver) == []
+        _screenshot(driver, "map_optional_layers.png")
     finally:
         server.shutdown()
         server.server_close()
