@@ -336,6 +336,9 @@ def write_run(result: RunResult, out_dir: Path, *, overwrite: bool = False) -> P
             layer.to_file(gpkg, layer=name, driver="GPKG")
         (folder / "summary.json").write_text(dumps_json(result.summary), encoding="utf-8")
         (folder / "manifest.json").write_text(dumps_json(result.manifest), encoding="utf-8")
+        from geoalloc.maps import save_map
+        from geoalloc.report import write_report
+
         layers = result.layers
         fmap = build_map(
             layers["areas"],
@@ -343,8 +346,10 @@ def write_run(result: RunResult, out_dir: Path, *, overwrite: bool = False) -> P
             layers["assignments"],
             layers["catchments"],
             result.summary,
+            service_areas=layers.get("service_areas"),
         )
-        fmap.save(str(folder / "map.html"))
+        save_map(fmap, folder / "map.html")
+        write_report(folder / "report.html", layers, result.summary, result.manifest)
 
     return write_run_folder(Path(out_dir), overwrite=overwrite, write=write)
 

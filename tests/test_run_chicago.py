@@ -38,6 +38,7 @@ def test_run_exits_zero_with_all_outputs(chicago_run) -> None:
     assert sorted(p.name for p in out.iterdir()) == [
         "manifest.json",
         "map.html",
+        "report.html",
         "results.gpkg",
         "summary.json",
     ]

@@ -1,0 +1,372 @@
+"""map.html and report.html of a real Chicago run, opened in headless Chromium (Selenium +
+chromedriver from Debian) with every request outside 127.0.0.1 blocked.
+
+Skipped with the reason when chromium/chromedriver or selenium are absent (``make test`` installs
+them). Screenshots go to ``bench/_out/browser/`` (gitignored) or ``$GEOALLOC_TEST_ARTIFACTS``.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import geopandas as gpd
+import pytest
+from test_maps_data import EVIL_NAME, chicago_escaped_run
+
+pytestmark = pytest.mark.slow
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+ARTIFACTS = Path(
+    os.environ.get("GEOALLOC_TEST_ARTIFACTS", REPO_ROOT / "bench" / "_out" / "browser")
+)
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+    "--window-size=1400,900",
+    # every host name but 127.0.0.1 fails to resolve, and every non-loopback request goes to a
+    # closed local port instead of the internet: nothing leaves the machine
+    "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
+    "--proxy-server=http://127.0.0.1:9",
+]
+#: installed before any page script: records uncaught errors and alert() calls
+PROBE = """
+window.__errors = [];
+window.__alerts = [];
+window.addEventListener('error', function (e) {
+  if (e.target && e.target !== window && (e.target.tagName === 'IMG')) { return; }
+  window.__errors.push(String(e.message || e.type) + ' @ ' + (e.filename || '') + ':' + (e.lineno || ''));
+}, true);
+window.addEventListener('unhandledrejection', function (e) { window.__errors.push('rejection: ' + e.reason); });
+window.alert = function (m) { window.__alerts.push(String(m)); };
+"""
+
+
+def _browser_paths() -> tuple[str, str]:
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    driver = shutil.which("chromedriver")
+    if not chromium or not driver:
+        pytest.skip(
+            "no headless browser: install Debian's chromium and chromium-driver "
+            "(`make test` does so as root: apt-get install -y chromium chromium-driver)"
+        )
+    return chromium, driver
+
+
+@pytest.fixture(scope="module")
+def driver() -> Iterator[object]:
+    webdriver = pytest.importorskip(
+        "selenium.webdriver", reason="pip install -e '.[test]' (selenium)"
+    )
+    chromium, chromedriver = _browser_paths()
+    profile = tempfile.mkdtemp(prefix="geoalloc-chromium-")
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    for flag in CHROMIUM_FLAGS:
+        options.add_argument(flag)
+    options.add_argument(f"--user-data-dir={profile}")
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    service = webdriver.ChromeService(executable_path=chromedriver)
+    browser = webdriver.Chrome(options=options, service=service)
+    browser.set_page_load_timeout(60)
+    browser.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": PROBE})
+    try:
+        yield browser
+    finally:
+        browser.quit()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        pass
+
+
+@pytest.fixture(scope="module")
+def served_run(
+    tmp_path_factory: pytest.TempPathFactory, shared_data: Path
+) -> Iterator[tuple[str, Path]]:
+    """The Chicago run folder (one hospital named ``<script>alert(1)</script>``) on 127.0.0.1."""
+    run_dir = chicago_escaped_run(tmp_path_factory, shared_data)
+    handler = functools.partial(_QuietHandler, directory=str(run_dir))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", run_dir
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def _open(browser, url: str) -> None:
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    browser.get(url)
+    WebDriverWait(browser, 30).until(
+        lambda b: b.execute_script("return document.readyState") == "complete"
+    )
+
+
+def _js_problems(browser) -> list[str]:
+    """Uncaught errors, plus console errors other than blocked (non-loopback) resources."""
+    problems = list(browser.execute_script("return window.__errors"))
+    for entry in browser.get_log("browser"):
+        if entry["level"] != "SEVERE":
+            continue
+        message = entry["message"]
+        blocked = "Failed to load resource" in message and "127.0.0.1" not in message.split(" ")[0]
+        if not blocked:
+            problems.append(message)
+    return problems
+
+
+def _external_loads(browser) -> list[str]:
+    """Resources fetched from anywhere but 127.0.0.1 (data: URIs aside) that returned bytes."""
+    return browser.execute_script(
+        """
+        return performance.getEntriesByType('resource')
+          .filter(e => !e.name.startsWith('http://127.0.0.1') && !e.name.startsWith('data:'))
+          .filter(e => e.transferSize > 0 || e.responseEnd - e.responseStart > 0 && e.decodedBodySize > 0)
+          .map(e => e.name);
+        """
+    )
+
+
+def _click_popup(browser, css: str):
+    """Click the element ``css`` and return the popup's content once it has faded in."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    browser.find_element(By.CSS_SELECTOR, css).click()
+    WebDriverWait(browser, 10).until(
+        lambda b: b.execute_script(
+            "var p = document.querySelector('.leaflet-popup');"
+            "return p !== null && getComputedStyle(p).opacity === '1'"
+        )
+    )
+    return browser.find_element(By.CSS_SELECTOR, ".leaflet-popup-content")
+
+
+def _screenshot(browser, name: str) -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / name
+    browser.save_screenshot(str(path))
+    assert path.stat().st_size > 10_000
+    return path
+
+
+def test_map_in_browser(driver, served_run: tuple[str, Path]) -> None:
+    from selenium.webdriver.common.by import By
+
+    base_url, run_dir = served_run
+    facilities = gpd.read_file(run_dir / "results.gpkg", layer="facilities")
+    _open(driver, f"{base_url}/map.html")
+
+    assert driver.execute_script("return typeof L !== 'undefined' && L.version") == "1.9.3"
+    labels = driver.execute_script(
+        "return Array.from(document.querySelectorAll("
+        "'.leaflet-control-layers-overlays label span')).map(s => s.textContent.trim())"
+    )
+    for expected in (
+        "Plan: minutes to assigned site",
+        "Areas: demand (beds needed)",
+        "Plan: coverage status",
+        "Plan: facilities",
+        "Plan: assignment lines",
+        "Plan: catchments",
+        "Baseline: minutes to nearest existing site",
+        "Baseline: existing facilities",
+    ):
+        assert expected in labels, labels
+    assert any(label.startswith("Plan: unmet demand") for label in labels)
+    # every site is drawn, and 878 area polygons
+    assert len(driver.find_elements(By.CSS_SELECTOR, "path.geoalloc-site")) == len(facilities)
+    assert (
+        driver.execute_script("return document.querySelectorAll('path.leaflet-interactive').length")
+        > 878
+    )
+
+    # click the facility with the evil name: its popup shows the name as text and its numbers
+    i = int(facilities.index[facilities["name"] == EVIL_NAME][0])
+    site = facilities.iloc[i]
+    assert site["status"] == "kept"
+    map_id = driver.execute_script("return document.querySelector('.folium-map').id")
+    driver.execute_script(
+        f"window[{map_id!r}].setView([arguments[0], arguments[1]], 14, {{animate: false}});",
+        site.geometry.y,
+        site.geometry.x,
+    )
+    popup = _click_popup(driver, f"path.geoalloc-site-{i}")
+    name = popup.find_element(By.CSS_SELECTOR, ".geoalloc-site-name").text
+    assert name == EVIL_NAME
+    cells = [td.text for td in popup.find_elements(By.CSS_SELECTOR, "td")]
+    assert cells[0] == "beds"
+    assert cells[1] == f"{site['beds_before']:,.0f} → {site['beds_after']:,.0f}"
+    assert cells[2] in (f"{site['beds_load']:,.0f}", f"{site['beds_load']:,.1f}")
+    assert cells[3] == f"{round(100 * site['beds_utilisation'])} %"
+    _screenshot(driver, "map_popup.png")
+
+    # toggling a layer shows its legend
+    driver.find_element(
+        By.XPATH, "//label[span[normalize-space()='Plan: coverage status']]//input"
+    ).click()
+    assert driver.find_element(By.ID, "geoalloc-legend-s").is_displayed()
+
+    # the Baseline / Plan switch swaps the two groups, in the layer control and the legend
+    def checked(label: str) -> bool:
+        xpath = f"//label[span[normalize-space()='{label}']]//input"
+        return driver.find_element(By.XPATH, xpath).is_selected()
+
+    driver.find_element(By.CSS_SELECTOR, "a.geoalloc-switch-baseline").click()
+    assert checked("Baseline: minutes to nearest existing site")
+    assert checked("Baseline: existing facilities")
+    assert not checked("Plan: minutes to assigned site") and not checked("Plan: facilities")
+    assert driver.find_element(By.ID, "geoalloc-legend-b").is_displayed()
+    assert not driver.find_element(By.ID, "geoalloc-legend-m").is_displayed()
+    n_existing = int(facilities["existing"].sum())
+    assert len(driver.find_elements(By.CSS_SELECTOR, "path.geoalloc-base-site")) == n_existing
+    assert len(driver.find_elements(By.CSS_SELECTOR, "path.geoalloc-site")) == 0
+    driver.find_element(By.CSS_SELECTOR, "a.geoalloc-switch-plan").click()
+    assert checked("Plan: minutes to assigned site") and checked("Plan: facilities")
+    assert not checked("Baseline: minutes to nearest existing site")
+
+    assert driver.execute_script("return window.__alerts") == []
+    assert (
+        driver.execute_script(
+            "return Array.from(document.scripts).some(s => s.textContent.trim() === 'alert(1)')"
+        )
+        is False
+    )
+    assert _js_problems(driver) == []
+    assert _external_loads(driver) == []
+
+
+def test_map_overview_screenshot(driver, served_run: tuple[str, Path]) -> None:
+    base_url, _ = served_run
+    _open(driver, f"{base_url}/map.html")
+    assert driver.execute_script("return typeof L") == "object"
+    _screenshot(driver, "map.png")
+    assert _js_problems(driver) == []
+
+
+def test_report_in_browser(driver, served_run: tuple[str, Path]) -> None:
+    from selenium.webdriver.common.by import By
+
+    base_url, run_dir = served_run
+    _open(driver, f"{base_url}/report.html")
+    charts = driver.find_elements(By.CSS_SELECTOR, "img.chart")
+    assert len(charts) == 2
+    for chart in charts:
+        assert (
+            driver.execute_script(
+                "return arguments[0].complete && arguments[0].naturalWidth", chart
+            )
+            > 100
+        )
+    cells = [td.text for td in driver.find_elements(By.CSS_SELECTOR, "table.sites td")]
+    assert EVIL_NAME in cells
+    assert driver.execute_script("return window.__alerts") == []
+    assert _js_problems(driver) == []
+    assert _external_loads(driver) == []
+    driver.set_window_size(1200, 2600)
+    _screenshot(driver, "report.png")
+    driver.set_window_size(1400, 900)
+
+
+def test_demo_map_and_report_in_browser(driver, tmp_path: Path) -> None:
+    """``geoalloc demo`` (built-in Helsinki data) gives pages that load cleanly too."""
+    done = subprocess.run(
+        [sys.executable, "-m", "geoalloc", "-q", "demo", "--out", str(tmp_path / "demo")],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    if done.returncode == 3 and "not supported yet" in done.stderr:
+        pytest.skip(f"the demo's road network is not supported on this branch yet: {done.stderr}")
+    assert done.returncode == 0, done.stderr
+    run_dir = tmp_path / "demo"
+    handler = functools.partial(_QuietHandler, directory=str(run_dir))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        base_url = f"http://127.0.0.1:{server.server_address[1]}"
+        _open(driver, f"{base_url}/map.html")
+        assert driver.execute_script("return typeof L !== 'undefined'")
+        assert (
+            driver.execute_script("return document.querySelectorAll('path.geoalloc-site').length")
+            > 0
+        )
+        assert _js_problems(driver) == []
+        _screenshot(driver, "demo_map.png")
+        _open(driver, f"{base_url}/report.html")
+        assert len(driver.find_elements("css selector", "img.chart")) >= 2
+        assert _js_problems(driver) == []
+        _screenshot(driver, "demo_report.png")
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_optional_layers_in_browser(driver, tmp_path: Path) -> None:
+    """Queue check, LOS risk, cost and service areas (data made here) load and show in the page."""
+    from selenium.webdriver.common.by import By
+    from shapely.geometry import Point
+    from test_maps import EVIL, tiny_run
+
+    from geoalloc.maps import write_map
+
+    layers, summary = tiny_run(extras=True)
+    layers["service_areas"] = gpd.GeoDataFrame(
+        {"site": ["s1", "s1", EVIL], "minutes": [10.0, 20.0, 10.0]},
+        geometry=[
+            Point(-87.695, 41.856).buffer(0.01),
+            Point(-87.695, 41.856).buffer(0.02),
+            Point(-87.67, 41.856).buffer(0.01),
+        ],
+        crs=4326,
+    )
+    write_map(tmp_path / "map.html", layers, summary)
+    handler = functools.partial(_QuietHandler, directory=str(tmp_path))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        _open(driver, f"http://127.0.0.1:{server.server_address[1]}/map.html")
+        labels = driver.execute_script(
+            "return Array.from(document.querySelectorAll("
+            "'.leaflet-control-layers-overlays label span')).map(s => s.textContent.trim())"
+        )
+        assert "Service areas (isochrones)" in labels
+        assert "Areas: LOS-risk-weighted demand" in labels
+        for label in ("Service areas (isochrones)", "Areas: LOS-risk-weighted demand"):
+            driver.find_element(
+                By.XPATH, f"//label[span[normalize-space()='{label}']]//input"
+            ).click()
+        assert driver.find_element(By.ID, "geoalloc-legend-service").is_displayed()
+        assert driver.find_element(By.ID, "geoalloc-legend-r").is_displayed()
+        popup = _click_popup(driver, "path.geoalloc-site-1")
+        assert popup.find_element(By.CSS_SELECTOR, ".geoalloc-site-name").text == EVIL
+        cells = [td.text for td in popup.find_elements(By.CSS_SELECTOR, "td")]
+        assert cells == ["beds", "0 → 15", "15", "100 %", "25 %", "7.2 h"]
+        assert "opening cost: 1,500,000" in popup.text
+        assert driver.execute_script("return window.__alerts") == []
+        assert _js_problems(driver) == []
+        _screenshot(driver, "map_optional_layers.png")
+    finally:
+        server.shutdown()
+        server.server_close()
