@@ -69,22 +69,24 @@ def solvers() -> None:
         click.echo(name)
 
 
+# One module per subcommand; registered here, after the group exists.
+from geoalloc.commands.compare import compare_command  # noqa: E402
+from geoalloc.commands.demo import demo_command  # noqa: E402
 from geoalloc.commands.los import los_command  # noqa: E402
+from geoalloc.commands.report import report_command  # noqa: E402
+from geoalloc.commands.run import run_command  # noqa: E402
+from geoalloc.commands.validate import validate_command  # noqa: E402
 
-cli.add_command(los_command)
+for _command in (
+    compare_command,
+    demo_command,
+    los_command,
+    report_command,
+    run_command,
+    validate_command,
+):
+    cli.add_command(_command)
 
 
 def main() -> None:
     cli(prog_name="geoalloc")
-
-
-from geoalloc.commands.compare import compare_command  # noqa: E402
-from geoalloc.commands.demo import demo_command  # noqa: E402
-from geoalloc.commands.run import run_command  # noqa: E402
-from geoalloc.commands.validate import validate_command  # noqa: E402
-
-cli.add_command(compare_command)
-cli.add_command(demo_command)
-cli.add_command(run_command)
-cli.add_command(validate_command)
-cli.add_command(__import__("geoalloc.commands.report").commands.report.report_command)

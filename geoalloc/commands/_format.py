@@ -29,4 +29,5 @@ def summary_lines(summary: dict, out_dir: str) -> list[str]:
     statuses = ", ".join(f"{k}: {v}" for k, v in sorted(summary["area_status"].items()))
     lines.append(f"  areas by status: {statuses}")
     lines.append(f"map: {out_dir}/map.html")
+    lines.append(f"report: {out_dir}/report.html")
     return lines
