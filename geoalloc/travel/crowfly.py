@@ -13,11 +13,19 @@ _CHUNK_PAIRS = 4_000_000  # bounds the memory of one dense block
 
 
 def _lonlat(points: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
-    geographic = points.to_crs(4326) if points.crs is not None and not points.crs.equals("EPSG:4326") else points
-    return np.radians(geographic.geometry.x.to_numpy()), np.radians(geographic.geometry.y.to_numpy())
+    geographic = (
+        points.to_crs(4326)
+        if points.crs is not None and not points.crs.equals("EPSG:4326")
+        else points
+    )
+    return np.radians(geographic.geometry.x.to_numpy()), np.radians(
+        geographic.geometry.y.to_numpy()
+    )
 
 
-def haversine_m(lon1: np.ndarray, lat1: np.ndarray, lon2: np.ndarray, lat2: np.ndarray) -> np.ndarray:
+def haversine_m(
+    lon1: np.ndarray, lat1: np.ndarray, lon2: np.ndarray, lat2: np.ndarray
+) -> np.ndarray:
     """Great-circle distance in metres between broadcastable arrays of radians."""
     dlon = lon2 - lon1
     dlat = lat2 - lat1
@@ -54,7 +62,9 @@ def crowfly_matrix(
     blocks = []
     for start in range(0, n, rows_per_chunk):
         stop = min(n, start + rows_per_chunk)
-        metres = haversine_m(olon[start:stop, None], olat[start:stop, None], dlon[None, :], dlat[None, :])
+        metres = haversine_m(
+            olon[start:stop, None], olat[start:stop, None], dlon[None, :], dlat[None, :]
+        )
         blocks.append(metres * circuity / metres_per_minute)
     dense = np.vstack(blocks) if blocks else np.empty((n, m))
     if max_minutes is None:

@@ -32,6 +32,10 @@ class TravelMatrix:
     flags
         One row per input point that needs the user's attention (``id``, ``role`` origin/destination,
         ``reason`` such as ``unreachable`` or ``far_from_network``, ``detail``).
+    origin_snap_m, destination_snap_m
+        Road-graph engines only: each point's straight-line distance to the node it was snapped
+        to, metres (the off-network leg, already included in ``minutes``); ``nan`` for a point
+        that was not snapped (see ``flags``), ``None`` for crowfly.
     """
 
     origin_ids: pd.Index
@@ -39,6 +43,8 @@ class TravelMatrix:
     minutes: np.ndarray | sparse.coo_array
     max_minutes: float | None = None
     flags: pd.DataFrame = field(default_factory=empty_flags)
+    origin_snap_m: np.ndarray | None = None
+    destination_snap_m: np.ndarray | None = None
 
     @property
     def shape(self) -> tuple[int, int]:
