@@ -61,3 +61,7 @@ def solvers() -> None:
 
 def main() -> None:
     cli(prog_name="geoalloc")
+
+from geoalloc.commands.travel import travel_command  # noqa: E402
+
+cli.add_command(travel_command)

@@ -12,12 +12,14 @@ Which ways a mode may use and which are one-way follow osmnx exactly (its Overpa
 
 Only the largest strongly connected component is kept (a trip must be possible both ways); the
 number of nodes dropped is logged and kept in ``G.graph["n_dropped_nodes"]``, and their coordinates
-in ``G.graph["dropped_nodes_lonlat"]`` so that points whose nearest road was dropped are flagged.
+in ``G.graph["dropped_nodes_lonlat"]`` (a list of ``[lon, lat]``, so GraphML can store it) so that
+points whose nearest road was dropped are flagged.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 from collections.abc import Mapping
 from pathlib import Path
@@ -225,9 +227,7 @@ def graph_from_tables(
         name=name,
         mode=mode,
         n_dropped_nodes=n_dropped,
-        dropped_nodes_lonlat=np.column_stack(
-            [dropped["lon"].to_numpy(), dropped["lat"].to_numpy()]
-        ),
+        dropped_nodes_lonlat=np.column_stack([dropped["lon"], dropped["lat"]]).tolist(),
     )
     kept = coords.loc[keep_node]
     G.add_nodes_from(
@@ -339,6 +339,14 @@ def _with_speeds(
     return _largest_scc(G, name=name)
 
 
+def dropped_lonlat(G: nx.MultiDiGraph) -> np.ndarray:
+    """``G.graph["dropped_nodes_lonlat"]`` as an ``(n, 2)`` array (GraphML stores it as text)."""
+    value = G.graph.get("dropped_nodes_lonlat", [])
+    if isinstance(value, str):
+        value = json.loads(value) if value.strip() else []
+    return np.asarray(value, dtype=float).reshape(-1, 2)
+
+
 def _largest_scc(G: nx.MultiDiGraph, *, name: str) -> nx.MultiDiGraph:
     if G.number_of_nodes() == 0:
         msg = f"{name}: the road graph is empty"
@@ -350,10 +358,7 @@ def _largest_scc(G: nx.MultiDiGraph, *, name: str) -> nx.MultiDiGraph:
     )
     H = G.subgraph(largest).copy()
     H.graph["n_dropped_nodes"] = len(dropped) + int(G.graph.get("n_dropped_nodes", 0))
-    previous = np.asarray(
-        G.graph.get("dropped_nodes_lonlat", np.empty((0, 2))), dtype=float
-    ).reshape(-1, 2)
-    H.graph["dropped_nodes_lonlat"] = np.vstack([previous, lonlat])
+    H.graph["dropped_nodes_lonlat"] = np.vstack([dropped_lonlat(G), lonlat]).tolist()
     log.info(
         "%s: kept the largest strongly connected component (%d nodes), dropped %d",
         name,

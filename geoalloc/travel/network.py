@@ -17,7 +17,7 @@ from pyproj import CRS, Transformer
 from scipy import sparse
 
 from geoalloc._errors import InputError
-from geoalloc.travel.graph import largest_scc_mask
+from geoalloc.travel.graph import dropped_lonlat, largest_scc_mask
 
 log = logging.getLogger(__name__)
 
@@ -179,7 +179,7 @@ class RoadNetwork:
         ids = np.array(node_ids, dtype=object)
         if all(isinstance(n, int | np.integer) for n in node_ids):
             ids = ids.astype(np.int64)
-        previous = G.graph.get("dropped_nodes_lonlat")
+        previous = dropped_lonlat(G)
         return cls.from_arrays(
             np.array(tail),
             np.array(head),
@@ -187,7 +187,7 @@ class RoadNetwork:
             node_ids=ids,
             lon=np.asarray(x),
             lat=np.asarray(y),
-            dropped_lonlat=None if previous is None else np.asarray(previous, dtype=float),
+            dropped_lonlat=previous,
         )
 
     def save(self, path: Path) -> None:

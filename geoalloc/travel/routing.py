@@ -221,7 +221,7 @@ def matrix_from_snapped(
         destination_ids=sd.ids,
         minutes=minutes,
         max_minutes=max_minutes,
-        flags=pd.DataFrame(flags, columns=FLAG_COLUMNS),
+        flags=pd.DataFrame(flags, columns=FLAG_COLUMNS, dtype=object),
         origin_snap_m=so.distance_m,
         destination_snap_m=sd.distance_m,
     )

@@ -1,0 +1,1 @@
+"""The ``geoalloc`` subcommands, one module each (rasterio's ``rio`` layout)."""
