@@ -119,6 +119,11 @@ def travel_matrix(
     executor, workers
         ``"auto"`` uses worker processes (all usable cores, or ``workers``) for large jobs.
 
+    Notes
+    -----
+    A point's minutes are: off-network leg to its node + shortest path between the nodes + leg
+    from the destination's node, so two points snapped to the same node are ``leg + leg`` apart.
+
     Returns
     -------
     TravelMatrix
