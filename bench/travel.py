@@ -43,7 +43,9 @@ def _table(path: Path, prefix: bytes, names: list[str]) -> pd.DataFrame:
     """The integer columns of the lines starting with ``prefix`` in a gzipped DIMACS file."""
     with gzip.open(path, "rb") as f:
         lines = [line[len(prefix) :] for line in f.read().split(b"\n") if line.startswith(prefix)]
-    return pd.read_csv(io.BytesIO(b"\n".join(lines)), sep=" ", header=None, names=names, dtype=np.int64)
+    return pd.read_csv(
+        io.BytesIO(b"\n".join(lines)), sep=" ", header=None, names=names, dtype=np.int64
+    )
 
 
 def read_dimacs() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -125,12 +127,21 @@ def run_variant(variant: str, workers: int) -> dict:
         t0 = time.perf_counter()
         tail, head, seconds, lon, lat = read_dimacs()
         t1 = time.perf_counter()
-        network = RoadNetwork.from_arrays(tail, head, seconds, node_ids=np.arange(1, len(lon) + 1), lon=lon, lat=lat)
+        network = RoadNetwork.from_arrays(
+            tail, head, seconds, node_ids=np.arange(1, len(lon) + 1), lon=lon, lat=lat
+        )
         t2 = time.perf_counter()
         origins, sites = sample_nodes(network.n_nodes)
         max_minutes = CUTOFF_MINUTES if variant == "cutoff" else None
         executor = "serial" if workers == 1 else "processes"
-        tm = travel_matrix(network, list(network.node_ids[origins]), list(network.node_ids[sites]), max_minutes=max_minutes, executor=executor, workers=workers)
+        tm = travel_matrix(
+            network,
+            list(network.node_ids[origins]),
+            list(network.node_ids[sites]),
+            max_minutes=max_minutes,
+            executor=executor,
+            workers=workers,
+        )
         t3 = time.perf_counter()
     finite = int(np.isfinite(tm.to_dense()).sum()) if variant == "full" else int(tm.minutes.nnz)
     result = {
@@ -156,10 +167,15 @@ def baseline(n_sample: int) -> dict:
     from geoalloc.travel import RoadNetwork
 
     tail, head, seconds, lon, lat = read_dimacs()
-    network = RoadNetwork.from_arrays(tail, head, seconds, node_ids=np.arange(1, len(lon) + 1), lon=lon, lat=lat)
+    network = RoadNetwork.from_arrays(
+        tail, head, seconds, node_ids=np.arange(1, len(lon) + 1), lon=lon, lat=lat
+    )
     coo = network.forward.tocoo()
     G = nx.DiGraph()
-    G.add_weighted_edges_from(zip(coo.row.tolist(), coo.col.tolist(), coo.data.tolist(), strict=True), weight="travel_time")
+    G.add_weighted_edges_from(
+        zip(coo.row.tolist(), coo.col.tolist(), coo.data.tolist(), strict=True),
+        weight="travel_time",
+    )
     origins, sites = sample_nodes(network.n_nodes)
     reference = np.load(REPO / "bench" / "_out" / "travel_full_sample.npy")
     times, max_err = [], 0.0
@@ -171,11 +187,17 @@ def baseline(n_sample: int) -> dict:
         both = np.isfinite(row) & np.isfinite(reference[i])
         assert (np.isfinite(row) == np.isfinite(reference[i])).all()
         max_err = max(max_err, float(np.max(np.abs(row[both] - reference[i][both]), initial=0.0)))
-    return {"per_origin_s": float(np.mean(times)), "n_sample": n_sample, "max_abs_diff_minutes": max_err}
+    return {
+        "per_origin_s": float(np.mean(times)),
+        "n_sample": n_sample,
+        "max_abs_diff_minutes": max_err,
+    }
 
 
 def child(args: list[str]) -> dict:
-    out = subprocess.run([sys.executable, __file__, *args], check=True, capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, __file__, *args], check=True, capture_output=True, text=True
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -200,12 +222,20 @@ def main() -> None:
     base = child(["--variant", "baseline", "--baseline-sample", str(args.baseline_sample)])
     full2 = runs[0]
     baseline_total = base["per_origin_s"] * N_ORIGINS
-    print(f"graph: NY DIMACS, {full2['n_nodes']:,} nodes, {full2['csr_nnz']:,} arcs after keeping the fastest of duplicates")
-    print(f"work: {N_ORIGINS:,} origins x {N_SITES} sites (seed {SEED}); t-unit = {SECONDS_PER_T_UNIT} s (assumed 100 km/h top speed)")
+    print(
+        f"graph: NY DIMACS, {full2['n_nodes']:,} nodes, {full2['csr_nnz']:,} arcs "
+        "(fastest of duplicate arcs kept)"
+    )
+    print(
+        f"work: {N_ORIGINS:,} origins x {N_SITES} sites (seed {SEED}); "
+        f"t-unit = {SECONDS_PER_T_UNIT} s (assumed 100 km/h top speed)"
+    )
     print(f"{'run':<28}{'parse s':>9}{'arrays s':>10}{'matrix s':>10}{'peak MB':>10}{'pairs':>12}")
     for r in runs:
         name = f"geoalloc {r['variant']} ({r['workers']} proc)"
-        print(f"{name:<28}{r['parse_s']:>9.2f}{r['build_s']:>10.2f}{r['matrix_s']:>10.2f}{r['peak_mb']:>10.0f}{r['nnz']:>12,}")
+        print(
+            f"{name:<28}{r['parse_s']:>9.2f}{r['build_s']:>10.2f}{r['matrix_s']:>10.2f}{r['peak_mb']:>10.0f}{r['nnz']:>12,}"
+        )
     print(
         f"networkx per origin: {base['per_origin_s']:.2f} s/origin on {base['n_sample']} origins, "
         f"extrapolated x{N_ORIGINS:,} = {baseline_total:,.0f} s ({baseline_total / 3600:.1f} h); "
@@ -213,8 +243,10 @@ def main() -> None:
     )
     for r in runs:
         print(
-            f"speed-up {r['variant']} ({r['workers']} proc): {baseline_total / r['matrix_s']:,.0f}x "
-            f"(matrix only), {baseline_total / (r['matrix_s'] + r['build_s']):,.0f}x (arrays + matrix)"
+            f"speed-up {r['variant']} ({r['workers']} proc): "
+            f"{baseline_total / r['matrix_s']:,.0f}x "
+            f"(matrix only), "
+            f"{baseline_total / (r['matrix_s'] + r['build_s']):,.0f}x (arrays + matrix)"
         )
 
 

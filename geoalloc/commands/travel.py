@@ -35,12 +35,18 @@ def read_points(path: Path, id_column: str | None, role: str) -> tuple[gpd.GeoDa
     columns = [c for c in layer.columns if c != layer.geometry.name]
     if id_column is not None:
         if id_column not in layer.columns:
-            msg = f"--{role}-id {id_column!r} is not a column of {path} (columns: {', '.join(columns)})"
+            msg = (
+                f"--{role}-id {id_column!r} is not a column of {path} "
+                f"(columns: {', '.join(map(str, columns))})"
+            )
             raise InputError(msg)
         ids = layer[id_column]
         dupes = ids[ids.duplicated() | ids.isna()]
         if len(dupes):
-            msg = f"--{role}-id {id_column!r} in {path} has duplicate or missing values: {list(dupes.unique()[:20])}"
+            msg = (
+                f"--{role}-id {id_column!r} in {path} has duplicate or missing values: "
+                f"{list(dupes.unique()[:20])}"
+            )
             raise InputError(msg)
         return layer.set_index(id_column), f"{role} ids from column {id_column!r}"
 
@@ -52,25 +58,88 @@ def read_points(path: Path, id_column: str | None, role: str) -> tuple[gpd.GeoDa
 
     for col in [c for c in columns if _ID_NAME.search(str(c))] + columns:
         if usable(col):
-            return layer.set_index(col), f"{role} ids from column {col!r} (first unique id-like column)"
+            return layer.set_index(
+                col
+            ), f"{role} ids from column {col!r} (first unique id-like column)"
     layer.index = pd.RangeIndex(len(layer), name=f"{role}_row")
     return layer, f"{role} ids are row numbers (no unique id-like column; use --{role}-id)"
 
 
 @click.command("travel")
-@click.option("--network", "network", required=True, help="OSM file (.osm, .osm.bz2, .osm.pbf, .graphml), 'place:<name>' or 'crowfly'.")
-@click.option("--origins", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Vector file of origins (areas or points).")
-@click.option("--destinations", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Vector file of destinations (sites).")
-@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="Output table: .csv, or .parquet (needs pyarrow).")
-@click.option("--max-minutes", type=click.FloatRange(min=0), default=None, help="Keep only pairs within this many minutes.")
-@click.option("--mode", type=click.Choice(["drive", "walk", "bike"]), default="drive", show_default=True)
-@click.option("--origin-id", default=None, help="Id column of the origins (default: first unique id-like column).")
+@click.option(
+    "--network",
+    "network",
+    required=True,
+    help="OSM file (.osm, .osm.bz2, .osm.pbf, .graphml), 'place:<name>' or 'crowfly'.",
+)
+@click.option(
+    "--origins",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Vector file of origins (areas or points).",
+)
+@click.option(
+    "--destinations",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Vector file of destinations (sites).",
+)
+@click.option(
+    "--out",
+    "out",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Output table: .csv, or .parquet (needs pyarrow).",
+)
+@click.option(
+    "--max-minutes",
+    type=click.FloatRange(min=0),
+    default=None,
+    help="Keep only pairs within this many minutes.",
+)
+@click.option(
+    "--mode", type=click.Choice(["drive", "walk", "bike"]), default="drive", show_default=True
+)
+@click.option(
+    "--origin-id",
+    default=None,
+    help="Id column of the origins (default: first unique id-like column).",
+)
 @click.option("--destination-id", default=None, help="Id column of the destinations.")
-@click.option("--speed-kph", type=click.FloatRange(min=0, min_open=True), default=40.0, show_default=True, help="crowfly only: speed.")
-@click.option("--circuity", type=click.FloatRange(min=1.0), default=1.3, show_default=True, help="crowfly only: road ÷ great-circle distance.")
-@click.option("--access-speed-kph", type=click.FloatRange(min=0, min_open=True), default=5.0, show_default=True, help="Speed from a point to its nearest road node.")
-@click.option("--max-snap-m", type=click.FloatRange(min=0, min_open=True), default=2000.0, show_default=True, help="Points farther than this from any road are flagged, not snapped.")
-@click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path), default=None, help="Cache graphs and matrices here (reused when inputs are unchanged).")
+@click.option(
+    "--speed-kph",
+    type=click.FloatRange(min=0, min_open=True),
+    default=40.0,
+    show_default=True,
+    help="crowfly only: speed.",
+)
+@click.option(
+    "--circuity",
+    type=click.FloatRange(min=1.0),
+    default=1.3,
+    show_default=True,
+    help="crowfly only: road ÷ great-circle distance.",
+)
+@click.option(
+    "--access-speed-kph",
+    type=click.FloatRange(min=0, min_open=True),
+    default=5.0,
+    show_default=True,
+    help="Speed from a point to its nearest road node.",
+)
+@click.option(
+    "--max-snap-m",
+    type=click.FloatRange(min=0, min_open=True),
+    default=2000.0,
+    show_default=True,
+    help="Points farther than this from any road are flagged, not snapped.",
+)
+@click.option(
+    "--cache-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Cache graphs and matrices here (reused when inputs are unchanged).",
+)
 def travel_command(
     network: str,
     origins: Path,
@@ -115,7 +184,9 @@ def travel_command(
     destination_layer, destination_note = read_points(destinations, destination_id, "destination")
     click.echo(origin_note, err=True)
     click.echo(destination_note, err=True)
-    tm = compute_matrix(options, origin_layer, destination_layer, max_minutes=max_minutes, cache_dir=cache_dir)
+    tm = compute_matrix(
+        options, origin_layer, destination_layer, max_minutes=max_minutes, cache_dir=cache_dir
+    )
     table = tm.to_long()
     for row in tm.flags.itertuples(index=False):
         click.echo(f"warning: {row.role} {row.id}: {row.reason}: {row.detail}", err=True)

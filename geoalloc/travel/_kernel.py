@@ -31,7 +31,7 @@ class TreeTask:
 
 
 def run_trees(task: TreeTask) -> np.ndarray:
-    """Seconds from each source to each target, ``(len(sources), len(targets))``, ``inf`` if none."""
+    """Seconds from each source to each target, ``(sources, targets)``, ``inf`` if none."""
     n = task.graph.shape[0]
     per_block = max(1, BLOCK_BYTES // (8 * max(n, 1)))
     out = np.empty((len(task.sources), len(task.targets)), dtype=np.float64)

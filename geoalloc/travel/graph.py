@@ -200,7 +200,7 @@ def graph_from_tables(
     *,
     name: str = "OSM",
 ) -> nx.MultiDiGraph:
-    """A routable MultiDiGraph (largest strongly connected component) from :func:`read_osm` tables."""
+    """A routable MultiDiGraph (largest strongly connected part) from :func:`read_osm` tables."""
     check_mode(mode)
     edges = directed_edges(nodes, segments, mode, speeds_kph) if len(segments) else None
     if edges is None or edges.empty:
@@ -215,7 +215,8 @@ def graph_from_tables(
     dropped = coords.loc[~keep_node]
     n_dropped = int((~keep_node).sum())
     log.info(
-        "%s (%s): %d nodes, %d edges; kept the largest strongly connected component, dropped %d nodes",
+        "%s (%s): %d nodes, %d edges; kept the largest strongly connected component, "
+        "dropped %d nodes",
         name,
         mode,
         int(keep_node.sum()),
@@ -309,7 +310,7 @@ def _load_graphml(path: Path, mode: str, speeds_kph: Mapping[str, float] | None)
     try:
         G = ox.load_graphml(path)
     except Exception as exc:  # networkx/lxml raise many kinds on a malformed file
-        msg = f"network file {path} is not a readable GraphML road graph ({type(exc).__name__}: {exc})"
+        msg = f"network file {path} is not a readable GraphML graph ({type(exc).__name__}: {exc})"
         raise InputError(msg) from exc
     has_times = G.number_of_edges() > 0 and all(
         "travel_time" in d for _, _, d in G.edges(data=True)

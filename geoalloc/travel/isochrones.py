@@ -1,4 +1,4 @@
-"""Service areas (isochrones): where a site can be reached from within ``t`` minutes, as polygons."""
+"""Service areas (isochrones): where a site is reached from within ``t`` minutes, as polygons."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""A road graph as arrays: the routing engine's input, cheap to cache on disk and to send to workers.
+"""A road graph as arrays: the routing engine's input, cheap to cache and to send to workers.
 
 Building a networkx graph and turning it into a CSR matrix is a real share of a run's time; a
 :class:`RoadNetwork` is built once, saved as ``.npz`` and reloaded in milliseconds.
@@ -60,7 +60,7 @@ class RoadNetwork:
         return len(self.dropped_lon)
 
     def reverse(self) -> sparse.csr_array:
-        """The transposed graph as CSR (edge ``j → i`` for every ``i → j``), for trees *to* a node."""
+        """The transposed graph as CSR (``j → i`` for every ``i → j``), for trees *to* a node."""
         return self.forward.T.tocsr()
 
     @classmethod
@@ -145,7 +145,7 @@ class RoadNetwork:
 
     @classmethod
     def from_graph(cls, G: nx.MultiDiGraph, weight: str = "travel_time") -> RoadNetwork:
-        """From an osmnx-shaped graph: node ``x``/``y`` in ``G.graph["crs"]``, edge ``weight`` in s."""
+        """From an osmnx-shaped graph: nodes ``x``/``y`` in ``G.graph["crs"]``, ``weight`` in s."""
         if G.number_of_nodes() == 0 or G.number_of_edges() == 0:
             msg = "the road graph is empty (no nodes or no edges)"
             raise InputError(msg)

@@ -135,7 +135,10 @@ def _read_xml(path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
                 elif elem.tag == "relation":
                     elem.clear()
     except (ET.ParseError, OSError, EOFError, ValueError, TypeError) as exc:
-        msg = f"network file {path} is not readable OSM XML ({exc}) — give an OSM extract (.osm/.osm.bz2/.osm.pbf)"
+        msg = (
+            f"network file {path} is not readable OSM XML ({exc}) — "
+            "give an OSM extract (.osm/.osm.bz2/.osm.pbf)"
+        )
         raise InputError(msg) from exc
     if root_tag != "osm":
         msg = f"network file {path} is XML but not OSM (root element {root_tag!r}, expected 'osm')"

@@ -107,7 +107,10 @@ def snap_points(
         dropped_distance, _ = cKDTree(dxy).query(pxy)
     ids = points.index
     for i in np.flatnonzero(far):
-        detail = f"nearest connected road node is {distance[i]:,.0f} m away (max_snap_m={max_snap_m:,.0f})"
+        detail = (
+            f"nearest connected road node is {distance[i]:,.0f} m away "
+            f"(max_snap_m={max_snap_m:,.0f})"
+        )
         if dropped_distance[i] < distance[i]:
             detail += (
                 f"; a road {dropped_distance[i]:,.0f} m away is not connected to the main network"
@@ -120,8 +123,9 @@ def snap_points(
                 "role": role,
                 "reason": "nearest_road_disconnected",
                 "detail": (
-                    f"nearest road ({dropped_distance[i]:,.0f} m) is not connected to the main network "
-                    f"(largest strongly connected component); snapped to a connected node {distance[i]:,.0f} m away"
+                    f"nearest road ({dropped_distance[i]:,.0f} m) is not connected to the main "
+                    f"network (largest strongly connected component); snapped to a connected "
+                    f"node {distance[i]:,.0f} m away"
                 ),
             }
         )
@@ -130,7 +134,7 @@ def snap_points(
     leg_s = distance / (access_speed_kph / 3.6)
     if n:
         log.info(
-            "%ss: %d snapped (off-network leg median %.0f m, max %.0f m), %d too far from the network",
+            "%ss: %d snapped (off-network leg median %.0f m, max %.0f m), %d too far from roads",
             role,
             int((~far).sum()),
             float(np.nanmedian(distance)) if (~far).any() else float("nan"),

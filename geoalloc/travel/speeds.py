@@ -87,7 +87,7 @@ def parse_maxspeed(value: object) -> float:
 def class_speeds(
     mode: str, overrides: Mapping[str, float] | None = None
 ) -> tuple[dict[str, float], float]:
-    """The per-class speed table for ``mode`` (with ``overrides`` applied) and the fallback speed."""
+    """The per-class speed table for ``mode`` (``overrides`` applied) and the fallback speed."""
     if mode == "drive":
         table, other = dict(DRIVE_SPEEDS_KPH), DRIVE_OTHER_KPH
     elif mode in MODE_SPEEDS_KPH:
