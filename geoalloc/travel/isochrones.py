@@ -64,8 +64,8 @@ def service_areas(
     Returns
     -------
     geopandas.GeoDataFrame
-        Columns ``site``, ``minutes``, ``geometry`` (polygons, EPSG:4326), sorted by site, then
-        by threshold.
+        Columns ``site``, ``minutes``, ``geometry`` (polygons, EPSG:4326), in the order of
+        ``sites``, then by threshold.
     """
     thresholds = _check_minutes(minutes)
     network = as_network(G)
@@ -78,30 +78,29 @@ def service_areas(
     xy = node_xy(network, crs)
     reverse = network.reverse()
     tail = np.repeat(np.arange(network.n_nodes), np.diff(network.forward.indptr))
-    head = network.forward.indices
+    head = network.forward.indices.astype(np.int64)
+    # each street once (not once per direction): buffering then union is the costly part
+    pair = np.unique(np.minimum(tail, head) * network.n_nodes + np.maximum(tail, head))
+    lo, hi = pair // network.n_nodes, pair % network.n_nodes
+    lines = shapely.linestrings(np.stack([xy[lo], xy[hi]], axis=1))
     limit = thresholds[-1] * 60.0
     ok = snapped.node >= 0
-    unique_nodes = np.unique(snapped.node[ok])
-    dist = (
-        csgraph.dijkstra(reverse, directed=True, indices=unique_nodes, limit=limit)
-        if len(unique_nodes)
-        else None
-    )
     rows = []
+    trees: dict[int, np.ndarray] = {}  # the last tree: sites sharing a node reuse it
     for i in np.flatnonzero(ok):
-        tree = dist[np.searchsorted(unique_nodes, snapped.node[i])]
+        node = int(snapped.node[i])
+        if node not in trees:
+            trees = {node: csgraph.dijkstra(reverse, directed=True, indices=node, limit=limit)}
+        tree = trees[node]
         for t in thresholds:
             budget = t * 60.0 - snapped.leg_s[i]
             if budget < 0:
                 continue
             reach = tree <= budget
-            mask = reach[tail] & reach[head]
-            segments = np.stack([xy[tail[mask]], xy[head[mask]]], axis=1)
-            parts = (
-                [shapely.multilinestrings(shapely.linestrings(segments))] if len(segments) else []
-            )
-            parts.append(shapely.points(xy[snapped.node[i]]))
-            shape = shapely.union_all([shapely.buffer(p, buffer_m, quad_segs=2) for p in parts])
+            mask = reach[lo] & reach[hi]
+            shapes = shapely.buffer(lines[mask], buffer_m, quad_segs=2)
+            site_disc = shapely.buffer(shapely.points(xy[snapped.node[i]]), buffer_m, quad_segs=2)
+            shape = shapely.union_all(np.append(shapes, site_disc))
             shape = shapely.simplify(shape, buffer_m / 4)
             rows.append((snapped.ids[i], t, shape))
     if not rows:
