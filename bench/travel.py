@@ -21,6 +21,7 @@ import gzip
 import io
 import json
 import os
+import resource
 import subprocess
 import sys
 import threading
@@ -63,7 +64,9 @@ def read_dimacs() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.nd
 class PeakRSS:
     """Peak summed PSS (bytes) of this process and its children, sampled in a thread."""
 
-    def __init__(self, interval_s: float = 0.01) -> None:
+    def __init__(
+        self, interval_s: float = float(os.environ.get("BENCH_MEM_INTERVAL_S", "0.05"))
+    ) -> None:
         self.interval_s = interval_s
         self.peak = 0
         self._stop = threading.Event()
@@ -112,6 +115,15 @@ class PeakRSS:
         self._thread.join()
 
 
+def _cpu_s() -> float:
+    """User + system CPU seconds of this process and its finished (joined) worker processes."""
+    me, kids = (
+        resource.getrusage(resource.RUSAGE_SELF),
+        resource.getrusage(resource.RUSAGE_CHILDREN),
+    )
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
 def sample_nodes(n_nodes: int) -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(SEED)
     origins = rng.choice(n_nodes, size=N_ORIGINS, replace=False)
@@ -130,8 +142,10 @@ def run_variant(variant: str, workers: int) -> dict:
         network = RoadNetwork.from_arrays(
             tail, head, seconds, node_ids=np.arange(1, len(lon) + 1), lon=lon, lat=lat
         )
-        t2 = time.perf_counter()
         origins, sites = sample_nodes(network.n_nodes)
+        load_before = os.getloadavg()[0]
+        cpu0 = _cpu_s()
+        t2 = time.perf_counter()
         max_minutes = CUTOFF_MINUTES if variant == "cutoff" else None
         executor = "serial" if workers == 1 else "processes"
         tm = travel_matrix(
@@ -143,6 +157,7 @@ def run_variant(variant: str, workers: int) -> dict:
             workers=workers,
         )
         t3 = time.perf_counter()
+        cpu1 = _cpu_s()
     finite = int(np.isfinite(tm.to_dense()).sum()) if variant == "full" else int(tm.minutes.nnz)
     result = {
         "variant": variant,
@@ -151,6 +166,9 @@ def run_variant(variant: str, workers: int) -> dict:
         "build_s": t2 - t1,
         "matrix_s": t3 - t2,
         "peak_mb": mem.peak / 2**20,
+        "matrix_cpu_s": cpu1 - cpu0,
+        "load_before": load_before,
+        "load_after": os.getloadavg()[0],
         "nnz": finite,
         "csr_nnz": int(network.forward.nnz),
         "n_nodes": network.n_nodes,
@@ -230,12 +248,36 @@ def main() -> None:
         f"work: {N_ORIGINS:,} origins x {N_SITES} sites (seed {SEED}); "
         f"t-unit = {SECONDS_PER_T_UNIT} s (assumed 100 km/h top speed)"
     )
-    print(f"{'run':<28}{'parse s':>9}{'arrays s':>10}{'matrix s':>10}{'peak MB':>10}{'pairs':>12}")
+    header = [
+        "run",
+        "parse s",
+        "arrays s",
+        "matrix s",
+        "CPU s",
+        "CPU/proc",
+        "peak MB",
+        "pairs",
+        "load",
+    ]
+    print(f"{header[0]:<26}" + "".join(f"{h:>10}" for h in header[1:]))
     for r in runs:
         name = f"geoalloc {r['variant']} ({r['workers']} proc)"
-        print(
-            f"{name:<28}{r['parse_s']:>9.2f}{r['build_s']:>10.2f}{r['matrix_s']:>10.2f}{r['peak_mb']:>10.0f}{r['nnz']:>12,}"
-        )
+        cells = [
+            f"{r['parse_s']:.2f}",
+            f"{r['build_s']:.2f}",
+            f"{r['matrix_s']:.2f}",
+            f"{r['matrix_cpu_s']:.2f}",
+            f"{r['matrix_cpu_s'] / r['workers']:.2f}",
+            f"{r['peak_mb']:.0f}",
+            f"{r['nnz']:,}",
+            f"{r['load_before']:.1f}-{r['load_after']:.1f}",
+        ]
+        print(f"{name:<26}" + "".join(f"{c:>10}" for c in cells))
+    print(
+        "matrix s = wall-clock of travel_matrix given the arrays; CPU s = its user+system CPU "
+        "(workers included); CPU/proc = what an otherwise idle machine would take; load = 1-min "
+        "load average before-after (2 cores: above 2 means other jobs shared them)"
+    )
     print(
         f"networkx per origin: {base['per_origin_s']:.2f} s/origin on {base['n_sample']} origins, "
         f"extrapolated x{N_ORIGINS:,} = {baseline_total:,.0f} s ({baseline_total / 3600:.1f} h); "

@@ -14,7 +14,7 @@ from scipy import sparse
 from scipy.sparse import csgraph
 
 #: Bytes of one dense ``(sources, n_nodes)`` distance block (bounds memory per worker).
-BLOCK_BYTES = 48 * 1024 * 1024
+BLOCK_BYTES = 12 * 1024 * 1024
 
 
 @dataclass(frozen=True)
