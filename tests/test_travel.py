@@ -438,3 +438,19 @@ def test_service_areas_for_crowfly_are_circles():
     assert area_m2 == pytest.approx(math.pi * radius_m**2, rel=0.01)
     with pytest.raises(InputError, match="positive"):
         service_areas_for(options, points(["s"], [COORDS[1]]), minutes=[0])
+
+
+def test_cutoff_with_many_points_per_node_equals_the_filtered_full_matrix(tiny):
+    """Points that share nodes (both sides, both tree directions): sparse == dense filtered."""
+    rng = np.random.default_rng(3)
+    lonlat = np.column_stack([rng.uniform(24.9995, 25.0025, 40), rng.uniform(59.9985, 60.0005, 40)])
+    layer = points(list(range(40)), lonlat.tolist())
+    for origins, sites in ((layer.iloc[:30], layer.iloc[30:]), (layer.iloc[:4], layer.iloc[4:])):
+        full = travel_matrix(tiny, origins, sites).minutes
+        cut = float(np.median(full))
+        sparse_tm = travel_matrix(tiny, origins, sites, max_minutes=cut)
+        expected = np.where(full <= cut, full, np.inf)
+        np.testing.assert_array_equal(np.isfinite(sparse_tm.to_dense()), np.isfinite(expected))
+        np.testing.assert_allclose(
+            sparse_tm.to_dense()[np.isfinite(expected)], expected[np.isfinite(expected)], rtol=1e-12
+        )

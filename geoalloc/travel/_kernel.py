@@ -30,19 +30,36 @@ class TreeTask:
     limit_s: np.ndarray
 
 
-def run_trees(task: TreeTask) -> np.ndarray:
-    """Seconds from each source to each target, ``(sources, targets)``, ``inf`` if none."""
+def run_trees(task: TreeTask) -> np.ndarray | tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Seconds from each source to each target.
+
+    Without a cut-off: a dense ``(sources, targets)`` array, ``inf`` where unreachable. With
+    cut-offs (every ``limit_s`` finite): only the pairs within them, as ``(source index, target
+    index, seconds)`` arrays, so memory follows the feasible pairs, not sources × targets.
+    """
     n = task.graph.shape[0]
     per_block = max(1, BLOCK_BYTES // (8 * max(n, 1)))
-    out = np.empty((len(task.sources), len(task.targets)), dtype=np.float64)
+    cut = bool(np.isfinite(task.limit_s).all())
+    dense = None if cut else np.empty((len(task.sources), len(task.targets)), dtype=np.float64)
+    rows, cols, secs = [], [], []
     for start in range(0, len(task.sources), per_block):
         stop = min(len(task.sources), start + per_block)
-        limit = float(np.max(task.limit_s[start:stop]))
         dist = csgraph.dijkstra(
             task.graph,
             directed=True,
             indices=task.sources[start:stop],
-            limit=limit,
+            limit=float(np.max(task.limit_s[start:stop])),
         )
-        out[start:stop] = dist[:, task.targets]
-    return out
+        at_targets = dist[:, task.targets]
+        if dense is not None:
+            dense[start:stop] = at_targets
+            continue
+        r, c = np.nonzero(at_targets <= task.limit_s[start:stop, None])
+        rows.append(r + start)
+        cols.append(c)
+        secs.append(at_targets[r, c])
+    if dense is not None:
+        return dense
+    if not rows:
+        return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0)
+    return np.concatenate(rows), np.concatenate(cols), np.concatenate(secs)

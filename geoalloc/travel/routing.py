@@ -189,8 +189,8 @@ def matrix_from_snapped(
             limit_s * (1 + 1e-12) + 1e-9
         )  # never lose a pair to rounding; filtered exactly below
     block = _run_trees(graph, src_nodes, tgt_nodes, limit_s, executor=executor, workers=workers)
-    if from_destinations:
-        block = block.T  # rows: origin nodes, columns: destination nodes
+    if from_destinations:  # rows: origin nodes, columns: destination nodes
+        block = block.T if cutoff_s is None else (block[1], block[0], block[2])
     seconds = _expand(block, so, origin_nodes, sd, dest_nodes, cutoff_s)
     n_o, n_d = len(so.ids), len(sd.ids)
     if cutoff_s is None:
@@ -211,6 +211,8 @@ def matrix_from_snapped(
         (so, reach_o, "origin", "destination"),
         (sd, reach_d, "destination", "origin"),
     ):
+        if not len(so.ids) or not len(sd.ids):
+            break  # nothing to reach: not the point's fault
         for i in np.flatnonzero((snap.node >= 0) & ~reach):
             within = "" if max_minutes is None else f" within {max_minutes:g} minutes"
             flags.append(
@@ -235,8 +237,11 @@ def matrix_from_snapped(
 def _run_trees(
     graph, sources, targets, limit_s, *, executor: ExecutorChoice, workers: int | None
 ) -> np.ndarray:
-    """Seconds ``(len(sources), len(targets))`` from one tree per source."""
+    """Seconds from one tree per source: dense ``(sources, targets)``, or with cut-offs the
+    ``(source index, target index, seconds)`` arrays of the pairs within them."""
     if len(sources) == 0 or len(targets) == 0:
+        if np.isfinite(limit_s).all():
+            return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0)
         return np.full((len(sources), len(targets)), np.inf)
     n_workers = workers or default_workers()
     if executor == "auto":
@@ -259,11 +264,21 @@ def _run_trees(
     blocks = run_map(
         run_trees, tasks, executor=executor, workers=n_workers, desc="shortest-path trees"
     )
+    if np.isfinite(limit_s).all():
+        offsets = np.cumsum([0] + [len(p) for p in parts])
+        rows = np.concatenate([b[0] + off for b, off in zip(blocks, offsets, strict=False)])
+        cols = np.concatenate([b[1] for b in blocks])
+        secs = np.concatenate([b[2] for b in blocks])
+        return rows, cols, secs
     return np.vstack(blocks)
 
 
 def _expand(block, so: Snapped, origin_nodes, sd: Snapped, dest_nodes, cutoff_s):
-    """From node pairs to point pairs, adding the off-network legs (seconds)."""
+    """From node pairs to point pairs, adding the off-network legs (seconds).
+
+    ``block`` is dense ``(origin nodes, destination nodes)`` without a cut-off, else ``(origin
+    node index, destination node index, seconds)`` arrays of the pairs within it.
+    """
     n_o, n_d = len(so.ids), len(sd.ids)
     o_ok = so.node >= 0
     d_ok = sd.node >= 0
@@ -274,25 +289,24 @@ def _expand(block, so: Snapped, origin_nodes, sd: Snapped, dest_nodes, cutoff_s)
         sub = block[np.ix_(o_pos, d_pos)] + so.leg_s[o_ok][:, None] + sd.leg_s[d_ok][None, :]
         out[np.ix_(np.flatnonzero(o_ok), np.flatnonzero(d_ok))] = sub
         return out
-    rows_all, cols_all, secs_all = [], [], []
-    o_idx = np.flatnonzero(o_ok)
-    d_idx = np.flatnonzero(d_ok)
-    d_leg = sd.leg_s[d_ok]
-    # points grouped by node so each node row is expanded once
-    order = np.argsort(o_pos, kind="stable")
-    starts = np.searchsorted(o_pos[order], np.arange(len(origin_nodes) + 1))
-    finite_rows = np.flatnonzero(np.isfinite(block).any(axis=1)) if block.size else np.empty(0, int)
-    for r in finite_rows:
-        members = order[starts[r] : starts[r + 1]]
-        if len(members) == 0:
-            continue
-        row = block[r, d_pos] + d_leg  # per destination point
-        cols = np.flatnonzero(np.isfinite(row))
-        totals = row[cols][None, :] + so.leg_s[o_idx[members]][:, None]
-        ii, jj = np.nonzero(totals <= cutoff_s)
-        rows_all.append(o_idx[members][ii])
-        cols_all.append(d_idx[cols][jj])
-        secs_all.append(totals[ii, jj])
-    if not rows_all:
-        return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0)
-    return np.concatenate(rows_all), np.concatenate(cols_all), np.concatenate(secs_all)
+    node_o, node_d, node_secs = block
+    # points grouped by node: node k's points are points[start[k] : start[k] + count[k]]
+    o_points, o_start, o_count = _groups(np.flatnonzero(o_ok), o_pos, len(origin_nodes))
+    d_points, d_start, d_count = _groups(np.flatnonzero(d_ok), d_pos, len(dest_nodes))
+    per_pair = o_count[node_o] * d_count[node_d]
+    pair = np.repeat(np.arange(len(node_o)), per_pair)
+    local = np.arange(len(pair)) - np.repeat(np.cumsum(per_pair) - per_pair, per_pair)
+    width = d_count[node_d][pair]
+    rows = o_points[o_start[node_o][pair] + local // width]
+    cols = d_points[d_start[node_d][pair] + local % width]
+    secs = node_secs[pair] + so.leg_s[rows] + sd.leg_s[cols]
+    keep = secs <= cutoff_s
+    return rows[keep], cols[keep], secs[keep]
+
+
+def _groups(points: np.ndarray, node_pos: np.ndarray, n_nodes: int):
+    """Points sorted by node, each node's start in that order, and its number of points."""
+    order = np.argsort(node_pos, kind="stable")
+    count = np.bincount(node_pos, minlength=n_nodes)
+    start = np.cumsum(count) - count
+    return points[order], start, count
