@@ -69,6 +69,7 @@ class PeakRSS:
     ) -> None:
         self.interval_s = interval_s
         self.peak = 0
+        self.own_cpu_s = 0.0  # CPU the sampling itself costs (reading /proc), to subtract
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -104,6 +105,7 @@ class PeakRSS:
                 pids.append(pid)
                 todo.extend(self._children(pid))
             self.peak = max(self.peak, sum(self._rss(p) for p in pids))
+            self.own_cpu_s = time.thread_time()
             self._stop.wait(self.interval_s)
 
     def __enter__(self) -> PeakRSS:
@@ -144,7 +146,7 @@ def run_variant(variant: str, workers: int) -> dict:
         )
         origins, sites = sample_nodes(network.n_nodes)
         load_before = os.getloadavg()[0]
-        cpu0 = _cpu_s()
+        cpu0 = _cpu_s() - mem.own_cpu_s
         t2 = time.perf_counter()
         max_minutes = CUTOFF_MINUTES if variant == "cutoff" else None
         executor = "serial" if workers == 1 else "processes"
@@ -157,7 +159,7 @@ def run_variant(variant: str, workers: int) -> dict:
             workers=workers,
         )
         t3 = time.perf_counter()
-        cpu1 = _cpu_s()
+        cpu1 = _cpu_s() - mem.own_cpu_s
     finite = int(np.isfinite(tm.to_dense()).sum()) if variant == "full" else int(tm.minutes.nnz)
     result = {
         "variant": variant,
@@ -275,7 +277,8 @@ def main() -> None:
         print(f"{name:<26}" + "".join(f"{c:>10}" for c in cells))
     print(
         "matrix s = wall-clock of travel_matrix given the arrays; CPU s = its user+system CPU "
-        "(workers included); CPU/proc = what an otherwise idle machine would take; load = 1-min "
+        "(workers included, the memory sampler's own CPU excluded); CPU/proc = what an "
+        "otherwise idle machine would take; load = 1-min "
         "load average before-after (2 cores: above 2 means other jobs shared them)"
     )
     print(
