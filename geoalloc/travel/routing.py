@@ -185,9 +185,8 @@ def matrix_from_snapped(
         np.minimum.at(min_leg, src_pos, src_snap.leg_s[src_snap.node >= 0])
         tgt_min_leg = float(np.nanmin(tgt_snap.leg_s)) if np.isfinite(tgt_snap.leg_s).any() else 0.0
         limit_s = np.maximum(cutoff_s - min_leg - tgt_min_leg, 0.0)
-        limit_s = (
-            limit_s * (1 + 1e-12) + 1e-9
-        )  # never lose a pair to rounding; filtered exactly below
+        # a hair of slack so no pair is lost to rounding; pairs are filtered exactly below
+        limit_s = limit_s * (1 + 1e-12) + 1e-9
     block = _run_trees(graph, src_nodes, tgt_nodes, limit_s, executor=executor, workers=workers)
     if from_destinations:  # rows: origin nodes, columns: destination nodes
         block = block.T if cutoff_s is None else (block[1], block[0], block[2])
