@@ -454,3 +454,13 @@ def test_cutoff_with_many_points_per_node_equals_the_filtered_full_matrix(tiny):
         np.testing.assert_allclose(
             sparse_tm.to_dense()[np.isfinite(expected)], expected[np.isfinite(expected)], rtol=1e-12
         )
+
+
+def test_service_areas_for_a_network_scenario_use_the_cached_graph(tiny_osm, tmp_path):
+    options = NetworkOptions(source=str(tiny_osm))
+    sites = points(["s", "island"], [COORDS[3], COORDS[5]])
+    first = service_areas_for(options, sites, minutes=[1], cache_dir=tmp_path)
+    again = service_areas_for(options, sites, minutes=[1], cache_dir=tmp_path)
+    assert first["site"].tolist() == ["s"]  # the island site is not snapped: no area
+    assert first.geometry.iloc[0].equals(again.geometry.iloc[0])
+    assert len(list((tmp_path / "graphs").glob("*.npz"))) == 1
