@@ -18,6 +18,10 @@ from geoalloc.travel.network import RoadNetwork
 
 log = logging.getLogger(__name__)
 
+#: A point is flagged ``nearest_road_disconnected`` when a road outside the main network is
+#: this many metres closer than the node it was snapped to (smaller gaps are extract-edge noise).
+DISCONNECTED_GAP_M = 200.0
+
 
 def local_crs(network: RoadNetwork) -> CRS:
     """The UTM zone (metres) at the network's median node."""
@@ -116,7 +120,7 @@ def snap_points(
                 f"; a road {dropped_distance[i]:,.0f} m away is not connected to the main network"
             )
         flags.append({"id": ids[i], "role": role, "reason": "far_from_network", "detail": detail})
-    for i in np.flatnonzero(~far & (dropped_distance < distance)):
+    for i in np.flatnonzero(~far & (distance - dropped_distance > DISCONNECTED_GAP_M)):
         flags.append(
             {
                 "id": ids[i],
