@@ -33,7 +33,7 @@ from geoalloc.io import (
 from geoalloc.optimize import problem_from_inputs, solve
 from geoalloc.optimize.problem import Allocation
 from geoalloc.scenario import Scenario
-from geoalloc.travel import compute_matrix
+from geoalloc.travel import compute_matrix, default_cache_dir, service_areas_for
 
 log = logging.getLogger(__name__)
 
@@ -181,6 +181,20 @@ def _demand_model(scenario: Scenario, inputs: Inputs, allocation: Allocation, la
     return los_summary(inputs.los, needs=inputs.needs, queue=queue, surge=surge)
 
 
+def _service_areas(
+    scenario: Scenario, inputs: Inputs, facilities: gpd.GeoDataFrame
+) -> gpd.GeoDataFrame:
+    """Isochrones of the open sites at half the standard and at the standard (for the map)."""
+    standard = scenario.optimize.max_minutes
+    minutes = [standard / 2, standard] if standard is not None else [10.0, 20.0, 30.0]
+    open_ids = facilities.loc[facilities["open"].astype(bool), "site_id"]
+    sites = gpd.GeoDataFrame(
+        geometry=inputs.facilities.geometry.to_crs(4326).loc[open_ids.to_numpy()],
+        crs=4326,
+    )
+    return service_areas_for(scenario.network, sites, minutes, cache_dir=default_cache_dir())
+
+
 def _travel(
     scenario: Scenario, inputs: Inputs
 ) -> tuple[pd.DataFrame, gpd.GeoDataFrame, pd.DataFrame]:
@@ -190,7 +204,13 @@ def _travel(
     )
     standard = scenario.optimize.max_minutes
     horizon = standard * HORIZON_FACTOR if standard is not None else None
-    matrix = compute_matrix(scenario.network, area_points, site_points, max_minutes=horizon)
+    matrix = compute_matrix(
+        scenario.network,
+        area_points,
+        site_points,
+        max_minutes=horizon,
+        cache_dir=default_cache_dir(),
+    )
     od = matrix.to_long().rename(columns={"origin": "area", "destination": "site"})
     return od, area_points, matrix.flags
 
@@ -252,6 +272,7 @@ def run_scenario(scenario: Scenario) -> RunResult:
     layers = evaluation["layers"]
     origin_flags = flags[flags["role"] == "origin"].drop_duplicates("id").set_index("id")["reason"]
     layers["areas"]["travel_flag"] = layers["areas"]["area_id"].map(origin_flags)
+    layers["service_areas"] = _service_areas(scenario, inputs, layers["facilities"])
     timings["evaluate_s"] = time.perf_counter() - started
 
     started = time.perf_counter()

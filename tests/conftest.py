@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_travel_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Runs in the tests cache travel matrices in a session tmp dir, never in the user's cache."""
+    os.environ["GEOALLOC_CACHE_DIR"] = str(tmp_path_factory.mktemp("geoalloc-cache"))
 
 
 @pytest.fixture(scope="session")

@@ -297,8 +297,6 @@ def test_demo_map_and_report_in_browser(driver, tmp_path: Path) -> None:
         text=True,
         timeout=900,
     )
-    if done.returncode == 3 and "not supported yet" in done.stderr:
-        pytest.skip(f"the demo's road network is not supported on this branch yet: {done.stderr}")
     assert done.returncode == 0, done.stderr
     run_dir = tmp_path / "demo"
     handler = functools.partial(_QuietHandler, directory=str(run_dir))

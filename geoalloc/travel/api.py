@@ -1,13 +1,178 @@
-"""One entry point for the pipeline: the travel matrix a scenario's ``[network]`` asks for."""
+"""One entry point for the pipeline: the travel matrix a scenario's ``[network]`` asks for.
+
+With a ``cache_dir``, two things are kept on disk, both keyed by content hashes:
+
+- ``graphs/<key>.npz``: the routable graph as arrays, key = SHA-256 of the network file's bytes
+  (or the place name) + mode + speeds, so a second run neither parses OSM nor builds networkx;
+- ``matrices/<key>.npz``: the matrix, key = graph key + the points (ids and coordinates) + cut-off
+  + access speed + snapping distance, so a second run of the same scenario skips the routing.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import json
+import logging
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
 import geopandas as gpd
+import numpy as np
+import pandas as pd
+from scipy import sparse
 
 from geoalloc._errors import InputError
 from geoalloc.travel.crowfly import crowfly_matrix
-from geoalloc.travel.matrix import TravelMatrix
+from geoalloc.travel.graph import file_sha256, load_graph
+from geoalloc.travel.isochrones import crowfly_service_areas, service_areas
+from geoalloc.travel.matrix import FLAG_COLUMNS, TravelMatrix
+from geoalloc.travel.network import FORMAT_VERSION, RoadNetwork
 from geoalloc.travel.options import NetworkOptions
+from geoalloc.travel.routing import ExecutorChoice, matrix_from_snapped, snap_both
+from geoalloc.travel.snap import point_layer
+
+log = logging.getLogger(__name__)
+
+#: Bump when a change to loading, speeds or routing changes results (invalidates caches).
+CACHE_VERSION = f"1.{FORMAT_VERSION}"
+
+
+def default_cache_dir() -> Path:
+    """``$GEOALLOC_CACHE_DIR``, else ``$XDG_CACHE_HOME/geoalloc``, else ``~/.cache/geoalloc``."""
+    if os.environ.get("GEOALLOC_CACHE_DIR"):
+        return Path(os.environ["GEOALLOC_CACHE_DIR"])
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "geoalloc"
+
+
+def _digest(payload: object) -> str:
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def graph_key(options: NetworkOptions) -> str:
+    """Cache key of the routable graph a scenario's ``[network]`` describes."""
+    if options.is_place:
+        identity = {"place": options.source.removeprefix("place:").strip()}
+    else:
+        path = Path(options.source)
+        if not path.is_file():
+            msg = f"[network] source {options.source!r}: file not found"
+            raise InputError(msg)
+        identity = {"file_sha256": file_sha256(path)}
+    speeds = sorted((options.speeds_kph or {}).items())
+    return _digest({"v": CACHE_VERSION, **identity, "mode": options.mode, "speeds": speeds})
+
+
+def load_network(options: NetworkOptions, *, cache_dir: Path | None = None) -> RoadNetwork:
+    """The scenario's road graph as arrays, from the disk cache when it is there."""
+    if options.is_crowfly:
+        msg = "the crowfly engine has no road graph"
+        raise InputError(msg)
+    path = None
+    if cache_dir is not None:
+        path = Path(cache_dir) / "graphs" / f"{graph_key(options)}.npz"
+        cached = RoadNetwork.load(path) if path.is_file() else None
+        if cached is not None:
+            log.info("road graph for %s from cache %s", options.source, path)
+            return cached
+    G = load_graph(options.source, mode=options.mode, speeds_kph=options.speeds_kph)
+    network = RoadNetwork.from_graph(G)
+    if path is not None:
+        network.save(path)
+    return network
+
+
+def _points_digest(points) -> object:
+    if isinstance(points, gpd.GeoDataFrame):
+        geometry = point_layer(points, "point").to_crs(4326)
+        lonlat = np.column_stack([geometry.x.to_numpy(), geometry.y.to_numpy()])
+        return [list(map(repr, points.index)), hashlib.sha256(lonlat.tobytes()).hexdigest()]
+    return [list(map(repr, points))]
+
+
+def _matrix_key(
+    options: NetworkOptions, network_hash: str, origins, destinations, max_minutes
+) -> str:
+    return _digest(
+        {
+            "v": CACHE_VERSION,
+            "graph": network_hash,
+            "origins": _points_digest(origins),
+            "destinations": _points_digest(destinations),
+            "max_minutes": max_minutes,
+            "access_speed_kph": options.access_speed_kph,
+            "max_snap_m": options.max_snap_m,
+        }
+    )
+
+
+def _save_matrix(path: Path, tm: TravelMatrix) -> None:
+    flags = tm.flags
+    role = flags["role"].to_numpy(str)
+    pos = np.array(
+        [
+            (tm.origin_ids if r == "origin" else tm.destination_ids).get_loc(i)
+            for i, r in zip(flags["id"], role, strict=True)
+        ],
+        dtype=np.int64,
+    )
+    arrays: dict[str, np.ndarray] = {
+        "shape": np.array(tm.shape),
+        "max_minutes": np.array(np.nan if tm.max_minutes is None else tm.max_minutes),
+        "flag_pos": pos,
+        "flag_role": role,
+        "flag_reason": flags["reason"].to_numpy(str),
+        "flag_detail": flags["detail"].to_numpy(str),
+        "origin_snap_m": tm.origin_snap_m,
+        "destination_snap_m": tm.destination_snap_m,
+    }
+    if tm.is_sparse:
+        arrays.update(row=tm.minutes.row, col=tm.minutes.col, data=tm.minutes.data)
+    else:
+        arrays["dense"] = tm.minutes
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp.npz")
+    np.savez(tmp, **arrays)
+    tmp.replace(path)
+
+
+def _load_matrix(
+    path: Path, origin_ids: pd.Index, destination_ids: pd.Index
+) -> TravelMatrix | None:
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            shape = tuple(int(s) for s in z["shape"])
+            max_minutes = float(z["max_minutes"])
+            if "dense" in z:
+                minutes = z["dense"]
+            else:
+                minutes = sparse.coo_array((z["data"], (z["row"], z["col"])), shape=shape)
+            ids = [
+                (origin_ids if r == "origin" else destination_ids)[p]
+                for p, r in zip(z["flag_pos"], z["flag_role"], strict=True)
+            ]
+            flags = pd.DataFrame(
+                {
+                    "id": ids,
+                    "role": z["flag_role"].tolist(),
+                    "reason": z["flag_reason"].tolist(),
+                    "detail": z["flag_detail"].tolist(),
+                },
+                columns=FLAG_COLUMNS,
+            ).astype(object)
+            return TravelMatrix(
+                origin_ids=origin_ids,
+                destination_ids=destination_ids,
+                minutes=minutes,
+                max_minutes=None if np.isnan(max_minutes) else max_minutes,
+                flags=flags,
+                origin_snap_m=z["origin_snap_m"],
+                destination_snap_m=z["destination_snap_m"],
+            )
+    except (OSError, KeyError, ValueError, IndexError) as exc:
+        log.warning("matrix cache %s not usable (%s); recomputing", path, exc)
+        return None
 
 
 def compute_matrix(
@@ -16,8 +181,26 @@ def compute_matrix(
     destinations: gpd.GeoDataFrame,
     *,
     max_minutes: float | None = None,
+    cache_dir: Path | None = None,
+    executor: ExecutorChoice = "auto",
+    workers: int | None = None,
 ) -> TravelMatrix:
-    """Travel minutes from ``origins`` to ``destinations`` (point GeoDataFrames indexed by id)."""
+    """Travel minutes from ``origins`` to ``destinations`` (point GeoDataFrames indexed by id).
+
+    Parameters
+    ----------
+    options
+        The scenario's ``[network]``: crowfly, an OSM/GraphML file or ``place:<name>``.
+    origins, destinations
+        Points (any CRS), indexed by id; typically areas and sites.
+    max_minutes
+        Cut-off, minutes (sparse result).
+    cache_dir
+        Where the graph arrays and matrices are cached (see the module docstring); ``None``
+        caches nothing. :func:`default_cache_dir` is a good choice for applications.
+    executor, workers
+        Parallelism of the routing (see :func:`geoalloc.parallel.run_map`).
+    """
     if options.is_crowfly:
         return crowfly_matrix(
             origins,
@@ -26,5 +209,50 @@ def compute_matrix(
             circuity=options.circuity,
             max_minutes=max_minutes,
         )
-    msg = f"[network] source {options.source!r}: road graphs are not supported yet — use 'crowfly'"
-    raise InputError(msg)
+    network = load_network(options, cache_dir=cache_dir)
+    path = None
+    if cache_dir is not None:
+        key = _matrix_key(options, network.content_hash, origins, destinations, max_minutes)
+        path = Path(cache_dir) / "matrices" / f"{key}.npz"
+        if path.is_file():
+            cached = _load_matrix(path, origins.index, destinations.index)
+            if cached is not None:
+                log.info("travel matrix from cache %s (routing skipped)", path)
+                return cached
+    so, sd = snap_both(
+        network,
+        origins,
+        destinations,
+        access_speed_kph=options.access_speed_kph,
+        max_snap_m=options.max_snap_m,
+    )
+    tm = matrix_from_snapped(network, so, sd, max_minutes, executor=executor, workers=workers)
+    if path is not None:
+        _save_matrix(path, tm)
+    return tm
+
+
+def service_areas_for(
+    options: NetworkOptions,
+    sites: gpd.GeoDataFrame,
+    minutes: Sequence[float] = (10, 20, 30),
+    *,
+    cache_dir: Path | None = None,
+) -> gpd.GeoDataFrame:
+    """Service areas of ``sites`` under a scenario's ``[network]`` (see :func:`service_areas`).
+
+    For crowfly they are circles of radius ``speed_kph × t ÷ circuity`` (what the crowfly matrix
+    counts as within ``t`` minutes); for a road graph, buffered reachable roads.
+    """
+    if options.is_crowfly:
+        return crowfly_service_areas(
+            sites, minutes, speed_kph=options.speed_kph, circuity=options.circuity
+        )
+    network = load_network(options, cache_dir=cache_dir)
+    return service_areas(
+        network,
+        sites,
+        minutes,
+        access_speed_kph=options.access_speed_kph,
+        max_snap_m=options.max_snap_m,
+    )

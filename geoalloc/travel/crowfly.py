@@ -1,4 +1,4 @@
-"""Crow-fly travel times: great-circle distance × circuity ÷ speed, for regions without a road graph."""
+"""Crow-fly travel times: great-circle distance × circuity ÷ speed, for regions without roads."""
 
 from __future__ import annotations
 
@@ -7,17 +7,21 @@ import numpy as np
 from scipy import sparse
 
 from geoalloc.travel.matrix import TravelMatrix
+from geoalloc.travel.snap import point_layer
 
 EARTH_RADIUS_M = 6_371_008.8
 _CHUNK_PAIRS = 4_000_000  # bounds the memory of one dense block
 
 
-def _lonlat(points: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
-    geographic = points.to_crs(4326) if points.crs is not None and not points.crs.equals("EPSG:4326") else points
-    return np.radians(geographic.geometry.x.to_numpy()), np.radians(geographic.geometry.y.to_numpy())
+def _lonlat(points: gpd.GeoDataFrame, role: str) -> tuple[np.ndarray, np.ndarray]:
+    """Radians of each row's point (polygons: a representative point), checked."""
+    geographic = point_layer(points, role).to_crs(4326)
+    return np.radians(geographic.x.to_numpy()), np.radians(geographic.y.to_numpy())
 
 
-def haversine_m(lon1: np.ndarray, lat1: np.ndarray, lon2: np.ndarray, lat2: np.ndarray) -> np.ndarray:
+def haversine_m(
+    lon1: np.ndarray, lat1: np.ndarray, lon2: np.ndarray, lat2: np.ndarray
+) -> np.ndarray:
     """Great-circle distance in metres between broadcastable arrays of radians."""
     dlon = lon2 - lon1
     dlat = lat2 - lat1
@@ -38,7 +42,8 @@ def crowfly_matrix(
     Parameters
     ----------
     origins, destinations
-        GeoDataFrames of points in any CRS (they must have one), indexed by id.
+        GeoDataFrames in any CRS (they must have one), indexed by unique ids; polygons use a
+        representative point.
     speed_kph
         Average speed along the road, km/h.
     circuity
@@ -46,15 +51,17 @@ def crowfly_matrix(
     max_minutes
         If set, only pairs within this many minutes are kept (sparse result).
     """
-    olon, olat = _lonlat(origins)
-    dlon, dlat = _lonlat(destinations)
+    olon, olat = _lonlat(origins, "origin")
+    dlon, dlat = _lonlat(destinations, "destination")
     metres_per_minute = speed_kph * 1000.0 / 60.0
     n, m = len(olon), len(dlon)
     rows_per_chunk = max(1, _CHUNK_PAIRS // max(m, 1))
     blocks = []
     for start in range(0, n, rows_per_chunk):
         stop = min(n, start + rows_per_chunk)
-        metres = haversine_m(olon[start:stop, None], olat[start:stop, None], dlon[None, :], dlat[None, :])
+        metres = haversine_m(
+            olon[start:stop, None], olat[start:stop, None], dlon[None, :], dlat[None, :]
+        )
         blocks.append(metres * circuity / metres_per_minute)
     dense = np.vstack(blocks) if blocks else np.empty((n, m))
     if max_minutes is None:

@@ -1,4 +1,4 @@
-"""The hand-off between the travel engines and everything downstream: a frozen origin × destination matrix."""
+"""The hand-off between the travel engines and everything downstream: a frozen OD matrix."""
 
 from __future__ import annotations
 
@@ -30,8 +30,13 @@ class TravelMatrix:
     max_minutes
         The cut-off, or ``None`` for a full matrix.
     flags
-        One row per input point that needs the user's attention (``id``, ``role`` origin/destination,
+        One row per input point that needs the user's attention (``id``, ``role``
+        origin/destination,
         ``reason`` such as ``unreachable`` or ``far_from_network``, ``detail``).
+    origin_snap_m, destination_snap_m
+        Road-graph engines only: each point's straight-line distance to the node it was snapped
+        to, metres (the off-network leg, already included in ``minutes``); ``nan`` for a point
+        that was not snapped (see ``flags``), ``None`` for crowfly.
     """
 
     origin_ids: pd.Index
@@ -39,6 +44,8 @@ class TravelMatrix:
     minutes: np.ndarray | sparse.coo_array
     max_minutes: float | None = None
     flags: pd.DataFrame = field(default_factory=empty_flags)
+    origin_snap_m: np.ndarray | None = None
+    destination_snap_m: np.ndarray | None = None
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -49,7 +56,7 @@ class TravelMatrix:
         return sparse.issparse(self.minutes)
 
     def to_long(self) -> pd.DataFrame:
-        """DataFrame[origin, destination, minutes] of the finite pairs (within the cut-off, if any)."""
+        """DataFrame[origin, destination, minutes] of the finite pairs (within any cut-off)."""
         if self.is_sparse:
             rows, cols, values = self.minutes.row, self.minutes.col, self.minutes.data
         else:
@@ -68,7 +75,7 @@ class TravelMatrix:
         )
 
     def to_dense(self) -> np.ndarray:
-        """The full matrix as floats, ``np.inf`` where a pair is unreachable or beyond the cut-off."""
+        """The full matrix as floats, ``np.inf`` where unreachable or beyond the cut-off."""
         if not self.is_sparse:
             return np.asarray(self.minutes, dtype=float)
         dense = np.full(self.shape, np.inf)

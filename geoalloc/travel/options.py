@@ -22,7 +22,9 @@ class NetworkOptions(BaseModel):
     source: str = "crowfly"
     mode: Mode = "drive"
     speed_kph: float = Field(40.0, gt=0, description="crowfly only: travel speed")
-    circuity: float = Field(1.3, ge=1.0, description="crowfly only: road distance ÷ great-circle distance")
+    circuity: float = Field(
+        1.3, ge=1.0, description="crowfly only: road distance ÷ great-circle distance"
+    )
     speeds_kph: dict[str, float] | None = Field(
         None, description="OSM only: speed per highway class where `maxspeed` is not tagged"
     )
