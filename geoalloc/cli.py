@@ -75,8 +75,10 @@ def main() -> None:
 
 from geoalloc.commands.demo import demo_command  # noqa: E402
 from geoalloc.commands.run import run_command  # noqa: E402
+from geoalloc.commands.sweep import sweep_command  # noqa: E402
 from geoalloc.commands.validate import validate_command  # noqa: E402
 
 cli.add_command(demo_command)
 cli.add_command(run_command)
 cli.add_command(validate_command)
+cli.add_command(sweep_command)

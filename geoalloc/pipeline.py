@@ -30,6 +30,7 @@ from geoalloc.optimize import problem_from_inputs, solve
 from geoalloc.optimize.problem import Allocation
 from geoalloc.scenario import Scenario
 from geoalloc.travel import compute_matrix
+from geoalloc.travel.matrix import TravelMatrix
 
 log = logging.getLogger(__name__)
 
@@ -129,7 +130,7 @@ def check_inputs(scenario: Scenario) -> Inputs:
 
 
 def _travel(
-    scenario: Scenario, inputs: Inputs
+    scenario: Scenario, inputs: Inputs, matrix: TravelMatrix | None = None
 ) -> tuple[pd.DataFrame, gpd.GeoDataFrame, pd.DataFrame]:
     area_points = representative_points(inputs.areas)
     site_points = gpd.GeoDataFrame(
@@ -137,13 +138,17 @@ def _travel(
     )
     standard = scenario.optimize.max_minutes
     horizon = standard * HORIZON_FACTOR if standard is not None else None
-    matrix = compute_matrix(scenario.network, area_points, site_points, max_minutes=horizon)
+    if matrix is None:
+        matrix = compute_matrix(scenario.network, area_points, site_points, max_minutes=horizon)
     od = matrix.to_long().rename(columns={"origin": "area", "destination": "site"})
     return od, area_points, matrix.flags
 
 
-def run_scenario(scenario: Scenario) -> RunResult:
-    """Run ``scenario`` end to end and return the layers, summary and manifest (nothing is written)."""
+def run_scenario(scenario: Scenario, *, travel: TravelMatrix | None = None) -> RunResult:
+    """Run ``scenario`` end to end and return the layers, summary and manifest (nothing is written).
+
+    ``travel``: a matrix already computed for these inputs, network and horizon (a sweep reuses one).
+    """
     timings: dict[str, float] = {}
     started = time.perf_counter()
     inputs = check_inputs(scenario)
@@ -153,7 +158,7 @@ def run_scenario(scenario: Scenario) -> RunResult:
     population = inputs.areas[scenario.areas.population].astype(float)
 
     started = time.perf_counter()
-    od, area_points, flags = _travel(scenario, inputs)
+    od, area_points, flags = _travel(scenario, inputs, travel)
     timings["travel_s"] = time.perf_counter() - started
     standard = scenario.optimize.max_minutes
     od_standard = od if standard is None else od[od["minutes"] <= standard]

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from geoalloc._errors import InputError
 from geoalloc.demand.options import DemandOptions
 from geoalloc.optimize.options import OptimizeOptions
+from geoalloc.parallel import ComputeOptions
 from geoalloc.travel.options import NetworkOptions
 
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
@@ -54,6 +55,7 @@ class Scenario(BaseModel):
     network: NetworkOptions = Field(default_factory=NetworkOptions)
     demand: DemandOptions = Field(default_factory=DemandOptions)
     optimize: OptimizeOptions = Field(default_factory=OptimizeOptions)
+    compute: ComputeOptions = Field(default_factory=ComputeOptions)
 
     @field_validator("name")
     @classmethod
