@@ -50,6 +50,8 @@ DASK_HINT = 'pip install "dask[distributed]"  (or: pip install "geoalloc[dask]")
 #: how many times Dask re-runs a task that raised (a task whose *worker died* is re-run by the
 #: scheduler anyway, up to ``distributed.scheduler.allowed-failures`` times).
 DASK_RETRIES = 2
+#: how long to wait for an existing scheduler to answer.
+CONNECT_TIMEOUT = "10s"
 
 _NOTHING = object()
 
@@ -134,7 +136,7 @@ def dask_client(scheduler: Any = None, workers: int | None = None) -> Iterator[A
         return
     if scheduler is not None:
         try:
-            client = distributed.Client(str(scheduler), timeout="10s")
+            client = distributed.Client(str(scheduler), timeout=CONNECT_TIMEOUT)
         except (OSError, TimeoutError) as exc:
             msg = (
                 f"could not connect to the Dask scheduler at {scheduler!r}: {exc} — check the "

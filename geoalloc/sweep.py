@@ -153,12 +153,12 @@ def _label(value: Any) -> str:
 
 
 def cartesian_variants(vary: Mapping[str, Sequence[Any]]) -> list[Variant]:
-    """Every combination of the varied values, named ``001_p=5_los_days=4`` and so on."""
+    """Every combination of the varied values, named ``001_p5_los_days4`` and so on."""
     keys = list(vary)
     variants = []
     for i, combo in enumerate(itertools.product(*(vary[k] for k in keys)), start=1):
         values = dict(zip(keys, combo, strict=True))
-        label = "_".join(f"{k.rsplit('.', 1)[-1]}={_label(v)}" for k, v in values.items())
+        label = "_".join(f"{k.rsplit('.', 1)[-1]}{_label(v)}" for k, v in values.items())
         variants.append(Variant(name=f"{i:03d}_{label}"[:120], values=values))
     return variants
 
@@ -177,7 +177,7 @@ def read_variants_csv(path: str | Path) -> list[Variant]:
     for i, row in enumerate(rows, start=1):
         name = (row.pop("variant", None) or "").strip()
         values = {k.strip(): parse_value(v) for k, v in row.items() if k and v and v.strip()}
-        label = "_".join(f"{k.rsplit('.', 1)[-1]}={_label(v)}" for k, v in values.items())
+        label = "_".join(f"{k.rsplit('.', 1)[-1]}{_label(v)}" for k, v in values.items())
         name = _label(name) if name else f"{i:03d}_{label or 'base'}"[:120]
         if name in seen:
             problems.append(f"{path}: row {i + 1}: variant name {name!r} used twice — rename it")
@@ -442,7 +442,7 @@ def _prepare(
     scenario: Scenario, variants: Sequence[Variant], folder: Path
 ) -> tuple[list[_Task], dict[str, Any]]:
     tasks: list[_Task] = []
-    first_of: dict[str, Scenario] = {}
+    groups: dict[str, list[Scenario]] = {}
     for variant in variants:
         try:
             changed = apply_variant(scenario, variant)
@@ -452,13 +452,15 @@ def _prepare(
             )
             continue
         key = travel_key(changed)
-        first_of.setdefault(key, changed)
+        groups.setdefault(key, []).append(changed)
         tasks.append(_Task(variant, changed, None, key, folder / "variants" / variant.name))
     matrices = {}
-    for key, first in first_of.items():
-        matrix = travel_for(first)
-        if matrix is not None:
-            matrices[key] = matrix
+    for key, members in groups.items():
+        for member in members:  # the first variant whose inputs check out gives the group's matrix
+            matrix = travel_for(member)
+            if matrix is not None:
+                matrices[key] = matrix
+                break
     log.info("sweep: %d travel matrix(es) for %d variants", len(matrices), len(variants))
     return tasks, matrices
 
