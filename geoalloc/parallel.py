@@ -29,7 +29,7 @@ import os
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
@@ -248,6 +248,8 @@ def run_map(
     if scheduler is not None and executor != "dask":
         msg = f"a scheduler is only used with executor 'dask', not {executor!r}"
         raise ValueError(msg)
+    if not items:
+        return []
     has_shared = shared is not _NOTHING
     progress = _Progress(len(items), desc)
     try:
@@ -260,19 +262,8 @@ def run_map(
                     on_done(i)
             return results
         if executor == "processes":
-            return _process_map(
-                fn, items, shared if has_shared else _NOTHING, workers, progress, on_done
-            )
-        return _dask_map(
-            fn,
-            items,
-            shared if has_shared else _NOTHING,
-            workers,
-            scheduler,
-            retries,
-            progress,
-            on_done,
-        )
+            return _process_map(fn, items, shared, workers, progress, on_done)
+        return _dask_map(fn, items, shared, workers, scheduler, retries, progress, on_done)
     finally:
         progress.close()
 
@@ -291,18 +282,15 @@ def _process_map(fn, items, shared, workers, progress: _Progress, on_done) -> li
     with pool:
         futures = [pool.submit(*call) for call in calls]
         position = {future: i for i, future in enumerate(futures)}
-        pending = set(futures)
-        while pending:
-            done, pending = wait(pending, return_when=FIRST_EXCEPTION)
-            for future in done:
-                error = future.exception()
-                if error is not None:
-                    for other in pending:
-                        other.cancel()
-                    raise error
-                progress.update()
-                if on_done is not None:
-                    on_done(position[future])
+        for future in as_completed(futures):
+            error = future.exception()
+            if error is not None:
+                for other in futures:
+                    other.cancel()
+                raise error
+            progress.update()
+            if on_done is not None:
+                on_done(position[future])
         return [future.result() for future in futures]
 
 
