@@ -3,6 +3,8 @@
 1. OD on the DIMACS NY road graph (264,346 nodes, 730,100 arcs): 200 sources (sites) × 20,000
    targets (areas), full trees (no cut-off), travel-time weights.
 2. A sweep of 24 variants of the Chicago scenario (examples/chicago/beds.toml), serial vs Dask.
+3. ``--large N ...``: peak memory of summing N random points into the Chicago tracts, in memory
+   (GeoPandas) vs by partitions (dask-geopandas, row groups of 250k), each in a fresh process.
 
 Run: ``.venv/bin/python bench/parallel.py [--workers 2] [--skip-sweep]`` from the repo root.
 Prints a Markdown table on stdout (copy it into bench/RESULTS.md); logs on stderr.
@@ -29,6 +31,7 @@ from geoalloc.parallel import CSRGraph, dask_client, od_matrix, run_map
 ROOT = Path(__file__).resolve().parents[1]
 NY = ROOT.parent / "shared" / "data" / "dimacs_usa_road" / "USA-road-t.NY.gr.gz"
 CHICAGO = ROOT / "examples" / "chicago" / "beds.toml"
+CHICAGO_TRACTS = ROOT.parent / "shared" / "data" / "chicago_kang2020" / "chicago_tracts_pop.gpkg"
 
 
 def read_dimacs(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
@@ -162,12 +165,79 @@ def bench_sweep(workers: int) -> list[tuple[str, float]]:
     return results
 
 
+def _child_peak(method: str, path: str) -> None:
+    """In a fresh process: join the points to the Chicago tracts; print seconds and peak RSS (MB)."""
+    import resource
+
+    import geopandas as gpd
+
+    from geoalloc.large_inputs import sum_points_into_areas
+
+    areas = gpd.read_file(CHICAGO_TRACTS).set_index("GEOID")
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    started = time.perf_counter()
+    if method != "baseline":
+        sum_points_into_areas(path, areas, value="pop", method=method)
+    seconds = time.perf_counter() - started
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"{seconds:.2f} {before:.0f} {peak:.0f}")
+
+
+def bench_large(sizes: list[int]) -> list[tuple[str, float, float]]:
+    """Peak memory of the in-memory vs by-partition point → area join (fresh process each)."""
+    import subprocess
+
+    import geopandas as gpd
+
+    results: list[tuple[str, float, float]] = []
+    bounds = gpd.read_file(CHICAGO_TRACTS).total_bounds
+    tmp = Path(tempfile.mkdtemp(prefix="geoalloc-bench-large-"))
+    try:
+        for n in sizes:
+            rng = np.random.default_rng(n)
+            points = gpd.GeoDataFrame(
+                {"pop": rng.integers(0, 10, n)},
+                geometry=gpd.points_from_xy(
+                    rng.uniform(bounds[0], bounds[2], n), rng.uniform(bounds[1], bounds[3], n)
+                ),
+                crs=4326,
+            )
+            path = tmp / f"points_{n}.parquet"
+            points.to_parquet(path, row_group_size=250_000)
+            del points
+            for method in ("geopandas", "dask-geopandas"):
+                load = os.getloadavg()[0]
+                out = subprocess.run(
+                    [sys.executable, __file__, "--child", method, str(path)],
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                ).stdout.split()
+                seconds, before, peak = (float(x) for x in out[-3:])
+                label = (
+                    f"{n:,} points → 878 tracts, {method}: peak RSS {peak:.0f} MB "
+                    f"({peak - before:+.0f} MB over the {before:.0f} MB before the join)"
+                )
+                results.append((label, seconds, load))
+                logging.info("%s in %.1f s", label, seconds)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return results
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--skip-sweep", action="store_true")
     parser.add_argument("--skip-od", action="store_true")
+    parser.add_argument(
+        "--large", type=int, nargs="*", help="point counts for the large-input join"
+    )
+    parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.child:
+        _child_peak(*args.child)
+        return
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(message)s")
     logging.getLogger("distributed").setLevel(logging.ERROR)
     rows = []
@@ -175,6 +245,8 @@ def main() -> None:
         rows += bench_od(args.workers)
     if not args.skip_sweep:
         rows += bench_sweep(args.workers)
+    if args.large:
+        rows += bench_large(args.large)
     print(f"cores: {os.cpu_count()}, usable: {len(os.sched_getaffinity(0))}")
     print("| step | seconds | load avg before |\n|---|---:|---:|")
     for label, seconds, load in rows:

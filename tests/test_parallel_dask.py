@@ -142,6 +142,37 @@ def _comparable(summary: dict) -> dict:
     return summary
 
 
+def test_points_into_areas_by_partitions_on_dask(client, tmp_path):
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    from geoalloc.large_inputs import sum_points_into_areas
+
+    pytest.importorskip("dask_geopandas")
+    areas = gpd.GeoDataFrame(
+        geometry=[box(x, y, x + 10, y + 10) for x in range(0, 100, 10) for y in range(0, 100, 10)],
+        crs=3857,
+        index=[f"cell{i:03d}" for i in range(100)],
+    )
+    rng = np.random.default_rng(4)
+    xy = rng.uniform(0.5, 109.5, (20_000, 2))  # a strip beyond x, y = 100 is in no area
+    points = gpd.GeoDataFrame(
+        {"pop": rng.integers(1, 9, len(xy))}, geometry=gpd.points_from_xy(*xy.T), crs=3857
+    )
+    path = tmp_path / "points.parquet"
+    points.to_parquet(path, row_group_size=3_000)
+    result = sum_points_into_areas(
+        path, areas, value="pop", method="dask-geopandas", executor="dask", scheduler=client
+    )
+    assert result.partitions == 7
+    # the oracle: the 10 × 10 grid cell of each point by integer division (no point on a border)
+    inside = (xy < 100).all(axis=1)
+    cell = (xy[inside, 0] // 10 * 10 + xy[inside, 1] // 10).astype(int)
+    expected = np.bincount(cell, weights=points["pop"].to_numpy()[inside], minlength=100)
+    np.testing.assert_array_equal(result.totals.to_numpy(), expected)
+    assert result.unmatched_points == int((~inside).sum())
+
+
 def test_worker_killed_during_od_run_loses_nothing(client, grid_50k):
     """Runs last in this module: it kills one of the fixture's workers (its nanny restarts it)."""
     sources = np.random.default_rng(11).choice(grid_50k.n_nodes, 240, replace=False)
