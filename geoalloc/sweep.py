@@ -451,6 +451,8 @@ def _prepare(
                 _Task(variant, None, _reason(exc), None, folder / "variants" / variant.name)
             )
             continue
+        # inside a worker everything runs serially: no nested pools or clusters
+        changed = changed.model_copy(update={"compute": ComputeOptions()})
         key = travel_key(changed)
         groups.setdefault(key, []).append(changed)
         tasks.append(_Task(variant, changed, None, key, folder / "variants" / variant.name))
