@@ -165,21 +165,28 @@ def bench_sweep(workers: int) -> list[tuple[str, float]]:
     return results
 
 
+def _peak_rss_mb() -> float:
+    """Peak RSS of this process image (VmHWM; unlike ru_maxrss it does not carry over the parent's
+    peak across fork + exec)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
 def _child_peak(method: str, path: str) -> None:
     """In a fresh process: join the points to the Chicago tracts; print seconds and peak RSS (MB)."""
-    import resource
-
     import geopandas as gpd
 
     from geoalloc.large_inputs import sum_points_into_areas
 
     areas = gpd.read_file(CHICAGO_TRACTS).set_index("GEOID")
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    before = _peak_rss_mb()
     started = time.perf_counter()
     if method != "baseline":
         sum_points_into_areas(path, areas, value="pop", method=method)
     seconds = time.perf_counter() - started
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = _peak_rss_mb()
     print(f"{seconds:.2f} {before:.0f} {peak:.0f}")
 
 

@@ -1,9 +1,9 @@
 """Large inputs: population points (or grid cells) summed into areas, out of core with dask-geopandas.
 
 A national population grid or point layer can hold tens of millions of features. Joining it to the
-areas with plain GeoPandas needs every point in memory at once (measured: ~70 bytes of peak memory
+areas with plain GeoPandas needs every point in memory at once (measured: ~430 bytes of peak memory
 per point for read + spatial join, see :data:`BYTES_PER_POINT`). Above :func:`threshold_points`
-(a quarter of the available memory: ~50 million points with 20 GB free), the
+(a quarter of the available memory: ~10 million points with 20 GB free), the
 points are read in partitions with dask-geopandas (GeoParquet row groups, or chunks of any vector
 file through pyogrio), each partition is joined to the areas on its own, and only the per-area sums
 (one small table per partition) come back: memory holds one partition per worker plus the areas.
@@ -30,9 +30,10 @@ from geoalloc.parallel import Executor, dask_client
 log = logging.getLogger(__name__)
 
 #: peak bytes per point of the in-memory path (read + spatial join + group) for a point layer with
-#: one value column, measured with ``bench/parallel.py --large``: 1,000,000 points → +74 MB,
-#: 4,000,000 points → +281 MB of peak RSS (~70 B/point); rounded up for extra columns.
-BYTES_PER_POINT = 100
+#: one value column, measured with ``bench/parallel.py --large`` (peak RSS of a fresh process):
+#: 1,000,000 points → +443 MB, 4,000,000 points → +1,723 MB (~430 B/point); by partitions of 250k
+#: rows the peak stays at ~+200 MB whatever the size. Rounded up for extra columns.
+BYTES_PER_POINT = 500
 #: share of the available memory the plain path may use before the out-of-core path is taken.
 MEMORY_SHARE = 0.25
 DASK_GEOPANDAS_HINT = 'pip install dask-geopandas pyarrow  (or: pip install "geoalloc[dask]")'
