@@ -75,6 +75,7 @@ from geoalloc.commands.demo import demo_command  # noqa: E402
 from geoalloc.commands.los import los_command  # noqa: E402
 from geoalloc.commands.report import report_command  # noqa: E402
 from geoalloc.commands.run import run_command  # noqa: E402
+from geoalloc.commands.sweep import sweep_command  # noqa: E402
 from geoalloc.commands.travel import travel_command  # noqa: E402
 from geoalloc.commands.validate import validate_command  # noqa: E402
 
@@ -84,6 +85,7 @@ for _command in (
     los_command,
     report_command,
     run_command,
+    sweep_command,
     travel_command,
     validate_command,
 ):

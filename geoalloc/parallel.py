@@ -1,27 +1,90 @@
-"""One executor seam for the whole library: map a function over items, serially or in processes.
+"""One executor seam for the whole library: map a function over items serially, in local processes
+or on Dask distributed.
 
-Every parallel step in geoalloc goes through :func:`run_map`, so a new backend (e.g. Dask
-distributed) is added here once. Results come back in the order of ``items`` whatever the backend,
-so a run gives the same answer on each.
+Every parallel step in geoalloc goes through :func:`run_map`, so a backend is added here once.
+Results come back in the order of ``items`` whatever the backend, so a run gives the same answer on
+each. The heavy steps are plain, picklable, module-level functions over arrays (no module globals):
+
+- ``"serial"``: a loop in this process;
+- ``"processes"``: a :class:`concurrent.futures.ProcessPoolExecutor` on this machine;
+- ``"dask"``: a Dask ``distributed`` cluster — a :class:`distributed.LocalCluster` started for the
+  call, an existing scheduler given by its address (``"tcp://host:8786"``) or an open
+  :class:`distributed.Client`. Tasks whose worker dies are re-run elsewhere by the scheduler.
+
+A large argument common to every call (a road graph's arrays, the travel matrix of a sweep) is
+passed once as ``shared``: ``fn(item, shared)`` is called for each item, and ``shared`` is sent to
+each worker once (scattered with ``broadcast=True`` on Dask, handed to each process at start-up on
+``"processes"``) rather than pickled into every task.
+
+This module also holds a small reference kernel for origin–destination matrices over a CSR graph
+(:func:`od_matrix`, :func:`od_block`): one single-source Dijkstra tree per source, with a cut-off,
+read at target nodes, gathered into one sparse matrix.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sys
-from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
-from typing import Literal, TypeVar
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from typing import Any, Literal, TypeVar
 
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from tqdm.auto import tqdm
+
+from geoalloc._errors import InputError
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 R = TypeVar("R")
-Executor = Literal["serial", "processes"]
-EXECUTORS: tuple[str, ...] = ("serial", "processes")
+Executor = Literal["serial", "processes", "dask"]
+EXECUTORS: tuple[str, ...] = ("serial", "processes", "dask")
+DASK_HINT = 'pip install "dask[distributed]"  (or: pip install "geoalloc[dask]")'
+
+#: how many times Dask re-runs a task that raised (a task whose *worker died* is re-run by the
+#: scheduler anyway, up to ``distributed.scheduler.allowed-failures`` times).
+DASK_RETRIES = 2
+#: how long to wait for an existing scheduler to answer.
+CONNECT_TIMEOUT = "10s"
+
+_NOTHING = object()
+
+
+class ComputeOptions(BaseModel):
+    """The ``[compute]`` section of a scenario file: where the heavy steps run.
+
+    ``executor = "serial"`` runs everything in this process; ``"processes"`` uses ``workers`` local
+    processes; ``"dask"`` uses a Dask cluster — a LocalCluster of ``workers`` processes started for
+    the run, or the existing cluster whose scheduler is at ``scheduler`` (e.g.
+    ``"tcp://10.0.0.5:8786"``).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    executor: Executor = "serial"
+    workers: int | None = Field(
+        None, ge=1, description="processes / LocalCluster workers (default: usable cores)"
+    )
+    scheduler: str | None = Field(
+        None, description="address of an existing Dask scheduler (executor = 'dask' only)"
+    )
+
+    @model_validator(mode="after")
+    def _scheduler_needs_dask(self) -> ComputeOptions:
+        if self.scheduler is not None and self.executor != "dask":
+            msg = f"scheduler is only used with executor = 'dask' (executor is {self.executor!r})"
+            raise ValueError(msg)
+        return self
+
+    def map_options(self) -> dict[str, Any]:
+        """The keyword arguments of :func:`run_map` for these options."""
+        return {"executor": self.executor, "workers": self.workers, "scheduler": self.scheduler}
 
 
 def default_workers() -> int:
@@ -30,53 +93,6 @@ def default_workers() -> int:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # not on Linux
         return max(1, os.cpu_count() or 1)
-
-
-def run_map(
-    fn: Callable[[T], R],
-    items: Iterable[T],
-    *,
-    executor: Executor = "serial",
-    workers: int | None = None,
-    desc: str | None = None,
-) -> list[R]:
-    """``[fn(item) for item in items]``, in that order, on the chosen executor.
-
-    Parameters
-    ----------
-    fn
-        A picklable (module-level) function for ``"processes"``.
-    items
-        The work items; each must be picklable for ``"processes"``.
-    executor
-        ``"serial"`` (this process) or ``"processes"`` (a :class:`ProcessPoolExecutor`).
-    workers
-        Processes to use (default: the usable cores); ignored for ``"serial"``.
-    desc
-        If given, a progress bar with this label on stderr, shown only when stderr is a terminal.
-    """
-    items = list(items)
-    if executor not in EXECUTORS:
-        msg = f"executor {executor!r} is not one of {', '.join(EXECUTORS)}"
-        raise ValueError(msg)
-    show = desc is not None and sys.stderr.isatty()
-    bar = tqdm(total=len(items), desc=desc, disable=not show, file=sys.stderr, leave=False)
-    try:
-        if executor == "serial" or len(items) <= 1:
-            results = []
-            for item in items:
-                results.append(fn(item))
-                bar.update()
-            return results
-        n = min(workers or default_workers(), len(items))
-        log.debug("run_map: %d items over %d processes", len(items), n)
-        with ProcessPoolExecutor(max_workers=n) as pool:
-            futures = [pool.submit(fn, item) for item in items]
-            for future in futures:
-                future.add_done_callback(lambda _f: bar.update())
-            return [future.result() for future in futures]
-    finally:
-        bar.close()
 
 
 def chunked(items: Sequence[T], n_chunks: int) -> list[Sequence[T]]:
@@ -89,3 +105,397 @@ def chunked(items: Sequence[T], n_chunks: int) -> list[Sequence[T]]:
         out.append(items[start:stop])
         start = stop
     return out
+
+
+def import_distributed():
+    """The ``distributed`` module, or an :class:`InputError` saying exactly what to install."""
+    try:
+        import distributed
+    except ImportError:
+        msg = f"executor 'dask' needs Dask distributed, which is not installed — {DASK_HINT}"
+        raise InputError(msg) from None
+    return distributed
+
+
+@contextlib.contextmanager
+def dask_client(scheduler: Any = None, workers: int | None = None) -> Iterator[Any]:
+    """A :class:`distributed.Client` for the duration of a ``with`` block.
+
+    Parameters
+    ----------
+    scheduler
+        ``None``: start a :class:`distributed.LocalCluster` of ``workers`` single-threaded worker
+        processes (closed on exit). A string: the address of an existing scheduler (the client is
+        closed on exit, the cluster is left running). A ``Client``: used as is, left open.
+    workers
+        Worker processes of the LocalCluster (default: the usable cores).
+    """
+    distributed = import_distributed()
+    if isinstance(scheduler, distributed.Client):
+        yield scheduler
+        return
+    if scheduler is not None:
+        try:
+            client = distributed.Client(str(scheduler), timeout=CONNECT_TIMEOUT)
+        except (OSError, TimeoutError) as exc:
+            msg = (
+                f"could not connect to the Dask scheduler at {scheduler!r}: {exc} — check the "
+                "address ([compute] scheduler or --scheduler) and that the scheduler is running"
+            )
+            raise InputError(msg) from None
+        with client:
+            log.info("dask: connected to %s", scheduler)
+            yield client
+        return
+    n = workers or default_workers()
+    cluster = distributed.LocalCluster(
+        n_workers=n,
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=None,
+        silence_logs=logging.ERROR,
+    )
+    log.info("dask: started a LocalCluster of %d worker processes", n)
+    with cluster, distributed.Client(cluster) as client:
+        yield client
+
+
+class _Progress:
+    """Progress of a map on stderr: a tqdm bar on a terminal, else INFO log lines every ~10 %."""
+
+    def __init__(self, total: int, desc: str | None) -> None:
+        self.total, self.desc, self.done = total, desc or "tasks", 0
+        self.started = time.perf_counter()
+        show = desc is not None and sys.stderr.isatty()
+        self.bar = tqdm(total=total, desc=desc, disable=not show, file=sys.stderr, leave=False)
+        self.step = max(1, total // 10)
+
+    def update(self) -> None:
+        self.done += 1
+        self.bar.update()
+        if self.done % self.step == 0 or self.done == self.total:
+            log.info(
+                "%s: %d/%d done (%.1f s)",
+                self.desc,
+                self.done,
+                self.total,
+                time.perf_counter() - self.started,
+            )
+
+    def close(self) -> None:
+        self.bar.close()
+
+
+# the shared argument of the processes of one ProcessPoolExecutor, set once by their initializer
+_process_shared: list[Any] = []
+
+
+def _set_process_shared(shared: Any) -> None:
+    _process_shared[:] = [shared]
+
+
+def _call_with_process_shared(fn: Callable, item: Any) -> Any:
+    return fn(item, _process_shared[0])
+
+
+def run_map(
+    fn: Callable[..., R],
+    items: Iterable[Any],
+    *,
+    executor: Executor = "serial",
+    workers: int | None = None,
+    desc: str | None = None,
+    scheduler: Any = None,
+    shared: Any = _NOTHING,
+    retries: int = DASK_RETRIES,
+    on_done: Callable[[int], None] | None = None,
+) -> list[R]:
+    """``[fn(item) for item in items]`` (or ``fn(item, shared)``), in that order, on an executor.
+
+    Parameters
+    ----------
+    fn
+        A picklable, module-level function (for ``"processes"`` and ``"dask"``; on Dask the workers
+        import it, so they need the same geoalloc version).
+    items
+        The work items, each picklable.
+    executor
+        ``"serial"``, ``"processes"`` or ``"dask"``.
+    workers
+        Processes (``"processes"``) or LocalCluster workers (``"dask"`` without ``scheduler``);
+        default: the usable cores. Ignored for ``"serial"`` and for an existing Dask cluster.
+    desc
+        If given, a progress bar with this label on stderr (on a terminal), and INFO log lines.
+    scheduler
+        ``"dask"`` only: ``None`` (a LocalCluster for this call), a scheduler address, or an open
+        ``distributed.Client`` (reuse one cluster across calls).
+    shared
+        If given, ``fn(item, shared)`` is called, and ``shared`` is sent to each worker once.
+    retries
+        ``"dask"`` only: re-runs of a task that raised before its error is final.
+    on_done
+        Called in this process with the position of each item as its task finishes (any order).
+
+    Returns
+    -------
+    list
+        One result per item, in the order of ``items``. The first task error is raised as is.
+    """
+    items = list(items)
+    if executor not in EXECUTORS:
+        msg = f"executor {executor!r} is not one of {', '.join(EXECUTORS)}"
+        raise ValueError(msg)
+    if scheduler is not None and executor != "dask":
+        msg = f"a scheduler is only used with executor 'dask', not {executor!r}"
+        raise ValueError(msg)
+    if not items:
+        return []
+    has_shared = shared is not _NOTHING
+    progress = _Progress(len(items), desc)
+    try:
+        if executor == "serial" or (executor == "processes" and len(items) <= 1):
+            results = []
+            for i, item in enumerate(items):
+                results.append(fn(item, shared) if has_shared else fn(item))
+                progress.update()
+                if on_done is not None:
+                    on_done(i)
+            return results
+        if executor == "processes":
+            return _process_map(fn, items, shared, workers, progress, on_done)
+        return _dask_map(fn, items, shared, workers, scheduler, retries, progress, on_done)
+    finally:
+        progress.close()
+
+
+def _process_map(fn, items, shared, workers, progress: _Progress, on_done) -> list:
+    n = min(workers or default_workers(), len(items))
+    log.debug("run_map: %d items over %d processes", len(items), n)
+    if shared is _NOTHING:
+        pool = ProcessPoolExecutor(max_workers=n)
+        calls = [(fn, item) for item in items]
+    else:  # each process gets ``shared`` once, at start-up
+        pool = ProcessPoolExecutor(
+            max_workers=n, initializer=_set_process_shared, initargs=(shared,)
+        )
+        calls = [(_call_with_process_shared, fn, item) for item in items]
+    with pool:
+        futures = [pool.submit(*call) for call in calls]
+        position = {future: i for i, future in enumerate(futures)}
+        for future in as_completed(futures):
+            error = future.exception()
+            if error is not None:
+                for other in futures:
+                    other.cancel()
+                raise error
+            progress.update()
+            if on_done is not None:
+                on_done(position[future])
+        return [future.result() for future in futures]
+
+
+def _dask_map(fn, items, shared, workers, scheduler, retries, progress: _Progress, on_done) -> list:
+    distributed = import_distributed()
+    with dask_client(scheduler, workers) as client:
+        started = time.perf_counter()
+        scattered = []
+        if shared is _NOTHING:
+            futures = client.map(fn, items, pure=False, retries=retries)
+        else:
+            scattered = client.scatter([shared], broadcast=True, hash=False)
+            log.debug("dask: shared argument broadcast in %.2f s", time.perf_counter() - started)
+            futures = client.map(fn, items, scattered * len(items), pure=False, retries=retries)
+        position = {future.key: i for i, future in enumerate(futures)}
+        try:
+            for future in distributed.as_completed(futures):
+                if future.status == "error":
+                    break  # gather raises it below
+                progress.update()
+                if on_done is not None:
+                    on_done(position[future.key])
+            results = client.gather(futures)
+        finally:
+            client.cancel(futures + scattered)
+        log.debug("dask: %d tasks in %.2f s", len(items), time.perf_counter() - started)
+        return results
+
+
+# --------------------------------------------------------------------------------------------------
+# Reference OD kernel: single-source Dijkstra trees over a CSR graph, by chunks of sources.
+
+
+@dataclass(frozen=True)
+class CSRGraph:
+    """The part of an OD run sent once to every worker: a directed graph and where to read it.
+
+    Attributes
+    ----------
+    indptr, indices, weights
+        The graph in CSR form (``n_nodes + 1``, ``n_arcs``, ``n_arcs``); weights are travel costs
+        (e.g. seconds), all > 0.
+    targets
+        Node positions whose distances are kept (the matrix columns, in this order).
+    limit
+        Cut-off in weight units: pairs farther apart are not stored (``inf``: none).
+    """
+
+    indptr: np.ndarray
+    indices: np.ndarray
+    weights: np.ndarray
+    targets: np.ndarray
+    limit: float = float("inf")
+
+    @property
+    def n_nodes(self) -> int:
+        return len(self.indptr) - 1
+
+    @classmethod
+    def from_arcs(
+        cls,
+        tail: np.ndarray,
+        head: np.ndarray,
+        weight: np.ndarray,
+        n_nodes: int,
+        *,
+        targets: np.ndarray | None = None,
+        limit: float = float("inf"),
+    ) -> CSRGraph:
+        """Build from arc lists (0-based node positions); parallel arcs keep their *minimum*
+        weight (a plain ``csr_matrix((w, (u, v)))`` would sum them)."""
+        from scipy import sparse
+
+        tail, head = np.asarray(tail, np.int64), np.asarray(head, np.int64)
+        weight = np.asarray(weight, np.float64)
+        key = tail * n_nodes + head
+        order = np.lexsort((weight, key))
+        first = np.r_[True, key[order][1:] != key[order][:-1]]
+        keep = order[first]
+        matrix = sparse.csr_array(
+            (weight[keep], (tail[keep], head[keep])), shape=(n_nodes, n_nodes)
+        )
+        matrix.sort_indices()
+        return cls(
+            indptr=matrix.indptr,
+            indices=matrix.indices,
+            weights=matrix.data,
+            targets=np.arange(n_nodes) if targets is None else np.asarray(targets, np.int64),
+            limit=limit,
+        )
+
+    def with_targets(self, targets: np.ndarray, limit: float = float("inf")) -> CSRGraph:
+        return CSRGraph(
+            self.indptr, self.indices, self.weights, np.asarray(targets, np.int64), limit
+        )
+
+
+#: bytes of one dense ``(sources, n_nodes)`` distance block inside :func:`od_block`.
+BLOCK_BYTES = 64 * 1024 * 1024
+
+
+def od_block(sources: np.ndarray, graph: CSRGraph):
+    """Distances from each of ``sources`` to ``graph.targets`` within ``graph.limit``.
+
+    A plain function over arrays (picklable, no globals): the unit of work that :func:`od_matrix`
+    maps over chunks of sources, with ``graph`` as the shared argument.
+
+    Returns
+    -------
+    scipy.sparse.csr_array
+        ``(len(sources), len(graph.targets))``; a pair out of reach is absent (never 0); a source
+        that is its own target stores an explicit 0.
+    """
+    from scipy import sparse
+    from scipy.sparse import csgraph
+
+    n = graph.n_nodes
+    matrix = sparse.csr_array((graph.weights, graph.indices, graph.indptr), shape=(n, n))
+    per_batch = max(1, BLOCK_BYTES // (8 * max(n, 1)))
+    data, cols, counts = [], [], []
+    for start in range(0, len(sources), per_batch):
+        batch = np.asarray(sources[start : start + per_batch])
+        dist = csgraph.dijkstra(matrix, directed=True, indices=batch, limit=graph.limit)
+        sub = dist[:, graph.targets]
+        rows, columns = np.nonzero(np.isfinite(sub))  # row-major: rows sorted, columns sorted
+        data.append(sub[rows, columns])
+        cols.append(columns)
+        counts.append(np.bincount(rows, minlength=len(batch)))
+    n_targets = len(graph.targets)
+    if not counts:
+        return sparse.csr_array((len(sources), n_targets))
+    indptr = np.r_[0, np.cumsum(np.concatenate(counts))]
+    return sparse.csr_array(
+        (np.concatenate(data), np.concatenate(cols), indptr), shape=(len(sources), n_targets)
+    )
+
+
+def stack_rows(blocks: Sequence[Any], n_cols: int):
+    """Stack CSR blocks row-wise, keeping explicit zeros (``scipy.sparse.vstack`` may not)."""
+    from scipy import sparse
+
+    if not blocks:
+        return sparse.csr_array((0, n_cols))
+    counts = np.concatenate([np.diff(b.indptr) for b in blocks])
+    indptr = np.r_[0, np.cumsum(counts)]
+    return sparse.csr_array(
+        (
+            np.concatenate([b.data for b in blocks]),
+            np.concatenate([b.indices for b in blocks]),
+            indptr,
+        ),
+        shape=(len(counts), n_cols),
+    )
+
+
+def od_matrix(
+    graph: CSRGraph,
+    sources: np.ndarray,
+    *,
+    chunks: int | None = None,
+    executor: Executor = "serial",
+    workers: int | None = None,
+    scheduler: Any = None,
+    desc: str | None = "shortest-path trees",
+):
+    """Origin–destination distances from ``sources`` to ``graph.targets``, by chunks of sources.
+
+    The graph's arrays go to the workers once (``shared``), the chunks of sources are mapped,
+    and the sparse blocks are gathered in order: the result is the same on every executor.
+
+    Parameters
+    ----------
+    graph
+        The graph, its target nodes and cut-off.
+    sources
+        Source node positions (the matrix rows, in this order).
+    chunks
+        How many tasks (default: 1 for serial, else 4 per worker, at most one per source).
+    executor, workers, scheduler
+        See :func:`run_map`.
+
+    Returns
+    -------
+    scipy.sparse.csr_array
+        ``(len(sources), len(graph.targets))`` distances in weight units within ``graph.limit``.
+    """
+    sources = np.asarray(sources, np.int64)
+    if chunks is None:
+        chunks = 1 if executor == "serial" else 4 * (workers or default_workers())
+    parts = chunked(sources, chunks)
+    log.info(
+        "od: %d sources × %d targets over %d nodes, %d chunks (%s)",
+        len(sources),
+        len(graph.targets),
+        graph.n_nodes,
+        len(parts),
+        executor,
+    )
+    blocks = run_map(
+        od_block,
+        parts,
+        executor=executor,
+        workers=workers,
+        scheduler=scheduler,
+        shared=graph,
+        desc=desc,
+    )
+    return stack_rows(blocks, len(graph.targets))

@@ -34,6 +34,7 @@ from geoalloc.optimize import problem_from_inputs, solve
 from geoalloc.optimize.problem import Allocation
 from geoalloc.scenario import Scenario
 from geoalloc.travel import compute_matrix, default_cache_dir, service_areas_for
+from geoalloc.travel.matrix import TravelMatrix
 
 log = logging.getLogger(__name__)
 
@@ -181,6 +182,14 @@ def _demand_model(scenario: Scenario, inputs: Inputs, allocation: Allocation, la
     return los_summary(inputs.los, needs=inputs.needs, queue=queue, surge=surge)
 
 
+def _routing_options(scenario: Scenario) -> dict:
+    """``[compute]`` for the routing; left unset, large jobs run on local processes ("auto")."""
+    options = scenario.compute.map_options()
+    if "executor" not in scenario.compute.model_fields_set:
+        options["executor"] = "auto"
+    return options
+
+
 def _service_areas(
     scenario: Scenario, inputs: Inputs, facilities: gpd.GeoDataFrame
 ) -> gpd.GeoDataFrame:
@@ -196,7 +205,7 @@ def _service_areas(
 
 
 def _travel(
-    scenario: Scenario, inputs: Inputs
+    scenario: Scenario, inputs: Inputs, matrix: TravelMatrix | None = None
 ) -> tuple[pd.DataFrame, gpd.GeoDataFrame, pd.DataFrame]:
     area_points = representative_points(inputs.areas)
     site_points = gpd.GeoDataFrame(
@@ -204,19 +213,24 @@ def _travel(
     )
     standard = scenario.optimize.max_minutes
     horizon = standard * HORIZON_FACTOR if standard is not None else None
-    matrix = compute_matrix(
-        scenario.network,
-        area_points,
-        site_points,
-        max_minutes=horizon,
-        cache_dir=default_cache_dir(),
-    )
+    if matrix is None:
+        matrix = compute_matrix(
+            scenario.network,
+            area_points,
+            site_points,
+            max_minutes=horizon,
+            cache_dir=default_cache_dir(),
+            **_routing_options(scenario),
+        )
     od = matrix.to_long().rename(columns={"origin": "area", "destination": "site"})
     return od, area_points, matrix.flags
 
 
-def run_scenario(scenario: Scenario) -> RunResult:
-    """Run ``scenario`` end to end and return the layers, summary and manifest (nothing is written)."""
+def run_scenario(scenario: Scenario, *, travel: TravelMatrix | None = None) -> RunResult:
+    """Run ``scenario`` end to end and return the layers, summary and manifest (nothing is written).
+
+    ``travel``: a matrix already computed for these inputs, network and horizon (a sweep reuses one).
+    """
     timings: dict[str, float] = {}
     started = time.perf_counter()
     inputs = check_inputs(scenario)
@@ -226,7 +240,7 @@ def run_scenario(scenario: Scenario) -> RunResult:
     population = inputs.areas[scenario.areas.population].astype(float)
 
     started = time.perf_counter()
-    od, area_points, flags = _travel(scenario, inputs)
+    od, area_points, flags = _travel(scenario, inputs, travel)
     timings["travel_s"] = time.perf_counter() - started
     standard = scenario.optimize.max_minutes
     od_standard = od if standard is None else od[od["minutes"] <= standard]

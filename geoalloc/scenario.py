@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from geoalloc._errors import InputError
 from geoalloc.demand.options import DemandOptions, HistoryOptions
 from geoalloc.optimize.options import OptimizeOptions
+from geoalloc.parallel import ComputeOptions
 from geoalloc.travel.options import NetworkOptions
 
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
@@ -64,6 +65,7 @@ class Scenario(BaseModel):
     demand: DemandOptions = Field(default_factory=DemandOptions)
     optimize: OptimizeOptions = Field(default_factory=OptimizeOptions)
     outage: OutageOptions = Field(default_factory=OutageOptions)
+    compute: ComputeOptions = Field(default_factory=ComputeOptions)
 
     @field_validator("name")
     @classmethod

@@ -12,4 +12,11 @@ def solve(problem: AllocationProblem, options: OptimizeOptions) -> Allocation:
     return solve_capacitated_pmedian(problem, options)
 
 
-__all__ = ["Allocation", "AllocationProblem", "OptimizeOptions", "available_solvers", "problem_from_inputs", "solve"]
+__all__ = [
+    "Allocation",
+    "AllocationProblem",
+    "OptimizeOptions",
+    "available_solvers",
+    "problem_from_inputs",
+    "solve",
+]

@@ -81,7 +81,9 @@ def solve_capacitated_pmedian(problem: AllocationProblem, options: OptimizeOptio
             f"{resource}_load": load,
         }
     )
-    unmet = pd.DataFrame({resource: [demand[a] * (u[a].value() or 0.0) for a in areas]}, index=demand.index)
+    unmet = pd.DataFrame(
+        {resource: [demand[a] * (u[a].value() or 0.0) for a in areas]}, index=demand.index
+    )
     unmet[resource] = np.clip(unmet[resource], 0.0, None)
     return Allocation(
         model="capacitated p-median",

@@ -21,8 +21,14 @@ def make_solver(name: str, *, time_limit_s: float, mip_gap: float) -> pulp.LpSol
         msg = f"unknown solver {name!r}; choose one of {sorted(_PULP_NAMES)}"
         raise SolverError(msg)
     if name not in available_solvers():
-        hint = "pip install highspy" if name == "highs" else "install CBC (e.g. apt-get install coinor-cbc)"
-        msg = f"solver {name!r} is not available here — {hint}, or pick one of {available_solvers()}"
+        hint = (
+            "pip install highspy"
+            if name == "highs"
+            else "install CBC (e.g. apt-get install coinor-cbc)"
+        )
+        msg = (
+            f"solver {name!r} is not available here — {hint}, or pick one of {available_solvers()}"
+        )
         raise SolverError(msg)
     solver_cls = pulp.getSolver(_PULP_NAMES[name]).__class__
     return solver_cls(msg=False, timeLimit=time_limit_s, gapRel=mip_gap)

@@ -19,25 +19,27 @@ BLOCK_BYTES = 12 * 1024 * 1024
 
 @dataclass(frozen=True)
 class TreeTask:
-    """Trees from ``sources`` (CSR positions) over ``graph``, read at ``targets``.
+    """Trees from ``sources`` (CSR positions), read at ``targets``; the graph travels separately
+    (sent to each worker once, see :func:`geoalloc.parallel.run_map` ``shared``).
 
     ``limit_s`` is the cut-off in seconds (``inf`` for none), one per source.
     """
 
-    graph: sparse.csr_array
     sources: np.ndarray
     targets: np.ndarray
     limit_s: np.ndarray
 
 
-def run_trees(task: TreeTask) -> np.ndarray | tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Seconds from each source to each target.
+def run_trees(
+    task: TreeTask, graph: sparse.csr_array
+) -> np.ndarray | tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Seconds from each source of ``task`` to each target over the CSR ``graph``.
 
     Without a cut-off: a dense ``(sources, targets)`` array, ``inf`` where unreachable. With
     cut-offs (every ``limit_s`` finite): only the pairs within them, as ``(source index, target
     index, seconds)`` arrays, so memory follows the feasible pairs, not sources × targets.
     """
-    n = task.graph.shape[0]
+    n = graph.shape[0]
     per_block = max(1, BLOCK_BYTES // (8 * max(n, 1)))
     cut = bool(np.isfinite(task.limit_s).all())
     dense = None if cut else np.empty((len(task.sources), len(task.targets)), dtype=np.float64)
@@ -45,7 +47,7 @@ def run_trees(task: TreeTask) -> np.ndarray | tuple[np.ndarray, np.ndarray, np.n
     for start in range(0, len(task.sources), per_block):
         stop = min(len(task.sources), start + per_block)
         dist = csgraph.dijkstra(
-            task.graph,
+            graph,
             directed=True,
             indices=task.sources[start:stop],
             limit=float(np.max(task.limit_s[start:stop])),

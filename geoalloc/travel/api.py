@@ -184,6 +184,7 @@ def compute_matrix(
     cache_dir: Path | None = None,
     executor: ExecutorChoice = "auto",
     workers: int | None = None,
+    scheduler: object = None,
 ) -> TravelMatrix:
     """Travel minutes from ``origins`` to ``destinations`` (point GeoDataFrames indexed by id).
 
@@ -198,8 +199,9 @@ def compute_matrix(
     cache_dir
         Where the graph arrays and matrices are cached (see the module docstring); ``None``
         caches nothing. :func:`default_cache_dir` is a good choice for applications.
-    executor, workers
-        Parallelism of the routing (see :func:`geoalloc.parallel.run_map`).
+    executor, workers, scheduler
+        Parallelism of the routing (see :func:`geoalloc.parallel.run_map`); ``"auto"`` runs
+        large jobs on local processes.
     """
     if options.is_crowfly:
         return crowfly_matrix(
@@ -226,7 +228,9 @@ def compute_matrix(
         access_speed_kph=options.access_speed_kph,
         max_snap_m=options.max_snap_m,
     )
-    tm = matrix_from_snapped(network, so, sd, max_minutes, executor=executor, workers=workers)
+    tm = matrix_from_snapped(
+        network, so, sd, max_minutes, executor=executor, workers=workers, scheduler=scheduler
+    )
     if path is not None:
         _save_matrix(path, tm)
     return tm

@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 
 #: Trees × nodes above which "auto" runs trees in worker processes (≈ 1 s of single-core work).
 PARALLEL_WORK = 15_000_000
-ExecutorChoice = Literal["auto", "serial", "processes"]
+ExecutorChoice = Literal["auto", "serial", "processes", "dask"]
 
 
 def as_network(G: nx.MultiDiGraph | RoadNetwork) -> RoadNetwork:
@@ -98,6 +98,7 @@ def travel_matrix(
     max_snap_m: float = 2000.0,
     executor: ExecutorChoice = "auto",
     workers: int | None = None,
+    scheduler: object = None,
 ) -> TravelMatrix:
     """Travel minutes from every origin to every destination over a road graph.
 
@@ -144,7 +145,9 @@ def travel_matrix(
         max_snap_m=max_snap_m,
         graph_nodes=graph_nodes,
     )
-    return matrix_from_snapped(network, so, sd, max_minutes, executor=executor, workers=workers)
+    return matrix_from_snapped(
+        network, so, sd, max_minutes, executor=executor, workers=workers, scheduler=scheduler
+    )
 
 
 def matrix_from_snapped(
@@ -155,6 +158,7 @@ def matrix_from_snapped(
     *,
     executor: ExecutorChoice = "auto",
     workers: int | None = None,
+    scheduler: object = None,
 ) -> TravelMatrix:
     """Route between already snapped points (see :func:`travel_matrix`)."""
     origin_nodes = np.unique(so.node[so.node >= 0])
@@ -187,7 +191,15 @@ def matrix_from_snapped(
         limit_s = np.maximum(cutoff_s - min_leg - tgt_min_leg, 0.0)
         # a hair of slack so no pair is lost to rounding; pairs are filtered exactly below
         limit_s = limit_s * (1 + 1e-12) + 1e-9
-    block = _run_trees(graph, src_nodes, tgt_nodes, limit_s, executor=executor, workers=workers)
+    block = _run_trees(
+        graph,
+        src_nodes,
+        tgt_nodes,
+        limit_s,
+        executor=executor,
+        workers=workers,
+        scheduler=scheduler,
+    )
     if from_destinations:  # rows: origin nodes, columns: destination nodes
         block = block.T if cutoff_s is None else (block[1], block[0], block[2])
     seconds = _expand(block, so, origin_nodes, sd, dest_nodes, cutoff_s)
@@ -234,7 +246,14 @@ def matrix_from_snapped(
 
 
 def _run_trees(
-    graph, sources, targets, limit_s, *, executor: ExecutorChoice, workers: int | None
+    graph,
+    sources,
+    targets,
+    limit_s,
+    *,
+    executor: ExecutorChoice,
+    workers: int | None,
+    scheduler=None,
 ) -> np.ndarray:
     """Seconds from one tree per source: dense ``(sources, targets)``, or with cut-offs the
     ``(source index, target index, seconds)`` arrays of the pairs within them."""
@@ -246,12 +265,12 @@ def _run_trees(
     if executor == "auto":
         big = len(sources) * graph.shape[0] >= PARALLEL_WORK
         executor = "processes" if big and n_workers > 1 and len(sources) > 1 else "serial"
-    if executor == "processes":
-        # few tasks (graph is pickled once per task); two per worker evens out uneven trees
+    if executor in ("processes", "dask"):
+        # the graph goes to each worker once; two tasks per worker even out uneven trees
         parts = chunked(np.arange(len(sources)), 2 * n_workers)
     else:
         parts = chunked(np.arange(len(sources)), max(1, len(sources) // 8))
-    tasks = [TreeTask(graph, sources[p], targets, limit_s[p]) for p in parts]
+    tasks = [TreeTask(sources[p], targets, limit_s[p]) for p in parts]
     log.info(
         "routing: %d trees over %d nodes to %d targets (%s%s)",
         len(sources),
@@ -261,7 +280,13 @@ def _run_trees(
         f", {n_workers} workers" if executor == "processes" else "",
     )
     blocks = run_map(
-        run_trees, tasks, executor=executor, workers=n_workers, desc="shortest-path trees"
+        run_trees,
+        tasks,
+        executor=executor,
+        workers=n_workers,
+        scheduler=scheduler,
+        shared=graph,
+        desc="shortest-path trees",
     )
     if np.isfinite(limit_s).all():
         offsets = np.cumsum([0] + [len(p) for p in parts])

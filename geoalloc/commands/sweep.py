@@ -1,0 +1,139 @@
+"""``geoalloc sweep SCENARIO.toml --vary KEY=V1,V2 ...``: many variants of one scenario."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import click
+
+from geoalloc._errors import UsageError
+from geoalloc.io import dumps_json
+from geoalloc.parallel import EXECUTORS, ComputeOptions
+from geoalloc.scenario import load_scenario
+from geoalloc.sweep import cartesian_variants, parse_vary, read_variants_csv, run_sweep
+
+
+def _num(value, digits: int = 1) -> str:
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        return "–"
+    return f"{value:,.{digits}f}" if math.isfinite(value) else "–"
+
+
+def compute_from_cli(
+    base: ComputeOptions, executor: str | None, workers: int | None, scheduler: str | None
+) -> ComputeOptions:
+    """``[compute]`` of the scenario, overridden by ``--executor`` / ``--workers`` /
+    ``--scheduler`` (a scheduler address implies the Dask executor)."""
+    update = base.model_dump()
+    if scheduler is not None:
+        if executor not in (None, "dask"):
+            msg = f"--scheduler needs the dask executor, not --executor {executor}"
+            raise UsageError(msg)
+        update |= {"executor": "dask", "scheduler": scheduler}
+    elif executor is not None:
+        update |= {"executor": executor}
+        if executor != "dask":
+            update["scheduler"] = None
+    if workers is not None:
+        update["workers"] = workers
+    return ComputeOptions.model_validate(update)
+
+
+@click.command("sweep")
+@click.argument("scenario_path", metavar="SCENARIO.toml", type=click.Path(path_type=Path))
+@click.option(
+    "--vary",
+    "vary",
+    multiple=True,
+    metavar="KEY=V1,V2,...",
+    help="Vary a scenario key over values (repeatable; the variants are every combination).",
+)
+@click.option(
+    "--variants",
+    "variants_csv",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="CSV of variants: one column per key, one row per variant (optional 'variant' name column).",
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="Sweep folder [default: maps/<scenario name>-sweep].",
+)
+@click.option("--overwrite", is_flag=True, help="Replace the sweep folder if it exists.")
+@click.option(
+    "--executor",
+    type=click.Choice(EXECUTORS),
+    default=None,
+    help="Where the variants run [default: the scenario's [compute] executor, else serial].",
+)
+@click.option("--workers", type=click.IntRange(min=1), default=None, help="Local worker processes.")
+@click.option(
+    "--scheduler",
+    metavar="ADDRESS",
+    default=None,
+    help="Address of an existing Dask scheduler (e.g. tcp://10.0.0.5:8786); implies --executor dask.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the KPI table as JSON on stdout.")
+def sweep_command(
+    scenario_path: Path,
+    vary: tuple[str, ...],
+    variants_csv: Path | None,
+    out: Path | None,
+    overwrite: bool,
+    executor: str | None,
+    workers: int | None,
+    scheduler: str | None,
+    as_json: bool,
+) -> None:
+    """Run many variants of one scenario and write a KPI table (kpis.csv, kpis.json), a chart
+    (chart.png) and each variant's run folder.
+
+    Example: geoalloc sweep beds.toml --vary optimize.p=20,30,40 --vary demand.los_days=4,5
+    """
+    if bool(vary) == bool(variants_csv):
+        raise click.UsageError("give either --vary KEY=V1,V2 (repeatable) or --variants FILE.csv")
+    scenario = load_scenario(scenario_path)
+    variants = (
+        read_variants_csv(variants_csv) if variants_csv else cartesian_variants(parse_vary(vary))
+    )
+    compute = compute_from_cli(scenario.compute, executor, workers, scheduler)
+    out_dir = out if out is not None else Path("maps") / f"{scenario.name}-sweep"
+    if out_dir.exists() and not overwrite:
+        raise click.UsageError(
+            f"output folder {out_dir} exists — pass --overwrite to replace it, or choose --out"
+        )
+    result = run_sweep(scenario, variants, out_dir, compute=compute, overwrite=overwrite)
+    table = result.table
+    if as_json:
+        click.echo(
+            dumps_json(
+                {"out_dir": str(result.out_dir), "variants": table.to_dict(orient="records")}
+            )
+        )
+    else:
+        click.echo(f"sweep of {scenario.name}: {len(table)} variants ({compute.executor})")
+        for row in table.to_dict(orient="records"):
+            if row["status"] == "ok":
+                click.echo(
+                    f"  {row['variant']}: covered {_num(row['covered_pct'])} %, mean "
+                    f"{_num(row['minutes_mean'])} min, cost {_num(row['objective'], 0)}"
+                )
+            else:
+                reason = str(row["reason"]).splitlines()[0] if row["reason"] else ""
+                click.echo(f"  {row['variant']}: {row['status']} ({row['error']}: {reason})")
+        click.echo(f"table: {result.out_dir}/kpis.csv · chart: {result.out_dir}/chart.png")
+    failed = result.failed
+    if failed:
+        click.echo(f"{len(failed)} of {len(table)} variant(s) failed — see kpis.csv", err=True)
+    if any(o.status == "error" for o in failed):
+        raise click.exceptions.Exit(1)
+    if failed and len(failed) == len(table):
+        raise click.exceptions.Exit(failed[0].exit_code)
+
+
+__all__ = ["compute_from_cli", "sweep_command"]
