@@ -15,14 +15,25 @@ def available_solvers() -> list[str]:
     return [name for name, pulp_name in _PULP_NAMES.items() if pulp_name in here]
 
 
-def make_solver(name: str, *, time_limit_s: float, mip_gap: float) -> pulp.LpSolver:
+def make_solver(
+    name: str, *, time_limit_s: float, mip_gap: float, log_path: str | None = None
+) -> pulp.LpSolver:
     """A PuLP solver object for ``name`` ('highs' or 'cbc'), or :class:`SolverError` if absent."""
     if name not in _PULP_NAMES:
         msg = f"unknown solver {name!r}; choose one of {sorted(_PULP_NAMES)}"
         raise SolverError(msg)
     if name not in available_solvers():
-        hint = "pip install highspy" if name == "highs" else "install CBC (e.g. apt-get install coinor-cbc)"
-        msg = f"solver {name!r} is not available here — {hint}, or pick one of {available_solvers()}"
+        hint = (
+            "pip install highspy"
+            if name == "highs"
+            else "install CBC (e.g. apt-get install coinor-cbc)"
+        )
+        msg = (
+            f"solver {name!r} is not available here — {hint}, or pick one of {available_solvers()}"
+        )
         raise SolverError(msg)
     solver_cls = pulp.getSolver(_PULP_NAMES[name]).__class__
+    if name == "cbc" and log_path is not None:
+        # CBC's log is the only place PuLP leaves its proven bound; geoalloc parses it from there
+        return solver_cls(msg=False, timeLimit=time_limit_s, gapRel=mip_gap, logPath=log_path)
     return solver_cls(msg=False, timeLimit=time_limit_s, gapRel=mip_gap)
