@@ -330,7 +330,7 @@ def to_pulp(lm: LinearModel, name: str = "geoalloc"):
 
     prob = pulp.LpProblem(name, pulp.LpMinimize)
     variables = [
-        pulp.LpVariable(
+        prob.add_variable(
             f"v{k}",
             lowBound=None if not np.isfinite(lo) else float(lo),
             upBound=None if not np.isfinite(hi) else float(hi),
