@@ -1,4 +1,4 @@
-"""Invariants on random instances: capacity, demand balance, travel standard, row-order invariance."""
+"""Invariants on random instances: capacity, demand balance, travel standard, row order."""
 
 from __future__ import annotations
 
@@ -17,13 +17,23 @@ def random_problem(seed: int, n: int = 60, m: int = 12, cutoff: float = 35.0) ->
     areas = [f"t{i:03d}" for i in range(n)]
     sites = [f"h{j:02d}" for j in range(m)]
     ii, jj = np.nonzero(D <= cutoff)
-    od = pd.DataFrame({"area": np.array(areas)[ii], "site": np.array(sites)[jj], "minutes": D[ii, jj]})
+    od = pd.DataFrame(
+        {"area": np.array(areas)[ii], "site": np.array(sites)[jj], "minutes": D[ii, jj]}
+    )
     demand = pd.DataFrame(
-        {"beds": rng.gamma(2.0, 3.0, n), "icu": rng.gamma(1.0, 0.6, n), "vent": rng.gamma(1.0, 0.3, n)},
+        {
+            "beds": rng.gamma(2.0, 3.0, n),
+            "icu": rng.gamma(1.0, 0.6, n),
+            "vent": rng.gamma(1.0, 0.3, n),
+        },
         index=areas,
     )
     cap = pd.DataFrame(
-        {"beds": rng.uniform(10, 60, m).round(), "icu": rng.uniform(2, 10, m).round(), "vent": rng.uniform(0, 4, m).round()},
+        {
+            "beds": rng.uniform(10, 60, m).round(),
+            "icu": rng.uniform(2, 10, m).round(),
+            "vent": rng.uniform(0, 4, m).round(),
+        },
         index=sites,
     )
     existing = pd.Series(rng.uniform(size=m) < 0.6, index=sites)
@@ -33,7 +43,9 @@ def random_problem(seed: int, n: int = 60, m: int = 12, cutoff: float = 35.0) ->
         capacity=cap,
         existing=existing,
         od=od,
-        groups=pd.Series(rng.integers(0, 3, n), index=areas).map({0: "north", 1: "centre", 2: "south"}),
+        groups=pd.Series(rng.integers(0, 3, n), index=areas).map(
+            {0: "north", 1: "centre", 2: "south"}
+        ),
         opening_cost=pd.Series(rng.uniform(100, 400, m).round(), index=sites),
         max_size=pd.DataFrame({"beds": cap["beds"] + 20}, index=sites),
     )
@@ -79,10 +91,18 @@ def assert_invariants(problem: AllocationProblem, options: OptimizeOptions, allo
         after = alloc.sites[f"{r}_after"].reindex(load.index)
         assert (load <= after + 1e-6).all(), r
     # allocated + unmet = demand
-    served = asg.groupby(["area", "resource"])["quantity"].sum().unstack().reindex(
-        index=problem.demand.index, columns=problem.demand.columns
-    ).fillna(0.0)
-    np.testing.assert_allclose((served + alloc.unmet.reindex(problem.demand.index)).to_numpy(), problem.demand.to_numpy(), atol=1e-6)
+    served = (
+        asg.groupby(["area", "resource"])["quantity"]
+        .sum()
+        .unstack()
+        .reindex(index=problem.demand.index, columns=problem.demand.columns)
+        .fillna(0.0)
+    )
+    np.testing.assert_allclose(
+        (served + alloc.unmet.reindex(problem.demand.index)).to_numpy(),
+        problem.demand.to_numpy(),
+        atol=1e-6,
+    )
     # nothing beyond the travel standard
     if options.max_minutes is not None:
         assert (asg["minutes"] <= options.max_minutes + 1e-9).all()
@@ -111,7 +131,8 @@ def test_classic_models_shuffle_invariant(model):
     assert_invariants(problem, opts.model_copy(update={"max_minutes": None}), a)
     sort = ["area", "resource"]
     pd.testing.assert_frame_equal(
-        a.assignments.sort_values(sort).reset_index(drop=True), b.assignments.sort_values(sort).reset_index(drop=True)
+        a.assignments.sort_values(sort).reset_index(drop=True),
+        b.assignments.sort_values(sort).reset_index(drop=True),
     )
 
 
@@ -121,6 +142,11 @@ def test_single_source_and_floor_invariants():
     alloc = solve(problem, opts)
     assert_invariants(problem, opts, alloc)
     assert (alloc.assignments.groupby("area")["site"].nunique() == 1).all()
-    served = alloc.assignments.groupby("area")["quantity"].sum().reindex(problem.demand.index).fillna(0)
-    share = served.groupby(problem.groups).sum() / problem.demand.sum(axis=1).groupby(problem.groups).sum()
+    served = (
+        alloc.assignments.groupby("area")["quantity"].sum().reindex(problem.demand.index).fillna(0)
+    )
+    share = (
+        served.groupby(problem.groups).sum()
+        / problem.demand.sum(axis=1).groupby(problem.groups).sum()
+    )
     assert (share >= 0.6 - 1e-6).all()

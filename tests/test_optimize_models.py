@@ -1,4 +1,4 @@
-"""Hand-checkable tiny cases for every model, binding constraints, infeasibility reasons, checker."""
+"""Hand-checkable tiny cases for every model, binding constraints, infeasibility, the checker."""
 
 from __future__ import annotations
 
@@ -25,19 +25,33 @@ from geoalloc.optimize import (
 from geoalloc.optimize.linear import ModelBuilder, relative_gap, solve_linear, status_from_gap
 
 
-def make_problem(minutes: dict, demand: dict, capacity: dict | None = None, existing=None, **kw) -> AllocationProblem:
-    """``minutes``: {(area, site): minutes}; ``demand``: {area: units} or {area: {resource: units}}."""
+def make_problem(
+    minutes: dict, demand: dict, capacity: dict | None = None, existing=None, **kw
+) -> AllocationProblem:
+    """``minutes``: {(area, site): minutes}; ``demand``: {area: units or {resource: units}}."""
     areas = sorted(demand)
     first = next(iter(demand.values()))
-    dem = pd.DataFrame({a: (v if isinstance(v, dict) else {"beds": v}) for a, v in demand.items()}).T.loc[areas].astype(float)
+    dem = (
+        pd.DataFrame({a: (v if isinstance(v, dict) else {"beds": v}) for a, v in demand.items()})
+        .T.loc[areas]
+        .astype(float)
+    )
     sites = sorted({s for _, s in minutes} | set(capacity or {}))
     if capacity is None:
         cap = pd.DataFrame(1e9, index=sites, columns=dem.columns)
     else:
-        cap = pd.DataFrame({s: (v if isinstance(v, dict) else {"beds": v}) for s, v in capacity.items()}).T.loc[sites].astype(float)
+        cap = (
+            pd.DataFrame(
+                {s: (v if isinstance(v, dict) else {"beds": v}) for s, v in capacity.items()}
+            )
+            .T.loc[sites]
+            .astype(float)
+        )
     del first
     ex = pd.Series(True if existing is None else [s in existing for s in sites], index=sites)
-    od = pd.DataFrame([(a, s, t) for (a, s), t in minutes.items()], columns=["area", "site", "minutes"])
+    od = pd.DataFrame(
+        [(a, s, t) for (a, s), t in minutes.items()], columns=["area", "site", "minutes"]
+    )
     return AllocationProblem(dem, pd.Series(1.0, index=areas), cap, ex, od, **kw)
 
 
@@ -67,7 +81,9 @@ def test_mclp_takes_the_heavier_cover():
     assert alloc.objective == pytest.approx(10)
     assert list(alloc.sites.index[alloc.sites["open"]]) == ["s1"]
     # p = 2 covers everything
-    assert solve(prob, OptimizeOptions(model="mclp", p=2, max_minutes=10)).objective == pytest.approx(17)
+    assert solve(
+        prob, OptimizeOptions(model="mclp", p=2, max_minutes=10)
+    ).objective == pytest.approx(17)
 
 
 P_MEDIAN = {("a1", "s1"): 1, ("a1", "s2"): 5, ("a2", "s1"): 6, ("a2", "s2"): 2}
@@ -86,7 +102,9 @@ def test_p_median_two_by_two():
 
 def test_p_median_unreachable_area_costs_the_penalty():
     prob = make_problem({("a1", "s1"): 3, ("a2", "s1"): 40}, {"a1": 1, "a2": 1})
-    alloc = solve(prob, OptimizeOptions(model="p-median", p=1, max_minutes=30, unmet_penalty_minutes=100))
+    alloc = solve(
+        prob, OptimizeOptions(model="p-median", p=1, max_minutes=30, unmet_penalty_minutes=100)
+    )
     assert alloc.objective == pytest.approx(3 + 100)
     assert alloc.unmet.loc["a2", "beds"] == 1
 
@@ -139,7 +157,9 @@ def test_capacity_binds_and_overflow_goes_to_the_far_site():
 
 def test_unmet_at_penalty_when_capacity_is_short():
     prob = make_problem({("a1", "s1"): 2}, {"a1": 10}, {"s1": 7})
-    alloc = solve(prob, OptimizeOptions(model="capacitated", unmet_penalty_minutes=100, cost_weight=0))
+    alloc = solve(
+        prob, OptimizeOptions(model="capacitated", unmet_penalty_minutes=100, cost_weight=0)
+    )
     assert alloc.unmet.loc["a1", "beds"] == pytest.approx(3)
     assert alloc.objective == pytest.approx(7 * 2 + 3 * 100)
 
@@ -148,7 +168,11 @@ def test_budget_binds_expansion_in_modules():
     # demand 20 at s1 (cap 5); modules of 4 beds at 10 each; budget 25 → 2 modules (8 beds), 7 unmet
     prob = make_problem({("a1", "s1"): 1}, {"a1": 20}, {"s1": 5})
     opts = OptimizeOptions(
-        model="capacitated", cost_per_unit={"beds": 2.5}, module_size={"beds": 4}, budget=25, cost_weight=0,
+        model="capacitated",
+        cost_per_unit={"beds": 2.5},
+        module_size={"beds": 4},
+        budget=25,
+        cost_weight=0,
         unmet_penalty_minutes=100,
     )
     alloc = solve(prob, opts)
@@ -165,7 +189,13 @@ def test_candidate_opens_only_when_worth_its_cost():
     # existing s1 is 20 minutes away; candidate s2 is 2 minutes away, costs 1000
     minutes = {("a1", "s1"): 20, ("a1", "s2"): 2}
     base = {"cost_weight": 0.1, "max_minutes": 30}
-    cheap = make_problem(minutes, {"a1": 100}, {"s1": 100, "s2": 100}, existing={"s1"}, opening_cost=pd.Series({"s1": 0.0, "s2": 1000.0}))
+    cheap = make_problem(
+        minutes,
+        {"a1": 100},
+        {"s1": 100, "s2": 100},
+        existing={"s1"},
+        opening_cost=pd.Series({"s1": 0.0, "s2": 1000.0}),
+    )
     # saving 18 min × 100 = 1800 > 0.1 × 1000 = 100 → open
     alloc = solve(cheap, OptimizeOptions(model="capacitated", opening_cost_column="c", **base))
     assert bool(alloc.sites.loc["s2", "open"])
@@ -179,8 +209,12 @@ def test_coupling_limits_ventilators_by_icu_beds():
     demand = {"a1": {"icu": 10, "vent": 10}}
     prob = make_problem({("a1", "s1"): 1}, demand, {"s1": {"icu": 4, "vent": 0}})
     opts = OptimizeOptions(
-        model="capacitated", cost_per_unit={"vent": 1.0, "icu": 1.0}, resource_budgets={"icu": 0.0},
-        couplings=[Coupling(resource="vent", per="icu", max_ratio=0.5)], cost_weight=0, unmet_penalty_minutes=50,
+        model="capacitated",
+        cost_per_unit={"vent": 1.0, "icu": 1.0},
+        resource_budgets={"icu": 0.0},
+        couplings=[Coupling(resource="vent", per="icu", max_ratio=0.5)],
+        cost_weight=0,
+        unmet_penalty_minutes=50,
     )
     alloc = solve(prob, opts)
     assert alloc.sites.loc["s1", "vent_after"] == pytest.approx(2)  # ≤ 0.5 × 4 icu
@@ -200,14 +234,20 @@ def test_single_source_keeps_an_area_whole():
 def test_equity_floor_binds():
     # one site of 10 beds; group A (a1, 1 min) and group B (a2, 9 min) each need 10
     prob = make_problem(
-        {("a1", "s1"): 1, ("a2", "s1"): 9}, {"a1": 10, "a2": 10}, {"s1": 10},
+        {("a1", "s1"): 1, ("a2", "s1"): 9},
+        {"a1": 10, "a2": 10},
+        {"s1": 10},
         groups=pd.Series({"a1": "A", "a2": "B"}),
     )
     free = solve(prob, OptimizeOptions(model="capacitated", cost_weight=0))
-    assert free.unmet.loc["a2", "beds"] == pytest.approx(10)  # efficiency serves the near group only
+    assert free.unmet.loc["a2", "beds"] == pytest.approx(
+        10
+    )  # efficiency serves the near group only
     fair = solve(prob, OptimizeOptions(model="capacitated", coverage_floor=0.4, cost_weight=0))
     assert fair.unmet.loc["a2", "beds"] == pytest.approx(6)  # floor forces 40 % of B's demand
-    table = frontier(prob, OptimizeOptions(model="capacitated", cost_weight=0), floors=[0.0, 0.4, 0.5, 0.6])
+    table = frontier(
+        prob, OptimizeOptions(model="capacitated", cost_weight=0), floors=[0.0, 0.4, 0.5, 0.6]
+    )
     assert list(table["status"]) == ["optimal", "optimal", "optimal", "infeasible"]
     assert table["worst_group_coverage"].iloc[1] == pytest.approx(0.4)
     assert table["mean_minutes"].iloc[:3].is_monotonic_increasing
@@ -241,7 +281,9 @@ def test_infeasible_reasons_name_areas_and_capacity():
 
 def test_infeasible_budget_reason_from_the_elastic_solve():
     prob = make_problem({("a1", "s1"): 2}, {"a1": 10}, {"s1": 4})
-    opts = OptimizeOptions(model="capacitated", allow_unmet=False, cost_per_unit={"beds": 10}, budget=30)
+    opts = OptimizeOptions(
+        model="capacitated", allow_unmet=False, cost_per_unit={"beds": 10}, budget=30
+    )
     with pytest.raises(InfeasibleError) as err:
         solve(prob, opts)
     assert "budget 30 binds" in str(err.value)
@@ -249,7 +291,12 @@ def test_infeasible_budget_reason_from_the_elastic_solve():
 
 
 def test_infeasible_floor_reason():
-    prob = make_problem({("a1", "s1"): 2, ("a2", "s1"): 50}, {"a1": 1, "a2": 1}, {"s1": 10}, groups=pd.Series({"a1": "x", "a2": "y"}))
+    prob = make_problem(
+        {("a1", "s1"): 2, ("a2", "s1"): 50},
+        {"a1": 1, "a2": 1},
+        {"s1": 10},
+        groups=pd.Series({"a1": "x", "a2": "y"}),
+    )
     with pytest.raises(InfeasibleError, match="equity group 'y'"):
         solve(prob, OptimizeOptions(model="capacitated", coverage_floor=0.5, max_minutes=30))
 
@@ -328,14 +375,27 @@ def test_pulp_and_array_paths_agree():
     rng = np.random.default_rng(3)
     n, m = 40, 12
     D = rng.uniform(1, 40, size=(n, m))
-    minutes = {(f"a{i:02d}", f"s{j:02d}"): D[i, j] for i in range(n) for j in range(m) if D[i, j] < 30}
-    demand = {f"a{i:02d}": {"beds": float(rng.integers(1, 9)), "icu": float(rng.integers(0, 3))} for i in range(n)}
+    minutes = {
+        (f"a{i:02d}", f"s{j:02d}"): D[i, j] for i in range(n) for j in range(m) if D[i, j] < 30
+    }
+    demand = {
+        f"a{i:02d}": {"beds": float(rng.integers(1, 9)), "icu": float(rng.integers(0, 3))}
+        for i in range(n)
+    }
     cap = {f"s{j:02d}": {"beds": 25.0, "icu": 5.0} for j in range(m)}
-    prob = make_problem(minutes, demand, cap, existing={f"s{j:02d}" for j in range(8)}, opening_cost=pd.Series(50.0, index=[f"s{j:02d}" for j in range(m)]))
+    prob = make_problem(
+        minutes,
+        demand,
+        cap,
+        existing={f"s{j:02d}" for j in range(8)},
+        opening_cost=pd.Series(50.0, index=[f"s{j:02d}" for j in range(m)]),
+    )
     cases = [
         OptimizeOptions(model="p-median", p=4, mip_gap=0),
         OptimizeOptions(model="mclp", p=3, max_minutes=15),
-        OptimizeOptions(model="capacitated", cost_per_unit={"beds": 3}, budget=150, cost_weight=0.01, mip_gap=0),
+        OptimizeOptions(
+            model="capacitated", cost_per_unit={"beds": 3}, budget=150, cost_weight=0.01, mip_gap=0
+        ),
     ]
     solvers = ["highs"] + (["cbc"] if "cbc" in available_solvers() else [])
     for opts in cases:
@@ -350,7 +410,8 @@ def test_library_prints_nothing():
     code = (
         "from geoalloc.optimize import AllocationProblem, OptimizeOptions, solve;"
         "import pandas as pd;"
-        "p = AllocationProblem(pd.DataFrame({'beds': [1.0]}, index=['a']), pd.Series([1.0], index=['a']),"
+        "p = AllocationProblem(pd.DataFrame({'beds': [1.0]}, index=['a']), pd.Series([1.0], "
+        "index=['a']),"
         "pd.DataFrame({'beds': [5.0]}, index=['s']), pd.Series([True], index=['s']),"
         "pd.DataFrame({'area': ['a'], 'site': ['s'], 'minutes': [3.0]}));"
         "solve(p, OptimizeOptions(model='capacitated'));"

@@ -39,12 +39,18 @@ def chicago(shared_data):
     weights = tracts["OverFifty"].to_numpy(dtype=float)
     ii, jj = np.indices(minutes.shape)
     od = pd.DataFrame(
-        {"area": tracts.index[ii.ravel()], "site": hospitals.index[jj.ravel()], "minutes": minutes.ravel()}
+        {
+            "area": tracts.index[ii.ravel()],
+            "site": hospitals.index[jj.ravel()],
+            "minutes": minutes.ravel(),
+        }
     )
     problem = AllocationProblem(
         demand=pd.DataFrame({"beds": weights}, index=tracts.index),
         population=pd.Series(weights, index=tracts.index),
-        capacity=pd.DataFrame({"beds": hospitals["Total_Bed"].to_numpy(dtype=float)}, index=hospitals.index),
+        capacity=pd.DataFrame(
+            {"beds": hospitals["Total_Bed"].to_numpy(dtype=float)}, index=hospitals.index
+        ),
         existing=pd.Series(True, index=hospitals.index),
         od=od,
     )
@@ -63,7 +69,9 @@ def test_lscp_and_mclp_match_spopt(chicago):
     radius = float(np.ceil(minutes.min(axis=1).max())) + 1.0  # every tract can be covered
     lscp = solve(problem, OptimizeOptions(model="lscp", max_minutes=radius, mip_gap=0))
     assert lscp.status == "optimal"
-    assert lscp.objective == pytest.approx(_spopt_objective(locate.LSCP.from_cost_matrix(minutes, radius)))
+    assert lscp.objective == pytest.approx(
+        _spopt_objective(locate.LSCP.from_cost_matrix(minutes, radius))
+    )
     for p in (3, 8):
         mclp = solve(problem, OptimizeOptions(model="mclp", p=p, max_minutes=12.0, mip_gap=0))
         ref = _spopt_objective(locate.MCLP.from_cost_matrix(minutes, weights, 12.0, p_facilities=p))

@@ -28,7 +28,8 @@ def solve(problem: AllocationProblem, options: OptimizeOptions | None = None) ->
     Parameters
     ----------
     problem
-        The tables (see :class:`AllocationProblem`); pairs beyond ``options.max_minutes`` are ignored.
+        The tables (see :class:`AllocationProblem`); pairs beyond ``options.max_minutes`` are
+        ignored.
     options
         The ``[optimize]`` section; defaults to :class:`OptimizeOptions` ().
 

@@ -77,7 +77,10 @@ def _site_series(ix: Indexed, series: pd.Series | None, what: str) -> np.ndarray
         return np.zeros(ix.m)
     s = pd.to_numeric(series.reindex(ix.sites), errors="coerce")
     if s.isna().any() or (s < 0).any():
-        msg = f"{what}: missing or negative values for sites {format_ids(s.index[s.isna() | (s < 0)])} — give every site a cost ≥ 0"
+        bad = s.index[s.isna() | (s < 0)]
+        msg = (
+            f"{what}: missing or negative values for sites {format_ids(bad)} — give each a cost ≥ 0"
+        )
         raise InputError(msg)
     return s.to_numpy(dtype=float)
 
@@ -99,7 +102,10 @@ def build_capacitated(
     for c in options.couplings:
         bad += [r for r in (c.resource, c.per) if r not in res_pos]
     if bad:
-        msg = f"[optimize] names resource(s) {sorted(set(bad))} that are not planned; planned: {ix.resources}"
+        msg = (
+            f"[optimize] names resource(s) {sorted(set(bad))} that are not planned; "
+            f"planned: {ix.resources}"
+        )
         raise InputError(msg)
     module = np.array([float(options.module_size.get(r, 1.0)) for r in ix.resources])
     unit_cost = np.array([float(options.cost_per_unit.get(r, 0.0)) for r in ix.resources])
@@ -337,7 +343,10 @@ def build_capacitated(
         )
     if options.p is not None:
         if options.p < int(fixed_open.sum()):
-            msg = f"p = {options.p} but {int(fixed_open.sum())} existing sites must stay open — raise p or set allow_closing"
+            msg = (
+                f"p = {options.p} but {int(fixed_open.sum())} existing sites must stay open "
+                "— raise p or set allow_closing"
+            )
             raise InfeasibleError(msg)
         if options.p > ix.m:
             raise InfeasibleError(f"p = {options.p} but only {ix.m} sites are given")
@@ -470,7 +479,8 @@ def solve_capacitated(
     for r, v in short.items():
         if v > 1e-6:
             notes.append(
-                f"{v:.6g} units of {r} unmet (penalty {options.unmet_penalty_minutes:g} minutes per unit)"
+                f"{v:.6g} units of {r} unmet (penalty {options.unmet_penalty_minutes:g} "
+                "minutes per unit)"
             )
     table = site_table(ix, opened, after, load)
     for k in lay.expandable:
@@ -516,26 +526,30 @@ def diagnose(
             bad = fixed_open & (ix.capacity[:, a] > c.max_ratio * max_after[:, b] + 1e-9)
             if bad.any():
                 reasons.append(
-                    f"coupling {c.resource} ≤ {c.max_ratio:g} × {c.per} cannot hold at sites that must stay open: {format_ids(ix.sites[bad])}"
+                    f"coupling {c.resource} ≤ {c.max_ratio:g} × {c.per} cannot hold at "
+                    f"sites that must stay open: {format_ids(ix.sites[bad])}"
                 )
         if c.min_ratio is not None:
             bad = fixed_open & (max_after[:, a] + 1e-9 < c.min_ratio * ix.capacity[:, b])
             if bad.any():
                 reasons.append(
-                    f"coupling {c.resource} ≥ {c.min_ratio:g} × {c.per} cannot hold at sites that must stay open: {format_ids(ix.sites[bad])}"
+                    f"coupling {c.resource} ≥ {c.min_ratio:g} × {c.per} cannot hold at "
+                    f"sites that must stay open: {format_ids(ix.sites[bad])}"
                 )
     if not options.allow_unmet:
         reach = np.bincount(ix.pair_area, minlength=ix.n) > 0
         lost = (~reach) & (ix.demand.sum(axis=1) > 0)
         if lost.any():
             reasons.append(
-                f"{int(lost.sum())} area(s) with demand have no site within {options.max_minutes} minutes: {format_ids(ix.areas[lost])}"
+                f"{int(lost.sum())} area(s) with demand have no site within "
+                f"{options.max_minutes} minutes: {format_ids(ix.areas[lost])}"
             )
         for k in range(R):
             d, cap = ix.demand[:, k].sum(), max_after[:, k].sum()
             if d > cap + 1e-9:
                 reasons.append(
-                    f"total {ix.resources[k]} capacity (even fully expanded) is {cap:.6g}, short of demand {d:.6g} by {d - cap:.6g}"
+                    f"total {ix.resources[k]} capacity (even fully expanded) is {cap:.6g}, "
+                    f"short of demand {d:.6g} by {d - cap:.6g}"
                 )
     if groups is not None and options.coverage_floor is not None:
         reach = np.zeros(ix.n, dtype=bool)
@@ -552,11 +566,13 @@ def diagnose(
         for g in range(n_groups):
             if tot[g] > 0 and within[g] / tot[g] + 1e-9 < options.coverage_floor:
                 reasons.append(
-                    f"equity group {labels[g]!r}: only {within[g] / tot[g]:.1%} of its demand has any site within the standard, below the floor {options.coverage_floor:.1%}"
+                    f"equity group {labels[g]!r}: only {within[g] / tot[g]:.1%} of its demand "
+                    f"has any site within the standard, below the floor "
+                    f"{options.coverage_floor:.1%}"
                 )
     if reasons:
         return reasons
-    # elastic re-solve: allow unmet demand, drop the floor, and see what stays unserved and what binds
+    # elastic re-solve: allow unmet demand, drop the floor; see what stays unserved, what binds
     elastic = options.model_copy(
         update={"allow_unmet": True, "coverage_floor": None, "explain": False}
     )
@@ -573,25 +589,29 @@ def diagnose(
         raw = None
     if raw is None or raw.x is None:
         return [
-            "the model is infeasible and an elastic re-solve (unmet demand allowed) found no plan either"
+            "the model is infeasible and an elastic re-solve (unmet demand allowed) found "
+            "no plan either"
         ]
     opened, added, _after, _a, _l, unmet = _decode(ix, lm, lay2, raw.x)
     for r, v in unmet.sum().items():
         if v > 1e-6:
             areas = unmet.index[unmet[r] > 1e-6]
             reasons.append(
-                f"{v:.6g} units of {r} cannot be served within the standard with the capacity and budget given (areas: {format_ids(areas)})"
+                f"{v:.6g} units of {r} cannot be served within the standard with the "
+                f"capacity and budget given (areas: {format_ids(areas)})"
             )
     if options.budget is not None:
         spent = plan_costs(ix, lay2, opened, added)
         invest = spent["opening"] + spent["expansion"]
         if invest >= options.budget * (1 - 1e-6):
             reasons.append(
-                f"the budget {options.budget:g} binds: the best plan with unmet demand allowed spends all of it"
+                f"the budget {options.budget:g} binds: the best plan with unmet demand "
+                "allowed spends all of it"
             )
     if options.coverage_floor is not None and groups is not None:
         reasons.append(
-            f"the coverage floor {options.coverage_floor:.1%} cannot be met for every group with this capacity and budget"
+            f"the coverage floor {options.coverage_floor:.1%} cannot be met for every group "
+            "with this capacity and budget"
         )
     return reasons or [
         "the model is infeasible (no single constraint family explains it; try allow_unmet = true)"

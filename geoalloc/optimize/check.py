@@ -55,7 +55,7 @@ def check_allocation(
     asg = allocation.assignments
     unmet = allocation.unmet.reindex(index=demand.index, columns=resources)
 
-    # --- ids and pairs -----------------------------------------------------------------------
+    # --- ids and pairs ---------------------------------------------------------------------------
     if not set(sites.index) == set(problem.capacity.index):
         bad.append("the site table does not list exactly the problem's sites")
     if unmet.isna().any().any():
@@ -90,7 +90,8 @@ def check_allocation(
             beyond = asg["minutes"] > options.max_minutes + 1e-9
             if beyond.any():
                 bad.append(
-                    f"{int(beyond.sum())} assignment(s) beyond the travel standard of {options.max_minutes:g} minutes"
+                    f"{int(beyond.sum())} assignment(s) beyond the travel standard of "
+                    f"{options.max_minutes:g} minutes"
                 )
 
     # --- allocated + unmet = demand ----------------------------------------------------------
@@ -111,13 +112,14 @@ def check_allocation(
     if wrong.any():
         bad.append(f"allocated + unmet ≠ demand for areas {format_ids(demand.index[wrong])}")
 
-    # --- single site per area where the model says so -----------------------------------------
+    # --- single site per area where the model says so --------------------------------------------
     if len(asg) and (model != "capacitated" or options.single_source):
         n_sites = asg.groupby("area")["site"].nunique()
         split = n_sites.index[n_sites > 1]
         if len(split):
             bad.append(
-                f"areas split across sites although the model assigns whole areas: {format_ids(split)}"
+                "areas split across sites although the model assigns whole areas: "
+                f"{format_ids(split)}"
             )
 
     # --- capacity, expansions, costs (capacitated) ---------------------------------------------
@@ -130,7 +132,8 @@ def check_allocation(
         existing = problem.existing.reindex(sites.index).astype(bool)
         if not options.allow_closing and (existing & ~opened).any():
             bad.append(
-                f"existing sites closed although allow_closing is false: {format_ids(sites.index[existing & ~opened])}"
+                "existing sites closed although allow_closing is false: "
+                f"{format_ids(sites.index[existing & ~opened])}"
             )
         invest = 0.0
         for r in resources:
@@ -163,7 +166,8 @@ def check_allocation(
                     above = ms.notna() & (after > ms + ABS_TOL) & (added > ABS_TOL)
                     if above.any():
                         bad.append(
-                            f"{r}: capacity above the maximum size at {format_ids(sites.index[above])}"
+                            f"{r}: capacity above the maximum size at "
+                            f"{format_ids(sites.index[above])}"
                         )
                 if r in options.max_added and (added > options.max_added[r] + ABS_TOL).any():
                     bad.append(f"{r}: more than max_added units at one site")
@@ -175,7 +179,8 @@ def check_allocation(
                     and spent_r > _tol(options.resource_budgets[r]) + options.resource_budgets[r]
                 ):
                     bad.append(
-                        f"{r}: expansion cost {spent_r:.6g} above its budget {options.resource_budgets[r]:.6g}"
+                        f"{r}: expansion cost {spent_r:.6g} above its budget "
+                        f"{options.resource_budgets[r]:.6g}"
                     )
         opening = (
             problem.opening_cost.reindex(sites.index).astype(float)
@@ -222,7 +227,7 @@ def check_allocation(
         if len(missed):
             bad.append(f"LSCP leaves reachable areas uncovered: {format_ids(missed)}")
 
-    # --- equity floor -------------------------------------------------------------------------------
+    # --- equity floor ----------------------------------------------------------------------------
     if (
         options.coverage_floor is not None
         and problem.groups is not None
@@ -242,7 +247,7 @@ def check_allocation(
                 f"coverage floor {options.coverage_floor:.1%} missed for groups {format_ids(low)}"
             )
 
-    # --- objective ------------------------------------------------------------------------------------
+    # --- objective -------------------------------------------------------------------------------
     objective = _objective(problem, options, allocation, served, unmet, costs_total)
     figures["objective"] = objective
     if (

@@ -3,17 +3,18 @@
 Formulations (variables only for feasible (area, site) pairs; ``N_i`` = sites within the standard):
 
 LSCP (Toregas 1971)
-    ``min Σ_j y_j``  s.t. ``Σ_{j∈N_i} y_j ≥ 1`` for every reachable area. Identical coverage rows are
-    merged (a row per distinct ``N_i``). Areas no site reaches are reported and left out.
+    ``min Σ_j y_j``  s.t. ``Σ_{j∈N_i} y_j ≥ 1`` for every reachable area. Identical coverage
+    rows are merged (a row per distinct ``N_i``). Areas no site reaches are reported and left out.
 MCLP (Church & ReVelle 1974)
     ``max Σ_g w_g z_g`` s.t. ``z_g ≤ Σ_{j∈N_g} y_j``, ``Σ y_j = p``, ``0 ≤ z_g ≤ 1``; areas with the
     same coverage set (and equity group) are aggregated into one row ``g`` with summed weight.
 p-median (ReVelle & Swain 1970) with Church's BEAMR reduction
     A greedy + fast-interchange heuristic (Teitz–Bart with Whitaker's swap evaluation) gives an
-    incumbent. The MILP then keeps, per area, only its ``k_i`` nearest sites plus a catch-all variable
-    priced at the next-nearest site's minutes (or the unmet penalty): its optimum is a *lower bound*
-    on the true optimum, and any of its site sets is a feasible solution. ``k_i`` is doubled for the
-    areas that use the catch-all until the bound certifies the incumbent within ``mip_gap``.
+    incumbent. The MILP then keeps, per area, only its ``k_i`` nearest sites (at least 10, and at
+    least 5 beyond the heuristic's site) plus a catch-all variable priced at the next-nearest
+    site's minutes (or the unmet penalty): its optimum is a *lower bound* on the true optimum, and
+    any of its site sets is a feasible solution. ``k_i`` is doubled for the areas that use the
+    catch-all until the bound certifies the incumbent within ``mip_gap``.
 p-center
     Bisection over the distinct travel minutes: radius ``R`` is achievable iff the LSCP at radius
     ``R`` needs ≤ ``p`` sites. Each LSCP is a small set-covering MILP; the bound is the largest
@@ -43,7 +44,10 @@ _DENSE_LIMIT = 60_000_000  # n × m cells above which the heuristic is skipped
 
 def _need_p(options: OptimizeOptions, ix: Indexed) -> int:
     if options.p is None:
-        msg = f"[optimize] p is required for model {options.model!r} — set p = number of sites to open"
+        msg = (
+            f"[optimize] p is required for model {options.model!r} — set p = number of "
+            "sites to open"
+        )
         raise InputError(msg)
     if options.p > ix.m:
         msg = f"p = {options.p} but only {ix.m} sites are given"
@@ -59,7 +63,8 @@ def _unreachable_note(
         return ()
     within = f"within {standard:g} minutes" if standard is not None else "in the OD table"
     return (
-        f"{len(missing)} area(s) that no site reaches {within} were left out: {format_ids(ix.areas[missing])}",
+        f"{len(missing)} area(s) that no site reaches {within} were left out: "
+        f"{format_ids(ix.areas[missing])}",
     )
 
 
@@ -320,12 +325,14 @@ def _floor_reasons(ix, options, groups, w, reachable, p) -> list[str]:
             share = reach[g] / total[g] if total[g] > 0 else 1.0
             if share + 1e-9 < options.coverage_floor:
                 reasons.append(
-                    f"equity group #{g}: only {share:.1%} of its demand is within the standard of any "
+                    f"equity group #{g}: only {share:.1%} of its demand is within the "
+                    "standard of any "
                     f"site, below the coverage floor {options.coverage_floor:.1%}"
                 )
         if not reasons:
             reasons.append(
-                f"the coverage floor {options.coverage_floor:.1%} cannot be met for every group with "
+                f"the coverage floor {options.coverage_floor:.1%} cannot be met for every "
+                "group with "
                 f"p = {p} sites — raise p or lower the floor"
             )
     return reasons or ["the model has no feasible solution"]
@@ -392,7 +399,9 @@ def greedy_interchange(D: np.ndarray, w: np.ndarray, p: int, *, max_passes: int 
     return S
 
 
-def solve_p_median(ix: Indexed, options: OptimizeOptions, *, k0: int = 5) -> Allocation:
+def solve_p_median(
+    ix: Indexed, options: OptimizeOptions, *, k0: int = 10, slack: int = 5
+) -> Allocation:
     p = _need_p(options, ix)
     t0 = time.perf_counter()
     hard_deadline = time.monotonic() + options.hard_limit_s
@@ -442,7 +451,7 @@ def solve_p_median(ix: Indexed, options: OptimizeOptions, *, k0: int = 5) -> All
         idx = np.flatnonzero(hit)
         ua, fi = np.unique(pa[idx], return_index=True)
         first_hit[ua] = rank[idx[fi]]
-        k = np.maximum(k, first_hit + 2)
+        k = np.maximum(k, first_hit + slack)
     k = np.minimum(k, deg)
 
     build_total, solve_total = time.perf_counter() - t0, 0.0
@@ -530,7 +539,8 @@ def solve_p_median(ix: Indexed, options: OptimizeOptions, *, k0: int = 5) -> All
         msg = "p-median: no solution within the time limit — raise time_limit_s"
         raise SolverError(msg)
     notes.append(
-        f"p-median: greedy+interchange incumbent, BEAMR reduction in {rounds} round(s), {int((rank < k[pa]).sum())} of {len(pa)} arcs"
+        f"p-median: greedy+interchange incumbent, BEAMR reduction in {rounds} round(s), "
+        f"{int((rank < k[pa]).sum())} of {len(pa)} arcs"
     )
     opened = np.zeros(ix.m, dtype=bool)
     opened[best_S] = True
@@ -610,7 +620,8 @@ def solve_p_center(ix: Indexed, options: OptimizeOptions) -> Allocation:
             raise _no_solution(raw, "p-center")
         need = int(round(raw.x[lm.blocks["y"]].sum()))
         if need > p and raw.bound is not None and np.ceil(raw.bound - 1e-6) > p:
-            msg = f"serving every reachable area needs at least {int(np.ceil(raw.bound - 1e-6))} sites, more than p = {p}"
+            least = int(np.ceil(raw.bound - 1e-6))
+            msg = f"serving every reachable area needs at least {least} sites, more than p = {p}"
             raise InfeasibleError(msg)
         if need <= p:
             feasible_open = raw.x[lm.blocks["y"]] > 0.5
@@ -688,7 +699,10 @@ def group_codes(ix: Indexed, groups: pd.Series | None) -> tuple[np.ndarray | Non
         return None, []
     g = groups.reindex(ix.areas)
     if g.isna().any():
-        msg = f"equity groups: areas without a group: {format_ids(g.index[g.isna()])} — give every area a group"
+        msg = (
+            f"equity groups: areas without a group: {format_ids(g.index[g.isna()])} — give "
+            "every area a group"
+        )
         raise InputError(msg)
     codes, labels = pd.factorize(g, sort=True)
     return codes.astype(np.int64), list(labels)

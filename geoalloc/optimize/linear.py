@@ -1,8 +1,9 @@
 """One sparse MILP, two ways to solve it: numpy arrays straight into HiGHS, or PuLP (HiGHS/CBC).
 
 Every model in :mod:`geoalloc.optimize` builds a :class:`LinearModel` — column bounds, costs,
-integrality and a sparse constraint matrix with row bounds — from numpy arrays, in time linear in the
-number of feasible (area, site) pairs (no Python loop over pairs). :func:`solve_linear` then either
+integrality and a sparse constraint matrix with row bounds — from numpy arrays, in time linear in
+the number of feasible (area, site) pairs (no Python loop over pairs). :func:`solve_linear` then
+either
 
 - loads the arrays into ``highspy`` in one call (``backend="arrays"``, HiGHS only: fast), or
 - turns the *same* arrays into a ``pulp.LpProblem`` (``backend="pulp"``: the readable path, the
@@ -78,7 +79,7 @@ class LinearModel:
 
 
 class ModelBuilder:
-    """Collects variable blocks and constraint blocks as arrays, then freezes a :class:`LinearModel`."""
+    """Collects variable and constraint blocks as arrays, then freezes a :class:`LinearModel`."""
 
     def __init__(self) -> None:
         self._c: list[np.ndarray] = []
@@ -109,7 +110,7 @@ class ModelBuilder:
         return start
 
     def add_rows(self, name: str, n: int, rows, cols, vals, *, lo=-INF, hi=INF) -> int:
-        """Add ``n`` rows given as triplets (``rows`` relative to this block); return the first row."""
+        """Add ``n`` rows as triplets (``rows`` relative to this block); return the first row."""
         start = self._n_rows
         rows = np.asarray(rows, dtype=np.int64)
         self._rows.append(rows + start)
@@ -152,7 +153,8 @@ class RawSolution:
 
     ``x`` is None when there is no incumbent. ``bound`` is the solver's proven lower bound on the
     objective (minimisation), ``None`` when it proved nothing. ``outcome`` is one of
-    ``solved`` (ran to its own stopping rule), ``time_limit``, ``infeasible``, ``unbounded``, ``error``.
+    ``solved`` (ran to its own stopping rule), ``time_limit``, ``infeasible``, ``unbounded`` or
+    ``error``.
     """
 
     x: np.ndarray | None
@@ -166,14 +168,14 @@ class RawSolution:
 
 
 def relative_gap(objective: float, bound: float | None) -> float | None:
-    """``(objective − bound) / max(|objective|, 1)`` for a minimisation, ≥ 0; None without a bound."""
+    """``(objective − bound) / max(|objective|, 1)`` (minimisation), ≥ 0; None without a bound."""
     if bound is None or not np.isfinite(bound):
         return None
     return max(0.0, (objective - bound) / max(abs(objective), 1.0))
 
 
 def status_from_gap(gap: float | None, mip_gap: float) -> str:
-    """``optimal`` when the proven gap is within ``mip_gap`` (plus float slack), else ``feasible``."""
+    """``optimal`` when the proven gap is within ``mip_gap`` (+ float slack), else ``feasible``."""
     if gap is not None and gap <= mip_gap + 1e-9:
         return "optimal"
     return "feasible"
@@ -244,7 +246,7 @@ def _pass_model(h, lm: LinearModel) -> None:
 
 
 def _highs_run(h, hard_limit_s: float) -> float:
-    """Run HiGHS in a worker thread, interrupting it at the hard wall-clock limit; return seconds."""
+    """Run HiGHS in a worker thread, interrupted at the hard wall-clock limit; return seconds."""
     deadline = time.monotonic() + hard_limit_s
 
     def interrupt(event) -> None:
@@ -390,7 +392,7 @@ _CBC_OBJ = re.compile(r"Objective value:\s*([-+0-9.eE]+)")
 def solve_pulp(
     lm: LinearModel, *, solver: str, time_limit_s: float, mip_gap: float, hard_limit_s: float
 ) -> RawSolution:
-    """Solve ``lm`` through PuLP with HiGHS or CBC; the bound is read from the solver, not its label."""
+    """Solve ``lm`` through PuLP (HiGHS or CBC); the bound comes from the solver, not its label."""
     import pulp
 
     from geoalloc.optimize.solvers import make_solver

@@ -23,7 +23,7 @@ class AllocationProblem:
     existing
         Index: site id. True for a site open today, False for a candidate.
     od
-        Columns ``area``, ``site``, ``minutes``: the feasible pairs only (within the travel standard).
+        Columns ``area``, ``site``, ``minutes``: the feasible pairs only (within the standard).
     groups
         Optional. Index: area id. Equity group of each area (district, age band, quintile …).
     opening_cost

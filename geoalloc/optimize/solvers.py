@@ -37,7 +37,9 @@ def make_solver(
     with warnings.catch_warnings():
         # PuLP 3.3 flags PULP_CBC_CMD (its bundled CBC) for removal in 4.0; we pin pulp<4 and the
         # bundled binary is the only CBC most users have
-        warnings.filterwarnings("ignore", message=".*PULP_CBC_CMD is deprecated", category=DeprecationWarning)
+        warnings.filterwarnings(
+            "ignore", message=".*PULP_CBC_CMD is deprecated", category=DeprecationWarning
+        )
         solver_cls = pulp.getSolver(_PULP_NAMES[name]).__class__
         return _construct(solver_cls, name, time_limit_s, mip_gap, log_path)
 
