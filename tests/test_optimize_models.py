@@ -420,3 +420,51 @@ def test_library_prints_nothing():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout == ""
     assert "HiGHS" not in out.stderr
+
+
+def test_hard_limit_stops_highs_that_would_overrun():
+    # the solver is told 100 s, geoalloc's own wall-clock limit is 2 s
+    from geoalloc.optimize.linear import solve_highs_arrays
+
+    started = time.perf_counter()
+    raw = solve_highs_arrays(
+        _market_split(6, 60), time_limit_s=100.0, mip_gap=0.0, hard_limit_s=2.0
+    )
+    assert time.perf_counter() - started < 10.0
+    assert raw.outcome == "time_limit"
+
+
+@pytest.mark.skipif("cbc" not in available_solvers(), reason="CBC not available")
+def test_hard_limit_kills_cbc_that_would_overrun():
+    from geoalloc.optimize.linear import solve_pulp
+
+    started = time.perf_counter()
+    raw = solve_pulp(
+        _market_split(6, 60), solver="cbc", time_limit_s=100.0, mip_gap=0.0, hard_limit_s=2.0
+    )
+    assert time.perf_counter() - started < 15.0
+    assert raw.outcome == "time_limit"
+    assert raw.x is None or np.allclose(raw.x[:60], np.round(raw.x[:60]))
+
+
+def test_why_table_for_classic_models():
+    prob = make_problem(P_MEDIAN, {"a1": 1, "a2": 2})
+    alloc = solve(prob, OptimizeOptions(model="p-median", p=2, max_minutes=None, explain=True))
+    # s1 serves a1 (1 min; next best s2 at 5) → 4 saved; s2 serves a2 (2 min vs 6) → 2 × 4 = 8
+    assert alloc.why.loc["s1", "minutes_saved"] == pytest.approx(4)
+    assert alloc.why.loc["s2", "minutes_saved"] == pytest.approx(8)
+
+
+def test_allow_closing_drops_an_expensive_idle_site():
+    # s1 (operating cost 500, 9 min) and s2 (free, 2 min) both exist; s2 alone has room for a1
+    minutes = {("a1", "s1"): 9, ("a1", "s2"): 2}
+    prob = make_problem(
+        minutes, {"a1": 5}, {"s1": 10, "s2": 10}, operating_cost=pd.Series({"s1": 500.0, "s2": 0.0})
+    )
+    kept = solve(prob, OptimizeOptions(model="capacitated", cost_weight=1.0))
+    assert kept.sites["open"].all()
+    assert kept.objective == pytest.approx(5 * 2 + 500)
+    closed = solve(prob, OptimizeOptions(model="capacitated", cost_weight=1.0, allow_closing=True))
+    assert not bool(closed.sites.loc["s1", "open"])
+    assert closed.objective == pytest.approx(5 * 2)
+    assert closed.sites.loc["s1", "beds_after"] == 0

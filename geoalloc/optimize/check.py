@@ -86,7 +86,7 @@ def check_allocation(
             bad.append(
                 f"demand assigned to closed sites {format_ids(sorted(set(asg['site'][closed])))}"
             )
-        if options.max_minutes is not None and model in ("capacitated", "mclp", "lscp"):
+        if options.max_minutes is not None:
             beyond = asg["minutes"] > options.max_minutes + 1e-9
             if beyond.any():
                 bad.append(

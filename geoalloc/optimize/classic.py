@@ -114,6 +114,11 @@ def _finish(
 ) -> Allocation:
     assignments, load, unmet = assignments_from_single(ix, site, minutes)
     after = np.where(opened[:, None], ix.capacity, 0.0)
+    why = None
+    if options.explain:
+        from geoalloc.optimize.capacitated import why_table
+
+        why = why_table(ix, opened, assignments, options)
     return Allocation(
         model=model,
         status=status,
@@ -127,6 +132,7 @@ def _finish(
         assignments=assignments,
         unmet=unmet,
         notes=notes,
+        why=why,
     )
 
 

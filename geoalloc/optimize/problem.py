@@ -56,8 +56,16 @@ class Allocation:
     Attributes
     ----------
     status
-        ``optimal`` (gap within tolerance), ``feasible`` (a solution with a larger gap),
-        ``infeasible`` or ``no_solution``.
+        ``optimal`` (proven gap ≤ the scenario's ``mip_gap``) or ``feasible`` (a solution whose
+        proven gap is larger, e.g. after a time limit; see ``gap``). ``infeasible`` and
+        ``no_solution`` are raised by :func:`geoalloc.optimize.solve` as
+        :class:`~geoalloc._errors.InfeasibleError` (exit 4, with reasons) and
+        :class:`~geoalloc._errors.SolverError` (exit 5) instead of being returned.
+    objective, bound, gap
+        The solution's objective (minutes, sites or covered weight, by model), the solver's
+        proven bound on the optimum, and their relative gap (None when nothing was proven).
+    build_s, solve_s
+        Seconds spent building the model (arrays) and in the solver.
     sites
         Index: site id. Columns ``open``, ``existing`` and, per resource ``r``: ``r_before``,
         ``r_after`` (capacity) and ``r_load`` (units assigned).
