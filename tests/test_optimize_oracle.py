@@ -104,3 +104,27 @@ def test_p_center_matches_spopt(chicago):
     ref = _spopt_objective(locate.PCenter.from_cost_matrix(minutes[::4], p_facilities=6))
     assert ours.status == "optimal"
     assert ours.objective == pytest.approx(ref, rel=1e-7)
+
+
+@pytest.mark.slow
+def test_chicago_capacitated_keeps_p_hospitals(chicago, shared_data):
+    """The lead's example: keep 40 of the 66 hospitals, beds within 30 crow-fly minutes."""
+    problem, minutes, weights = chicago
+    tracts = gpd.read_file(shared_data / "chicago_kang2020" / "chicago_tracts_pop.gpkg")
+    beds = pd.Series(tracts["TotalPop"].to_numpy(dtype=float) * 0.004, index=problem.demand.index)
+    od = problem.od[problem.od["minutes"] <= 40]
+    plan = AllocationProblem(
+        demand=pd.DataFrame({"beds": beds}),
+        population=problem.population,
+        capacity=problem.capacity,
+        existing=problem.existing,
+        od=od,
+    )
+    opts = OptimizeOptions(model="capacitated", p=40, max_minutes=30, mip_gap=0.001, explain=True)
+    alloc = solve(plan, opts)
+    assert alloc.status == "optimal"
+    assert int(alloc.sites["open"].sum()) == 40
+    assert (alloc.assignments["minutes"] <= 30).all()
+    served = alloc.assignments["quantity"].sum() + alloc.unmet["beds"].sum()
+    assert served == pytest.approx(beds.sum())
+    assert alloc.marginal_value is not None and alloc.why is not None

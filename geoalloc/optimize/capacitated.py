@@ -5,7 +5,8 @@ standard. Data: demand ``d_ir``, minutes ``t_ij``, capacity ``c_jr`` (now, or wh
 module size ``s_r``, cost per unit ``k_r``, opening cost ``f_j``, operating cost ``o_j``.
 
 Variables
-    ``y_j ∈ {0,1}`` site open (fixed to 1 for existing sites unless ``allow_closing``);
+    ``y_j ∈ {0,1}`` site open (fixed to 1 for existing sites unless ``allow_closing`` or ``p``
+    is given — with ``p`` exactly p sites stay open, existing or candidate);
     ``e_jr ∈ ℤ₊`` modules of resource r added at j (only resources with a ``cost_per_unit``);
     ``x_ijr ∈ [0,1]`` share of area i's demand for r served at j (single-source: one binary
     ``x_ij`` shared by every resource); ``u_ir ∈ [0,1]`` share unmet (``u_i`` with single-source);
@@ -72,6 +73,11 @@ class _Layout:
     unit_cost: np.ndarray  # (R,)
 
 
+def _may_close(options: OptimizeOptions) -> bool:
+    """Existing sites may close with ``allow_closing``, or when ``p`` says how many stay open."""
+    return options.allow_closing or options.p is not None
+
+
 def _site_series(ix: Indexed, series: pd.Series | None, what: str) -> np.ndarray:
     if series is None:
         return np.zeros(ix.m)
@@ -112,7 +118,7 @@ def build_capacitated(
     expandable = [res_pos[r] for r in ix.resources if r in options.cost_per_unit]
     opening = _site_series(ix, problem.opening_cost, "opening cost")
     operating = _site_series(ix, problem.operating_cost, "operating cost")
-    fixed_open = ix.existing & (not options.allow_closing)
+    fixed_open = ix.existing & (not _may_close(options))
     total_demand = ix.demand.sum(axis=0)
 
     # expansion bounds (modules)
@@ -517,7 +523,7 @@ def diagnose(
     """Why the capacitated model has no solution: cheap checks, then an elastic re-solve."""
     reasons: list[str] = []
     R = len(ix.resources)
-    fixed_open = ix.existing & (not options.allow_closing)
+    fixed_open = ix.existing & (not _may_close(options))
     max_after = ix.capacity + lay.e_ub * lay.module
     for c in options.couplings:
         a = ix.resources.index(c.resource)

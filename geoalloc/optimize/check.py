@@ -130,7 +130,7 @@ def check_allocation(
     if model == "capacitated":
         cap = problem.capacity.reindex(sites.index).astype(float)
         existing = problem.existing.reindex(sites.index).astype(bool)
-        if not options.allow_closing and (existing & ~opened).any():
+        if not options.allow_closing and options.p is None and (existing & ~opened).any():
             bad.append(
                 "existing sites closed although allow_closing is false: "
                 f"{format_ids(sites.index[existing & ~opened])}"

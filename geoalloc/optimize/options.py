@@ -65,7 +65,12 @@ class OptimizeOptions(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     model: ModelName = "p-median"
-    p: int | None = Field(None, ge=1, description="sites to open/keep, where the model takes p")
+    p: int | None = Field(
+        None,
+        ge=1,
+        description="sites to open/keep; in the capacitated model exactly p sites stay open, "
+        "existing or candidate (without p, existing sites stay open and candidates may open)",
+    )
     max_minutes: float | None = Field(30.0, gt=0, description="travel standard, minutes")
     weight: Literal["demand", "population"] = Field(
         "demand",
@@ -99,7 +104,9 @@ class OptimizeOptions(BaseModel):
         None,
         description="facility column: cost of keeping an existing site open (with allow_closing)",
     )
-    allow_closing: bool = Field(False, description="existing sites may be closed")
+    allow_closing: bool = Field(
+        False, description="existing sites may be closed (always so when p is given)"
+    )
     cost_per_unit: dict[str, float] = Field(
         default_factory=dict,
         description="resource → cost of one added unit; only resources listed here can be expanded",
