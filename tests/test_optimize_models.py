@@ -468,3 +468,13 @@ def test_allow_closing_drops_an_expensive_idle_site():
     assert not bool(closed.sites.loc["s1", "open"])
     assert closed.objective == pytest.approx(5 * 2)
     assert closed.sites.loc["s1", "beds_after"] == 0
+
+
+def test_pulp_highs_time_limit_is_not_called_optimal():
+    # PuLP labels a HiGHS run stopped by its time limit "Optimal"; geoalloc reads the bound instead
+    from geoalloc.optimize.linear import solve_pulp
+
+    raw = solve_pulp(_market_split(6, 60), solver="highs", time_limit_s=1.0, mip_gap=0.0, hard_limit_s=5.0)
+    assert raw.outcome == "time_limit"
+    if raw.objective is not None:
+        assert status_from_gap(relative_gap(raw.objective, raw.bound), 0.0) == "feasible"
