@@ -39,7 +39,7 @@ from geoalloc.optimize.problem import Allocation
 
 log = logging.getLogger(__name__)
 
-_DENSE_LIMIT = 60_000_000  # n × m cells above which the heuristic is skipped
+_DENSE_LIMIT = 20_000_000  # n × m cells above which the dense heuristic is skipped
 
 
 def _need_p(options: OptimizeOptions, ix: Indexed) -> int:

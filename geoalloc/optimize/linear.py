@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import shutil
 import signal
 import sys
 import tempfile
@@ -393,6 +394,30 @@ def solve_pulp(
     lm: LinearModel, *, solver: str, time_limit_s: float, mip_gap: float, hard_limit_s: float
 ) -> RawSolution:
     """Solve ``lm`` through PuLP (HiGHS or CBC); the bound comes from the solver, not its label."""
+    workdir = tempfile.mkdtemp(prefix="geoalloc_pulp_")
+    try:
+        return _solve_pulp(
+            lm,
+            solver=solver,
+            time_limit_s=time_limit_s,
+            mip_gap=mip_gap,
+            hard_limit_s=hard_limit_s,
+            workdir=workdir,
+        )
+    finally:
+        # PuLP leaves its .mps/.sol files behind when CBC is killed: they all live in workdir
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _solve_pulp(
+    lm: LinearModel,
+    *,
+    solver: str,
+    time_limit_s: float,
+    mip_gap: float,
+    hard_limit_s: float,
+    workdir: str,
+) -> RawSolution:
     import pulp
 
     from geoalloc.optimize.solvers import make_solver
@@ -400,11 +425,10 @@ def solve_pulp(
     if solver == "highs":
         new_highs()  # silence the banner before PuLP creates its own Highs object
     prob, variables = to_pulp(lm)
-    log_path = None
-    if solver == "cbc":
-        fd, log_path = tempfile.mkstemp(prefix="geoalloc_cbc_", suffix=".log")
-        os.close(fd)
+    log_path = str(Path(workdir) / "cbc.log") if solver == "cbc" else None
     engine = make_solver(solver, time_limit_s=time_limit_s, mip_gap=mip_gap, log_path=log_path)
+    if hasattr(engine, "tmpDir"):
+        engine.tmpDir = workdir
     result: dict[str, object] = {}
 
     def run() -> None:
@@ -431,9 +455,8 @@ def solve_pulp(
             raise SolverError(msg)
     solve_s = time.perf_counter() - started
     log_text = ""
-    if log_path is not None:
+    if log_path is not None and Path(log_path).is_file():
         log_text = Path(log_path).read_text(errors="replace")
-        Path(log_path).unlink(missing_ok=True)
     if killed:
         return RawSolution(None, None, None, "time_limit", solve_s, solver_label="killed")
     if "error" in result:
