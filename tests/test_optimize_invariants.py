@@ -150,3 +150,17 @@ def test_single_source_and_floor_invariants():
         / problem.demand.sum(axis=1).groupby(problem.groups).sum()
     )
     assert (share >= 0.6 - 1e-6).all()
+
+
+@pytest.mark.parametrize("model", ["p-median", "p-center"])
+def test_large_instance_path_without_dense_heuristic(model, monkeypatch):
+    """Above the dense-matrix cap the heuristic is skipped: the MILP alone reaches the optimum."""
+    import geoalloc.optimize.classic as classic
+
+    problem = random_problem(5, n=70, m=14)
+    opts = OptimizeOptions(model=model, p=3, max_minutes=None, mip_gap=0)
+    ref = solve(problem, opts)
+    monkeypatch.setattr(classic, "_DENSE_LIMIT", 0)
+    alone = solve(problem, opts)
+    assert alone.status == "optimal"
+    assert alone.objective == pytest.approx(ref.objective, rel=1e-9)

@@ -474,7 +474,9 @@ def test_pulp_highs_time_limit_is_not_called_optimal():
     # PuLP labels a HiGHS run stopped by its time limit "Optimal"; geoalloc reads the bound instead
     from geoalloc.optimize.linear import solve_pulp
 
-    raw = solve_pulp(_market_split(6, 60), solver="highs", time_limit_s=1.0, mip_gap=0.0, hard_limit_s=5.0)
+    raw = solve_pulp(
+        _market_split(6, 60), solver="highs", time_limit_s=1.0, mip_gap=0.0, hard_limit_s=5.0
+    )
     assert raw.outcome == "time_limit"
     if raw.objective is not None:
         assert status_from_gap(relative_gap(raw.objective, raw.bound), 0.0) == "feasible"
