@@ -122,10 +122,13 @@ def test_p_center_minimises_the_worst_minutes():
     assert two.status == "optimal"
 
 
-def test_p_larger_than_sites_is_infeasible():
+@pytest.mark.parametrize("model", ["p-median", "mclp", "p-center", "capacitated"])
+def test_p_larger_than_sites_uses_every_site_and_says_so(model):
+    # e.g. an outage scenario took a site out of service
     prob = make_problem(P_MEDIAN, {"a1": 1, "a2": 2})
-    with pytest.raises(InfeasibleError, match="only 2 sites"):
-        solve(prob, OptimizeOptions(model="p-median", p=3))
+    alloc = solve(prob, OptimizeOptions(model=model, p=3, max_minutes=None))
+    assert alloc.sites["open"].all()
+    assert "only 2 sites" in alloc.notes[0]
 
 
 def test_missing_p_is_an_input_error():

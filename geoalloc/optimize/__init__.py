@@ -10,6 +10,7 @@ in time.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 
 from geoalloc.optimize.check import CheckError, check_allocation
@@ -62,6 +63,12 @@ def solve(problem: AllocationProblem, options: OptimizeOptions | None = None) ->
         else None
     )
     ix = prepare(problem, max_minutes=standard)
+    notes: tuple[str, ...] = ()
+    if options.p is not None and options.p > ix.m:
+        # e.g. an outage scenario takes a site out of service: keep every site that is left
+        notes = (f"p = {options.p} but only {ix.m} sites are given: all {ix.m} are used",)
+        log.warning(notes[0])
+        options = options.model_copy(update={"p": ix.m})
     groups, _labels = group_codes(ix, problem.groups)
     if options.model == "lscp":
         allocation = solve_lscp(ix, options)
@@ -73,6 +80,8 @@ def solve(problem: AllocationProblem, options: OptimizeOptions | None = None) ->
         allocation = solve_p_center(ix, options)
     else:
         allocation = solve_capacitated(ix, problem, options, groups)
+    if notes:
+        allocation = dataclasses.replace(allocation, notes=notes + allocation.notes)
     check_allocation(problem, options, allocation)
     log.info(
         "%s: %s, objective %.6g, bound %s, gap %s, build %.2f s, solve %.2f s",
