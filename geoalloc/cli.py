@@ -61,3 +61,4 @@ def solvers() -> None:
 
 def main() -> None:
     cli(prog_name="geoalloc")
+cli.add_command(__import__("geoalloc.commands.frontier", fromlist=["x"]).frontier_command)
