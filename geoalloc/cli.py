@@ -72,6 +72,7 @@ def solvers() -> None:
 # One module per subcommand; registered here, after the group exists.
 from geoalloc.commands.compare import compare_command  # noqa: E402
 from geoalloc.commands.demo import demo_command  # noqa: E402
+from geoalloc.commands.frontier import frontier_command  # noqa: E402
 from geoalloc.commands.los import los_command  # noqa: E402
 from geoalloc.commands.report import report_command  # noqa: E402
 from geoalloc.commands.run import run_command  # noqa: E402
@@ -82,6 +83,7 @@ from geoalloc.commands.validate import validate_command  # noqa: E402
 for _command in (
     compare_command,
     demo_command,
+    frontier_command,
     los_command,
     report_command,
     run_command,

@@ -30,7 +30,7 @@ from geoalloc.io import (
     sha256_file,
     write_run_folder,
 )
-from geoalloc.optimize import problem_from_inputs, solve
+from geoalloc.optimize import frontier, problem_from_inputs, solve
 from geoalloc.optimize.problem import Allocation
 from geoalloc.scenario import Scenario
 from geoalloc.travel import compute_matrix, default_cache_dir, service_areas_for
@@ -130,6 +130,7 @@ def check_inputs(scenario: Scenario) -> Inputs:
             )
         except InputError as exc:
             problems.errors.extend(exc.problems)
+    _check_optimize_columns(scenario, areas, facilities, problems)
     if facilities is not None:
         unknown = sorted(set(scenario.outage.closed_sites) - set(facilities.index))
         if unknown:
@@ -159,6 +160,35 @@ def check_inputs(scenario: Scenario) -> Inputs:
     return Inputs(areas=areas, facilities=facilities, needs=needs, los=los, notes=problems.notes)
 
 
+def _check_optimize_columns(
+    scenario: Scenario,
+    areas: gpd.GeoDataFrame | None,
+    facilities: gpd.GeoDataFrame | None,
+    problems: Problems,
+) -> None:
+    """Columns that [optimize] names must exist in the facility / area files."""
+    options = scenario.optimize
+    site_columns = {
+        "opening_cost_column": options.opening_cost_column,
+        "operating_cost_column": options.operating_cost_column,
+    } | {f"max_size_columns.{r}": c for r, c in options.max_size_columns.items()}
+    if facilities is not None:
+        for key, column in site_columns.items():
+            if column and column not in facilities.columns:
+                problems.add(
+                    f"[optimize] {key}",
+                    f"column {column!r} is not in the facilities file",
+                    f"columns are: {', '.join(c for c in facilities.columns if c != 'geometry')}",
+                )
+    group = options.equity_group_column
+    if areas is not None and group and group not in areas.columns:
+        problems.add(
+            "[optimize] equity_group_column",
+            f"column {group!r} is not in the areas file",
+            f"columns are: {', '.join(c for c in areas.columns if c != 'geometry')}",
+        )
+
+
 def _demand_model(scenario: Scenario, inputs: Inputs, allocation: Allocation, layers: dict) -> dict:
     """LOS, queue check and surge for ``summary.json``; adds their per-area/per-site columns."""
     primary = scenario.demand.resource
@@ -180,6 +210,27 @@ def _demand_model(scenario: Scenario, inputs: Inputs, allocation: Allocation, la
             values = queue[column].reindex(sites["site_id"]).to_numpy()
             sites[f"{primary}_{column}"] = values
     return los_summary(inputs.los, needs=inputs.needs, queue=queue, surge=surge)
+
+
+def _records(table: pd.DataFrame) -> list[dict]:
+    """Rows of a table (its index as a first column when it is named) for summary.json."""
+    frame = table.reset_index() if table.index.name else table
+    return frame.to_dict(orient="records")
+
+
+def _surge_chart_data(daily: object, facilities: gpd.GeoDataFrame, resource: str) -> dict | None:
+    """Needed vs available units per day (for the report's surge chart)."""
+    frame = pd.DataFrame(daily)
+    if resource not in frame.columns:
+        return None
+    day = frame["day"] if "day" in frame.columns else pd.Series(range(len(frame)))
+    available = float(facilities[f"{resource}_after"].sum())
+    return {
+        "day": day.tolist(),
+        "needed": frame[resource].astype(float).tolist(),
+        "available": [available] * len(frame),
+        "resource": resource,
+    }
 
 
 def _routing_options(scenario: Scenario) -> dict:
@@ -256,11 +307,23 @@ def run_scenario(scenario: Scenario, *, travel: TravelMatrix | None = None) -> R
         log.info("outage: %d site(s) out of service: %s", len(closed), ", ".join(closed))
     in_service = inputs.facilities.drop(index=closed)
     od_standard = od_standard[~od_standard["site"].isin(closed)]
+    group_column = scenario.optimize.equity_group_column
     problem = problem_from_inputs(
-        inputs.needs, population, in_service, od_standard, resources=resources
+        inputs.needs,
+        population,
+        in_service,
+        od_standard,
+        resources=resources,
+        groups=inputs.areas[group_column] if group_column else None,
+        options=scenario.optimize,
     )
     allocation = solve(problem, scenario.optimize)
     timings["optimize_s"] = time.perf_counter() - started
+    frontier_table = None
+    if scenario.optimize.frontier_floors:
+        started = time.perf_counter()
+        frontier_table = frontier(problem, scenario.optimize)
+        timings["frontier_s"] = time.perf_counter() - started
     if allocation.status == "infeasible":
         raise InfeasibleError(f"{allocation.model}: the solver proved the model infeasible")
     if allocation.status == "no_solution":
@@ -318,9 +381,22 @@ def run_scenario(scenario: Scenario, *, travel: TravelMatrix | None = None) -> R
             "gap": allocation.gap,
             "build_s": allocation.build_s,
             "solve_s": allocation.solve_s,
+            "notes": list(allocation.notes),
         },
+        "costs": allocation.costs,
         "timings_s": timings,
     }
+    if allocation.why is not None:
+        summary["why_sites"] = _records(allocation.why)
+    if allocation.marginal_value is not None:
+        summary["marginal_value"] = _records(allocation.marginal_value)
+    if frontier_table is not None:
+        first = ["worst_group_coverage", "mean_minutes"]  # the report plots the first two
+        ordered = first + [c for c in frontier_table.columns if c not in first]
+        summary["frontier"] = _records(frontier_table[ordered].reset_index(drop=True))
+    surge = demand_model.get("surge")
+    if surge and surge.get("daily"):
+        summary["surge"] = _surge_chart_data(surge["daily"], layers["facilities"], resources[0])
     return RunResult(
         scenario=scenario,
         layers=layers,

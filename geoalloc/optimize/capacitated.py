@@ -1,100 +1,710 @@
-"""Capacitated p-median with a travel standard: the planning model of the first slice.
+"""The capacitated multi-resource planning model, built from arrays (sparse in feasible pairs).
 
-Sparse formulation: one assignment variable per feasible (area, site) pair only.
+Indices: areas ``i``, sites ``j``, resources ``r``; pairs ``(i, j)`` only within the travel
+standard. Data: demand ``d_ir``, minutes ``t_ij``, capacity ``c_jr`` (now, or when opened),
+module size ``s_r``, cost per unit ``k_r``, opening cost ``f_j``, operating cost ``o_j``.
 
-    min  Σ d_i t_ij x_ij + penalty Σ d_i u_i
-    s.t. Σ_j x_ij + u_i = 1                 every area i (u_i = share of i's demand unmet)
-         Σ_i d_i x_ij ≤ cap_j y_j            every site j (first resource)
-         x_ij ≤ y_j                          every feasible pair
-         Σ_j y_j = p                         when p is given; else existing sites open, candidates closed
+Variables
+    ``y_j ∈ {0,1}`` site open (fixed to 1 for existing sites unless ``allow_closing`` or ``p``
+    is given — with ``p`` exactly p sites stay open, existing or candidate);
+    ``e_jr ∈ ℤ₊`` modules of resource r added at j (only resources with a ``cost_per_unit``);
+    ``x_ijr ∈ [0,1]`` share of area i's demand for r served at j (single-source: one binary
+    ``x_ij`` shared by every resource); ``u_ir ∈ [0,1]`` share unmet (``u_i`` with single-source);
+    ``W`` the worst area's mean minutes (only with ``minimax_weight``).
+
+Objective (demand-weighted minutes)
+    ``minutes_weight·Σ d_ir t_ij x_ijr + unmet_penalty·Σ d_ir u_ir + minimax_weight·W
+    + cost_weight·(Σ_cand f_j y_j + Σ_exist o_j y_j + Σ k_r s_r e_jr)``
+
+Constraints
+    ``Σ_j x_ijr + u_ir = 1``                              every demanded (i, r)
+    ``Σ_i d_ir x_ijr ≤ c_jr y_j + s_r e_jr``              every (j, r)      (capacity)
+    ``x_ijr ≤ y_j``                                        pairs at sites that may stay closed
+    ``s_r e_jr ≤ U_jr y_j``                                 expansion only where open (max size)
+    ``Σ f_j y_j + Σ k_r s_r e_jr ≤ budget``;  ``Σ_j k_r s_r e_jr ≤ budget_r``
+    ``after_a ≤ ratio·after_b`` / ``≥`` for couplings, ``after_r = c_jr y_j + s_r e_jr``
+    ``Σ_{(i,r)∈g} d_ir u_ir ≤ (1 − floor)·Σ_{(i,r)∈g} d_ir``  every equity group g
+    ``Σ_j t_ij x_ijr ≤ W``                                  with ``minimax_weight > 0``
+    ``Σ_j y_j = p``                                         when ``p`` is given
 """
 
 from __future__ import annotations
 
+import logging
 import time
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import pulp
 
+from geoalloc._errors import InfeasibleError, InputError, SolverError
+from geoalloc._validate import format_ids
+from geoalloc.optimize._prepare import Indexed
+from geoalloc.optimize._result import site_table
+from geoalloc.optimize.linear import (
+    LinearModel,
+    ModelBuilder,
+    lp_duals,
+    relative_gap,
+    solve_linear,
+    status_from_gap,
+)
 from geoalloc.optimize.options import OptimizeOptions
 from geoalloc.optimize.problem import Allocation, AllocationProblem
-from geoalloc.optimize.solvers import make_solver
+
+log = logging.getLogger(__name__)
 
 
-def solve_capacitated_pmedian(problem: AllocationProblem, options: OptimizeOptions) -> Allocation:
-    resource = problem.resources[0]
-    demand = problem.demand[resource]
-    capacity = problem.capacity[resource]
-    od = problem.od
-    started = time.perf_counter()
-    model = pulp.LpProblem("capacitated_p_median", pulp.LpMinimize)
-    areas = list(demand.index)
-    sites = list(capacity.index)
-    y = {j: pulp.LpVariable(f"y_{k}", cat="Binary") for k, j in enumerate(sites)}
-    u = {i: pulp.LpVariable(f"u_{k}", lowBound=0, upBound=1) for k, i in enumerate(areas)}
-    x = {
-        (a, s): pulp.LpVariable(f"x_{k}", lowBound=0, upBound=1)
-        for k, (a, s) in enumerate(zip(od["area"], od["site"], strict=True))
-    }
-    minutes = dict(zip(zip(od["area"], od["site"], strict=True), od["minutes"], strict=True))
-    model += pulp.lpSum(demand[a] * minutes[a, s] * var for (a, s), var in x.items()) + pulp.lpSum(
-        options.unmet_penalty_minutes * demand[a] * u[a] for a in areas
-    )
-    by_area: dict[object, list] = {a: [] for a in areas}
-    by_site: dict[object, list] = {s: [] for s in sites}
-    for (a, s), var in x.items():
-        by_area[a].append(var)
-        by_site[s].append(demand[a] * var)
-        model += var <= y[s]
-    for a in areas:
-        model += pulp.lpSum(by_area[a]) + u[a] == 1
-    for s in sites:
-        model += pulp.lpSum(by_site[s]) <= float(capacity[s]) * y[s]
-    if options.p is not None:
-        model += pulp.lpSum(y.values()) == min(options.p, len(sites))
-    else:
-        for s in sites:
-            model += y[s] == int(bool(problem.existing[s]))
-    build_s = time.perf_counter() - started
+@dataclass(frozen=True)
+class _Layout:
+    """Where each piece of the model lives, to decode a solution."""
 
-    solver = make_solver(options.solver, time_limit_s=options.time_limit_s, mip_gap=options.mip_gap)
-    started = time.perf_counter()
-    model.solve(solver)
-    solve_s = time.perf_counter() - started
-    status = "optimal" if pulp.LpStatus[model.status] == "Optimal" else "no_solution"
+    xa: np.ndarray  # area per x column
+    xs: np.ndarray  # site per x column
+    xr: np.ndarray  # resource per x column (−1 for single-source: every resource)
+    xt: np.ndarray  # minutes per x column
+    ua: np.ndarray  # area per u column
+    ur: np.ndarray  # resource per u column (−1: every resource)
+    expandable: list[int]
+    module: np.ndarray  # (R,)
+    e_ub: np.ndarray  # (m, R) modules
+    opening: np.ndarray  # (m,)
+    operating: np.ndarray  # (m,)
+    unit_cost: np.ndarray  # (R,)
 
-    opened = pd.Series({s: (y[s].value() or 0) > 0.5 for s in sites}, name="open")
-    rows = [
-        (a, s, resource, demand[a] * (var.value() or 0.0), minutes[a, s])
-        for (a, s), var in x.items()
-        if (var.value() or 0.0) > 1e-9
+
+def _may_close(options: OptimizeOptions) -> bool:
+    """Existing sites may close with ``allow_closing``, or when ``p`` says how many stay open."""
+    return options.allow_closing or options.p is not None
+
+
+def _site_series(ix: Indexed, series: pd.Series | None, what: str) -> np.ndarray:
+    if series is None:
+        return np.zeros(ix.m)
+    s = pd.to_numeric(series.reindex(ix.sites), errors="coerce")
+    if s.isna().any() or (s < 0).any():
+        bad = s.index[s.isna() | (s < 0)]
+        msg = (
+            f"{what}: missing or negative values for sites {format_ids(bad)} — give each a cost ≥ 0"
+        )
+        raise InputError(msg)
+    return s.to_numpy(dtype=float)
+
+
+def build_capacitated(
+    ix: Indexed, problem: AllocationProblem, options: OptimizeOptions, groups: np.ndarray | None
+) -> tuple[LinearModel, _Layout]:
+    R = len(ix.resources)
+    res_pos = {r: k for k, r in enumerate(ix.resources)}
+    bad = [
+        r
+        for r in list(options.cost_per_unit)
+        + list(options.module_size)
+        + list(options.max_size_columns)
+        + list(options.resource_budgets)
+        + list(options.max_added)
+        if r not in res_pos
     ]
-    assignments = pd.DataFrame(rows, columns=["area", "site", "resource", "quantity", "minutes"])
-    load = assignments.groupby("site")["quantity"].sum().reindex(sites, fill_value=0.0)
-    site_table = pd.DataFrame(
+    for c in options.couplings:
+        bad += [r for r in (c.resource, c.per) if r not in res_pos]
+    if bad:
+        msg = (
+            f"[optimize] names resource(s) {sorted(set(bad))} that are not planned; "
+            f"planned: {ix.resources}"
+        )
+        raise InputError(msg)
+    module = np.array([float(options.module_size.get(r, 1.0)) for r in ix.resources])
+    unit_cost = np.array([float(options.cost_per_unit.get(r, 0.0)) for r in ix.resources])
+    expandable = [res_pos[r] for r in ix.resources if r in options.cost_per_unit]
+    opening = _site_series(ix, problem.opening_cost, "opening cost")
+    operating = _site_series(ix, problem.operating_cost, "operating cost")
+    fixed_open = ix.existing & (not _may_close(options))
+    total_demand = ix.demand.sum(axis=0)
+
+    # expansion bounds (modules)
+    e_ub = np.zeros((ix.m, R))
+    for k in expandable:
+        ub = np.full(ix.m, np.ceil(total_demand[k] / module[k]))
+        r = ix.resources[k]
+        if problem.max_size is not None and r in problem.max_size.columns:
+            ms = pd.to_numeric(problem.max_size[r].reindex(ix.sites), errors="coerce").to_numpy(
+                dtype=float
+            )
+            room = np.where(np.isnan(ms), np.inf, np.maximum(0.0, ms - ix.capacity[:, k]))
+            ub = np.minimum(
+                ub,
+                np.floor(room / module[k] + 1e-9)
+                if not options.continuous_expansion
+                else room / module[k],
+            )
+        if r in options.max_added:
+            ub = np.minimum(ub, options.max_added[r] / module[k])
+        e_ub[:, k] = ub
+
+    # assignment columns
+    pa, ps, pt = ix.pair_area, ix.pair_site, ix.minutes
+    if options.single_source:
+        demanded = ix.demand.sum(axis=1) > 0
+        sel = demanded[pa]
+        xa, xs, xt = pa[sel], ps[sel], pt[sel]
+        xr = np.full(len(xa), -1)
+        ua = np.flatnonzero(demanded)
+        ur = np.full(len(ua), -1)
+    else:
+        parts = [
+            (pa[ix.demand[pa, k] > 0], ps[ix.demand[pa, k] > 0], pt[ix.demand[pa, k] > 0], k)
+            for k in range(R)
+        ]
+        xa = np.concatenate([p[0] for p in parts])
+        xs = np.concatenate([p[1] for p in parts])
+        xt = np.concatenate([p[2] for p in parts])
+        xr = np.concatenate([np.full(len(p[0]), p[3]) for p in parts])
+        ua_l, ur_l = np.nonzero(ix.demand > 0)
+        ua, ur = ua_l, ur_l
+    X, U = len(xa), len(ua)
+    # unit (demand row) of each u and x column
+    unit_key = ua * (R + 1) + (ur + 1)
+    x_key = xa * (R + 1) + (xr + 1)
+    x_unit = np.searchsorted(unit_key, x_key)  # (ua, ur) is sorted by construction
+    if options.single_source:
+        unit_d = ix.demand[ua].sum(axis=1)
+        x_weighted_minutes = ix.demand[xa].sum(axis=1) * xt
+    else:
+        unit_d = ix.demand[ua, ur]
+        x_weighted_minutes = ix.demand[xa, xr] * xt
+
+    b = ModelBuilder()
+    y_cost = np.where(ix.existing, operating, opening) * options.cost_weight
+    y0 = b.add_vars("y", ix.m, cost=y_cost, lo=fixed_open.astype(float), hi=1.0, integer=True)
+    x0 = b.add_vars(
+        "x",
+        X,
+        cost=options.minutes_weight * x_weighted_minutes,
+        lo=0,
+        hi=1,
+        integer=options.single_source,
+    )
+    u_hi = 1.0 if options.allow_unmet else 0.0
+    u0 = b.add_vars("u", U, cost=options.unmet_penalty_minutes * unit_d, lo=0, hi=u_hi)
+    e_cols = {}
+    for k in expandable:
+        e_cols[k] = b.add_vars(
+            f"e_{ix.resources[k]}",
+            ix.m,
+            cost=options.cost_weight * unit_cost[k] * module[k],
+            lo=0,
+            hi=e_ub[:, k],
+            integer=not options.continuous_expansion,
+        )
+    w_col = (
+        b.add_vars("W", 1, cost=options.minimax_weight, lo=0)
+        if options.minimax_weight > 0
+        else None
+    )
+
+    # Σ_j x + u = 1
+    b.add_rows(
+        "assign",
+        U,
+        np.concatenate([x_unit, np.arange(U)]),
+        np.concatenate([x0 + np.arange(X), u0 + np.arange(U)]),
+        1.0,
+        lo=1.0,
+        hi=1.0,
+    )
+    # capacity rows (j, r): row id j*R + r
+    if options.single_source:
+        cr, cc, cv = [], [], []
+        for k in range(R):
+            dk = ix.demand[xa, k]
+            nz = dk > 0
+            cr.append(xs[nz] * R + k)
+            cc.append(x0 + np.flatnonzero(nz))
+            cv.append(dk[nz])
+        cap_rows, cap_cols, cap_vals = np.concatenate(cr), np.concatenate(cc), np.concatenate(cv)
+    else:
+        cap_rows, cap_cols, cap_vals = xs * R + xr, x0 + np.arange(X), ix.demand[xa, xr]
+    js, ks = np.divmod(np.arange(ix.m * R), R)
+    rows = [cap_rows, np.arange(ix.m * R)]
+    cols = [cap_cols, y0 + js]
+    vals = [cap_vals, -ix.capacity[js, ks]]
+    for k in expandable:
+        rows.append(np.arange(ix.m) * R + k)
+        cols.append(e_cols[k] + np.arange(ix.m))
+        vals.append(np.full(ix.m, -module[k]))
+    b.add_rows(
+        "capacity",
+        ix.m * R,
+        np.concatenate(rows),
+        np.concatenate(cols),
+        np.concatenate(vals),
+        hi=0.0,
+    )
+    # linking x ≤ y at sites that may be closed
+    may_close = ~fixed_open
+    lk = np.flatnonzero(may_close[xs])
+    if len(lk):
+        L = len(lk)
+        b.add_rows(
+            "link",
+            L,
+            np.concatenate([np.arange(L), np.arange(L)]),
+            np.concatenate([x0 + lk, y0 + xs[lk]]),
+            np.concatenate([np.ones(L), -np.ones(L)]),
+            hi=0.0,
+        )
+    # expansion only where open: s e ≤ U y  (U = e_ub × s)
+    for k in expandable:
+        sites_k = np.flatnonzero(may_close & (e_ub[:, k] > 0))
+        if len(sites_k):
+            S = len(sites_k)
+            b.add_rows(
+                f"expand_open_{ix.resources[k]}",
+                S,
+                np.concatenate([np.arange(S), np.arange(S)]),
+                np.concatenate([e_cols[k] + sites_k, y0 + sites_k]),
+                np.concatenate([np.ones(S), -e_ub[sites_k, k]]),
+                hi=0.0,
+            )
+    # budgets
+    if options.budget is not None:
+        cand = np.flatnonzero(~ix.existing & (opening > 0))
+        rr, cc, vv = [np.zeros(len(cand))], [y0 + cand], [opening[cand]]
+        for k in expandable:
+            if unit_cost[k] > 0:
+                rr.append(np.zeros(ix.m))
+                cc.append(e_cols[k] + np.arange(ix.m))
+                vv.append(np.full(ix.m, unit_cost[k] * module[k]))
+        b.add_rows(
+            "budget",
+            1,
+            np.concatenate(rr),
+            np.concatenate(cc),
+            np.concatenate(vv),
+            hi=float(options.budget),
+        )
+    for r, limit in options.resource_budgets.items():
+        k = res_pos[r]
+        if k not in e_cols:
+            continue
+        b.add_rows(
+            f"budget_{r}",
+            1,
+            np.zeros(ix.m),
+            e_cols[k] + np.arange(ix.m),
+            unit_cost[k] * module[k],
+            hi=float(limit),
+        )
+    # couplings: after_a − ratio × after_b ≤ 0 (max) or ≥ 0 (min)
+    for c in options.couplings:
+        a, bb = res_pos[c.resource], res_pos[c.per]
+        for ratio, lo, hi, tag in (
+            (c.max_ratio, -np.inf, 0.0, "max"),
+            (c.min_ratio, 0.0, np.inf, "min"),
+        ):
+            if ratio is None:
+                continue
+            rr = [np.arange(ix.m)]
+            cc = [y0 + np.arange(ix.m)]
+            vv = [ix.capacity[:, a] - ratio * ix.capacity[:, bb]]
+            if a in e_cols:
+                rr.append(np.arange(ix.m))
+                cc.append(e_cols[a] + np.arange(ix.m))
+                vv.append(np.full(ix.m, module[a]))
+            if bb in e_cols:
+                rr.append(np.arange(ix.m))
+                cc.append(e_cols[bb] + np.arange(ix.m))
+                vv.append(np.full(ix.m, -ratio * module[bb]))
+            b.add_rows(
+                f"coupling_{c.resource}_{c.per}_{tag}",
+                ix.m,
+                np.concatenate(rr),
+                np.concatenate(cc),
+                np.concatenate(vv),
+                lo=lo,
+                hi=hi,
+            )
+    # equity floor per group
+    if groups is not None and options.coverage_floor is not None:
+        n_groups = int(groups.max()) + 1
+        g_of_unit = groups[ua]
+        total = np.bincount(g_of_unit, weights=unit_d, minlength=n_groups)
+        b.add_rows(
+            "floor",
+            n_groups,
+            g_of_unit,
+            u0 + np.arange(U),
+            unit_d,
+            hi=(1.0 - options.coverage_floor) * total,
+        )
+    # minimax: Σ_j t x − W ≤ 0 per demand unit
+    if w_col is not None:
+        b.add_rows(
+            "minimax",
+            U,
+            np.concatenate([x_unit, np.arange(U)]),
+            np.concatenate([x0 + np.arange(X), np.full(U, w_col)]),
+            np.concatenate([xt, -np.ones(U)]),
+            hi=0.0,
+        )
+    if options.p is not None:
+        if options.p < int(fixed_open.sum()):
+            msg = (
+                f"p = {options.p} but {int(fixed_open.sum())} existing sites must stay open "
+                "— raise p or set allow_closing"
+            )
+            raise InfeasibleError(msg)
+        if options.p > ix.m:
+            raise InfeasibleError(f"p = {options.p} but only {ix.m} sites are given")
+        b.add_rows(
+            "p",
+            1,
+            np.zeros(ix.m),
+            y0 + np.arange(ix.m),
+            1.0,
+            lo=float(options.p),
+            hi=float(options.p),
+        )
+    layout = _Layout(
+        xa, xs, xr, xt, ua, ur, expandable, module, e_ub, opening, operating, unit_cost
+    )
+    return b.build(), layout
+
+
+def _decode(ix: Indexed, lm: LinearModel, lay: _Layout, xval: np.ndarray):
+    R = len(ix.resources)
+    opened = xval[lm.blocks["y"]] > 0.5
+    added = np.zeros((ix.m, R))
+    for k in lay.expandable:
+        e = xval[lm.blocks[f"e_{ix.resources[k]}"]]
+        added[:, k] = np.maximum(0.0, np.round(e, 9)) * lay.module[k]
+    after = np.where(opened[:, None], ix.capacity, 0.0) + added
+    x = np.clip(xval[lm.blocks["x"]], 0.0, 1.0)
+    u = np.clip(xval[lm.blocks["u"]], 0.0, 1.0)
+    if (lay.xr < 0).any():  # single-source: every resource follows the binary choice
+        x = np.round(x)
+        nz = np.flatnonzero(x > 0.5)
+        a_rep = np.repeat(lay.xa[nz], R)
+        s_rep = np.repeat(lay.xs[nz], R)
+        t_rep = np.repeat(lay.xt[nz], R)
+        r_rep = np.tile(np.arange(R), len(nz))
+        q = ix.demand[a_rep, r_rep]
+        unmet = np.zeros((ix.n, R))
+        served = np.zeros(ix.n, dtype=bool)
+        served[lay.xa[nz]] = True
+        unmet[~served] = ix.demand[~served]
+    else:
+        nz = np.flatnonzero(x > 1e-9)
+        a_rep, s_rep, t_rep, r_rep = lay.xa[nz], lay.xs[nz], lay.xt[nz], lay.xr[nz]
+        q = ix.demand[a_rep, r_rep] * x[nz]
+        # make allocated + unmet = demand exact: unmet is the remainder
+        served = np.zeros((ix.n, R))
+        np.add.at(served, (a_rep, r_rep), q)
+        over = served > ix.demand
+        if over.any():  # float noise above demand: scale the area's shares down
+            scale = np.where(
+                served > 0, np.minimum(1.0, ix.demand / np.where(served > 0, served, 1)), 1.0
+            )
+            q = q * scale[a_rep, r_rep]
+            served = np.minimum(served, ix.demand)
+        unmet = ix.demand - served
+        unmet[np.abs(unmet) < 1e-9] = 0.0
+        del u
+    keep = q > 0
+    assignments = pd.DataFrame(
         {
-            "open": opened,
-            "existing": problem.existing.reindex(sites).astype(bool),
-            f"{resource}_before": capacity.where(problem.existing.reindex(sites), 0.0),
-            f"{resource}_after": capacity.where(opened, 0.0),
-            f"{resource}_load": load,
+            "area": ix.areas[a_rep[keep]],
+            "site": ix.sites[s_rep[keep]],
+            "resource": np.asarray(ix.resources, dtype=object)[r_rep[keep]],
+            "quantity": q[keep],
+            "minutes": t_rep[keep],
         }
     )
-    unmet = pd.DataFrame(
-        {resource: [demand[a] * (u[a].value() or 0.0) for a in areas]}, index=demand.index
+    load = np.zeros((ix.m, R))
+    np.add.at(load, (s_rep[keep], r_rep[keep]), q[keep])
+    unmet_df = pd.DataFrame(np.maximum(unmet, 0.0), index=ix.areas, columns=ix.resources)
+    unmet_df.index.name = "area"
+    return opened, added, after, assignments, load, unmet_df
+
+
+def plan_costs(
+    ix: Indexed, lay: _Layout, opened: np.ndarray, added: np.ndarray
+) -> dict[str, float]:
+    costs = {
+        "opening": float(lay.opening[opened & ~ix.existing].sum()),
+        "operating": float(lay.operating[opened & ix.existing].sum()),
+    }
+    exp_total = 0.0
+    for k in lay.expandable:
+        v = float(lay.unit_cost[k] * added[:, k].sum())
+        costs[f"expansion_{ix.resources[k]}"] = v
+        exp_total += v
+    costs["expansion"] = exp_total
+    costs["total"] = costs["opening"] + costs["operating"] + exp_total
+    return costs
+
+
+def solve_capacitated(
+    ix: Indexed,
+    problem: AllocationProblem,
+    options: OptimizeOptions,
+    groups: np.ndarray | None = None,
+) -> Allocation:
+    started = time.perf_counter()
+    lm, lay = build_capacitated(ix, problem, options, groups)
+    build_s = time.perf_counter() - started
+    log.info(
+        "capacitated model: %d columns, %d rows, %d non-zeros, built in %.2f s",
+        lm.n_cols,
+        lm.n_rows,
+        lm.A.nnz,
+        build_s,
     )
-    unmet[resource] = np.clip(unmet[resource], 0.0, None)
+    raw = solve_linear(
+        lm,
+        solver=options.solver,
+        backend=options.backend,
+        time_limit_s=options.time_limit_s,
+        mip_gap=options.mip_gap,
+        hard_limit_s=options.hard_limit_s,
+        threads=options.threads,
+    )
+    if raw.outcome == "infeasible" or (raw.x is None and raw.outcome == "solved"):
+        raise InfeasibleError(diagnose(ix, problem, options, groups, lay))
+    if raw.x is None:
+        msg = (
+            f"capacitated model: no solution within {options.time_limit_s:g} s (solver said "
+            f"{raw.solver_label!r}) — raise time_limit_s or loosen mip_gap"
+        )
+        raise SolverError(msg)
+    opened, added, after, assignments, load, unmet = _decode(ix, lm, lay, raw.x)
+    objective = float(raw.objective)
+    gap = relative_gap(objective, raw.bound)
+    notes = [f"capacitated model: {lm.n_cols} columns, {lm.n_rows} rows, {lm.A.nnz} non-zeros"]
+    short = unmet.sum()
+    for r, v in short.items():
+        if v > 1e-6:
+            notes.append(
+                f"{v:.6g} units of {r} unmet (penalty {options.unmet_penalty_minutes:g} "
+                "minutes per unit)"
+            )
+    table = site_table(ix, opened, after, load)
+    for k in lay.expandable:
+        table[f"{ix.resources[k]}_added"] = added[:, k]
+    marginal = why = None
+    if options.explain:
+        marginal = marginal_values(ix, lm, lay, raw.x)
+        why = why_table(ix, opened, assignments, options)
     return Allocation(
-        model="capacitated p-median",
-        status=status,
-        objective=float(pulp.value(model.objective) or 0.0),
-        bound=None,
-        gap=None,
+        model="capacitated",
+        status=status_from_gap(gap, options.mip_gap),
+        objective=objective,
+        bound=raw.bound,
+        gap=gap,
         solver=options.solver,
         build_s=build_s,
-        solve_s=solve_s,
-        sites=site_table,
+        solve_s=raw.solve_s,
+        sites=table,
         assignments=assignments,
         unmet=unmet,
+        notes=tuple(notes),
+        marginal_value=marginal,
+        why=why,
+        costs=plan_costs(ix, lay, opened, added),
     )
+
+
+# ----------------------------------------------------------------------- infeasibility reasons
+
+
+def diagnose(
+    ix: Indexed, problem: AllocationProblem, options: OptimizeOptions, groups, lay: _Layout
+) -> list[str]:
+    """Why the capacitated model has no solution: cheap checks, then an elastic re-solve."""
+    reasons: list[str] = []
+    R = len(ix.resources)
+    fixed_open = ix.existing & (not _may_close(options))
+    max_after = ix.capacity + lay.e_ub * lay.module
+    for c in options.couplings:
+        a = ix.resources.index(c.resource)
+        b = ix.resources.index(c.per)
+        if c.max_ratio is not None:
+            bad = fixed_open & (ix.capacity[:, a] > c.max_ratio * max_after[:, b] + 1e-9)
+            if bad.any():
+                reasons.append(
+                    f"coupling {c.resource} ≤ {c.max_ratio:g} × {c.per} cannot hold at "
+                    f"sites that must stay open: {format_ids(ix.sites[bad])}"
+                )
+        if c.min_ratio is not None:
+            bad = fixed_open & (max_after[:, a] + 1e-9 < c.min_ratio * ix.capacity[:, b])
+            if bad.any():
+                reasons.append(
+                    f"coupling {c.resource} ≥ {c.min_ratio:g} × {c.per} cannot hold at "
+                    f"sites that must stay open: {format_ids(ix.sites[bad])}"
+                )
+    if not options.allow_unmet:
+        reach = np.bincount(ix.pair_area, minlength=ix.n) > 0
+        lost = (~reach) & (ix.demand.sum(axis=1) > 0)
+        if lost.any():
+            reasons.append(
+                f"{int(lost.sum())} area(s) with demand have no site within "
+                f"{options.max_minutes} minutes: {format_ids(ix.areas[lost])}"
+            )
+        for k in range(R):
+            d, cap = ix.demand[:, k].sum(), max_after[:, k].sum()
+            if d > cap + 1e-9:
+                reasons.append(
+                    f"total {ix.resources[k]} capacity (even fully expanded) is {cap:.6g}, "
+                    f"short of demand {d:.6g} by {d - cap:.6g}"
+                )
+    if groups is not None and options.coverage_floor is not None:
+        reach = np.zeros(ix.n, dtype=bool)
+        reach[ix.pair_area] = True
+        dem = ix.demand.sum(axis=1)
+        n_groups = int(groups.max()) + 1
+        tot = np.bincount(groups, weights=dem, minlength=n_groups)
+        within = np.bincount(groups, weights=dem * reach, minlength=n_groups)
+        labels = (
+            list(pd.factorize(problem.groups.reindex(ix.areas), sort=True)[1])
+            if problem.groups is not None
+            else list(range(n_groups))
+        )
+        for g in range(n_groups):
+            if tot[g] > 0 and within[g] / tot[g] + 1e-9 < options.coverage_floor:
+                reasons.append(
+                    f"equity group {labels[g]!r}: only {within[g] / tot[g]:.1%} of its demand "
+                    f"has any site within the standard, below the floor "
+                    f"{options.coverage_floor:.1%}"
+                )
+    if reasons:
+        return reasons
+    # elastic re-solve: allow unmet demand, drop the floor; see what stays unserved, what binds
+    elastic = options.model_copy(
+        update={"allow_unmet": True, "coverage_floor": None, "explain": False}
+    )
+    try:
+        lm, lay2 = build_capacitated(ix, problem, elastic, None)
+        raw = solve_linear(
+            lm,
+            solver=elastic.solver,
+            time_limit_s=min(60.0, elastic.time_limit_s),
+            mip_gap=0.01,
+            hard_limit_s=min(90.0, elastic.hard_limit_s),
+        )
+    except (InfeasibleError, SolverError):
+        raw = None
+    if raw is None or raw.x is None:
+        return [
+            "the model is infeasible and an elastic re-solve (unmet demand allowed) found "
+            "no plan either"
+        ]
+    opened, added, _after, _a, _l, unmet = _decode(ix, lm, lay2, raw.x)
+    for r, v in unmet.sum().items():
+        if v > 1e-6:
+            areas = unmet.index[unmet[r] > 1e-6]
+            reasons.append(
+                f"{v:.6g} units of {r} cannot be served within the standard with the "
+                f"capacity and budget given (areas: {format_ids(areas)})"
+            )
+    if options.budget is not None:
+        spent = plan_costs(ix, lay2, opened, added)
+        invest = spent["opening"] + spent["expansion"]
+        if invest >= options.budget * (1 - 1e-6):
+            reasons.append(
+                f"the budget {options.budget:g} binds: the best plan with unmet demand "
+                "allowed spends all of it"
+            )
+    if options.coverage_floor is not None and groups is not None:
+        reasons.append(
+            f"the coverage floor {options.coverage_floor:.1%} cannot be met for every group "
+            "with this capacity and budget"
+        )
+    return reasons or [
+        "the model is infeasible (no single constraint family explains it; try allow_unmet = true)"
+    ]
+
+
+# ------------------------------------------------------------------------------- explain
+
+
+def marginal_values(ix: Indexed, lm: LinearModel, lay: _Layout, xval: np.ndarray) -> pd.DataFrame:
+    """Minutes saved per extra unit of capacity at each open site: LP duals with integers fixed."""
+    lo, hi = lm.col_lo.copy(), lm.col_hi.copy()
+    ints = np.flatnonzero(lm.integer)
+    fixed = np.round(xval[ints])
+    lo[ints], hi[ints] = fixed, fixed
+    fixed_lm = LinearModel(
+        lm.c,
+        lo,
+        hi,
+        np.zeros_like(lm.integer),
+        lm.A,
+        lm.row_lo,
+        lm.row_hi,
+        lm.blocks,
+        lm.row_blocks,
+        lm.offset,
+    )
+    raw = lp_duals(fixed_lm)
+    R = len(ix.resources)
+    if raw.row_duals is None:
+        return pd.DataFrame(np.nan, index=ix.sites, columns=ix.resources)
+    duals = raw.row_duals[lm.row_blocks["capacity"]].reshape(ix.m, R)
+    opened = xval[lm.blocks["y"]] > 0.5
+    value = np.where(opened[:, None], np.maximum(0.0, -duals), np.nan)
+    out = pd.DataFrame(value, index=ix.sites, columns=ix.resources)
+    out.index.name = "site"
+    return out
+
+
+def why_table(
+    ix: Indexed, opened: np.ndarray, assignments: pd.DataFrame, options: OptimizeOptions
+) -> pd.DataFrame:
+    """Per open site: units served, areas, mean minutes, and minutes saved vs the next-best site."""
+    penalty = options.unmet_penalty_minutes
+    # best and second-best open site per area (within the pairs)
+    sel = opened[ix.pair_site]
+    a, s, t = ix.pair_area[sel], ix.pair_site[sel], ix.minutes[sel]
+    order = np.lexsort((s, t, a))
+    a, s, t = a[order], s[order], t[order]
+    starts = np.searchsorted(a, np.arange(ix.n))
+    rank = np.arange(len(a)) - starts[a]
+    best_s = np.full(ix.n, -1)
+    best_t = np.full(ix.n, penalty)
+    second_t = np.full(ix.n, penalty)
+    f = rank == 0
+    best_s[a[f]], best_t[a[f]] = s[f], t[f]
+    f = rank == 1
+    second_t[a[f]] = t[f]
+    if assignments.empty:
+        return pd.DataFrame(
+            columns=["served", "areas", "mean_minutes", "minutes_saved"], index=ix.sites[opened]
+        )
+    ai = ix.areas.get_indexer(assignments["area"])
+    si = ix.sites.get_indexer(assignments["site"])
+    nxt = np.where(best_s[ai] == si, second_t[ai], best_t[ai])
+    q = assignments["quantity"].to_numpy()
+    tm = assignments["minutes"].to_numpy()
+    df = pd.DataFrame(
+        {
+            "site": assignments["site"],
+            "area": assignments["area"],
+            "q": q,
+            "qt": q * tm,
+            "saved": q * (np.minimum(nxt, penalty) - tm),
+        }
+    )
+    g = df.groupby("site")
+    out = pd.DataFrame(
+        {
+            "served": g["q"].sum(),
+            "areas": g["area"].nunique(),
+            "mean_minutes": g["qt"].sum() / g["q"].sum().where(g["q"].sum() > 0),
+            "minutes_saved": g["saved"].sum(),
+        }
+    ).reindex(ix.sites[opened])
+    out[["served", "areas", "minutes_saved"]] = out[["served", "areas", "minutes_saved"]].fillna(
+        0.0
+    )
+    out.index.name = "site"
+    return out

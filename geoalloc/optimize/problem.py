@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 
@@ -23,7 +23,15 @@ class AllocationProblem:
     existing
         Index: site id. True for a site open today, False for a candidate.
     od
-        Columns ``area``, ``site``, ``minutes``: the feasible pairs only (within the travel standard).
+        Columns ``area``, ``site``, ``minutes``: the feasible pairs only (within the standard).
+    groups
+        Optional. Index: area id. Equity group of each area (district, age band, quintile …).
+    opening_cost
+        Optional. Index: site id. Fixed cost of opening a candidate site (currency).
+    operating_cost
+        Optional. Index: site id. Cost of keeping an existing site open (used with closing).
+    max_size
+        Optional. Index: site id. Columns: resources. Maximum capacity after expansion (units).
     """
 
     demand: pd.DataFrame
@@ -31,6 +39,10 @@ class AllocationProblem:
     capacity: pd.DataFrame
     existing: pd.Series
     od: pd.DataFrame
+    groups: pd.Series | None = None
+    opening_cost: pd.Series | None = None
+    operating_cost: pd.Series | None = None
+    max_size: pd.DataFrame | None = None
 
     @property
     def resources(self) -> list[str]:
@@ -44,8 +56,16 @@ class Allocation:
     Attributes
     ----------
     status
-        ``optimal`` (gap within tolerance), ``feasible`` (a solution with a larger gap),
-        ``infeasible`` or ``no_solution``.
+        ``optimal`` (proven gap ≤ the scenario's ``mip_gap``) or ``feasible`` (a solution whose
+        proven gap is larger, e.g. after a time limit; see ``gap``). ``infeasible`` and
+        ``no_solution`` are raised by :func:`geoalloc.optimize.solve` as
+        :class:`~geoalloc._errors.InfeasibleError` (exit 4, with reasons) and
+        :class:`~geoalloc._errors.SolverError` (exit 5) instead of being returned.
+    objective, bound, gap
+        The solution's objective (minutes, sites or covered weight, by model), the solver's
+        proven bound on the optimum, and their relative gap (None when nothing was proven).
+    build_s, solve_s
+        Seconds spent building the model (arrays) and in the solver.
     sites
         Index: site id. Columns ``open``, ``existing`` and, per resource ``r``: ``r_before``,
         ``r_after`` (capacity) and ``r_load`` (units assigned).
@@ -53,6 +73,18 @@ class Allocation:
         Columns ``area``, ``site``, ``resource``, ``quantity``, ``minutes``.
     unmet
         Index: area id. Columns: resources. Units of demand not served.
+    notes
+        Things the user should know (areas excluded as unreachable, equity groups, reductions used).
+    marginal_value
+        With ``explain``: index site id, columns resources — objective (demand-weighted minutes)
+        saved by one more unit of capacity, from the LP duals with the integer decisions fixed.
+    why
+        With ``explain``: index site id — ``served`` (units), ``areas`` (count), ``mean_minutes``,
+        ``minutes_saved`` (demand-weighted minutes saved vs each area's next-best open site, with
+        the unmet penalty where there is none).
+    costs
+        Cost breakdown of the plan (currency): ``opening``, ``operating``, ``expansion``, ``total``
+        and ``expansion_<resource>``.
     """
 
     model: str
@@ -66,3 +98,7 @@ class Allocation:
     sites: pd.DataFrame
     assignments: pd.DataFrame
     unmet: pd.DataFrame
+    notes: tuple[str, ...] = ()
+    marginal_value: pd.DataFrame | None = None
+    why: pd.DataFrame | None = None
+    costs: dict[str, float] = field(default_factory=dict)

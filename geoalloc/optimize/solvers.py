@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import pulp
 
 from geoalloc._errors import SolverError
@@ -15,7 +17,9 @@ def available_solvers() -> list[str]:
     return [name for name, pulp_name in _PULP_NAMES.items() if pulp_name in here]
 
 
-def make_solver(name: str, *, time_limit_s: float, mip_gap: float) -> pulp.LpSolver:
+def make_solver(
+    name: str, *, time_limit_s: float, mip_gap: float, log_path: str | None = None
+) -> pulp.LpSolver:
     """A PuLP solver object for ``name`` ('highs' or 'cbc'), or :class:`SolverError` if absent."""
     if name not in _PULP_NAMES:
         msg = f"unknown solver {name!r}; choose one of {sorted(_PULP_NAMES)}"
@@ -30,5 +34,18 @@ def make_solver(name: str, *, time_limit_s: float, mip_gap: float) -> pulp.LpSol
             f"solver {name!r} is not available here — {hint}, or pick one of {available_solvers()}"
         )
         raise SolverError(msg)
-    solver_cls = pulp.getSolver(_PULP_NAMES[name]).__class__
+    with warnings.catch_warnings():
+        # PuLP 3.3 flags PULP_CBC_CMD (its bundled CBC) for removal in 4.0; we pin pulp<4 and the
+        # bundled binary is the only CBC most users have
+        warnings.filterwarnings(
+            "ignore", message=".*PULP_CBC_CMD is deprecated", category=DeprecationWarning
+        )
+        solver_cls = pulp.getSolver(_PULP_NAMES[name]).__class__
+        return _construct(solver_cls, name, time_limit_s, mip_gap, log_path)
+
+
+def _construct(solver_cls, name: str, time_limit_s: float, mip_gap: float, log_path: str | None):
+    if name == "cbc" and log_path is not None:
+        # CBC's log is the only place PuLP leaves its proven bound; geoalloc parses it from there
+        return solver_cls(msg=False, timeLimit=time_limit_s, gapRel=mip_gap, logPath=log_path)
     return solver_cls(msg=False, timeLimit=time_limit_s, gapRel=mip_gap)
