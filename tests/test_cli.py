@@ -35,3 +35,16 @@ def test_root_shim_and_module_entry_point() -> None:
         result = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
         assert result.returncode == 0, result.stderr
     assert "geoalloc" in result.stdout
+
+
+def test_run_scheduler_needs_the_dask_executor(tmp_path: Path) -> None:
+    scenario = tmp_path / "s.toml"
+    scenario.write_text(
+        'name = "x"\n[areas]\npath = "a.gpkg"\nid = "id"\npopulation = "p"\n'
+        '[facilities]\npath = "f.gpkg"\nid = "id"\ncapacity = { beds = "b" }\n'
+    )
+    result = CliRunner().invoke(
+        cli, ["run", str(scenario), "--executor", "serial", "--scheduler", "tcp://127.0.0.1:1"]
+    )
+    assert result.exit_code == 2
+    assert "--scheduler needs the dask executor" in result.output

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from geoalloc._errors import InputError
 from geoalloc.cli import cli
-from geoalloc.commands.sweep import compute_from_cli
+from geoalloc.commands._options import compute_from_cli
 from geoalloc.parallel import ComputeOptions
 from geoalloc.pipeline import run_scenario
 from geoalloc.scenario import load_scenario

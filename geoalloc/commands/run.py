@@ -7,13 +7,24 @@ from pathlib import Path
 import click
 
 from geoalloc.commands._format import summary_lines
+from geoalloc.commands._options import compute_from_cli, compute_options
 from geoalloc.io import dumps_json
 from geoalloc.pipeline import default_out_dir, run_scenario, write_run
 from geoalloc.scenario import load_scenario
 
 
-def run_and_report(scenario_path: Path, out: Path | None, overwrite: bool, as_json: bool) -> None:
+def run_and_report(
+    scenario_path: Path,
+    out: Path | None,
+    overwrite: bool,
+    as_json: bool,
+    compute: dict | None = None,
+) -> None:
     scenario = load_scenario(scenario_path)
+    if compute and any(v is not None for v in compute.values()):
+        scenario = scenario.model_copy(
+            update={"compute": compute_from_cli(scenario.compute, **compute)}
+        )
     out_dir = out if out is not None else default_out_dir(scenario)
     if out_dir.exists() and not overwrite:
         raise click.UsageError(
@@ -38,10 +49,20 @@ def run_and_report(scenario_path: Path, out: Path | None, overwrite: bool, as_js
 )
 @click.option("--overwrite", is_flag=True, help="Replace the output folder if it exists.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout.")
-def run_command(scenario_path: Path, out: Path | None, overwrite: bool, as_json: bool) -> None:
-    """Run the whole pipeline for one scenario and write map.html, results.gpkg, summary.json and
-    manifest.json."""
-    run_and_report(scenario_path, out, overwrite, as_json)
+@compute_options("the routing trees")
+def run_command(
+    scenario_path: Path,
+    out: Path | None,
+    overwrite: bool,
+    as_json: bool,
+    executor: str | None,
+    workers: int | None,
+    scheduler: str | None,
+) -> None:
+    """Run the whole pipeline for one scenario and write map.html, report.html, results.gpkg,
+    summary.json and manifest.json."""
+    compute = {"executor": executor, "workers": workers, "scheduler": scheduler}
+    run_and_report(scenario_path, out, overwrite, as_json, compute)
 
 
 __all__ = ["run_and_report", "run_command"]

@@ -7,9 +7,8 @@ from pathlib import Path
 
 import click
 
-from geoalloc._errors import UsageError
+from geoalloc.commands._options import compute_from_cli, compute_options
 from geoalloc.io import dumps_json
-from geoalloc.parallel import EXECUTORS, ComputeOptions
 from geoalloc.scenario import load_scenario
 from geoalloc.sweep import cartesian_variants, parse_vary, read_variants_csv, run_sweep
 
@@ -20,26 +19,6 @@ def _num(value, digits: int = 1) -> str:
     except (TypeError, ValueError):
         return "–"
     return f"{value:,.{digits}f}" if math.isfinite(value) else "–"
-
-
-def compute_from_cli(
-    base: ComputeOptions, executor: str | None, workers: int | None, scheduler: str | None
-) -> ComputeOptions:
-    """``[compute]`` of the scenario, overridden by ``--executor`` / ``--workers`` /
-    ``--scheduler`` (a scheduler address implies the Dask executor)."""
-    update = base.model_dump()
-    if scheduler is not None:
-        if executor not in (None, "dask"):
-            msg = f"--scheduler needs the dask executor, not --executor {executor}"
-            raise UsageError(msg)
-        update |= {"executor": "dask", "scheduler": scheduler}
-    elif executor is not None:
-        update |= {"executor": executor}
-        if executor != "dask":
-            update["scheduler"] = None
-    if workers is not None:
-        update["workers"] = workers
-    return ComputeOptions.model_validate(update)
 
 
 @click.command("sweep")
@@ -65,19 +44,7 @@ def compute_from_cli(
     help="Sweep folder [default: maps/<scenario name>-sweep].",
 )
 @click.option("--overwrite", is_flag=True, help="Replace the sweep folder if it exists.")
-@click.option(
-    "--executor",
-    type=click.Choice(EXECUTORS),
-    default=None,
-    help="Where the variants run [default: the scenario's [compute] executor, else serial].",
-)
-@click.option("--workers", type=click.IntRange(min=1), default=None, help="Local worker processes.")
-@click.option(
-    "--scheduler",
-    metavar="ADDRESS",
-    default=None,
-    help="Address of an existing Dask scheduler (e.g. tcp://10.0.0.5:8786); implies --executor dask.",
-)
+@compute_options("the variants")
 @click.option("--json", "as_json", is_flag=True, help="Print the KPI table as JSON on stdout.")
 def sweep_command(
     scenario_path: Path,
@@ -136,4 +103,4 @@ def sweep_command(
         raise click.exceptions.Exit(failed[0].exit_code)
 
 
-__all__ = ["compute_from_cli", "sweep_command"]
+__all__ = ["sweep_command"]
