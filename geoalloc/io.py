@@ -30,7 +30,7 @@ _TRUE = {"true", "t", "yes", "y", "1"}
 _FALSE = {"false", "f", "no", "n", "0", ""}
 
 
-def _read_vector(
+def read_vector(
     path: Path, layer: str | None, where: str, problems: Problems
 ) -> gpd.GeoDataFrame | None:
     if not path.exists():
@@ -148,7 +148,7 @@ def _check_geometry(frame: gpd.GeoDataFrame, ids: pd.Index, where: str, problems
 def read_areas(options: AreasOptions, problems: Problems) -> gpd.GeoDataFrame | None:
     """Demand areas indexed by their id (as text), with ``population`` and band columns as numbers."""
     where = f"[areas] {options.path.name}"
-    frame = _read_vector(options.path, options.layer, where, problems)
+    frame = read_vector(options.path, options.layer, where, problems)
     if frame is None:
         return None
     wanted = {"id": options.id, "population": options.population}
@@ -215,7 +215,7 @@ def read_facilities(
     reprojected; both are reported as notes.
     """
     where = f"[facilities] {options.path.name}"
-    frame = _read_vector(options.path, options.layer, where, problems)
+    frame = read_vector(options.path, options.layer, where, problems)
     if frame is None:
         return None
     wanted = {"id": options.id} | {f"capacity.{r}": c for r, c in options.capacity.items()}

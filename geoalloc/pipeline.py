@@ -26,14 +26,15 @@ from geoalloc.io import (
     dumps_json,
     read_areas,
     read_facilities,
+    read_vector,
     representative_points,
     sha256_file,
     write_run_folder,
 )
 from geoalloc.optimize import frontier, problem_from_inputs, solve
-from geoalloc.optimize.problem import Allocation
+from geoalloc.optimize.problem import Allocation, AllocationProblem
 from geoalloc.scenario import Scenario
-from geoalloc.travel import compute_matrix, default_cache_dir, service_areas_for
+from geoalloc.travel import RoadClosures, compute_matrix, default_cache_dir, service_areas_for
 from geoalloc.travel.matrix import TravelMatrix
 
 log = logging.getLogger(__name__)
@@ -78,6 +79,7 @@ class Inputs:
     facilities: gpd.GeoDataFrame
     needs: pd.DataFrame
     los: LosModel
+    closures: RoadClosures | None = None
     notes: list[str] = field(default_factory=list)
 
 
@@ -157,7 +159,37 @@ def check_inputs(scenario: Scenario) -> Inputs:
     assert areas is not None and facilities is not None and needs is not None and los is not None
     for note in problems.notes:
         log.info(note)
-    return Inputs(areas=areas, facilities=facilities, needs=needs, los=los, notes=problems.notes)
+    closures = _read_closures(scenario, problems) if scenario.outage.road_closures else None
+    problems.raise_if_any(
+        header=f"scenario {scenario.name!r}: {len(problems.errors)} problem(s) in the inputs"
+    )
+    return Inputs(
+        areas=areas,
+        facilities=facilities,
+        needs=needs,
+        los=los,
+        closures=closures,
+        notes=problems.notes,
+    )
+
+
+def _read_closures(scenario: Scenario, problems: Problems) -> RoadClosures | None:
+    """The ``[outage] road_closures`` polygons (roads cut or slowed inside them)."""
+    outage = scenario.outage
+    where = f"[outage] road_closures {outage.road_closures.name}"
+    if scenario.network.is_crowfly:
+        problems.add(
+            where, "road closures need a road network, not crowfly", "set [network] source"
+        )
+        return None
+    layer = read_vector(outage.road_closures, None, where, problems)
+    if layer is None or layer.crs is None:
+        return None
+    kinds = set(layer.geometry.dropna().geom_type) - {"Polygon", "MultiPolygon"}
+    if kinds:
+        problems.add(where, f"closures must be polygons, found {sorted(kinds)}")
+        return None
+    return RoadClosures.from_layer(layer, outage.road_slowdown_factor)
 
 
 def _check_optimize_columns(
@@ -252,29 +284,59 @@ def _service_areas(
         geometry=inputs.facilities.geometry.to_crs(4326).loc[open_ids.to_numpy()],
         crs=4326,
     )
-    return service_areas_for(scenario.network, sites, minutes, cache_dir=default_cache_dir())
+    return service_areas_for(
+        scenario.network, sites, minutes, cache_dir=default_cache_dir(), closures=inputs.closures
+    )
 
 
-def _travel(
-    scenario: Scenario, inputs: Inputs, matrix: TravelMatrix | None = None
-) -> tuple[pd.DataFrame, gpd.GeoDataFrame, pd.DataFrame]:
-    area_points = representative_points(inputs.areas)
-    site_points = gpd.GeoDataFrame(
+def travel_matrix_for(scenario: Scenario, inputs: Inputs) -> TravelMatrix:
+    """Travel minutes from every area's representative point to every site, up to
+    ``HORIZON_FACTOR`` × the standard, as the scenario's ``[network]``, ``[outage]`` and
+    ``[compute]`` ask (cached on disk)."""
+    standard = scenario.optimize.max_minutes
+    return compute_matrix(
+        scenario.network,
+        representative_points(inputs.areas),
+        _site_points(inputs),
+        max_minutes=standard * HORIZON_FACTOR if standard is not None else None,
+        cache_dir=default_cache_dir(),
+        closures=inputs.closures,
+        **_routing_options(scenario),
+    )
+
+
+def od_table(matrix: TravelMatrix) -> pd.DataFrame:
+    """The long table ``area``, ``site``, ``minutes`` of a matrix from areas to sites."""
+    return matrix.to_long().rename(columns={"origin": "area", "destination": "site"})
+
+
+def _site_points(inputs: Inputs) -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(
         geometry=inputs.facilities.geometry.to_crs(4326), index=inputs.facilities.index
     )
+
+
+def build_problem(scenario: Scenario, inputs: Inputs, od: pd.DataFrame) -> AllocationProblem:
+    """The optimizer's problem: pairs within the standard, sites out of service left out.
+
+    ``od`` is the long table ``area``, ``site``, ``minutes`` (e.g. within the horizon).
+    """
     standard = scenario.optimize.max_minutes
-    horizon = standard * HORIZON_FACTOR if standard is not None else None
-    if matrix is None:
-        matrix = compute_matrix(
-            scenario.network,
-            area_points,
-            site_points,
-            max_minutes=horizon,
-            cache_dir=default_cache_dir(),
-            **_routing_options(scenario),
-        )
-    od = matrix.to_long().rename(columns={"origin": "area", "destination": "site"})
-    return od, area_points, matrix.flags
+    if standard is not None:
+        od = od[od["minutes"] <= standard]
+    closed = pd.Index(scenario.outage.closed_sites, dtype=object)
+    if len(closed):
+        log.info("outage: %d site(s) out of service: %s", len(closed), ", ".join(closed))
+    group_column = scenario.optimize.equity_group_column
+    return problem_from_inputs(
+        inputs.needs,
+        inputs.areas[scenario.areas.population].astype(float),
+        inputs.facilities.drop(index=closed),
+        od[~od["site"].isin(closed)],
+        resources=planned_resources(scenario.demand),
+        groups=inputs.areas[group_column] if group_column else None,
+        options=scenario.optimize,
+    )
 
 
 def run_scenario(scenario: Scenario, *, travel: TravelMatrix | None = None) -> RunResult:
@@ -291,32 +353,17 @@ def run_scenario(scenario: Scenario, *, travel: TravelMatrix | None = None) -> R
     population = inputs.areas[scenario.areas.population].astype(float)
 
     started = time.perf_counter()
-    od, area_points, flags = _travel(scenario, inputs, travel)
+    matrix = travel if travel is not None else travel_matrix_for(scenario, inputs)
+    od = od_table(matrix)
+    area_points = representative_points(inputs.areas)
+    flags = matrix.flags
     timings["travel_s"] = time.perf_counter() - started
     standard = scenario.optimize.max_minutes
-    od_standard = od if standard is None else od[od["minutes"] <= standard]
-    log.info(
-        "travel: %d (area, site) pairs within the standard, %d within the horizon",
-        len(od_standard),
-        len(od),
-    )
+    log.info("travel: %d (area, site) pairs within the horizon", len(od))
 
     started = time.perf_counter()
     closed = pd.Index(scenario.outage.closed_sites, dtype=object)
-    if len(closed):
-        log.info("outage: %d site(s) out of service: %s", len(closed), ", ".join(closed))
-    in_service = inputs.facilities.drop(index=closed)
-    od_standard = od_standard[~od_standard["site"].isin(closed)]
-    group_column = scenario.optimize.equity_group_column
-    problem = problem_from_inputs(
-        inputs.needs,
-        population,
-        in_service,
-        od_standard,
-        resources=resources,
-        groups=inputs.areas[group_column] if group_column else None,
-        options=scenario.optimize,
-    )
+    problem = build_problem(scenario, inputs, od)
     allocation = solve(problem, scenario.optimize)
     timings["optimize_s"] = time.perf_counter() - started
     frontier_table = None

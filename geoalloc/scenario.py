@@ -50,6 +50,16 @@ class OutageOptions(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     closed_sites: list[str] = Field(default_factory=list, description="ids of sites out of service")
+    road_closures: Path | None = Field(
+        None,
+        description="polygons (any vector file) where roads are cut: every edge touching them is "
+        "removed, or slowed by road_slowdown_factor; road networks only",
+    )
+    road_slowdown_factor: float | None = Field(
+        None,
+        ge=1.0,
+        description="slow the roads in road_closures by this factor instead of cutting",
+    )
 
 
 class Scenario(BaseModel):
@@ -124,6 +134,9 @@ def resolve_paths(scenario: Scenario, base: Path) -> Scenario:
     if demand.surge.path is not None:
         surge = demand.surge.model_copy(update={"path": resolve(demand.surge.path)})
         demand = demand.model_copy(update={"surge": surge})
+    outage = scenario.outage
+    if outage.road_closures is not None:
+        outage = outage.model_copy(update={"road_closures": resolve(outage.road_closures)})
     return scenario.model_copy(
         update={
             "areas": scenario.areas.model_copy(update={"path": resolve(scenario.areas.path)}),
@@ -133,5 +146,6 @@ def resolve_paths(scenario: Scenario, base: Path) -> Scenario:
             "network": network,
             "history": history,
             "demand": demand,
+            "outage": outage,
         }
     )

@@ -253,24 +253,14 @@ def travel_for(scenario: Scenario):
     """The travel matrix :func:`geoalloc.pipeline.run_scenario` would compute for ``scenario``
     (same points, network and horizon), or ``None`` if its inputs do not check out (each variant
     then reports its own error)."""
-    import geopandas as gpd
-
-    from geoalloc.io import representative_points
-    from geoalloc.pipeline import HORIZON_FACTOR, check_inputs
-    from geoalloc.travel import compute_matrix
+    from geoalloc.pipeline import check_inputs, travel_matrix_for
 
     try:
         inputs = check_inputs(scenario)
     except GeoallocError as exc:
         log.info("sweep: no shared travel matrix for %s: %s", scenario.name, exc)
         return None
-    area_points = representative_points(inputs.areas)
-    site_points = gpd.GeoDataFrame(
-        geometry=inputs.facilities.geometry.to_crs(4326), index=inputs.facilities.index
-    )
-    standard = scenario.optimize.max_minutes
-    horizon = standard * HORIZON_FACTOR if standard is not None else None
-    return compute_matrix(scenario.network, area_points, site_points, max_minutes=horizon)
+    return travel_matrix_for(scenario, inputs)
 
 
 # ------------------------------------------------------------------------------------------------

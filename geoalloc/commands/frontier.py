@@ -35,40 +35,20 @@ def frontier_command(scenario_path: Path, floors: str | None, as_json: bool) -> 
     Needs ``[optimize] equity_group_column`` (a column of the areas file) and the ``capacitated`` or
     ``mclp`` model.
     """
-    from geoalloc._errors import InputError  # noqa: I001 (pipeline is first-party once merged)
-    from geoalloc.demand import planned_resources
-    from geoalloc.optimize import frontier, problem_from_inputs
-    from geoalloc.pipeline import _travel, check_inputs
+    from geoalloc._errors import InputError
+    from geoalloc.optimize import frontier
+    from geoalloc.pipeline import build_problem, check_inputs, od_table, travel_matrix_for
     from geoalloc.scenario import load_scenario
 
     wanted = _floors(floors)
     scenario = load_scenario(scenario_path)
-    column = scenario.optimize.equity_group_column
-    if column is None:
+    if scenario.optimize.equity_group_column is None:
         msg = (
             f"{scenario_path}: the frontier needs [optimize] equity_group_column (an areas column)"
         )
         raise InputError(msg)
     inputs = check_inputs(scenario)
-    if column not in inputs.areas.columns:
-        msg = (
-            f"{scenario_path}: [optimize] equity_group_column = {column!r} is not a column of the "
-            f"areas; columns are {list(inputs.areas.columns)}"
-        )
-        raise InputError(msg)
-    od, _points, _flags = _travel(scenario, inputs)
-    standard = scenario.optimize.max_minutes
-    if standard is not None:
-        od = od[od["minutes"] <= standard]
-    problem = problem_from_inputs(
-        inputs.needs,
-        inputs.areas[scenario.areas.population].astype(float),
-        inputs.facilities,
-        od,
-        resources=planned_resources(scenario.demand),
-        groups=inputs.areas[column],
-        options=scenario.optimize,
-    )
+    problem = build_problem(scenario, inputs, od_table(travel_matrix_for(scenario, inputs)))
     table = frontier(problem, scenario.optimize, wanted)
     if as_json:
         click.echo(json.dumps(table.to_dict(orient="records"), default=float))

@@ -10,7 +10,13 @@ The pipeline calls :func:`compute_matrix` and :func:`service_areas_for` with a s
 ``[network]`` options.
 """
 
-from geoalloc.travel.api import compute_matrix, default_cache_dir, load_network, service_areas_for
+from geoalloc.travel.api import (
+    RoadClosures,
+    compute_matrix,
+    default_cache_dir,
+    load_network,
+    service_areas_for,
+)
 from geoalloc.travel.crowfly import crowfly_matrix
 from geoalloc.travel.graph import load_graph
 from geoalloc.travel.isochrones import crowfly_service_areas, service_areas
@@ -21,6 +27,7 @@ from geoalloc.travel.routing import travel_matrix
 
 __all__ = [
     "NetworkOptions",
+    "RoadClosures",
     "RoadNetwork",
     "TravelMatrix",
     "compute_matrix",

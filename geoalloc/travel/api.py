@@ -15,6 +15,7 @@ import json
 import logging
 import os
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import geopandas as gpd
@@ -62,6 +63,20 @@ def graph_key(options: NetworkOptions) -> str:
         identity = {"file_sha256": file_sha256(path)}
     speeds = sorted((options.speeds_kph or {}).items())
     return _digest({"v": CACHE_VERSION, **identity, "mode": options.mode, "speeds": speeds})
+
+
+@dataclass(frozen=True)
+class RoadClosures:
+    """Zones where roads are cut (``slowdown_factor`` None) or slowed (travel time × factor)."""
+
+    zones: object  # a shapely geometry in EPSG:4326
+    slowdown_factor: float | None = None
+
+    @classmethod
+    def from_layer(
+        cls, layer: gpd.GeoDataFrame, slowdown_factor: float | None = None
+    ) -> RoadClosures:
+        return cls(layer.to_crs(4326).geometry.union_all(), slowdown_factor)
 
 
 def load_network(options: NetworkOptions, *, cache_dir: Path | None = None) -> RoadNetwork:
@@ -185,6 +200,7 @@ def compute_matrix(
     executor: ExecutorChoice = "auto",
     workers: int | None = None,
     scheduler: object = None,
+    closures: RoadClosures | None = None,
 ) -> TravelMatrix:
     """Travel minutes from ``origins`` to ``destinations`` (point GeoDataFrames indexed by id).
 
@@ -202,6 +218,8 @@ def compute_matrix(
     executor, workers, scheduler
         Parallelism of the routing (see :func:`geoalloc.parallel.run_map`); ``"auto"`` runs
         large jobs on local processes.
+    closures
+        Roads cut or slowed in zones (an emergency outage); road graphs only.
     """
     if options.is_crowfly:
         return crowfly_matrix(
@@ -212,6 +230,8 @@ def compute_matrix(
             max_minutes=max_minutes,
         )
     network = load_network(options, cache_dir=cache_dir)
+    if closures is not None:
+        network = network.with_closures(closures.zones, slowdown_factor=closures.slowdown_factor)
     path = None
     if cache_dir is not None:
         key = _matrix_key(options, network.content_hash, origins, destinations, max_minutes)
@@ -242,6 +262,7 @@ def service_areas_for(
     minutes: Sequence[float] = (10, 20, 30),
     *,
     cache_dir: Path | None = None,
+    closures: RoadClosures | None = None,
 ) -> gpd.GeoDataFrame:
     """Service areas of ``sites`` under a scenario's ``[network]`` (see :func:`service_areas`).
 
@@ -253,6 +274,8 @@ def service_areas_for(
             sites, minutes, speed_kph=options.speed_kph, circuity=options.circuity
         )
     network = load_network(options, cache_dir=cache_dir)
+    if closures is not None:
+        network = network.with_closures(closures.zones, slowdown_factor=closures.slowdown_factor)
     return service_areas(
         network,
         sites,

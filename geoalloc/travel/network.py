@@ -190,6 +190,51 @@ class RoadNetwork:
             dropped_lonlat=previous,
         )
 
+    def with_closures(self, zones, *, slowdown_factor: float | None = None) -> RoadNetwork:
+        """The network with every edge that touches ``zones`` removed, or slowed.
+
+        Parameters
+        ----------
+        zones
+            A shapely geometry in EPSG:4326 (e.g. the union of flood polygons).
+        slowdown_factor
+            ``None`` removes the edges (roads cut); a factor ≥ 1 multiplies their travel time.
+
+        Edges are the straight segments between their end nodes (the graph is not simplified, so
+        that is the road's own geometry). After removal the largest strongly connected component
+        is kept again; nodes cut off by the closure join the dropped nodes.
+        """
+        import shapely
+
+        coo = self.forward.tocoo()
+        tail, head, seconds = coo.row.astype(np.int64), coo.col.astype(np.int64), coo.data.copy()
+        segments = shapely.linestrings(
+            np.stack(
+                [
+                    np.column_stack([self.lon[tail], self.lat[tail]]),
+                    np.column_stack([self.lon[head], self.lat[head]]),
+                ],
+                axis=1,
+            )
+        )
+        shapely.prepare(zones)
+        hit = shapely.intersects(segments, zones)
+        log.info("road closures: %d of %d edges touch the closed zones", int(hit.sum()), len(hit))
+        if slowdown_factor is None:
+            tail, head, seconds = tail[~hit], head[~hit], seconds[~hit]
+        else:
+            seconds[hit] *= slowdown_factor
+        dropped = np.column_stack([self.dropped_lon, self.dropped_lat])
+        return RoadNetwork.from_arrays(
+            tail,
+            head,
+            seconds,
+            node_ids=self.node_ids,
+            lon=self.lon,
+            lat=self.lat,
+            dropped_lonlat=dropped if len(dropped) else None,
+        )
+
     def save(self, path: Path) -> None:
         """Write as ``.npz`` (atomic rename, so a crashed run leaves no half-written cache)."""
         if self.node_ids.dtype == object:
