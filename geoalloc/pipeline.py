@@ -11,14 +11,17 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from geoalloc import __version__
 from geoalloc._errors import InfeasibleError, InputError, SolverError
 from geoalloc._validate import Problems
 from geoalloc.demand import area_needs, planned_resources
-from geoalloc.demand.area_needs import area_surge
+from geoalloc.demand.area_needs import area_surge, surge_multiplier
+from geoalloc.demand.cases import case_multiplier, cases_per_area
 from geoalloc.demand.los import LosModel
+from geoalloc.demand.options import DemandOptions
 from geoalloc.demand.queue import queue_check_plan
 from geoalloc.demand.summary import fit_history, los_summary
 from geoalloc.evaluate import evaluate
@@ -79,6 +82,8 @@ class Inputs:
     facilities: gpd.GeoDataFrame
     needs: pd.DataFrame
     los: LosModel
+    demand: DemandOptions
+    cases_report: dict | None = None
     closures: RoadClosures | None = None
     notes: list[str] = field(default_factory=list)
 
@@ -116,20 +121,31 @@ def check_inputs(scenario: Scenario) -> Inputs:
             f"source file not found: {network.source}",
             "give an OSM file (.osm, .osm.bz2, .osm.pbf, .graphml), 'place:<name>' or 'crowfly'",
         )
-    needs, los = None, None
+    needs, los, demand, cases_report = None, None, scenario.demand, None
     if areas is not None and not problems:
         try:
             los = fit_history(scenario.history, scenario.demand, area_ids=areas.index, seed=SEED)
             if los.history is not None:
                 for line in los.history.problems.lines(f"[history] {scenario.history.path.name}"):
                     problems.note("[history]", line)
+            demand = scenario.demand
             needs = area_needs(
                 areas,
                 population=scenario.areas.population,
                 age_bands=scenario.areas.age_bands,
-                options=scenario.demand,
+                options=demand,
                 los=los,
             )
+            if demand.cases is not None:
+                areas, demand, cases_report = _case_surge(scenario, areas, needs, problems)
+                if not problems:
+                    needs = area_needs(
+                        areas,
+                        population=scenario.areas.population,
+                        age_bands=scenario.areas.age_bands,
+                        options=demand,
+                        los=los,
+                    )
         except InputError as exc:
             problems.errors.extend(exc.problems)
     _check_optimize_columns(scenario, areas, facilities, problems)
@@ -168,9 +184,60 @@ def check_inputs(scenario: Scenario) -> Inputs:
         facilities=facilities,
         needs=needs,
         los=los,
+        demand=demand,
+        cases_report=cases_report,
         closures=closures,
         notes=problems.notes,
     )
+
+
+CASE_MULTIPLIER_COLUMN = "case_surge_multiplier"
+
+
+def _case_surge(
+    scenario: Scenario, areas: gpd.GeoDataFrame, needs: pd.DataFrame, problems: Problems
+) -> tuple[gpd.GeoDataFrame, DemandOptions, dict | None]:
+    """``[demand.cases]``: zone case counts → a surge multiplier column on the areas."""
+    options = scenario.demand.cases
+    where = f"[demand.cases] {options.path.name}"
+    zones = read_vector(options.path, options.layer, where, problems)
+    if zones is None or zones.crs is None:
+        return areas, scenario.demand, None
+    if options.cases not in zones.columns:
+        problems.add(
+            where, f"column {options.cases!r} not found", f"columns are: {list(zones.columns)}"
+        )
+        return areas, scenario.demand, None
+    counts = pd.to_numeric(zones[options.cases], errors="coerce")
+    bad = counts.isna() | (counts < 0)
+    if bad.any():
+        problems.add(
+            where,
+            f"column {options.cases!r} must be counts ≥ 0",
+            "fix these rows",
+            ids=[f"row {i + 1}" for i in np.flatnonzero(bad.to_numpy())],
+        )
+        return areas, scenario.demand, None
+    population = areas[scenario.areas.population].astype(float)
+    per_area, report = cases_per_area(
+        representative_points(areas), population, zones, options.cases
+    )
+    multiplier = case_multiplier(needs["admissions_per_day"], per_area, options)
+    impossible = ~np.isfinite(multiplier)
+    if impossible.any():
+        problems.add(
+            where,
+            "cases fall on areas with no baseline admissions",
+            "check the population of these areas",
+            ids=multiplier.index[impossible],
+        )
+    for key in ("zones_without_populated_area", "areas_in_no_zone"):
+        if report[key]:
+            problems.note(where, f"{key.replace('_', ' ')}: {report[key]}")
+    areas = areas.copy()
+    areas[CASE_MULTIPLIER_COLUMN] = multiplier * surge_multiplier(areas, scenario.demand)
+    demand = scenario.demand.model_copy(update={"surge_multiplier": CASE_MULTIPLIER_COLUMN})
+    return areas, demand, report
 
 
 def _read_closures(scenario: Scenario, problems: Problems) -> RoadClosures | None:
@@ -224,18 +291,21 @@ def _check_optimize_columns(
 def _demand_model(scenario: Scenario, inputs: Inputs, allocation: Allocation, layers: dict) -> dict:
     """LOS, queue check and surge for ``summary.json``; adds their per-area/per-site columns."""
     primary = scenario.demand.resource
-    queue = queue_check_plan(allocation.sites, inputs.los, options=scenario.demand, seed=SEED)
+    queue = queue_check_plan(allocation.sites, inputs.los, options=inputs.demand, seed=SEED)
     surge = area_surge(
         inputs.areas,
         population=scenario.areas.population,
         age_bands=scenario.areas.age_bands,
-        options=scenario.demand,
+        options=inputs.demand,
         los=inputs.los,
     )
     areas = layers["areas"]
     extra = [c for c in inputs.needs.columns if c not in areas.columns]
     for column in extra:
         areas[column] = inputs.needs[column].reindex(areas["area_id"]).to_numpy()
+    if CASE_MULTIPLIER_COLUMN in inputs.areas.columns:
+        multiplier = inputs.areas[CASE_MULTIPLIER_COLUMN].reindex(areas["area_id"])
+        areas[CASE_MULTIPLIER_COLUMN] = multiplier.to_numpy()
     sites = layers["facilities"]
     for column in QUEUE_COLUMNS:
         if column in queue.columns:
@@ -417,7 +487,8 @@ def run_scenario(scenario: Scenario, *, travel: TravelMatrix | None = None) -> R
         "plan": evaluation["plan"],
         "area_status": evaluation["area_status"],
         "site_status": evaluation["site_status"],
-        "demand_model": demand_model,
+        "demand_model": demand_model
+        | ({"cases": inputs.cases_report} if inputs.cases_report is not None else {}),
         "travel_flags": flags.to_dict(orient="records"),
         "input_notes": inputs.notes,
         "solver": {

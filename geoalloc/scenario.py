@@ -134,6 +134,9 @@ def resolve_paths(scenario: Scenario, base: Path) -> Scenario:
     if demand.surge.path is not None:
         surge = demand.surge.model_copy(update={"path": resolve(demand.surge.path)})
         demand = demand.model_copy(update={"surge": surge})
+    if demand.cases is not None:
+        cases = demand.cases.model_copy(update={"path": resolve(demand.cases.path)})
+        demand = demand.model_copy(update={"cases": cases})
     outage = scenario.outage
     if outage.road_closures is not None:
         outage = outage.model_copy(update={"road_closures": resolve(outage.road_closures)})

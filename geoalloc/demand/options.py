@@ -17,6 +17,25 @@ KNOWN_RESOURCES = ("beds", "icu_beds", "ventilators", "nurses", "physicians")
 HOURS_PER_WEEK = 168.0
 
 
+class CasesOptions(BaseModel):
+    """A surge driven by case counts in zones (e.g. COVID-19 cases per ZIP code).
+
+    The cases of each zone are spread over the areas whose representative point lies in it, in
+    proportion to their population; an area's extra admissions per day are its cases ×
+    ``admitted_share`` ÷ ``days``. They multiply the area's admissions (``[demand]
+    surge_multiplier`` then applies on top), so every resource, the LOS and the queue check follow.
+    ``path`` is relative to the scenario file.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    path: Path
+    layer: str | None = None
+    cases: str = Field(description="column with the case count of each zone")
+    admitted_share: float = Field(gt=0, le=1, description="share of cases admitted to hospital")
+    days: float = Field(gt=0, description="days over which the cases were counted / arrive")
+
+
 class SurgeOptions(BaseModel):
     """A surge over days: a multiplier per day on the baseline admissions, or an SIR epidemic.
 
@@ -132,6 +151,9 @@ class DemandOptions(BaseModel):
         1.0, description="scalar ≥ 0 or the name of an areas column with a multiplier per area"
     )
     surge: SurgeOptions = Field(default_factory=SurgeOptions)
+    cases: CasesOptions | None = Field(
+        None, description="surge admissions from case counts in zones"
+    )
     rates_from_history: bool = Field(
         True, description="estimate admission rates from a [history] with an area id when present"
     )
