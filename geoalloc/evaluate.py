@@ -89,6 +89,40 @@ def access_kpis(minutes: pd.Series, population: pd.Series, max_minutes: float | 
     }
 
 
+def group_coverage(
+    minutes: pd.Series, population: pd.Series, groups: pd.Series | None, max_minutes: float | None
+) -> dict:
+    """Population within the standard per equity group, and the worst group's share (empty dict
+    without groups)."""
+    if groups is None or max_minutes is None:
+        return {}
+    frame = pd.DataFrame(
+        {
+            "group": groups.reindex(minutes.index).astype(str),
+            "population": population.reindex(minutes.index).astype(float),
+            "covered": population.reindex(minutes.index)
+            .astype(float)
+            .where(minutes <= max_minutes, 0.0),
+        }
+    )
+    table = frame.groupby("group")[["population", "covered"]].sum()
+    table["covered_pct"] = (
+        100.0 * table["covered"] / table["population"].where(table["population"] > 0)
+    )
+    return {
+        "groups": [
+            {
+                "group": g,
+                "population": float(r.population),
+                "covered_population": float(r.covered),
+                "covered_pct": float(r.covered_pct),
+            }
+            for g, r in table.iterrows()
+        ],
+        "worst_group_covered_pct": float(table["covered_pct"].min()),
+    }
+
+
 def baseline_loads(
     demand: pd.DataFrame, nearest_existing: pd.DataFrame, max_minutes: float | None
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -141,6 +175,7 @@ def evaluate(
     allocation: Allocation,
     max_minutes: float | None,
     out_of_service: pd.Index | None = None,
+    groups: pd.Series | None = None,
 ) -> dict:
     """Output layers (``areas``, ``facilities``, ``assignments``, ``catchments``) and KPI dicts.
 
@@ -244,6 +279,7 @@ def evaluate(
 
     demand_total = {r: float(demand[r].sum()) for r in resources}
     plan = access_kpis(plan_near["minutes"], population, max_minutes)
+    plan |= group_coverage(plan_near["minutes"], population, groups, max_minutes)
     plan |= {
         "unmet": {r: float(unmet[r].sum()) for r in resources},
         "served": {r: float(layer[f"served_{r}"].sum()) for r in resources},
@@ -261,6 +297,7 @@ def evaluate(
         ),
     }
     baseline = access_kpis(base_near["minutes"], population, max_minutes)
+    baseline |= group_coverage(base_near["minutes"], population, groups, max_minutes)
     baseline |= {
         "unmet": {r: float(base_unmet[r].sum()) for r in resources},
         "served": {r: float(demand_total[r] - base_unmet[r].sum()) for r in resources},

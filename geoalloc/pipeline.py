@@ -462,6 +462,9 @@ def run_scenario(scenario: Scenario, *, travel: TravelMatrix | None = None) -> R
         allocation=allocation,
         max_minutes=standard,
         out_of_service=closed,
+        groups=inputs.areas[group_column]
+        if (group_column := scenario.optimize.equity_group_column)
+        else None,
     )
     layers = evaluation["layers"]
     origin_flags = flags[flags["role"] == "origin"].drop_duplicates("id").set_index("id")["reason"]

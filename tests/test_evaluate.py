@@ -46,3 +46,17 @@ def test_area_status() -> None:
         "d": "no demand",
         "e": "unreachable",
     }
+
+
+def test_group_coverage_by_hand() -> None:
+    from geoalloc.evaluate import group_coverage
+
+    minutes = pd.Series([5.0, 25.0, 8.0, np.inf], index=list("abcd"))
+    population = pd.Series([100.0, 300.0, 50.0, 50.0], index=list("abcd"))
+    groups = pd.Series(["north", "north", "south", "south"], index=list("abcd"))
+    result = group_coverage(minutes, population, groups, max_minutes=10)
+    by_group = {row["group"]: row for row in result["groups"]}
+    assert by_group["north"]["covered_pct"] == pytest.approx(25.0)
+    assert by_group["south"]["covered_pct"] == pytest.approx(50.0)
+    assert result["worst_group_covered_pct"] == pytest.approx(25.0)
+    assert group_coverage(minutes, population, None, 10) == {}

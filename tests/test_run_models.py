@@ -89,6 +89,8 @@ hospitalised_share = 0.02
     summary = result.summary
     assert summary["plan"]["sites_open"] == 30
     assert [row["floor"] for row in summary["frontier"]] == [0.0, 0.9]
+    assert 0 <= summary["plan"]["worst_group_covered_pct"] <= 100
+    assert len(summary["plan"]["groups"]) > 1
     assert list(summary["frontier"][0])[:2] == ["worst_group_coverage", "mean_minutes"]
     assert len(summary["surge"]["needed"]) == 60
     assert summary["demand_model"]["surge"]["peak"]["beds"] > 0
