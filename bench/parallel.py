@@ -1,7 +1,9 @@
 """Benchmark of the executor seam: serial vs local processes vs Dask LocalCluster.
 
-1. OD on the DIMACS NY road graph (264,346 nodes, 730,100 arcs): 200 sources (sites) × 20,000
-   targets (areas), full trees (no cut-off), travel-time weights.
+1. The travel engine's ``travel_matrix`` on the DIMACS NY road graph (read by ``bench/dimacs_ny.py``,
+   the loader ``bench/travel.py`` uses too): 20,000 area nodes × 200 site nodes, full matrix (no
+   cut-off, so 200 whole-graph trees), serial vs processes vs Dask LocalCluster (started in the
+   call, and already running).
 2. A sweep of 24 variants of the Chicago scenario (examples/chicago/beds.toml), serial vs Dask.
 3. ``--large N ...``: peak memory of summing N random points into the Chicago tracts, in memory
    (GeoPandas) vs by partitions (dask-geopandas, row groups of 250k), each in a fresh process.
@@ -13,7 +15,6 @@ Prints a Markdown table on stdout (copy it into bench/RESULTS.md); logs on stder
 from __future__ import annotations
 
 import argparse
-import gzip
 import logging
 import operator
 import os
@@ -24,32 +25,15 @@ import time
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
+from dimacs_ny import ny_network, read_dimacs
 
-from geoalloc.parallel import CSRGraph, dask_client, od_matrix, run_map
+from geoalloc.parallel import dask_client, run_map
 
 ROOT = Path(__file__).resolve().parents[1]
-NY = ROOT.parent / "shared" / "data" / "dimacs_usa_road" / "USA-road-t.NY.gr.gz"
 CHICAGO = ROOT / "examples" / "chicago" / "beds.toml"
 CHICAGO_TRACTS = ROOT.parent / "shared" / "data" / "chicago_kang2020" / "chicago_tracts_pop.gpkg"
-
-
-def read_dimacs(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
-    """Arcs of a DIMACS ``.gr`` file as 0-based (tail, head, weight) and the node count."""
-    with gzip.open(path, "rt") as handle:
-        n_nodes = 0
-        for line in handle:
-            if line.startswith("p "):
-                n_nodes = int(line.split()[2])
-                break
-        arcs = pd.read_csv(handle, sep=" ", header=None, names=["a", "u", "v", "w"], comment="c")
-    arcs = arcs[arcs["a"] == "a"]
-    return (
-        arcs["u"].to_numpy(np.int64) - 1,
-        arcs["v"].to_numpy(np.int64) - 1,
-        arcs["w"].to_numpy(np.float64),
-        n_nodes,
-    )
+N_AREAS = 20_000
+N_SITES = 200
 
 
 def timed(label: str, fn, results: list) -> object:
@@ -65,37 +49,44 @@ def timed(label: str, fn, results: list) -> object:
 
 
 def bench_od(workers: int) -> list[tuple[str, float]]:
+    from geoalloc.travel import travel_matrix
+
     results: list[tuple[str, float]] = []
-    tail, head, weight, n = timed("NY: read the .gr.gz", lambda: read_dimacs(NY), results)
-    rng = np.random.default_rng(0)
-    sources = rng.choice(n, 200, replace=False)
-    targets = rng.choice(n, 20_000, replace=False)
-    # seconds, if the top road class means 100 km/h (see the data set's PROVENANCE.md)
-    graph = timed(
-        "NY: build CSR (parallel arcs: minimum)",
-        lambda: CSRGraph.from_arcs(tail, head, weight * 0.0036, n, targets=targets),
+    arrays = timed("NY: read the .gr.gz + .co.gz", read_dimacs, results)
+    network = timed(
+        "NY: build the RoadNetwork (largest SCC; parallel arcs: minimum)",
+        lambda: ny_network(*arrays),
         results,
     )
-    serial = timed("OD 200 × 20k: serial", lambda: od_matrix(graph, sources), results)
+    rng = np.random.default_rng(0)
+    areas = network.node_ids[rng.choice(network.n_nodes, N_AREAS, replace=False)].tolist()
+    sites = network.node_ids[rng.choice(network.n_nodes, N_SITES, replace=False)].tolist()
+    label = f"travel_matrix {N_AREAS // 1000}k areas × {N_SITES} sites"
+
+    def od(**options):
+        return travel_matrix(network, areas, sites, **options)
+
+    serial = timed(f"{label}: serial", lambda: od(executor="serial"), results)
     processes = timed(
-        f"OD 200 × 20k: processes ({workers})",
-        lambda: od_matrix(graph, sources, executor="processes", workers=workers),
+        f"{label}: processes ({workers})",
+        lambda: od(executor="processes", workers=workers),
         results,
     )
     cold = timed(
-        f"OD 200 × 20k: Dask, LocalCluster ({workers}) started in the call",
-        lambda: od_matrix(graph, sources, executor="dask", workers=workers),
+        f"{label}: Dask, LocalCluster ({workers}) started in the call",
+        lambda: od(executor="dask", workers=workers),
         results,
     )
     with dask_client(None, workers) as client:
         warm = timed(
-            f"OD 200 × 20k: Dask, running LocalCluster ({workers})",
-            lambda: od_matrix(graph, sources, executor="dask", scheduler=client),
+            f"{label}: Dask, running LocalCluster ({workers})",
+            lambda: od(executor="dask", scheduler=client, workers=workers),
             results,
         )
+        reverse = network.reverse()  # what the trees to the sites run on
         timed(
-            "Dask: broadcast the graph arrays to the workers",
-            lambda: client.cancel(client.scatter([graph], broadcast=True, hash=False)),
+            "Dask: broadcast the graph (CSR) to the workers",
+            lambda: client.cancel(client.scatter([reverse], broadcast=True, hash=False)),
             results,
         )
         timed(
@@ -103,13 +94,12 @@ def bench_od(workers: int) -> list[tuple[str, float]]:
             lambda: run_map(operator.neg, range(1000), executor="dask", scheduler=client),
             results,
         )
+    expected = serial.to_dense()
     for other in (processes, cold, warm):
-        assert all(
-            np.array_equal(getattr(other, a), getattr(serial, a))
-            for a in ("indptr", "indices", "data")
-        )
-    logging.info("all OD results identical to serial (%d stored pairs)", serial.nnz)
-    started = time.perf_counter()
+        assert np.array_equal(other.to_dense(), expected), "a parallel matrix differs from serial"
+    logging.info(
+        "all matrices identical to serial (%d finite pairs)", int(np.isfinite(expected).sum())
+    )
     from distributed import LocalCluster
 
     load = os.getloadavg()[0]
@@ -246,6 +236,8 @@ def main() -> None:
         _child_peak(*args.child)
         return
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(message)s")
+    import distributed  # noqa: F401  (importing it sets its loggers' levels: quiet them after)
+
     logging.getLogger("distributed").setLevel(logging.ERROR)
     rows = []
     if not args.skip_od:

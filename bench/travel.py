@@ -4,7 +4,7 @@ One command: ``.venv/bin/python bench/travel.py`` (from the repo root). Prints a
 nothing else; copy the figures into ``bench/RESULTS.md``.
 
 - Graph: ``../shared/data/dimacs_usa_road/USA-road-t.NY.gr.gz`` + ``.co.gz`` (264,346 nodes,
-  733,846 arcs with 3,746 duplicate arcs: the fastest is kept).
+  733,846 arcs with 3,746 duplicate arcs: the fastest is kept), read by ``bench/dimacs_ny.py``.
 - Time unit: DIMACS ``t`` weights are not seconds (see the data's PROVENANCE.md). We ASSUME the top
   road class means 100 km/h, so one t-unit = the time to cover 0.1 m at 100 km/h = 0.0036 s, and a
   30-minute cut-off = 1,800 s = 500,000 t-units.
@@ -17,8 +17,6 @@ nothing else; copy the figures into ``bench/RESULTS.md``.
 from __future__ import annotations
 
 import argparse
-import gzip
-import io
 import json
 import os
 import resource
@@ -29,36 +27,13 @@ import time
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
+from dimacs_ny import SECONDS_PER_T_UNIT, ny_network, read_dimacs
 
 REPO = Path(__file__).resolve().parents[1]
-DATA = REPO.parent / "shared" / "data" / "dimacs_usa_road"
-SECONDS_PER_T_UNIT = 0.1 / (100 / 3.6)  # 0.0036 s: 0.1 m at an assumed 100 km/h top speed
 SEED = 42
 N_ORIGINS = 20_000
 N_SITES = 200
 CUTOFF_MINUTES = 30.0
-
-
-def _table(path: Path, prefix: bytes, names: list[str]) -> pd.DataFrame:
-    """The integer columns of the lines starting with ``prefix`` in a gzipped DIMACS file."""
-    with gzip.open(path, "rb") as f:
-        lines = [line[len(prefix) :] for line in f.read().split(b"\n") if line.startswith(prefix)]
-    return pd.read_csv(
-        io.BytesIO(b"\n".join(lines)), sep=" ", header=None, names=names, dtype=np.int64
-    )
-
-
-def read_dimacs() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """tail, head (0-based), seconds, lon, lat from the NY ``.gr`` (t) and ``.co`` files."""
-    arcs = _table(DATA / "USA-road-t.NY.gr.gz", b"a ", ["u", "v", "w"])
-    co = _table(DATA / "USA-road-d.NY.co.gz", b"v ", ["id", "x", "y"]).sort_values("id")
-    tail = arcs["u"].to_numpy(np.int64) - 1
-    head = arcs["v"].to_numpy(np.int64) - 1
-    seconds = arcs["w"].to_numpy(np.float64) * SECONDS_PER_T_UNIT
-    lon = co["x"].to_numpy(np.float64) / 1e6
-    lat = co["y"].to_numpy(np.float64) / 1e6
-    return tail, head, seconds, lon, lat
 
 
 class PeakRSS:
@@ -135,15 +110,13 @@ def sample_nodes(n_nodes: int) -> tuple[np.ndarray, np.ndarray]:
 
 def run_variant(variant: str, workers: int) -> dict:
     """One measured run in this (fresh) process: build arrays, then the matrix."""
-    from geoalloc.travel import RoadNetwork, travel_matrix
+    from geoalloc.travel import travel_matrix
 
     with PeakRSS() as mem:
         t0 = time.perf_counter()
         tail, head, seconds, lon, lat = read_dimacs()
         t1 = time.perf_counter()
-        network = RoadNetwork.from_arrays(
-            tail, head, seconds, node_ids=np.arange(1, len(lon) + 1), lon=lon, lat=lat
-        )
+        network = ny_network(tail, head, seconds, lon, lat)
         origins, sites = sample_nodes(network.n_nodes)
         load_before = os.getloadavg()[0]
         cpu0 = _cpu_s() - mem.own_cpu_s
@@ -184,12 +157,8 @@ def baseline(n_sample: int) -> dict:
     """networkx single_source_dijkstra per origin on the same graph, on a sample of origins."""
     import networkx as nx
 
-    from geoalloc.travel import RoadNetwork
-
     tail, head, seconds, lon, lat = read_dimacs()
-    network = RoadNetwork.from_arrays(
-        tail, head, seconds, node_ids=np.arange(1, len(lon) + 1), lon=lon, lat=lat
-    )
+    network = ny_network(tail, head, seconds, lon, lat)
     coo = network.forward.tocoo()
     G = nx.DiGraph()
     G.add_weighted_edges_from(

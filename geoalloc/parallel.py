@@ -16,9 +16,9 @@ passed once as ``shared``: ``fn(item, shared)`` is called for each item, and ``s
 each worker once (scattered with ``broadcast=True`` on Dask, handed to each process at start-up on
 ``"processes"``) rather than pickled into every task.
 
-This module also holds a small reference kernel for origin–destination matrices over a CSR graph
-(:func:`od_matrix`, :func:`od_block`): one single-source Dijkstra tree per source, with a cut-off,
-read at target nodes, gathered into one sparse matrix.
+The travel engine's shortest-path trees (:func:`geoalloc.travel.travel_matrix`, kernel
+:func:`geoalloc.travel._kernel.run_trees`) and a sweep's variants (:mod:`geoalloc.sweep`) are mapped
+through here.
 """
 
 from __future__ import annotations
@@ -30,10 +30,8 @@ import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
-import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from tqdm.auto import tqdm
 
@@ -318,184 +316,3 @@ def _dask_map(fn, items, shared, workers, scheduler, retries, progress: _Progres
             client.cancel(futures + scattered)
         log.debug("dask: %d tasks in %.2f s", len(items), time.perf_counter() - started)
         return results
-
-
-# --------------------------------------------------------------------------------------------------
-# Reference OD kernel: single-source Dijkstra trees over a CSR graph, by chunks of sources.
-
-
-@dataclass(frozen=True)
-class CSRGraph:
-    """The part of an OD run sent once to every worker: a directed graph and where to read it.
-
-    Attributes
-    ----------
-    indptr, indices, weights
-        The graph in CSR form (``n_nodes + 1``, ``n_arcs``, ``n_arcs``); weights are travel costs
-        (e.g. seconds), all > 0.
-    targets
-        Node positions whose distances are kept (the matrix columns, in this order).
-    limit
-        Cut-off in weight units: pairs farther apart are not stored (``inf``: none).
-    """
-
-    indptr: np.ndarray
-    indices: np.ndarray
-    weights: np.ndarray
-    targets: np.ndarray
-    limit: float = float("inf")
-
-    @property
-    def n_nodes(self) -> int:
-        return len(self.indptr) - 1
-
-    @classmethod
-    def from_arcs(
-        cls,
-        tail: np.ndarray,
-        head: np.ndarray,
-        weight: np.ndarray,
-        n_nodes: int,
-        *,
-        targets: np.ndarray | None = None,
-        limit: float = float("inf"),
-    ) -> CSRGraph:
-        """Build from arc lists (0-based node positions); parallel arcs keep their *minimum*
-        weight (a plain ``csr_matrix((w, (u, v)))`` would sum them)."""
-        from scipy import sparse
-
-        tail, head = np.asarray(tail, np.int64), np.asarray(head, np.int64)
-        weight = np.asarray(weight, np.float64)
-        key = tail * n_nodes + head
-        order = np.lexsort((weight, key))
-        first = np.r_[True, key[order][1:] != key[order][:-1]]
-        keep = order[first]
-        matrix = sparse.csr_array(
-            (weight[keep], (tail[keep], head[keep])), shape=(n_nodes, n_nodes)
-        )
-        matrix.sort_indices()
-        return cls(
-            indptr=matrix.indptr,
-            indices=matrix.indices,
-            weights=matrix.data,
-            targets=np.arange(n_nodes) if targets is None else np.asarray(targets, np.int64),
-            limit=limit,
-        )
-
-    def with_targets(self, targets: np.ndarray, limit: float = float("inf")) -> CSRGraph:
-        return CSRGraph(
-            self.indptr, self.indices, self.weights, np.asarray(targets, np.int64), limit
-        )
-
-
-#: bytes of one dense ``(sources, n_nodes)`` distance block inside :func:`od_block`.
-BLOCK_BYTES = 64 * 1024 * 1024
-
-
-def od_block(sources: np.ndarray, graph: CSRGraph):
-    """Distances from each of ``sources`` to ``graph.targets`` within ``graph.limit``.
-
-    A plain function over arrays (picklable, no globals): the unit of work that :func:`od_matrix`
-    maps over chunks of sources, with ``graph`` as the shared argument.
-
-    Returns
-    -------
-    scipy.sparse.csr_array
-        ``(len(sources), len(graph.targets))``; a pair out of reach is absent (never 0); a source
-        that is its own target stores an explicit 0.
-    """
-    from scipy import sparse
-    from scipy.sparse import csgraph
-
-    n = graph.n_nodes
-    matrix = sparse.csr_array((graph.weights, graph.indices, graph.indptr), shape=(n, n))
-    per_batch = max(1, BLOCK_BYTES // (8 * max(n, 1)))
-    data, cols, counts = [], [], []
-    for start in range(0, len(sources), per_batch):
-        batch = np.asarray(sources[start : start + per_batch])
-        dist = csgraph.dijkstra(matrix, directed=True, indices=batch, limit=graph.limit)
-        sub = dist[:, graph.targets]
-        rows, columns = np.nonzero(np.isfinite(sub))  # row-major: rows sorted, columns sorted
-        data.append(sub[rows, columns])
-        cols.append(columns)
-        counts.append(np.bincount(rows, minlength=len(batch)))
-    n_targets = len(graph.targets)
-    if not counts:
-        return sparse.csr_array((len(sources), n_targets))
-    indptr = np.r_[0, np.cumsum(np.concatenate(counts))]
-    return sparse.csr_array(
-        (np.concatenate(data), np.concatenate(cols), indptr), shape=(len(sources), n_targets)
-    )
-
-
-def stack_rows(blocks: Sequence[Any], n_cols: int):
-    """Stack CSR blocks row-wise, keeping explicit zeros (``scipy.sparse.vstack`` may not)."""
-    from scipy import sparse
-
-    if not blocks:
-        return sparse.csr_array((0, n_cols))
-    counts = np.concatenate([np.diff(b.indptr) for b in blocks])
-    indptr = np.r_[0, np.cumsum(counts)]
-    return sparse.csr_array(
-        (
-            np.concatenate([b.data for b in blocks]),
-            np.concatenate([b.indices for b in blocks]),
-            indptr,
-        ),
-        shape=(len(counts), n_cols),
-    )
-
-
-def od_matrix(
-    graph: CSRGraph,
-    sources: np.ndarray,
-    *,
-    chunks: int | None = None,
-    executor: Executor = "serial",
-    workers: int | None = None,
-    scheduler: Any = None,
-    desc: str | None = "shortest-path trees",
-):
-    """Origin–destination distances from ``sources`` to ``graph.targets``, by chunks of sources.
-
-    The graph's arrays go to the workers once (``shared``), the chunks of sources are mapped,
-    and the sparse blocks are gathered in order: the result is the same on every executor.
-
-    Parameters
-    ----------
-    graph
-        The graph, its target nodes and cut-off.
-    sources
-        Source node positions (the matrix rows, in this order).
-    chunks
-        How many tasks (default: 1 for serial, else 4 per worker, at most one per source).
-    executor, workers, scheduler
-        See :func:`run_map`.
-
-    Returns
-    -------
-    scipy.sparse.csr_array
-        ``(len(sources), len(graph.targets))`` distances in weight units within ``graph.limit``.
-    """
-    sources = np.asarray(sources, np.int64)
-    if chunks is None:
-        chunks = 1 if executor == "serial" else 4 * (workers or default_workers())
-    parts = chunked(sources, chunks)
-    log.info(
-        "od: %d sources × %d targets over %d nodes, %d chunks (%s)",
-        len(sources),
-        len(graph.targets),
-        graph.n_nodes,
-        len(parts),
-        executor,
-    )
-    blocks = run_map(
-        od_block,
-        parts,
-        executor=executor,
-        workers=workers,
-        scheduler=scheduler,
-        shared=graph,
-        desc=desc,
-    )
-    return stack_rows(blocks, len(graph.targets))

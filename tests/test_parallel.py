@@ -1,5 +1,5 @@
 """The executor seam without a cluster: serial and local processes, [compute] options, and the
-reference OD kernel against hand-computed distances and networkx."""
+travel engine's trees mapped over local processes against serial and networkx."""
 
 from __future__ import annotations
 
@@ -7,20 +7,14 @@ import operator
 
 import networkx as nx
 import numpy as np
+import pandas as pd
 import pytest
 from pydantic import ValidationError
 
 from geoalloc._errors import InputError
-from geoalloc.parallel import (
-    ComputeOptions,
-    CSRGraph,
-    chunked,
-    od_block,
-    od_matrix,
-    run_map,
-    stack_rows,
-)
+from geoalloc.parallel import ComputeOptions, chunked, run_map
 from geoalloc.scenario import load_scenario
+from geoalloc.travel import RoadNetwork, travel_matrix
 from tests.helpers import write_chicago_scenario
 
 
@@ -95,59 +89,6 @@ def test_unreachable_scheduler_is_a_clear_input_error(monkeypatch):
         run_map(abs, [1, 2], executor="dask", scheduler="tcp://127.0.0.1:9")
 
 
-def _tiny_graph(limit: float = float("inf")) -> CSRGraph:
-    # 0 -> 1 (2), 1 -> 2 (3), 0 -> 2 (10), 2 -> 3 (1); a parallel arc 0 -> 1 (7) must not win
-    return CSRGraph.from_arcs(
-        np.array([0, 1, 0, 2, 0]),
-        np.array([1, 2, 2, 3, 1]),
-        np.array([2.0, 3.0, 10.0, 1.0, 7.0]),
-        4,
-        targets=np.array([3, 0, 2]),
-        limit=limit,
-    )
-
-
-def test_od_block_by_hand():
-    block = od_block(np.array([0, 2, 3]), _tiny_graph())
-    dense = block.toarray()
-    inf = np.inf
-    # absent pairs are unreachable, so compare with inf filled in
-    full = np.where(_stored(block), dense, inf)
-    expected = np.array(
-        [
-            [6.0, 0.0, 5.0],  # 0 -> 3 via 1, 2; 0 -> 0 = 0 (stored); 0 -> 2 via 1
-            [1.0, inf, 0.0],
-            [0.0, inf, inf],
-        ]
-    )
-    np.testing.assert_array_equal(full, expected)
-    assert block.nnz == 6  # the three zeros are stored explicitly
-
-
-def _stored(block) -> np.ndarray:
-    mask = np.zeros(block.shape, bool)
-    rows = np.repeat(np.arange(block.shape[0]), np.diff(block.indptr))
-    mask[rows, block.indices] = True
-    return mask
-
-
-def test_od_block_cut_off():
-    block = od_block(np.array([0]), _tiny_graph(limit=5.0))
-    assert _stored(block).tolist() == [[False, True, True]]
-    assert block.toarray()[0, 2] == 5.0
-
-
-def test_stack_rows_keeps_explicit_zeros():
-    graph = _tiny_graph()
-    parts = [od_block(np.array([0]), graph), od_block(np.array([2, 3]), graph)]
-    stacked = stack_rows(parts, 3)
-    whole = od_block(np.array([0, 2, 3]), graph)
-    assert stacked.nnz == whole.nnz == 6
-    np.testing.assert_array_equal(stacked.indptr, whole.indptr)
-    np.testing.assert_array_equal(stacked.indices, whole.indices)
-    np.testing.assert_array_equal(stacked.data, whole.data)
-
-
 def random_grid(side: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
     """A ``side × side`` grid, both directions, independent integer weights per arc."""
     rng = np.random.default_rng(seed)
@@ -159,27 +100,38 @@ def random_grid(side: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarra
     return tail, head, weight, side * side
 
 
-def test_od_matrix_equals_networkx_and_processes():
-    tail, head, weight, n = random_grid(30, seed=1)
+def grid_network(side: int, seed: int) -> RoadNetwork:
+    """:func:`random_grid` as a travel-engine graph: node ids ``0 .. side² - 1``, seconds, nodes
+    ~100 m apart near Vaduz (the coordinates only place the network; node-id inputs are not
+    snapped)."""
+    tail, head, seconds, n = random_grid(side, seed)
+    row, col = np.divmod(np.arange(n), side)
+    return RoadNetwork.from_arrays(
+        tail, head, seconds, node_ids=np.arange(n), lon=9.5 + col * 1e-3, lat=47.1 + row * 1e-3
+    )
+
+
+def test_travel_matrix_on_processes_equals_serial_and_networkx():
+    tail, head, seconds, n = random_grid(30, seed=1)
+    network = grid_network(30, seed=1)
     rng = np.random.default_rng(2)
-    targets = rng.choice(n, 50, replace=False)
-    sources = rng.choice(n, 12, replace=False)
-    limit = 600.0
-    graph = CSRGraph.from_arcs(tail, head, weight, n, targets=targets, limit=limit)
-    serial = od_matrix(graph, sources, chunks=5)
+    origins = [int(i) for i in rng.choice(n, 50, replace=False)]
+    sites = [int(i) for i in rng.choice(n, 12, replace=False)]
+    max_minutes = 10.0
+    serial = travel_matrix(network, origins, sites, max_minutes, executor="serial")
 
     G = nx.DiGraph()
-    G.add_weighted_edges_from(zip(tail.tolist(), head.tolist(), weight.tolist(), strict=True))
-    stored = _stored(serial)
-    dense = serial.toarray()
-    for i, s in enumerate(sources):
-        lengths = nx.single_source_dijkstra_path_length(G, int(s), cutoff=limit)
-        for j, t in enumerate(targets):
-            if int(t) in lengths:
-                assert stored[i, j] and dense[i, j] == lengths[int(t)]
-            else:
-                assert not stored[i, j]
+    G.add_weighted_edges_from(zip(tail.tolist(), head.tolist(), seconds.tolist(), strict=True))
+    dense = serial.to_dense()
+    for i, origin in enumerate(origins):
+        lengths = nx.single_source_dijkstra_path_length(G, origin, cutoff=max_minutes * 60)
+        expected = [lengths.get(site, np.inf) / 60 for site in sites]
+        np.testing.assert_array_equal(dense[i], expected)
+    assert np.isfinite(dense).sum() > 20  # the cut-off keeps some pairs and drops others
+    assert not np.isfinite(dense).all()
 
-    processes = od_matrix(graph, sources, executor="processes", workers=2, chunks=5)
-    for name in ("indptr", "indices", "data"):
-        np.testing.assert_array_equal(getattr(processes, name), getattr(serial, name))
+    for cut in (max_minutes, None):
+        reference = travel_matrix(network, origins, sites, cut, executor="serial")
+        processes = travel_matrix(network, origins, sites, cut, executor="processes", workers=2)
+        pd.testing.assert_frame_equal(processes.to_long(), reference.to_long())
+        np.testing.assert_array_equal(processes.to_dense(), reference.to_dense())

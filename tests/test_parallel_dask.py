@@ -1,13 +1,15 @@
-"""The Dask path on a LocalCluster of 2 worker processes started here (once for the module): OD
-matrices equal the serial ones exactly, a worker killed mid-run loses nothing, and a sweep on Dask
-equals running its variants one by one."""
+"""The Dask path on a LocalCluster of 2 worker processes started here (once for the module): the
+travel engine's matrices (``travel_matrix(..., executor="dask")``) equal the serial ones exactly, on
+a synthetic 50k-node graph and on a real OSM region; a worker killed mid-run loses nothing; and a
+sweep on Dask equals running its variants one by one."""
 
 from __future__ import annotations
 
 import json
 import os
 import signal
-from pathlib import Path
+import threading
+import time
 
 import numpy as np
 import pandas as pd
@@ -16,12 +18,13 @@ from click.testing import CliRunner
 
 from geoalloc.cli import cli
 from geoalloc.io import dumps_json
-from geoalloc.parallel import CSRGraph, od_block, od_matrix, run_map, stack_rows
+from geoalloc.parallel import run_map
 from geoalloc.pipeline import run_scenario
 from geoalloc.scenario import load_scenario
 from geoalloc.sweep import apply_variant, cartesian_variants
+from geoalloc.travel import RoadNetwork, TravelMatrix, load_graph, travel_matrix
 from tests.helpers import write_chicago_scenario
-from tests.test_parallel import random_grid
+from tests.test_parallel import grid_network
 
 distributed = pytest.importorskip("distributed")
 
@@ -41,17 +44,19 @@ def client():
         yield dask_client
 
 
-def assert_same_csr(a, b) -> None:
-    assert a.shape == b.shape
-    for name in ("indptr", "indices", "data"):
-        np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
+def assert_same_matrix(actual: TravelMatrix, expected: TravelMatrix) -> None:
+    """Exactly the same pairs and minutes (no tolerance), the same flags."""
+    assert actual.is_sparse == expected.is_sparse
+    pd.testing.assert_frame_equal(actual.to_long(), expected.to_long(), check_exact=True)
+    np.testing.assert_array_equal(actual.to_dense(), expected.to_dense())
+    pd.testing.assert_frame_equal(actual.flags, expected.flags)
 
 
 @pytest.fixture(scope="module")
-def grid_50k() -> CSRGraph:
-    tail, head, weight, n = random_grid(224, seed=7)  # 50,176 nodes, 200,256 arcs
-    targets = np.random.default_rng(8).choice(n, 5000, replace=False)
-    return CSRGraph.from_arcs(tail, head, weight, n, targets=targets, limit=2500.0)
+def grid_50k() -> RoadNetwork:
+    network = grid_network(224, seed=7)  # 50,176 nodes, 199,808 arcs, integer seconds
+    assert network.n_nodes == 224 * 224
+    return network
 
 
 def test_run_map_on_dask_keeps_order_and_shared(client):
@@ -63,42 +68,43 @@ def test_run_map_on_dask_keeps_order_and_shared(client):
     ]
 
 
-def test_od_on_dask_equals_serial_on_50k_node_graph(client, grid_50k):
-    sources = np.random.default_rng(9).choice(grid_50k.n_nodes, 60, replace=False)
-    serial = od_matrix(grid_50k, sources)
-    on_dask = od_matrix(grid_50k, sources, executor="dask", scheduler=client, chunks=12)
-    assert serial.nnz > 10_000  # the cut-off keeps a real share of the pairs
-    assert_same_csr(on_dask, serial)
+@pytest.mark.parametrize("max_minutes", [None, 2500 / 60])
+def test_travel_matrix_on_dask_equals_serial_on_50k_node_graph(client, grid_50k, max_minutes):
+    rng = np.random.default_rng(9)
+    origins = grid_50k.node_ids[rng.choice(grid_50k.n_nodes, 5000, replace=False)].tolist()
+    sites = grid_50k.node_ids[rng.choice(grid_50k.n_nodes, 60, replace=False)].tolist()
+    serial = travel_matrix(grid_50k, origins, sites, max_minutes, executor="serial")
+    # workers=4 on a 2-worker cluster: 8 tasks (2 per worker), so tasks queue and are reordered
+    on_dask = travel_matrix(
+        grid_50k, origins, sites, max_minutes, executor="dask", scheduler=client, workers=4
+    )
+    pairs = len(serial.to_long())
+    if max_minutes is None:
+        assert pairs == 5000 * 60  # the grid is strongly connected
+    else:
+        assert serial.is_sparse and 10_000 < pairs < 5000 * 60  # the cut-off keeps a real share
+    assert_same_matrix(on_dask, serial)
 
 
-def _osm_graph(pbf: Path) -> CSRGraph:
-    """Driving graph of an OSM extract (pyrosm), weights in seconds at 50 km/h, oneways kept."""
-    import pyrosm
-
-    _nodes, edges = pyrosm.OSM(str(pbf)).get_network(network_type="driving", nodes=True)
-    ids, codes = np.unique(np.r_[edges["u"].to_numpy(), edges["v"].to_numpy()], return_inverse=True)
-    u, v = codes[: len(edges)], codes[len(edges) :]
-    seconds = edges["length"].to_numpy(float) / (50 / 3.6)
-    oneway = edges["oneway"].fillna("no").to_numpy()
-    forward = oneway != "-1"
-    backward = ~np.isin(oneway, ["yes", "true", "1"])
-    tail = np.r_[u[forward], v[backward]]
-    head = np.r_[v[forward], u[backward]]
-    weight = np.r_[seconds[forward], seconds[backward]]
-    return CSRGraph.from_arcs(tail, head, weight, len(ids))
+@pytest.fixture(scope="module")
+def liechtenstein(shared_data) -> RoadNetwork:
+    G = load_graph(shared_data / "osm_small_regions" / "liechtenstein_2015-07.osm.pbf")
+    return RoadNetwork.from_graph(G)
 
 
-@pytest.mark.slow
-def test_od_on_dask_equals_serial_on_osm_region(client, shared_data):
-    graph = _osm_graph(shared_data / "osm_small_regions" / "liechtenstein_2015-07.osm.pbf")
-    assert graph.n_nodes > 10_000
+@pytest.mark.parametrize("max_minutes", [None, 30.0])
+def test_travel_matrix_on_dask_equals_serial_on_osm_region(client, liechtenstein, max_minutes):
+    network = liechtenstein
+    assert network.n_nodes > 10_000  # 12,607 in the largest strongly connected component
     rng = np.random.default_rng(3)
-    graph = graph.with_targets(rng.choice(graph.n_nodes, 3000, replace=False), limit=1800.0)
-    sources = rng.choice(graph.n_nodes, 40, replace=False)
-    serial = od_matrix(graph, sources)
-    on_dask = od_matrix(graph, sources, executor="dask", scheduler=client, chunks=8)
-    assert serial.nnz > 0
-    assert_same_csr(on_dask, serial)
+    origins = network.node_ids[rng.choice(network.n_nodes, 3000, replace=False)].tolist()
+    sites = network.node_ids[rng.choice(network.n_nodes, 40, replace=False)].tolist()
+    serial = travel_matrix(network, origins, sites, max_minutes, executor="serial")
+    on_dask = travel_matrix(
+        network, origins, sites, max_minutes, executor="dask", scheduler=client, workers=4
+    )
+    assert len(serial.to_long()) > 3000 * 40 // 10
+    assert_same_matrix(on_dask, serial)
 
 
 # PuLP 3.4 warns about its 4.0 API on every variable; geoalloc.optimize owns that call
@@ -173,32 +179,44 @@ def test_points_into_areas_by_partitions_on_dask(client, tmp_path):
     assert result.unmatched_points == int((~inside).sum())
 
 
-def test_worker_killed_during_od_run_loses_nothing(client, grid_50k):
-    """Runs last in this module: it kills one of the fixture's workers (its nanny restarts it)."""
-    sources = np.random.default_rng(11).choice(grid_50k.n_nodes, 240, replace=False)
-    serial = od_matrix(grid_50k, sources)
+def test_worker_killed_during_a_travel_matrix_run_loses_nothing(client, grid_50k):
+    """Runs last in this module: it kills one of the fixture's workers (its nanny restarts it).
+
+    ``travel_matrix`` has no progress hook, so a thread watches the scheduler and SIGKILLs the
+    first worker seen running a tree task; the run must still return the serial matrix.
+    """
+    rng = np.random.default_rng(11)
+    origins = grid_50k.node_ids[rng.choice(grid_50k.n_nodes, 5000, replace=False)].tolist()
+    sites = grid_50k.node_ids[rng.choice(grid_50k.n_nodes, 400, replace=False)].tolist()
+    serial = travel_matrix(grid_50k, origins, sites, executor="serial")  # 400 trees: ~3 s
     pids = client.run(os.getpid)
-    killed: list[str] = []
+    killed: list[tuple[str, float]] = []
+    stop = threading.Event()
 
-    def kill_a_busy_worker(_position: int) -> None:
-        if killed:
-            return
-        busy = [w for w, keys in client.processing().items() if keys]
-        if busy:
-            killed.append(busy[0])
-            os.kill(pids[busy[0]], signal.SIGKILL)
+    def kill_a_busy_worker() -> None:
+        while not stop.is_set():
+            busy = [w for w, keys in client.processing().items() if keys]
+            if busy:
+                os.kill(pids[busy[0]], signal.SIGKILL)
+                killed.append((busy[0], time.perf_counter()))
+                return
+            stop.wait(0.01)
 
-    graph = grid_50k
-    parts = np.array_split(sources, 48)
-    blocks = run_map(
-        od_block,
-        parts,
-        executor="dask",
-        scheduler=client,
-        shared=graph,
-        on_done=kill_a_busy_worker,
-    )
-    assert killed, "no worker was busy when the first task finished"
-    assert_same_csr(stack_rows(blocks, len(graph.targets)), serial)
+    watcher = threading.Thread(target=kill_a_busy_worker, daemon=True)
+    watcher.start()
+    try:
+        # workers=6: 12 tasks of ~33 trees, so work is still queued when the worker dies
+        on_dask = travel_matrix(
+            grid_50k, origins, sites, executor="dask", scheduler=client, workers=6
+        )
+        returned = time.perf_counter()
+    finally:
+        stop.set()
+        watcher.join()
+    assert killed, "no worker was seen busy during the run: nothing was killed"
+    address, at = killed[0]
+    assert at < returned  # killed while the run was in flight, not after it
+    assert_same_matrix(on_dask, serial)
     client.wait_for_workers(2, timeout=60)
-    assert killed[0] not in client.scheduler_info()["workers"]  # it was replaced
+    assert address not in client.scheduler_info()["workers"]  # it was replaced
+    assert pids[address] not in client.run(os.getpid).values()
