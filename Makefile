@@ -32,8 +32,11 @@ browser:
 test: $(VENV)/.installed-test browser
 	$(BIN)/python -m pytest
 
+# The benchmarks (several minutes; figures go to bench/RESULTS.md by hand, with the machine's load).
 bench: $(VENV)/.installed-test
-	$(BIN)/python bench/run_all.py
+	$(BIN)/python bench/travel.py
+	$(BIN)/python bench/optimize.py
+	$(BIN)/python bench/parallel.py --workers 2
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check geoalloc tests bench

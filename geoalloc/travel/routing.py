@@ -32,6 +32,8 @@ log = logging.getLogger(__name__)
 #: Trees × nodes above which "auto" runs trees in worker processes (≈ 1 s of single-core work).
 PARALLEL_WORK = 15_000_000
 ExecutorChoice = Literal["auto", "serial", "processes", "dask"]
+#: tasks a Dask routing run is split into at least (an existing cluster may be large)
+DASK_TASKS = 64
 
 
 def as_network(G: nx.MultiDiGraph | RoadNetwork) -> RoadNetwork:
@@ -265,9 +267,13 @@ def _run_trees(
     if executor == "auto":
         big = len(sources) * graph.shape[0] >= PARALLEL_WORK
         executor = "processes" if big and n_workers > 1 and len(sources) > 1 else "serial"
-    if executor in ("processes", "dask"):
+    if executor == "processes":
         # the graph goes to each worker once; two tasks per worker even out uneven trees
         parts = chunked(np.arange(len(sources)), 2 * n_workers)
+    elif executor == "dask":
+        # the cluster may have more workers than this machine has cores: enough tasks for them
+        # (scheduling costs ~2 ms a task, so 64 tasks cost nothing next to the trees)
+        parts = chunked(np.arange(len(sources)), max(2 * n_workers, DASK_TASKS))
     else:
         parts = chunked(np.arange(len(sources)), max(1, len(sources) // 8))
     tasks = [TreeTask(sources[p], targets, limit_s[p]) for p in parts]
