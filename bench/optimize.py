@@ -49,10 +49,10 @@ def load_points():
 
 
 def gravity_demand(grid, hosp, rng) -> np.ndarray:
-    from geoalloc.travel.crowfly import _lonlat, haversine_m
+    from geoalloc.travel.crowfly import haversine_m, lonlat_radians
 
-    glon, glat = _lonlat(grid)
-    hlon, hlat = _lonlat(hosp)
+    glon, glat = lonlat_radians(grid)
+    hlon, hlat = lonlat_radians(hosp)
     beds = hosp["Total_Bed"].to_numpy(dtype=float)
     out = np.zeros(len(grid))
     for start in range(0, len(grid), 2000):

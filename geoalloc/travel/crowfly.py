@@ -13,7 +13,7 @@ EARTH_RADIUS_M = 6_371_008.8
 _CHUNK_PAIRS = 4_000_000  # bounds the memory of one dense block
 
 
-def _lonlat(points: gpd.GeoDataFrame, role: str) -> tuple[np.ndarray, np.ndarray]:
+def lonlat_radians(points: gpd.GeoDataFrame, role: str = "point") -> tuple[np.ndarray, np.ndarray]:
     """Radians of each row's point (polygons: a representative point), checked."""
     geographic = point_layer(points, role).to_crs(4326)
     return np.radians(geographic.x.to_numpy()), np.radians(geographic.y.to_numpy())
@@ -51,8 +51,8 @@ def crowfly_matrix(
     max_minutes
         If set, only pairs within this many minutes are kept (sparse result).
     """
-    olon, olat = _lonlat(origins, "origin")
-    dlon, dlat = _lonlat(destinations, "destination")
+    olon, olat = lonlat_radians(origins, "origin")
+    dlon, dlat = lonlat_radians(destinations, "destination")
     metres_per_minute = speed_kph * 1000.0 / 60.0
     n, m = len(olon), len(dlon)
     rows_per_chunk = max(1, _CHUNK_PAIRS // max(m, 1))
