@@ -279,6 +279,24 @@ def _check_optimize_columns(
                     f"column {column!r} is not in the facilities file",
                     f"columns are: {', '.join(c for c in facilities.columns if c != 'geometry')}",
                 )
+    priority = options.priority_column
+    if areas is not None and priority and priority != LONG_STAY_SHARE:
+        if priority not in areas.columns:
+            problems.add(
+                "[optimize] priority_column",
+                f"column {priority!r} is not in the areas file (nor {LONG_STAY_SHARE!r})",
+                f"columns are: {', '.join(c for c in areas.columns if c != 'geometry')}",
+            )
+        else:
+            values = pd.to_numeric(areas[priority], errors="coerce")
+            bad = values.index[~(values >= 0)]
+            if len(bad):
+                problems.add(
+                    "[optimize] priority_column",
+                    f"column {priority!r} must hold numbers ≥ 0",
+                    "fix these areas",
+                    ids=bad,
+                )
     group = options.equity_group_column
     if areas is not None and group and group not in areas.columns:
         problems.add(
@@ -406,7 +424,27 @@ def build_problem(scenario: Scenario, inputs: Inputs, od: pd.DataFrame) -> Alloc
         resources=planned_resources(scenario.demand),
         groups=inputs.areas[group_column] if group_column else None,
         options=scenario.optimize,
+        priority=_priority(scenario, inputs),
     )
+
+
+#: ``[optimize] priority_column`` value that weights areas by their share of long stays
+LONG_STAY_SHARE = "long_stay_share"
+
+
+def _priority(scenario: Scenario, inputs: Inputs) -> pd.Series | None:
+    """Weights on each area's unmet penalty, normalised to a population-weighted mean of 1."""
+    column = scenario.optimize.priority_column
+    if column is None:
+        return None
+    if column == LONG_STAY_SHARE:
+        needs = inputs.needs
+        raw = (needs["long_stay_admissions_per_day"] / needs["admissions_per_day"]).fillna(0.0)
+    else:
+        raw = pd.to_numeric(inputs.areas[column], errors="coerce")
+    population = inputs.areas[scenario.areas.population].astype(float)
+    mean = float((raw * population).sum() / population.sum()) if population.sum() > 0 else 0.0
+    return raw / mean if mean > 0 else raw
 
 
 def run_scenario(scenario: Scenario, *, travel: TravelMatrix | None = None) -> RunResult:

@@ -30,6 +30,7 @@ class Indexed:
     population: np.ndarray
     capacity: np.ndarray
     existing: np.ndarray
+    priority: np.ndarray | None = None  # (n,) weight on each area's unmet penalty; None = all 1
 
     @property
     def n(self) -> int:
@@ -160,6 +161,18 @@ def prepare(problem: AllocationProblem, *, max_minutes: float | None = None) -> 
             "set existing true/false",
             ids=existing.index[existing.isna()],
         )
+    priority = None
+    if problem.priority is not None:
+        weights = pd.to_numeric(problem.priority.reindex(areas), errors="coerce")
+        bad = weights.index[~(weights >= 0) | ~np.isfinite(weights)]
+        if len(bad):
+            problems.add(
+                "priority",
+                "missing, negative or infinite priority weights",
+                "give every area a weight ≥ 0",
+                ids=bad,
+            )
+        priority = weights.to_numpy(dtype=float)
     problems.raise_if_any("the optimisation problem is invalid")
 
     keep = np.ones(len(t), dtype=bool) if max_minutes is None else t <= max_minutes
@@ -176,4 +189,5 @@ def prepare(problem: AllocationProblem, *, max_minutes: float | None = None) -> 
         population=pop.to_numpy(dtype=float),
         capacity=cap.loc[sites, resources].to_numpy(dtype=float),
         existing=existing.astype(bool).to_numpy(),
+        priority=priority,
     )

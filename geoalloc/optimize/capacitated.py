@@ -185,7 +185,10 @@ def build_capacitated(
         integer=options.single_source,
     )
     u_hi = 1.0 if options.allow_unmet else 0.0
-    u0 = b.add_vars("u", U, cost=options.unmet_penalty_minutes * unit_d, lo=0, hi=u_hi)
+    unit_penalty = options.unmet_penalty_minutes * unit_d
+    if ix.priority is not None:
+        unit_penalty = unit_penalty * ix.priority[ua]
+    u0 = b.add_vars("u", U, cost=unit_penalty, lo=0, hi=u_hi)
     e_cols = {}
     for k in expandable:
         e_cols[k] = b.add_vars(

@@ -299,8 +299,11 @@ def _objective(problem, options, allocation, served, unmet, costs_total) -> floa
         return float((w * minutes.fillna(options.unmet_penalty_minutes)).sum())
     if model == "capacitated":
         travel = float((asg["quantity"] * asg["minutes"]).sum()) if len(asg) else 0.0
+        unmet_by_area = unmet.sum(axis=1)
+        if problem.priority is not None:
+            unmet_by_area = unmet_by_area * problem.priority.reindex(unmet_by_area.index)
         total = options.minutes_weight * travel + options.unmet_penalty_minutes * float(
-            unmet.to_numpy().sum()
+            unmet_by_area.sum()
         )
         total += options.cost_weight * costs_total
         if options.minimax_weight > 0 and len(asg):

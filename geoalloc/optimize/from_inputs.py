@@ -19,6 +19,7 @@ def problem_from_inputs(
     resources: list[str],
     groups: pd.Series | None = None,
     options: OptimizeOptions | None = None,
+    priority: pd.Series | None = None,
 ) -> AllocationProblem:
     """Build the problem from the pipeline's tables.
 
@@ -40,6 +41,8 @@ def problem_from_inputs(
         Optional. Index: area id. Equity group per area (the areas' ``equity_group_column``).
     options
         Optional ``[optimize]`` section, to read the facility cost/size columns it names.
+    priority
+        Optional. Index: area id. Weight on each area's unmet-demand penalty (capacitated model).
     """
     problems = Problems()
     missing = [r for r in resources if r not in needs.columns]
@@ -97,6 +100,7 @@ def problem_from_inputs(
         existing=facilities.loc[sites, "existing"].astype(bool),
         od=od.sort_values(["area", "site"]).reset_index(drop=True),
         groups=None if groups is None else groups.reindex(areas),
+        priority=None if priority is None else priority.reindex(areas),
         opening_cost=site_col(options.opening_cost_column) if options is not None else None,
         operating_cost=site_col(options.operating_cost_column) if options is not None else None,
         max_size=max_size,

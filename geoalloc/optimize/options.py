@@ -145,6 +145,12 @@ class OptimizeOptions(BaseModel):
     frontier_floors: list[float] | None = Field(
         None, description="coverage floors for the equity–efficiency frontier (one solve each)"
     )
+    priority_column: str | None = Field(
+        None,
+        description="capacitated: an areas column weighting each area's unmet penalty (severity, "
+        "LOS risk …), or 'long_stay_share' for the share of its admissions staying longer than "
+        "[demand] risk_days; scarce capacity then goes first where the weight is high",
+    )
     explain: bool = Field(False, description="compute dual prices and the why-this-site table")
     threads: int | None = Field(None, ge=1, description="solver threads (default: solver's choice)")
 

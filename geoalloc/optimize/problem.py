@@ -32,6 +32,10 @@ class AllocationProblem:
         Optional. Index: site id. Cost of keeping an existing site open (used with closing).
     max_size
         Optional. Index: site id. Columns: resources. Maximum capacity after expansion (units).
+    priority
+        Optional. Index: area id. Weight (≥ 0) on the unmet-demand penalty of each area in the
+        capacitated model: scarce capacity goes first where the weight is high (e.g. LOS risk or
+        severity); 1 for every area when absent.
     """
 
     demand: pd.DataFrame
@@ -43,6 +47,7 @@ class AllocationProblem:
     opening_cost: pd.Series | None = None
     operating_cost: pd.Series | None = None
     max_size: pd.DataFrame | None = None
+    priority: pd.Series | None = None
 
     @property
     def resources(self) -> list[str]:

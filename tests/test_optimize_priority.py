@@ -1,0 +1,37 @@
+"""Priority weights on unmet demand: scarce capacity goes where the weight is high."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from geoalloc._errors import InputError
+from geoalloc.optimize import OptimizeOptions, check_allocation, solve
+from tests.test_optimize_models import make_problem
+
+
+def _one_bed_two_areas(priority: dict | None):
+    # one site with 1 bed, two areas needing 1 bed each, the low-priority area is even closer
+    return make_problem(
+        {("low", "S"): 1.0, ("high", "S"): 5.0},
+        {"low": 1.0, "high": 1.0},
+        {"S": 1.0},
+        priority=None if priority is None else pd.Series(priority),
+    )
+
+
+@pytest.mark.parametrize("backend", ["arrays", "pulp"])
+def test_scarce_bed_goes_to_the_high_priority_area(backend: str) -> None:
+    options = OptimizeOptions(model="capacitated", max_minutes=30, backend=backend)
+    plain = solve(_one_bed_two_areas(None), options)
+    assert plain.unmet["beds"].to_dict() == pytest.approx({"low": 0.0, "high": 1.0})  # nearer wins
+    weighted = solve(_one_bed_two_areas({"low": 1.0, "high": 3.0}), options)
+    assert weighted.unmet["beds"].to_dict() == pytest.approx({"low": 1.0, "high": 0.0})
+    # objective by hand: 5 minutes for the served area + 1 unmet bed × penalty × weight 1
+    assert weighted.objective == pytest.approx(5.0 + options.unmet_penalty_minutes * 1.0)
+    check_allocation(_one_bed_two_areas({"low": 1.0, "high": 3.0}), options, weighted)
+
+
+def test_negative_priority_is_an_input_error() -> None:
+    with pytest.raises(InputError, match="priority"):
+        solve(_one_bed_two_areas({"low": -1.0, "high": 1.0}), OptimizeOptions(model="capacitated"))
