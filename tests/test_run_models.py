@@ -131,3 +131,17 @@ coverage_floor = 0.5
     )
     assert "Traceback" not in done.stderr
     assert not (tmp_path / "maps").exists()
+
+
+def test_priority_column_from_a_scenario(tmp_path: Path, shared_data: Path) -> None:
+    from click.testing import CliRunner
+
+    from geoalloc.cli import cli
+
+    optimize = 'model = "capacitated"\np = 20\nmax_minutes = 10\npriority_column = "OverFifty"\n'
+    result = run_scenario(load_scenario(_scenario(tmp_path, shared_data, optimize)))
+    assert result.summary["solver"]["status"] in {"optimal", "feasible"}
+    bad = _scenario(tmp_path, shared_data, optimize.replace('"OverFifty"', '"Severity"'))
+    checked = CliRunner().invoke(cli, ["validate", str(bad)])
+    assert checked.exit_code == 3
+    assert "column 'Severity' is not in the areas file" in checked.output
