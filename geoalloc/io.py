@@ -151,11 +151,19 @@ def read_areas(options: AreasOptions, problems: Problems) -> gpd.GeoDataFrame | 
     frame = read_vector(options.path, options.layer, where, problems)
     if frame is None:
         return None
-    wanted = {"id": options.id, "population": options.population}
+    wanted = {"id": options.id}
+    if options.population_points is None:
+        wanted["population"] = options.population
     wanted |= {f"age_bands.{c}": c for c in options.age_bands}
     if _missing_columns(frame, wanted, where, problems):
         return None
     ids = _check_ids(frame, options.id, where, problems)
+    if options.population_points is not None:
+        if problems or frame.crs is None:
+            return None  # the points cannot be placed in areas with bad ids or no CRS
+        frame[options.population] = _population_from_points(frame, ids, options, problems)
+        if problems:
+            return None
     population = _check_quantity(frame, options.population, ids, where, "population", problems)
     bands = {
         c: _check_quantity(frame, c, ids, where, f"age band {options.age_bands[c]!r}", problems)
@@ -183,6 +191,30 @@ def read_areas(options: AreasOptions, problems: Problems) -> gpd.GeoDataFrame | 
     for column, values in bands.items():
         areas[column] = values
     return areas
+
+
+def _population_from_points(
+    frame: gpd.GeoDataFrame, ids: pd.Index, options: AreasOptions, problems: Problems
+) -> np.ndarray:
+    """``[areas] population_points`` summed into the areas (see geoalloc.large_inputs)."""
+    from geoalloc._errors import InputError
+    from geoalloc.large_inputs import sum_points_into_areas
+
+    points = options.population_points
+    where = f"[areas] population_points {points.path.name}"
+    areas = gpd.GeoDataFrame(geometry=frame.geometry.to_numpy(), index=ids, crs=frame.crs)
+    try:
+        result = sum_points_into_areas(points.path, areas, value=points.value)
+    except InputError as exc:
+        for problem in exc.problems:
+            problems.add(where, problem)
+        return np.zeros(len(frame))
+    problems.note(
+        where,
+        f"{result.points:,} points summed into the areas ({result.method}); "
+        f"{result.unmatched_points:,} points (value {result.unmatched_value:,.0f}) fall in no area",
+    )
+    return result.totals.reindex(ids).fillna(0.0).to_numpy()
 
 
 def _as_bool(

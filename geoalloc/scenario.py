@@ -17,6 +17,16 @@ from geoalloc.travel.options import NetworkOptions
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
 
+class PopulationPointsOptions(BaseModel):
+    """Population from a point layer (or grid cells, at their representative point) summed into
+    the areas — by partitions with dask-geopandas when the layer is too large for memory."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    path: Path
+    value: str | None = Field(None, description="column to sum (persons); None counts points")
+
+
 class AreasOptions(BaseModel):
     """Demand polygons: any vector file GeoPandas reads."""
 
@@ -28,6 +38,9 @@ class AreasOptions(BaseModel):
     population: str
     age_bands: dict[str, str] = Field(
         default_factory=dict, description="column -> band label; the rest of population is 'other'"
+    )
+    population_points: PopulationPointsOptions | None = Field(
+        None, description="compute the `population` column by summing a point layer into the areas"
     )
 
 
@@ -140,9 +153,15 @@ def resolve_paths(scenario: Scenario, base: Path) -> Scenario:
     outage = scenario.outage
     if outage.road_closures is not None:
         outage = outage.model_copy(update={"road_closures": resolve(outage.road_closures)})
+    areas = scenario.areas.model_copy(update={"path": resolve(scenario.areas.path)})
+    if areas.population_points is not None:
+        points = areas.population_points
+        areas = areas.model_copy(
+            update={"population_points": points.model_copy(update={"path": resolve(points.path)})}
+        )
     return scenario.model_copy(
         update={
-            "areas": scenario.areas.model_copy(update={"path": resolve(scenario.areas.path)}),
+            "areas": areas,
             "facilities": scenario.facilities.model_copy(
                 update={"path": resolve(scenario.facilities.path)}
             ),
