@@ -89,6 +89,18 @@ def access_kpis(minutes: pd.Series, population: pd.Series, max_minutes: float | 
     }
 
 
+def covered_twice(standard_od: pd.DataFrame, sites: pd.Index, population: pd.Series) -> dict:
+    """Population with two or more of ``sites`` within the standard (still covered if one fails)."""
+    in_reach = standard_od[standard_od["site"].isin(sites)].groupby("area").size()
+    twice = in_reach.index[in_reach >= 2]
+    people = float(population[population.index.isin(twice)].sum())
+    total = float(population.sum())
+    return {
+        "covered_twice_population": people,
+        "covered_twice_pct": 100.0 * people / total if total else float("nan"),
+    }
+
+
 def group_coverage(
     minutes: pd.Series, population: pd.Series, groups: pd.Series | None, max_minutes: float | None
 ) -> dict:
@@ -280,6 +292,7 @@ def evaluate(
     demand_total = {r: float(demand[r].sum()) for r in resources}
     plan = access_kpis(plan_near["minutes"], population, max_minutes)
     plan |= group_coverage(plan_near["minutes"], population, groups, max_minutes)
+    plan |= covered_twice(standard_od, opened, population)
     plan |= {
         "unmet": {r: float(unmet[r].sum()) for r in resources},
         "served": {r: float(layer[f"served_{r}"].sum()) for r in resources},
@@ -298,6 +311,7 @@ def evaluate(
     }
     baseline = access_kpis(base_near["minutes"], population, max_minutes)
     baseline |= group_coverage(base_near["minutes"], population, groups, max_minutes)
+    baseline |= covered_twice(standard_od, existing, population)
     baseline |= {
         "unmet": {r: float(base_unmet[r].sum()) for r in resources},
         "served": {r: float(demand_total[r] - base_unmet[r].sum()) for r in resources},

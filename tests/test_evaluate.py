@@ -60,3 +60,16 @@ def test_group_coverage_by_hand() -> None:
     assert by_group["south"]["covered_pct"] == pytest.approx(50.0)
     assert result["worst_group_covered_pct"] == pytest.approx(25.0)
     assert group_coverage(minutes, population, None, 10) == {}
+
+
+def test_covered_twice_by_hand() -> None:
+    from geoalloc.evaluate import covered_twice
+
+    od = pd.DataFrame(
+        {"area": ["a", "a", "b", "c"], "site": ["S", "T", "S", "U"], "minutes": [1, 2, 3, 4]}
+    )
+    population = pd.Series([10.0, 20.0, 30.0], index=list("abc"))
+    result = covered_twice(od, pd.Index(["S", "T", "U"]), population)
+    assert result["covered_twice_population"] == 10.0
+    assert result["covered_twice_pct"] == pytest.approx(100 * 10 / 60)
+    assert covered_twice(od, pd.Index(["S"]), population)["covered_twice_population"] == 0.0

@@ -27,6 +27,7 @@ def _scenario(tmp_path: Path, shared_data: Path, optimize: str, extra: str = "",
     [
         'model = "lscp"\nmax_minutes = 20',
         'model = "mclp"\np = 10\nmax_minutes = 10',
+        'model = "mclp"\np = 10\nbackup_weight = 0.5\nmax_minutes = 10',
         'model = "p-median"\np = 20\nmax_minutes = 30',
         'model = "p-center"\np = 20\nmax_minutes = 30',
     ],
@@ -44,6 +45,9 @@ def test_classic_models_run_from_a_scenario(
     )
     if "p = " in optimize:
         assert summary["plan"]["sites_open"] == int(optimize.split("p = ")[1].split()[0])
+    if "backup_weight" in optimize:  # N-1: more people keep coverage if one site fails
+        assert summary["plan"]["covered_twice_population"] > 0
+        assert any("backup coverage" in note for note in summary["solver"]["notes"])
     assigned = result.layers["assignments"]
     standard = float(optimize.split("max_minutes = ")[1])
     assert assigned["minutes"].max() <= standard + 1e-9

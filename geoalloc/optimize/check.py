@@ -290,7 +290,16 @@ def _objective(problem, options, allocation, served, unmet, costs_total) -> floa
     )
     if model == "mclp":
         w = _weights(problem, options)
-        return float(w[w.index.isin(per_area.index)].sum())
+        covered = float(w[w.index.isin(per_area.index)].sum())
+        if options.backup_weight > 0:
+            od = problem.od
+            if options.max_minutes is not None:
+                od = od[od["minutes"] <= options.max_minutes]
+            open_ids = allocation.sites.index[allocation.sites["open"].astype(bool)]
+            in_reach = od[od["site"].isin(open_ids)].groupby("area").size()
+            twice = in_reach.index[in_reach >= 2]
+            covered += options.backup_weight * float(w[w.index.isin(twice)].sum())
+        return covered
     if model == "p-center":
         return float(per_area.max()) if len(per_area) else 0.0
     if model == "p-median":

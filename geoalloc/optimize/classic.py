@@ -253,15 +253,28 @@ def solve_mclp(
     b = ModelBuilder()
     y0 = b.add_vars("y", ix.m, lo=0, hi=1, integer=True)
     z0 = b.add_vars("z", n_rows, cost=-row_w, lo=0, hi=1)
-    # z_g − Σ_{j∈N_g} y_j ≤ 0
+    backup = options.backup_weight > 0
+    # z_g (+ z2_g) − Σ_{j∈N_g} y_j ≤ 0: covered once (twice) needs one (two) open sites in reach
+    rows = [np.arange(n_rows), rr]
+    cols = [z0 + np.arange(n_rows), y0 + cc]
+    vals = [np.ones(n_rows), -np.ones(len(rr))]
+    if backup:
+        z2 = b.add_vars("z2", n_rows, cost=-options.backup_weight * row_w, lo=0, hi=1)
+        rows.append(np.arange(n_rows))
+        cols.append(z2 + np.arange(n_rows))
+        vals.append(np.ones(n_rows))
     b.add_rows(
-        "cover",
-        n_rows,
-        np.concatenate([np.arange(n_rows), rr]),
-        np.concatenate([z0 + np.arange(n_rows), y0 + cc]),
-        np.concatenate([np.ones(n_rows), -np.ones(len(rr))]),
-        hi=0.0,
+        "cover", n_rows, np.concatenate(rows), np.concatenate(cols), np.concatenate(vals), hi=0.0
     )
+    if backup:  # z2_g ≤ z_g: a second coverage counts only on top of a first
+        b.add_rows(
+            "backup",
+            n_rows,
+            np.r_[np.arange(n_rows), np.arange(n_rows)],
+            np.r_[z2 + np.arange(n_rows), z0 + np.arange(n_rows)],
+            np.r_[np.ones(n_rows), -np.ones(n_rows)],
+            hi=0.0,
+        )
     b.add_rows("p", 1, np.zeros(ix.m), y0 + np.arange(ix.m), 1.0, lo=float(p), hi=float(p))
     notes: list[str] = [f"MCLP with {n_rows} aggregated coverage rows for {len(members)} areas"]
     if groups is not None and options.coverage_floor is not None:
@@ -284,6 +297,13 @@ def solve_mclp(
     opened = raw.x[lm.blocks["y"]] > 0.5
     site, minutes = nearest_open(ix, opened)
     objective = float(w[site >= 0].sum())
+    if backup:
+        twice = open_sites_in_reach(ix, opened) >= 2
+        objective += options.backup_weight * float(w[twice].sum())
+        notes.append(
+            f"backup coverage: {int(twice.sum())} areas ({float(w[twice].sum()):.6g} weight) "
+            "have two or more open sites within the standard"
+        )
     bound = None if raw.bound is None else -raw.bound
     gap = None if bound is None else max(0.0, (bound - objective) / max(abs(objective), 1.0))
     # areas not covered are unmet in this model's terms
@@ -302,6 +322,11 @@ def solve_mclp(
         solve_s=raw.solve_s,
         notes=tuple(notes),
     )
+
+
+def open_sites_in_reach(ix: Indexed, opened: np.ndarray) -> np.ndarray:
+    """Per area, how many open sites are within the standard (the pairs kept in ``ix``)."""
+    return np.bincount(ix.pair_area[opened[ix.pair_site]], minlength=ix.n)
 
 
 def _add_group_floor_mclp(b, ix, options, groups, w, members, rows_of_area, z0, n_rows) -> None:

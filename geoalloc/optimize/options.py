@@ -145,6 +145,13 @@ class OptimizeOptions(BaseModel):
     frontier_floors: list[float] | None = Field(
         None, description="coverage floors for the equity–efficiency frontier (one solve each)"
     )
+    backup_weight: float = Field(
+        0.0,
+        ge=0,
+        description="mclp: weight of covering an area a second time (backup / N-1 coverage: it "
+        "stays covered if any one site fails); the objective is covered + backup_weight × covered "
+        "twice, so a weight below 1 keeps first coverage first",
+    )
     priority_column: str | None = Field(
         None,
         description="capacitated: an areas column weighting each area's unmet penalty (severity, "
