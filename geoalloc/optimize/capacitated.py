@@ -47,6 +47,7 @@ from geoalloc.optimize.linear import (
     lp_duals,
     relative_gap,
     solve_linear,
+    solve_with_options,
     status_from_gap,
 )
 from geoalloc.optimize.options import OptimizeOptions
@@ -463,15 +464,7 @@ def solve_capacitated(
         lm.A.nnz,
         build_s,
     )
-    raw = solve_linear(
-        lm,
-        solver=options.solver,
-        backend=options.backend,
-        time_limit_s=options.time_limit_s,
-        mip_gap=options.mip_gap,
-        hard_limit_s=options.hard_limit_s,
-        threads=options.threads,
-    )
+    raw = solve_with_options(lm, options)
     if raw.outcome == "infeasible" or (raw.x is None and raw.outcome == "solved"):
         raise InfeasibleError(diagnose(ix, problem, options, groups, lay))
     if raw.x is None:

@@ -33,7 +33,12 @@ from geoalloc._errors import InfeasibleError, InputError, SolverError
 from geoalloc._validate import format_ids
 from geoalloc.optimize._prepare import Indexed
 from geoalloc.optimize._result import assignments_from_single, nearest_open, site_table
-from geoalloc.optimize.linear import ModelBuilder, relative_gap, solve_linear, status_from_gap
+from geoalloc.optimize.linear import (
+    ModelBuilder,
+    relative_gap,
+    solve_with_options,
+    status_from_gap,
+)
 from geoalloc.optimize.options import OptimizeOptions
 from geoalloc.optimize.problem import Allocation
 
@@ -198,15 +203,7 @@ def solve_lscp(ix: Indexed, options: OptimizeOptions) -> Allocation:
     notes = _unreachable_note(ix, reachable, options.max_minutes)
     lm, n_rows = _lscp_arrays(ix, None, reachable)
     build_s = time.perf_counter() - started
-    raw = solve_linear(
-        lm,
-        solver=options.solver,
-        backend=options.backend,
-        time_limit_s=options.time_limit_s,
-        mip_gap=options.mip_gap,
-        hard_limit_s=options.hard_limit_s,
-        threads=options.threads,
-    )
+    raw = solve_with_options(lm, options)
     if raw.x is None:
         raise _no_solution(raw, "LSCP")
     opened = raw.x[lm.blocks["y"]] > 0.5
@@ -281,15 +278,7 @@ def solve_mclp(
         _add_group_floor_mclp(b, ix, options, groups, w, members, rows_of_area, z0, n_rows)
     lm = b.build()
     build_s = time.perf_counter() - started
-    raw = solve_linear(
-        lm,
-        solver=options.solver,
-        backend=options.backend,
-        time_limit_s=options.time_limit_s,
-        mip_gap=options.mip_gap,
-        hard_limit_s=options.hard_limit_s,
-        threads=options.threads,
-    )
+    raw = solve_with_options(lm, options)
     if raw.outcome == "infeasible":
         raise InfeasibleError(_floor_reasons(ix, options, groups, w, reachable, p))
     if raw.x is None:
@@ -537,15 +526,12 @@ def solve_p_median(
         remaining = hard_deadline - time.monotonic()
         if remaining <= 1.0:
             break
-        raw = solve_linear(
+        raw = solve_with_options(
             lm,
-            solver=options.solver,
-            backend=options.backend,
+            options,
             time_limit_s=min(options.time_limit_s, remaining * 0.9),
-            mip_gap=options.mip_gap,
             hard_limit_s=remaining,
             start=start,
-            threads=options.threads,
         )
         solve_total += raw.solve_s
         if raw.bound is not None:
@@ -637,14 +623,11 @@ def solve_p_center(ix: Indexed, options: OptimizeOptions) -> Allocation:
     if feasible_open is None:
         # the heuristic did not reach every area: is the largest radius achievable with p sites?
         lm, _ = _lscp_arrays(ix, None, reachable)
-        raw = solve_linear(
+        raw = solve_with_options(
             lm,
-            solver=options.solver,
-            backend=options.backend,
-            time_limit_s=options.time_limit_s,
+            options,
             mip_gap=0.0,
             hard_limit_s=max(1.0, hard_deadline - time.monotonic()),
-            threads=options.threads,
         )
         solve_s += raw.solve_s
         if raw.x is None:
@@ -665,14 +648,12 @@ def solve_p_center(ix: Indexed, options: OptimizeOptions) -> Allocation:
         tb = time.perf_counter()
         lm, _ = _lscp_arrays(ix, float(values[mid]), reachable)
         build_s += time.perf_counter() - tb
-        raw = solve_linear(
+        raw = solve_with_options(
             lm,
-            solver=options.solver,
-            backend=options.backend,
+            options,
             time_limit_s=min(options.time_limit_s, remaining * 0.9),
             mip_gap=0.0,
             hard_limit_s=remaining,
-            threads=options.threads,
         )
         solve_s += raw.solve_s
         need = None if raw.x is None else int(round(raw.x[lm.blocks["y"]].sum()))

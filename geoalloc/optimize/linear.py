@@ -568,3 +568,18 @@ def lp_duals(lm: LinearModel, *, time_limit_s: float = 60.0) -> RawSolution:
         hard_limit_s=time_limit_s + 5,
         want_duals=True,
     )
+
+
+def solve_with_options(lm: LinearModel, options, **overrides) -> RawSolution:
+    """:func:`solve_linear` with the solver settings of an ``[optimize]`` section (solver, backend,
+    time limit, gap, hard limit, threads); keyword ``overrides`` win."""
+    settings = {
+        "solver": options.solver,
+        "backend": options.backend,
+        "time_limit_s": options.time_limit_s,
+        "mip_gap": options.mip_gap,
+        "hard_limit_s": options.hard_limit_s,
+        "threads": options.threads,
+    }
+    settings.update(overrides)
+    return solve_linear(lm, **settings)
