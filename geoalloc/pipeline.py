@@ -7,6 +7,7 @@ import platform
 import sys
 import time
 from dataclasses import dataclass, field
+from functools import cached_property
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
@@ -87,6 +88,11 @@ class Inputs:
     closures: RoadClosures | None = None
     notes: list[str] = field(default_factory=list)
 
+    @cached_property
+    def area_points(self) -> gpd.GeoDataFrame:
+        """One point per area (EPSG:4326): the origins of every travel time."""
+        return representative_points(self.areas)
+
 
 @dataclass(frozen=True)
 class RunResult:
@@ -128,24 +134,21 @@ def check_inputs(scenario: Scenario) -> Inputs:
             if los.history is not None:
                 for line in los.history.problems.lines(f"[history] {scenario.history.path.name}"):
                     problems.note("[history]", line)
-            demand = scenario.demand
-            needs = area_needs(
-                areas,
-                population=scenario.areas.population,
-                age_bands=scenario.areas.age_bands,
-                options=demand,
-                los=los,
-            )
-            if demand.cases is not None:
+
+            def needs_of(areas: gpd.GeoDataFrame, demand: DemandOptions) -> pd.DataFrame:
+                return area_needs(
+                    areas,
+                    population=scenario.areas.population,
+                    age_bands=scenario.areas.age_bands,
+                    options=demand,
+                    los=los,
+                )
+
+            needs = needs_of(areas, demand)
+            if demand.cases is not None:  # the case multiplier is relative to these baseline needs
                 areas, demand, cases_report = _case_surge(scenario, areas, needs, problems)
                 if not problems:
-                    needs = area_needs(
-                        areas,
-                        population=scenario.areas.population,
-                        age_bands=scenario.areas.age_bands,
-                        options=demand,
-                        los=los,
-                    )
+                    needs = needs_of(areas, demand)
         except InputError as exc:
             problems.errors.extend(exc.problems)
     _check_optimize_columns(scenario, areas, facilities, problems)
@@ -169,16 +172,13 @@ def check_inputs(scenario: Scenario) -> Inputs:
             "no existing site and no [optimize] p",
             "set p, or mark sites as existing",
         )
+    closures = _read_closures(scenario, problems) if scenario.outage.road_closures else None
     problems.raise_if_any(
         header=f"scenario {scenario.name!r}: {len(problems.errors)} problem(s) in the inputs"
     )
     assert areas is not None and facilities is not None and needs is not None and los is not None
     for note in problems.notes:
         log.info(note)
-    closures = _read_closures(scenario, problems) if scenario.outage.road_closures else None
-    problems.raise_if_any(
-        header=f"scenario {scenario.name!r}: {len(problems.errors)} problem(s) in the inputs"
-    )
     return Inputs(
         areas=areas,
         facilities=facilities,
@@ -384,7 +384,7 @@ def travel_matrix_for(scenario: Scenario, inputs: Inputs) -> TravelMatrix:
     standard = scenario.optimize.max_minutes
     return compute_matrix(
         scenario.network,
-        representative_points(inputs.areas),
+        inputs.area_points,
         _site_points(inputs),
         max_minutes=standard * HORIZON_FACTOR if standard is not None else None,
         cache_dir=default_cache_dir(),
@@ -463,7 +463,7 @@ def run_scenario(scenario: Scenario, *, travel: TravelMatrix | None = None) -> R
     started = time.perf_counter()
     matrix = travel if travel is not None else travel_matrix_for(scenario, inputs)
     od = od_table(matrix)
-    area_points = representative_points(inputs.areas)
+    area_points = inputs.area_points
     flags = matrix.flags
     timings["travel_s"] = time.perf_counter() - started
     standard = scenario.optimize.max_minutes

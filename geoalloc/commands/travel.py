@@ -11,6 +11,7 @@ import geopandas as gpd
 import pandas as pd
 
 from geoalloc._errors import InputError, UsageError
+from geoalloc.travel.options import NetworkOptions
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +66,10 @@ def read_points(path: Path, id_column: str | None, role: str) -> tuple[gpd.GeoDa
     return layer, f"{role} ids are row numbers (no unique id-like column; use --{role}-id)"
 
 
+#: the defaults of the scenario's [network] section, so the CLI and scenarios cannot drift apart
+_NETWORK_DEFAULTS = {name: f.default for name, f in NetworkOptions.model_fields.items()}
+
+
 @click.command("travel")
 @click.option(
     "--network",
@@ -109,28 +114,28 @@ def read_points(path: Path, id_column: str | None, role: str) -> tuple[gpd.GeoDa
 @click.option(
     "--speed-kph",
     type=click.FloatRange(min=0, min_open=True),
-    default=40.0,
+    default=_NETWORK_DEFAULTS["speed_kph"],
     show_default=True,
     help="crowfly only: speed.",
 )
 @click.option(
     "--circuity",
     type=click.FloatRange(min=1.0),
-    default=1.3,
+    default=_NETWORK_DEFAULTS["circuity"],
     show_default=True,
     help="crowfly only: road ÷ great-circle distance.",
 )
 @click.option(
     "--access-speed-kph",
     type=click.FloatRange(min=0, min_open=True),
-    default=5.0,
+    default=_NETWORK_DEFAULTS["access_speed_kph"],
     show_default=True,
     help="Speed from a point to its nearest road node.",
 )
 @click.option(
     "--max-snap-m",
     type=click.FloatRange(min=0, min_open=True),
-    default=2000.0,
+    default=_NETWORK_DEFAULTS["max_snap_m"],
     show_default=True,
     help="Points farther than this from any road are flagged, not snapped.",
 )
@@ -160,7 +165,7 @@ def travel_command(
     Writes columns origin, destination, minutes (reachable pairs only, within --max-minutes if
     given); points that are far from the road network or reach nothing are reported on stderr.
     """
-    from geoalloc.travel import NetworkOptions, compute_matrix
+    from geoalloc.travel import compute_matrix
 
     suffix = out.suffix.lower()
     if suffix not in (".csv", ".parquet"):

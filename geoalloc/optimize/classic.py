@@ -112,7 +112,6 @@ def _finish(
     objective: float,
     bound: float | None,
     gap: float | None,
-    status: str,
     build_s: float,
     solve_s: float,
     notes: tuple[str, ...],
@@ -126,7 +125,7 @@ def _finish(
         why = why_table(ix, opened, assignments, options)
     return Allocation(
         model=model,
-        status=status,
+        status=status_from_gap(gap, options.mip_gap),  # from the bound, never a solver's label
         objective=float(objective),
         bound=None if bound is None else float(bound),
         gap=gap,
@@ -224,7 +223,6 @@ def solve_lscp(ix: Indexed, options: OptimizeOptions) -> Allocation:
         objective=objective,
         bound=bound,
         gap=gap,
-        status=status_from_gap(gap, options.mip_gap),
         build_s=build_s,
         solve_s=raw.solve_s,
         notes=notes,
@@ -306,7 +304,6 @@ def solve_mclp(
         objective=objective,
         bound=bound,
         gap=gap,
-        status=status_from_gap(gap, options.mip_gap),
         build_s=build_s,
         solve_s=raw.solve_s,
         notes=tuple(notes),
@@ -576,7 +573,6 @@ def solve_p_median(
         objective=objective,
         bound=lb,
         gap=gap,
-        status=status_from_gap(gap, options.mip_gap),
         build_s=build_total,
         solve_s=solve_total,
         notes=tuple(notes),
@@ -698,7 +694,6 @@ def solve_p_center(ix: Indexed, options: OptimizeOptions) -> Allocation:
         objective=objective,
         bound=bound,
         gap=gap,
-        status=status_from_gap(gap, options.mip_gap),
         build_s=build_s,
         solve_s=solve_s,
         notes=tuple(notes),
