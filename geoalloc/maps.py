@@ -595,6 +595,9 @@ def _area_tooltips(areas: pd.DataFrame, resources: list[str]) -> list[str]:
         flag = get("travel_flag") if has_flag else None
         if isinstance(flag, str) and flag:
             parts.append(f"travel note: {text(flag)}")
+        reason = get("unmet_reason")
+        if isinstance(reason, str) and reason:
+            parts.append(f"left without because: {text(reason)}")
         tips.append("<br>".join(parts))
     return tips
 
@@ -937,6 +940,71 @@ def build_map(
     return fmap
 
 
+#: colours of the areas whose access changed between two compared runs
+ACCESS_CHANGE_COLOURS = {"gained access": "#1a9850", "lost access": "#d73027"}
+
+
+def add_comparison(
+    fmap: folium.Map,
+    comparison: dict,
+    areas: gpd.GeoDataFrame,
+    other_facilities: gpd.GeoDataFrame,
+) -> folium.Map:
+    """Add the other run of ``comparison`` (from :func:`geoalloc.compare.compare_runs`, this map
+    being run B) as layers: the areas that gained or lost access, and run A's facilities.
+
+    ``areas``: this run's areas layer (for the polygons); ``other_facilities``: run A's
+    facilities layer (columns ``site_id``, ``name``, ``status``, geometry).
+    """
+    other = text(comparison["scenario_a"])
+    rows = [
+        (row, kind)
+        for kind, key in (
+            ("gained access", "areas_gained_access"),
+            ("lost access", "areas_lost_access"),
+        )
+        for row in comparison[key]
+    ]
+    shapes = areas.to_crs(4326).set_index(areas["area_id"].astype(str).to_numpy())
+    changed = shapes.loc[[row["area"] for row, _ in rows]] if rows else shapes.iloc[:0]
+    props = pd.DataFrame(index=changed.index)
+    props["c"] = [ACCESS_CHANGE_COLOURS[kind] for _, kind in rows]
+    props["tip"] = [
+        f"<b>area {text(row['area'])}</b>: {kind} compared with {other}<br>"
+        f"nearest open site: {fmt_minutes(row['minutes_a'])} → {fmt_minutes(row['minutes_b'])}"
+        f"<br>population: {fmt_quantity(row['population'])}"
+        for row, kind in rows
+    ]
+    data = _GeoJsonData(_feature_collection(light_geometry(changed), props))
+    data.add_to(fmap)
+    name = f"Compared with {other}: areas that gained/lost access"
+    _PolygonLayer(
+        data,
+        name if rows else f"{name} (none)",
+        tip_key="tip",
+        colour_key="c",
+        style={"color": "#222", "weight": 1.5, "fillOpacity": 0.7},
+        show=bool(rows),
+    ).add_to(fmap)
+    sites = other_facilities.to_crs(4326)
+    records = [
+        {
+            "lat": round(point.y, COORD_DECIMALS),
+            "lon": round(point.x, COORD_DECIMALS),
+            "r": 6,
+            "c": STATUS_COLOURS.get(str(status), "#333333"),
+            "tip": f"{text(site_name)} ({text(status)} in {other})",
+            "popup": None,
+            "cls": "geoalloc-other-site",
+        }
+        for point, site_name, status in zip(
+            sites.geometry, sites["name"], sites["status"], strict=True
+        )
+    ]
+    _CircleLayer(records, f"{other}: facilities", show=False, fill_opacity=0.35).add_to(fmap)
+    return fmap
+
+
 def map_html(fmap: folium.Map) -> str:
     """The map's page as one self-contained HTML string (Leaflet JS/CSS inlined)."""
     js, css = _leaflet_assets()
@@ -966,11 +1034,14 @@ def write_map(
     layers: dict[str, gpd.GeoDataFrame],
     summary: dict,
 ) -> Path:
-    """Build the map of a run from its ``layers`` (as in ``results.gpkg``) and write it to ``path``.
+    """Build the map of a run from its ``layers`` (as in ``results.gpkg``) and write it to ``path``."""
+    return save_map(map_of_run(layers, summary), path)
 
-    Uses the optional layer ``service_areas`` when present.
-    """
-    fmap = build_map(
+
+def map_of_run(layers: dict[str, gpd.GeoDataFrame], summary: dict) -> folium.Map:
+    """:func:`build_map` from a run's ``layers`` (as in ``results.gpkg``; ``service_areas`` used
+    when present) and its summary."""
+    return build_map(
         layers["areas"],
         layers["facilities"],
         layers["assignments"],
@@ -978,4 +1049,3 @@ def write_map(
         summary,
         service_areas=layers.get("service_areas"),
     )
-    return save_map(fmap, path)

@@ -179,14 +179,19 @@ def coverage_chart(areas: pd.DataFrame, standard: float | None) -> str:
     return _svg_img(fig, "coverage curve: share of population within t minutes")
 
 
+#: utilisation bars are drawn up to this share (a load on a site without capacity is infinite)
+UTILISATION_CAP = 3.0
+
+
 def utilisation_chart(facilities: pd.DataFrame, resource: str) -> str:
     """Utilisation (load ÷ capacity) per site of ``resource``: baseline vs plan, sites open in
     either, sorted by plan utilisation."""
     util = facilities[f"{resource}_utilisation"].astype(float)
     base = facilities[f"{resource}_baseline_utilisation"].astype(float)
     shown = facilities[np.isfinite(util) | np.isfinite(base)].copy()
-    shown["_u"] = util[shown.index].fillna(0.0)
-    shown["_b"] = base[shown.index].fillna(0.0)
+    # a load on a site with no capacity is infinitely over: drawn at the chart's cap
+    shown["_u"] = util[shown.index].clip(upper=UTILISATION_CAP).fillna(0.0)
+    shown["_b"] = base[shown.index].clip(upper=UTILISATION_CAP).fillna(0.0)
     shown = shown.sort_values("_u")
     names = [_label(n) for n in shown["name"]]
     fig = Figure(figsize=(7.5, max(2.0, 0.17 * len(shown) + 0.9)))
@@ -196,7 +201,9 @@ def utilisation_chart(facilities: pd.DataFrame, resource: str) -> str:
     ax.barh(y - 0.2, 100 * shown["_u"], height=0.4, color=PLAN_COLOUR, label="plan")
     ax.axvline(100, color="#555", linewidth=1, linestyle="--")
     ax.set_yticks(y, names, fontsize=6.5)
-    ax.set_xlabel(f"{_label(resource)} utilisation (% of capacity)")
+    capped = bool((shown[["_u", "_b"]] >= UTILISATION_CAP).any().any())
+    cap_note = f"; bars capped at {100 * UTILISATION_CAP:.0f} %" if capped else ""
+    ax.set_xlabel(f"{_label(resource)} utilisation (% of capacity{cap_note})")
     ax.set_ylim(-0.7, len(shown) - 0.3)
     ax.grid(axis="x", alpha=0.3)
     ax.legend(loc="lower right", fontsize=8)
@@ -420,6 +427,52 @@ def _counts(counts: dict | None) -> str:
     return ", ".join(f"{text(k)}: {fmt_quantity(v)}" for k, v in counts.items())
 
 
+#: areas listed one by one in the report's shortfall section (all of them are in summary.json)
+SHORTFALL_ROWS = 25
+
+
+def shortfall_section(summary: dict) -> str:
+    """Who is left without, and why: unmet demand by reason, the budget spent, the largest gaps."""
+    shortfall = summary.get("shortfall") or {}
+    by_reason = shortfall.get("by_reason") or []
+    if not by_reason:
+        return "<h2>Who is left without, and why</h2><p>Nobody: all demand is served.</p>"
+    rows = "".join(
+        f"<tr><td>{text(r['resource'])}</td><td>{text(r['meaning'])} "
+        f"<span class='muted'>({text(r['reason'])})</span></td><td>{fmt_quantity(r['areas'])}"
+        f"</td><td>{_num(r['population'], 0)}</td><td>{_num(r['unmet'], 1)}</td></tr>"
+        for r in by_reason
+    )
+    costs = summary.get("costs") or {}
+    spent = (
+        f"<p>Spent on opening and expansion: {_num(costs.get('opening', 0) + costs.get('expansion', 0), 0)}"
+        f" (total with operating: {_num(costs.get('total'), 0)}).</p>"
+        if costs
+        else ""
+    )
+    areas = sorted(shortfall.get("areas") or [], key=lambda a: -float(a["unmet"]))
+    listed = "".join(
+        f"<tr><td>{text(a['area'])}</td><td>{text(a['resource'])}</td><td>{_num(a['unmet'], 2)}"
+        f"</td><td>{_num(a['population'], 0)}</td><td>{_num(a['priority'], 2)}</td>"
+        f"<td>{text(a['detail'])}</td></tr>"
+        for a in areas[:SHORTFALL_ROWS]
+    )
+    more = (
+        f"<p class='muted'>{len(areas) - SHORTFALL_ROWS} more rows in summary.json (shortfall) "
+        "and results.gpkg (layer shortfall).</p>"
+        if len(areas) > SHORTFALL_ROWS
+        else ""
+    )
+    return (
+        "<h2>Who is left without, and why</h2>"
+        "<p class='muted'>Unmet demand in the plan, by the limit that keeps it unserved.</p>"
+        "<table><tr><th>resource</th><th>why</th><th>areas</th><th>people</th>"
+        f"<th>unmet units</th></tr>{rows}</table>{spent}"
+        "<h3>Largest gaps</h3><table><tr><th>area</th><th>resource</th><th>unmet</th>"
+        f"<th>people</th><th>priority</th><th>detail</th></tr>{listed}</table>{more}"
+    )
+
+
 def report_html(layers: dict[str, gpd.GeoDataFrame], summary: dict, manifest: dict) -> str:
     """The report page as one self-contained HTML string."""
     resources = list(summary["resources"])
@@ -443,6 +496,7 @@ def report_html(layers: dict[str, gpd.GeoDataFrame], summary: dict, manifest: di
         kpi_table(summary),
         f"<p>areas by status: {_counts(summary.get('area_status'))}<br>"
         f"sites by status: {_counts(summary.get('site_status'))}</p>",
+        shortfall_section(summary),
         "<h2>Coverage curve</h2>",
         f"<figure>{coverage_chart(areas, standard)}<figcaption>Share of the population that "
         "reaches a site within t minutes.</figcaption></figure>",

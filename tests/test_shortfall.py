@@ -1,0 +1,96 @@
+"""Who is left without, and why: each reason of geoalloc.optimize.shortfall on a hand-checked case."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from geoalloc.optimize import OptimizeOptions, solve
+from geoalloc.optimize.shortfall import REASONS, shortfall_reasons, shortfall_summary
+from tests.test_optimize_models import make_problem
+
+
+def _reasons(problem, **options) -> dict:
+    opts = OptimizeOptions(model="capacitated", max_minutes=10, **options)
+    table = shortfall_reasons(problem, solve(problem, opts), opts)
+    assert set(table["reason"]) <= set(REASONS)
+    return {(row.area, row.resource): (row.reason, row.unmet) for row in table.itertuples()}
+
+
+def _one_site(capacity: float = 1.0, **kw):
+    # a1 and a2 need 2 beds each and reach S (capacity 1); far reaches nothing within 10 minutes
+    return make_problem(
+        {("a1", "S"): 2.0, ("a2", "S"): 3.0, ("far", "S"): 25.0},
+        {"a1": 2.0, "a2": 2.0, "far": 1.0},
+        {"S": capacity},
+        **kw,
+    )
+
+
+def test_fixed_stock_and_no_site_within_standard() -> None:
+    reasons = _reasons(_one_site())
+    assert reasons[("far", "beds")] == ("no_site_within_standard", pytest.approx(1.0))
+    # the one bed goes to a1 (nearer); a2 is short and beds cannot be added
+    assert reasons[("a1", "beds")] == ("fixed_stock", pytest.approx(1.0))
+    assert reasons[("a2", "beds")] == ("fixed_stock", pytest.approx(2.0))
+
+
+def test_budget_binds_after_buying_what_it_affords() -> None:
+    # 3 beds short within reach; the budget buys 2 at 100 each (one module of 1 bed)
+    reasons = _reasons(_one_site(), cost_per_unit={"beds": 100.0}, budget=250.0)
+    short = {key: value for key, value in reasons.items() if key[0] != "far"}
+    assert {reason for reason, _ in short.values()} == {"budget"}
+    assert sum(units for _, units in short.values()) == pytest.approx(1.0)
+
+
+def test_resource_budget_binds() -> None:
+    reasons = _reasons(_one_site(), cost_per_unit={"beds": 100.0}, resource_budgets={"beds": 100.0})
+    short = {key: value for key, value in reasons.items() if key[0] != "far"}
+    assert {reason for reason, _ in short.values()} == {"resource_budget"}
+    assert sum(units for _, units in short.values()) == pytest.approx(2.0)
+
+
+def test_maximum_size_binds() -> None:
+    problem = _one_site(max_size=pd.DataFrame({"beds": [2.0]}, index=["S"]))
+    reasons = _reasons(problem, cost_per_unit={"beds": 1.0})
+    short = {key: value for key, value in reasons.items() if key[0] != "far"}
+    assert {reason for reason, _ in short.values()} == {"maximum_size"}
+    assert sum(units for _, units in short.values()) == pytest.approx(2.0)
+
+
+def test_cost_above_penalty() -> None:
+    # a bed costs 1e9 × 1e-6 = 1000 minutes-equivalent; the penalty of a unit unmet is 500
+    reasons = _reasons(
+        _one_site(), cost_per_unit={"beds": 1e9}, unmet_penalty_minutes=500.0, cost_weight=1e-6
+    )
+    assert reasons[("a2", "beds")][0] == "cost_above_penalty"
+
+
+def test_classic_model_leaves_unchosen_sites_closed() -> None:
+    # p-median with p = 1: a far cluster is left beyond the standard of the chosen site
+    problem = make_problem(
+        {("a1", "S1"): 1.0, ("a2", "S1"): 2.0, ("b", "S2"): 1.0},
+        {"a1": 5.0, "a2": 5.0, "b": 1.0},
+    )
+    options = OptimizeOptions(model="p-median", p=1, max_minutes=10)
+    allocation = solve(problem, options)
+    table = shortfall_reasons(problem, allocation, options)
+    assert table[["area", "reason"]].values.tolist() == [["b", "not_among_chosen_sites"]]
+
+
+def test_summary_counts_people_and_units_per_reason() -> None:
+    problem = _one_site()
+    options = OptimizeOptions(model="capacitated", max_minutes=10)
+    table = shortfall_reasons(problem, solve(problem, options), options)
+    summary = {row["reason"]: row for row in shortfall_summary(table)}
+    assert summary["fixed_stock"]["areas"] == 2
+    assert summary["fixed_stock"]["unmet"] == pytest.approx(3.0)
+    assert summary["no_site_within_standard"]["population"] == pytest.approx(1.0)
+
+
+def test_nothing_unmet_gives_an_empty_table() -> None:
+    problem = _one_site(capacity=10.0)
+    options = OptimizeOptions(model="capacitated", max_minutes=30)
+    table = shortfall_reasons(problem, solve(problem, options), options)
+    assert table.empty
+    assert shortfall_summary(table) == []
