@@ -18,9 +18,10 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from geoalloc._errors import UsageError
-from geoalloc._validate import Problems
+from geoalloc._validate import Problems, format_ids
 from geoalloc.scenario import AreasOptions, FacilitiesOptions
 
 log = logging.getLogger(__name__)
@@ -183,6 +184,8 @@ def read_areas(options: AreasOptions, problems: Problems) -> gpd.GeoDataFrame | 
     kinds = set(frame.geometry.dropna().geom_type) - AREA_GEOMETRIES
     if kinds:
         problems.add(where, f"areas must be polygons (or points), found {sorted(kinds)}")
+    elif not problems and frame.crs is not None:
+        _note_slivers(frame, ids, where, problems)
     areas = gpd.GeoDataFrame(
         frame.drop(columns=[options.id]), geometry=frame.geometry.name, crs=frame.crs
     )
@@ -190,7 +193,84 @@ def read_areas(options: AreasOptions, problems: Problems) -> gpd.GeoDataFrame | 
     areas[options.population] = population
     for column, values in bands.items():
         areas[column] = values
+    if options.districts is not None and not problems:
+        areas[options.districts.column] = _district_of(areas, options, problems)
     return areas
+
+
+#: the group label of areas that lie in no district polygon
+NO_DISTRICT = "(no district)"
+#: an area is in a district only when they share at least this part of the area
+MIN_DISTRICT_SHARE = 0.01
+#: polygons smaller than this (m²) have no real extent: slivers, reported and placed by their point
+MIN_AREA_M2 = 1.0
+
+
+def _note_slivers(frame: gpd.GeoDataFrame, ids: pd.Index, where: str, problems: Problems) -> None:
+    """Polygons under :data:`MIN_AREA_M2`: kept (their point places them), but worth a look."""
+    polygonal = frame.geom_type.isin(["Polygon", "MultiPolygon"]).to_numpy()
+    area_m2 = frame.geometry.to_crs(frame.geometry.estimate_utm_crs()).area.to_numpy()
+    tiny = polygonal & (area_m2 < MIN_AREA_M2)
+    if tiny.any():
+        problems.note(
+            where,
+            f"{int(tiny.sum())} area polygon(s) smaller than {MIN_AREA_M2:g} m² (slivers): each "
+            f"is placed at its representative point — check their geometry: {format_ids(ids[tiny])}",
+        )
+
+
+def _district_of(areas: gpd.GeoDataFrame, options: AreasOptions, problems: Problems) -> pd.Series:
+    """The id of the district polygon sharing the largest area with each area (at least
+    :data:`MIN_DISTRICT_SHARE` of it; for point areas: the polygon holding it), measured in the
+    areas' UTM zone."""
+    districts = options.districts
+    assert districts is not None
+    where = f"[areas] districts {districts.path.name}"
+    label = pd.Series(NO_DISTRICT, index=areas.index, dtype=object)
+    frame = read_vector(districts.path, districts.layer, where, problems)
+    if frame is None or _missing_columns(frame, {"id": districts.id}, where, problems):
+        return label
+    if frame.crs is None or areas.crs is None:
+        problems.add(where, "has no CRS", "set the CRS of the district file")
+        return label
+    if districts.column in areas.columns:
+        problems.add(
+            where,
+            f"column {districts.column!r} exists in the areas already",
+            "choose another [areas] districts column",
+        )
+        return label
+    utm = areas.geometry.estimate_utm_crs()
+    projected = areas.geometry.to_crs(utm)
+    # areas without a real extent (points, or slivers under MIN_AREA_M2) count by their point
+    tiny = projected.area.to_numpy() < MIN_AREA_M2
+    geometry = np.where(tiny, projected.representative_point(), projected)
+    shapes = gpd.GeoDataFrame(geometry=geometry, index=areas.index, crs=utm)
+    polygons = frame[[districts.id, frame.geometry.name]].to_crs(utm).reset_index(drop=True)
+    pairs = gpd.sjoin(shapes, polygons, how="inner", predicate="intersects")
+    # the district sharing the largest area with each area
+    own_shapes = shapes.geometry.reindex(pairs.index).to_numpy()
+    overlap = shapely.area(
+        shapely.intersection(
+            own_shapes, polygons.geometry.to_numpy()[pairs["index_right"].to_numpy()]
+        )
+    )
+    own = shapely.area(own_shapes)
+    pairs = pairs.assign(_overlap=overlap)
+    # slivers from boundaries drawn apart are not membership: a polygon area needs a real share
+    pairs = pairs[(own == 0) | (overlap >= MIN_DISTRICT_SHARE * own)]
+    pairs = pairs.sort_values("_overlap", ascending=False, kind="stable")
+    best = pairs[~pairs.index.duplicated(keep="first")]
+    found = best[districts.id].reindex(areas.index)
+    label[found.notna()] = found[found.notna()].astype(str)
+    outside = areas.index[found.isna()]
+    if len(outside):
+        problems.note(
+            where,
+            f"{len(outside)} area(s) lie in no district and are grouped as {NO_DISTRICT!r}: "
+            f"{format_ids(outside)}",
+        )
+    return label
 
 
 def _population_from_points(
@@ -269,6 +349,14 @@ def read_facilities(
         if options.candidate
         else pd.Series(False, index=ids)
     )
+    for resource, factor in options.capacity_scale.items():
+        before = float(sites[resource].sum())
+        sites[resource] = np.floor(sites[resource] * factor + 1e-9)
+        problems.note(
+            where,
+            f"capacity of {resource!r} scaled by {factor:g} ([facilities] capacity_scale), "
+            f"rounded down: {before:,.0f} → {float(sites[resource].sum()):,.0f} in total",
+        )
     sites["existing"] = ~candidate
     sites["name"] = frame[options.name].astype(str).to_numpy() if options.name else ids.to_numpy()
     _check_geometry(frame, ids, where, problems)

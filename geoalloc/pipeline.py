@@ -22,8 +22,8 @@ from geoalloc.demand import area_needs, planned_resources
 from geoalloc.demand.area_needs import area_surge, surge_multiplier
 from geoalloc.demand.cases import case_multiplier, cases_per_area
 from geoalloc.demand.los import LosModel
-from geoalloc.demand.options import DemandOptions
-from geoalloc.demand.queue import queue_check_plan
+from geoalloc.demand.options import DemandOptions, SurgeMultiplierTable
+from geoalloc.demand.queue import is_bed_like, queue_check_plan
 from geoalloc.demand.summary import fit_history, los_summary
 from geoalloc.evaluate import evaluate
 from geoalloc.io import (
@@ -37,6 +37,7 @@ from geoalloc.io import (
 )
 from geoalloc.optimize import frontier, problem_from_inputs, solve
 from geoalloc.optimize.problem import Allocation, AllocationProblem
+from geoalloc.optimize.shortfall import shortfall_reasons, shortfall_summary
 from geoalloc.scenario import Scenario
 from geoalloc.travel import RoadClosures, compute_matrix, default_cache_dir, service_areas_for
 from geoalloc.travel.matrix import TravelMatrix
@@ -308,8 +309,20 @@ def _check_optimize_columns(
 
 def _demand_model(scenario: Scenario, inputs: Inputs, allocation: Allocation, layers: dict) -> dict:
     """LOS, queue check and surge for ``summary.json``; adds their per-area/per-site columns."""
-    primary = scenario.demand.resource
-    queue = queue_check_plan(allocation.sites, inputs.los, options=inputs.demand, seed=SEED)
+    bed_like = [r for r in planned_resources(inputs.demand) if is_bed_like(r, inputs.demand)]
+    primary = bed_like[0] if bed_like else None  # no queue check for equipment- or staff-only plans
+    queue = (
+        queue_check_plan(
+            allocation.sites,
+            inputs.los,
+            options=inputs.demand,
+            resource=primary,
+            seed=SEED,
+            simulate=inputs.demand.simulate_queues,
+        )
+        if primary
+        else None
+    )
     surge = area_surge(
         inputs.areas,
         population=scenario.areas.population,
@@ -326,7 +339,7 @@ def _demand_model(scenario: Scenario, inputs: Inputs, allocation: Allocation, la
         areas[CASE_MULTIPLIER_COLUMN] = multiplier.to_numpy()
     sites = layers["facilities"]
     for column in QUEUE_COLUMNS:
-        if column in queue.columns:
+        if queue is not None and column in queue.columns:
             values = queue[column].reindex(sites["site_id"]).to_numpy()
             sites[f"{primary}_{column}"] = values
     return los_summary(inputs.los, needs=inputs.needs, queue=queue, surge=surge)
@@ -447,6 +460,19 @@ def _priority(scenario: Scenario, inputs: Inputs) -> pd.Series | None:
     return raw / mean if mean > 0 else raw
 
 
+def _add_shortfall(layers: dict, shortfall: pd.DataFrame) -> None:
+    """``unmet_reason`` on the areas layer ("" when nothing is unmet) and a ``shortfall`` layer:
+    one row per (area, resource) left short, on the area's polygon."""
+    areas = layers["areas"]
+    text = shortfall.assign(text=shortfall["resource"] + ": " + shortfall["reason"])
+    per_area = text.groupby("area")["text"].agg("; ".join).astype(object)
+    areas["unmet_reason"] = areas["area_id"].map(per_area).astype(object).fillna("")
+    shapes = areas.set_index("area_id").geometry
+    layers["shortfall"] = gpd.GeoDataFrame(
+        shortfall, geometry=shapes.reindex(shortfall["area"]).to_numpy(), crs=areas.crs
+    )
+
+
 def run_scenario(scenario: Scenario, *, travel: TravelMatrix | None = None) -> RunResult:
     """Run ``scenario`` end to end and return the layers, summary and manifest (nothing is written).
 
@@ -507,7 +533,12 @@ def run_scenario(scenario: Scenario, *, travel: TravelMatrix | None = None) -> R
     layers = evaluation["layers"]
     origin_flags = flags[flags["role"] == "origin"].drop_duplicates("id").set_index("id")["reason"]
     layers["areas"]["travel_flag"] = layers["areas"]["area_id"].map(origin_flags)
+    if group_column and group_column not in layers["areas"].columns:  # for the map and GIS
+        groups = inputs.areas[group_column].reindex(layers["areas"]["area_id"])
+        layers["areas"][group_column] = groups.astype(str).to_numpy()
     layers["service_areas"] = _service_areas(scenario, inputs, layers["facilities"])
+    shortfall = shortfall_reasons(problem, allocation, scenario.optimize)
+    _add_shortfall(layers, shortfall)
     timings["evaluate_s"] = time.perf_counter() - started
 
     started = time.perf_counter()
@@ -530,6 +561,10 @@ def run_scenario(scenario: Scenario, *, travel: TravelMatrix | None = None) -> R
         "site_status": evaluation["site_status"],
         "demand_model": demand_model
         | ({"cases": inputs.cases_report} if inputs.cases_report is not None else {}),
+        "shortfall": {
+            "by_reason": shortfall_summary(shortfall),
+            "areas": _records(shortfall),
+        },
         "travel_flags": flags.to_dict(orient="records"),
         "input_notes": inputs.notes,
         "solver": {
@@ -566,9 +601,24 @@ def run_scenario(scenario: Scenario, *, travel: TravelMatrix | None = None) -> R
 
 
 def _input_files(scenario: Scenario) -> list[Path]:
+    """Every input file of the scenario (hashed in the manifest)."""
     files = [scenario.areas.path, scenario.facilities.path]
     if not scenario.network.is_crowfly and not scenario.network.is_place:
         files.append(Path(scenario.network.source))
+    optional = [
+        scenario.areas.population_points,
+        scenario.areas.districts,
+        scenario.history,
+        scenario.history.join if scenario.history else None,
+        scenario.demand.surge if scenario.demand.surge.path else None,
+        scenario.demand.cases,
+        table
+        if isinstance(table := scenario.demand.surge_multiplier, SurgeMultiplierTable)
+        else None,
+    ]
+    files += [part.path for part in optional if part is not None]
+    if scenario.outage.road_closures is not None:
+        files.append(scenario.outage.road_closures)
     return files
 
 
@@ -598,7 +648,7 @@ def build_manifest(scenario: Scenario, timings: dict[str, float]) -> dict:
 
 def write_run(result: RunResult, out_dir: Path, *, overwrite: bool = False) -> Path:
     """Write ``map.html``, ``results.gpkg``, ``summary.json`` and ``manifest.json`` atomically."""
-    from geoalloc.maps import build_map
+    from geoalloc.maps import map_of_run
 
     def write(folder: Path) -> None:
         gpkg = folder / "results.gpkg"
@@ -610,14 +660,7 @@ def write_run(result: RunResult, out_dir: Path, *, overwrite: bool = False) -> P
         from geoalloc.report import write_report
 
         layers = result.layers
-        fmap = build_map(
-            layers["areas"],
-            layers["facilities"],
-            layers["assignments"],
-            layers["catchments"],
-            result.summary,
-            service_areas=layers.get("service_areas"),
-        )
+        fmap = map_of_run(layers, result.summary)
         save_map(fmap, folder / "map.html")
         write_report(folder / "report.html", layers, result.summary, result.manifest)
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from geoalloc._errors import InputError
-from geoalloc.demand.options import DemandOptions, HistoryOptions
+from geoalloc.demand.options import DemandOptions, HistoryOptions, SurgeMultiplierTable
 from geoalloc.optimize.options import OptimizeOptions
 from geoalloc.parallel import ComputeOptions
 from geoalloc.travel.options import NetworkOptions
@@ -27,6 +27,20 @@ class PopulationPointsOptions(BaseModel):
     value: str | None = Field(None, description="column to sum (persons); None counts points")
 
 
+class DistrictsOptions(BaseModel):
+    """Polygons (districts, ZIP codes, counties) that group the areas: each area takes the id of
+    the district sharing the largest part of its area (at least 1 % of it, else the area is in no
+    district and grouped as "(no district)"), in a new areas column ``column`` — for
+    ``[optimize] equity_group_column`` (equity floors and coverage per district)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    path: Path
+    layer: str | None = None
+    id: str = Field(description="district id column of the polygons")
+    column: str = Field("district", description="areas column to write the district id to")
+
+
 class AreasOptions(BaseModel):
     """Demand polygons: any vector file GeoPandas reads."""
 
@@ -42,6 +56,9 @@ class AreasOptions(BaseModel):
     population_points: PopulationPointsOptions | None = Field(
         None, description="compute the `population` column by summing a point layer into the areas"
     )
+    districts: DistrictsOptions | None = Field(
+        None, description="district polygons: each area's district id into a new column"
+    )
 
 
 class FacilitiesOptions(BaseModel):
@@ -55,6 +72,25 @@ class FacilitiesOptions(BaseModel):
     name: str | None = None
     capacity: dict[str, str] = Field(description="resource -> column with the current capacity")
     candidate: str | None = Field(None, description="boolean column: true for not-yet-open sites")
+    capacity_scale: dict[str, float] = Field(
+        default_factory=dict,
+        description="resource -> factor (>= 0) on every site's capacity, rounded down to whole "
+        "units: a smaller stock than the file's (resource-limited what-ifs, equipment out of use)",
+    )
+
+    @field_validator("capacity_scale")
+    @classmethod
+    def _scaled_resources_have_capacity(cls, value: dict[str, float], info) -> dict[str, float]:
+        capacity = info.data.get("capacity") or {}
+        unknown = sorted(set(value) - set(capacity))
+        if unknown:
+            msg = f"capacity_scale names {unknown}, which have no capacity column ({sorted(capacity)})"
+            raise ValueError(msg)
+        negative = sorted(r for r, f in value.items() if not f >= 0)
+        if negative:
+            msg = f"capacity_scale factors must be >= 0 (check {negative})"
+            raise ValueError(msg)
+        return value
 
 
 class OutageOptions(BaseModel):
@@ -142,7 +178,10 @@ def resolve_paths(scenario: Scenario, base: Path) -> Scenario:
         network = network.model_copy(update={"source": str(resolve(Path(network.source)))})
     history = scenario.history
     if history is not None:
-        history = history.model_copy(update={"path": resolve(history.path)})
+        update: dict = {"path": resolve(history.path)}
+        if history.join is not None:
+            update["join"] = history.join.model_copy(update={"path": resolve(history.join.path)})
+        history = history.model_copy(update=update)
     demand = scenario.demand
     if demand.surge.path is not None:
         surge = demand.surge.model_copy(update={"path": resolve(demand.surge.path)})
@@ -150,6 +189,10 @@ def resolve_paths(scenario: Scenario, base: Path) -> Scenario:
     if demand.cases is not None:
         cases = demand.cases.model_copy(update={"path": resolve(demand.cases.path)})
         demand = demand.model_copy(update={"cases": cases})
+    table = demand.surge_multiplier
+    if isinstance(table, SurgeMultiplierTable):
+        table = table.model_copy(update={"path": resolve(table.path)})
+        demand = demand.model_copy(update={"surge_multiplier": table})
     outage = scenario.outage
     if outage.road_closures is not None:
         outage = outage.model_copy(update={"road_closures": resolve(outage.road_closures)})
@@ -158,6 +201,11 @@ def resolve_paths(scenario: Scenario, base: Path) -> Scenario:
         points = areas.population_points
         areas = areas.model_copy(
             update={"population_points": points.model_copy(update={"path": resolve(points.path)})}
+        )
+    if areas.districts is not None:
+        districts = areas.districts
+        areas = areas.model_copy(
+            update={"districts": districts.model_copy(update={"path": resolve(districts.path)})}
         )
     return scenario.model_copy(
         update={

@@ -77,3 +77,30 @@ def test_compare_refuses_a_folder_that_is_not_a_run(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["compare", str(tmp_path), str(tmp_path)])
     assert result.exit_code == 3
     assert "not a geoalloc run folder" in result.output
+
+
+def test_compare_map_shows_the_other_run_as_layers(tmp_path: Path, shared_data: Path) -> None:
+    # Advocate Christ out, 10-minute standard: south-west tracts lose access (see the COVID example)
+    scenario = write_chicago_scenario(tmp_path, shared_data, p=66)
+    scenario.write_text(scenario.read_text().replace("max_minutes = 30", "max_minutes = 10"))
+    base = write_run(run_scenario(load_scenario(scenario)), tmp_path / "base")
+    scenario.write_text(
+        scenario.read_text() + '\n[outage]\nclosed_sites = ["Advocate Christ Medical Center"]\n'
+    )
+    outage = write_run(run_scenario(load_scenario(scenario)), tmp_path / "outage")
+    page = tmp_path / "compare.html"
+    result = CliRunner().invoke(
+        cli, ["compare", str(base), str(outage), "--json", "--map", str(page)]
+    )
+    assert result.exit_code == 0, result.output
+    comparison = json.loads(result.stdout)
+    lost = [row["area"] for row in comparison["areas_lost_access"]]
+    assert lost  # the closure pushes tracts beyond 10 minutes
+    html = page.read_text(encoding="utf-8")
+    assert "Compared with chicago-test: areas that gained/lost access" in html
+    assert "chicago-test: facilities" in html
+    for area in lost:
+        assert f"area {area}\\u003c/b\\u003e: lost access compared with chicago-test" in html
+    # run A's facilities are there with their status in A: the closed hospital was kept in A
+    assert "Advocate Christ Medical Center (kept in chicago-test)" in html
+    assert "<script src=" not in html  # self-contained like every map

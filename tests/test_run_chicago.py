@@ -50,7 +50,14 @@ def test_run_exits_zero_with_all_outputs(chicago_run) -> None:
 def test_every_area_appears_and_demand_balances(chicago_run) -> None:
     _, out = chicago_run
     layers = [name for name, _ in pyogrio.list_layers(out / "results.gpkg")]
-    assert sorted(layers) == ["areas", "assignments", "catchments", "facilities", "service_areas"]
+    assert sorted(layers) == [
+        "areas",
+        "assignments",
+        "catchments",
+        "facilities",
+        "service_areas",
+        "shortfall",
+    ]
     areas = gpd.read_file(out / "results.gpkg", layer="areas")
     assert len(areas) == 878 and areas["area_id"].is_unique
     assert areas["status"].notna().all()

@@ -12,6 +12,18 @@ from geoalloc.io import dumps_json
 MAX_LISTED = 15
 
 
+def _write_comparison_map(result: dict, run_a: Path, run_b: Path, path: Path) -> None:
+    from geoalloc.maps import add_comparison, map_of_run, save_map
+    from geoalloc.report import load_run
+
+    layers, summary, _ = load_run(run_b)
+    other, _, _ = load_run(run_a)
+    fmap = map_of_run(layers, summary)
+    add_comparison(fmap, result, layers["areas"], other["facilities"])
+    save_map(fmap, path)
+    click.echo(f"map of B with A as layers: {path}", err=True)
+
+
 def _num(value: float | None) -> str:
     return "–" if value is None else f"{value:,.2f}"
 
@@ -22,9 +34,18 @@ def _num(value: float | None) -> str:
 @click.option(
     "--json", "as_json", is_flag=True, help="Print the full comparison as JSON on stdout."
 )
-def compare_command(run_a: Path, run_b: Path, as_json: bool) -> None:
+@click.option(
+    "--map",
+    "map_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Also write RUN_B's map with RUN_A as layers (areas that gained/lost access, RUN_A's "
+    "facilities) to this HTML file; swap the runs for the other way round.",
+)
+def compare_command(run_a: Path, run_b: Path, as_json: bool, map_path: Path | None) -> None:
     """Compare two run folders: KPI changes, areas that gained or lost access, sites that changed."""
     result = compare_runs(run_a, run_b)
+    if map_path is not None:
+        _write_comparison_map(result, run_a, run_b, map_path)
     if as_json:
         click.echo(dumps_json(result))
         return

@@ -8,6 +8,8 @@ import numpy as np
 import pandas as pd
 
 from geoalloc._errors import InputError
+from geoalloc._validate import format_ids
+from geoalloc.demand.history import read_table
 from geoalloc.demand.los import MIN_ROWS_FIT, LosFit, LosModel, fit_los
 from geoalloc.demand.needs import (
     DAYS_PER_YEAR,
@@ -15,15 +17,44 @@ from geoalloc.demand.needs import (
     band_population,
     capacity_needed,
 )
-from geoalloc.demand.options import DemandOptions
+from geoalloc.demand.options import DemandOptions, SurgeMultiplierTable
 from geoalloc.demand.surge import SurgeResult, surge_needs
 
 log = logging.getLogger(__name__)
 
 
+def _multiplier_table(area_ids: pd.Index, table: SurgeMultiplierTable) -> pd.Series:
+    """The multipliers of ``table`` per area id (``default`` for areas it does not list)."""
+    where = f"[demand] surge_multiplier table {table.path}"
+    raw = read_table(table.path, "[demand] surge_multiplier path")
+    missing = [c for c in (table.id, table.multiplier) if c not in raw.columns]
+    if missing:
+        msg = f"{where}: column(s) {missing} not found; columns are {list(raw.columns)}"
+        raise InputError(msg)
+    ids = raw[table.id].astype(str)
+    values = pd.to_numeric(raw[table.multiplier], errors="coerce")
+    problems = []
+    for what, bad in (
+        ("multiplier missing or negative — use a number >= 0", values.isna() | (values < 0)),
+        ("listed more than once — keep one row per area", ids.duplicated(keep=False)),
+        ("no area has this id — fix the id or drop the row", ~ids.isin(area_ids.astype(str))),
+    ):
+        if bad.any():
+            problems.append(f"{where}: {what} (ids: {format_ids(ids[bad].unique())})")
+    if problems:
+        raise InputError(problems)
+    by_id = pd.Series(values.to_numpy(dtype=float), index=ids.to_numpy())
+    mult = by_id.reindex(area_ids.astype(str)).fillna(table.default)
+    mult.index = area_ids
+    return mult
+
+
 def surge_multiplier(areas: pd.DataFrame, options: DemandOptions) -> pd.Series:
-    """Multiplier per area on its admissions: the scalar, or the areas column it names (≥ 0)."""
+    """Multiplier per area on its admissions: the scalar, the areas column it names, or a table of
+    area id → multiplier (≥ 0)."""
     value = options.surge_multiplier
+    if isinstance(value, SurgeMultiplierTable):
+        return _multiplier_table(areas.index, value)
     if isinstance(value, str):
         if value not in areas.columns:
             msg = (

@@ -22,7 +22,7 @@ import pandas as pd
 
 from geoalloc._errors import InputError
 from geoalloc._validate import format_ids
-from geoalloc.demand.options import HistoryOptions
+from geoalloc.demand.options import HistoryJoin, HistoryOptions
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +50,7 @@ REASONS = {
     "unknown_band": "LOS band not understood",
     "missing_area": "area id missing",
     "unknown_area": "area id that no area has",
+    "missing_age": "age missing or not a number (or no row in the joined table)",
 }
 
 _RANGE_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(?:-|–|to)\s*(\d+(?:\.\d+)?)\s*(?:days?)?\s*$", re.I)
@@ -147,9 +148,10 @@ def _find(columns: Sequence[str], names: Sequence[str]) -> str | None:
     return None
 
 
-def _read_table(path: Path) -> pd.DataFrame:
+def read_table(path: Path, role: str = "[history] path") -> pd.DataFrame:
+    """A CSV (optionally compressed) or Parquet table; ``role`` names the scenario key in errors."""
     if not path.is_file():
-        msg = f"{path}: history file not found — check [history] path"
+        msg = f"{path}: file not found — check {role}"
         raise InputError(msg)
     name = path.name.lower()
     try:
@@ -157,8 +159,39 @@ def _read_table(path: Path) -> pd.DataFrame:
             return pd.read_parquet(path)
         return pd.read_csv(path, low_memory=False)
     except (ValueError, OSError, pd.errors.ParserError) as exc:
-        msg = f"{path}: cannot read the history as CSV/Parquet: {exc}"
+        msg = f"{path}: cannot read it as CSV/Parquet ({role}): {exc}"
         raise InputError(msg) from None
+
+
+def age_band_labels(age_years: pd.Series, min_years: dict[str, float]) -> pd.Series:
+    """The band of each age: the label with the highest minimum at or below it, else ``other``."""
+    labels = pd.Series("other", index=age_years.index, dtype=object)
+    for label, lowest in sorted(min_years.items(), key=lambda item: item[1]):
+        labels[age_years >= lowest] = label
+    return labels
+
+
+def _joined(raw: pd.DataFrame, where: str, join: HistoryJoin) -> pd.DataFrame:
+    """``raw`` left-joined with the table at ``join.path`` on ``join.on`` (rows kept, in order)."""
+    other = read_table(join.path, "[history] join path")
+    missing = [
+        f"{name}: key column '{join.on}' ([history] join on) not found; columns are {list(t.columns)}"
+        for name, t in ((where, raw), (str(join.path), other))
+        if join.on not in t.columns
+    ]
+    if missing:
+        raise InputError(missing)
+    repeated = other[join.on][other[join.on].duplicated()]
+    if len(repeated):
+        msg = (
+            f"{join.path}: key '{join.on}' repeats for {format_ids(repeated.astype(str).unique())}"
+            " — the joined table needs one row per key"
+        )
+        raise InputError(msg)
+    other = other.rename(
+        columns={c: f"{c}_joined" for c in other.columns if c in raw and c != join.on}
+    )
+    return raw.merge(other, on=join.on, how="left", validate="many_to_one")
 
 
 def read_history(
@@ -196,7 +229,9 @@ def read_history(
     if isinstance(source, pd.DataFrame):
         raw, where = source.reset_index(drop=True), "history"
     else:
-        raw, where = _read_table(Path(source)), str(source)
+        raw, where = read_table(Path(source)), str(source)
+    if options.join is not None:
+        raw = _joined(raw, where, options.join)
     columns = list(raw.columns)
     problems_in_mapping = []
 
@@ -214,6 +249,7 @@ def read_history(
         (options.los_band, "LOS band"),
         (options.area_id, "area id"),
         (options.age_band, "age band"),
+        (options.age, "age in years"),
         (options.id, "row id"),
     ):
         need(key, what)
@@ -298,6 +334,10 @@ def read_history(
         table[g] = raw[g].astype(object).where(raw[g].notna(), "(missing)").astype(str)
     if options.age_band:
         table["age_band"] = raw[options.age_band].astype(object)
+    if options.age:
+        age_years = pd.to_numeric(raw[options.age], errors="coerce")
+        flag(age_years.isna(), "missing_age")
+        table["age_band"] = age_band_labels(age_years, options.age_band_min_years)
     if admit_times is not None:
         table["admit"] = admit_times
     if options.area_id:

@@ -98,6 +98,19 @@ class SurgeOptions(BaseModel):
         return self
 
 
+class SurgeMultiplierTable(BaseModel):
+    """A multiplier per area from a table (CSV, CSV.gz or Parquet): ``id`` → ``multiplier``.
+    Areas not in the table keep ``default``; ids no area has are an error (a typo would otherwise
+    go unnoticed). ``path`` is relative to the scenario file."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    path: Path
+    id: str = Field(description="column with the area id")
+    multiplier: str = Field("multiplier", description="column with the multiplier (≥ 0)")
+    default: float = Field(1.0, ge=0, description="multiplier of areas not in the table")
+
+
 class DemandOptions(BaseModel):
     """Population × admission rates × length of stay → capacity needed per area and resource.
 
@@ -146,9 +159,16 @@ class DemandOptions(BaseModel):
     queue_allowed: bool = Field(
         False, description="patients wait for a bed (Erlang-C waits) instead of being turned away"
     )
+    simulate_queues: bool = Field(
+        True,
+        description="run the seeded queue simulation beside the Erlang figures in each open "
+        "site's queue check (about 15 ms a site; false keeps the analytic figures only)",
+    )
     risk_days: float = Field(7.0, gt=0, description="k of the LOS risk P(LOS > k days)")
-    surge_multiplier: float | str = Field(
-        1.0, description="scalar ≥ 0 or the name of an areas column with a multiplier per area"
+    surge_multiplier: float | str | SurgeMultiplierTable = Field(
+        1.0,
+        description="scalar ≥ 0, the name of an areas column with a multiplier per area, or a "
+        "table { path, id, multiplier } of area id → multiplier",
     )
     surge: SurgeOptions = Field(default_factory=SurgeOptions)
     cases: CasesOptions | None = Field(
@@ -222,6 +242,16 @@ class DemandOptions(BaseModel):
         return HOURS_PER_WEEK / (self.fte_hours_per_week * (1.0 - self.absence_share))
 
 
+class HistoryJoin(BaseModel):
+    """A second table joined onto the history rows by a key (MIMIC-IV keeps ages in
+    ``patients.csv.gz``, joined on ``subject_id``); each key at most once in it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    path: Path
+    on: str = Field(description="key column present in both tables")
+
+
 class HistoryOptions(BaseModel):
     """An admissions history (CSV, CSV.gz or Parquet): one row per admission or stay.
 
@@ -243,6 +273,15 @@ class HistoryOptions(BaseModel):
     age_band: str | None = Field(
         None, description="column with the age-band label used in [demand] admissions_per_1000"
     )
+    age: str | None = Field(
+        None, description="numeric age column (years), banded with age_band_min_years"
+    )
+    age_band_min_years: dict[str, float] = Field(
+        default_factory=dict,
+        description='band label -> lowest age (years) in it, e.g. {"50+" = 50}; a row takes '
+        "the band with the highest minimum at or below its age, 'other' below them all",
+    )
+    join: HistoryJoin | None = Field(None, description="a table joined onto the rows by a key")
     group_by: list[str] = Field(
         default_factory=list,
         description="case-mix columns to fit LOS per group (e.g. admission_type)",
@@ -251,3 +290,13 @@ class HistoryOptions(BaseModel):
         None, gt=0, description="years the history covers (for rates); default: from admit times"
     )
     id: str | None = Field(None, description="row id column used in problem reports")
+
+    @model_validator(mode="after")
+    def _one_age_source(self) -> HistoryOptions:
+        if self.age is not None and self.age_band is not None:
+            msg = "give [history] age_band (labels) or age with age_band_min_years, not both"
+            raise ValueError(msg)
+        if (self.age is None) != (not self.age_band_min_years):
+            msg = "[history] age and age_band_min_years go together"
+            raise ValueError(msg)
+        return self

@@ -122,6 +122,12 @@ def offered_load(units: pd.Series, options: DemandOptions, resource: str) -> pd.
     return units.astype(float) * target
 
 
+def is_bed_like(resource: str, options: DemandOptions) -> bool:
+    """True for resources a patient occupies for the stay (beds, ICU beds), where a queue check
+    applies; not for equipment (ventilators) or staff."""
+    return resource != "ventilators" and resource not in options.staff_per_occupied_bed
+
+
 def queue_check(
     sites_load: pd.DataFrame,
     capacity_after: pd.DataFrame,
@@ -167,7 +173,7 @@ def queue_check(
     """
     fit = los.overall if isinstance(los, LosModel) else los
     resource = resource or options.resource
-    if resource in ("ventilators",) or resource in options.staff_per_occupied_bed:
+    if not is_bed_like(resource, options):
         msg = f"queue check is for bed-like resources (beds, icu_beds), not {resource!r}"
         raise InputError(msg)
     if resource not in capacity_after.columns:
