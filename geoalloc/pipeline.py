@@ -102,7 +102,7 @@ class RunResult:
     layers: dict[str, gpd.GeoDataFrame]
     summary: dict
     manifest: dict
-    allocation: Allocation
+    allocation: Allocation  # a TelePlan for a [telemedicine] scenario
 
 
 def check_inputs(scenario: Scenario) -> Inputs:
@@ -452,6 +452,10 @@ def run_scenario(scenario: Scenario, *, travel: TravelMatrix | None = None) -> R
 
     ``travel``: a matrix already computed for these inputs, network and horizon (a sweep reuses one).
     """
+    if scenario.telemedicine is not None:
+        from geoalloc.telemedicine.run import run_telemedicine
+
+        return run_telemedicine(scenario, travel=travel)
     timings: dict[str, float] = {}
     started = time.perf_counter()
     inputs = check_inputs(scenario)
@@ -567,6 +571,9 @@ def run_scenario(scenario: Scenario, *, travel: TravelMatrix | None = None) -> R
 
 def _input_files(scenario: Scenario) -> list[Path]:
     files = [scenario.areas.path, scenario.facilities.path]
+    files += [s.join.path for s in (scenario.areas, scenario.facilities) if s.join is not None]
+    if scenario.telemedicine is not None and scenario.telemedicine.coverage is not None:
+        files.append(scenario.telemedicine.coverage)
     if not scenario.network.is_crowfly and not scenario.network.is_place:
         files.append(Path(scenario.network.source))
     return files
@@ -610,6 +617,11 @@ def write_run(result: RunResult, out_dir: Path, *, overwrite: bool = False) -> P
         from geoalloc.report import write_report
 
         layers = result.layers
+        if result.summary.get("model") == "telemedicine":
+            from geoalloc.telemedicine.outputs import write_telemedicine_outputs
+
+            write_telemedicine_outputs(folder, layers, result.summary)
+            return
         fmap = build_map(
             layers["areas"],
             layers["facilities"],
