@@ -63,6 +63,18 @@ def read_vector(
     return frame
 
 
+def read_polygons(path: Path, where: str, what: str, problems: Problems) -> gpd.GeoDataFrame | None:
+    """A polygon layer (e.g. road closures, network coverage); None, with a problem, if unusable."""
+    layer = read_vector(path, None, where, problems)
+    if layer is None or layer.crs is None:
+        return None
+    kinds = set(layer.geometry.dropna().geom_type) - {"Polygon", "MultiPolygon"}
+    if kinds:
+        problems.add(where, f"{what} must be polygons, found {sorted(kinds)}")
+        return None
+    return layer
+
+
 def _read_osm(path: Path, layer: str | None, where: str, problems: Problems):
     """An OSM ``.pbf`` read through a ``layer`` spec (see :mod:`geoalloc.osm_layers`)."""
     from geoalloc.osm_layers import SPEC_HELP, parse_layer_spec, read_osm_layer

@@ -30,6 +30,7 @@ from geoalloc.io import (
     dumps_json,
     read_areas,
     read_facilities,
+    read_polygons,
     read_vector,
     representative_points,
     sha256_file,
@@ -249,12 +250,8 @@ def _read_closures(scenario: Scenario, problems: Problems) -> RoadClosures | Non
             where, "road closures need a road network, not crowfly", "set [network] source"
         )
         return None
-    layer = read_vector(outage.road_closures, None, where, problems)
-    if layer is None or layer.crs is None:
-        return None
-    kinds = set(layer.geometry.dropna().geom_type) - {"Polygon", "MultiPolygon"}
-    if kinds:
-        problems.add(where, f"closures must be polygons, found {sorted(kinds)}")
+    layer = read_polygons(outage.road_closures, where, "closures", problems)
+    if layer is None:
         return None
     return RoadClosures.from_layer(layer, outage.road_slowdown_factor)
 

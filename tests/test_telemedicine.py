@@ -286,3 +286,31 @@ def test_validate_ok(tmp_path: Path) -> None:
     code, output = _exit(["validate", str(write_tiny(tmp_path))])
     assert code == 0, output
     assert "3 areas, 3 sites (2 hub candidates)" in output
+
+
+def test_coverage_file_through_the_cli(tmp_path: Path) -> None:
+    # coverage over "far" only: far becomes eligible, mid (connected column not used) does not
+    gpd.GeoDataFrame(geometry=[box(9.69, 46.99, 9.72, 47.02)], crs=4326).to_file(
+        tmp_path / "coverage.geojson"
+    )
+    text = TELEMEDICINE.replace('connected = "online"', 'coverage = "coverage.geojson"')
+    scenario = write_tiny(tmp_path, text)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(cli, ["run", str(scenario), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    areas = gpd.read_file(out / "results.gpkg", layer="areas").set_index("area_id")
+    assert areas["connected"].to_dict() == {"near": False, "mid": False, "far": True}
+    assert areas["status"].to_dict() == {
+        "near": "in person",
+        "mid": "still without",
+        "far": "telemedicine",
+    }
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert any(p.endswith("coverage.geojson") for p in manifest["inputs"])
+
+
+def test_coverage_must_be_polygons(tmp_path: Path) -> None:
+    gpd.GeoDataFrame(geometry=[Point(9.7, 47.0)], crs=4326).to_file(tmp_path / "cov.geojson")
+    text = TELEMEDICINE.replace('connected = "online"', 'coverage = "cov.geojson"')
+    code, output = _exit(["validate", str(write_tiny(tmp_path, text))])
+    assert code == 3 and "coverage must be polygons, found ['Point']" in output

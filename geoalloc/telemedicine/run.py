@@ -29,7 +29,7 @@ from geoalloc._errors import InputError
 from geoalloc._validate import Problems
 from geoalloc.demand.needs import band_admissions_per_year, band_population
 from geoalloc.evaluate import nearest_minutes
-from geoalloc.io import _as_bool, read_areas, read_facilities, read_vector, representative_points
+from geoalloc.io import _as_bool, read_areas, read_facilities, read_polygons, representative_points
 from geoalloc.optimize.telemedicine import TelePlan, TeleProblem, TeleWeights, solve_telemedicine
 from geoalloc.scenario import Scenario
 from geoalloc.telemedicine.options import TelemedicineOptions
@@ -87,29 +87,33 @@ def check_telemedicine_inputs(
     return problem, areas, sites, problems.notes
 
 
+def _has_column(
+    frame: pd.DataFrame, column: str, where: str, what: str, fix: str, problems: Problems
+) -> bool:
+    """True if ``column`` is in ``frame``; else a problem naming the columns there are."""
+    if column in frame.columns:
+        return True
+    available = ", ".join(c for c in frame.columns if c != "geometry")
+    problems.add(
+        where, f"column {column!r} is not in the {what}", f"{fix}; columns are: {available}"
+    )
+    return False
+
+
 def _connected(
     areas: gpd.GeoDataFrame, options: TelemedicineOptions, problems: Problems
 ) -> pd.Series | None:
     where = "[telemedicine] connected"
     if options.connected is not None:
-        if options.connected not in areas.columns:
-            available = ", ".join(c for c in areas.columns if c != "geometry")
-            problems.add(
-                where,
-                f"column {options.connected!r} is not in the areas",
-                f"add a true/false column, or use coverage = <polygons>; columns are: {available}",
-            )
+        fix = "add a true/false column, or use coverage = <polygons>"
+        if not _has_column(areas, options.connected, where, "areas", fix, problems):
             return None
         frame = areas[[options.connected]].reset_index(drop=True)
         values = _as_bool(frame, options.connected, areas.index, where, problems)
         return values
     where = f"[telemedicine] coverage {options.coverage.name}"
-    coverage = read_vector(options.coverage, None, where, problems)
-    if coverage is None or coverage.crs is None:
-        return None
-    kinds = set(coverage.geometry.dropna().geom_type) - {"Polygon", "MultiPolygon"}
-    if kinds:
-        problems.add(where, f"coverage must be polygons, found {sorted(kinds)}")
+    coverage = read_polygons(options.coverage, where, "coverage", problems)
+    if coverage is None:
         return None
     return connected_by_coverage(areas, coverage, options.coverage_min_share)
 
@@ -137,13 +141,8 @@ def _area_share(
     if not isinstance(options.divertible_share, str):
         return pd.Series(float(options.divertible_share), index=areas.index)
     column, where = options.divertible_share, "[telemedicine] divertible_share"
-    if column not in areas.columns:
-        available = ", ".join(c for c in areas.columns if c != "geometry")
-        problems.add(
-            where,
-            f"column {column!r} is not in the areas",
-            f"give a number 0..1 or an areas column; columns are: {available}",
-        )
+    fix = "give a number 0..1 or an areas column"
+    if not _has_column(areas, column, where, "areas", fix, problems):
         return None
     values = pd.to_numeric(areas[column], errors="coerce")
     bad = values.index[~((values >= 0) & (values <= 1))]
@@ -181,11 +180,7 @@ def _column_or_number(
     if not isinstance(value, str):
         return pd.Series(float(value), index=sites.index)
     where = f"[telemedicine] {key}"
-    if value not in sites.columns:
-        available = ", ".join(c for c in sites.columns if c != "geometry")
-        problems.add(
-            where, f"column {value!r} is not in the facilities", f"columns are: {available}"
-        )
+    if not _has_column(sites, value, where, "facilities", "give a number or a column", problems):
         return None
     numbers = pd.to_numeric(sites[value], errors="coerce")
     bad = numbers.index[~(numbers >= 0)]
@@ -199,13 +194,8 @@ def _sites(
     sites: gpd.GeoDataFrame, options: TelemedicineOptions, problems: Problems
 ) -> tuple[pd.Series | None, pd.DataFrame | None]:
     hours = _column_or_number(sites, options.site_hours, "site_hours", problems)
-    if options.hub not in sites.columns:
-        available = ", ".join(c for c in sites.columns if c != "geometry")
-        problems.add(
-            "[telemedicine] hub",
-            f"column {options.hub!r} is not in the facilities",
-            f"add a true/false column marking hub candidates; columns are: {available}",
-        )
+    fix = "add a true/false column marking hub candidates"
+    if not _has_column(sites, options.hub, "[telemedicine] hub", "facilities", fix, problems):
         return hours, None
     frame = sites[[options.hub]].reset_index(drop=True)
     is_hub = _as_bool(frame, options.hub, sites.index, "[telemedicine] hub", problems)
