@@ -314,3 +314,36 @@ def test_coverage_must_be_polygons(tmp_path: Path) -> None:
     text = TELEMEDICINE.replace('connected = "online"', 'coverage = "cov.geojson"')
     code, output = _exit(["validate", str(write_tiny(tmp_path, text))])
     assert code == 3 and "coverage must be polygons, found ['Point']" in output
+
+
+def test_visits_by_age_band(tmp_path: Path) -> None:
+    from geoalloc.scenario import load_scenario
+    from geoalloc.telemedicine.run import check_telemedicine_inputs
+
+    text = TELEMEDICINE.replace("{ all = 2600.0 }", '{ "65+" = 5200.0, other = 2600.0 }')
+    scenario = write_tiny(tmp_path, text, old=[100, 0, 1000])
+    toml = scenario.read_text().replace(
+        'population = "pop"', 'population = "pop"\nage_bands = { old = "65+" }'
+    )
+    scenario.write_text(toml)
+    problem, *_ = check_telemedicine_inputs(load_scenario(scenario))
+    per_visit = 20 / 60 / 52 / 1000  # hours per visit per week, per 1,000 rate
+    expected = {
+        "near": 100 * 5200 + 900 * 2600,
+        "mid": 2000 * 2600,
+        "far": 1000 * 5200 + 2000 * 2600,
+    }
+    assert problem.demand.to_dict() == pytest.approx(
+        {k: v * per_visit for k, v in expected.items()}
+    )
+    assert problem.divertible.to_dict() == pytest.approx(
+        {
+            "near": expected["near"] * per_visit / 2,
+            "mid": expected["mid"] * per_visit / 2,
+            "far": 0.0,
+        }
+    )
+    scenario.write_text(toml.replace('"65+" = 5200.0, ', ""))
+    code, output = _exit(["validate", str(scenario)])
+    assert code == 3
+    assert "[telemedicine]: visits_per_1000 has no rate for age band '65+'" in output

@@ -166,9 +166,9 @@ def _outpatient_hours(
     try:
         visits = band_admissions_per_year(bands, options.visits_per_1000).sum(axis=1)
     except InputError as exc:
-        for line in exc.problems:
+        for line in exc.problems:  # the shared band check speaks of [demand]; say where it is
             problems.add(
-                "[telemedicine] visits_per_1000", line.replace("admissions_per_1000", "rates")
+                "[telemedicine]", line.replace("[demand] admissions_per_1000", "visits_per_1000")
             )
         return None
     return visits * options.minutes_per_visit / 60.0 / options.weeks_per_year
