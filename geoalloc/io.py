@@ -22,7 +22,7 @@ import shapely
 
 from geoalloc._errors import UsageError
 from geoalloc._validate import Problems, format_ids
-from geoalloc.scenario import AreasOptions, FacilitiesOptions
+from geoalloc.scenario import AreasOptions, FacilitiesOptions, TableJoin
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +41,10 @@ def read_vector(
             "check the path in the scenario file (relative paths start at the scenario's folder)",
         )
         return None
+    from geoalloc.osm_layers import is_osm_pbf
+
+    if is_osm_pbf(path):
+        return _read_osm(path, layer, where, problems)
     try:
         frame = gpd.read_file(path, layer=layer)
     except Exception as exc:  # pyogrio raises several types; all mean "cannot read this file"
@@ -58,6 +62,112 @@ def read_vector(
             where, f"{path} has no CRS", "set one (e.g. in QGIS, or gdf.set_crs) and save again"
         )
     return frame
+
+
+def read_polygons(path: Path, where: str, what: str, problems: Problems) -> gpd.GeoDataFrame | None:
+    """A polygon layer (e.g. road closures, network coverage); None, with a problem, if unusable."""
+    layer = read_vector(path, None, where, problems)
+    if layer is None or layer.crs is None:
+        return None
+    kinds = set(layer.geometry.dropna().geom_type) - {"Polygon", "MultiPolygon"}
+    if kinds:
+        problems.add(where, f"{what} must be polygons, found {sorted(kinds)}")
+        return None
+    return layer
+
+
+def _read_osm(path: Path, layer: str | None, where: str, problems: Problems):
+    """An OSM ``.pbf`` read through a ``layer`` spec (see :mod:`geoalloc.osm_layers`)."""
+    from geoalloc.osm_layers import SPEC_HELP, parse_layer_spec, read_osm_layer
+
+    if layer is None:
+        problems.add(where, f"{path.name} is an OSM file: say which features to read", SPEC_HELP)
+        return None
+    try:
+        spec = parse_layer_spec(layer)
+    except ValueError as exc:
+        problems.add(where, str(exc))
+        return None
+    frame = read_osm_layer(path, spec)
+    if len(frame) == 0:
+        problems.add(
+            where,
+            f"{path.name} has no {spec.kind} with {spec.key} in {list(spec.values)}",
+            "check the tag and its values (e.g. admin_level differs by country)",
+        )
+        return None
+    return frame
+
+
+def join_table(
+    frame: gpd.GeoDataFrame, join: TableJoin, where: str, problems: Problems
+) -> gpd.GeoDataFrame | None:
+    """``frame`` with the columns of the CSV ``join.path`` matched on ``join.on`` (as text).
+
+    Every table key must match a layer row (a typo would silently lose a fact); duplicate keys in
+    either are errors. With ``how = "inner"`` the layer rows without a table row are dropped and
+    listed as a note. The table's columns replace same-named layer columns.
+    """
+    where = f"{where} join {join.path.name}"
+    if not join.path.is_file():
+        problems.add(
+            where,
+            f"file not found: {join.path}",
+            "check the join path (relative to the scenario file)",
+        )
+        return None
+    try:
+        table = pd.read_csv(join.path, dtype={join.on: str})
+    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
+        problems.add(where, f"cannot read {join.path} as CSV: {exc}", "give a UTF-8 CSV file")
+        return None
+    ok = True
+    for name, columns in (("layer", frame.columns), ("table", table.columns)):
+        if join.on not in columns:
+            available = ", ".join(str(c) for c in columns if c != "geometry")
+            problems.add(
+                where, f"key column {join.on!r} not in the {name}", f"columns are: {available}"
+            )
+            ok = False
+    if not ok:
+        return None
+    layer_keys = frame[join.on].astype(str).str.strip()
+    table_keys = table[join.on].astype(str).str.strip()
+    for name, keys in (("layer", layer_keys), ("table", table_keys)):
+        dup = keys[keys.duplicated(keep=False)]
+        if len(dup):
+            problems.add(
+                where,
+                f"duplicate keys in the {name}'s {join.on!r}",
+                "make them unique",
+                ids=sorted(set(dup)),
+            )
+            ok = False
+    unmatched = sorted(set(table_keys) - set(layer_keys))
+    if unmatched:
+        problems.add(
+            where,
+            f"table keys with no row in the layer's {join.on!r}",
+            "fix their spelling or remove them",
+            ids=unmatched,
+        )
+        ok = False
+    if not ok:
+        return None
+    dropped = sorted(set(layer_keys) - set(table_keys))
+    if dropped and join.how == "inner":
+        problems.note(
+            where, f"{len(dropped)} layer row(s) not in the table, left out: {', '.join(dropped)}"
+        )
+    values = table.drop(columns=[join.on]).set_index(table_keys)
+    keep = (
+        layer_keys.isin(table_keys) if join.how == "inner" else pd.Series(True, index=frame.index)
+    )
+    out = frame.loc[keep.to_numpy()].drop(columns=[c for c in values.columns if c in frame.columns])
+    joined = values.reindex(layer_keys[keep.to_numpy()].to_numpy())
+    for column in joined.columns:
+        out[column] = joined[column].to_numpy()
+    return out.reset_index(drop=True)
 
 
 def _missing_columns(
@@ -150,6 +260,8 @@ def read_areas(options: AreasOptions, problems: Problems) -> gpd.GeoDataFrame | 
     """Demand areas indexed by their id (as text), with ``population`` and band columns as numbers."""
     where = f"[areas] {options.path.name}"
     frame = read_vector(options.path, options.layer, where, problems)
+    if frame is not None and options.join is not None:
+        frame = join_table(frame, options.join, "[areas]", problems)
     if frame is None:
         return None
     wanted = {"id": options.id}
@@ -328,6 +440,8 @@ def read_facilities(
     """
     where = f"[facilities] {options.path.name}"
     frame = read_vector(options.path, options.layer, where, problems)
+    if frame is not None and options.join is not None:
+        frame = join_table(frame, options.join, "[facilities]", problems)
     if frame is None:
         return None
     wanted = {"id": options.id} | {f"capacity.{r}": c for r, c in options.capacity.items()}

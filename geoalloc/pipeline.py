@@ -30,6 +30,7 @@ from geoalloc.io import (
     dumps_json,
     read_areas,
     read_facilities,
+    read_polygons,
     read_vector,
     representative_points,
     sha256_file,
@@ -103,7 +104,7 @@ class RunResult:
     layers: dict[str, gpd.GeoDataFrame]
     summary: dict
     manifest: dict
-    allocation: Allocation
+    allocation: Allocation  # a TelePlan for a [telemedicine] scenario
 
 
 def check_inputs(scenario: Scenario) -> Inputs:
@@ -250,12 +251,8 @@ def _read_closures(scenario: Scenario, problems: Problems) -> RoadClosures | Non
             where, "road closures need a road network, not crowfly", "set [network] source"
         )
         return None
-    layer = read_vector(outage.road_closures, None, where, problems)
-    if layer is None or layer.crs is None:
-        return None
-    kinds = set(layer.geometry.dropna().geom_type) - {"Polygon", "MultiPolygon"}
-    if kinds:
-        problems.add(where, f"closures must be polygons, found {sorted(kinds)}")
+    layer = read_polygons(outage.road_closures, where, "closures", problems)
+    if layer is None:
         return None
     return RoadClosures.from_layer(layer, outage.road_slowdown_factor)
 
@@ -478,6 +475,10 @@ def run_scenario(scenario: Scenario, *, travel: TravelMatrix | None = None) -> R
 
     ``travel``: a matrix already computed for these inputs, network and horizon (a sweep reuses one).
     """
+    if scenario.telemedicine is not None:
+        from geoalloc.telemedicine.run import run_telemedicine
+
+        return run_telemedicine(scenario, travel=travel)
     timings: dict[str, float] = {}
     started = time.perf_counter()
     inputs = check_inputs(scenario)
@@ -603,6 +604,9 @@ def run_scenario(scenario: Scenario, *, travel: TravelMatrix | None = None) -> R
 def _input_files(scenario: Scenario) -> list[Path]:
     """Every input file of the scenario (hashed in the manifest)."""
     files = [scenario.areas.path, scenario.facilities.path]
+    files += [s.join.path for s in (scenario.areas, scenario.facilities) if s.join is not None]
+    if scenario.telemedicine is not None and scenario.telemedicine.coverage is not None:
+        files.append(scenario.telemedicine.coverage)
     if not scenario.network.is_crowfly and not scenario.network.is_place:
         files.append(Path(scenario.network.source))
     optional = [
@@ -660,6 +664,11 @@ def write_run(result: RunResult, out_dir: Path, *, overwrite: bool = False) -> P
         from geoalloc.report import write_report
 
         layers = result.layers
+        if result.summary.get("model") == "telemedicine":
+            from geoalloc.telemedicine.outputs import write_telemedicine_outputs
+
+            write_telemedicine_outputs(folder, layers, result.summary)
+            return
         fmap = map_of_run(layers, result.summary)
         save_map(fmap, folder / "map.html")
         write_report(folder / "report.html", layers, result.summary, result.manifest)

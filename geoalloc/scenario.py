@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import tomllib
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -12,6 +13,7 @@ from geoalloc._errors import InputError
 from geoalloc.demand.options import DemandOptions, HistoryOptions, SurgeMultiplierTable
 from geoalloc.optimize.options import OptimizeOptions
 from geoalloc.parallel import ComputeOptions
+from geoalloc.telemedicine.options import TelemedicineOptions
 from geoalloc.travel.options import NetworkOptions
 
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
@@ -41,6 +43,21 @@ class DistrictsOptions(BaseModel):
     column: str = Field("district", description="areas column to write the district id to")
 
 
+class TableJoin(BaseModel):
+    """Columns from a CSV table joined onto a vector layer by a shared key column (e.g. published
+    populations onto OSM boundaries). Keys are compared as text."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    path: Path = Field(description="CSV file (relative to the scenario file)")
+    on: str = Field(description="key column, present in both the layer and the table")
+    how: Literal["inner", "left"] = Field(
+        "inner",
+        description="inner: layer rows without a table row are dropped (and listed as a note); "
+        "left: they are kept, with empty joined columns",
+    )
+
+
 class AreasOptions(BaseModel):
     """Demand polygons: any vector file GeoPandas reads."""
 
@@ -59,6 +76,7 @@ class AreasOptions(BaseModel):
     districts: DistrictsOptions | None = Field(
         None, description="district polygons: each area's district id into a new column"
     )
+    join: TableJoin | None = Field(None, description="columns joined from a CSV by a key column")
 
 
 class FacilitiesOptions(BaseModel):
@@ -72,6 +90,7 @@ class FacilitiesOptions(BaseModel):
     name: str | None = None
     capacity: dict[str, str] = Field(description="resource -> column with the current capacity")
     candidate: str | None = Field(None, description="boolean column: true for not-yet-open sites")
+    join: TableJoin | None = Field(None, description="columns joined from a CSV by a key column")
     capacity_scale: dict[str, float] = Field(
         default_factory=dict,
         description="resource -> factor (>= 0) on every site's capacity, rounded down to whole "
@@ -125,6 +144,7 @@ class Scenario(BaseModel):
     optimize: OptimizeOptions = Field(default_factory=OptimizeOptions)
     outage: OutageOptions = Field(default_factory=OutageOptions)
     compute: ComputeOptions = Field(default_factory=ComputeOptions)
+    telemedicine: TelemedicineOptions | None = None
 
     @field_validator("name")
     @classmethod
@@ -207,12 +227,22 @@ def resolve_paths(scenario: Scenario, base: Path) -> Scenario:
         areas = areas.model_copy(
             update={"districts": districts.model_copy(update={"path": resolve(districts.path)})}
         )
+    areas, facilities = (
+        section.model_copy(
+            update={"join": section.join.model_copy(update={"path": resolve(section.join.path)})}
+        )
+        if section.join is not None
+        else section
+        for section in (areas, scenario.facilities)
+    )
+    telemedicine = scenario.telemedicine
+    if telemedicine is not None and telemedicine.coverage is not None:
+        telemedicine = telemedicine.model_copy(update={"coverage": resolve(telemedicine.coverage)})
     return scenario.model_copy(
         update={
             "areas": areas,
-            "facilities": scenario.facilities.model_copy(
-                update={"path": resolve(scenario.facilities.path)}
-            ),
+            "facilities": facilities.model_copy(update={"path": resolve(facilities.path)}),
+            "telemedicine": telemedicine,
             "network": network,
             "history": history,
             "demand": demand,

@@ -12,6 +12,10 @@ def _num(value: float | None, digits: int = 1) -> str:
 
 
 def summary_lines(summary: dict, out_dir: str) -> list[str]:
+    if summary.get("model") == "telemedicine":
+        from geoalloc.telemedicine.outputs import summary_lines as telemedicine_lines
+
+        return telemedicine_lines(summary, out_dir)
     base, plan = summary["baseline"], summary["plan"]
     standard = summary["max_minutes"]
     lines = [

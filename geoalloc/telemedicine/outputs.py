@@ -1,0 +1,196 @@
+"""``map.html`` and ``report.html`` of a telemedicine run (all input text HTML-escaped)."""
+
+from __future__ import annotations
+
+from html import escape
+from pathlib import Path
+
+import folium
+import geopandas as gpd
+import pandas as pd
+
+from geoalloc.maps import fmt_minutes, fmt_quantity, save_map, text
+
+STATUS_COLOURS = {
+    "in person": "#1a9641",
+    "telemedicine": "#2b83ba",
+    "partly": "#fdae61",
+    "still without": "#d7191c",
+}
+
+
+def _area_popup(row: pd.Series) -> str:
+    return (
+        f"<b>{text(row['area_id'])}</b><br>status: {text(row['status'])}<br>"
+        f"population: {fmt_quantity(row['population'])}<br>"
+        f"nearest physician: {fmt_minutes(row['minutes_to_physician'])}<br>"
+        f"connected: {'yes' if row['connected'] else 'no'}<br>"
+        f"outpatient need: {fmt_quantity(row['demand_hours'])} h/week "
+        f"(divertible {fmt_quantity(row['divertible_hours'])})<br>"
+        f"in person: {fmt_quantity(row['in_person_hours'])} h/week · "
+        f"telemedicine: {fmt_quantity(row['tele_hours'])} h/week · "
+        f"unmet: {fmt_quantity(row['unmet_hours'])} h/week"
+    )
+
+
+def _site_popup(row: pd.Series) -> str:
+    lines = [f"<b>{text(row['name'])}</b> ({text(row['site_id'])})"]
+    if row["in_person_hours"] > 0:
+        lines.append(
+            f"in person: {fmt_quantity(row['in_person_load'])} of "
+            f"{fmt_quantity(row['in_person_hours'])} physician-h/week"
+        )
+    if row["hub_candidate"]:
+        lines.append(
+            f"hub: {fmt_quantity(row['hub_hours'])} physician-h/week, "
+            f"{fmt_quantity(row['hub_load'])} used"
+            if row["hub_open"]
+            else "hub candidate, not opened"
+        )
+    return "<br>".join(lines)
+
+
+def build_telemedicine_map(layers: dict[str, gpd.GeoDataFrame], summary: dict) -> folium.Map:
+    """Areas coloured by status (popups with the figures), physical sites and hubs as markers."""
+    areas, sites = layers["areas"], layers["facilities"]
+    west, south, east, north = areas.total_bounds
+    fmap = folium.Map(tiles=None, control_scale=True)
+    fmap.default_js = []  # Leaflet is inlined by save_map: the page loads nothing from outside
+    fmap.default_css = []
+    fmap.fit_bounds([[south, west], [north, east]])
+    folium.TileLayer("OpenStreetMap", name="OpenStreetMap").add_to(fmap)
+    group = folium.FeatureGroup(name="areas: access status", show=True).add_to(fmap)
+    for _, row in areas.iterrows():
+        colour = STATUS_COLOURS.get(row["status"], "#999999")
+        folium.GeoJson(
+            row.geometry.__geo_interface__,
+            style_function=lambda _f, c=colour: {
+                "fillColor": c,
+                "color": "#333333",
+                "weight": 1,
+                "fillOpacity": 0.55,
+            },
+            tooltip=f"{text(row['area_id'])}: {text(row['status'])}",
+            popup=folium.Popup(_area_popup(row), max_width=320),
+        ).add_to(group)
+    physical = folium.FeatureGroup(name="sites with physician-hours", show=True).add_to(fmap)
+    hubs = folium.FeatureGroup(name="telemedicine hubs", show=True).add_to(fmap)
+    for _, row in sites.iterrows():
+        if row["in_person_hours"] > 0:
+            target, colour, radius = physical, "#000000", 8
+        elif row["hub_candidate"]:
+            target = hubs
+            colour = "#2b83ba" if row["hub_open"] else "#bbbbbb"
+            radius = 6 + min(10.0, row["hub_hours"] / 5.0) if row["hub_open"] else 4
+        else:
+            continue
+        folium.CircleMarker(
+            [row.geometry.y, row.geometry.x],
+            radius=radius,
+            color=colour,
+            fill=True,
+            fill_opacity=0.9,
+            tooltip=text(row["name"]),
+            popup=folium.Popup(_site_popup(row), max_width=300),
+        ).add_to(target)
+    figures = summary["telemedicine"]
+    legend = "".join(
+        f'<div><span style="background:{c};width:12px;height:12px;display:inline-block"></span> '
+        f"{escape(s)}</div>"
+        for s, c in STATUS_COLOURS.items()
+    )
+    title = (
+        f'<div style="position:fixed;top:10px;left:50px;z-index:9999;background:white;'
+        f'padding:8px;border:1px solid #999;font:12px sans-serif">'
+        f"<b>{text(summary['scenario'])}</b> · T = {fmt_minutes(summary['max_minutes'])}<br>"
+        f"beyond T (physical only): {fmt_quantity(figures['people_beyond_t_physical_only'])} people"
+        f"<br>gaining access via telemedicine: "
+        f"{fmt_quantity(figures['people_gaining_access_through_telemedicine'])}<br>"
+        f"still without any: {fmt_quantity(figures['people_still_without_any'])}{legend}</div>"
+    )
+    fmap.get_root().html.add_child(folium.Element(title))
+    folium.LayerControl(collapsed=False).add_to(fmap)
+    return fmap
+
+
+def _table(frame: pd.DataFrame) -> str:
+    head = "".join(f"<th>{escape(str(c))}</th>" for c in frame.columns)
+    rows = "".join(
+        "<tr>" + "".join(f"<td>{_cell(v)}</td>" for v in row) + "</tr>"
+        for row in frame.itertuples(index=False)
+    )
+    return f"<table><tr>{head}</tr>{rows}</table>"
+
+
+def _cell(value: object) -> str:
+    if isinstance(value, float):
+        return fmt_quantity(value)
+    return escape(str(value))
+
+
+def telemedicine_report_html(layers: dict[str, gpd.GeoDataFrame], summary: dict) -> str:
+    figures = summary["telemedicine"]
+    rows = pd.DataFrame(
+        [(k.replace("_", " "), v) for k, v in figures.items() if not isinstance(v, dict)],
+        columns=["figure", "value"],
+    )
+    hubs = pd.DataFrame(
+        list(figures["physician_hours_by_hub"].items()), columns=["hub", "physician-hours/week"]
+    )
+    sites = layers["facilities"].set_index("site_id")["name"]
+    hubs.insert(1, "name", sites.reindex(hubs["hub"]).to_numpy())
+    columns = [
+        "area_id",
+        "population",
+        "minutes_to_physician",
+        "beyond_t",
+        "connected",
+        "demand_hours",
+        "in_person_hours",
+        "tele_hours",
+        "unmet_hours",
+        "status",
+    ]
+    areas = pd.DataFrame(layers["areas"][columns])
+    solver = summary["solver"]
+    return (
+        "<!doctype html><html><head><meta charset='utf-8'>"
+        f"<title>{text(summary['scenario'])} — telemedicine</title>"
+        "<style>body{font:14px sans-serif;margin:2em}td,th{border:1px solid #ccc;"
+        "padding:3px 6px}table{border-collapse:collapse;margin-bottom:1.5em}</style></head><body>"
+        f"<h1>{text(summary['scenario'])}: telemedicine coverage</h1>"
+        f"<p>Standard T = {fmt_minutes(summary['max_minutes'])} by road to a site with "
+        "physician-hours. Hours are physician-hours per week.</p>"
+        f"{_table(rows)}<h2>Physician-hours by hub</h2>{_table(hubs)}"
+        f"<h2>Areas</h2>{_table(areas)}"
+        f"<p>Solver {text(solver['name'])}: {text(solver['status'])}, objective "
+        f"{fmt_quantity(solver['objective'])}, gap {text(solver['gap'])}.</p></body></html>"
+    )
+
+
+def write_telemedicine_outputs(
+    folder: Path, layers: dict[str, gpd.GeoDataFrame], summary: dict
+) -> None:
+    """``map.html`` and ``report.html`` into ``folder``."""
+    save_map(build_telemedicine_map(layers, summary), folder / "map.html")
+    html = telemedicine_report_html(layers, summary)
+    (folder / "report.html").write_text(html, encoding="utf-8")
+
+
+def summary_lines(summary: dict, out_dir: str) -> list[str]:
+    """What ``geoalloc run`` prints for a telemedicine run."""
+    f = summary["telemedicine"]
+    solver = summary["solver"]
+    hubs = ", ".join(f"{h}: {fmt_quantity(v)} h" for h, v in f["physician_hours_by_hub"].items())
+    return [
+        f"scenario {summary['scenario']}: {summary['areas']} areas, {summary['sites']} sites, "
+        f"model telemedicine ({solver['name']}: {solver['status']})",
+        f"  people beyond {summary['max_minutes']:g} min of any physician: "
+        f"{fmt_quantity(f['people_beyond_t_physical_only'])}",
+        f"  gaining access through telemedicine: "
+        f"{fmt_quantity(f['people_gaining_access_through_telemedicine'])}; still without any: "
+        f"{fmt_quantity(f['people_still_without_any'])}",
+        f"  physician-hours by hub (per week): {hubs or 'none opened'}",
+        f"map: {out_dir}/map.html",
+        f"report: {out_dir}/report.html",
+    ]

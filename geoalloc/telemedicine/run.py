@@ -1,0 +1,388 @@
+"""A scenario with ``[telemedicine]``: inputs → outpatient hours → travel to physical sites →
+hub placement and sizing (:mod:`geoalloc.optimize.telemedicine`) → per-area figures.
+
+Definitions used in every output (hours are physician-hours per week, T is ``[optimize]
+max_minutes``):
+
+- *beyond T*: no site with in-person physician-hours within T minutes by road (the
+  physical-only access gap);
+- *tele-served hours*: hours of an area's divertible share served by a hub;
+- *people gaining access through telemedicine*: over the areas beyond T, population × the share of
+  their divertible hours that hubs serve (an area whose divertible hours are all served counts in
+  full);
+- *people still without any*: people beyond T minus those gaining access;
+- area status: ``in person`` (within T), ``telemedicine`` (beyond T, all divertible hours
+  tele-served), ``partly`` (beyond T, some), ``still without`` (beyond T, none).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import replace
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from geoalloc._errors import InputError
+from geoalloc._validate import Problems
+from geoalloc.demand.needs import band_admissions_per_year, band_population
+from geoalloc.evaluate import nearest_minutes
+from geoalloc.io import _as_bool, read_areas, read_facilities, read_polygons, representative_points
+from geoalloc.optimize.telemedicine import TelePlan, TeleProblem, TeleWeights, solve_telemedicine
+from geoalloc.scenario import Scenario
+from geoalloc.telemedicine.options import TelemedicineOptions
+
+log = logging.getLogger(__name__)
+
+STATUSES = ("in person", "telemedicine", "partly", "still without")
+
+
+def check_telemedicine_inputs(
+    scenario: Scenario,
+) -> tuple[TeleProblem, gpd.GeoDataFrame, gpd.GeoDataFrame, list[str]]:
+    """Read and check every input of a ``[telemedicine]`` scenario; one :class:`InputError` with
+    every problem. Returns the problem (no travel pairs yet), the areas, the sites and the notes."""
+    options = scenario.telemedicine
+    assert options is not None
+    problems = Problems()
+    if scenario.optimize.max_minutes is None:
+        problems.add(
+            "[optimize] max_minutes",
+            "telemedicine needs the travel standard T",
+            "set max_minutes (e.g. 15)",
+        )
+    areas = read_areas(scenario.areas, problems)
+    sites = read_facilities(
+        scenario.facilities, problems, crs=areas.crs if areas is not None else None
+    )
+    demand = divertible = connected = None
+    if areas is not None:
+        connected = _connected(areas, options, problems)
+        share = _area_share(areas, options, problems)
+        demand = _outpatient_hours(scenario, areas, options, problems)
+        if share is not None and demand is not None and connected is not None:
+            divertible = (share * demand).where(connected, 0.0)
+    site_hours = hubs = None
+    if sites is not None:
+        site_hours, hubs = _sites(sites, options, problems)
+    problems.raise_if_any(
+        header=f"scenario {scenario.name!r}: {len(problems.errors)} problem(s) in the inputs"
+    )
+    assert areas is not None and sites is not None
+    problem = TeleProblem(
+        demand=demand,
+        divertible=divertible,
+        connected=connected,
+        site_hours=site_hours,
+        od=pd.DataFrame({"area": [], "site": [], "minutes": []}),
+        hubs=hubs,
+        max_minutes=float(scenario.optimize.max_minutes),
+        cost_per_hour=options.cost_per_hour,
+        budget=options.budget,
+    )
+    for note in problems.notes:
+        log.info(note)
+    return problem, areas, sites, problems.notes
+
+
+def _has_column(
+    frame: pd.DataFrame, column: str, where: str, what: str, fix: str, problems: Problems
+) -> bool:
+    """True if ``column`` is in ``frame``; else a problem naming the columns there are."""
+    if column in frame.columns:
+        return True
+    available = ", ".join(c for c in frame.columns if c != "geometry")
+    problems.add(
+        where, f"column {column!r} is not in the {what}", f"{fix}; columns are: {available}"
+    )
+    return False
+
+
+def _connected(
+    areas: gpd.GeoDataFrame, options: TelemedicineOptions, problems: Problems
+) -> pd.Series | None:
+    where = "[telemedicine] connected"
+    if options.connected is not None:
+        fix = "add a true/false column, or use coverage = <polygons>"
+        if not _has_column(areas, options.connected, where, "areas", fix, problems):
+            return None
+        frame = areas[[options.connected]].reset_index(drop=True)
+        values = _as_bool(frame, options.connected, areas.index, where, problems)
+        return values
+    where = f"[telemedicine] coverage {options.coverage.name}"
+    coverage = read_polygons(options.coverage, where, "coverage", problems)
+    if coverage is None:
+        return None
+    return connected_by_coverage(areas, coverage, options.coverage_min_share)
+
+
+def connected_by_coverage(
+    areas: gpd.GeoDataFrame, coverage: gpd.GeoDataFrame, min_share: float | None
+) -> pd.Series:
+    """True per area whose representative point lies in ``coverage`` (``min_share`` None), or at
+    least ``min_share`` of whose surface does (both measured in the areas' local UTM CRS)."""
+    utm = areas.geometry.estimate_utm_crs()
+    shapes = areas.geometry.to_crs(utm)
+    covered = coverage.geometry.to_crs(utm).union_all()
+    if min_share is None:
+        inside = shapes.representative_point().within(covered)
+    else:
+        area = shapes.area
+        share = shapes.intersection(covered).area / area.where(area > 0)
+        inside = share.fillna(0.0) >= min_share - 1e-12
+    return pd.Series(inside.to_numpy(dtype=bool), index=areas.index)
+
+
+def _area_share(
+    areas: gpd.GeoDataFrame, options: TelemedicineOptions, problems: Problems
+) -> pd.Series | None:
+    if not isinstance(options.divertible_share, str):
+        return pd.Series(float(options.divertible_share), index=areas.index)
+    column, where = options.divertible_share, "[telemedicine] divertible_share"
+    fix = "give a number 0..1 or an areas column"
+    if not _has_column(areas, column, where, "areas", fix, problems):
+        return None
+    values = pd.to_numeric(areas[column], errors="coerce")
+    bad = values.index[~((values >= 0) & (values <= 1))]
+    if len(bad):
+        problems.add(where, f"column {column!r} must be shares between 0 and 1", ids=bad)
+        return None
+    return values.astype(float)
+
+
+def _outpatient_hours(
+    scenario: Scenario, areas: gpd.GeoDataFrame, options: TelemedicineOptions, problems: Problems
+) -> pd.Series | None:
+    """Physician-hours per week per area: visits by age band × minutes per visit."""
+    negative = [band for band, rate in options.visits_per_1000.items() if rate < 0]
+    if negative:
+        problems.add(
+            "[telemedicine] visits_per_1000", f"negative rates for {negative}", "give rates ≥ 0"
+        )
+        return None
+    bands = band_population(areas, scenario.areas.population, scenario.areas.age_bands)
+    try:
+        visits = band_admissions_per_year(bands, options.visits_per_1000).sum(axis=1)
+    except InputError as exc:
+        for line in exc.problems:  # the shared band check speaks of [demand]; say where it is
+            problems.add(
+                "[telemedicine]", line.replace("[demand] admissions_per_1000", "visits_per_1000")
+            )
+        return None
+    return visits * options.minutes_per_visit / 60.0 / options.weeks_per_year
+
+
+def _column_or_number(
+    sites: gpd.GeoDataFrame, value: float | str, key: str, problems: Problems
+) -> pd.Series | None:
+    if not isinstance(value, str):
+        return pd.Series(float(value), index=sites.index)
+    where = f"[telemedicine] {key}"
+    if not _has_column(sites, value, where, "facilities", "give a number or a column", problems):
+        return None
+    numbers = pd.to_numeric(sites[value], errors="coerce")
+    bad = numbers.index[~(numbers >= 0)]
+    if len(bad):
+        problems.add(where, f"column {value!r} must hold numbers ≥ 0", "fix these sites", ids=bad)
+        return None
+    return numbers.astype(float)
+
+
+def _sites(
+    sites: gpd.GeoDataFrame, options: TelemedicineOptions, problems: Problems
+) -> tuple[pd.Series | None, pd.DataFrame | None]:
+    hours = _column_or_number(sites, options.site_hours, "site_hours", problems)
+    fix = "add a true/false column marking hub candidates"
+    if not _has_column(sites, options.hub, "[telemedicine] hub", "facilities", fix, problems):
+        return hours, None
+    frame = sites[[options.hub]].reset_index(drop=True)
+    is_hub = _as_bool(frame, options.hub, sites.index, "[telemedicine] hub", problems)
+    max_hours = _column_or_number(sites, options.hub_max_hours, "hub_max_hours", problems)
+    opening = _column_or_number(sites, options.hub_opening_cost, "hub_opening_cost", problems)
+    if max_hours is None or opening is None:
+        return hours, None
+    hubs = pd.DataFrame({"max_hours": max_hours, "opening_cost": opening})[is_hub]
+    if hours is not None and hours.sum() <= 0:
+        problems.add(
+            "[telemedicine] site_hours",
+            f"no site has in-person physician-hours in column {options.site_hours!r}",
+            "give the physical sites their hours per week",
+        )
+    return hours, hubs
+
+
+def run_telemedicine(scenario: Scenario, *, travel=None):
+    """Run a ``[telemedicine]`` scenario end to end; a :class:`~geoalloc.pipeline.RunResult`."""
+    from geoalloc.pipeline import RunResult, build_manifest, od_table, travel_matrix_for
+
+    options = scenario.telemedicine
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+    problem, areas, sites, notes = check_telemedicine_inputs(scenario)
+    timings["inputs_s"] = time.perf_counter() - started
+    standard = problem.max_minutes
+    physical = problem.site_hours.index[problem.site_hours > 0]
+
+    started = time.perf_counter()
+    if travel is None:
+        travel = travel_matrix_for(scenario, _TravelInputs(areas, sites.loc[physical]))
+    od = od_table(travel)
+    od = od[od["site"].isin(physical)]
+    timings["travel_s"] = time.perf_counter() - started
+    nearest = nearest_minutes(od, areas.index, physical)
+
+    started = time.perf_counter()
+    problem = replace(problem, od=od[od["minutes"] <= standard])
+    weights = TeleWeights(options.unmet_penalty, options.tele_minutes, options.cost_weight)
+    plan = solve_telemedicine(problem, scenario.optimize, weights)
+    no_hubs = replace(problem, hubs=problem.hubs.iloc[0:0])
+    physical_only = solve_telemedicine(no_hubs, scenario.optimize, weights)
+    timings["optimize_s"] = time.perf_counter() - started
+
+    population = areas[scenario.areas.population].astype(float)
+    table = area_table(problem, plan, nearest, population)
+    flags = travel.flags
+    origin_flags = flags[flags["role"] == "origin"].drop_duplicates("id").set_index("id")["reason"]
+    table["travel_flag"] = origin_flags.reindex(table.index)
+    figures = telemedicine_figures(table, plan, physical_only)
+    layers = _layers(scenario, areas, sites, problem, plan, table)
+    summary = {
+        "scenario": scenario.name,
+        "model": "telemedicine",
+        "max_minutes": standard,
+        "areas": len(areas),
+        "sites": len(sites),
+        "telemedicine": figures,
+        "area_status": {s: int((table["status"] == s).sum()) for s in STATUSES},
+        "input_notes": notes,
+        "solver": {
+            "name": plan.solver,
+            "status": plan.status,
+            "objective": plan.objective,
+            "bound": plan.bound,
+            "gap": plan.gap,
+            "build_s": plan.build_s,
+            "solve_s": plan.solve_s,
+        },
+        "costs": plan.costs,
+        "timings_s": timings,
+    }
+    return RunResult(
+        scenario=scenario,
+        layers=layers,
+        summary=summary,
+        manifest=build_manifest(scenario, timings),
+        allocation=plan,
+    )
+
+
+class _TravelInputs:
+    """What :func:`geoalloc.pipeline.travel_matrix_for` reads of the inputs (no road closures)."""
+
+    closures = None
+
+    def __init__(self, areas: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame) -> None:
+        self.facilities = facilities
+        self.area_points = representative_points(areas)
+
+
+def area_table(
+    problem: TeleProblem, plan: TelePlan, nearest: pd.DataFrame, population: pd.Series
+) -> pd.DataFrame:
+    """Per area (every area): minutes to the nearest physician, beyond T, connected, hours and
+    status (see the module docstring)."""
+    ids = problem.demand.index
+    table = pd.DataFrame(index=ids)
+    table.index.name = "area_id"
+    table["population"] = population.reindex(ids).to_numpy()
+    minutes = nearest["minutes"].reindex(ids).astype(float)
+    table["minutes_to_physician"] = minutes.where(np.isfinite(minutes))
+    table["nearest_physician"] = nearest["site"].reindex(ids)
+    table["beyond_t"] = ~(minutes <= problem.max_minutes)
+    table["connected"] = problem.connected.reindex(ids).astype(bool)
+    table["demand_hours"] = problem.demand
+    table["divertible_hours"] = problem.divertible.reindex(ids).fillna(0.0)
+    table["in_person_hours"] = _by_area(plan.in_person, ids)
+    table["tele_hours"] = _by_area(plan.tele, ids)
+    table["unmet_hours"] = plan.unmet.reindex(ids).fillna(0.0)
+    divertible = table["divertible_hours"]
+    share = (table["tele_hours"] / divertible.where(divertible > 0)).fillna(0.0).clip(0.0, 1.0)
+    table["tele_share_of_divertible"] = share
+    status = np.select(
+        [~table["beyond_t"], share >= 1 - 1e-6, share > 1e-9],
+        ["in person", "telemedicine", "partly"],
+        "still without",
+    )
+    table["status"] = status
+    table["people_gaining_access"] = np.where(table["beyond_t"], table["population"] * share, 0.0)
+    return table
+
+
+def _by_area(pairs: pd.DataFrame, ids: pd.Index) -> np.ndarray:
+    return pairs.groupby("area")["hours"].sum().reindex(ids).fillna(0.0).to_numpy()
+
+
+def telemedicine_figures(table: pd.DataFrame, plan: TelePlan, physical_only: TelePlan) -> dict:
+    """The ``summary.json`` ``telemedicine`` section."""
+    beyond = table["beyond_t"]
+    people_beyond = float(table.loc[beyond, "population"].sum())
+    gaining = float(table["people_gaining_access"].sum())
+    hubs = plan.hubs[plan.hubs["open"]]
+    return {
+        "population": float(table["population"].sum()),
+        "people_beyond_t_physical_only": people_beyond,
+        "people_gaining_access_through_telemedicine": gaining,
+        "people_still_without_any": people_beyond - gaining,
+        "people_beyond_t_connected": float(
+            table.loc[beyond & table["connected"], "population"].sum()
+        ),
+        "demand_hours": float(table["demand_hours"].sum()),
+        "in_person_hours": float(table["in_person_hours"].sum()),
+        "tele_hours": float(table["tele_hours"].sum()),
+        "unmet_hours": float(table["unmet_hours"].sum()),
+        "physical_only_served_hours": float(physical_only.in_person["hours"].sum()),
+        "physical_only_unmet_hours": float(physical_only.unmet.sum()),
+        "physician_hours_by_hub": {str(h): float(v) for h, v in hubs["hours"].items()},
+        "hubs_open": int(len(hubs)),
+    }
+
+
+def _layers(
+    scenario: Scenario,
+    areas: gpd.GeoDataFrame,
+    sites: gpd.GeoDataFrame,
+    problem: TeleProblem,
+    plan: TelePlan,
+    table: pd.DataFrame,
+) -> dict[str, gpd.GeoDataFrame]:
+    area_layer = gpd.GeoDataFrame(
+        table.reset_index(), geometry=areas.geometry.reindex(table.index).to_numpy(), crs=areas.crs
+    ).to_crs(4326)
+    hubs = plan.hubs.reindex(sites.index)
+    in_person_load = plan.in_person.groupby("site")["hours"].sum()
+    site_layer = gpd.GeoDataFrame(
+        {
+            "site_id": sites.index.to_numpy(),
+            "name": sites["name"].to_numpy(),
+            "in_person_hours": problem.site_hours.reindex(sites.index).to_numpy(),
+            "in_person_load": in_person_load.reindex(sites.index).fillna(0.0).to_numpy(),
+            "hub_candidate": sites.index.isin(problem.hubs.index),
+            "hub_open": hubs["open"].fillna(False).astype(bool).to_numpy(),
+            "hub_hours": hubs["hours"].fillna(0.0).to_numpy(),
+            "hub_load": hubs["load"].fillna(0.0).to_numpy(),
+        },
+        geometry=sites.geometry.to_numpy(),
+        crs=sites.crs,
+    ).to_crs(4326)
+    assignments = pd.concat(
+        [
+            plan.in_person.assign(kind="in person"),
+            plan.tele.rename(columns={"hub": "site"}).assign(kind="telemedicine", minutes=np.nan),
+        ],
+        ignore_index=True,
+    )
+    points = representative_points(areas).geometry.reindex(assignments["area"]).to_numpy()
+    assignment_layer = gpd.GeoDataFrame(assignments, geometry=points, crs=4326)
+    return {"areas": area_layer, "facilities": site_layer, "assignments": assignment_layer}
