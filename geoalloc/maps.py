@@ -660,6 +660,64 @@ def fmt_pct(kpis: dict) -> str:
     return "–" if value is None else f"{value:.1f} %"
 
 
+def base_map(areas: gpd.GeoDataFrame) -> folium.Map:
+    """An empty geoalloc map framed on ``areas`` (EPSG:4326): background tiles, page style, full
+    screen. No jQuery or Bootstrap: folium's ``Popup`` needs jQuery, so popups go through
+    :func:`polygon_layer` / :func:`circle_layer` instead."""
+    fmap = folium.Map(tiles=None, control_scale=True, prefer_canvas=False)
+    fmap.default_js = []  # Leaflet is inlined by save_map; jQuery/Bootstrap are not used
+    fmap.default_css = []
+    folium.TileLayer("OpenStreetMap", name="Background: OpenStreetMap").add_to(fmap)
+    folium.TileLayer("OpenTopoMap", name="Background: OpenTopoMap", show=False).add_to(fmap)
+    minx, miny, maxx, maxy = areas.total_bounds
+    if all(np.isfinite([minx, miny, maxx, maxy])):
+        fmap.fit_bounds([[miny, minx], [maxy, maxx]])
+    fmap.get_root().header.add_child(
+        Element(f"<link rel='icon' href='data:,'><style>{PAGE_CSS}</style>"), name="geoalloc_css"
+    )
+    _Fullscreen().add_to(fmap)
+    return fmap
+
+
+def polygon_layer(
+    fmap: folium.Map,
+    polygons: gpd.GeoDataFrame,
+    name: str,
+    *,
+    tips: list[str],
+    colours: list[str] | None = None,
+    style: dict | None = None,
+    show: bool = True,
+) -> Layer:
+    """Polygons (EPSG:4326) with an HTML tooltip each (escape input text with :func:`text`) and
+    an optional fill colour each, added to ``fmap``."""
+    props = pd.DataFrame({"tip": tips}, index=polygons.index)
+    if colours is not None:
+        props["c"] = colours
+    data = _GeoJsonData(_feature_collection(light_geometry(polygons), props))
+    data.add_to(fmap)
+    layer = _PolygonLayer(
+        data,
+        name,
+        tip_key="tip",
+        colour_key="c" if colours is not None else None,
+        style=style,
+        show=show,
+    )
+    return layer.add_to(fmap)
+
+
+def circle_layer(fmap: folium.Map, records: list[dict], name: str, *, show: bool = True) -> Layer:
+    """Circle markers from records ``{lat, lon, r (px), c (colour), tip, popup (HTML or None),
+    cls (CSS class)}``, added to ``fmap`` above the polygons."""
+    return _CircleLayer(records, name, show=show).add_to(fmap)
+
+
+def title_box(fmap: folium.Map, html_text: str) -> None:
+    """The box at the bottom left with the run's title and headline figures."""
+    _Box(html_text, position="bottomleft", css_class="geoalloc-title").add_to(fmap)
+
+
 def build_map(
     areas: gpd.GeoDataFrame,
     facilities: gpd.GeoDataFrame,
@@ -694,18 +752,7 @@ def build_map(
     areas = areas.to_crs(4326) if areas.crs is not None else areas.set_crs(4326)
     facilities = facilities.to_crs(4326) if facilities.crs is not None else facilities
 
-    fmap = folium.Map(tiles=None, control_scale=True, prefer_canvas=False)
-    fmap.default_js = []  # Leaflet is inlined by save_map; jQuery/Bootstrap are not used
-    fmap.default_css = []
-    folium.TileLayer("OpenStreetMap", name="Background: OpenStreetMap").add_to(fmap)
-    folium.TileLayer("OpenTopoMap", name="Background: OpenTopoMap", show=False).add_to(fmap)
-    minx, miny, maxx, maxy = areas.total_bounds
-    if all(np.isfinite([minx, miny, maxx, maxy])):
-        fmap.fit_bounds([[miny, minx], [maxy, maxx]])
-    fmap.get_root().header.add_child(
-        Element(f"<link rel='icon' href='data:,'><style>{PAGE_CSS}</style>"), name="geoalloc_css"
-    )
-    _Fullscreen().add_to(fmap)
+    fmap = base_map(areas)
 
     # areas: one embedded geometry set, several choropleths styled from its properties
     props = pd.DataFrame(index=areas.index)
@@ -932,7 +979,7 @@ def build_map(
         )
         + "</div>"
     )
-    _Box(_title_html(summary), position="bottomleft", css_class="geoalloc-title").add_to(fmap)
+    title_box(fmap, _title_html(summary))
     _Box(
         "".join(legend_parts) + facility_legend, position="bottomright", css_class="geoalloc-legend"
     ).add_to(fmap)

@@ -7,6 +7,7 @@ them). Screenshots go to ``bench/_out/browser/`` (gitignored) or ``$GEOALLOC_TES
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import http.server
 import os
@@ -103,15 +104,29 @@ def served_run(
 ) -> Iterator[tuple[str, Path]]:
     """The Chicago run folder (one hospital named ``<script>alert(1)</script>``) on 127.0.0.1."""
     run_dir = chicago_escaped_run(tmp_path_factory, shared_data)
-    handler = functools.partial(_QuietHandler, directory=str(run_dir))
+    with _serve(run_dir) as base_url:
+        yield base_url, run_dir
+
+
+@contextlib.contextmanager
+def _serve(folder: Path) -> Iterator[str]:
+    """Serve ``folder`` on 127.0.0.1 (the only host the browser may reach); yields the base URL."""
+    handler = functools.partial(_QuietHandler, directory=str(folder))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", run_dir
+        yield f"http://127.0.0.1:{server.server_address[1]}"
     finally:
         server.shutdown()
         server.server_close()
+
+
+def _layer_labels(browser) -> list[str]:
+    """The names in the layer control's overlay list."""
+    return browser.execute_script(
+        "return Array.from(document.querySelectorAll("
+        "'.leaflet-control-layers-overlays label span')).map(s => s.textContent.trim())"
+    )
 
 
 def _open(browser, url: str) -> None:
@@ -179,10 +194,7 @@ def test_map_in_browser(driver, served_run: tuple[str, Path]) -> None:
     _open(driver, f"{base_url}/map.html")
 
     assert driver.execute_script("return typeof L !== 'undefined' && L.version") == "1.9.3"
-    labels = driver.execute_script(
-        "return Array.from(document.querySelectorAll("
-        "'.leaflet-control-layers-overlays label span')).map(s => s.textContent.trim())"
-    )
+    labels = _layer_labels(driver)
     for expected in (
         "Plan: minutes to assigned site",
         "Areas: demand (beds needed)",
@@ -299,11 +311,7 @@ def test_demo_map_and_report_in_browser(driver, tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     run_dir = tmp_path / "demo"
-    handler = functools.partial(_QuietHandler, directory=str(run_dir))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        base_url = f"http://127.0.0.1:{server.server_address[1]}"
+    with _serve(run_dir) as base_url:
         _open(driver, f"{base_url}/map.html")
         assert driver.execute_script("return typeof L !== 'undefined'")
         assert (
@@ -316,9 +324,6 @@ def test_demo_map_and_report_in_browser(driver, tmp_path: Path) -> None:
         assert len(driver.find_elements("css selector", "img.chart")) >= 2
         assert _js_problems(driver) == []
         _screenshot(driver, "demo_report.png")
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def test_optional_layers_in_browser(driver, tmp_path: Path) -> None:
@@ -340,15 +345,9 @@ def test_optional_layers_in_browser(driver, tmp_path: Path) -> None:
         crs=4326,
     )
     write_map(tmp_path / "map.html", layers, summary)
-    handler = functools.partial(_QuietHandler, directory=str(tmp_path))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        _open(driver, f"http://127.0.0.1:{server.server_address[1]}/map.html")
-        labels = driver.execute_script(
-            "return Array.from(document.querySelectorAll("
-            "'.leaflet-control-layers-overlays label span')).map(s => s.textContent.trim())"
-        )
+    with _serve(tmp_path) as base_url:
+        _open(driver, f"{base_url}/map.html")
+        labels = _layer_labels(driver)
         assert "Service areas (isochrones)" in labels
         assert "Areas: LOS-risk-weighted demand" in labels
         for label in ("Service areas (isochrones)", "Areas: LOS-risk-weighted demand"):
@@ -365,6 +364,32 @@ def test_optional_layers_in_browser(driver, tmp_path: Path) -> None:
         assert driver.execute_script("return window.__alerts") == []
         assert _js_problems(driver) == []
         _screenshot(driver, "map_optional_layers.png")
-    finally:
-        server.shutdown()
-        server.server_close()
+
+
+def test_telemedicine_map_in_browser(driver, tmp_path: Path, shared_data: Path) -> None:
+    """The Liechtenstein telemedicine run: its map loads without errors, shows its layers and a
+    hub's popup (folium's own popups need jQuery, which geoalloc pages do not load)."""
+
+    from geoalloc.pipeline import run_scenario, write_run
+    from geoalloc.scenario import load_scenario
+
+    del shared_data  # the example points at ../shared; the fixture skips when it is absent
+    example = Path(__file__).resolve().parents[1] / "examples" / "liechtenstein_telemedicine"
+    result = run_scenario(load_scenario(example / "telemedicine.toml"))
+    run_dir = write_run(result, tmp_path / "run")
+    sites = result.layers["facilities"].reset_index(drop=True)
+    with _serve(run_dir) as base_url:
+        _open(driver, f"{base_url}/map.html")
+        labels = _layer_labels(driver)
+        assert set(labels) == {
+            "Areas: access status",
+            "Sites with physician-hours",
+            "Telemedicine hubs (size: hours)",
+        }
+        opened = sites.index[sites["hub_open"].astype(bool)]
+        assert len(opened) == 2
+        popup = _click_popup(driver, f"path.geoalloc-site-{opened[0]}")
+        assert "physician-h/week" in popup.text
+        assert _js_problems(driver) == []
+        assert _external_loads(driver) == []
+        _screenshot(driver, "map_telemedicine.png")

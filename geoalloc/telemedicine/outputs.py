@@ -9,7 +9,16 @@ import folium
 import geopandas as gpd
 import pandas as pd
 
-from geoalloc.maps import fmt_minutes, fmt_quantity, save_map, text
+from geoalloc.maps import (
+    base_map,
+    circle_layer,
+    fmt_minutes,
+    fmt_quantity,
+    polygon_layer,
+    save_map,
+    text,
+    title_box,
+)
 
 STATUS_COLOURS = {
     "in person": "#1a9641",
@@ -51,31 +60,21 @@ def _site_popup(row: pd.Series) -> str:
 
 
 def build_telemedicine_map(layers: dict[str, gpd.GeoDataFrame], summary: dict) -> folium.Map:
-    """Areas coloured by status (popups with the figures), physical sites and hubs as markers."""
-    areas, sites = layers["areas"], layers["facilities"]
-    west, south, east, north = areas.total_bounds
-    fmap = folium.Map(tiles=None, control_scale=True)
-    fmap.default_js = []  # Leaflet is inlined by save_map: the page loads nothing from outside
-    fmap.default_css = []
-    fmap.fit_bounds([[south, west], [north, east]])
-    folium.TileLayer("OpenStreetMap", name="OpenStreetMap").add_to(fmap)
-    group = folium.FeatureGroup(name="areas: access status", show=True).add_to(fmap)
-    for _, row in areas.iterrows():
-        colour = STATUS_COLOURS.get(row["status"], "#999999")
-        folium.GeoJson(
-            row.geometry.__geo_interface__,
-            style_function=lambda _f, c=colour: {
-                "fillColor": c,
-                "color": "#333333",
-                "weight": 1,
-                "fillOpacity": 0.55,
-            },
-            tooltip=f"{text(row['area_id'])}: {text(row['status'])}",
-            popup=folium.Popup(_area_popup(row), max_width=320),
-        ).add_to(group)
-    physical = folium.FeatureGroup(name="sites with physician-hours", show=True).add_to(fmap)
-    hubs = folium.FeatureGroup(name="telemedicine hubs", show=True).add_to(fmap)
-    for _, row in sites.iterrows():
+    """Areas coloured by status (tooltips with the figures), physical sites and hubs as markers
+    with popups; self-contained once written by :func:`geoalloc.maps.save_map`."""
+    areas = layers["areas"].to_crs(4326)
+    sites = layers["facilities"].to_crs(4326)
+    fmap = base_map(areas)
+    polygon_layer(
+        fmap,
+        areas,
+        "Areas: access status",
+        tips=[_area_popup(row) for _, row in areas.iterrows()],
+        colours=[STATUS_COLOURS.get(s, "#999999") for s in areas["status"]],
+        style={"color": "#333333", "weight": 1, "fillOpacity": 0.55},
+    )
+    physical, hubs = [], []
+    for i, (_, row) in enumerate(sites.iterrows()):
         if row["in_person_hours"] > 0:
             target, colour, radius = physical, "#000000", 8
         elif row["hub_candidate"]:
@@ -84,31 +83,32 @@ def build_telemedicine_map(layers: dict[str, gpd.GeoDataFrame], summary: dict) -
             radius = 6 + min(10.0, row["hub_hours"] / 5.0) if row["hub_open"] else 4
         else:
             continue
-        folium.CircleMarker(
-            [row.geometry.y, row.geometry.x],
-            radius=radius,
-            color=colour,
-            fill=True,
-            fill_opacity=0.9,
-            tooltip=text(row["name"]),
-            popup=folium.Popup(_site_popup(row), max_width=300),
-        ).add_to(target)
+        target.append(
+            {
+                "lat": row.geometry.y,
+                "lon": row.geometry.x,
+                "r": radius,
+                "c": colour,
+                "tip": text(row["name"]),
+                "popup": _site_popup(row),
+                "cls": f"geoalloc-site geoalloc-site-{i}",
+            }
+        )
+    circle_layer(fmap, physical, "Sites with physician-hours")
+    circle_layer(fmap, hubs, "Telemedicine hubs (size: hours)")
     figures = summary["telemedicine"]
     legend = "".join(
-        f'<div><span style="background:{c};width:12px;height:12px;display:inline-block"></span> '
-        f"{escape(s)}</div>"
+        f"<br><span class='geoalloc-dot' style='background:{c}'></span>{escape(s)}"
         for s, c in STATUS_COLOURS.items()
     )
-    title = (
-        f'<div style="position:fixed;top:10px;left:50px;z-index:9999;background:white;'
-        f'padding:8px;border:1px solid #999;font:12px sans-serif">'
+    title_box(
+        fmap,
         f"<b>{text(summary['scenario'])}</b> · T = {fmt_minutes(summary['max_minutes'])}<br>"
         f"beyond T (physical only): {fmt_quantity(figures['people_beyond_t_physical_only'])} people"
         f"<br>gaining access via telemedicine: "
         f"{fmt_quantity(figures['people_gaining_access_through_telemedicine'])}<br>"
-        f"still without any: {fmt_quantity(figures['people_still_without_any'])}{legend}</div>"
+        f"still without any: {fmt_quantity(figures['people_still_without_any'])}{legend}",
     )
-    fmap.get_root().html.add_child(folium.Element(title))
     folium.LayerControl(collapsed=False).add_to(fmap)
     return fmap
 
