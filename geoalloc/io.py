@@ -307,7 +307,82 @@ def read_areas(options: AreasOptions, problems: Problems) -> gpd.GeoDataFrame | 
         areas[column] = values
     if options.districts is not None and not problems:
         areas[options.districts.column] = _district_of(areas, options, problems)
+    if options.origins is not None and not problems:
+        lon, lat = _origins_of(areas, options, problems)
+        areas[ORIGIN_LON], areas[ORIGIN_LAT] = lon, lat
     return areas
+
+
+#: areas columns with the point each area's trips start from (EPSG:4326), when [areas] origins
+ORIGIN_LON, ORIGIN_LAT = "origin_lon", "origin_lat"
+
+
+def area_origins(areas: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """One point per area (EPSG:4326) where its trips start: the ``[areas] origins`` point, else
+    the representative point of its polygon."""
+    points = representative_points(areas)
+    if ORIGIN_LON in areas.columns:
+        given = areas[ORIGIN_LON].notna().to_numpy()
+        chosen = gpd.points_from_xy(areas[ORIGIN_LON], areas[ORIGIN_LAT], crs=4326)
+        points.loc[given, points.geometry.name] = chosen[given]
+    return points
+
+
+def _origins_of(
+    areas: gpd.GeoDataFrame, options: AreasOptions, problems: Problems
+) -> tuple[pd.Series, pd.Series]:
+    """The ``[areas] origins`` point of each area as lon/lat (NaN where none is given)."""
+    origins = options.origins
+    assert origins is not None
+    where = f"[areas] origins {origins.path.name}"
+    lon = pd.Series(np.nan, index=areas.index)
+    lat = pd.Series(np.nan, index=areas.index)
+    frame = read_vector(origins.path, origins.layer, where, problems)
+    if frame is None or _missing_columns(frame, {"id": origins.id}, where, problems):
+        return lon, lat
+    if frame.crs is None:
+        return lon, lat
+    ids = frame[origins.id].astype(str)
+    repeated = ids[ids.duplicated(keep=False) & ids.isin(areas.index)]
+    if len(repeated):
+        problems.add(
+            where,
+            "more than one origin for an area",
+            "keep one point per area",
+            ids=repeated.unique(),
+        )
+        return lon, lat
+    points = representative_points(frame[[frame.geometry.name]])
+    points.index = ids.to_numpy()
+    known = points[points.index.isin(areas.index)]
+    lon[known.index] = known.geometry.x.to_numpy()
+    lat[known.index] = known.geometry.y.to_numpy()
+    unused = ids[~ids.isin(areas.index)]
+    if len(unused):
+        problems.note(
+            where,
+            f"{len(unused)} point(s) belong to no area and are ignored: "
+            f"{format_ids(unused.unique())}",
+        )
+    missing = areas.index[lon.isna()]
+    if len(missing):
+        problems.note(
+            where,
+            f"{len(missing)} area(s) have no origin point and start from their "
+            f"polygon's representative point: {format_ids(missing)}",
+        )
+    outside = _outside_own_area(areas.loc[known.index], known)
+    if len(outside):
+        problems.note(
+            where, f"origin point outside its own area for {format_ids(outside)} — check the ids"
+        )
+    return lon, lat
+
+
+def _outside_own_area(areas: gpd.GeoDataFrame, points: gpd.GeoDataFrame) -> pd.Index:
+    shapes = areas.geometry.to_crs(4326)
+    inside = shapes.intersects(points.geometry.reindex(shapes.index), align=False)
+    return shapes.index[~inside.to_numpy()]
 
 
 #: the group label of areas that lie in no district polygon

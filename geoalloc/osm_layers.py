@@ -14,6 +14,7 @@ hold, such as population or physician-hours.
 
 from __future__ import annotations
 
+import json
 import re
 import warnings
 from dataclasses import dataclass
@@ -56,6 +57,20 @@ def parse_layer_spec(layer: str | None) -> OsmLayerSpec:
     return OsmLayerSpec(match["kind"], match["key"], values)
 
 
+def _tag(key: str):
+    """A function reading ``key`` from a pyrosm tags value (a dict or its JSON text)."""
+
+    def get(tags: object) -> object:
+        if isinstance(tags, str):
+            try:
+                tags = json.loads(tags)
+            except json.JSONDecodeError:
+                return None
+        return tags.get(key) if isinstance(tags, dict) else None
+
+    return get
+
+
 def read_osm_layer(path: Path, spec: OsmLayerSpec) -> gpd.GeoDataFrame:
     """The features of ``path`` that ``spec`` selects (EPSG:4326; ``id`` as text; maybe no rows)."""
     from pyrosm import OSM
@@ -75,6 +90,8 @@ def read_osm_layer(path: Path, spec: OsmLayerSpec) -> gpd.GeoDataFrame:
         frame = gpd.GeoDataFrame({"id": [], "name": []}, geometry=[], crs=4326)
     frame = gpd.GeoDataFrame(frame.reset_index(drop=True), geometry="geometry", crs=4326)
     frame["id"] = frame["id"].astype("int64").astype(str) if len(frame) else frame["id"]
+    if "name" not in frame.columns and "tags" in frame.columns:  # pyrosm keeps some in the tags
+        frame["name"] = frame["tags"].map(_tag("name"))
     # pyrosm may keep columns of Python objects (tag dicts) that vector files cannot hold
     drop = [c for c in ("tags", "timestamp", "version", "changeset") if c in frame.columns]
     return frame.drop(columns=drop)

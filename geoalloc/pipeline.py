@@ -27,6 +27,7 @@ from geoalloc.demand.queue import is_bed_like, queue_check_plan
 from geoalloc.demand.summary import fit_history, los_summary
 from geoalloc.evaluate import evaluate
 from geoalloc.io import (
+    area_origins,
     dumps_json,
     read_areas,
     read_facilities,
@@ -93,7 +94,7 @@ class Inputs:
     @cached_property
     def area_points(self) -> gpd.GeoDataFrame:
         """One point per area (EPSG:4326): the origins of every travel time."""
-        return representative_points(self.areas)
+        return area_origins(self.areas)
 
 
 @dataclass(frozen=True)

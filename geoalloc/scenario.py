@@ -43,6 +43,18 @@ class DistrictsOptions(BaseModel):
     column: str = Field("district", description="areas column to write the district id to")
 
 
+class OriginsOptions(BaseModel):
+    """Where each area's trips start: a point layer (town centres, population-weighted centroids;
+    polygons give their representative point) whose ``id`` column holds area ids. Areas without a
+    point start from their representative point (noted); points of no area are ignored (noted)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    path: Path
+    layer: str | None = None
+    id: str = Field(description="column with the id of the area each point belongs to")
+
+
 class TableJoin(BaseModel):
     """Columns from a CSV table joined onto a vector layer by a shared key column (e.g. published
     populations onto OSM boundaries). Keys are compared as text."""
@@ -75,6 +87,9 @@ class AreasOptions(BaseModel):
     )
     districts: DistrictsOptions | None = Field(
         None, description="district polygons: each area's district id into a new column"
+    )
+    origins: OriginsOptions | None = Field(
+        None, description="a point per area where its trips start, instead of its polygon's point"
     )
     join: TableJoin | None = Field(None, description="columns joined from a CSV by a key column")
 
@@ -222,11 +237,12 @@ def resolve_paths(scenario: Scenario, base: Path) -> Scenario:
         areas = areas.model_copy(
             update={"population_points": points.model_copy(update={"path": resolve(points.path)})}
         )
-    if areas.districts is not None:
-        districts = areas.districts
-        areas = areas.model_copy(
-            update={"districts": districts.model_copy(update={"path": resolve(districts.path)})}
-        )
+    for key in ("districts", "origins"):
+        part = getattr(areas, key)
+        if part is not None:
+            areas = areas.model_copy(
+                update={key: part.model_copy(update={"path": resolve(part.path)})}
+            )
     areas, facilities = (
         section.model_copy(
             update={"join": section.join.model_copy(update={"path": resolve(section.join.path)})}

@@ -189,3 +189,52 @@ def test_queue_simulation_can_be_switched_off(tmp_path: Path, shared_data: Path)
     assert len(queue) == 40
     assert queue["blocking_erlang_b"].between(0, 1).all()  # the analytic figures stay
     assert "sim_blocking" not in queue.columns or queue["sim_blocking"].isna().all()
+
+
+def _with_origins(tmp_path: Path, shared_data: Path, points: gpd.GeoDataFrame) -> Path:
+    points.to_file(tmp_path / "origins.gpkg", driver="GPKG")
+    scenario = write_chicago_scenario(tmp_path, shared_data)
+    _with(
+        scenario,
+        'age_bands = { OverFifty = "50+" }',
+        'age_bands = { OverFifty = "50+" }\norigins = { path = "origins.gpkg", id = "tract" }',
+    )
+    return scenario
+
+
+def test_origins_replace_the_representative_point(tmp_path: Path, shared_data: Path) -> None:
+    tracts = gpd.read_file(shared_data / "chicago_kang2020" / "chicago_tracts_pop.gpkg")
+    # two tracts start from a point inside them (their polygon's centroid here), plus a stray
+    # point of no tract and one tract far from its own polygon
+    chosen = tracts.set_index("GEOID").iloc[:3]
+    utm = tracts.estimate_utm_crs()
+    centroids = chosen.geometry.to_crs(utm).centroid.to_crs(4326)
+    ids = list(chosen.index)
+    points = gpd.GeoDataFrame(
+        {"tract": [*ids[:2], "nowhere", ids[2]]},
+        geometry=[centroids.iloc[0], centroids.iloc[1], centroids.iloc[0], centroids.iloc[0]],
+        crs=4326,
+    )
+    inputs = check_inputs(load_scenario(_with_origins(tmp_path, shared_data, points)))
+    origins = inputs.area_points.geometry
+    assert origins[ids[0]].distance(centroids.iloc[0]) < 1e-9
+    assert origins[ids[1]].distance(centroids.iloc[1]) < 1e-9
+    # the others keep their representative point
+    rest = inputs.area_points.drop(ids)
+    assert rest.geometry.within(tracts.set_index("GEOID").geometry.reindex(rest.index)).mean() > 0.9
+    notes = " ".join(inputs.notes)
+    assert "1 point(s) belong to no area and are ignored: nowhere" in notes
+    assert "start from their polygon's representative point" in notes
+    assert f"origin point outside its own area for {ids[2]}" in notes
+
+
+def test_two_origins_for_one_area_is_an_input_error(tmp_path: Path, shared_data: Path) -> None:
+    from shapely.geometry import Point
+
+    points = gpd.GeoDataFrame(
+        {"tract": ["17031010100", "17031010100"]},
+        geometry=[Point(-87.67, 42.02), Point(-87.66, 42.02)],
+        crs=4326,
+    )
+    with pytest.raises(InputError, match="more than one origin for an area"):
+        check_inputs(load_scenario(_with_origins(tmp_path, shared_data, points)))

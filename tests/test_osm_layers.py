@@ -75,6 +75,16 @@ def test_pois_as_facilities(shared_data: Path) -> None:
     assert sites["name"].tolist() == ["Liechtensteinisches Landesspital"]
 
 
+def test_place_nodes_carry_their_name(shared_data: Path) -> None:
+    # pyrosm keeps a place node's name only in its tags: geoalloc reads it out (for origins by name)
+    from geoalloc.osm_layers import read_osm_layer
+
+    places = read_osm_layer(shared_data / LIECHTENSTEIN, parse_layer_spec("pois:place=village"))
+    names = set(places["name"])
+    assert {"Vaduz", "Balzers", "Schellenberg", "Planken", "Triesenberg"} <= names
+    assert places["name"].notna().all()
+
+
 def test_osm_layer_errors(shared_data: Path) -> None:
     path = shared_data / LIECHTENSTEIN
     for layer, expected in (

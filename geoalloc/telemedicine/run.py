@@ -29,7 +29,7 @@ from geoalloc._errors import InputError
 from geoalloc._validate import Problems
 from geoalloc.demand.needs import band_admissions_per_year, band_population
 from geoalloc.evaluate import nearest_minutes
-from geoalloc.io import _as_bool, read_areas, read_facilities, read_polygons, representative_points
+from geoalloc.io import _as_bool, area_origins, read_areas, read_facilities, read_polygons
 from geoalloc.optimize.telemedicine import TelePlan, TeleProblem, TeleWeights, solve_telemedicine
 from geoalloc.scenario import Scenario
 from geoalloc.telemedicine.options import TelemedicineOptions
@@ -285,7 +285,7 @@ class _TravelInputs:
 
     def __init__(self, areas: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame) -> None:
         self.facilities = facilities
-        self.area_points = representative_points(areas)
+        self.area_points = area_origins(areas)
 
 
 def area_table(
@@ -383,6 +383,6 @@ def _layers(
         ],
         ignore_index=True,
     )
-    points = representative_points(areas).geometry.reindex(assignments["area"]).to_numpy()
+    points = area_origins(areas).geometry.reindex(assignments["area"]).to_numpy()
     assignment_layer = gpd.GeoDataFrame(assignments, geometry=points, crs=4326)
     return {"areas": area_layer, "facilities": site_layer, "assignments": assignment_layer}
