@@ -105,7 +105,7 @@ def bench_od(workers: int) -> list[tuple[str, float]]:
     load = os.getloadavg()[0]
     started = time.perf_counter()
     with LocalCluster(
-        n_workers=workers, threads_per_worker=1, dashboard_address=None, silence_logs=logging.ERROR
+        n_workers=workers, threads_per_worker=1, dashboard_address=":0", silence_logs=logging.ERROR
     ):
         pass
     label = f"Dask: start + stop a LocalCluster ({workers})"

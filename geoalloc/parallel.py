@@ -150,7 +150,7 @@ def dask_client(scheduler: Any = None, workers: int | None = None) -> Iterator[A
         n_workers=n,
         threads_per_worker=1,
         processes=True,
-        dashboard_address=None,
+        dashboard_address=":0",  # a free port: 8787 may be taken by another cluster
         silence_logs=logging.ERROR,
     )
     log.info("dask: started a LocalCluster of %d worker processes", n)

@@ -36,7 +36,7 @@ def client():
             n_workers=2,
             threads_per_worker=1,
             processes=True,
-            dashboard_address=None,
+            dashboard_address=":0",  # a free port: 8787 may be taken by another cluster
             silence_logs=40,
         ) as cluster,
         distributed.Client(cluster) as dask_client,
