@@ -25,6 +25,7 @@ from geoalloc.demand.los import LosModel
 from geoalloc.demand.options import DemandOptions
 from geoalloc.demand.queue import queue_check_plan
 from geoalloc.demand.summary import fit_history, los_summary
+from geoalloc.deployment import add_temporary_sites, check_deployment, run_deployment
 from geoalloc.evaluate import evaluate
 from geoalloc.io import (
     dumps_json,
@@ -112,6 +113,8 @@ def check_inputs(scenario: Scenario) -> Inputs:
     facilities = read_facilities(
         scenario.facilities, problems, crs=areas.crs if areas is not None else None
     )
+    facilities = add_temporary_sites(scenario, facilities, problems)
+    check_deployment(scenario, facilities, problems)
     resources = planned_resources(scenario.demand)
     for resource in resources:
         if resource not in scenario.facilities.capacity:
@@ -416,10 +419,13 @@ def build_problem(scenario: Scenario, inputs: Inputs, od: pd.DataFrame) -> Alloc
     if len(closed):
         log.info("outage: %d site(s) out of service: %s", len(closed), ", ".join(closed))
     group_column = scenario.optimize.equity_group_column
+    facilities = inputs.facilities.drop(index=closed)
+    if scenario.deployment is not None:  # candidates are the time-phased plan's temporary sites
+        facilities = facilities[facilities["existing"].astype(bool)]
     return problem_from_inputs(
         inputs.needs,
         inputs.areas[scenario.areas.population].astype(float),
-        inputs.facilities.drop(index=closed),
+        facilities,
         od[~od["site"].isin(closed)],
         resources=planned_resources(scenario.demand),
         groups=inputs.areas[group_column] if group_column else None,
@@ -553,6 +559,10 @@ def run_scenario(scenario: Scenario, *, travel: TravelMatrix | None = None) -> R
         first = ["worst_group_coverage", "mean_minutes"]  # the report plots the first two
         ordered = first + [c for c in frontier_table.columns if c not in first]
         summary["frontier"] = _records(frontier_table[ordered].reset_index(drop=True))
+    if scenario.deployment is not None:
+        started = time.perf_counter()
+        summary["deployment"] = run_deployment(scenario, inputs, od, layers)
+        timings["deployment_s"] = time.perf_counter() - started
     surge = demand_model.get("surge")
     if surge and surge.get("daily"):
         summary["surge"] = _surge_chart_data(surge["daily"], layers["facilities"], resources[0])
@@ -567,6 +577,8 @@ def run_scenario(scenario: Scenario, *, travel: TravelMatrix | None = None) -> R
 
 def _input_files(scenario: Scenario) -> list[Path]:
     files = [scenario.areas.path, scenario.facilities.path]
+    if scenario.deployment is not None and scenario.deployment.temporary_sites is not None:
+        files.append(scenario.deployment.temporary_sites)
     if not scenario.network.is_crowfly and not scenario.network.is_place:
         files.append(Path(scenario.network.source))
     return files

@@ -1,0 +1,200 @@
+"""The time-phased deployment model on hand-checkable cases, both solve paths, and its checker."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pandas as pd
+import pytest
+
+from geoalloc.optimize import OptimizeOptions
+from geoalloc.optimize.check import CheckError
+from geoalloc.optimize.phased import PhasedProblem, lead_periods, solve_phased
+from geoalloc.optimize.phased_check import check_phased
+from geoalloc.optimize.phased_options import DeploymentOptions, MovableResource
+
+# Two sites, two areas, three one-day periods. Site A (1 ventilator) serves only area a1, site B
+# (no ventilator) only area a2. a1 needs 0.5 ventilators on day 0; a2 needs 1 on days 1 and 2.
+# A→B is 30 minutes. A shipment leaves A's stock the day it departs.
+PENALTY = 1000.0  # minutes per unit-day unmet
+COST = 100.0  # currency per unit shipped
+
+
+def tiny(
+    handling_days: float, *, budget: float | None = None
+) -> tuple[PhasedProblem, OptimizeOptions]:
+    demand = pd.DataFrame(
+        {"ventilators": [0.5, 0.0, 0.0, 1.0, 0.0, 1.0]},
+        index=pd.MultiIndex.from_product([[0, 1, 2], ["a1", "a2"]], names=["period", "area"]),
+    )
+    deployment = DeploymentOptions(
+        period_days=1,
+        periods=3,
+        handling_days=handling_days,
+        movable=[MovableResource(resource="ventilators", cost_per_unit=COST)],
+    )
+    problem = PhasedProblem(
+        demand=demand,
+        capacity=pd.DataFrame({"ventilators": [1.0, 0.0]}, index=["A", "B"]),
+        temporary=pd.Series([False, False], index=["A", "B"]),
+        od=pd.DataFrame({"area": ["a1", "a2"], "site": ["A", "B"], "minutes": [3.0, 5.0]}),
+        transfers=pd.DataFrame(
+            {"from_site": ["A", "B"], "to_site": ["B", "A"], "minutes": [30.0, 30.0]}
+        ),
+        opening_cost=pd.Series(dtype=float),
+        daily_cost=pd.Series(dtype=float),
+        setup_days=pd.Series(dtype=float),
+        options=deployment,
+    )
+    options = OptimizeOptions(
+        model="capacitated",
+        max_minutes=10,
+        unmet_penalty_minutes=PENALTY,
+        cost_weight=1e-3,
+        mip_gap=0.0,
+        budget=budget,
+    )
+    return problem, options
+
+
+def test_lead_rounds_travel_and_handling_up_to_whole_periods() -> None:
+    options = DeploymentOptions(period_days=1, handling_days=0.5)
+    assert list(lead_periods([30.0, 0.0, 1440.0], options)) == [1, 1, 2]
+    options = DeploymentOptions(period_days=7, handling_days=0.0)
+    assert list(lead_periods([0.0, 10.0], options)) == [1, 1]
+
+
+@pytest.mark.parametrize("backend", ["arrays", "pulp"])
+def test_a_ventilator_moves_when_the_lead_time_allows(backend: str) -> None:
+    problem, options = tiny(handling_days=0.5)  # lead 1 day: leave day 0, usable day 1
+    static, plan = solve_phased(problem, options.model_copy(update={"backend": backend}))
+    moves = plan.moves
+    assert len(moves) == 1
+    move = moves.iloc[0]
+    assert (move["from_site"], move["to_site"], move["units"]) == ("A", "B", 1.0)
+    assert (move["depart_day"], move["arrive_day"]) == (0, 1)
+    # a1 loses its ventilator on day 0 (0.5 unmet); a2 is served on days 1 and 2 at 5 minutes
+    assert plan.unmet["ventilators"].to_dict() == pytest.approx(
+        {
+            (0, "a1"): 0.5,
+            (0, "a2"): 0.0,
+            (1, "a1"): 0.0,
+            (1, "a2"): 0.0,
+            (2, "a1"): 0.0,
+            (2, "a2"): 0.0,
+        }
+    )
+    assert plan.objective == pytest.approx(0.5 * PENALTY + 2 * 5.0 + 1e-3 * COST)
+    assert plan.status == "optimal"
+    # without redeployment a2 goes without on both days; a1 is served
+    assert static.moves.empty
+    assert static.objective == pytest.approx(2 * PENALTY + 0.5 * 3.0)
+    stock = plan.stocks.set_index(["site", "period"])["stock"]
+    assert stock.to_dict() == {
+        ("A", 0): 0,
+        ("A", 1): 0,
+        ("A", 2): 0,
+        ("B", 0): 0,
+        ("B", 1): 1,
+        ("B", 2): 1,
+    }
+
+
+def test_a_ventilator_is_not_moved_before_it_can_arrive() -> None:
+    problem, options = tiny(handling_days=1.5)  # lead 2 days: leave day 0, usable day 2
+    _static, plan = solve_phased(problem, options)
+    move = plan.moves.iloc[0]
+    assert (move["depart_day"], move["arrive_day"]) == (0, 2)
+    unmet = plan.unmet["ventilators"]
+    assert unmet[(1, "a2")] == pytest.approx(1.0)  # in transit on day 1: usable nowhere
+    assert unmet[(2, "a2")] == pytest.approx(0.0)
+    assert plan.objective == pytest.approx(0.5 * PENALTY + PENALTY + 5.0 + 1e-3 * COST)
+
+
+def test_no_move_when_the_lead_time_exceeds_the_horizon() -> None:
+    problem, options = tiny(handling_days=2.5)  # lead 3 days: it would arrive after day 2
+    static, plan = solve_phased(problem, options)
+    assert plan.moves.empty
+    assert plan.objective == pytest.approx(static.objective) == pytest.approx(2 * PENALTY + 1.5)
+
+
+def test_the_budget_can_forbid_the_move() -> None:
+    problem, options = tiny(handling_days=0.5, budget=COST / 2)
+    _static, plan = solve_phased(problem, options)
+    assert plan.moves.empty
+    assert plan.costs["total"] == 0.0
+
+
+def test_the_checker_catches_a_ventilator_arriving_before_its_lead_time() -> None:
+    problem, options = tiny(handling_days=1.5)
+    _static, plan = solve_phased(problem, options)
+    early = plan.moves.assign(arrive_period=1, arrive_day=1)
+    stocks = plan.stocks.copy()
+    stocks.loc[(stocks["site"] == "B") & (stocks["period"] == 1), "stock"] = 1.0
+    tampered = dataclasses.replace(plan, moves=early, stocks=stocks)
+    with pytest.raises(CheckError, match="lead is 2"):
+        check_phased(problem, options, tampered)
+
+
+def test_the_checker_catches_units_used_twice() -> None:
+    problem, options = tiny(handling_days=0.5)
+    _static, plan = solve_phased(problem, options)
+    # claim a1 was still served at A on day 0 although the ventilator left that day
+    served = pd.concat(
+        [
+            plan.served,
+            pd.DataFrame(
+                [
+                    {
+                        "period": 0,
+                        "area": "a1",
+                        "site": "A",
+                        "resource": "ventilators",
+                        "quantity": 0.5,
+                        "minutes": 3.0,
+                    }
+                ]
+            ),
+        ]
+    )
+    unmet = plan.unmet.copy()
+    unmet.loc[(0, "a1"), "ventilators"] = 0.0
+    with pytest.raises(CheckError, match="over capacity"):
+        check_phased(problem, options, dataclasses.replace(plan, served=served, unmet=unmet))
+
+
+def test_a_temporary_site_serves_only_from_its_ready_day() -> None:
+    # one area needing 2 beds every day, no existing site in reach; a field hospital F (2 beds,
+    # ready 2 days after opening, 50 to open + 10 a day) — opened on day 0, serving days 2 and 3.
+    demand = pd.DataFrame(
+        {"beds": [2.0] * 4},
+        index=pd.MultiIndex.from_product([[0, 1, 2, 3], ["a"]], names=["period", "area"]),
+    )
+    deployment = DeploymentOptions(period_days=1, periods=4, handling_days=0.0)
+    problem = PhasedProblem(
+        demand=demand,
+        capacity=pd.DataFrame({"beds": [5.0, 2.0]}, index=["H", "F"]),
+        temporary=pd.Series([False, True], index=["H", "F"]),
+        od=pd.DataFrame({"area": ["a", "a"], "site": ["H", "F"], "minutes": [50.0, 4.0]}),
+        transfers=pd.DataFrame(columns=["from_site", "to_site", "minutes"]),
+        opening_cost=pd.Series({"F": 50.0}),
+        daily_cost=pd.Series({"F": 10.0}),
+        setup_days=pd.Series({"F": 2.0}),
+        options=deployment,
+    )
+    options = OptimizeOptions(
+        model="capacitated",
+        max_minutes=10,
+        unmet_penalty_minutes=PENALTY,
+        cost_weight=1.0,
+        mip_gap=0.0,
+    )
+    static, plan = solve_phased(problem, options)
+    row = plan.temporary.loc["F"]
+    assert bool(row["opened"]) and (row["open_day"], row["ready_day"]) == (0, 2)
+    assert plan.costs == pytest.approx(
+        {"opening": 50.0, "running": 40.0, "transfers": 0.0, "total": 90.0}
+    )
+    assert plan.unmet["beds"].tolist() == pytest.approx([2.0, 2.0, 0.0, 0.0])
+    assert static.unmet["beds"].sum() == pytest.approx(8.0)
+    assert plan.objective == pytest.approx(4 * PENALTY + 2 * 2 * 4.0 + 90.0)
