@@ -426,7 +426,7 @@ def build_problem(scenario: Scenario, inputs: Inputs, od: pd.DataFrame) -> Alloc
         inputs.needs,
         inputs.areas[scenario.areas.population].astype(float),
         facilities,
-        od[~od["site"].isin(closed)],
+        od[od["site"].isin(facilities.index)],
         resources=planned_resources(scenario.demand),
         groups=inputs.areas[group_column] if group_column else None,
         options=scenario.optimize,

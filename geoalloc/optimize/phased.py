@@ -9,23 +9,27 @@ lead ``L_jk`` (periods, ≥ 1), shipment cost ``g_jkr`` (per unit), opening cost
 running cost per day ``h_j`` of temporary site j, set-up ``σ_j`` (periods).
 
 Variables
-    ``z_jo ∈ {0,1}`` temporary site j opened in period o (ready from ``o + σ_j``);
+    ``w_jt ∈ {0,1}`` temporary site j opened in period t or before (``w_jt ≥ w_j,t−1``; opened
+    in period o means ready from ``o + σ_j``: ``ready_jt = w_j,t−σ_j``);
     ``m_jkrt ≥ 0`` units of movable r shipped from j in period t, arriving at k in ``t + L_jk``
     (integer with ``integer_moves``); ``s_jrt ≥ 0`` stock of movable r usable at j in period t;
     ``x_ijrt ∈ [0,1]`` share of ``d_irt`` served at j; ``u_irt ∈ [0,1]`` share unmet.
 
 Objective (demand-weighted minutes per day, summed over the days of the horizon)
     ``P·minutes_weight·Σ d t x + P·unmet_penalty·Σ d u
-    + cost_weight·(Σ (f_j + h_j·days open) z_jo + Σ g_jkr m_jkrt)``
+    + cost_weight·(Σ_j f_j w_j,T−1 + Σ_jt h_j·P·w_jt + Σ g_jkr m_jkrt)``
 
 Constraints
     ``Σ_j x_ijrt + u_irt = 1``                                   every demanded (i, r, t)
     ``s_jrt = s_jr,t−1 + Σ_k m_kjr,t−L_kj − Σ_k m_jkrt``           flow, ``s_jr,−1 = s⁰_jr``
     ``Σ_i d x_ijrt ≤ c_jr``                                      fixed r, existing j
-    ``Σ_i d x_ijrt ≤ c_jr · Σ_{o ≤ t−σ_j} z_jo``                  fixed r, temporary j
+    ``Σ_i d x_ijrt ≤ c_jr · w_j,t−σ_j``                           fixed r, temporary j
     ``Σ_i d x_ijrt ≤ s_jrt``                                     movable r
-    ``s_jrt ≤ c_jr · Σ_{o ≤ t−σ_j} z_jo``                         movable r, temporary j
-    ``Σ_o z_jo ≤ 1``;  ``Σ cost z + Σ g m ≤ budget``
+    ``s_jrt ≤ c_jr · w_j,t−σ_j``                                  movable r, temporary j
+    ``Σ_j f_j w_j,T−1 + Σ h_j P w_jt + Σ g m ≤ budget``
+
+(The cumulative ``w`` rather than one binary per opening period: branching on ``w_jt`` splits the
+timeline in two, which closes the gap far sooner under a budget.)
 
 A shipment leaves its origin's stock when it departs and joins the destination's when it arrives:
 in transit it is usable nowhere, so no unit is ever used before it can arrive. The plan *without
@@ -287,34 +291,24 @@ class _Layout:
     u_t: np.ndarray
     u_a: np.ndarray
     u_r: np.ndarray
-    z_site: np.ndarray
-    z_period: np.ndarray
-    z_cost: np.ndarray
+    z_site: np.ndarray  # w columns: temporary site …
+    z_period: np.ndarray  # … and period (site-major, every period)
+    z_cost: np.ndarray  # currency: running cost of the period, plus opening on the last one
     m_pair: np.ndarray  # transfer pair
     m_k: np.ndarray  # position in ix.movable
     m_t: np.ndarray
     m_cost: np.ndarray  # currency per unit
 
 
-def _ready_terms(ix: _Index, lay: _Layout, z0: int, j: np.ndarray, t: np.ndarray):
-    """Columns of the z's that make site j ready in period t: ``Σ_{o ≤ t − σ_j} z_jo``.
-
-    Returns (index into ``j``/``t``, z column) pairs.
-    """
-    by_site: dict[int, np.ndarray] = {}
-    for s in np.unique(lay.z_site):
-        by_site[int(s)] = np.flatnonzero(lay.z_site == s)
-    rows, cols = [], []
-    for q, (jj, tt) in enumerate(zip(j, t, strict=True)):
-        cand = by_site.get(int(jj))
-        if cand is None:
-            continue
-        ok = cand[lay.z_period[cand] + ix.setup[jj] <= tt]
-        rows.append(np.full(len(ok), q))
-        cols.append(z0 + ok)
-    if not rows:
-        return np.empty(0, np.int64), np.empty(0, np.int64)
-    return np.concatenate(rows), np.concatenate(cols)
+def _ready_terms(ix: _Index, lay: _Layout, z0: int, T: int, j: np.ndarray, t: np.ndarray):
+    """The w column that makes site j ready in period t (``w_j,t−σ_j``), for each (j, t) that has
+    one: returns (index into ``j``/``t``, column). The w block is site-major, T columns a site."""
+    first = np.full(ix.m, -1, dtype=np.int64)
+    sites = lay.z_site[::T]
+    first[sites] = np.arange(len(sites)) * T
+    tt = np.asarray(t, dtype=np.int64) - ix.setup[j]
+    ok = np.flatnonzero((first[j] >= 0) & (tt >= 0))
+    return ok, z0 + first[j[ok]] + tt[ok]
 
 
 def build_phased(
@@ -336,13 +330,11 @@ def build_phased(
             xp_l.append(sel)
     x_t, x_r, x_pair = (np.concatenate(v).astype(np.int64) for v in (xt_l, xr_l, xp_l))
     u_t, u_a, u_r = np.nonzero(ix.demand > 0)
-    # z columns: (temporary site, opening period) that can still be ready within the horizon
-    temp_sites = np.flatnonzero(ix.temporary)
+    # w columns: (temporary site that can be ready within the horizon, period)
+    temp_sites = np.flatnonzero(ix.temporary & (ix.setup < T))
     z_site = np.repeat(temp_sites, T)
     z_period = np.tile(np.arange(T), len(temp_sites))
-    useful = z_period + ix.setup[z_site] < T
-    z_site, z_period = z_site[useful], z_period[useful]
-    z_cost = ix.opening[z_site] + ix.daily[z_site] * P * (T - z_period)
+    z_cost = ix.daily[z_site] * P + np.where(z_period == T - 1, ix.opening[z_site], 0.0)
     # m columns: (transfer pair, movable resource, departure period) arriving within the horizon
     m_pair_l, m_k_l, m_t_l, m_c_l = [], [], [], []
     for q, k in enumerate(ix.movable):
@@ -415,7 +407,7 @@ def build_phased(
     cols.append(s0 + (q_of * ix.m + cap_j[mov]) * T + cap_t[mov])
     vals.append(-np.ones(len(mov)))
     ft = np.flatnonzero(~is_movable & ix.temporary[cap_j])
-    rq, zc = _ready_terms(ix, lay, z0, cap_j[ft], cap_t[ft])
+    rq, zc = _ready_terms(ix, lay, z0, T, cap_j[ft], cap_t[ft])
     rows.append(ft[rq])
     cols.append(zc)
     vals.append(-ix.capacity[cap_j[ft[rq]], cap_r[ft[rq]]])
@@ -460,7 +452,7 @@ def build_phased(
         # temporary sites hold stock only once ready: s ≤ c · ready
         held = np.flatnonzero(ix.temporary[fj])
         if len(held):
-            rq, zc = _ready_terms(ix, lay, z0, fj[held], ft_[held])
+            rq, zc = _ready_terms(ix, lay, z0, T, fj[held], ft_[held])
             hold = ix.capacity[fj[held], np.asarray(ix.movable)[fq[held]]]
             b.add_rows(
                 "ready_stock",
@@ -470,10 +462,18 @@ def build_phased(
                 np.concatenate([np.ones(len(held)), -hold[rq]]),
                 hi=0.0,
             )
-    if Z:
-        # open each temporary site at most once
-        sites_z, z_row = np.unique(z_site, return_inverse=True)
-        b.add_rows("open_once", len(sites_z), z_row, z0 + np.arange(Z), 1.0, hi=1.0)
+    later = np.flatnonzero(z_period > 0)
+    if len(later):
+        # once open, open for the rest of the horizon: w_jt − w_j,t−1 ≥ 0
+        L = len(later)
+        b.add_rows(
+            "stay_open",
+            L,
+            np.concatenate([np.arange(L), np.arange(L)]),
+            np.concatenate([z0 + later, z0 + later - 1]),
+            np.concatenate([np.ones(L), -np.ones(L)]),
+            lo=0.0,
+        )
     if options.budget is not None and (Z or N):
         b.add_rows(
             "budget",
@@ -562,7 +562,7 @@ def _decode(
             "stock": stock.reshape(-1),
         }
     )
-    z = xval[lm.blocks["z"]] > 0.5
+    w = xval[lm.blocks["z"]] > 0.5
     temp_ids = ix.sites[ix.temporary]
     temporary = pd.DataFrame(
         {
@@ -575,16 +575,22 @@ def _decode(
         },
         index=pd.Index(temp_ids, name="site"),
     )
-    for col in np.flatnonzero(z):
-        j, o = lay.z_site[col], lay.z_period[col]
+    opening = running = 0.0
+    n_w = len(lay.z_site) // T
+    for q in range(n_w):
+        open_by = w[q * T : (q + 1) * T]
+        if not open_by[-1]:
+            continue
+        j, o = int(lay.z_site[q * T]), int(np.argmax(open_by))
         site = ix.sites[j]
-        temporary.loc[site, ["opened", "cost"]] = [True, float(lay.z_cost[col])]
-        temporary.loc[site, "open_period"] = int(o)
+        cost_open, cost_run = float(ix.opening[j]), float(ix.daily[j] * P * (T - o))
+        opening += cost_open
+        running += cost_run
+        temporary.loc[site, ["opened", "cost"]] = [True, cost_open + cost_run]
+        temporary.loc[site, "open_period"] = o
         temporary.loc[site, "ready_period"] = int(o + ix.setup[j])
         temporary.loc[site, "open_day"] = int(deployment.start_day + o * P)
         temporary.loc[site, "ready_day"] = int(deployment.start_day + (o + ix.setup[j]) * P)
-    opening = float(ix.opening[lay.z_site[z]].sum())
-    running = float(lay.z_cost[z].sum()) - opening
     transfers = float(moves["cost"].sum())
     costs = {
         "opening": opening,
@@ -602,11 +608,14 @@ def _solve_one(
     *,
     redeploy: bool,
     start: np.ndarray | None = None,
+    known_bound: float | None = None,
 ) -> tuple[PhasedPlan, np.ndarray]:
     started = time.perf_counter()
     lm, lay = build_phased(ix, options, deployment, redeploy=redeploy)
     build_s = time.perf_counter() - started
     what = "time-phased plan" if redeploy else "time-phased plan without redeployment"
+    if redeploy and not deployment.integer_moves and known_bound is None and ix.movable:
+        what += " (fractional shipments)"
     log.info(
         "%s: %d columns, %d rows, %d non-zeros, built in %.2f s",
         what,
@@ -615,7 +624,9 @@ def _solve_one(
         lm.A.nnz,
         build_s,
     )
-    overrides = {"start": start} if start is not None and options.backend == "arrays" else {}
+    overrides: dict = {"known_bound": known_bound}
+    if start is not None and options.backend == "arrays":
+        overrides["start"] = start
     raw = solve_with_options(lm, options, **overrides)
     if raw.outcome == "infeasible" or (raw.x is None and raw.outcome == "solved"):
         msg = (
@@ -675,9 +686,19 @@ def solve_phased(
     ix = _index(problem, options.max_minutes)
     if not len(ix.pa):
         log.warning("time-phased plan: no (area, site) pair within the standard")
-    static, start = _solve_one(ix, options, problem.options, redeploy=False)
+    deployment = problem.options
+    static, start = _solve_one(ix, options, deployment, redeploy=False)
     check_phased(problem, options, static)
-    plan, _ = _solve_one(ix, options, problem.options, redeploy=True, start=start)
+    known_bound = None
+    if deployment.integer_moves and len(ix.movable):
+        # Whole-unit shipments make the bound slow to prove; the same plan with fractional
+        # shipments is a relaxation, so its proven bound is a valid bound here too.
+        relaxed = deployment.model_copy(update={"integer_moves": False})
+        loose, _ = _solve_one(ix, options, relaxed, redeploy=True, start=start)
+        known_bound = loose.bound
+    plan, _ = _solve_one(
+        ix, options, deployment, redeploy=True, start=start, known_bound=known_bound
+    )
     check_phased(problem, options, plan)
     for name, p in (("without redeployment", static), ("with redeployment", plan)):
         log.info(
