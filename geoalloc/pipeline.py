@@ -629,6 +629,7 @@ def write_run(result: RunResult, out_dir: Path, *, overwrite: bool = False) -> P
             layers["catchments"],
             result.summary,
             service_areas=layers.get("service_areas"),
+            moves=layers.get("moves"),
         )
         save_map(fmap, folder / "map.html")
         write_report(folder / "report.html", layers, result.summary, result.manifest)
