@@ -254,8 +254,13 @@ def run_deployment(
     )
 
     demand_t = problem.demand.groupby(level="period").sum()
-    static_t = static.unmet.groupby(level="period").sum()
-    plan_t = plan.unmet.groupby(level="period").sum()
+    totals = {}
+    for tag, p in (("_static", static), ("", plan)):
+        served = p.served.pivot_table(
+            index="period", columns="resource", values="quantity", aggfunc="sum"
+        )
+        totals[f"served{tag}"] = served.reindex(index=range(deployment.periods), columns=resources)
+        totals[f"unmet{tag}"] = p.unmet.groupby(level="period").sum()
     periods = []
     for t in range(deployment.periods):
         row = {
@@ -265,8 +270,9 @@ def run_deployment(
         }
         for r in resources:
             row[f"demand_{r}"] = float(demand_t.loc[t, r])
-            row[f"unmet_static_{r}"] = float(static_t.loc[t, r])
-            row[f"unmet_{r}"] = float(plan_t.loc[t, r])
+            for key, table in totals.items():
+                value = table.loc[t, r]
+                row[f"{key}_{r}"] = 0.0 if pd.isna(value) else float(value)
         periods.append(row)
     temporary = plan.temporary.reset_index()
     temporary.insert(1, "name", inputs.facilities["name"].reindex(temporary["site"]).to_numpy())
