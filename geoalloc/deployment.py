@@ -140,7 +140,14 @@ def period_demand(
             index=index,
             columns=resources,
         )
-    by_day = surge.by_day
+    return periods_from_days(surge.by_day, deployment, inputs.areas.index)[resources]
+
+
+def periods_from_days(
+    by_day: pd.DataFrame, deployment: DeploymentOptions, areas: pd.Index
+) -> pd.DataFrame:
+    """Daily needs (index: day, area) → needs per (period, area): the peak or mean of the days
+    ``start_day + t·period_days`` … ``+ period_days − 1`` of each period t; every area listed."""
     days = by_day.index.get_level_values("day")
     last = deployment.start_day + deployment.horizon_days
     if last > int(days.max()) + 1:
@@ -154,7 +161,8 @@ def period_demand(
     grouped = window.groupby([period, window.index.get_level_values("area")])
     table = grouped.max() if deployment.period_demand == "peak" else grouped.mean()
     table.index.names = ["period", "area"]
-    return table.reindex(index).fillna(0.0)[resources]
+    index = pd.MultiIndex.from_product([range(deployment.periods), areas], names=["period", "area"])
+    return table.reindex(index).fillna(0.0)
 
 
 def deployment_problem(

@@ -7,7 +7,12 @@ import dataclasses
 import pandas as pd
 import pytest
 
-from geoalloc.optimize import OptimizeOptions
+from geoalloc._errors import InputError
+from geoalloc.demand.los import LosModel
+from geoalloc.demand.options import DemandOptions
+from geoalloc.demand.surge import surge_needs
+from geoalloc.deployment import periods_from_days
+from geoalloc.optimize import OptimizeOptions, available_solvers
 from geoalloc.optimize.check import CheckError
 from geoalloc.optimize.phased import PhasedProblem, lead_periods, solve_phased
 from geoalloc.optimize.phased_check import check_phased
@@ -64,10 +69,15 @@ def test_lead_rounds_travel_and_handling_up_to_whole_periods() -> None:
     assert list(lead_periods([0.0, 10.0], options)) == [1, 1]
 
 
-@pytest.mark.parametrize("backend", ["arrays", "pulp"])
-def test_a_ventilator_moves_when_the_lead_time_allows(backend: str) -> None:
+@pytest.mark.parametrize(
+    ("solver", "backend"), [("highs", "arrays"), ("highs", "pulp"), ("cbc", "pulp")]
+)
+def test_a_ventilator_moves_when_the_lead_time_allows(solver: str, backend: str) -> None:
+    if solver not in available_solvers():
+        pytest.skip(f"{solver} is not installed here")
     problem, options = tiny(handling_days=0.5)  # lead 1 day: leave day 0, usable day 1
-    static, plan = solve_phased(problem, options.model_copy(update={"backend": backend}))
+    options = options.model_copy(update={"solver": solver, "backend": backend})
+    static, plan = solve_phased(problem, options)
     moves = plan.moves
     assert len(moves) == 1
     move = moves.iloc[0]
@@ -198,3 +208,38 @@ def test_a_temporary_site_serves_only_from_its_ready_day() -> None:
     assert plan.unmet["beds"].tolist() == pytest.approx([2.0, 2.0, 0.0, 0.0])
     assert static.unmet["beds"].sum() == pytest.approx(8.0)
     assert plan.objective == pytest.approx(4 * PENALTY + 2 * 2 * 4.0 + 90.0)
+
+
+def test_periods_take_the_peak_or_the_mean_of_their_days() -> None:
+    by_day = pd.DataFrame(
+        {"beds": [1.0, 3.0, 2.0, 5.0, 4.0, 0.0]},
+        index=pd.MultiIndex.from_product([range(6), ["a"]], names=["day", "area"]),
+    )
+    areas = pd.Index(["a", "b"])  # b has no curve: zero need, still listed
+    peak = periods_from_days(by_day, DeploymentOptions(period_days=2, periods=3), areas)
+    assert peak["beds"].tolist() == [3.0, 0.0, 5.0, 0.0, 4.0, 0.0]
+    mean = periods_from_days(
+        by_day, DeploymentOptions(period_days=2, periods=3, period_demand="mean"), areas
+    )
+    assert mean.xs("a", level="area")["beds"].tolist() == [2.0, 3.5, 2.0]
+    late = periods_from_days(
+        by_day, DeploymentOptions(period_days=2, periods=2, start_day=1), areas
+    )
+    assert late.xs("a", level="area")["beds"].tolist() == [3.0, 5.0]
+    with pytest.raises(InputError, match="horizon ends on day 8"):
+        periods_from_days(by_day, DeploymentOptions(period_days=2, periods=4), areas)
+
+
+def test_surge_curves_keep_the_daily_needs_behind_their_peaks() -> None:
+    options = DemandOptions(
+        resources=["beds", "ventilators"],
+        surge={"kind": "table", "multipliers": [1.0, 2.0, 3.0, 1.0, 1.0]},
+    )
+    base = pd.Series([10.0, 4.0], index=pd.Index(["a", "b"], name="area"))
+    result = surge_needs(base, base * 1000, options, LosModel.assumed(5.0, 7.0).overall)
+    daily_max = result.by_day.groupby(level="area").max()
+    for r in ("beds", "ventilators"):
+        assert daily_max[r].to_dict() == pytest.approx(result.peaks[f"{r}_peak"].to_dict())
+        assert result.by_day[r].groupby(level="day").sum().tolist() == pytest.approx(
+            result.daily[r].tolist()
+        )
