@@ -74,6 +74,13 @@ def check_deployment(
                 f"resource {mv.resource!r} is not planned",
                 f"add it to [demand] resources (planned: {planned}) or remove it",
             )
+        fixed = [r for r in planned if r not in deployment.movable_resources]
+        if mv.usable_per is not None and mv.usable_per not in fixed:
+            problems.add(
+                "[deployment] movable",
+                f"{mv.resource}: usable_per {mv.usable_per!r} is not a planned fixed resource",
+                f"name one of {fixed}",
+            )
     surge = scenario.demand.surge
     days = None
     if surge.kind == "sir":

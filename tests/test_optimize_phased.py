@@ -243,3 +243,24 @@ def test_surge_curves_keep_the_daily_needs_behind_their_peaks() -> None:
         assert result.by_day[r].groupby(level="day").sum().tolist() == pytest.approx(
             result.daily[r].tolist()
         )
+
+
+@pytest.mark.parametrize(("icu_at_b", "moved"), [(1.0, 1.0), (0.0, 0.0)])
+def test_a_ventilator_goes_only_where_an_icu_bed_can_use_it(icu_at_b: float, moved: float) -> None:
+    problem, options = tiny(handling_days=0.5)
+    deployment = problem.options.model_copy(
+        update={
+            "movable": [
+                MovableResource(resource="ventilators", cost_per_unit=COST, usable_per="icu_beds")
+            ]
+        }
+    )
+    problem = dataclasses.replace(
+        problem,
+        demand=problem.demand.assign(icu_beds=0.0),
+        capacity=problem.capacity.assign(icu_beds=[1.0, icu_at_b]),
+        options=deployment,
+    )
+    _static, plan = solve_phased(problem, options)
+    assert plan.moves["units"].sum() == moved
+    assert plan.unmet["ventilators"].sum() == pytest.approx(0.5 if moved else 2.0)

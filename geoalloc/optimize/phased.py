@@ -26,6 +26,7 @@ Constraints
     ``Σ_i d x_ijrt ≤ c_jr · w_j,t−σ_j``                           fixed r, temporary j
     ``Σ_i d x_ijrt ≤ s_jrt``                                     movable r
     ``s_jrt ≤ c_jr · w_j,t−σ_j``                                  movable r, temporary j
+    ``Σ_i d x_ijrt ≤ ρ_r c_jq (· w_j,t−σ_j)``           movable r usable only per unit of fixed q
     ``Σ_j f_j w_j,T−1 + Σ h_j P w_jt + Σ g m ≤ budget``
 
 (The cumulative ``w`` rather than one binary per opening period: branching on ``w_jt`` splits the
@@ -194,6 +195,15 @@ def _index(problem: PhasedProblem, max_minutes: float | None) -> _Index:
             f"resource(s) {unknown} are not planned",
             f"list them in [demand] resources (planned: {resources})",
         )
+    for mv in opts.movable:
+        if mv.usable_per is not None and (
+            mv.usable_per not in resources or mv.usable_per in movable
+        ):
+            problems.add(
+                "[deployment] movable",
+                f"{mv.resource}: usable_per {mv.usable_per!r} is not a planned fixed resource",
+                f"name one of {[r for r in resources if r not in movable]}",
+            )
     cap = problem.capacity
     missing = [r for r in resources if r not in cap.columns]
     if missing:
@@ -420,6 +430,25 @@ def build_phased(
         hi=hi,
     )
 
+    for mv in deployment.movable:
+        if mv.usable_per is None:
+            continue
+        # units of r in use at (j, t) ≤ ratio × capacity of the fixed resource q there (once ready)
+        k, q = ix.resources.index(mv.resource), ix.resources.index(mv.usable_per)
+        sel = np.flatnonzero(x_r == k)
+        row_of = x_t[sel] * ix.m + ix.ps[x_pair[sel]]
+        limit = mv.usable_ratio * np.tile(ix.capacity[:, q], T)
+        tj_t, tj_j = np.divmod(np.arange(T * ix.m), ix.m)
+        temp_rows = np.flatnonzero(ix.temporary[tj_j])
+        rq, zc = _ready_terms(ix, lay, z0, T, tj_j[temp_rows], tj_t[temp_rows])
+        b.add_rows(
+            f"usable_{mv.resource}",
+            T * ix.m,
+            np.concatenate([row_of, temp_rows[rq]]),
+            np.concatenate([x0 + sel, zc]),
+            np.concatenate([xd[sel], -limit[temp_rows[rq]]]),
+            hi=np.where(ix.temporary[tj_j], 0.0, limit),
+        )
     if M:
         # flow: s_t − s_{t−1} − arrivals_t + departures_t = s⁰ (t = 0) or 0
         F = M * ix.m * T

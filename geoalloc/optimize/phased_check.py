@@ -163,6 +163,17 @@ def check_phased(problem: PhasedProblem, options: OptimizeOptions, plan: PhasedP
             limit = 0.0
         if q > limit + CAP_TOL + REL_TOL * abs(limit):
             over.append(f"{site}/{r}/period {t}: {q:.6g} > {limit:.6g}")
+    for mv in dep.movable:
+        if mv.usable_per is None:
+            continue
+        for (site, r, t), q in load.items():
+            if r != mv.resource:
+                continue
+            per = float(cap.loc[site, mv.usable_per]) if is_ready(site, int(t)) else 0.0
+            if q > mv.usable_ratio * per + CAP_TOL + REL_TOL * per:
+                over.append(
+                    f"{site}/{r} in use/period {t}: {q:.6g} > {mv.usable_ratio:g} × {per:g}"
+                )
     if over:
         bad.append(f"served over capacity at {format_ids(over)}")
 

@@ -15,7 +15,9 @@ Sites
     and may hold up to that many units of each movable resource.
 
 Movable resources (``[[deployment.movable]]``)
-    Units start at the existing sites (their capacity column) and may be shipped between sites. A
+    Units start at the existing sites (their capacity column) and may be shipped between sites;
+    with ``usable_per`` a site can put no more of them to use than ``usable_ratio`` × its capacity
+    of that fixed resource (a ventilator needs an ICU bed; the rest are stored). A
     shipment departing in period t leaves the stock of its origin in t and joins the stock of its
     destination in ``t + lead``: in transit in between, usable by neither. ``lead`` (periods) =
     ``ceil((minutes ÷ 1440 + handling_days) ÷ period_days)``, at least 1, where ``minutes`` is the
@@ -48,6 +50,12 @@ class MovableResource(BaseModel):
     cost_per_unit_minute: float = Field(
         0.0, ge=0, description="currency per unit shipped per minute of travel between the sites"
     )
+    usable_per: str | None = Field(
+        None,
+        description="a fixed resource each unit in use needs at the same site (a ventilator needs "
+        "an ICU bed): units in use at a site ≤ usable_ratio × that resource's capacity there",
+    )
+    usable_ratio: float = Field(1.0, gt=0, description="units usable per unit of usable_per")
 
 
 class DeploymentOptions(BaseModel):
