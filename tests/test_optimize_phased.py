@@ -264,3 +264,54 @@ def test_a_ventilator_goes_only_where_an_icu_bed_can_use_it(icu_at_b: float, mov
     _static, plan = solve_phased(problem, options)
     assert plan.moves["units"].sum() == moved
     assert plan.unmet["ventilators"].sum() == pytest.approx(0.5 if moved else 2.0)
+
+
+def test_a_unit_cannot_pass_through_a_site_in_the_period_it_arrives() -> None:
+    # A (1 ventilator) → B → C, one day each; no direct A → C. Area c next to C needs one on day 2.
+    # Relayed through B it would leave B on day 1, the day it arrived there: not allowed, so it
+    # cannot reach C within the three days and nothing moves.
+    demand = pd.DataFrame(
+        {"ventilators": [0.0, 0.0, 1.0]},
+        index=pd.MultiIndex.from_product([[0, 1, 2], ["c"]], names=["period", "area"]),
+    )
+    deployment = DeploymentOptions(
+        period_days=1,
+        periods=3,
+        handling_days=0.5,
+        movable=[MovableResource(resource="ventilators", cost_per_unit=COST)],
+    )
+    sites = ["A", "B", "C"]
+    problem = PhasedProblem(
+        demand=demand,
+        capacity=pd.DataFrame({"ventilators": [1.0, 0.0, 0.0]}, index=sites),
+        temporary=pd.Series(False, index=sites),
+        od=pd.DataFrame({"area": ["c"], "site": ["C"], "minutes": [2.0]}),
+        transfers=pd.DataFrame(
+            {"from_site": ["A", "B"], "to_site": ["B", "C"], "minutes": [30.0, 30.0]}
+        ),
+        opening_cost=pd.Series(dtype=float),
+        daily_cost=pd.Series(dtype=float),
+        setup_days=pd.Series(dtype=float),
+        options=deployment,
+    )
+    _problem, options = tiny(handling_days=0.5)
+    _static, plan = solve_phased(problem, options)
+    assert plan.moves.empty
+    assert plan.unmet["ventilators"].sum() == pytest.approx(1.0)
+    relay = pd.DataFrame(
+        [
+            {"resource": "ventilators", "from_site": "A", "to_site": "B", "units": 1.0,
+             "depart_period": 0, "arrive_period": 1, "depart_day": 0, "arrive_day": 1,
+             "minutes": 30.0, "lead_periods": 1, "cost": COST},
+            {"resource": "ventilators", "from_site": "B", "to_site": "C", "units": 1.0,
+             "depart_period": 1, "arrive_period": 2, "depart_day": 1, "arrive_day": 2,
+             "minutes": 30.0, "lead_periods": 1, "cost": COST},
+        ]
+    )  # fmt: skip
+    stocks = plan.stocks.copy()
+    stocks["stock"] = [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0]  # A, B, C × periods 0–2
+    tampered = dataclasses.replace(
+        plan, moves=relay, stocks=stocks, costs={**plan.costs, "total": 2 * COST}
+    )
+    with pytest.raises(CheckError, match="only 0 were there before it"):
+        check_phased(problem, options, tampered)

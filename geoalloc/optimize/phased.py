@@ -22,6 +22,7 @@ Objective (demand-weighted minutes per day, summed over the days of the horizon)
 Constraints
     ``Σ_j x_ijrt + u_irt = 1``                                   every demanded (i, r, t)
     ``s_jrt = s_jr,t−1 + Σ_k m_kjr,t−L_kj − Σ_k m_jkrt``           flow, ``s_jr,−1 = s⁰_jr``
+    ``Σ_k m_jkrt ≤ s_jr,t−1``                  a unit leaves no earlier than the period after it came
     ``Σ_i d x_ijrt ≤ c_jr``                                      fixed r, existing j
     ``Σ_i d x_ijrt ≤ c_jr · w_j,t−σ_j``                           fixed r, temporary j
     ``Σ_i d x_ijrt ≤ s_jrt``                                     movable r
@@ -477,6 +478,19 @@ def build_phased(
             np.concatenate(vals),
             lo=rhs,
             hi=rhs,
+        )
+        # ship only what was there before the period: no unit passes through a site (nor through
+        # a temporary site that is not ready) in the period it arrives
+        rows = [dep_row, prev]
+        cols = [m0 + np.arange(N), s0 + prev - 1]
+        vals = [np.ones(N), -np.ones(len(prev))]
+        b.add_rows(
+            "ship_from_stock",
+            F,
+            np.concatenate(rows),
+            np.concatenate(cols),
+            np.concatenate(vals),
+            hi=np.where(first, rhs, 0.0),
         )
         # temporary sites hold stock only once ready: s ≤ c · ready
         held = np.flatnonzero(ix.temporary[fj])

@@ -118,6 +118,23 @@ def check_phased(problem: PhasedProblem, options: OptimizeOptions, plan: PhasedP
             if (row.to_site, r) in stock:
                 stock[(row.to_site, r)][a:] += row.units
             in_transit[d:a] += row.units
+        departed = (
+            moves[moves["resource"] == r].groupby(["from_site", "depart_period"])["units"].sum()
+        )
+        for (site, t), units in departed.items():
+            if (site, r) not in stock:
+                continue
+            before = (
+                stock[(site, r)][int(t) - 1]
+                if int(t) > 0
+                else (0.0 if temporary[site] else float(cap.loc[site, r]))
+            )
+            # stock[t − 1] is after period t − 1's arrivals and departures: what was there
+            if units > before + CAP_TOL:
+                bad.append(
+                    f"{units:g} {r} leave {site} in period {t} but only {before:g} were there "
+                    "before it (a unit leaves no earlier than the period after it arrived)"
+                )
         at_sites = sum(stock[(site, r)] for site in cap.index)
         if np.abs(at_sites + in_transit - total).max() > _tol(total):
             bad.append(f"{r}: units at sites + in transit ≠ the {total:g} units at the start")
