@@ -18,7 +18,7 @@ from shapely.geometry import LineString
 
 from geoalloc._errors import InputError
 from geoalloc._validate import Problems
-from geoalloc.demand.area_needs import area_surge
+from geoalloc.demand.surge import SurgeResult
 from geoalloc.io import read_facilities
 from geoalloc.optimize.phased import PhasedPlan, PhasedProblem, solve_phased
 from geoalloc.optimize.phased_options import DeploymentOptions
@@ -125,18 +125,12 @@ def check_deployment(
 
 
 def period_demand(
-    inputs: Inputs, scenario: Scenario, deployment: DeploymentOptions
+    inputs: Inputs, scenario: Scenario, deployment: DeploymentOptions, surge: SurgeResult | None
 ) -> pd.DataFrame:
     """Units needed per (period, area) and planned resource: the peak (or mean) over each period's
-    days of the ``[demand.surge]`` daily needs; without a surge curve, the needs every period."""
+    days of the ``[demand.surge]`` daily needs (``surge``, from
+    :func:`geoalloc.demand.area_surge`); without a surge curve, the needs every period."""
     resources = scenario.demand.planned
-    surge = area_surge(
-        inputs.areas,
-        population=scenario.areas.population,
-        age_bands=scenario.areas.age_bands,
-        options=inputs.demand,
-        los=inputs.los,
-    )
     index = pd.MultiIndex.from_product(
         [range(deployment.periods), inputs.areas.index], names=["period", "area"]
     )
@@ -173,7 +167,11 @@ def periods_from_days(
 
 
 def deployment_problem(
-    scenario: Scenario, inputs: Inputs, od: pd.DataFrame, sites: gpd.GeoDataFrame
+    scenario: Scenario,
+    inputs: Inputs,
+    od: pd.DataFrame,
+    sites: gpd.GeoDataFrame,
+    surge: SurgeResult | None,
 ) -> PhasedProblem:
     """The time-phased problem over ``sites`` (out-of-service sites already dropped)."""
     deployment = scenario.deployment
@@ -197,7 +195,7 @@ def deployment_problem(
         return pd.to_numeric(sites[name], errors="coerce").where(temporary, 0.0)
 
     return PhasedProblem(
-        demand=period_demand(inputs, scenario, deployment),
+        demand=period_demand(inputs, scenario, deployment, surge),
         capacity=pd.DataFrame(sites[scenario.demand.planned]).astype(float),
         temporary=temporary,
         od=od[od["site"].isin(sites.index)],
@@ -222,14 +220,19 @@ def _solver(plan: PhasedPlan) -> dict:
 
 
 def run_deployment(
-    scenario: Scenario, inputs: Inputs, od: pd.DataFrame, layers: dict[str, gpd.GeoDataFrame]
+    scenario: Scenario,
+    inputs: Inputs,
+    od: pd.DataFrame,
+    layers: dict[str, gpd.GeoDataFrame],
+    surge: SurgeResult | None,
 ) -> dict:
     """Solve the time-phased plan; add the ``moves`` and ``stocks`` layers and the per-area and
-    per-site deployment columns to ``layers``; return the ``deployment`` section of the summary."""
+    per-site deployment columns to ``layers``; return the ``deployment`` section of the summary.
+    ``surge``: the run's surge curves (:func:`geoalloc.demand.area_surge`), None without one."""
     deployment = scenario.deployment
     assert deployment is not None
     sites = inputs.facilities.drop(index=pd.Index(scenario.outage.closed_sites, dtype=object))
-    problem = deployment_problem(scenario, inputs, od, sites)
+    problem = deployment_problem(scenario, inputs, od, sites, surge)
     static, plan = solve_phased(problem, scenario.optimize)
     P = deployment.period_days
     resources = problem.resources

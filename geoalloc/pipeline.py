@@ -25,6 +25,7 @@ from geoalloc.demand.los import LosModel
 from geoalloc.demand.options import DemandOptions
 from geoalloc.demand.queue import queue_check_plan
 from geoalloc.demand.summary import fit_history, los_summary
+from geoalloc.demand.surge import SurgeResult
 from geoalloc.deployment import add_temporary_sites, check_deployment, run_deployment
 from geoalloc.evaluate import evaluate
 from geoalloc.io import (
@@ -309,17 +310,16 @@ def _check_optimize_columns(
         )
 
 
-def _demand_model(scenario: Scenario, inputs: Inputs, allocation: Allocation, layers: dict) -> dict:
+def _demand_model(
+    scenario: Scenario,
+    inputs: Inputs,
+    allocation: Allocation,
+    layers: dict,
+    surge: SurgeResult | None,
+) -> dict:
     """LOS, queue check and surge for ``summary.json``; adds their per-area/per-site columns."""
     primary = scenario.demand.resource
     queue = queue_check_plan(allocation.sites, inputs.los, options=inputs.demand, seed=SEED)
-    surge = area_surge(
-        inputs.areas,
-        population=scenario.areas.population,
-        age_bands=scenario.areas.age_bands,
-        options=inputs.demand,
-        los=inputs.los,
-    )
     areas = layers["areas"]
     extra = [c for c in inputs.needs.columns if c not in areas.columns]
     for column in extra:
@@ -517,7 +517,14 @@ def run_scenario(scenario: Scenario, *, travel: TravelMatrix | None = None) -> R
     timings["evaluate_s"] = time.perf_counter() - started
 
     started = time.perf_counter()
-    demand_model = _demand_model(scenario, inputs, allocation, layers)
+    surge_curves = area_surge(
+        inputs.areas,
+        population=scenario.areas.population,
+        age_bands=scenario.areas.age_bands,
+        options=inputs.demand,
+        los=inputs.los,
+    )
+    demand_model = _demand_model(scenario, inputs, allocation, layers, surge_curves)
     timings["queue_check_s"] = time.perf_counter() - started
 
     summary = {
@@ -561,7 +568,7 @@ def run_scenario(scenario: Scenario, *, travel: TravelMatrix | None = None) -> R
         summary["frontier"] = _records(frontier_table[ordered].reset_index(drop=True))
     if scenario.deployment is not None:
         started = time.perf_counter()
-        summary["deployment"] = run_deployment(scenario, inputs, od, layers)
+        summary["deployment"] = run_deployment(scenario, inputs, od, layers, surge_curves)
         timings["deployment_s"] = time.perf_counter() - started
     surge = demand_model.get("surge")
     if surge and surge.get("daily"):

@@ -718,14 +718,9 @@ def solve_phased(
     :func:`geoalloc.optimize.phased_check.check_phased` (a violation raises ``CheckError``).
     """
     from geoalloc.optimize.phased_check import check_phased
-    from geoalloc.optimize.solvers import available_solvers
+    from geoalloc.optimize.solvers import usable_solver_options
 
-    options = options or OptimizeOptions()
-    if options.solver not in available_solvers():
-        msg = f"solver {options.solver!r} is not available here; available: {available_solvers()}"
-        raise SolverError(msg)
-    if options.solver == "cbc" and options.backend == "arrays":
-        options = options.model_copy(update={"backend": "pulp"})
+    options = usable_solver_options(options or OptimizeOptions())
     ix = _index(problem, options.max_minutes)
     if not len(ix.pa):
         log.warning("time-phased plan: no (area, site) pair within the standard")
