@@ -322,6 +322,10 @@ def _ready_terms(ix: _Index, lay: _Layout, z0: int, T: int, j: np.ndarray, t: np
     return ok, z0 + first[j[ok]] + tt[ok]
 
 
+def _cat(parts: list[np.ndarray], dtype) -> np.ndarray:
+    return np.concatenate(parts).astype(dtype) if parts else np.empty(0, dtype)
+
+
 def build_phased(
     ix: _Index, options: OptimizeOptions, deployment: DeploymentOptions, *, redeploy: bool
 ) -> tuple[LinearModel, _Layout]:
@@ -356,9 +360,8 @@ def build_phased(
             m_k_l.append(np.full(len(sel), q))
             m_t_l.append(np.full(len(sel), t))
             m_c_l.append(mv.cost_per_unit + mv.cost_per_unit_minute * ix.fm[sel])
-    cat = lambda v, dt: np.concatenate(v).astype(dt) if v else np.empty(0, dt)  # noqa: E731
-    m_pair, m_k, m_t = cat(m_pair_l, np.int64), cat(m_k_l, np.int64), cat(m_t_l, np.int64)
-    m_cost = cat(m_c_l, float)
+    m_pair, m_k, m_t = _cat(m_pair_l, np.int64), _cat(m_k_l, np.int64), _cat(m_t_l, np.int64)
+    m_cost = _cat(m_c_l, float)
     lay = _Layout(
         x_t, x_r, x_pair, u_t, u_a, u_r, z_site, z_period, z_cost, m_pair, m_k, m_t, m_cost
     )
@@ -372,7 +375,7 @@ def build_phased(
     u_hi = 1.0 if options.allow_unmet else 0.0
     u0 = b.add_vars("u", U, cost=P * options.unmet_penalty_minutes * ud, lo=0, hi=u_hi)
     z0 = b.add_vars(
-        "z", Z, cost=options.cost_weight * z_cost, lo=0, hi=1.0 if redeploy else 0.0, integer=True
+        "w", Z, cost=options.cost_weight * z_cost, lo=0, hi=1.0 if redeploy else 0.0, integer=True
     )
     m0 = b.add_vars(
         "m",
@@ -605,7 +608,7 @@ def _decode(
             "stock": stock.reshape(-1),
         }
     )
-    w = xval[lm.blocks["z"]] > 0.5
+    w = xval[lm.blocks["w"]] > 0.5
     temp_ids = ix.sites[ix.temporary]
     temporary = pd.DataFrame(
         {
