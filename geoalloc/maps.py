@@ -56,6 +56,8 @@ STATUS_COLOURS = {
     "closed": "#e31a1c",
     "candidate not chosen": "#999999",
 }
+#: statuses of the temporary sites of a time-phased plan (legend entries only when present)
+TEMPORARY_STATUS_COLOURS = {"temporary: opened": "#ff7f00", "temporary: not opened": "#cccccc"}
 AREA_STATUS_COLOURS = {
     "served": "#4daf4a",
     "partly served": "#ff7f00",
@@ -726,6 +728,7 @@ def build_map(
     summary: dict,
     *,
     service_areas: gpd.GeoDataFrame | None = None,
+    moves: gpd.GeoDataFrame | None = None,
 ) -> folium.Map:
     """A Folium map of one run, from the run's output layers.
 
@@ -740,6 +743,9 @@ def build_map(
         The run's ``summary.json`` (scenario, model, max_minutes in minutes, resources, KPIs).
     service_areas : GeoDataFrame, optional
         Isochrones: columns ``site``, ``minutes`` (the band's upper limit, minutes) and polygons.
+    moves : GeoDataFrame, optional
+        Shipments of a time-phased plan (the ``moves`` layer): lines from site to site with
+        ``resource``, ``units``, ``from_site``, ``to_site``, ``depart_day``, ``arrive_day``.
 
     Returns
     -------
@@ -819,7 +825,7 @@ def build_map(
                 "lat": round(lat, COORD_DECIMALS),
                 "lon": round(lon, COORD_DECIMALS),
                 "r": round(4 + 14 * math.sqrt(max(cap_after.iloc[i], 0.0) / cap_max), 1),
-                "c": STATUS_COLOURS.get(status, "#333333"),
+                "c": (STATUS_COLOURS | TEMPORARY_STATUS_COLOURS).get(status, "#333333"),
                 "tip": f"{text(row.get('name'))} ({text(status)})",
                 "popup": facility_popup(row, resources),
                 "cls": f"geoalloc-site geoalloc-site-{i}",
@@ -948,6 +954,11 @@ def build_map(
             )
         )
 
+    if moves is not None and len(moves):
+        _LineLayer(
+            _move_records(moves), "Plan: shipments (what moves where and when)", show=True
+        ).add_to(fmap)
+
     baseline_group = [
         _PolygonLayer(
             data,
@@ -975,7 +986,14 @@ def build_map(
         f"{text(primary)} after the plan)</b><br>"
         + " ".join(
             f"<span class='geoalloc-dot' style='background:{c}'></span>{s}"
-            for s, c in STATUS_COLOURS.items()
+            for s, c in (
+                STATUS_COLOURS
+                | {
+                    s: c
+                    for s, c in TEMPORARY_STATUS_COLOURS.items()
+                    if s in set(facilities["status"])
+                }
+            ).items()
         )
         + "</div>"
     )
@@ -1052,6 +1070,28 @@ def add_comparison(
     return fmap
 
 
+def _move_records(moves: gpd.GeoDataFrame) -> list[list]:
+    """Line records of a time-phased plan's shipments, width by units."""
+    moves = moves.to_crs(4326) if moves.crs is not None else moves
+    umax = float(max(moves["units"].max(), 1e-9))
+    records = []
+    for row in moves.itertuples(index=False):
+        (x1, y1), (x2, y2) = row.geometry.coords[0], row.geometry.coords[-1]
+        records.append(
+            [
+                round(y1, COORD_DECIMALS),
+                round(x1, COORD_DECIMALS),
+                round(y2, COORD_DECIMALS),
+                round(x2, COORD_DECIMALS),
+                round(1 + 5 * float(row.units) / umax, 2),
+                f"{fmt_quantity(row.units)} {text(row.resource)}: {text(row.from_site)} → "
+                f"{text(row.to_site)}, leave day {int(row.depart_day)}, usable from day "
+                f"{int(row.arrive_day)}",
+            ]
+        )
+    return records
+
+
 def map_html(fmap: folium.Map) -> str:
     """The map's page as one self-contained HTML string (Leaflet JS/CSS inlined)."""
     js, css = _leaflet_assets()
@@ -1095,4 +1135,5 @@ def map_of_run(layers: dict[str, gpd.GeoDataFrame], summary: dict) -> folium.Map
         layers["catchments"],
         summary,
         service_areas=layers.get("service_areas"),
+        moves=layers.get("moves"),
     )

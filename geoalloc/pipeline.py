@@ -25,6 +25,8 @@ from geoalloc.demand.los import LosModel
 from geoalloc.demand.options import DemandOptions, SurgeMultiplierTable
 from geoalloc.demand.queue import is_bed_like, queue_check_plan
 from geoalloc.demand.summary import fit_history, los_summary
+from geoalloc.demand.surge import SurgeResult
+from geoalloc.deployment import add_temporary_sites, check_deployment, run_deployment
 from geoalloc.evaluate import evaluate
 from geoalloc.io import (
     area_origins,
@@ -115,6 +117,8 @@ def check_inputs(scenario: Scenario) -> Inputs:
     facilities = read_facilities(
         scenario.facilities, problems, crs=areas.crs if areas is not None else None
     )
+    facilities = add_temporary_sites(scenario, facilities, problems)
+    check_deployment(scenario, facilities, problems)
     resources = planned_resources(scenario.demand)
     for resource in resources:
         if resource not in scenario.facilities.capacity:
@@ -305,7 +309,13 @@ def _check_optimize_columns(
         )
 
 
-def _demand_model(scenario: Scenario, inputs: Inputs, allocation: Allocation, layers: dict) -> dict:
+def _demand_model(
+    scenario: Scenario,
+    inputs: Inputs,
+    allocation: Allocation,
+    layers: dict,
+    surge: SurgeResult | None,
+) -> dict:
     """LOS, queue check and surge for ``summary.json``; adds their per-area/per-site columns."""
     bed_like = [r for r in planned_resources(inputs.demand) if is_bed_like(r, inputs.demand)]
     primary = bed_like[0] if bed_like else None  # no queue check for equipment- or staff-only plans
@@ -320,13 +330,6 @@ def _demand_model(scenario: Scenario, inputs: Inputs, allocation: Allocation, la
         )
         if primary
         else None
-    )
-    surge = area_surge(
-        inputs.areas,
-        population=scenario.areas.population,
-        age_bands=scenario.areas.age_bands,
-        options=inputs.demand,
-        los=inputs.los,
     )
     areas = layers["areas"]
     extra = [c for c in inputs.needs.columns if c not in areas.columns]
@@ -427,11 +430,14 @@ def build_problem(scenario: Scenario, inputs: Inputs, od: pd.DataFrame) -> Alloc
     if len(closed):
         log.info("outage: %d site(s) out of service: %s", len(closed), ", ".join(closed))
     group_column = scenario.optimize.equity_group_column
+    facilities = inputs.facilities.drop(index=closed)
+    if scenario.deployment is not None:  # candidates are the time-phased plan's temporary sites
+        facilities = facilities[facilities["existing"].astype(bool)]
     return problem_from_inputs(
         inputs.needs,
         inputs.areas[scenario.areas.population].astype(float),
-        inputs.facilities.drop(index=closed),
-        od[~od["site"].isin(closed)],
+        facilities,
+        od[od["site"].isin(facilities.index)],
         resources=planned_resources(scenario.demand),
         groups=inputs.areas[group_column] if group_column else None,
         options=scenario.optimize,
@@ -544,7 +550,14 @@ def run_scenario(scenario: Scenario, *, travel: TravelMatrix | None = None) -> R
     timings["evaluate_s"] = time.perf_counter() - started
 
     started = time.perf_counter()
-    demand_model = _demand_model(scenario, inputs, allocation, layers)
+    surge_curves = area_surge(
+        inputs.areas,
+        population=scenario.areas.population,
+        age_bands=scenario.areas.age_bands,
+        options=inputs.demand,
+        los=inputs.los,
+    )
+    demand_model = _demand_model(scenario, inputs, allocation, layers, surge_curves)
     timings["queue_check_s"] = time.perf_counter() - started
 
     summary = {
@@ -590,6 +603,10 @@ def run_scenario(scenario: Scenario, *, travel: TravelMatrix | None = None) -> R
         first = ["worst_group_coverage", "mean_minutes"]  # the report plots the first two
         ordered = first + [c for c in frontier_table.columns if c not in first]
         summary["frontier"] = _records(frontier_table[ordered].reset_index(drop=True))
+    if scenario.deployment is not None:
+        started = time.perf_counter()
+        summary["deployment"] = run_deployment(scenario, inputs, od, layers, surge_curves)
+        timings["deployment_s"] = time.perf_counter() - started
     surge = demand_model.get("surge")
     if surge and surge.get("daily"):
         summary["surge"] = _surge_chart_data(surge["daily"], layers["facilities"], resources[0])
@@ -608,6 +625,8 @@ def _input_files(scenario: Scenario) -> list[Path]:
     files += [s.join.path for s in (scenario.areas, scenario.facilities) if s.join is not None]
     if scenario.telemedicine is not None and scenario.telemedicine.coverage is not None:
         files.append(scenario.telemedicine.coverage)
+    if scenario.deployment is not None and scenario.deployment.temporary_sites is not None:
+        files.append(scenario.deployment.temporary_sites)
     if not scenario.network.is_crowfly and not scenario.network.is_place:
         files.append(Path(scenario.network.source))
     optional = [

@@ -510,6 +510,12 @@ def report_html(layers: dict[str, gpd.GeoDataFrame], summary: dict, manifest: di
     surge = surge_chart(summary.get("surge")) if summary.get("surge") else None
     if surge:
         parts += ["<h2>Surge: needed vs available</h2>", f"<figure>{surge}</figure>"]
+    if summary.get("deployment"):
+        from geoalloc.deployment_report import deployment_section, unmet_chart
+
+        deployment = summary["deployment"]
+        chart = unmet_chart(deployment, _svg_img, PLAN_COLOUR, BASELINE_COLOUR)
+        parts += deployment_section(deployment, chart)
     frontier = frontier_chart(summary.get("frontier")) if summary.get("frontier") else None
     if frontier:
         parts += ["<h2>Equity–efficiency frontier</h2>", f"<figure>{frontier}</figure>"]

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from geoalloc._errors import InputError
 from geoalloc.demand.options import DemandOptions, HistoryOptions, SurgeMultiplierTable
 from geoalloc.optimize.options import OptimizeOptions
+from geoalloc.optimize.phased_options import DeploymentOptions
 from geoalloc.parallel import ComputeOptions
 from geoalloc.telemedicine.options import TelemedicineOptions
 from geoalloc.travel.options import NetworkOptions
@@ -160,6 +161,9 @@ class Scenario(BaseModel):
     outage: OutageOptions = Field(default_factory=OutageOptions)
     compute: ComputeOptions = Field(default_factory=ComputeOptions)
     telemedicine: TelemedicineOptions | None = None
+    deployment: DeploymentOptions | None = Field(
+        None, description="time-phased emergency deployment (see geoalloc.optimize.phased_options)"
+    )
 
     @field_validator("name")
     @classmethod
@@ -231,6 +235,11 @@ def resolve_paths(scenario: Scenario, base: Path) -> Scenario:
     outage = scenario.outage
     if outage.road_closures is not None:
         outage = outage.model_copy(update={"road_closures": resolve(outage.road_closures)})
+    deployment = scenario.deployment
+    if deployment is not None and deployment.temporary_sites is not None:
+        deployment = deployment.model_copy(
+            update={"temporary_sites": resolve(deployment.temporary_sites)}
+        )
     areas = scenario.areas.model_copy(update={"path": resolve(scenario.areas.path)})
     if areas.population_points is not None:
         points = areas.population_points
@@ -263,5 +272,6 @@ def resolve_paths(scenario: Scenario, base: Path) -> Scenario:
             "history": history,
             "demand": demand,
             "outage": outage,
+            "deployment": deployment,
         }
     )

@@ -32,6 +32,17 @@ def summary_lines(summary: dict, out_dir: str) -> list[str]:
         )
     statuses = ", ".join(f"{k}: {v}" for k, v in sorted(summary["area_status"].items()))
     lines.append(f"  areas by status: {statuses}")
+    deployment = summary.get("deployment")
+    if deployment:
+        before = deployment["unmet_unit_days"]["without_redeployment"]
+        after = deployment["unmet_unit_days"]["with_redeployment"]
+        opened = [t["name"] for t in deployment["temporary_sites"] if t["opened"]]
+        lines.append(
+            f"  time-phased ({deployment['periods']} × {deployment['period_days']} days): "
+            f"{len(deployment['moves'])} shipments, {len(opened)} temporary site(s) opened; "
+            "unmet unit-days without → with redeployment: "
+            + ", ".join(f"{r} {_num(before[r])} → {_num(after[r])}" for r in before)
+        )
     lines.append(f"map: {out_dir}/map.html")
     lines.append(f"report: {out_dir}/report.html")
     return lines

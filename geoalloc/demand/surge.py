@@ -39,10 +39,14 @@ class SurgeResult:
     daily
         Index: day (0 …). Region totals: ``admissions_per_day``, ``census`` (occupied beds),
         ``icu_census``, ``ventilated`` and one column per planned resource (units needed).
+    by_day
+        Index: (day, area). One column per planned resource: units needed by that area on that
+        day (the per-area curves behind ``peaks``; the time-phased model reads its periods here).
     """
 
     peaks: pd.DataFrame
     daily: pd.DataFrame
+    by_day: pd.DataFrame | None = None
 
 
 def survival_weights(los: LosFit, max_days: int = MAX_TAIL_DAYS) -> np.ndarray:
@@ -210,4 +214,4 @@ def surge_needs(
             float(daily["census"].max()),
             int(daily["census"].to_numpy().argmax()),
         )
-    return SurgeResult(peaks=peaks, daily=daily)
+    return SurgeResult(peaks=peaks, daily=daily, by_day=needs[list(options.planned)])

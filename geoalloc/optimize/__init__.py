@@ -18,7 +18,7 @@ from geoalloc.optimize.from_inputs import problem_from_inputs
 from geoalloc.optimize.frontier import frontier
 from geoalloc.optimize.options import Coupling, OptimizeOptions
 from geoalloc.optimize.problem import Allocation, AllocationProblem
-from geoalloc.optimize.solvers import available_solvers
+from geoalloc.optimize.solvers import available_solvers, usable_solver_options
 
 log = logging.getLogger(__name__)
 
@@ -49,14 +49,7 @@ def solve(problem: AllocationProblem, options: OptimizeOptions | None = None) ->
         solve_p_median,
     )
 
-    options = options or OptimizeOptions()
-    if options.solver not in available_solvers():
-        from geoalloc._errors import SolverError
-
-        msg = f"solver {options.solver!r} is not available here; available: {available_solvers()}"
-        raise SolverError(msg)
-    if options.solver == "cbc" and options.backend == "arrays":
-        options = options.model_copy(update={"backend": "pulp"})
+    options = usable_solver_options(options or OptimizeOptions())
     standard = (
         options.max_minutes
         if options.model in ("lscp", "mclp", "capacitated", "p-median", "p-center")

@@ -26,7 +26,7 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -246,13 +246,23 @@ def _pass_model(h, lm: LinearModel) -> None:
     h.passModel(lp)
 
 
-def _highs_run(h, hard_limit_s: float) -> float:
-    """Run HiGHS in a worker thread, interrupted at the hard wall-clock limit; return seconds."""
+def _highs_run(h, hard_limit_s: float, stop_gap: tuple[float, float] | None = None) -> float:
+    """Run HiGHS in a worker thread, interrupted at the hard wall-clock limit; return seconds.
+
+    ``stop_gap = (bound, gap)``: also stop as soon as the incumbent is within ``gap`` of ``bound``,
+    a lower bound proven elsewhere (e.g. by a relaxation of this model).
+    """
     deadline = time.monotonic() + hard_limit_s
 
     def interrupt(event) -> None:
         if time.monotonic() > deadline:
             event.interrupt()
+        elif stop_gap is not None:
+            incumbent = event.data_out.mip_primal_bound
+            if np.isfinite(incumbent):
+                gap = relative_gap(float(incumbent), stop_gap[0])
+                if gap is not None and gap <= stop_gap[1]:
+                    event.interrupt()
 
     h.cbMipInterrupt.subscribe(interrupt)
     h.cbIpmInterrupt.subscribe(interrupt)
@@ -280,8 +290,13 @@ def solve_highs_arrays(
     want_duals: bool = False,
     start: np.ndarray | None = None,
     threads: int | None = None,
+    known_bound: float | None = None,
 ) -> RawSolution:
-    """Solve ``lm`` with HiGHS fed straight from the arrays (no PuLP objects)."""
+    """Solve ``lm`` with HiGHS fed straight from the arrays (no PuLP objects).
+
+    ``known_bound``: a lower bound on the optimum proven elsewhere; the solve stops once the
+    incumbent is within ``mip_gap`` of it, and the returned bound is the larger of the two.
+    """
     import highspy
 
     h = new_highs()
@@ -295,7 +310,8 @@ def solve_highs_arrays(
         sol.col_value = list(np.asarray(start, dtype=float))
         sol.value_valid = True
         h.setSolution(sol)
-    solve_s = _highs_run(h, hard_limit_s)
+    stop = (known_bound, mip_gap) if known_bound is not None and lm.integer.any() else None
+    solve_s = _highs_run(h, hard_limit_s, stop)
     status = h.getModelStatus()
     info = h.getInfo()
     label = h.modelStatusToString(status)
@@ -318,6 +334,8 @@ def solve_highs_arrays(
         outcome = "time_limit"
     else:
         outcome = "error"
+    if known_bound is not None and has_x:
+        bound = known_bound if bound is None else max(bound, known_bound)
     duals = None
     if want_duals and has_x and not mip and status == S.kOptimal:
         duals = np.asarray(h.getSolution().row_dual, dtype=float)
@@ -525,11 +543,14 @@ def solve_linear(
     hard_limit_s: float | None = None,
     start: np.ndarray | None = None,
     threads: int | None = None,
+    known_bound: float | None = None,
 ) -> RawSolution:
     """Solve ``lm`` with ``solver`` ('highs' or 'cbc') through ``backend`` ('arrays' or 'pulp').
 
     ``backend='arrays'`` needs HiGHS; CBC always goes through PuLP. ``hard_limit_s`` (default:
-    ``1.25 × time_limit_s + 5``) is geoalloc's own wall-clock limit.
+    ``1.25 × time_limit_s + 5``) is geoalloc's own wall-clock limit. ``known_bound``: a lower
+    bound proven elsewhere (e.g. by a relaxation); the arrays path stops once within ``mip_gap``
+    of it, and both paths report the larger of it and the solver's own bound.
     """
     hard = hard_limit_s if hard_limit_s is not None else 1.25 * time_limit_s + 5.0
     time_limit_s = max(0.01, min(time_limit_s, hard))
@@ -541,10 +562,15 @@ def solve_linear(
             hard_limit_s=hard,
             start=start,
             threads=threads,
+            known_bound=known_bound,
         )
-    return solve_pulp(
+    raw = solve_pulp(
         lm, solver=solver, time_limit_s=time_limit_s, mip_gap=mip_gap, hard_limit_s=hard
     )
+    if known_bound is not None and raw.x is not None:
+        bound = known_bound if raw.bound is None else max(raw.bound, known_bound)
+        raw = replace(raw, bound=bound)
+    return raw
 
 
 def lp_duals(lm: LinearModel, *, time_limit_s: float = 60.0) -> RawSolution:

@@ -49,3 +49,16 @@ def _construct(solver_cls, name: str, time_limit_s: float, mip_gap: float, log_p
         # CBC's log is the only place PuLP leaves its proven bound; geoalloc parses it from there
         return solver_cls(msg=False, timeLimit=time_limit_s, gapRel=mip_gap, logPath=log_path)
     return solver_cls(msg=False, timeLimit=time_limit_s, gapRel=mip_gap)
+
+
+def usable_solver_options(options):
+    """``options`` ([optimize]) checked against the solvers here; CBC always goes through PuLP.
+
+    Raises :class:`SolverError` when the named solver is not installed.
+    """
+    if options.solver not in available_solvers():
+        msg = f"solver {options.solver!r} is not available here; available: {available_solvers()}"
+        raise SolverError(msg)
+    if options.solver == "cbc" and options.backend == "arrays":
+        return options.model_copy(update={"backend": "pulp"})
+    return options
