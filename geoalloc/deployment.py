@@ -20,8 +20,9 @@ from geoalloc._errors import InputError
 from geoalloc._validate import Problems
 from geoalloc.demand.surge import SurgeResult
 from geoalloc.io import read_facilities
-from geoalloc.optimize.phased import PhasedPlan, PhasedProblem, solve_phased
+from geoalloc.optimize.phased import PhasedProblem, solve_phased
 from geoalloc.optimize.phased_options import DeploymentOptions
+from geoalloc.optimize.problem import solver_summary
 from geoalloc.travel import compute_matrix, default_cache_dir
 
 if TYPE_CHECKING:
@@ -207,18 +208,6 @@ def deployment_problem(
     )
 
 
-def _solver(plan: PhasedPlan) -> dict:
-    return {
-        "status": plan.status,
-        "objective": plan.objective,
-        "bound": plan.bound,
-        "gap": plan.gap,
-        "build_s": plan.build_s,
-        "solve_s": plan.solve_s,
-        "notes": list(plan.notes),
-    }
-
-
 def run_deployment(
     scenario: Scenario,
     inputs: Inputs,
@@ -312,5 +301,8 @@ def run_deployment(
         },
         "temporary_sites": temporary.to_dict(orient="records"),
         "costs": plan.costs,
-        "solver": {"without_redeployment": _solver(static), "with_redeployment": _solver(plan)},
+        "solver": {
+            "without_redeployment": solver_summary(static),
+            "with_redeployment": solver_summary(plan),
+        },
     }

@@ -40,7 +40,7 @@ from geoalloc.io import (
     write_run_folder,
 )
 from geoalloc.optimize import frontier, problem_from_inputs, solve
-from geoalloc.optimize.problem import Allocation, AllocationProblem
+from geoalloc.optimize.problem import Allocation, AllocationProblem, solver_summary
 from geoalloc.optimize.shortfall import shortfall_reasons, shortfall_summary
 from geoalloc.scenario import Scenario
 from geoalloc.travel import RoadClosures, compute_matrix, default_cache_dir, service_areas_for
@@ -582,16 +582,7 @@ def run_scenario(scenario: Scenario, *, travel: TravelMatrix | None = None) -> R
         },
         "travel_flags": flags.to_dict(orient="records"),
         "input_notes": inputs.notes,
-        "solver": {
-            "name": allocation.solver,
-            "status": allocation.status,
-            "objective": allocation.objective,
-            "bound": allocation.bound,
-            "gap": allocation.gap,
-            "build_s": allocation.build_s,
-            "solve_s": allocation.solve_s,
-            "notes": list(allocation.notes),
-        },
+        "solver": solver_summary(allocation),
         "costs": allocation.costs,
         "timings_s": timings,
     }

@@ -107,3 +107,18 @@ class Allocation:
     marginal_value: pd.DataFrame | None = None
     why: pd.DataFrame | None = None
     costs: dict[str, float] = field(default_factory=dict)
+
+
+def solver_summary(plan: object) -> dict:
+    """The solver figures of a solved plan (an :class:`Allocation`, or the time-phased and
+    telemedicine plans, which carry the same attributes) for ``summary.json``."""
+    return {
+        "name": getattr(plan, "solver", None),
+        "status": plan.status,  # type: ignore[attr-defined]
+        "objective": plan.objective,  # type: ignore[attr-defined]
+        "bound": plan.bound,  # type: ignore[attr-defined]
+        "gap": plan.gap,  # type: ignore[attr-defined]
+        "build_s": plan.build_s,  # type: ignore[attr-defined]
+        "solve_s": plan.solve_s,  # type: ignore[attr-defined]
+        "notes": list(getattr(plan, "notes", ())),
+    }

@@ -30,6 +30,7 @@ from geoalloc._validate import Problems
 from geoalloc.demand.needs import band_admissions_per_year, band_population
 from geoalloc.evaluate import nearest_minutes
 from geoalloc.io import _as_bool, area_origins, read_areas, read_facilities, read_polygons
+from geoalloc.optimize.problem import solver_summary
 from geoalloc.optimize.telemedicine import TelePlan, TeleProblem, TeleWeights, solve_telemedicine
 from geoalloc.scenario import Scenario
 from geoalloc.telemedicine.options import TelemedicineOptions
@@ -257,15 +258,7 @@ def run_telemedicine(scenario: Scenario, *, travel=None):
         "telemedicine": figures,
         "area_status": {s: int((table["status"] == s).sum()) for s in STATUSES},
         "input_notes": notes,
-        "solver": {
-            "name": plan.solver,
-            "status": plan.status,
-            "objective": plan.objective,
-            "bound": plan.bound,
-            "gap": plan.gap,
-            "build_s": plan.build_s,
-            "solve_s": plan.solve_s,
-        },
+        "solver": solver_summary(plan),
         "costs": plan.costs,
         "timings_s": timings,
     }
