@@ -1,8 +1,11 @@
 """KPIs of a baseline and a plan: coverage, travel minutes, utilisation, unmet demand, equity.
 
-The *baseline* is today's behaviour: every area uses its nearest existing site (no capacity limit, so
-overflow shows as utilisation above 1); areas with no existing site within the travel standard are
-unmet. The *plan* is the optimizer's allocation.
+The *baseline* is today's behaviour: every area goes to its nearest existing site, so a site's load
+can exceed its capacity (utilisation above 1). Unmet in the baseline is what today's sites cannot
+take: the demand of areas with no existing site within the travel standard, plus each overloaded
+site's demand above its capacity, shared among its areas in proportion to what they bring — the
+same meaning as the plan's unmet demand, so the two compare. The *plan* is the optimizer's
+allocation.
 """
 
 from __future__ import annotations
@@ -136,18 +139,33 @@ def group_coverage(
 
 
 def baseline_loads(
-    demand: pd.DataFrame, nearest_existing: pd.DataFrame, max_minutes: float | None
+    demand: pd.DataFrame,
+    nearest_existing: pd.DataFrame,
+    max_minutes: float | None,
+    capacity: pd.DataFrame | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Today's loads: each area's demand goes to its nearest existing site within the standard.
 
-    Returns (load per site and resource, unmet per area and resource).
+    ``capacity`` (index site, columns resources): today's capacity; a site's load above it is
+    unmet, each of its areas losing the same share of what it brings. Without it, only areas
+    beyond the standard are unmet.
+
+    Returns (load per site and resource — what arrives, possibly above capacity —, unmet per area
+    and resource).
     """
     within = np.isfinite(nearest_existing["minutes"])
     if max_minutes is not None:
         within &= nearest_existing["minutes"] <= max_minutes
     served = demand.where(within, 0.0)
-    load = served.groupby(nearest_existing["site"].where(within)).sum()
-    return load, demand.where(~within, 0.0)
+    site = nearest_existing["site"].where(within)
+    load = served.groupby(site).sum()
+    unmet = demand.where(~within, 0.0)
+    if capacity is not None:
+        cap = capacity.reindex(index=load.index, columns=load.columns).fillna(0.0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            overflow = (1.0 - cap / load).clip(lower=0.0).where(load > 0, 0.0)
+        unmet = unmet + served * overflow.reindex(site).fillna(0.0).to_numpy()
+    return load, unmet
 
 
 def _utilisation(load: pd.Series, capacity: pd.Series) -> pd.Series:
@@ -238,7 +256,8 @@ def evaluate(
     layer["baseline_minutes"] = base_near["minutes"].replace(np.inf, np.nan)
     layer["status"] = area_status(demand, unmet, reachable)
 
-    base_load, base_unmet = baseline_loads(demand, base_near, max_minutes)
+    today = facilities[resources].where(facilities["existing"].astype(bool), 0.0).astype(float)
+    base_load, base_unmet = baseline_loads(demand, base_near, max_minutes, capacity=today)
     sites = gpd.GeoDataFrame(
         {"site_id": facilities.index, "name": facilities["name"].to_numpy()},
         geometry=facilities.geometry.to_crs(4326).to_numpy(),

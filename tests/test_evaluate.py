@@ -73,3 +73,21 @@ def test_covered_twice_by_hand() -> None:
     assert result["covered_twice_population"] == 10.0
     assert result["covered_twice_pct"] == pytest.approx(100 * 10 / 60)
     assert covered_twice(od, pd.Index(["S"]), population)["covered_twice_population"] == 0.0
+
+
+def test_baseline_unmet_counts_overflow_above_todays_capacity() -> None:
+    from geoalloc.evaluate import baseline_loads
+
+    # a and b go to S (capacity 2 beds, 4 arrive: half is unmet, pro rata); c goes to T (room
+    # to spare); d has no existing site within 10 minutes
+    demand = pd.DataFrame({"beds": [3.0, 1.0, 1.0, 2.0]}, index=["a", "b", "c", "d"])
+    nearest = pd.DataFrame(
+        {"site": ["S", "S", "T", "T"], "minutes": [2.0, 5.0, 1.0, 30.0]}, index=demand.index
+    )
+    capacity = pd.DataFrame({"beds": [2.0, 5.0]}, index=["S", "T"])
+    load, unmet = baseline_loads(demand, nearest, 10.0, capacity=capacity)
+    assert load["beds"].to_dict() == {"S": 4.0, "T": 1.0}  # what arrives, above capacity at S
+    assert unmet["beds"].to_dict() == pytest.approx({"a": 1.5, "b": 0.5, "c": 0.0, "d": 2.0})
+    # without capacity only the area beyond the standard is unmet
+    _, uncapped = baseline_loads(demand, nearest, 10.0)
+    assert uncapped["beds"].to_dict() == {"a": 0.0, "b": 0.0, "c": 0.0, "d": 2.0}
