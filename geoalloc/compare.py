@@ -9,7 +9,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geoalloc._errors import InputError
+from geoalloc._errors import InputError, UsageError
 
 KPI_KEYS = (
     "covered_population",
@@ -34,9 +34,17 @@ def read_run(folder: Path) -> dict:
     if missing:
         msg = f"{folder}: not a geoalloc run folder (missing {', '.join(missing)}) — give a folder written by `geoalloc run`"
         raise InputError(msg)
+    summary = json.loads(summary_path.read_text(encoding="utf-8"))
+    if summary.get("model") == "telemedicine" or "plan" not in summary:
+        msg = (
+            f"{folder}: a {summary.get('model', 'non-planning')} run — `geoalloc compare` compares "
+            "runs of the planning models (lscp, mclp, p-median, p-center, capacitated); compare "
+            "telemedicine runs by their summary.json 'telemedicine' figures"
+        )
+        raise UsageError(msg)
     return {
         "folder": folder,
-        "summary": json.loads(summary_path.read_text(encoding="utf-8")),
+        "summary": summary,
         "areas": gpd.read_file(gpkg, layer="areas").set_index("area_id"),
         "facilities": gpd.read_file(gpkg, layer="facilities").set_index("site_id"),
     }

@@ -347,3 +347,17 @@ def test_visits_by_age_band(tmp_path: Path) -> None:
     code, output = _exit(["validate", str(scenario)])
     assert code == 3
     assert "[telemedicine]: visits_per_1000 has no rate for age band '65+'" in output
+
+
+def test_compare_refuses_telemedicine_runs_with_a_clear_message(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from geoalloc.cli import cli
+
+    run = tmp_path / "tele"
+    run.mkdir()
+    (run / "summary.json").write_text('{"model": "telemedicine", "scenario": "x"}')
+    (run / "results.gpkg").write_bytes(b"")
+    result = CliRunner().invoke(cli, ["compare", str(run), str(run)])
+    assert result.exit_code == 2
+    assert "compares runs of the planning models" in result.output
