@@ -9,7 +9,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from geoalloc._errors import InputError
+from geoalloc._errors import InputError, UsageError
 from geoalloc.demand.options import DemandOptions, HistoryOptions, SurgeMultiplierTable
 from geoalloc.optimize.options import OptimizeOptions
 from geoalloc.optimize.phased_options import DeploymentOptions
@@ -172,6 +172,17 @@ class Scenario(BaseModel):
             msg = f"name {value!r} must be usable as a folder name (letters, digits, '.', '_', '-')"
             raise ValueError(msg)
         return value
+
+
+def require_planning_model(scenario: Scenario, what: str) -> None:
+    """Refuse a ``[telemedicine]`` scenario in ``what`` (sweeps, frontiers), which run the planning
+    models only: a :class:`UsageError` (exit 2) that says so."""
+    if scenario.telemedicine is not None:
+        msg = (
+            f"{what} run the planning models; scenario {scenario.name!r} has a [telemedicine] "
+            "section, which they do not take yet — run its variants one by one with `geoalloc run`"
+        )
+        raise UsageError(msg)
 
 
 def _format_pydantic_error(path: Path, error: dict) -> str:

@@ -32,7 +32,7 @@ from pydantic import ValidationError
 
 from geoalloc._errors import GeoallocError, InputError
 from geoalloc.parallel import ComputeOptions, dask_client, run_map
-from geoalloc.scenario import Scenario, resolve_paths
+from geoalloc.scenario import Scenario, require_planning_model, resolve_paths
 
 log = logging.getLogger(__name__)
 
@@ -375,6 +375,7 @@ def run_sweep(
     names = [v.name for v in variants]
     if len(set(names)) != len(names):
         raise InputError("variant names must be unique")
+    require_planning_model(scenario, "sweeps")
     check_keys(scenario, variants)
     compute = compute or scenario.compute
     out_dir = Path(out_dir)

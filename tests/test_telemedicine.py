@@ -361,3 +361,24 @@ def test_compare_refuses_telemedicine_runs_with_a_clear_message(tmp_path: Path) 
     result = CliRunner().invoke(cli, ["compare", str(run), str(run)])
     assert result.exit_code == 2
     assert "compares runs of the planning models" in result.output
+
+
+def test_sweep_refuses_a_telemedicine_scenario(tmp_path: Path, shared_data: Path) -> None:
+    from click.testing import CliRunner
+
+    from geoalloc.cli import cli
+
+    example = Path(__file__).resolve().parents[1] / "examples" / "liechtenstein_telemedicine"
+    result = CliRunner().invoke(
+        cli,
+        [
+            "sweep",
+            str(example / "telemedicine.toml"),
+            "--vary",
+            "optimize.max_minutes=10,15",
+            "--out",
+            str(tmp_path / "sweep"),
+        ],
+    )
+    assert result.exit_code == 2
+    assert "has a [telemedicine] section" in result.output

@@ -38,10 +38,11 @@ def frontier_command(scenario_path: Path, floors: str | None, as_json: bool) -> 
     from geoalloc._errors import InputError
     from geoalloc.optimize import frontier
     from geoalloc.pipeline import build_problem, check_inputs, od_table, travel_matrix_for
-    from geoalloc.scenario import load_scenario
+    from geoalloc.scenario import load_scenario, require_planning_model
 
     wanted = _floors(floors)
     scenario = load_scenario(scenario_path)
+    require_planning_model(scenario, "frontiers")
     if scenario.optimize.equity_group_column is None:
         msg = (
             f"{scenario_path}: the frontier needs [optimize] equity_group_column (an areas column)"
