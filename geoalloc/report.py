@@ -438,7 +438,7 @@ def shortfall_section(summary: dict) -> str:
     if not by_reason:
         return "<h2>Who is left without, and why</h2><p>Nobody: all demand is served.</p>"
     rows = "".join(
-        f"<tr><td>{text(r['resource'])}</td><td>{text(r['meaning'])} "
+        f"<tr><td>{text(r['resource'])}</td><td class='text'>{text(r['meaning'])} "
         f"<span class='muted'>({text(r['reason'])})</span></td><td>{fmt_quantity(r['areas'])}"
         f"</td><td>{_num(r['population'], 0)}</td><td>{_num(r['unmet'], 1)}</td></tr>"
         for r in by_reason
@@ -454,7 +454,7 @@ def shortfall_section(summary: dict) -> str:
     listed = "".join(
         f"<tr><td>{text(a['area'])}</td><td>{text(a['resource'])}</td><td>{_num(a['unmet'], 2)}"
         f"</td><td>{_num(a['population'], 0)}</td><td>{_num(a['priority'], 2)}</td>"
-        f"<td>{text(a['detail'])}</td></tr>"
+        f"<td class='text'>{text(a['detail'])}</td></tr>"
         for a in areas[:SHORTFALL_ROWS]
     )
     more = (
@@ -466,10 +466,10 @@ def shortfall_section(summary: dict) -> str:
     return (
         "<h2>Who is left without, and why</h2>"
         "<p class='muted'>Unmet demand in the plan, by the limit that keeps it unserved.</p>"
-        "<table><tr><th>resource</th><th>why</th><th>areas</th><th>people</th>"
+        "<table><tr><th>resource</th><th class='text'>why</th><th>areas</th><th>people</th>"
         f"<th>unmet units</th></tr>{rows}</table>{spent}"
         "<h3>Largest gaps</h3><table><tr><th>area</th><th>resource</th><th>unmet</th>"
-        f"<th>people</th><th>priority</th><th>detail</th></tr>{listed}</table>{more}"
+        f"<th>people</th><th>priority</th><th class='text'>detail</th></tr>{listed}</table>{more}"
     )
 
 
