@@ -54,6 +54,13 @@ def test_story(result) -> None:
     )
     assert result.summary["costs"]["total"] < 150000
     assert all(0 < h <= 40 + 1e-6 for h in figures["physician_hours_by_hub"].values())
+    # by electoral district: the Oberland's gap (Balzers) is closed by video, the Unterland's
+    # (Schellenberg, offline) is not
+    by_region = {row["group"]: row for row in figures["by_group"] if row["by"] == "region"}
+    assert by_region["Oberland"]["people_beyond_t_physical_only"] == 4642
+    assert by_region["Oberland"]["people_still_without_any"] == pytest.approx(0, abs=1e-6)
+    assert by_region["Unterland"]["people_still_without_any"] == 1107
+    assert sum(row["population"] for row in by_region.values()) == 38749
     assert result.summary["solver"]["status"] == "optimal"
 
 

@@ -382,3 +382,28 @@ def test_sweep_refuses_a_telemedicine_scenario(tmp_path: Path, shared_data: Path
     )
     assert result.exit_code == 2
     assert "has a [telemedicine] section" in result.output
+
+
+def test_access_by_group_by_hand() -> None:
+    from geoalloc.telemedicine.run import access_by_group
+
+    # a (100 people) beyond T, half its divertible hours tele-served; b (50) beyond T, none;
+    # c (200) within T
+    table = pd.DataFrame(
+        {
+            "population": [100.0, 50.0, 200.0],
+            "beyond_t": [True, True, False],
+            "people_gaining_access": [50.0, 0.0, 0.0],
+        },
+        index=["a", "b", "c"],
+    )
+    bands = pd.DataFrame(
+        {"65+": [40.0, 10.0, 20.0], "other": [60.0, 40.0, 180.0]}, index=table.index
+    )
+    rows = {r["group"]: r for r in access_by_group(table, {"age band": bands})}
+    assert rows["65+"]["people_beyond_t_physical_only"] == 50.0
+    assert rows["65+"]["people_gaining_access_through_telemedicine"] == pytest.approx(20.0)
+    assert rows["65+"]["people_still_without_any"] == pytest.approx(30.0)
+    assert rows["other"]["people_beyond_t_physical_only"] == 100.0
+    assert rows["other"]["people_gaining_access_through_telemedicine"] == pytest.approx(30.0)
+    assert rows["other"]["population"] == 280.0

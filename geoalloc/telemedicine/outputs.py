@@ -131,7 +131,7 @@ def _cell(value: object) -> str:
 def telemedicine_report_html(layers: dict[str, gpd.GeoDataFrame], summary: dict) -> str:
     figures = summary["telemedicine"]
     rows = pd.DataFrame(
-        [(k.replace("_", " "), v) for k, v in figures.items() if not isinstance(v, dict)],
+        [(k.replace("_", " "), v) for k, v in figures.items() if not isinstance(v, dict | list)],
         columns=["figure", "value"],
     )
     hubs = pd.DataFrame(
@@ -153,6 +153,12 @@ def telemedicine_report_html(layers: dict[str, gpd.GeoDataFrame], summary: dict)
     ]
     areas = pd.DataFrame(layers["areas"][columns])
     solver = summary["solver"]
+    groups = pd.DataFrame(figures.get("by_group") or [])
+    by_group = (
+        "<h2>By group</h2>" + _table(groups.rename(columns=lambda c: c.replace("_", " ")))
+        if len(groups)
+        else ""
+    )
     return (
         "<!doctype html><html><head><meta charset='utf-8'>"
         f"<title>{text(summary['scenario'])} — telemedicine</title>"
@@ -161,7 +167,7 @@ def telemedicine_report_html(layers: dict[str, gpd.GeoDataFrame], summary: dict)
         f"<h1>{text(summary['scenario'])}: telemedicine coverage</h1>"
         f"<p>Standard T = {fmt_minutes(summary['max_minutes'])} by road to a site with "
         "physician-hours. Hours are physician-hours per week.</p>"
-        f"{_table(rows)}<h2>Physician-hours by hub</h2>{_table(hubs)}"
+        f"{_table(rows)}{by_group}<h2>Physician-hours by hub</h2>{_table(hubs)}"
         f"<h2>Areas</h2>{_table(areas)}"
         f"<p>Solver {text(solver['name'])}: {text(solver['status'])}, objective "
         f"{fmt_quantity(solver['objective'])}, gap {text(solver['gap'])}.</p></body></html>"

@@ -248,6 +248,7 @@ def run_telemedicine(scenario: Scenario, *, travel=None):
     origin_flags = flags[flags["role"] == "origin"].drop_duplicates("id").set_index("id")["reason"]
     table["travel_flag"] = origin_flags.reindex(table.index)
     figures = telemedicine_figures(table, plan, physical_only)
+    figures["by_group"] = access_by_group(table, _group_persons(scenario, areas))
     layers = _layers(scenario, areas, sites, problem, plan, table)
     summary = {
         "scenario": scenario.name,
@@ -340,6 +341,56 @@ def telemedicine_figures(table: pd.DataFrame, plan: TelePlan, physical_only: Tel
         "physician_hours_by_hub": {str(h): float(v) for h, v in hubs["hours"].items()},
         "hubs_open": int(len(hubs)),
     }
+
+
+def _group_persons(scenario: Scenario, areas: gpd.GeoDataFrame) -> dict[str, pd.DataFrame]:
+    """Persons per area in each group: by age band (``[areas] age_bands``, the rest ``other``) and,
+    with ``[optimize] equity_group_column``, by that areas column (district, quintile …)."""
+    population = scenario.areas.population
+    groups = {}
+    if scenario.areas.age_bands:
+        groups["age band"] = band_population(areas, population, scenario.areas.age_bands)
+    column = scenario.optimize.equity_group_column
+    if column is not None and column in areas.columns:
+        labels = areas[column].astype(str)
+        persons = areas[population].astype(float)
+        groups[column] = pd.crosstab(labels.index, labels, values=persons, aggfunc="sum").fillna(
+            0.0
+        )
+    return groups
+
+
+def _clean(people: float) -> float:
+    """A head count from a difference: float noise below a millionth of a person is zero."""
+    return 0.0 if abs(people) < 1e-6 else people
+
+
+def access_by_group(table: pd.DataFrame, groups: dict[str, pd.DataFrame]) -> list[dict]:
+    """Who is beyond T, who gains access through telemedicine and who is still without, per
+    group: each area's people in a group share its fate (beyond T or not; the share of its
+    divertible hours that hubs serve)."""
+    share = (table["people_gaining_access"] / table["population"]).where(
+        table["population"] > 0, 0.0
+    )
+    beyond = table["beyond_t"].astype(bool)
+    rows = []
+    for kind, persons in groups.items():
+        persons = persons.reindex(table.index).fillna(0.0)
+        for label in persons.columns:
+            people = persons[label]
+            beyond_people = float(people[beyond].sum())
+            gaining = float((people * share).sum())
+            rows.append(
+                {
+                    "by": kind,
+                    "group": str(label),
+                    "population": float(people.sum()),
+                    "people_beyond_t_physical_only": beyond_people,
+                    "people_gaining_access_through_telemedicine": gaining,
+                    "people_still_without_any": _clean(beyond_people - gaining),
+                }
+            )
+    return rows
 
 
 def _layers(
