@@ -407,3 +407,49 @@ def test_access_by_group_by_hand() -> None:
     assert rows["other"]["people_beyond_t_physical_only"] == 100.0
     assert rows["other"]["people_gaining_access_through_telemedicine"] == pytest.approx(30.0)
     assert rows["other"]["population"] == 280.0
+
+
+def test_divertible_share_by_case_mix_from_the_history(tmp_path: Path) -> None:
+    # visits history (no LOS needed): mid has 3 PSYCH (70 % divertible) and 1 SURG (10 %) rows →
+    # 0.55; near only SURG → 0.10; far has none → the mix of the 5 usable rows, (2.1 + 0.2) / 5
+    (tmp_path / "visits.csv").write_text(
+        "visit,area,service\n1,mid,PSYCH\n2,mid,PSYCH\n3,mid,PSYCH\n4,mid,SURG\n5,near,SURG\n"
+        "6,elsewhere,PSYCH\n"
+    )
+    telemedicine = TELEMEDICINE.replace(
+        "divertible_share = 0.5",
+        'divertible_share = { by = "service", shares = { PSYCH = 0.7, SURG = 0.1 } }',
+    )
+    scenario = write_tiny(tmp_path, telemedicine)
+    scenario.write_text(
+        scenario.read_text() + '\n[history]\npath = "visits.csv"\narea_id = "area"\n'
+    )
+    from geoalloc.scenario import load_scenario
+    from geoalloc.telemedicine.run import check_telemedicine_inputs
+
+    problem, _, _, notes = check_telemedicine_inputs(load_scenario(scenario))
+    share = problem.divertible / problem.demand
+    assert share["mid"] == pytest.approx(0.55)
+    assert share["near"] == pytest.approx(0.10)
+    assert share["far"] == 0.0  # not connected: nothing divertible whatever its mix
+    joined = " ".join(notes)
+    assert "1 history row(s) without a known area" in joined
+    assert "take the whole history's mix (0.460): far" in joined
+
+
+def test_case_mix_shares_need_a_history_with_areas_and_a_share_per_group(tmp_path: Path) -> None:
+    telemedicine = TELEMEDICINE.replace(
+        "divertible_share = 0.5",
+        'divertible_share = { by = "service", shares = { PSYCH = 0.7 } }',
+    )
+    scenario = write_tiny(tmp_path, telemedicine)
+    result = CliRunner().invoke(cli, ["validate", str(scenario)])
+    assert result.exit_code == 3
+    assert "need an admissions/visits history with each row's area" in result.output
+    (tmp_path / "visits.csv").write_text("visit,area,service\n1,mid,PSYCH\n2,mid,SURG\n")
+    scenario.write_text(
+        scenario.read_text() + '\n[history]\npath = "visits.csv"\narea_id = "area"\n'
+    )
+    result = CliRunner().invoke(cli, ["validate", str(scenario)])
+    assert result.exit_code == 3
+    assert "history groups without a share: ['SURG']" in result.output

@@ -171,6 +171,14 @@ def age_band_labels(age_years: pd.Series, min_years: dict[str, float]) -> pd.Ser
     return labels
 
 
+def read_rows(options: HistoryOptions, path: Path | None = None) -> pd.DataFrame:
+    """The history's rows as read (``path``, default ``options.path``), with ``[history] join``
+    applied: for uses that need the rows themselves rather than their LOS."""
+    path = Path(path) if path is not None else options.path
+    raw = read_table(path)
+    return _joined(raw, str(path), options.join) if options.join is not None else raw
+
+
 def _joined(raw: pd.DataFrame, where: str, join: HistoryJoin) -> pd.DataFrame:
     """``raw`` left-joined with the table at ``join.path`` on ``join.on`` (rows kept, in order)."""
     other = read_table(join.path, "[history] join path")
@@ -229,9 +237,7 @@ def read_history(
     if isinstance(source, pd.DataFrame):
         raw, where = source.reset_index(drop=True), "history"
     else:
-        raw, where = read_table(Path(source)), str(source)
-    if options.join is not None:
-        raw = _joined(raw, where, options.join)
+        raw, where = read_rows(options, Path(source)), str(source)
     columns = list(raw.columns)
     problems_in_mapping = []
 

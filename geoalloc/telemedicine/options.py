@@ -19,6 +19,25 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
+class CaseMixShares(BaseModel):
+    """Divertible shares by case mix: each ``[history]`` row's ``by`` column names its group (a
+    service, a specialty); an area's share is the mean of the groups' shares weighted by its
+    rows in the history (``[history] area_id`` needed). Areas without rows take the whole
+    history's mix (noted)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    by: str = Field(description="[history] column with each row's case-mix group")
+    shares: dict[str, float] = Field(description="group -> share (0..1) a hub may serve")
+
+    @model_validator(mode="after")
+    def _shares_are_shares(self) -> CaseMixShares:
+        bad = sorted(g for g, v in self.shares.items() if not 0 <= v <= 1)
+        if bad:
+            raise ValueError(f"divertible_share shares must be between 0 and 1 (check {bad})")
+        return self
+
+
 class TelemedicineOptions(BaseModel):
     """Tele-consultation hubs next to physical sites; see the module docstring for the rules."""
 
@@ -39,9 +58,10 @@ class TelemedicineOptions(BaseModel):
         "representative-point rule)",
     )
     # demand
-    divertible_share: float | str = Field(
+    divertible_share: float | str | CaseMixShares = Field(
         description="share (0..1) of a connected area's outpatient hours a hub may serve: a number "
-        "for every area, or the name of an areas column"
+        "for every area, the name of an areas column, or shares by case mix from the [history] "
+        '({ by = "service", shares = { PSYCH = 0.7, SURG = 0.1 } })'
     )
     visits_per_1000: dict[str, float] = Field(
         description="outpatient/specialist visits per 1,000 persons per year, by age band "

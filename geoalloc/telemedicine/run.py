@@ -26,14 +26,15 @@ import numpy as np
 import pandas as pd
 
 from geoalloc._errors import InputError
-from geoalloc._validate import Problems
+from geoalloc._validate import Problems, format_ids
+from geoalloc.demand.history import read_rows
 from geoalloc.demand.needs import band_admissions_per_year, band_population
 from geoalloc.evaluate import nearest_minutes
 from geoalloc.io import _as_bool, area_origins, read_areas, read_facilities, read_polygons
 from geoalloc.optimize.problem import solver_summary
 from geoalloc.optimize.telemedicine import TelePlan, TeleProblem, TeleWeights, solve_telemedicine
 from geoalloc.scenario import Scenario
-from geoalloc.telemedicine.options import TelemedicineOptions
+from geoalloc.telemedicine.options import CaseMixShares, TelemedicineOptions
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +62,11 @@ def check_telemedicine_inputs(
     demand = divertible = connected = None
     if areas is not None:
         connected = _connected(areas, options, problems)
-        share = _area_share(areas, options, problems)
+        share = (
+            _case_mix_share(scenario, areas, options.divertible_share, problems)
+            if isinstance(options.divertible_share, CaseMixShares)
+            else _area_share(areas, options, problems)
+        )
         demand = _outpatient_hours(scenario, areas, options, problems)
         if share is not None and demand is not None and connected is not None:
             divertible = (share * demand).where(connected, 0.0)
@@ -151,6 +156,60 @@ def _area_share(
         problems.add(where, f"column {column!r} must be shares between 0 and 1", ids=bad)
         return None
     return values.astype(float)
+
+
+def _case_mix_share(
+    scenario: Scenario, areas: gpd.GeoDataFrame, shares: CaseMixShares, problems: Problems
+) -> pd.Series | None:
+    """Each area's divertible share from the case mix of its rows in the ``[history]``."""
+    where = "[telemedicine] divertible_share (by case mix)"
+    history = scenario.history
+    if history is None or history.area_id is None:
+        problems.add(
+            where,
+            "shares by case mix need an admissions/visits history with each row's area",
+            "add [history] with area_id (and the case-mix column), or give one share",
+        )
+        return None
+    try:
+        rows = read_rows(history)
+    except InputError as exc:
+        problems.errors.extend(exc.problems)
+        return None
+    for column in (history.area_id, shares.by):
+        if column not in rows.columns:
+            problems.add(where, f"[history] has no column {column!r}", "check [history] / by")
+            return None
+    known = rows[history.area_id].astype(str).isin(areas.index) & rows[shares.by].notna()
+    if (~known).any():
+        problems.note(
+            where,
+            f"{int((~known).sum())} history row(s) without a known area or a case-mix group "
+            "are left out of the mix",
+        )
+    rows = rows[known]
+    groups = rows[shares.by].astype(str)
+    unknown = sorted(set(groups) - set(shares.shares))
+    if unknown:
+        problems.add(
+            where,
+            f"history groups without a share: {unknown}",
+            f"give a share for each value of [history] {shares.by!r}",
+        )
+        return None
+    if rows.empty:
+        problems.add(where, "the history has no usable row", "check [history] area_id")
+        return None
+    row_share = groups.map(shares.shares).astype(float)
+    by_area = row_share.groupby(rows[history.area_id].astype(str)).mean()
+    missing = areas.index[~areas.index.isin(by_area.index)]
+    if len(missing):
+        problems.note(
+            where,
+            f"{len(missing)} area(s) have no history row and take the whole history's mix "
+            f"({row_share.mean():.3f}): {format_ids(missing)}",
+        )
+    return by_area.reindex(areas.index).fillna(float(row_share.mean()))
 
 
 def _outpatient_hours(
