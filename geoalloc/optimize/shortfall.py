@@ -69,6 +69,9 @@ class _Plan:
         self.problem = problem
         self.options = options
         self.sites = allocation.sites
+        self._room: dict[str, pd.Series] = {}  # per resource, computed once
+        self._figures: dict[str, dict[str, dict]] = {}
+        self.is_open = self.sites["open"].astype(bool).to_dict()
         self.costs = allocation.costs
         self.open = self.sites["open"].astype(bool)
         self.invested = float(self.costs.get("opening", 0.0)) + float(
@@ -83,6 +86,11 @@ class _Plan:
 
     def room(self, resource: str) -> pd.Series:
         """Units of ``resource`` each site could still add (inf when unbounded; 0 if fixed)."""
+        if resource not in self._room:
+            self._room[resource] = self._room_of(resource)
+        return self._room[resource]
+
+    def _room_of(self, resource: str) -> pd.Series:
         if resource not in self.options.cost_per_unit:
             return pd.Series(0.0, index=self.sites.index)
         room = pd.Series(np.inf, index=self.sites.index)
@@ -96,6 +104,18 @@ class _Plan:
         module = float(self.options.module_size.get(resource, 1.0))
         step = 0.0 if self.options.continuous_expansion else module
         return room.where(room >= max(step, TOLERANCE), 0.0)
+
+    def figures(self, resource: str) -> dict[str, dict]:
+        """Per site, as dicts for fast lookups: ``spare`` (capacity after − load), ``room`` (units
+        that could still be added) and ``before`` (capacity before the plan)."""
+        if resource not in self._figures:
+            after = self.sites[f"{resource}_after"]
+            self._figures[resource] = {
+                "spare": (after - self.sites[f"{resource}_load"]).to_dict(),
+                "room": self.room(resource).to_dict(),
+                "before": self.sites[f"{resource}_before"].to_dict(),
+            }
+        return self._figures[resource]
 
     def module_cost(self, resource: str) -> float:
         unit = float(self.options.cost_per_unit.get(resource, 0.0))
@@ -115,33 +135,31 @@ class _Plan:
         return False
 
 
-def _reason(plan: _Plan, resource: str, reachable: pd.Index, capacitated: bool) -> tuple[str, str]:
-    """The reason code and detail for unmet ``resource`` demand of an area reaching ``reachable``."""
-    if reachable.empty:
+def _reason(plan: _Plan, resource: str, reachable: tuple, capacitated: bool) -> tuple[str, str]:
+    """The reason code and detail for unmet ``resource`` demand of an area reaching ``reachable``
+    (site ids, sorted)."""
+    if not reachable:
         return "no_site_within_standard", "no site within the standard"
-    opened = reachable[plan.open.reindex(reachable).to_numpy()]
-    closed = reachable.difference(opened)
+    opened = [s for s in reachable if plan.is_open[s]]
+    closed = [s for s in reachable if not plan.is_open[s]]
     if not capacitated:
-        if opened.empty:
+        if not opened:
             return (
                 "not_among_chosen_sites",
                 f"sites within reach ({format_ids(reachable)}) are not among those kept open",
             )
         return "capacity_left_unused", f"open sites within reach: {format_ids(opened)}"
-    after = plan.sites[f"{resource}_after"]
-    load = plan.sites[f"{resource}_load"]
-    spare = (after - load).reindex(opened)
-    if (spare > TOLERANCE).any():
-        with_spare = spare.index[spare > TOLERANCE]
+    figures = plan.figures(resource)
+    with_spare = [s for s in opened if figures["spare"][s] > TOLERANCE]
+    if with_spare:
         return (
             "capacity_left_unused",
             f"{format_ids(with_spare)} within reach have "
-            f"{float(spare[spare > TOLERANCE].sum()):.3g} {resource} spare",
+            f"{sum(figures['spare'][s] for s in with_spare):.3g} {resource} spare",
         )
-    room = plan.room(resource)
-    full = f"sites within reach are full ({format_ids(opened)})" if len(opened) else ""
+    room, before = figures["room"], figures["before"]
+    full = f"sites within reach are full ({format_ids(opened)})" if opened else ""
     # ways to get more of the resource within reach: expand an open site, or open a closed one
-    before = plan.sites[f"{resource}_before"]
     openable = [s for s in closed if before[s] > TOLERANCE or room[s] > 0]
     expandable = [s for s in opened if room[s] > 0]
     if not expandable and not openable:
@@ -203,16 +221,18 @@ def shortfall_reasons(
     od = problem.od
     if options.max_minutes is not None:
         od = od[od["minutes"] <= options.max_minutes]
-    reachable_by_area = od.groupby("area")["site"].apply(
-        lambda s: pd.Index(sorted(set(s), key=str))
-    )
+    reachable_by_area = od.groupby("area")["site"].apply(lambda s: tuple(sorted(set(s), key=str)))
     capacitated = allocation.model == "capacitated"
     priority = problem.priority
+    answers: dict[tuple, tuple[str, str]] = {}
     for resource in unmet.columns:
         short = unmet[resource]
         for area in short.index[short > TOLERANCE]:
-            reachable = reachable_by_area.get(area, pd.Index([]))
-            reason, detail = _reason(plan, resource, reachable, capacitated)
+            reachable = reachable_by_area.get(area, ())
+            key = (resource, reachable)  # areas reaching the same sites share the answer
+            if key not in answers:
+                answers[key] = _reason(plan, resource, reachable, capacitated)
+            reason, detail = answers[key]
             rows.append(
                 {
                     "area": area,
