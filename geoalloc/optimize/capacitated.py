@@ -45,10 +45,9 @@ from geoalloc.optimize.linear import (
     LinearModel,
     ModelBuilder,
     lp_duals,
-    relative_gap,
+    outcome_fields,
     solve_linear,
     solve_with_options,
-    status_from_gap,
 )
 from geoalloc.optimize.options import OptimizeOptions
 from geoalloc.optimize.problem import Allocation, AllocationProblem
@@ -474,8 +473,6 @@ def solve_capacitated(
         )
         raise SolverError(msg)
     opened, added, after, assignments, load, unmet = _decode(ix, lm, lay, raw.x)
-    objective = float(raw.objective)
-    gap = relative_gap(objective, raw.bound)
     notes = [f"capacitated model: {lm.n_cols} columns, {lm.n_rows} rows, {lm.A.nnz} non-zeros"]
     short = unmet.sum()
     for r, v in short.items():
@@ -493,13 +490,7 @@ def solve_capacitated(
         why = why_table(ix, opened, assignments, options)
     return Allocation(
         model="capacitated",
-        status=status_from_gap(gap, options.mip_gap),
-        objective=objective,
-        bound=raw.bound,
-        gap=gap,
-        solver=options.solver,
-        build_s=build_s,
-        solve_s=raw.solve_s,
+        **outcome_fields(raw, options, build_s),
         sites=table,
         assignments=assignments,
         unmet=unmet,

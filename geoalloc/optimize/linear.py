@@ -182,6 +182,24 @@ def status_from_gap(gap: float | None, mip_gap: float) -> str:
     return "feasible"
 
 
+def outcome_fields(raw: object, options: object, build_s: float) -> dict:
+    """The solver fields every plan carries (``status``, ``objective``, ``bound``, ``gap``,
+    ``solver``, ``build_s``, ``solve_s``) from a solve's result ``raw`` and the ``[optimize]``
+    options: the status from the proven gap, never from a label."""
+    objective = float(raw.objective)  # type: ignore[attr-defined]
+    bound = raw.bound  # type: ignore[attr-defined]
+    gap = relative_gap(objective, bound)
+    return {
+        "status": status_from_gap(gap, options.mip_gap),  # type: ignore[attr-defined]
+        "objective": objective,
+        "bound": bound,
+        "gap": gap,
+        "solver": options.solver,  # type: ignore[attr-defined]
+        "build_s": build_s,
+        "solve_s": raw.solve_s,  # type: ignore[attr-defined]
+    }
+
+
 # --------------------------------------------------------------------------- HiGHS from arrays
 
 _BANNER_LOCK = threading.Lock()

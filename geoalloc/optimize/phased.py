@@ -53,9 +53,8 @@ from geoalloc._validate import Problems
 from geoalloc.optimize.linear import (
     LinearModel,
     ModelBuilder,
-    relative_gap,
+    outcome_fields,
     solve_with_options,
-    status_from_gap,
 )
 from geoalloc.optimize.options import OptimizeOptions
 from geoalloc.optimize.phased_options import MINUTES_PER_DAY, DeploymentOptions
@@ -688,18 +687,10 @@ def _solve_one(
         )
         raise SolverError(msg)
     served, unmet, stocks, moves, temporary, costs = _decode(ix, lm, lay, raw.x, deployment)
-    objective = float(raw.objective)
-    gap = relative_gap(objective, raw.bound)
     notes = (f"{what}: {lm.n_cols} columns, {lm.n_rows} rows, {lm.A.nnz} non-zeros",)
     plan = PhasedPlan(
         redeploy=redeploy,
-        status=status_from_gap(gap, options.mip_gap),
-        objective=objective,
-        bound=raw.bound,
-        gap=gap,
-        solver=options.solver,
-        build_s=build_s,
-        solve_s=raw.solve_s,
+        **outcome_fields(raw, options, build_s),
         served=served,
         unmet=unmet,
         stocks=stocks,

@@ -37,9 +37,8 @@ import pandas as pd
 from geoalloc.optimize.check import CheckError
 from geoalloc.optimize.linear import (
     ModelBuilder,
-    relative_gap,
+    outcome_fields,
     solve_with_options,
-    status_from_gap,
 )
 from geoalloc.optimize.options import OptimizeOptions
 
@@ -231,16 +230,8 @@ def solve_telemedicine(
         "hours": float(k * hours.sum()),
     }
     costs["total"] = costs["opening"] + costs["hours"]
-    objective = float(raw.objective)
-    gap = relative_gap(objective, raw.bound)
     plan = TelePlan(
-        status=status_from_gap(gap, options.mip_gap),
-        objective=objective,
-        bound=raw.bound,
-        gap=gap,
-        solver=options.solver,
-        build_s=build_s,
-        solve_s=raw.solve_s,
+        **outcome_fields(raw, options, build_s),
         in_person=in_person,
         tele=tele,
         hubs=hub_table,
@@ -251,8 +242,8 @@ def solve_telemedicine(
     log.info(
         "telemedicine: %s, objective %.6g, gap %s, %d hub(s) open, %.4g tele hours",
         plan.status,
-        objective,
-        gap,
+        plan.objective,
+        plan.gap,
         int(opened.sum()),
         float(tele["hours"].sum()),
     )
