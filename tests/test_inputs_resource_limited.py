@@ -238,3 +238,23 @@ def test_two_origins_for_one_area_is_an_input_error(tmp_path: Path, shared_data:
     )
     with pytest.raises(InputError, match="more than one origin for an area"):
         check_inputs(load_scenario(_with_origins(tmp_path, shared_data, points)))
+
+
+def test_ids_and_join_keys_are_read_as_text(tmp_path: Path) -> None:
+    from geoalloc.demand.history import read_table
+
+    (tmp_path / "ids.csv").write_text("area,factor\n01001,2\n 02002 ,3\n")
+    frame = read_table(tmp_path / "ids.csv", text_columns=["area"])
+    assert frame["area"].tolist() == ["01001", "02002"]  # leading zeros and spaces as meant
+    # zero-padded keys in a CSV history join a Parquet table that stores them as text (a CSV
+    # reader guessing numbers would make them 1, 2 and the merge would fail on the types)
+    history = tmp_path / "h.csv"
+    history.write_text("id,los\n0001,2.0\n0002,3.0\n")
+    pd.DataFrame({"id": ["0001", "0002"], "age": [40, 70]}).to_parquet(tmp_path / "ages.parquet")
+    options = HistoryOptions(
+        path=history,
+        age="age",
+        age_band_min_years={"50+": 50},
+        join={"path": tmp_path / "ages.parquet", "on": "id"},
+    )
+    assert read_history(history, options).table["age_band"].tolist() == ["other", "50+"]

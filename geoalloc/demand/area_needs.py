@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 def _multiplier_table(area_ids: pd.Index, table: SurgeMultiplierTable) -> pd.Series:
     """The multipliers of ``table`` per area id (``default`` for areas it does not list)."""
     where = f"[demand] surge_multiplier table {table.path}"
-    raw = read_table(table.path, "[demand] surge_multiplier path")
+    raw = read_table(table.path, "[demand] surge_multiplier path", text_columns=[table.id])
     missing = [c for c in (table.id, table.multiplier) if c not in raw.columns]
     if missing:
         msg = f"{where}: column(s) {missing} not found; columns are {list(raw.columns)}"

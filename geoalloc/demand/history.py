@@ -148,19 +148,31 @@ def _find(columns: Sequence[str], names: Sequence[str]) -> str | None:
     return None
 
 
-def read_table(path: Path, role: str = "[history] path") -> pd.DataFrame:
-    """A CSV (optionally compressed) or Parquet table; ``role`` names the scenario key in errors."""
+def read_table(
+    path: Path, role: str = "[history] path", *, text_columns: Sequence[str | None] = ()
+) -> pd.DataFrame:
+    """A CSV (optionally compressed) or Parquet table; ``role`` names the scenario key in errors.
+
+    ``text_columns`` (ids, join keys) are read as text, so that ``01001`` stays ``01001`` and
+    keys match whatever type the other side was stored with.
+    """
     if not path.is_file():
         msg = f"{path}: file not found — check {role}"
         raise InputError(msg)
+    text = [c for c in text_columns if c]
     name = path.name.lower()
     try:
         if name.endswith((".parquet", ".pq")):
-            return pd.read_parquet(path)
-        return pd.read_csv(path, low_memory=False)
+            frame = pd.read_parquet(path)
+        else:
+            frame = pd.read_csv(path, low_memory=False, dtype=dict.fromkeys(text, str))
     except (ValueError, OSError, pd.errors.ParserError) as exc:
         msg = f"{path}: cannot read it as CSV/Parquet ({role}): {exc}"
         raise InputError(msg) from None
+    for column in text:
+        if column in frame.columns:
+            frame[column] = frame[column].astype("string").str.strip().astype(object)
+    return frame
 
 
 def age_band_labels(age_years: pd.Series, min_years: dict[str, float]) -> pd.Series:
@@ -175,13 +187,14 @@ def read_rows(options: HistoryOptions, path: Path | None = None) -> pd.DataFrame
     """The history's rows as read (``path``, default ``options.path``), with ``[history] join``
     applied: for uses that need the rows themselves rather than their LOS."""
     path = Path(path) if path is not None else options.path
-    raw = read_table(path)
+    keys = [options.area_id, options.id, options.join.on if options.join else None]
+    raw = read_table(path, text_columns=keys)
     return _joined(raw, str(path), options.join) if options.join is not None else raw
 
 
 def _joined(raw: pd.DataFrame, where: str, join: HistoryJoin) -> pd.DataFrame:
     """``raw`` left-joined with the table at ``join.path`` on ``join.on`` (rows kept, in order)."""
-    other = read_table(join.path, "[history] join path")
+    other = read_table(join.path, "[history] join path", text_columns=[join.on])
     missing = [
         f"{name}: key column '{join.on}' ([history] join on) not found; columns are {list(t.columns)}"
         for name, t in ((where, raw), (str(join.path), other))
