@@ -64,9 +64,12 @@ def read_vector(
     return frame
 
 
-def read_polygons(path: Path, where: str, what: str, problems: Problems) -> gpd.GeoDataFrame | None:
-    """A polygon layer (e.g. road closures, network coverage); None, with a problem, if unusable."""
-    layer = read_vector(path, None, where, problems)
+def read_polygons(
+    path: Path, where: str, what: str, problems: Problems, *, layer: str | None = None
+) -> gpd.GeoDataFrame | None:
+    """A polygon layer (road closures, network coverage, districts); None, with a problem (file,
+    CRS or geometry type), if unusable."""
+    layer = read_vector(path, layer, where, problems)
     if layer is None or layer.crs is None:
         return None
     kinds = set(layer.geometry.dropna().geom_type) - {"Polygon", "MultiPolygon"}
@@ -414,11 +417,8 @@ def _district_of(areas: gpd.GeoDataFrame, options: AreasOptions, problems: Probl
     assert districts is not None
     where = f"[areas] districts {districts.path.name}"
     label = pd.Series(NO_DISTRICT, index=areas.index, dtype=object)
-    frame = read_vector(districts.path, districts.layer, where, problems)
+    frame = read_polygons(districts.path, where, "districts", problems, layer=districts.layer)
     if frame is None or _missing_columns(frame, {"id": districts.id}, where, problems):
-        return label
-    if frame.crs is None or areas.crs is None:
-        problems.add(where, "has no CRS", "set the CRS of the district file")
         return label
     if districts.column in areas.columns:
         problems.add(

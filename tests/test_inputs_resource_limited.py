@@ -258,3 +258,19 @@ def test_ids_and_join_keys_are_read_as_text(tmp_path: Path) -> None:
         join={"path": tmp_path / "ages.parquet", "on": "id"},
     )
     assert read_history(history, options).table["age_band"].tolist() == ["other", "50+"]
+
+
+def test_districts_must_be_polygons_with_a_crs(tmp_path: Path, shared_data: Path) -> None:
+    from shapely.geometry import Point
+
+    gpd.GeoDataFrame({"zip": ["1"]}, geometry=[Point(-87.6, 41.9)], crs=4326).to_file(
+        tmp_path / "points.gpkg"
+    )
+    scenario = write_chicago_scenario(tmp_path, shared_data)
+    _with(
+        scenario,
+        'age_bands = { OverFifty = "50+" }',
+        'age_bands = { OverFifty = "50+" }\ndistricts = { path = "points.gpkg", id = "zip" }',
+    )
+    with pytest.raises(InputError, match=r"districts must be polygons, found \['Point'\]"):
+        check_inputs(load_scenario(scenario))
