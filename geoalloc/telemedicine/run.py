@@ -286,8 +286,9 @@ def run_telemedicine(scenario: Scenario, *, travel=None):
     physical = problem.site_hours.index[problem.site_hours > 0]
 
     started = time.perf_counter()
+    origins = area_origins(areas)  # where each area's trips start (travel and the layers)
     if travel is None:
-        travel = travel_matrix_for(scenario, _TravelInputs(areas, sites.loc[physical]))
+        travel = travel_matrix_for(scenario, _TravelInputs(origins, sites.loc[physical]))
     od = od_table(travel)
     od = od[od["site"].isin(physical)]
     timings["travel_s"] = time.perf_counter() - started
@@ -308,7 +309,7 @@ def run_telemedicine(scenario: Scenario, *, travel=None):
     table["travel_flag"] = origin_flags.reindex(table.index)
     figures = telemedicine_figures(table, plan, physical_only)
     figures["by_group"] = access_by_group(table, _group_persons(scenario, areas))
-    layers = _layers(scenario, areas, sites, problem, plan, table)
+    layers = _layers(scenario, areas, origins, sites, problem, plan, table)
     summary = {
         "scenario": scenario.name,
         "model": "telemedicine",
@@ -336,9 +337,9 @@ class _TravelInputs:
 
     closures = None
 
-    def __init__(self, areas: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame) -> None:
+    def __init__(self, area_points: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame) -> None:
         self.facilities = facilities
-        self.area_points = area_origins(areas)
+        self.area_points = area_points
 
 
 def area_table(
@@ -455,6 +456,7 @@ def access_by_group(table: pd.DataFrame, groups: dict[str, pd.DataFrame]) -> lis
 def _layers(
     scenario: Scenario,
     areas: gpd.GeoDataFrame,
+    origins: gpd.GeoDataFrame,
     sites: gpd.GeoDataFrame,
     problem: TeleProblem,
     plan: TelePlan,
@@ -486,6 +488,6 @@ def _layers(
         ],
         ignore_index=True,
     )
-    points = area_origins(areas).geometry.reindex(assignments["area"]).to_numpy()
+    points = origins.geometry.reindex(assignments["area"]).to_numpy()
     assignment_layer = gpd.GeoDataFrame(assignments, geometry=points, crs=4326)
     return {"areas": area_layer, "facilities": site_layer, "assignments": assignment_layer}
