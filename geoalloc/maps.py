@@ -709,10 +709,17 @@ def polygon_layer(
     return layer.add_to(fmap)
 
 
-def circle_layer(fmap: folium.Map, records: list[dict], name: str, *, show: bool = True) -> Layer:
+def circle_layer(
+    fmap: folium.Map,
+    records: list[dict],
+    name: str,
+    *,
+    show: bool = True,
+    fill_opacity: float = 0.75,
+) -> Layer:
     """Circle markers from records ``{lat, lon, r (px), c (colour), tip, popup (HTML or None),
     cls (CSS class)}``, added to ``fmap`` above the polygons."""
-    return _CircleLayer(records, name, show=show).add_to(fmap)
+    return _CircleLayer(records, name, show=show, fill_opacity=fill_opacity).add_to(fmap)
 
 
 def title_box(fmap: folium.Map, html_text: str) -> None:
@@ -1032,25 +1039,21 @@ def add_comparison(
     ]
     shapes = areas.to_crs(4326).set_index(areas["area_id"].astype(str).to_numpy())
     changed = shapes.loc[[row["area"] for row, _ in rows]] if rows else shapes.iloc[:0]
-    props = pd.DataFrame(index=changed.index)
-    props["c"] = [ACCESS_CHANGE_COLOURS[kind] for _, kind in rows]
-    props["tip"] = [
-        f"<b>area {text(row['area'])}</b>: {kind} compared with {other}<br>"
-        f"nearest open site: {fmt_minutes(row['minutes_a'])} → {fmt_minutes(row['minutes_b'])}"
-        f"<br>population: {fmt_quantity(row['population'])}"
-        for row, kind in rows
-    ]
-    data = _GeoJsonData(_feature_collection(light_geometry(changed), props))
-    data.add_to(fmap)
     name = f"Compared with {other}: areas that gained/lost access"
-    _PolygonLayer(
-        data,
+    polygon_layer(
+        fmap,
+        changed,
         name if rows else f"{name} (none)",
-        tip_key="tip",
-        colour_key="c",
+        tips=[
+            f"<b>area {text(row['area'])}</b>: {kind} compared with {other}<br>"
+            f"nearest open site: {fmt_minutes(row['minutes_a'])} → "
+            f"{fmt_minutes(row['minutes_b'])}<br>population: {fmt_quantity(row['population'])}"
+            for row, kind in rows
+        ],
+        colours=[ACCESS_CHANGE_COLOURS[kind] for _, kind in rows],
         style={"color": "#222", "weight": 1.5, "fillOpacity": 0.7},
         show=bool(rows),
-    ).add_to(fmap)
+    )
     sites = other_facilities.to_crs(4326)
     records = [
         {
@@ -1066,7 +1069,7 @@ def add_comparison(
             sites.geometry, sites["name"], sites["status"], strict=True
         )
     ]
-    _CircleLayer(records, f"{other}: facilities", show=False, fill_opacity=0.35).add_to(fmap)
+    circle_layer(fmap, records, f"{other}: facilities", show=False, fill_opacity=0.35)
     return fmap
 
 
