@@ -36,7 +36,10 @@ from geoalloc.maps import fmt_quantity, fmt_share, text, write_map
 log = logging.getLogger(__name__)
 
 RUN_LAYERS = ("areas", "facilities", "assignments", "catchments")
-OPTIONAL_LAYERS = ("service_areas",)
+RUN_KEYS = ("scenario", "model", "resources", "baseline", "plan")
+TELEMEDICINE_LAYERS = ("areas", "facilities", "assignments")
+TELEMEDICINE_KEYS = ("scenario", "model", "telemedicine")
+OPTIONAL_LAYERS = ("service_areas", "moves", "stocks", "shortfall")
 PLAN_COLOUR = "#d95f02"
 BASELINE_COLOUR = "#1b9e77"
 
@@ -71,22 +74,6 @@ def load_run(run_dir: Path | str) -> tuple[dict[str, gpd.GeoDataFrame], dict, di
     if not run_dir.is_dir():
         msg = f"run folder not found: {run_dir} — give the folder that `geoalloc run` wrote"
         raise InputError(msg)
-    gpkg = run_dir / "results.gpkg"
-    layers: dict[str, gpd.GeoDataFrame] = {}
-    if not gpkg.is_file():
-        problems.append(f"{gpkg}: missing — rerun `geoalloc run` to write it")
-    else:
-        import pyogrio
-
-        present = {name for name, _ in pyogrio.list_layers(gpkg)}
-        for name in RUN_LAYERS:
-            if name not in present:
-                problems.append(f"{gpkg}: layer {name!r} missing (has: {sorted(present)})")
-                continue
-            layers[name] = gpd.read_file(gpkg, layer=name)
-        for name in OPTIONAL_LAYERS:
-            if name in present:
-                layers[name] = gpd.read_file(gpkg, layer=name)
     documents = []
     for name in ("summary.json", "manifest.json"):
         path = run_dir / name
@@ -99,9 +86,29 @@ def load_run(run_dir: Path | str) -> tuple[dict[str, gpd.GeoDataFrame], dict, di
             problems.append(f"{path}: not valid JSON ({exc}) — rerun `geoalloc run`")
             documents.append({})
     summary, manifest = documents
-    for key in ("scenario", "model", "resources", "baseline", "plan"):
+    # a telemedicine run has its own layers and summary (geoalloc.telemedicine)
+    telemedicine = summary.get("model") == "telemedicine"
+    required_layers = TELEMEDICINE_LAYERS if telemedicine else RUN_LAYERS
+    required_keys = TELEMEDICINE_KEYS if telemedicine else RUN_KEYS
+    for key in required_keys:
         if summary and key not in summary:
             problems.append(f"{run_dir / 'summary.json'}: key {key!r} missing")
+    gpkg = run_dir / "results.gpkg"
+    layers: dict[str, gpd.GeoDataFrame] = {}
+    if not gpkg.is_file():
+        problems.append(f"{gpkg}: missing — rerun `geoalloc run` to write it")
+    else:
+        import pyogrio
+
+        present = {name for name, _ in pyogrio.list_layers(gpkg)}
+        for name in required_layers:
+            if name not in present:
+                problems.append(f"{gpkg}: layer {name!r} missing (has: {sorted(present)})")
+                continue
+            layers[name] = gpd.read_file(gpkg, layer=name)
+        for name in OPTIONAL_LAYERS:
+            if name in present:
+                layers[name] = gpd.read_file(gpkg, layer=name)
     if problems:
         raise InputError(problems, header=f"run folder {run_dir}: {len(problems)} problem(s)")
     return layers, summary, manifest
@@ -558,6 +565,11 @@ def rebuild_outputs(run_dir: Path | str) -> tuple[Path, Path]:
     and manifest.json; return their paths."""
     run_dir = Path(run_dir)
     layers, summary, manifest = load_run(run_dir)
+    if summary["model"] == "telemedicine":
+        from geoalloc.telemedicine.outputs import write_telemedicine_outputs
+
+        write_telemedicine_outputs(run_dir, layers, summary)
+        return run_dir / "map.html", run_dir / "report.html"
     map_path = write_map(run_dir / "map.html", layers, summary)
     report_path = write_report(run_dir / "report.html", layers, summary, manifest)
     return map_path, report_path

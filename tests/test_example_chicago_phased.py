@@ -225,3 +225,14 @@ def test_a_bad_deployment_fails_the_run_with_exit_3(tmp_path: Path, shared_data:
     assert done.returncode == 3, done.stderr
     assert "deployment.period_days" in done.stderr and "Traceback" not in done.stderr
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.slow
+def test_report_rebuild_keeps_the_shipments_on_the_map(run: Path) -> None:
+    from click.testing import CliRunner
+
+    from geoalloc.cli import cli
+
+    result = CliRunner().invoke(cli, ["report", str(run)])
+    assert result.exit_code == 0, result.output
+    assert "Plan: shipments (what moves where and when)" in (run / "map.html").read_text()

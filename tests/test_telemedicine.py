@@ -453,3 +453,17 @@ def test_case_mix_shares_need_a_history_with_areas_and_a_share_per_group(tmp_pat
     result = CliRunner().invoke(cli, ["validate", str(scenario)])
     assert result.exit_code == 3
     assert "history groups without a share: ['SURG']" in result.output
+
+
+def test_report_rebuilds_a_telemedicine_run(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    assert (
+        CliRunner().invoke(cli, ["run", str(write_tiny(tmp_path)), "--out", str(out)]).exit_code
+        == 0
+    )
+    (out / "map.html").unlink()
+    (out / "report.html").unlink()
+    result = CliRunner().invoke(cli, ["report", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "Telemedicine hubs (size: hours)" in (out / "map.html").read_text(encoding="utf-8")
+    assert "still without" in (out / "report.html").read_text(encoding="utf-8")
