@@ -141,6 +141,8 @@ def light_geometry(frame: gpd.GeoDataFrame) -> gpd.GeoSeries:
     geometry = frame.geometry
     if geometry.crs is None:
         geometry = geometry.set_crs(4326)
+    if geometry.empty:  # nothing to simplify (and no extent to pick a UTM zone from)
+        return geometry.to_crs(4326)
     projected = geometry.to_crs(geometry.estimate_utm_crs())
     simple = projected.simplify(SIMPLIFY_M, preserve_topology=True).to_crs(4326)
     rounded = shapely.transform(simple.to_numpy(), lambda xy: np.round(xy, COORD_DECIMALS))
@@ -1112,6 +1114,7 @@ def map_html(fmap: folium.Map) -> str:
 def save_map(fmap: folium.Map, path: Path | str) -> Path:
     """Write the self-contained map page to ``path`` (UTF-8) and return the path."""
     path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
     tmp.write_text(map_html(fmap), encoding="utf-8")
     os.replace(tmp, path)  # a rebuild never leaves a half-written page

@@ -104,3 +104,8 @@ def test_compare_map_shows_the_other_run_as_layers(tmp_path: Path, shared_data: 
     # run A's facilities are there with their status in A: the closed hospital was kept in A
     assert "Advocate Christ Medical Center (kept in chicago-test)" in html
     assert "<script src=" not in html  # self-contained like every map
+    # a run compared with itself: no area changed, the layer says so; a new folder is made
+    page = tmp_path / "maps" / "same.html"
+    result = CliRunner().invoke(cli, ["compare", str(base), str(base), "--map", str(page)])
+    assert result.exit_code == 0, result.output
+    assert "areas that gained/lost access (none)" in page.read_text(encoding="utf-8")
