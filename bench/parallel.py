@@ -115,8 +115,8 @@ def bench_od(workers: int) -> list[tuple[str, float]]:
 
 def bench_sweep(workers: int) -> list[tuple[str, float]]:
     from geoalloc.parallel import ComputeOptions
+    from geoalloc.runs.sweep import cartesian_variants, run_sweep
     from geoalloc.scenario import load_scenario
-    from geoalloc.sweep import cartesian_variants, run_sweep
 
     results: list[tuple[str, float]] = []
     scenario = load_scenario(CHICAGO)
@@ -168,7 +168,7 @@ def _child_peak(method: str, path: str) -> None:
     """In a fresh process: join the points to the Chicago tracts; print seconds and peak RSS (MB)."""
     import geopandas as gpd
 
-    from geoalloc.large_inputs import sum_points_into_areas
+    from geoalloc.inputs.population_points import sum_points_into_areas
 
     areas = gpd.read_file(CHICAGO_TRACTS).set_index("GEOID")
     before = _peak_rss_mb()

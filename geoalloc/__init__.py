@@ -3,7 +3,7 @@
 Population and admissions become beds/staff/equipment needed (``geoalloc.demand``), travel times
 come from OpenStreetMap road graphs (``geoalloc.travel``), a facility-location MILP places and sizes
 capacity (``geoalloc.optimize``), and the results are written as data and Folium maps
-(``geoalloc.pipeline``). The library never prints and never configures logging handlers.
+(``geoalloc.runs.planning``). The library never prints and never configures logging handlers.
 """
 
 from importlib.metadata import PackageNotFoundError, version

@@ -18,9 +18,17 @@ class GeoallocError(Exception):
 
 
 class UsageError(GeoallocError, ValueError):
-    """The command was called wrongly (e.g. the output folder exists and --overwrite is absent)."""
+    """The command was called wrongly (e.g. the output folder exists and may not be replaced)."""
 
     exit_code = 2
+
+
+class OutputExistsError(UsageError):
+    """The output folder exists and replacing it was not asked for."""
+
+    def __init__(self, path: object) -> None:
+        self.path = path
+        super().__init__(f"output folder {path} exists — replace it, or choose another folder")
 
 
 class InputError(GeoallocError, ValueError):

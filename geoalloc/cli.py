@@ -12,7 +12,7 @@ import sys
 import click
 
 from geoalloc import __version__
-from geoalloc._errors import GeoallocError
+from geoalloc._errors import GeoallocError, OutputExistsError
 
 log = logging.getLogger("geoalloc")
 
@@ -23,6 +23,13 @@ class GeoallocGroup(click.Group):
     def invoke(self, ctx: click.Context):  # type: ignore[override]
         try:
             return super().invoke(ctx)
+        except OutputExistsError as exc:  # the library names no flag; the CLI knows its own
+            click.echo(
+                f"error: output folder {exc.path} exists — pass --overwrite to replace it, "
+                "or choose --out",
+                err=True,
+            )
+            ctx.exit(exc.exit_code)
         except GeoallocError as exc:
             click.echo(f"error: {exc}", err=True)
             ctx.exit(exc.exit_code)

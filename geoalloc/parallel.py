@@ -17,7 +17,7 @@ each worker once (scattered with ``broadcast=True`` on Dask, handed to each proc
 ``"processes"``) rather than pickled into every task.
 
 The travel engine's shortest-path trees (:func:`geoalloc.travel.travel_matrix`, kernel
-:func:`geoalloc.travel._kernel.run_trees`) and a sweep's variants (:mod:`geoalloc.sweep`) are mapped
+:func:`geoalloc.travel._kernel.run_trees`) and a sweep's variants (:mod:`geoalloc.runs.sweep`) are mapped
 through here.
 """
 

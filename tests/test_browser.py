@@ -332,7 +332,7 @@ def test_optional_layers_in_browser(driver, tmp_path: Path) -> None:
     from shapely.geometry import Point
     from test_maps import EVIL, tiny_run
 
-    from geoalloc.maps import write_map
+    from geoalloc.outputs.maps import write_map
 
     layers, summary = tiny_run(extras=True)
     layers["service_areas"] = gpd.GeoDataFrame(
@@ -370,7 +370,7 @@ def test_telemedicine_map_in_browser(driver, tmp_path: Path, shared_data: Path) 
     """The Liechtenstein telemedicine run: its map loads without errors, shows its layers and a
     hub's popup (folium's own popups need jQuery, which geoalloc pages do not load)."""
 
-    from geoalloc.pipeline import run_scenario, write_run
+    from geoalloc.runs import run_scenario, write_run
     from geoalloc.scenario import load_scenario
 
     del shared_data  # the example points at ../shared; the fixture skips when it is absent

@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from geoalloc.cli import cli
-from geoalloc.pipeline import run_scenario, write_run
+from geoalloc.runs import run_scenario, write_run
 from geoalloc.scenario import load_scenario
 from tests.helpers import write_chicago_scenario
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import geopandas as gpd
 import pytest
 
-from geoalloc.demo import FLOOR_M2_PER_RESIDENT, LOCAL_CRS, estimate_residents, pbf_path
+from geoalloc.inputs.demo import FLOOR_M2_PER_RESIDENT, LOCAL_CRS, estimate_residents, pbf_path
 
 pytestmark = pytest.mark.slow
 

@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from geoalloc.evaluate import access_kpis, area_status, weighted_gini, weighted_quantile
+from geoalloc.runs.evaluate import access_kpis, area_status, weighted_gini, weighted_quantile
 
 
 def test_weighted_quantile_matches_repeated_values() -> None:
@@ -49,7 +49,7 @@ def test_area_status() -> None:
 
 
 def test_group_coverage_by_hand() -> None:
-    from geoalloc.evaluate import group_coverage
+    from geoalloc.runs.evaluate import group_coverage
 
     minutes = pd.Series([5.0, 25.0, 8.0, np.inf], index=list("abcd"))
     population = pd.Series([100.0, 300.0, 50.0, 50.0], index=list("abcd"))
@@ -63,7 +63,7 @@ def test_group_coverage_by_hand() -> None:
 
 
 def test_covered_twice_by_hand() -> None:
-    from geoalloc.evaluate import covered_twice
+    from geoalloc.runs.evaluate import covered_twice
 
     od = pd.DataFrame(
         {"area": ["a", "a", "b", "c"], "site": ["S", "T", "S", "U"], "minutes": [1, 2, 3, 4]}
@@ -76,7 +76,7 @@ def test_covered_twice_by_hand() -> None:
 
 
 def test_baseline_unmet_counts_overflow_above_todays_capacity() -> None:
-    from geoalloc.evaluate import baseline_loads
+    from geoalloc.runs.evaluate import baseline_loads
 
     # a and b go to S (capacity 2 beds, 4 arrive: half is unmet, pro rata); c goes to T (room
     # to spare); d has no existing site within 10 minutes

@@ -10,7 +10,7 @@ from pathlib import Path
 import geopandas as gpd
 import pytest
 
-from geoalloc.pipeline import run_scenario
+from geoalloc.runs import run_scenario
 from geoalloc.scenario import load_scenario
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "liechtenstein_telemedicine"

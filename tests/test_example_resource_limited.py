@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from geoalloc.pipeline import run_scenario, write_run
+from geoalloc.runs import run_scenario, write_run
 from geoalloc.scenario import load_scenario
 
 pytestmark = pytest.mark.slow

@@ -15,8 +15,9 @@ from geoalloc._errors import InputError
 from geoalloc.cli import cli
 from geoalloc.demand.history import age_band_labels, read_history
 from geoalloc.demand.options import HistoryOptions
-from geoalloc.io import NO_DISTRICT
-from geoalloc.pipeline import check_inputs, run_scenario
+from geoalloc.inputs.read import NO_DISTRICT
+from geoalloc.runs import run_scenario
+from geoalloc.runs.planning import check_inputs
 from geoalloc.scenario import load_scenario
 from tests.helpers import write_chicago_scenario
 

@@ -11,10 +11,10 @@ import pandas as pd
 import pytest
 from shapely.geometry import LineString, Point, box
 
-from geoalloc.maps import (
+from geoalloc.outputs.maps import (
     AREA_STATUS_COLOURS as AREA_STATUS,
 )
-from geoalloc.maps import (
+from geoalloc.outputs.maps import (
     build_map,
     facility_popup,
     light_geometry,

@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 pytest.importorskip(
-    "geoalloc.pipeline", reason="the frontier command runs on the pipeline's inputs"
+    "geoalloc.runs.planning", reason="the frontier command runs on the pipeline's inputs"
 )
 helpers = pytest.importorskip("tests.helpers")
 

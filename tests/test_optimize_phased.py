@@ -11,12 +11,12 @@ from geoalloc._errors import InputError
 from geoalloc.demand.los import LosModel
 from geoalloc.demand.options import DemandOptions
 from geoalloc.demand.surge import surge_needs
-from geoalloc.deployment import periods_from_days
 from geoalloc.optimize import OptimizeOptions, available_solvers
 from geoalloc.optimize.check import CheckError
 from geoalloc.optimize.phased import PhasedProblem, lead_periods, solve_phased
 from geoalloc.optimize.phased_check import check_phased
 from geoalloc.optimize.phased_options import DeploymentOptions, MovableResource
+from geoalloc.runs.deployment import periods_from_days
 
 # Two sites, two areas, three one-day periods. Site A (1 ventilator) serves only area a1, site B
 # (no ventilator) only area a2. a1 needs 0.5 ventilators on day 0; a2 needs 1 on days 1 and 2.

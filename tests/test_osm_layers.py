@@ -10,8 +10,8 @@ import pytest
 from shapely.geometry import Point
 
 from geoalloc._validate import Problems
-from geoalloc.io import read_areas, read_facilities
-from geoalloc.osm_layers import parse_layer_spec
+from geoalloc.inputs.osm_layers import parse_layer_spec
+from geoalloc.inputs.read import read_areas, read_facilities
 from geoalloc.scenario import AreasOptions, FacilitiesOptions, TableJoin
 
 LIECHTENSTEIN = "osm_small_regions/liechtenstein_2015-07.osm.pbf"
@@ -77,7 +77,7 @@ def test_pois_as_facilities(shared_data: Path) -> None:
 
 def test_place_nodes_carry_their_name(shared_data: Path) -> None:
     # pyrosm keeps a place node's name only in its tags: geoalloc reads it out (for origins by name)
-    from geoalloc.osm_layers import read_osm_layer
+    from geoalloc.inputs.osm_layers import read_osm_layer
 
     places = read_osm_layer(shared_data / LIECHTENSTEIN, parse_layer_spec("pois:place=village"))
     names = set(places["name"])

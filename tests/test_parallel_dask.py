@@ -17,11 +17,11 @@ import pytest
 from click.testing import CliRunner
 
 from geoalloc.cli import cli
-from geoalloc.io import dumps_json
 from geoalloc.parallel import run_map
-from geoalloc.pipeline import run_scenario
+from geoalloc.runs import run_scenario
+from geoalloc.runs.folder import dumps_json
+from geoalloc.runs.sweep import apply_variant, cartesian_variants
 from geoalloc.scenario import load_scenario
-from geoalloc.sweep import apply_variant, cartesian_variants
 from geoalloc.travel import RoadNetwork, TravelMatrix, load_graph, travel_matrix
 from tests.helpers import write_chicago_scenario
 from tests.test_parallel import grid_network
@@ -152,7 +152,7 @@ def test_points_into_areas_by_partitions_on_dask(client, tmp_path):
     import geopandas as gpd
     from shapely.geometry import box
 
-    from geoalloc.large_inputs import sum_points_into_areas
+    from geoalloc.inputs.population_points import sum_points_into_areas
 
     pytest.importorskip("dask_geopandas")
     areas = gpd.GeoDataFrame(

@@ -10,7 +10,7 @@ import pytest
 from shapely.geometry import Point, box
 
 from geoalloc._errors import InputError
-from geoalloc.large_inputs import sum_points_into_areas
+from geoalloc.inputs.population_points import sum_points_into_areas
 
 pytest.importorskip("dask_geopandas")
 

@@ -7,7 +7,7 @@ import pytest
 from click.testing import CliRunner
 
 from geoalloc.cli import cli
-from geoalloc.pipeline import check_inputs
+from geoalloc.runs.planning import check_inputs
 from geoalloc.scenario import load_scenario
 
 SCENARIO = """\

@@ -18,7 +18,8 @@ from test_maps_data import EVIL_NAME, chicago_escaped_run
 
 from geoalloc._errors import InputError
 from geoalloc.cli import cli
-from geoalloc.report import coverage_curve, load_run, report_html
+from geoalloc.outputs.report import coverage_curve, report_html
+from geoalloc.runs import RunFolder
 
 MANIFEST = {
     "geoalloc": "0.1.0",
@@ -110,10 +111,10 @@ def test_report_without_optional_parts() -> None:
 
 def test_load_run_lists_every_problem(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="run folder not found"):
-        load_run(tmp_path / "nope")
+        RunFolder(tmp_path / "nope").read()
     (tmp_path / "summary.json").write_text("{not json", encoding="utf-8")
     with pytest.raises(InputError) as info:
-        load_run(tmp_path)
+        RunFolder(tmp_path).read()
     text = str(info.value)
     assert "results.gpkg: missing" in text
     assert "summary.json: not valid JSON" in text

@@ -6,7 +6,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from geoalloc.pipeline import run_scenario
+from geoalloc.runs import run_scenario
 from geoalloc.scenario import load_scenario
 from tests.helpers import write_chicago_scenario
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import geopandas as gpd
 import pytest
 
-from geoalloc.pipeline import run_scenario, write_run
+from geoalloc.runs import run_scenario, write_run
 from geoalloc.scenario import load_scenario
 from tests.helpers import write_chicago_scenario
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from geoalloc._errors import InputError
-from geoalloc.pipeline import check_inputs
+from geoalloc.runs.planning import check_inputs
 from geoalloc.scenario import load_scenario
 from tests.helpers import write_chicago_scenario
 

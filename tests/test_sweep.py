@@ -13,9 +13,8 @@ from geoalloc._errors import InputError
 from geoalloc.cli import cli
 from geoalloc.commands._options import compute_from_cli
 from geoalloc.parallel import ComputeOptions
-from geoalloc.pipeline import run_scenario
-from geoalloc.scenario import load_scenario
-from geoalloc.sweep import (
+from geoalloc.runs import run_scenario
+from geoalloc.runs.sweep import (
     Variant,
     apply_variant,
     cartesian_variants,
@@ -25,6 +24,7 @@ from geoalloc.sweep import (
     read_variants_csv,
     sweep_keys,
 )
+from geoalloc.scenario import load_scenario
 from tests.helpers import write_chicago_scenario
 
 PULP_V4 = "ignore:.*in PuLP 4.0.*:DeprecationWarning"  # geoalloc.optimize's call, not ours

@@ -23,7 +23,7 @@ from geoalloc.optimize.telemedicine import (
     check_telemedicine,
     solve_telemedicine,
 )
-from geoalloc.telemedicine.run import connected_by_coverage
+from geoalloc.runs.telemedicine import connected_by_coverage
 
 OPTIONS = OptimizeOptions(solver="highs", max_minutes=10, mip_gap=1e-6)
 
@@ -317,8 +317,8 @@ def test_coverage_must_be_polygons(tmp_path: Path) -> None:
 
 
 def test_visits_by_age_band(tmp_path: Path) -> None:
+    from geoalloc.runs.telemedicine import check_telemedicine_inputs
     from geoalloc.scenario import load_scenario
-    from geoalloc.telemedicine.run import check_telemedicine_inputs
 
     text = TELEMEDICINE.replace("{ all = 2600.0 }", '{ "65+" = 5200.0, other = 2600.0 }')
     scenario = write_tiny(tmp_path, text, old=[100, 0, 1000])
@@ -385,7 +385,7 @@ def test_sweep_refuses_a_telemedicine_scenario(tmp_path: Path, shared_data: Path
 
 
 def test_access_by_group_by_hand() -> None:
-    from geoalloc.telemedicine.run import access_by_group
+    from geoalloc.runs.telemedicine import access_by_group
 
     # a (100 people) beyond T, half its divertible hours tele-served; b (50) beyond T, none;
     # c (200) within T
@@ -424,8 +424,8 @@ def test_divertible_share_by_case_mix_from_the_history(tmp_path: Path) -> None:
     scenario.write_text(
         scenario.read_text() + '\n[history]\npath = "visits.csv"\narea_id = "area"\n'
     )
+    from geoalloc.runs.telemedicine import check_telemedicine_inputs
     from geoalloc.scenario import load_scenario
-    from geoalloc.telemedicine.run import check_telemedicine_inputs
 
     problem, _, _, notes = check_telemedicine_inputs(load_scenario(scenario))
     share = problem.divertible / problem.demand

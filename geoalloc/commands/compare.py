@@ -6,22 +6,10 @@ from pathlib import Path
 
 import click
 
-from geoalloc.compare import compare_runs
-from geoalloc.io import dumps_json
+from geoalloc.runs.compare import compare_runs, write_comparison_map
+from geoalloc.runs.folder import dumps_json
 
 MAX_LISTED = 15
-
-
-def _write_comparison_map(result: dict, run_a: Path, run_b: Path, path: Path) -> None:
-    from geoalloc.maps import add_comparison, map_of_run, save_map
-    from geoalloc.report import load_run
-
-    layers, summary, _ = load_run(run_b)
-    other, _, _ = load_run(run_a)
-    fmap = map_of_run(layers, summary)
-    add_comparison(fmap, result, layers["areas"], other["facilities"])
-    save_map(fmap, path)
-    click.echo(f"map of B with A as layers: {path}", err=True)
 
 
 def _num(value: float | None) -> str:
@@ -45,7 +33,8 @@ def compare_command(run_a: Path, run_b: Path, as_json: bool, map_path: Path | No
     """Compare two run folders: KPI changes, areas that gained or lost access, sites that changed."""
     result = compare_runs(run_a, run_b)
     if map_path is not None:
-        _write_comparison_map(result, run_a, run_b, map_path)
+        written = write_comparison_map(result, run_a, run_b, map_path)
+        click.echo(f"map of B with A as layers: {written}", err=True)
     if as_json:
         click.echo(dumps_json(result))
         return

@@ -7,10 +7,9 @@ from pathlib import Path
 
 import click
 
-from geoalloc.commands._format import summary_lines
-from geoalloc.demo import build_demo_inputs
-from geoalloc.io import dumps_json
-from geoalloc.pipeline import run_scenario, write_run
+from geoalloc.inputs.demo import build_demo_inputs
+from geoalloc.runs import run_scenario
+from geoalloc.runs.folder import dumps_json
 from geoalloc.scenario import load_scenario
 
 
@@ -30,13 +29,13 @@ def demo_command(out: Path, as_json: bool) -> None:
     inputs_dir = out.parent / f"{out.name}-inputs"
     scenario = load_scenario(build_demo_inputs(inputs_dir))
     result = run_scenario(scenario)
-    written = write_run(result, out, overwrite=True)
+    written = result.write(out, overwrite=True)
     if as_json:
         click.echo(
             dumps_json(result.summary | {"out_dir": str(written), "inputs_dir": str(inputs_dir)})
         )
         return
-    for line in summary_lines(result.summary, str(written)):
+    for line in result.kind.summary_lines(result.summary, str(written)):
         click.echo(line)
     click.echo(f"inputs and scenario: {inputs_dir}/scenario.toml (copy it to plan your own region)")
     click.echo(

@@ -35,22 +35,11 @@ def frontier_command(scenario_path: Path, floors: str | None, as_json: bool) -> 
     Needs ``[optimize] equity_group_column`` (a column of the areas file) and the ``capacitated`` or
     ``mclp`` model.
     """
-    from geoalloc._errors import InputError
-    from geoalloc.optimize import frontier
-    from geoalloc.pipeline import build_problem, check_inputs, od_table, travel_matrix_for
-    from geoalloc.scenario import load_scenario, require_planning_model
+    from geoalloc.runs.planning import frontier_of
+    from geoalloc.scenario import load_scenario
 
     wanted = _floors(floors)
-    scenario = load_scenario(scenario_path)
-    require_planning_model(scenario, "frontiers")
-    if scenario.optimize.equity_group_column is None:
-        msg = (
-            f"{scenario_path}: the frontier needs [optimize] equity_group_column (an areas column)"
-        )
-        raise InputError(msg)
-    inputs = check_inputs(scenario)
-    problem = build_problem(scenario, inputs, od_table(travel_matrix_for(scenario, inputs)))
-    table = frontier(problem, scenario.optimize, wanted)
+    table = frontier_of(load_scenario(scenario_path), wanted)
     if as_json:
         click.echo(json.dumps(table.to_dict(orient="records"), default=float))
         return

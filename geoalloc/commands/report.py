@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from geoalloc.report import rebuild_outputs
+from geoalloc.runs import rebuild_outputs
 
 
 @click.command("report")

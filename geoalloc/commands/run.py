@@ -6,10 +6,9 @@ from pathlib import Path
 
 import click
 
-from geoalloc.commands._format import summary_lines
 from geoalloc.commands._options import compute_from_cli, compute_options
-from geoalloc.io import dumps_json
-from geoalloc.pipeline import default_out_dir, run_scenario, write_run
+from geoalloc.runs import default_out_dir, run_scenario
+from geoalloc.runs.folder import dumps_json
 from geoalloc.scenario import load_scenario
 
 
@@ -31,11 +30,11 @@ def run_and_report(
             f"output folder {out_dir} exists — pass --overwrite to replace it, or choose --out"
         )
     result = run_scenario(scenario)
-    written = write_run(result, out_dir, overwrite=overwrite)
+    written = result.write(out_dir, overwrite=overwrite)
     if as_json:
         click.echo(dumps_json(result.summary | {"out_dir": str(written)}))
     else:
-        for line in summary_lines(result.summary, str(written)):
+        for line in result.kind.summary_lines(result.summary, str(written)):
             click.echo(line)
 
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import click
 
 from geoalloc.commands._options import compute_from_cli, compute_options
-from geoalloc.io import dumps_json
+from geoalloc.runs.folder import dumps_json
+from geoalloc.runs.sweep import cartesian_variants, parse_vary, read_variants_csv, run_sweep
 from geoalloc.scenario import load_scenario
-from geoalloc.sweep import cartesian_variants, parse_vary, read_variants_csv, run_sweep
 
 
 def _num(value, digits: int = 1) -> str:

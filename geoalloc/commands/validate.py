@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from geoalloc.pipeline import check_inputs
+from geoalloc.runs import check_scenario
 from geoalloc.scenario import load_scenario
 
 
@@ -15,21 +15,7 @@ from geoalloc.scenario import load_scenario
 def validate_command(scenario_path: Path) -> None:
     """Check the scenario file and every input it names; print all problems (exit 3 if any)."""
     scenario = load_scenario(scenario_path)
-    if scenario.telemedicine is not None:
-        from geoalloc.telemedicine.run import check_telemedicine_inputs
-
-        problem, areas, sites, notes = check_telemedicine_inputs(scenario)
-        for note in notes:
-            click.echo(f"note: {note}")
-        click.echo(
-            f"ok: {len(areas)} areas, {len(sites)} sites ({len(problem.hubs)} hub candidates), "
-            f"scenario {scenario.name!r} is valid"
-        )
-        return
-    inputs = check_inputs(scenario)
+    inputs = check_scenario(scenario)
     for note in inputs.notes:
         click.echo(f"note: {note}")
-    click.echo(
-        f"ok: {len(inputs.areas)} areas, {len(inputs.facilities)} sites "
-        f"({int(inputs.facilities['existing'].sum())} existing), scenario {scenario.name!r} is valid"
-    )
+    click.echo(f"ok: {inputs.describe()}, scenario {scenario.name!r} is valid")

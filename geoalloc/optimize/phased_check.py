@@ -9,6 +9,7 @@ shows up here. Violations raise :class:`~geoalloc.optimize.check.CheckError`.
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -16,8 +17,10 @@ import pandas as pd
 from geoalloc._validate import format_ids
 from geoalloc.optimize.check import ABS_TOL, REL_TOL, CheckError
 from geoalloc.optimize.options import OptimizeOptions
-from geoalloc.optimize.phased import PhasedPlan, PhasedProblem
 from geoalloc.optimize.phased_options import MINUTES_PER_DAY
+
+if TYPE_CHECKING:  # the solver calls this checker: types only, no import cycle
+    from geoalloc.optimize.phased import PhasedPlan, PhasedProblem
 
 #: tolerance on capacity and stock rows (solver feasibility tolerance on unit-sized quantities)
 CAP_TOL = 1e-5

@@ -9,12 +9,13 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from geoalloc._errors import InputError, UsageError
-from geoalloc.demand.options import DemandOptions, HistoryOptions, SurgeMultiplierTable
+from geoalloc._errors import InputError
+from geoalloc.demand.options import DemandOptions, HistoryOptions
 from geoalloc.optimize.options import OptimizeOptions
 from geoalloc.optimize.phased_options import DeploymentOptions
 from geoalloc.parallel import ComputeOptions
-from geoalloc.telemedicine.options import TelemedicineOptions
+from geoalloc.scenario.paths import resolve_paths
+from geoalloc.scenario.telemedicine import TelemedicineOptions
 from geoalloc.travel.options import NetworkOptions
 
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
@@ -174,17 +175,6 @@ class Scenario(BaseModel):
         return value
 
 
-def require_planning_model(scenario: Scenario, what: str) -> None:
-    """Refuse a ``[telemedicine]`` scenario in ``what`` (sweeps, frontiers), which run the planning
-    models only: a :class:`UsageError` (exit 2) that says so."""
-    if scenario.telemedicine is not None:
-        msg = (
-            f"{what} run the planning models; scenario {scenario.name!r} has a [telemedicine] "
-            "section, which they do not take yet — run its variants one by one with `geoalloc run`"
-        )
-        raise UsageError(msg)
-
-
 def _format_pydantic_error(path: Path, error: dict) -> str:
     where = ".".join(str(part) for part in error["loc"]) or "(top level)"
     if error["type"] == "extra_forbidden":
@@ -215,74 +205,3 @@ def load_scenario(path: str | Path) -> Scenario:
             problems, header=f"{len(problems)} problem(s) in scenario {path}"
         ) from None
     return resolve_paths(scenario, path.parent)
-
-
-def resolve_paths(scenario: Scenario, base: Path) -> Scenario:
-    """Return a copy whose input paths are absolute, relative ones taken from ``base``."""
-
-    def resolve(p: Path) -> Path:
-        return p if p.is_absolute() else (base / p).resolve()
-
-    network = scenario.network
-    if not network.is_crowfly and not network.is_place:
-        network = network.model_copy(update={"source": str(resolve(Path(network.source)))})
-    history = scenario.history
-    if history is not None:
-        update: dict = {"path": resolve(history.path)}
-        if history.join is not None:
-            update["join"] = history.join.model_copy(update={"path": resolve(history.join.path)})
-        history = history.model_copy(update=update)
-    demand = scenario.demand
-    if demand.surge.path is not None:
-        surge = demand.surge.model_copy(update={"path": resolve(demand.surge.path)})
-        demand = demand.model_copy(update={"surge": surge})
-    if demand.cases is not None:
-        cases = demand.cases.model_copy(update={"path": resolve(demand.cases.path)})
-        demand = demand.model_copy(update={"cases": cases})
-    table = demand.surge_multiplier
-    if isinstance(table, SurgeMultiplierTable):
-        table = table.model_copy(update={"path": resolve(table.path)})
-        demand = demand.model_copy(update={"surge_multiplier": table})
-    outage = scenario.outage
-    if outage.road_closures is not None:
-        outage = outage.model_copy(update={"road_closures": resolve(outage.road_closures)})
-    deployment = scenario.deployment
-    if deployment is not None and deployment.temporary_sites is not None:
-        deployment = deployment.model_copy(
-            update={"temporary_sites": resolve(deployment.temporary_sites)}
-        )
-    areas = scenario.areas.model_copy(update={"path": resolve(scenario.areas.path)})
-    if areas.population_points is not None:
-        points = areas.population_points
-        areas = areas.model_copy(
-            update={"population_points": points.model_copy(update={"path": resolve(points.path)})}
-        )
-    for key in ("districts", "origins"):
-        part = getattr(areas, key)
-        if part is not None:
-            areas = areas.model_copy(
-                update={key: part.model_copy(update={"path": resolve(part.path)})}
-            )
-    areas, facilities = (
-        section.model_copy(
-            update={"join": section.join.model_copy(update={"path": resolve(section.join.path)})}
-        )
-        if section.join is not None
-        else section
-        for section in (areas, scenario.facilities)
-    )
-    telemedicine = scenario.telemedicine
-    if telemedicine is not None and telemedicine.coverage is not None:
-        telemedicine = telemedicine.model_copy(update={"coverage": resolve(telemedicine.coverage)})
-    return scenario.model_copy(
-        update={
-            "areas": areas,
-            "facilities": facilities.model_copy(update={"path": resolve(facilities.path)}),
-            "telemedicine": telemedicine,
-            "network": network,
-            "history": history,
-            "demand": demand,
-            "outage": outage,
-            "deployment": deployment,
-        }
-    )

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geoalloc._errors import InputError, UsageError
+from geoalloc._errors import UsageError
+from geoalloc.runs.folder import RunFolder
 
 KPI_KEYS = (
     "covered_population",
@@ -27,26 +26,22 @@ TOLERANCE = 1e-6
 
 
 def read_run(folder: Path) -> dict:
-    """The summary and the ``areas``/``facilities`` layers of a run folder."""
-    folder = Path(folder)
-    summary_path, gpkg = folder / "summary.json", folder / "results.gpkg"
-    missing = [p.name for p in (summary_path, gpkg) if not p.is_file()]
-    if missing:
-        msg = f"{folder}: not a geoalloc run folder (missing {', '.join(missing)}) — give a folder written by `geoalloc run`"
-        raise InputError(msg)
-    summary = json.loads(summary_path.read_text(encoding="utf-8"))
-    if summary.get("model") == "telemedicine" or "plan" not in summary:
+    """The summary and the ``areas``/``facilities`` layers of a run folder of a comparable kind."""
+    run_folder = RunFolder(Path(folder))
+    kind = run_folder.kind()
+    if not kind.comparable:
         msg = (
-            f"{folder}: a {summary.get('model', 'non-planning')} run — `geoalloc compare` compares "
-            "runs of the planning models (lscp, mclp, p-median, p-center, capacitated); compare "
-            "telemedicine runs by their summary.json 'telemedicine' figures"
+            f"{folder}: a {kind.name} run — `geoalloc compare` compares runs of the planning models "
+            "(lscp, mclp, p-median, p-center, capacitated, time-phased); compare "
+            f"{kind.name} runs by their summary.json figures"
         )
         raise UsageError(msg)
+    run = run_folder.read(layers=("areas", "facilities"))
     return {
-        "folder": folder,
-        "summary": summary,
-        "areas": gpd.read_file(gpkg, layer="areas").set_index("area_id"),
-        "facilities": gpd.read_file(gpkg, layer="facilities").set_index("site_id"),
+        "folder": run.folder,
+        "summary": run.summary,
+        "areas": run.layers["areas"].set_index("area_id"),
+        "facilities": run.layers["facilities"].set_index("site_id"),
     }
 
 
@@ -149,3 +144,14 @@ def compare_runs(run_a: Path, run_b: Path) -> dict:
         "areas_only_in_b": [str(i) for i in only_b],
         "sites_changed": site_rows,
     }
+
+
+def write_comparison_map(comparison: dict, run_a: Path, run_b: Path, path: Path) -> Path:
+    """Write run B's map with run A as layers (areas that gained/lost access, A's facilities)."""
+    from geoalloc.outputs.maps import add_comparison, map_of_run, save_map
+
+    b = RunFolder(Path(run_b)).read()
+    a = RunFolder(Path(run_a)).read(layers=("facilities",))
+    fmap = map_of_run(b.layers, b.summary)
+    add_comparison(fmap, comparison, b.layers["areas"], a.layers["facilities"])
+    return save_map(fmap, path)

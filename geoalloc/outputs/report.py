@@ -19,7 +19,6 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import io
-import json
 import logging
 import math
 import os
@@ -30,16 +29,10 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from geoalloc._errors import InputError
-from geoalloc.maps import fmt_quantity, fmt_share, text, write_map
+from geoalloc.outputs.maps import fmt_quantity, fmt_share, text
 
 log = logging.getLogger(__name__)
 
-RUN_LAYERS = ("areas", "facilities", "assignments", "catchments")
-RUN_KEYS = ("scenario", "model", "resources", "baseline", "plan")
-TELEMEDICINE_LAYERS = ("areas", "facilities", "assignments")
-TELEMEDICINE_KEYS = ("scenario", "model", "telemedicine")
-OPTIONAL_LAYERS = ("service_areas", "moves", "stocks", "shortfall")
 PLAN_COLOUR = "#d95f02"
 BASELINE_COLOUR = "#1b9e77"
 
@@ -56,62 +49,6 @@ figure { margin: 10px 0; } figcaption { color: #555; font-size: 13px; }
 img.chart { max-width: 100%; height: auto; }
 code { font-size: 12px; word-break: break-all; }
 """
-
-
-# --- reading a run folder ----------------------------------------------------------------------
-
-
-def load_run(run_dir: Path | str) -> tuple[dict[str, gpd.GeoDataFrame], dict, dict]:
-    """Read a run folder: the layers of ``results.gpkg``, ``summary.json`` and ``manifest.json``.
-
-    Raises
-    ------
-    InputError
-        When the folder or one of its files is missing or unreadable (every problem listed).
-    """
-    run_dir = Path(run_dir)
-    problems: list[str] = []
-    if not run_dir.is_dir():
-        msg = f"run folder not found: {run_dir} — give the folder that `geoalloc run` wrote"
-        raise InputError(msg)
-    documents = []
-    for name in ("summary.json", "manifest.json"):
-        path = run_dir / name
-        try:
-            documents.append(json.loads(path.read_text(encoding="utf-8")))
-        except FileNotFoundError:
-            problems.append(f"{path}: missing — rerun `geoalloc run` to write it")
-            documents.append({})
-        except json.JSONDecodeError as exc:
-            problems.append(f"{path}: not valid JSON ({exc}) — rerun `geoalloc run`")
-            documents.append({})
-    summary, manifest = documents
-    # a telemedicine run has its own layers and summary (geoalloc.telemedicine)
-    telemedicine = summary.get("model") == "telemedicine"
-    required_layers = TELEMEDICINE_LAYERS if telemedicine else RUN_LAYERS
-    required_keys = TELEMEDICINE_KEYS if telemedicine else RUN_KEYS
-    for key in required_keys:
-        if summary and key not in summary:
-            problems.append(f"{run_dir / 'summary.json'}: key {key!r} missing")
-    gpkg = run_dir / "results.gpkg"
-    layers: dict[str, gpd.GeoDataFrame] = {}
-    if not gpkg.is_file():
-        problems.append(f"{gpkg}: missing — rerun `geoalloc run` to write it")
-    else:
-        import pyogrio
-
-        present = {name for name, _ in pyogrio.list_layers(gpkg)}
-        for name in required_layers:
-            if name not in present:
-                problems.append(f"{gpkg}: layer {name!r} missing (has: {sorted(present)})")
-                continue
-            layers[name] = gpd.read_file(gpkg, layer=name)
-        for name in OPTIONAL_LAYERS:
-            if name in present:
-                layers[name] = gpd.read_file(gpkg, layer=name)
-    if problems:
-        raise InputError(problems, header=f"run folder {run_dir}: {len(problems)} problem(s)")
-    return layers, summary, manifest
 
 
 # --- charts ------------------------------------------------------------------------------------
@@ -518,7 +455,7 @@ def report_html(layers: dict[str, gpd.GeoDataFrame], summary: dict, manifest: di
     if surge:
         parts += ["<h2>Surge: needed vs available</h2>", f"<figure>{surge}</figure>"]
     if summary.get("deployment"):
-        from geoalloc.deployment_report import deployment_section, unmet_chart
+        from geoalloc.outputs.deployment_report import deployment_section, unmet_chart
 
         deployment = summary["deployment"]
         chart = unmet_chart(deployment, _svg_img, PLAN_COLOUR, BASELINE_COLOUR)
@@ -558,18 +495,3 @@ def write_report(
     os.replace(tmp, path)  # a rebuild never leaves a half-written page
     log.info("report: %s (%.2f MB)", path, path.stat().st_size / 1e6)
     return path
-
-
-def rebuild_outputs(run_dir: Path | str) -> tuple[Path, Path]:
-    """Rebuild ``map.html`` and ``report.html`` of a run folder from its results.gpkg, summary.json
-    and manifest.json; return their paths."""
-    run_dir = Path(run_dir)
-    layers, summary, manifest = load_run(run_dir)
-    if summary["model"] == "telemedicine":
-        from geoalloc.telemedicine.outputs import write_telemedicine_outputs
-
-        write_telemedicine_outputs(run_dir, layers, summary)
-        return run_dir / "map.html", run_dir / "report.html"
-    map_path = write_map(run_dir / "map.html", layers, summary)
-    report_path = write_report(run_dir / "report.html", layers, summary, manifest)
-    return map_path, report_path

@@ -1,4 +1,4 @@
-"""Reading and checking inputs; writing a run folder atomically.
+"""Reading and checking inputs: areas, facilities, joins, districts, origins.
 
 Readers collect *every* problem of a file into a :class:`~geoalloc._validate.Problems` and return
 ``None`` when the file cannot be used at all, so that ``geoalloc validate`` reports everything at once.
@@ -6,13 +6,7 @@ Readers collect *every* problem of a file into a :class:`~geoalloc._validate.Pro
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
-import os
-import shutil
-import tempfile
-from collections.abc import Callable
 from pathlib import Path
 
 import geopandas as gpd
@@ -20,7 +14,6 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geoalloc._errors import UsageError
 from geoalloc._validate import Problems, format_ids
 from geoalloc.scenario import AreasOptions, FacilitiesOptions, TableJoin
 
@@ -41,7 +34,7 @@ def read_vector(
             "check the path in the scenario file (relative paths start at the scenario's folder)",
         )
         return None
-    from geoalloc.osm_layers import is_osm_pbf
+    from geoalloc.inputs.osm_layers import is_osm_pbf
 
     if is_osm_pbf(path):
         return _read_osm(path, layer, where, problems)
@@ -80,8 +73,8 @@ def read_polygons(
 
 
 def _read_osm(path: Path, layer: str | None, where: str, problems: Problems):
-    """An OSM ``.pbf`` read through a ``layer`` spec (see :mod:`geoalloc.osm_layers`)."""
-    from geoalloc.osm_layers import SPEC_HELP, parse_layer_spec, read_osm_layer
+    """An OSM ``.pbf`` read through a ``layer`` spec (see :mod:`geoalloc.inputs.osm_layers`)."""
+    from geoalloc.inputs.osm_layers import SPEC_HELP, parse_layer_spec, read_osm_layer
 
     if layer is None:
         problems.add(where, f"{path.name} is an OSM file: say which features to read", SPEC_HELP)
@@ -463,9 +456,9 @@ def _district_of(areas: gpd.GeoDataFrame, options: AreasOptions, problems: Probl
 def _population_from_points(
     frame: gpd.GeoDataFrame, ids: pd.Index, options: AreasOptions, problems: Problems
 ) -> np.ndarray:
-    """``[areas] population_points`` summed into the areas (see geoalloc.large_inputs)."""
+    """``[areas] population_points`` summed into the areas (see geoalloc.inputs.population_points)."""
     from geoalloc._errors import InputError
-    from geoalloc.large_inputs import sum_points_into_areas
+    from geoalloc.inputs.population_points import sum_points_into_areas
 
     points = options.population_points
     where = f"[areas] population_points {points.path.name}"
@@ -570,69 +563,3 @@ def representative_points(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     projected = frame.geometry.to_crs(frame.geometry.estimate_utm_crs())
     points = projected.representative_point().to_crs(4326)
     return gpd.GeoDataFrame(geometry=points, index=frame.index, crs=4326)
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def _json_default(value: object) -> object:
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, np.floating):
-        return None if not np.isfinite(value) else float(value)
-    if isinstance(value, np.bool_):
-        return bool(value)
-    if isinstance(value, Path):
-        return str(value)
-    msg = f"cannot write {type(value).__name__} to JSON"
-    raise TypeError(msg)
-
-
-def _finite(value: object) -> object:
-    """Replace non-finite floats (inf/NaN) with None, recursively, so the JSON is strict."""
-    if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_finite(v) for v in value]
-    if isinstance(value, float) and not np.isfinite(value):
-        return None
-    return value
-
-
-def dumps_json(data: dict) -> str:
-    return json.dumps(_finite(data), indent=2, default=_json_default, allow_nan=False)
-
-
-def write_run_folder(out_dir: Path, *, overwrite: bool, write: Callable[[Path], None]) -> Path:
-    """Call ``write(tmp_dir)`` and move the finished folder to ``out_dir`` in one rename.
-
-    A failing ``write`` leaves no half-written folder; an existing ``out_dir`` is replaced only with
-    ``overwrite`` (else :class:`UsageError`, exit 2).
-    """
-    out_dir = Path(out_dir)
-    if out_dir.exists() and not overwrite:
-        msg = f"output folder {out_dir} exists — pass --overwrite to replace it, or choose --out"
-        raise UsageError(msg)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp_dir = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
-    umask = os.umask(0)
-    os.umask(umask)
-    tmp_dir.chmod(0o777 & ~umask)  # mkdtemp makes it private; a run folder is for sharing
-    try:
-        write(tmp_dir)
-        if out_dir.exists():
-            trash = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old.", dir=out_dir.parent))
-            os.replace(out_dir, trash / out_dir.name)
-            os.replace(tmp_dir, out_dir)
-            shutil.rmtree(trash, ignore_errors=True)
-        else:
-            os.replace(tmp_dir, out_dir)
-    finally:
-        if tmp_dir.exists():
-            shutil.rmtree(tmp_dir, ignore_errors=True)
-    return out_dir

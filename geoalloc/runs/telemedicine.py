@@ -19,7 +19,10 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import replace
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -29,12 +32,17 @@ from geoalloc._errors import InputError
 from geoalloc._validate import Problems, format_ids
 from geoalloc.demand.history import read_rows
 from geoalloc.demand.needs import band_admissions_per_year, band_population
-from geoalloc.evaluate import nearest_minutes
-from geoalloc.io import _as_bool, area_origins, read_areas, read_facilities, read_polygons
+from geoalloc.inputs.read import _as_bool, area_origins, read_areas, read_facilities, read_polygons
 from geoalloc.optimize.problem import solver_summary
 from geoalloc.optimize.telemedicine import TelePlan, TeleProblem, TeleWeights, solve_telemedicine
+from geoalloc.runs.evaluate import nearest_minutes
+from geoalloc.runs.manifest import build_manifest
+from geoalloc.runs.result import RunResult
+from geoalloc.runs.schema import FORMAT_VERSION, TelemedicineSummary
+from geoalloc.runs.travel import od_table, origin_flags, travel_matrix_for
 from geoalloc.scenario import Scenario
-from geoalloc.telemedicine.options import CaseMixShares, TelemedicineOptions
+from geoalloc.scenario.telemedicine import CaseMixShares, TelemedicineOptions
+from geoalloc.travel.matrix import TravelMatrix
 
 log = logging.getLogger(__name__)
 
@@ -273,10 +281,10 @@ def _sites(
     return hours, hubs
 
 
-def run_telemedicine(scenario: Scenario, *, travel=None):
-    """Run a ``[telemedicine]`` scenario end to end; a :class:`~geoalloc.pipeline.RunResult`."""
-    from geoalloc.pipeline import RunResult, build_manifest, od_table, travel_matrix_for
-
+def run_telemedicine(
+    scenario: Scenario, kind: TelemedicineKind, *, travel: TravelMatrix | None = None
+) -> RunResult:
+    """Run a ``[telemedicine]`` scenario end to end (nothing is written)."""
     options = scenario.telemedicine
     timings: dict[str, float] = {}
     started = time.perf_counter()
@@ -288,7 +296,7 @@ def run_telemedicine(scenario: Scenario, *, travel=None):
     started = time.perf_counter()
     origins = area_origins(areas)  # where each area's trips start (travel and the layers)
     if travel is None:
-        travel = travel_matrix_for(scenario, _TravelInputs(origins, sites.loc[physical]))
+        travel = travel_matrix_for(scenario, origins, sites.loc[physical])
     od = od_table(travel)
     od = od[od["site"].isin(physical)]
     timings["travel_s"] = time.perf_counter() - started
@@ -304,13 +312,13 @@ def run_telemedicine(scenario: Scenario, *, travel=None):
 
     population = areas[scenario.areas.population].astype(float)
     table = area_table(problem, plan, nearest, population)
-    flags = travel.flags
-    origin_flags = flags[flags["role"] == "origin"].drop_duplicates("id").set_index("id")["reason"]
-    table["travel_flag"] = origin_flags.reindex(table.index)
+    table["travel_flag"] = origin_flags(travel).reindex(table.index)
     figures = telemedicine_figures(table, plan, physical_only)
     figures["by_group"] = access_by_group(table, _group_persons(scenario, areas))
     layers = _layers(scenario, areas, origins, sites, problem, plan, table)
-    summary = {
+    summary: TelemedicineSummary = {
+        "format": FORMAT_VERSION,
+        "kind": kind.name,
         "scenario": scenario.name,
         "model": "telemedicine",
         "max_minutes": standard,
@@ -325,21 +333,12 @@ def run_telemedicine(scenario: Scenario, *, travel=None):
     }
     return RunResult(
         scenario=scenario,
+        kind=kind,
         layers=layers,
-        summary=summary,
+        summary=dict(summary),
         manifest=build_manifest(scenario, timings),
-        allocation=plan,
+        plan=plan,
     )
-
-
-class _TravelInputs:
-    """What :func:`geoalloc.pipeline.travel_matrix_for` reads of the inputs (no road closures)."""
-
-    closures = None
-
-    def __init__(self, area_points: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame) -> None:
-        self.facilities = facilities
-        self.area_points = area_points
 
 
 def area_table(
@@ -491,3 +490,56 @@ def _layers(
     points = origins.geometry.reindex(assignments["area"]).to_numpy()
     assignment_layer = gpd.GeoDataFrame(assignments, geometry=points, crs=4326)
     return {"areas": area_layer, "facilities": site_layer, "assignments": assignment_layer}
+
+
+@dataclass(frozen=True)
+class TelemedicineInputs:
+    """A ``[telemedicine]`` scenario's checked inputs (no travel pairs yet in ``problem``)."""
+
+    problem: TeleProblem
+    areas: gpd.GeoDataFrame
+    sites: gpd.GeoDataFrame
+    notes: list[str] = field(default_factory=list)
+
+    def describe(self) -> str:
+        hubs = len(self.problem.hubs)
+        return f"{len(self.areas)} areas, {len(self.sites)} sites ({hubs} hub candidates)"
+
+
+class TelemedicineKind:
+    """Rural telemedicine coverage: who is beyond T by road, and which hubs close the gap."""
+
+    name = "telemedicine"
+    layers: tuple[str, ...] = ("areas", "facilities", "assignments")
+    optional_layers: tuple[str, ...] = ()
+    summary_schema: type = TelemedicineSummary
+    comparable = False
+
+    def handles(self, scenario: Scenario) -> bool:
+        return scenario.telemedicine is not None
+
+    def check(self, scenario: Scenario) -> TelemedicineInputs:
+        problem, areas, sites, notes = check_telemedicine_inputs(scenario)
+        return TelemedicineInputs(problem, areas, sites, notes)
+
+    def run(self, scenario: Scenario, *, travel: TravelMatrix | None = None) -> RunResult:
+        return run_telemedicine(scenario, self, travel=travel)
+
+    def write_outputs(
+        self,
+        folder: Path,
+        layers: Mapping[str, gpd.GeoDataFrame],
+        summary: Mapping[str, Any],
+        manifest: Mapping[str, Any],
+    ) -> None:
+        from geoalloc.outputs.telemedicine import write_telemedicine_outputs
+
+        write_telemedicine_outputs(folder, dict(layers), dict(summary))
+
+    def summary_lines(self, summary: Mapping[str, Any], out_dir: str) -> list[str]:
+        from geoalloc.outputs.terminal import telemedicine_lines
+
+        return telemedicine_lines(summary, out_dir)
+
+
+TELEMEDICINE = TelemedicineKind()

@@ -1,15 +1,19 @@
-"""``[deployment]`` in a run: temporary sites read, demand per period from the surge curves,
-the time-phased plan solved with and without redeployment, and its output tables.
+"""The time-phased deployment run kind (``[deployment]``): the static plan, then temporary sites
+read, demand per period from the surge curves, the time-phased plan solved with and without
+redeployment, and its output tables.
 
-The maths is in :mod:`geoalloc.optimize.phased`; this module only turns the pipeline's inputs
+The maths is in :mod:`geoalloc.optimize.phased`; this module only turns the planning run's inputs
 into a :class:`~geoalloc.optimize.phased.PhasedProblem` and the plans into layers and a
-``summary.json`` section.
+``summary.json`` section. :class:`DeploymentKind` is :class:`~geoalloc.runs.planning.PlanningKind`
+with its three hooks filled in.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+import time
+from collections.abc import Mapping
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -19,15 +23,14 @@ from shapely.geometry import LineString
 from geoalloc._errors import InputError
 from geoalloc._validate import Problems
 from geoalloc.demand.surge import SurgeResult
-from geoalloc.io import read_facilities
+from geoalloc.inputs.read import read_facilities
 from geoalloc.optimize.phased import PhasedProblem, solve_phased
 from geoalloc.optimize.phased_options import DeploymentOptions
 from geoalloc.optimize.problem import solver_summary
+from geoalloc.runs.planning import Inputs, PlanningKind
+from geoalloc.runs.schema import PlanningSummary
+from geoalloc.scenario import Scenario
 from geoalloc.travel import compute_matrix, default_cache_dir
-
-if TYPE_CHECKING:
-    from geoalloc.pipeline import Inputs
-    from geoalloc.scenario import Scenario
 
 log = logging.getLogger(__name__)
 
@@ -306,3 +309,46 @@ def run_deployment(
             "with_redeployment": solver_summary(plan),
         },
     }
+
+
+class DeploymentKind(PlanningKind):
+    """A planning run with ``[deployment]``: the static plan, then the time-phased one."""
+
+    name = "deployment"
+    optional_layers = (*PlanningKind.optional_layers, "moves", "stocks")
+
+    def handles(self, scenario: Scenario) -> bool:
+        return scenario.deployment is not None
+
+    def summary_lines(self, summary: Mapping[str, Any], out_dir: str) -> list[str]:
+        from geoalloc.outputs.terminal import deployment_lines, folder_lines, planning_lines
+
+        return planning_lines(summary) + deployment_lines(summary) + folder_lines(out_dir)
+
+    def add_sites(
+        self, scenario: Scenario, facilities: gpd.GeoDataFrame | None, problems: Problems
+    ) -> gpd.GeoDataFrame | None:
+        facilities = add_temporary_sites(scenario, facilities, problems)
+        check_deployment(scenario, facilities, problems)
+        return facilities
+
+    def problem_sites(self, scenario: Scenario, facilities: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+        # candidates are the time-phased plan's temporary sites, not the static plan's
+        return facilities[facilities["existing"].astype(bool)]
+
+    def extend(
+        self,
+        scenario: Scenario,
+        inputs: Inputs,
+        od: pd.DataFrame,
+        layers: dict[str, gpd.GeoDataFrame],
+        surge: SurgeResult | None,
+        summary: PlanningSummary,
+        timings: dict[str, float],
+    ) -> None:
+        started = time.perf_counter()
+        summary["deployment"] = run_deployment(scenario, inputs, od, layers, surge)
+        timings["deployment_s"] = time.perf_counter() - started
+
+
+DEPLOYMENT = DeploymentKind()

@@ -1,58 +1,57 @@
-"""The whole run of one scenario: inputs → demand → travel → optimize → evaluate → outputs."""
+"""The planning run kind: inputs → demand → travel → optimize → evaluate → outputs.
+
+The static plan of where capacity goes (the classic models and the capacitated planning model).
+:class:`PlanningKind` has three hooks that a kind built on it (time-phased deployment, in
+:mod:`geoalloc.runs.deployment`) overrides: which sites it adds and checks, which sites the static
+model may use, and what it adds to the results.
+"""
 
 from __future__ import annotations
 
 import logging
-import platform
-import sys
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geoalloc import __version__
 from geoalloc._errors import InfeasibleError, InputError, SolverError
 from geoalloc._validate import Problems
 from geoalloc.demand import area_needs, planned_resources
 from geoalloc.demand.area_needs import area_surge, surge_multiplier
 from geoalloc.demand.cases import case_multiplier, cases_per_area
 from geoalloc.demand.los import LosModel
-from geoalloc.demand.options import DemandOptions, SurgeMultiplierTable
+from geoalloc.demand.options import DemandOptions
 from geoalloc.demand.queue import is_bed_like, queue_check_plan
 from geoalloc.demand.summary import fit_history, los_summary
 from geoalloc.demand.surge import SurgeResult
-from geoalloc.deployment import add_temporary_sites, check_deployment, run_deployment
-from geoalloc.evaluate import evaluate
-from geoalloc.io import (
+from geoalloc.inputs.read import (
     area_origins,
-    dumps_json,
     read_areas,
     read_facilities,
     read_polygons,
     read_vector,
     representative_points,
-    sha256_file,
-    write_run_folder,
 )
 from geoalloc.optimize import frontier, problem_from_inputs, solve
 from geoalloc.optimize.problem import Allocation, AllocationProblem, solver_summary
 from geoalloc.optimize.shortfall import shortfall_reasons, shortfall_summary
+from geoalloc.runs.evaluate import evaluate
+from geoalloc.runs.manifest import SEED, build_manifest
+from geoalloc.runs.result import RunResult
+from geoalloc.runs.schema import FORMAT_VERSION, PlanningSummary
+from geoalloc.runs.travel import od_table, origin_flags, travel_matrix_for
 from geoalloc.scenario import Scenario
-from geoalloc.travel import RoadClosures, compute_matrix, default_cache_dir, service_areas_for
+from geoalloc.travel import RoadClosures, default_cache_dir, service_areas_for
 from geoalloc.travel.matrix import TravelMatrix
 
 log = logging.getLogger(__name__)
 
-#: travel times are computed up to this multiple of the standard, so that the baseline minutes of
-#: areas beyond the standard are still known (and reported) rather than cut off.
-HORIZON_FACTOR = 3.0
-#: the seed of every random step (LOS sampling, queue simulation), recorded in the manifest
-SEED = 0
 #: queue-check columns copied to the facilities layer, prefixed with the primary resource
 QUEUE_COLUMNS = (
     "blocking_erlang_b",
@@ -61,22 +60,6 @@ QUEUE_COLUMNS = (
     "sim_blocking",
     "sim_occupancy",
     "sim_mean_wait_days",
-)
-DEPENDENCIES = (
-    "geopandas",
-    "shapely",
-    "pyproj",
-    "pandas",
-    "numpy",
-    "scipy",
-    "networkx",
-    "osmnx",
-    "pyrosm",
-    "pulp",
-    "highspy",
-    "folium",
-    "pydantic",
-    "click",
 )
 
 
@@ -98,27 +81,28 @@ class Inputs:
         """One point per area (EPSG:4326): the origins of every travel time."""
         return area_origins(self.areas)
 
+    def travel_matrix(self, scenario: Scenario) -> TravelMatrix:
+        """Travel minutes from every area's origin to every site, up to the run's horizon."""
+        return travel_matrix_for(
+            scenario, self.area_points, self.facilities, closures=self.closures
+        )
 
-@dataclass(frozen=True)
-class RunResult:
-    """Everything a run produced, ready to be written by :func:`write_run`."""
-
-    scenario: Scenario
-    layers: dict[str, gpd.GeoDataFrame]
-    summary: dict
-    manifest: dict
-    allocation: Allocation  # a TelePlan for a [telemedicine] scenario
+    def describe(self) -> str:
+        existing = int(self.facilities["existing"].sum())
+        return f"{len(self.areas)} areas, {len(self.facilities)} sites ({existing} existing)"
 
 
-def check_inputs(scenario: Scenario) -> Inputs:
-    """Read every input of ``scenario`` and check it; raise one :class:`InputError` with all problems."""
+def check_inputs(scenario: Scenario, kind: PlanningKind | None = None) -> Inputs:
+    """Read every input of ``scenario`` and check it; raise one :class:`InputError` with all problems.
+
+    ``kind``: the planning kind whose hooks add its own sites and checks (default: planning).
+    """
     problems = Problems()
     areas = read_areas(scenario.areas, problems)
     facilities = read_facilities(
         scenario.facilities, problems, crs=areas.crs if areas is not None else None
     )
-    facilities = add_temporary_sites(scenario, facilities, problems)
-    check_deployment(scenario, facilities, problems)
+    facilities = (kind or PLANNING).add_sites(scenario, facilities, problems)
     resources = planned_resources(scenario.demand)
     for resource in resources:
         if resource not in scenario.facilities.capacity:
@@ -367,14 +351,6 @@ def _surge_chart_data(daily: object, facilities: gpd.GeoDataFrame, resource: str
     }
 
 
-def _routing_options(scenario: Scenario) -> dict:
-    """``[compute]`` for the routing; left unset, large jobs run on local processes ("auto")."""
-    options = scenario.compute.map_options()
-    if "executor" not in scenario.compute.model_fields_set:
-        options["executor"] = "auto"
-    return options
-
-
 def _service_areas(
     scenario: Scenario, inputs: Inputs, facilities: gpd.GeoDataFrame
 ) -> gpd.GeoDataFrame:
@@ -391,34 +367,9 @@ def _service_areas(
     )
 
 
-def travel_matrix_for(scenario: Scenario, inputs: Inputs) -> TravelMatrix:
-    """Travel minutes from every area's representative point to every site, up to
-    ``HORIZON_FACTOR`` × the standard, as the scenario's ``[network]``, ``[outage]`` and
-    ``[compute]`` ask (cached on disk)."""
-    standard = scenario.optimize.max_minutes
-    return compute_matrix(
-        scenario.network,
-        inputs.area_points,
-        _site_points(inputs),
-        max_minutes=standard * HORIZON_FACTOR if standard is not None else None,
-        cache_dir=default_cache_dir(),
-        closures=inputs.closures,
-        **_routing_options(scenario),
-    )
-
-
-def od_table(matrix: TravelMatrix) -> pd.DataFrame:
-    """The long table ``area``, ``site``, ``minutes`` of a matrix from areas to sites."""
-    return matrix.to_long().rename(columns={"origin": "area", "destination": "site"})
-
-
-def _site_points(inputs: Inputs) -> gpd.GeoDataFrame:
-    return gpd.GeoDataFrame(
-        geometry=inputs.facilities.geometry.to_crs(4326), index=inputs.facilities.index
-    )
-
-
-def build_problem(scenario: Scenario, inputs: Inputs, od: pd.DataFrame) -> AllocationProblem:
+def build_problem(
+    scenario: Scenario, inputs: Inputs, od: pd.DataFrame, kind: PlanningKind | None = None
+) -> AllocationProblem:
     """The optimizer's problem: pairs within the standard, sites out of service left out.
 
     ``od`` is the long table ``area``, ``site``, ``minutes`` (e.g. within the horizon).
@@ -431,8 +382,7 @@ def build_problem(scenario: Scenario, inputs: Inputs, od: pd.DataFrame) -> Alloc
         log.info("outage: %d site(s) out of service: %s", len(closed), ", ".join(closed))
     group_column = scenario.optimize.equity_group_column
     facilities = inputs.facilities.drop(index=closed)
-    if scenario.deployment is not None:  # candidates are the time-phased plan's temporary sites
-        facilities = facilities[facilities["existing"].astype(bool)]
+    facilities = (kind or PLANNING).problem_sites(scenario, facilities)
     return problem_from_inputs(
         inputs.needs,
         inputs.areas[scenario.areas.population].astype(float),
@@ -477,25 +427,23 @@ def _add_shortfall(layers: dict, shortfall: pd.DataFrame) -> None:
     )
 
 
-def run_scenario(scenario: Scenario, *, travel: TravelMatrix | None = None) -> RunResult:
-    """Run ``scenario`` end to end and return the layers, summary and manifest (nothing is written).
+def run_planning(
+    scenario: Scenario, kind: PlanningKind, *, travel: TravelMatrix | None = None
+) -> RunResult:
+    """Run a planning scenario end to end: the layers, summary and manifest (nothing is written).
 
     ``travel``: a matrix already computed for these inputs, network and horizon (a sweep reuses one).
     """
-    if scenario.telemedicine is not None:
-        from geoalloc.telemedicine.run import run_telemedicine
-
-        return run_telemedicine(scenario, travel=travel)
     timings: dict[str, float] = {}
     started = time.perf_counter()
-    inputs = check_inputs(scenario)
+    inputs = check_inputs(scenario, kind)
     timings["inputs_s"] = time.perf_counter() - started
 
     resources = planned_resources(scenario.demand)
     population = inputs.areas[scenario.areas.population].astype(float)
 
     started = time.perf_counter()
-    matrix = travel if travel is not None else travel_matrix_for(scenario, inputs)
+    matrix = travel if travel is not None else inputs.travel_matrix(scenario)
     od = od_table(matrix)
     area_points = inputs.area_points
     flags = matrix.flags
@@ -505,7 +453,7 @@ def run_scenario(scenario: Scenario, *, travel: TravelMatrix | None = None) -> R
 
     started = time.perf_counter()
     closed = pd.Index(scenario.outage.closed_sites, dtype=object)
-    problem = build_problem(scenario, inputs, od)
+    problem = build_problem(scenario, inputs, od, kind)
     allocation = solve(problem, scenario.optimize)
     timings["optimize_s"] = time.perf_counter() - started
     frontier_table = None
@@ -539,8 +487,7 @@ def run_scenario(scenario: Scenario, *, travel: TravelMatrix | None = None) -> R
         else None,
     )
     layers = evaluation["layers"]
-    origin_flags = flags[flags["role"] == "origin"].drop_duplicates("id").set_index("id")["reason"]
-    layers["areas"]["travel_flag"] = layers["areas"]["area_id"].map(origin_flags)
+    layers["areas"]["travel_flag"] = layers["areas"]["area_id"].map(origin_flags(matrix))
     if group_column and group_column not in layers["areas"].columns:  # for the map and GIS
         groups = inputs.areas[group_column].reindex(layers["areas"]["area_id"])
         layers["areas"][group_column] = groups.astype(str).to_numpy()
@@ -560,7 +507,9 @@ def run_scenario(scenario: Scenario, *, travel: TravelMatrix | None = None) -> R
     demand_model = _demand_model(scenario, inputs, allocation, layers, surge_curves)
     timings["queue_check_s"] = time.perf_counter() - started
 
-    summary = {
+    summary: PlanningSummary = {
+        "format": FORMAT_VERSION,
+        "kind": kind.name,
         "scenario": scenario.name,
         "model": allocation.model,
         "max_minutes": standard,
@@ -594,98 +543,110 @@ def run_scenario(scenario: Scenario, *, travel: TravelMatrix | None = None) -> R
         first = ["worst_group_coverage", "mean_minutes"]  # the report plots the first two
         ordered = first + [c for c in frontier_table.columns if c not in first]
         summary["frontier"] = _records(frontier_table[ordered].reset_index(drop=True))
-    if scenario.deployment is not None:
-        started = time.perf_counter()
-        summary["deployment"] = run_deployment(scenario, inputs, od, layers, surge_curves)
-        timings["deployment_s"] = time.perf_counter() - started
+    kind.extend(scenario, inputs, od, layers, surge_curves, summary, timings)
     surge = demand_model.get("surge")
     if surge and surge.get("daily"):
         summary["surge"] = _surge_chart_data(surge["daily"], layers["facilities"], resources[0])
     return RunResult(
         scenario=scenario,
+        kind=kind,
         layers=layers,
         summary=summary,
         manifest=build_manifest(scenario, timings),
-        allocation=allocation,
+        plan=allocation,
     )
 
 
-def _input_files(scenario: Scenario) -> list[Path]:
-    """Every input file of the scenario (hashed in the manifest)."""
-    files = [scenario.areas.path, scenario.facilities.path]
-    files += [s.join.path for s in (scenario.areas, scenario.facilities) if s.join is not None]
-    if scenario.telemedicine is not None and scenario.telemedicine.coverage is not None:
-        files.append(scenario.telemedicine.coverage)
-    if scenario.deployment is not None and scenario.deployment.temporary_sites is not None:
-        files.append(scenario.deployment.temporary_sites)
-    if not scenario.network.is_crowfly and not scenario.network.is_place:
-        files.append(Path(scenario.network.source))
-    optional = [
-        scenario.areas.population_points,
-        scenario.areas.districts,
-        scenario.history,
-        scenario.history.join if scenario.history else None,
-        scenario.demand.surge if scenario.demand.surge.path else None,
-        scenario.demand.cases,
-        table
-        if isinstance(table := scenario.demand.surge_multiplier, SurgeMultiplierTable)
-        else None,
-    ]
-    files += [part.path for part in optional if part is not None]
-    if scenario.outage.road_closures is not None:
-        files.append(scenario.outage.road_closures)
-    return files
+def frontier_of(scenario: Scenario, floors: list[float] | None = None) -> pd.DataFrame:
+    """The equity–efficiency frontier of a planning scenario: one solve per coverage floor.
+
+    Parameters
+    ----------
+    scenario
+        A planning scenario with ``[optimize] equity_group_column``.
+    floors
+        Coverage floors 0–1 (default: ``[optimize] frontier_floors``, else a standard ladder).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per floor: status, mean minutes, worst-group coverage, unmet demand.
+    """
+    from geoalloc.runs.kinds import kind_for, require_comparable
+
+    require_comparable(scenario, "frontiers")
+    if scenario.optimize.equity_group_column is None:
+        msg = (
+            f"scenario {scenario.name!r}: the frontier needs [optimize] equity_group_column "
+            "(an areas column)"
+        )
+        raise InputError(msg)
+    kind = kind_for(scenario)
+    assert isinstance(kind, PlanningKind)
+    inputs = check_inputs(scenario, kind)
+    problem = build_problem(scenario, inputs, od_table(inputs.travel_matrix(scenario)), kind)
+    return frontier(problem, scenario.optimize, floors)
 
 
-def build_manifest(scenario: Scenario, timings: dict[str, float]) -> dict:
-    """Versions, input hashes, the resolved scenario, solver options and timings: enough to rerun."""
-    versions = {}
-    for name in DEPENDENCIES:
-        try:
-            versions[name] = version(name)
-        except PackageNotFoundError:
-            versions[name] = None
-    return {
-        "geoalloc": __version__,
-        "python": sys.version.split()[0],
-        "platform": platform.platform(),
-        "dependencies": versions,
-        "inputs": {
-            str(p): {"sha256": sha256_file(p), "bytes": p.stat().st_size}
-            for p in _input_files(scenario)
-        },
-        "scenario": scenario.model_dump(mode="json"),
-        "solver_options": scenario.optimize.model_dump(mode="json"),
-        "seed": SEED,
-        "timings_s": timings,
-    }
+class PlanningKind:
+    """The static planning run (any ``[optimize] model``); the registry's fallback kind."""
+
+    name = "planning"
+    layers: tuple[str, ...] = ("areas", "facilities", "assignments", "catchments")
+    optional_layers: tuple[str, ...] = ("service_areas", "shortfall")
+    summary_schema: type = PlanningSummary
+    comparable = True
+
+    def handles(self, scenario: Scenario) -> bool:
+        return True  # asked last: every scenario no other kind claims
+
+    def check(self, scenario: Scenario) -> Inputs:
+        return check_inputs(scenario, self)
+
+    def run(self, scenario: Scenario, *, travel: TravelMatrix | None = None) -> RunResult:
+        return run_planning(scenario, self, travel=travel)
+
+    def write_outputs(
+        self,
+        folder: Path,
+        layers: Mapping[str, gpd.GeoDataFrame],
+        summary: Mapping[str, Any],
+        manifest: Mapping[str, Any],
+    ) -> None:
+        from geoalloc.outputs.maps import write_map
+        from geoalloc.outputs.report import write_report
+
+        write_map(folder / "map.html", dict(layers), dict(summary))
+        write_report(folder / "report.html", dict(layers), dict(summary), dict(manifest))
+
+    def summary_lines(self, summary: Mapping[str, Any], out_dir: str) -> list[str]:
+        from geoalloc.outputs.terminal import folder_lines, planning_lines
+
+        return planning_lines(summary) + folder_lines(out_dir)
+
+    # --- hooks for kinds built on planning ---------------------------------------------------
+
+    def add_sites(
+        self, scenario: Scenario, facilities: gpd.GeoDataFrame | None, problems: Problems
+    ) -> gpd.GeoDataFrame | None:
+        """The sites of the run (the facilities file's); a kind may add its own and check them."""
+        return facilities
+
+    def problem_sites(self, scenario: Scenario, facilities: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+        """The sites the static model may open or use."""
+        return facilities
+
+    def extend(
+        self,
+        scenario: Scenario,
+        inputs: Inputs,
+        od: pd.DataFrame,
+        layers: dict[str, gpd.GeoDataFrame],
+        surge: SurgeResult | None,
+        summary: PlanningSummary,
+        timings: dict[str, float],
+    ) -> None:
+        """Add the kind's own results to ``layers`` and ``summary`` (planning adds nothing)."""
 
 
-def write_run(result: RunResult, out_dir: Path, *, overwrite: bool = False) -> Path:
-    """Write ``map.html``, ``results.gpkg``, ``summary.json`` and ``manifest.json`` atomically."""
-    from geoalloc.maps import map_of_run
-
-    def write(folder: Path) -> None:
-        gpkg = folder / "results.gpkg"
-        for name, layer in result.layers.items():
-            layer.to_file(gpkg, layer=name, driver="GPKG")
-        (folder / "summary.json").write_text(dumps_json(result.summary), encoding="utf-8")
-        (folder / "manifest.json").write_text(dumps_json(result.manifest), encoding="utf-8")
-        from geoalloc.maps import save_map
-        from geoalloc.report import write_report
-
-        layers = result.layers
-        if result.summary.get("model") == "telemedicine":
-            from geoalloc.telemedicine.outputs import write_telemedicine_outputs
-
-            write_telemedicine_outputs(folder, layers, result.summary)
-            return
-        fmap = map_of_run(layers, result.summary)
-        save_map(fmap, folder / "map.html")
-        write_report(folder / "report.html", layers, result.summary, result.manifest)
-
-    return write_run_folder(Path(out_dir), overwrite=overwrite, write=write)
-
-
-def default_out_dir(scenario: Scenario) -> Path:
-    return Path("maps") / scenario.name
+PLANNING = PlanningKind()

@@ -2,7 +2,7 @@
 
 A variant sets some scenario keys (``optimize.p = 20``, ``demand.los_days = 4``). Variants come
 from a cartesian product of ``--vary KEY=V1,V2,...`` options or from a CSV table (one column per
-key). Every variant runs through :func:`geoalloc.pipeline.run_scenario` on the chosen executor
+key). Every variant runs through :func:`geoalloc.runs.planning.run_scenario` on the chosen executor
 (:mod:`geoalloc.parallel`); variants that share the inputs, network and travel horizon share one
 travel matrix, computed once and sent to each worker once. A variant that fails (bad value, bad
 input, infeasible model, no solution in time) is reported in the table with its reason while the
@@ -32,7 +32,9 @@ from pydantic import ValidationError
 
 from geoalloc._errors import GeoallocError, InputError
 from geoalloc.parallel import ComputeOptions, dask_client, run_map
-from geoalloc.scenario import Scenario, require_planning_model, resolve_paths
+from geoalloc.runs.kinds import require_comparable
+from geoalloc.runs.travel import horizon_minutes
+from geoalloc.scenario import Scenario, resolve_paths
 
 log = logging.getLogger(__name__)
 
@@ -235,32 +237,30 @@ def apply_variant(scenario: Scenario, variant: Variant) -> Scenario:
 
 def travel_key(scenario: Scenario) -> str:
     """Variants with equal keys can share one travel matrix: same inputs, network and horizon."""
-    from geoalloc.pipeline import HORIZON_FACTOR
-
-    standard = scenario.optimize.max_minutes
     return json.dumps(
         {
             "areas": scenario.areas.model_dump(mode="json"),
             "facilities": scenario.facilities.model_dump(mode="json"),
             "network": scenario.network.model_dump(mode="json"),
-            "horizon": None if standard is None else standard * HORIZON_FACTOR,
+            "horizon": horizon_minutes(scenario),
         },
         sort_keys=True,
     )
 
 
 def travel_for(scenario: Scenario):
-    """The travel matrix :func:`geoalloc.pipeline.run_scenario` would compute for ``scenario``
+    """The travel matrix :func:`geoalloc.runs.planning.run_scenario` would compute for ``scenario``
     (same points, network and horizon), or ``None`` if its inputs do not check out (each variant
     then reports its own error)."""
-    from geoalloc.pipeline import check_inputs, travel_matrix_for
+    from geoalloc.runs.kinds import kind_for
+    from geoalloc.runs.planning import Inputs
 
     try:
-        inputs = check_inputs(scenario)
+        inputs = kind_for(scenario).check(scenario)
     except GeoallocError as exc:
         log.info("sweep: no shared travel matrix for %s: %s", scenario.name, exc)
         return None
-    return travel_matrix_for(scenario, inputs)
+    return inputs.travel_matrix(scenario) if isinstance(inputs, Inputs) else None
 
 
 # ------------------------------------------------------------------------------------------------
@@ -301,7 +301,7 @@ def run_variant(task: _Task, matrices: Mapping[str, Any]) -> VariantOutcome:
     A plain function of its arguments (picklable, no globals): the unit of work of a sweep, with
     the travel matrices as the shared argument.
     """
-    from geoalloc.pipeline import run_scenario, write_run
+    from geoalloc.runs import run_scenario
 
     started = time.perf_counter()
     name = task.variant.name
@@ -310,7 +310,7 @@ def run_variant(task: _Task, matrices: Mapping[str, Any]) -> VariantOutcome:
     try:
         travel = matrices.get(task.travel_key) if task.travel_key else None
         result = run_scenario(task.scenario, travel=travel)
-        write_run(result, task.out_dir)
+        result.write(task.out_dir)
     except GeoallocError as exc:
         log.warning("sweep: variant %s failed: %s", name, exc)
         return VariantOutcome(
@@ -368,14 +368,14 @@ def run_sweep(
     InputError
         No variants, duplicate names, or a key that is not in the scenario (before anything runs).
     """
-    from geoalloc.io import write_run_folder
+    from geoalloc.runs.folder import write_run_folder
 
     if not variants:
         raise InputError("the sweep has no variants — give --vary KEY=V1,V2 or --variants FILE.csv")
     names = [v.name for v in variants]
     if len(set(names)) != len(names):
         raise InputError("variant names must be unique")
-    require_planning_model(scenario, "sweeps")
+    require_comparable(scenario, "sweeps")
     check_keys(scenario, variants)
     compute = compute or scenario.compute
     out_dir = Path(out_dir)

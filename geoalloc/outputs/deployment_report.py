@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 from matplotlib.figure import Figure
 
-from geoalloc.maps import fmt_quantity, text
+from geoalloc.outputs.maps import fmt_quantity, text
 
 #: shipments listed in the report (all of them are in summary.json and results.gpkg)
 MAX_MOVES_SHOWN = 40

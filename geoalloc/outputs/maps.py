@@ -1024,7 +1024,7 @@ def add_comparison(
     areas: gpd.GeoDataFrame,
     other_facilities: gpd.GeoDataFrame,
 ) -> folium.Map:
-    """Add the other run of ``comparison`` (from :func:`geoalloc.compare.compare_runs`, this map
+    """Add the other run of ``comparison`` (from :func:`geoalloc.runs.compare.compare_runs`, this map
     being run B) as layers: the areas that gained or lost access, and run A's facilities.
 
     ``areas``: this run's areas layer (for the polygons); ``other_facilities``: run A's

@@ -9,7 +9,7 @@ import folium
 import geopandas as gpd
 import pandas as pd
 
-from geoalloc.maps import (
+from geoalloc.outputs.maps import (
     base_map,
     circle_layer,
     fmt_minutes,
@@ -61,7 +61,7 @@ def _site_popup(row: pd.Series) -> str:
 
 def build_telemedicine_map(layers: dict[str, gpd.GeoDataFrame], summary: dict) -> folium.Map:
     """Areas coloured by status (tooltips with the figures), physical sites and hubs as markers
-    with popups; self-contained once written by :func:`geoalloc.maps.save_map`."""
+    with popups; self-contained once written by :func:`geoalloc.outputs.maps.save_map`."""
     areas = layers["areas"].to_crs(4326)
     sites = layers["facilities"].to_crs(4326)
     fmap = base_map(areas)
@@ -181,22 +181,3 @@ def write_telemedicine_outputs(
     save_map(build_telemedicine_map(layers, summary), folder / "map.html")
     html = telemedicine_report_html(layers, summary)
     (folder / "report.html").write_text(html, encoding="utf-8")
-
-
-def summary_lines(summary: dict, out_dir: str) -> list[str]:
-    """What ``geoalloc run`` prints for a telemedicine run."""
-    f = summary["telemedicine"]
-    solver = summary["solver"]
-    hubs = ", ".join(f"{h}: {fmt_quantity(v)} h" for h, v in f["physician_hours_by_hub"].items())
-    return [
-        f"scenario {summary['scenario']}: {summary['areas']} areas, {summary['sites']} sites, "
-        f"model telemedicine ({solver['name']}: {solver['status']})",
-        f"  people beyond {summary['max_minutes']:g} min of any physician: "
-        f"{fmt_quantity(f['people_beyond_t_physical_only'])}",
-        f"  gaining access through telemedicine: "
-        f"{fmt_quantity(f['people_gaining_access_through_telemedicine'])}; still without any: "
-        f"{fmt_quantity(f['people_still_without_any'])}",
-        f"  physician-hours by hub (per week): {hubs or 'none opened'}",
-        f"map: {out_dir}/map.html",
-        f"report: {out_dir}/report.html",
-    ]

@@ -1,0 +1,250 @@
+"""The run folder: written atomically, read back typed and version-checked.
+
+A run folder holds ``results.gpkg`` (the layers), ``summary.json`` (the figures, see
+:mod:`geoalloc.runs.schema`), ``manifest.json`` (versions, input hashes, the resolved scenario),
+``map.html`` and ``report.html``. :class:`RunFolder` is the one writer and the one reader: ``geoalloc
+report``, ``geoalloc compare``, sweeps and the tests all go through it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+
+from geoalloc._errors import InputError, OutputExistsError
+from geoalloc.runs.kinds import RunKind, kind_named
+from geoalloc.runs.schema import (
+    FORMAT_VERSION,
+    LAYERS_FILE,
+    MANIFEST_FILE,
+    MAP_FILE,
+    REPORT_FILE,
+    SUMMARY_FILE,
+    required_keys,
+)
+
+
+def _json_default(value: object) -> object:
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating):
+        return None if not np.isfinite(value) else float(value)
+    if isinstance(value, np.bool_):
+        return bool(value)
+    if isinstance(value, Path):
+        return str(value)
+    msg = f"cannot write {type(value).__name__} to JSON"
+    raise TypeError(msg)
+
+
+def _finite(value: object) -> object:
+    """Replace non-finite floats (inf/NaN) with None, recursively, so the JSON is strict."""
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    return value
+
+
+def dumps_json(data: dict) -> str:
+    """Strict JSON (non-finite numbers as null; numpy scalars and paths as plain values)."""
+    return json.dumps(_finite(data), indent=2, default=_json_default, allow_nan=False)
+
+
+def write_run_folder(out_dir: Path, *, overwrite: bool, write: Callable[[Path], None]) -> Path:
+    """Call ``write(tmp_dir)`` and move the finished folder to ``out_dir`` in one rename.
+
+    A failing ``write`` leaves no half-written folder; an existing ``out_dir`` is replaced only with
+    ``overwrite`` (else :class:`OutputExistsError`, exit 2).
+    """
+    out_dir = Path(out_dir)
+    if out_dir.exists() and not overwrite:
+        raise OutputExistsError(out_dir)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp_dir = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    umask = os.umask(0)
+    os.umask(umask)
+    tmp_dir.chmod(0o777 & ~umask)  # mkdtemp makes it private; a run folder is for sharing
+    try:
+        write(tmp_dir)
+        if out_dir.exists():
+            trash = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old.", dir=out_dir.parent))
+            os.replace(out_dir, trash / out_dir.name)
+            os.replace(tmp_dir, out_dir)
+            shutil.rmtree(trash, ignore_errors=True)
+        else:
+            os.replace(tmp_dir, out_dir)
+    finally:
+        if tmp_dir.exists():
+            shutil.rmtree(tmp_dir, ignore_errors=True)
+    return out_dir
+
+
+@dataclass(frozen=True)
+class LoadedRun:
+    """A run folder read back: its kind, layers, summary and manifest."""
+
+    folder: Path
+    kind: RunKind
+    layers: dict[str, gpd.GeoDataFrame]
+    summary: dict[str, Any]
+    manifest: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class RunFolder:
+    """A run folder on disk.
+
+    Parameters
+    ----------
+    path
+        The folder (written by ``geoalloc run``, a sweep or :meth:`RunResult.write`).
+    """
+
+    path: Path
+
+    @property
+    def map_path(self) -> Path:
+        return self.path / MAP_FILE
+
+    @property
+    def report_path(self) -> Path:
+        return self.path / REPORT_FILE
+
+    @classmethod
+    def write(
+        cls,
+        out_dir: Path | str,
+        *,
+        kind: RunKind,
+        layers: dict[str, gpd.GeoDataFrame],
+        summary: dict[str, Any],
+        manifest: dict[str, Any],
+        overwrite: bool = False,
+    ) -> RunFolder:
+        """Write layers, summary, manifest, map and report atomically (all or nothing)."""
+
+        def write(folder: Path) -> None:
+            gpkg = folder / LAYERS_FILE
+            for name, layer in layers.items():
+                layer.to_file(gpkg, layer=name, driver="GPKG")
+            (folder / SUMMARY_FILE).write_text(dumps_json(summary), encoding="utf-8")
+            (folder / MANIFEST_FILE).write_text(dumps_json(manifest), encoding="utf-8")
+            kind.write_outputs(folder, layers, summary, manifest)
+
+        return cls(write_run_folder(Path(out_dir), overwrite=overwrite, write=write))
+
+    def summary(self) -> dict[str, Any]:
+        """``summary.json``, checked: a run folder of this geoalloc's format, of a known kind."""
+        summary, problems = self._document(SUMMARY_FILE)
+        if problems:
+            raise InputError(problems, header=f"run folder {self.path}: {len(problems)} problem(s)")
+        self._check_format(summary)
+        return summary
+
+    def kind(self) -> RunKind:
+        """The run kind that wrote this folder."""
+        return kind_named(self.summary()["kind"], where=str(self.path / SUMMARY_FILE))
+
+    def read(self, layers: tuple[str, ...] | None = None) -> LoadedRun:
+        """Read the folder back; every missing or unreadable part listed in one :class:`InputError`.
+
+        Parameters
+        ----------
+        layers
+            The layers to read (default: the kind's required and optional layers).
+        """
+        if not self.path.is_dir():
+            msg = f"run folder not found: {self.path} — give the folder that `geoalloc run` wrote"
+            raise InputError(msg)
+        summary, problems = self._document(SUMMARY_FILE)
+        manifest, manifest_problems = self._document(MANIFEST_FILE)
+        problems += manifest_problems
+        kind = None
+        if summary:
+            self._check_format(summary)
+            kind = kind_named(summary["kind"], where=str(self.path / SUMMARY_FILE))
+            for key in sorted(required_keys(kind.summary_schema) - set(summary)):
+                problems.append(f"{self.path / SUMMARY_FILE}: key {key!r} missing")
+        read: dict[str, gpd.GeoDataFrame] = {}
+        gpkg = self.path / LAYERS_FILE
+        if not gpkg.is_file():
+            problems.append(f"{gpkg}: missing — rerun `geoalloc run` to write it")
+        elif kind is not None:
+            import pyogrio
+
+            present = {name for name, _ in pyogrio.list_layers(gpkg)}
+            wanted = layers if layers is not None else kind.layers
+            for name in wanted:
+                if name not in present:
+                    problems.append(f"{gpkg}: layer {name!r} missing (has: {sorted(present)})")
+                    continue
+                read[name] = gpd.read_file(gpkg, layer=name)
+            if layers is None:
+                for name in kind.optional_layers:
+                    if name in present:
+                        read[name] = gpd.read_file(gpkg, layer=name)
+        if problems or kind is None:
+            raise InputError(problems, header=f"run folder {self.path}: {len(problems)} problem(s)")
+        return LoadedRun(self.path, kind, read, summary, manifest)
+
+    def rebuild_outputs(self) -> tuple[Path, Path]:
+        """Rebuild ``map.html`` and ``report.html`` from the folder's results; their paths."""
+        run = self.read()
+        run.kind.write_outputs(self.path, run.layers, run.summary, run.manifest)
+        return self.map_path, self.report_path
+
+    def _document(self, name: str) -> tuple[dict[str, Any], list[str]]:
+        path = self.path / name
+        if not self.path.is_dir():
+            msg = f"run folder not found: {self.path} — give the folder that `geoalloc run` wrote"
+            raise InputError(msg)
+        if not (self.path / SUMMARY_FILE).exists():
+            missing = [n for n in (SUMMARY_FILE, LAYERS_FILE) if not (self.path / n).exists()]
+            msg = (
+                f"{self.path}: not a geoalloc run folder (missing {', '.join(missing)}) — give a "
+                "folder written by `geoalloc run`"
+            )
+            raise InputError(msg)
+        try:
+            document = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return {}, [f"{path}: missing — rerun `geoalloc run` to write it"]
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            return {}, [f"{path}: not valid JSON ({exc}) — rerun `geoalloc run`"]
+        if not isinstance(document, dict):
+            return {}, [f"{path}: not a geoalloc summary (a JSON object expected)"]
+        return document, []
+
+    def _check_format(self, summary: dict[str, Any]) -> None:
+        found = summary.get("format")
+        if found == FORMAT_VERSION and "kind" in summary:
+            return
+        where = self.path / SUMMARY_FILE
+        if found is None:
+            msg = (
+                f"{where}: no run-folder format version — written by an older geoalloc (before "
+                f"format {FORMAT_VERSION}) or not by geoalloc; rerun `geoalloc run` on its scenario"
+            )
+        elif isinstance(found, int) and found > FORMAT_VERSION:
+            msg = (
+                f"{where}: run-folder format {found} is newer than this geoalloc reads "
+                f"({FORMAT_VERSION}) — upgrade geoalloc"
+            )
+        else:
+            msg = (
+                f"{where}: run-folder format {found!r} is not one this geoalloc reads "
+                f"({FORMAT_VERSION}) — rerun `geoalloc run` on its scenario"
+            )
+        raise InputError(msg)

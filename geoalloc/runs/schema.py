@@ -1,0 +1,79 @@
+"""The run folder's ``summary.json``: its format version and its schema, in one place.
+
+The writers (the run kinds), the readers (:class:`~geoalloc.runs.folder.RunFolder`, ``geoalloc
+report``, ``geoalloc compare``) and the tests share these types. A folder whose ``format`` is not
+:data:`FORMAT_VERSION` (an older geoalloc's, or a foreign one) is refused with a clear message.
+
+Bump :data:`FORMAT_VERSION` when a key is renamed or removed, or its meaning changes; adding an
+optional key does not need a bump.
+"""
+
+from typing import Any, NotRequired, TypedDict
+
+#: the version of the run-folder layout and of ``summary.json``, written as ``summary["format"]``
+FORMAT_VERSION = 1
+
+#: the files every run folder holds
+SUMMARY_FILE = "summary.json"
+MANIFEST_FILE = "manifest.json"
+LAYERS_FILE = "results.gpkg"
+MAP_FILE = "map.html"
+REPORT_FILE = "report.html"
+
+
+class SolverFigures(TypedDict):
+    """What the solver said (``summary["solver"]``)."""
+
+    name: str
+    status: str
+    objective: float | None
+    bound: NotRequired[float | None]
+    gap: NotRequired[float | None]
+
+
+class SummaryBase(TypedDict):
+    """Keys every kind of run writes."""
+
+    format: int
+    kind: str  # the run kind's registered name: planning | deployment | telemedicine | …
+    scenario: str
+    model: str
+    max_minutes: float | None
+    areas: int
+    sites: int
+    area_status: dict[str, int]
+    input_notes: list[str]
+    solver: dict[str, Any]
+    costs: dict[str, Any]
+    timings_s: dict[str, float]
+
+
+class PlanningSummary(SummaryBase):
+    """A planning (static or time-phased) run: baseline vs plan, per resource."""
+
+    resources: list[str]
+    demand: dict[str, float]
+    served: dict[str, float]
+    unmet: dict[str, float]
+    baseline: dict[str, Any]
+    plan: dict[str, Any]
+    site_status: dict[str, int]
+    demand_model: dict[str, Any]
+    shortfall: dict[str, Any]
+    travel_flags: list[dict[str, Any]]
+    why_sites: NotRequired[list[dict[str, Any]]]
+    marginal_value: NotRequired[list[dict[str, Any]]]
+    frontier: NotRequired[list[dict[str, Any]]]
+    surge: NotRequired[dict[str, Any] | None]
+    deployment: NotRequired[dict[str, Any]]  # time-phased runs only
+
+
+class TelemedicineSummary(SummaryBase):
+    """A telemedicine run: access figures with and without hubs."""
+
+    telemedicine: dict[str, Any]
+
+
+def required_keys(schema: type) -> frozenset[str]:
+    """The keys a summary of ``schema`` must hold (those not marked ``NotRequired``)."""
+    return frozenset(schema.__required_keys__)  # type: ignore[attr-defined]
