@@ -138,7 +138,7 @@ def dask_client(scheduler: Any = None, workers: int | None = None) -> Iterator[A
         except (OSError, TimeoutError) as exc:
             msg = (
                 f"could not connect to the Dask scheduler at {scheduler!r}: {exc} — check the "
-                "address ([compute] scheduler or --scheduler) and that the scheduler is running"
+                "address ([compute] scheduler) and that the scheduler is running"
             )
             raise InputError(msg) from None
         with client:

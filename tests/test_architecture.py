@@ -4,6 +4,7 @@ only, no import cycles, and the run kind is decided in one registry."""
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import geoalloc
@@ -171,3 +172,31 @@ def test_the_run_kind_is_decided_in_the_registry_only() -> None:
                 continue
             assert f"scenario.{section} is not None" not in source, (module, section)
             assert f'"model") == "{section}"' not in source, (module, section)
+
+
+def _docstrings(tree: ast.Module) -> set[int]:
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
+            body = node.body
+            if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+                found.add(id(body[0].value))
+    return found
+
+
+def test_the_library_names_no_cli_flag_in_its_messages() -> None:
+    """Flags belong to the CLI: the library says which scenario key or argument to change."""
+    flag = re.compile(r"(?<![\w-])--[a-z][a-z-]+")
+    found = []
+    for path in PACKAGE.rglob("*.py"):
+        module = _module_name(path)
+        if _in(module, "geoalloc.commands", "geoalloc.cli"):
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        docstrings = _docstrings(tree)
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                if id(node) in docstrings or "pip install" in node.value:
+                    continue
+                found += [f"{module}: {m}" for m in flag.findall(node.value)]
+    assert found == []

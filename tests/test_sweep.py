@@ -12,6 +12,7 @@ from click.testing import CliRunner
 from geoalloc._errors import InputError
 from geoalloc.cli import cli
 from geoalloc.commands._options import compute_from_cli
+from geoalloc.commands.sweep import parse_vary
 from geoalloc.parallel import ComputeOptions
 from geoalloc.runs import run_scenario
 from geoalloc.runs.sweep import (
@@ -20,7 +21,6 @@ from geoalloc.runs.sweep import (
     cartesian_variants,
     check_keys,
     parse_value,
-    parse_vary,
     read_variants_csv,
     sweep_keys,
 )

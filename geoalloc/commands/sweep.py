@@ -3,14 +3,36 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import click
 
+from geoalloc._errors import InputError
 from geoalloc.commands._options import compute_from_cli, compute_options
 from geoalloc.runs.folder import dumps_json
-from geoalloc.runs.sweep import cartesian_variants, parse_vary, read_variants_csv, run_sweep
+from geoalloc.runs.sweep import cartesian_variants, parse_value, read_variants_csv, run_sweep
 from geoalloc.scenario import load_scenario
+
+
+def parse_vary(specs: Sequence[str]) -> dict[str, list[Any]]:
+    """``["optimize.p=5,10", "demand.los_days=4,5"]`` → ``{"optimize.p": [5, 10], ...}``."""
+    out: dict[str, list[Any]] = {}
+    problems = []
+    for spec in specs:
+        key, sep, values = spec.partition("=")
+        key = key.strip()
+        if not sep or not key or not values.strip():
+            problems.append(f"--vary {spec!r}: expected KEY=V1,V2,... (e.g. optimize.p=5,10,20)")
+            continue
+        if key in out:
+            problems.append(f"--vary {key}: given twice — list all its values in one --vary")
+            continue
+        out[key] = [parse_value(v) for v in values.split(",")]
+    if problems:
+        raise InputError(problems, header=f"{len(problems)} problem(s) in --vary")
+    return out
 
 
 def _num(value, digits: int = 1) -> str:

@@ -300,8 +300,8 @@ def read_history(
     if admit is None and los_col is None and band_col is None:
         msg = (
             f"{where}: no LOS found — name the columns: admission and discharge times "
-            f"(--admit/--discharge, [history] admit/discharge), an LOS in days (--los) or a banded "
-            f"LOS (--los-band); columns are {columns}"
+            f"([history] admit/discharge), an LOS in days ([history] los) or a banded "
+            f"LOS ([history] los_band); columns are {columns}"
         )
         raise InputError(msg)
 

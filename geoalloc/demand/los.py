@@ -444,7 +444,7 @@ def long_stay_classifier(
     base = {"risk_days": risk_days, "features": list(features), "rows": n, "long_stays": pos}
     reasons = []
     if not features:
-        reasons.append("no case-mix columns (--by / [history] group_by)")
+        reasons.append("no case-mix columns ([history] group_by)")
     if n < min_rows:
         reasons.append(f"{n} rows < {min_rows}")
     if min(pos, n - pos) < min_per_class:

@@ -35,6 +35,7 @@ from geoalloc.parallel import ComputeOptions, dask_client, run_map
 from geoalloc.runs.kinds import require_comparable
 from geoalloc.runs.travel import horizon_minutes
 from geoalloc.scenario import Scenario, resolve_paths
+from geoalloc.scenario.errors import validation_problems
 
 log = logging.getLogger(__name__)
 
@@ -131,25 +132,6 @@ def parse_value(text: str) -> Any:
         return text
 
 
-def parse_vary(specs: Sequence[str]) -> dict[str, list[Any]]:
-    """``["optimize.p=5,10", "demand.los_days=4,5"]`` → ``{"optimize.p": [5, 10], ...}``."""
-    out: dict[str, list[Any]] = {}
-    problems = []
-    for spec in specs:
-        key, sep, values = spec.partition("=")
-        key = key.strip()
-        if not sep or not key or not values.strip():
-            problems.append(f"--vary {spec!r}: expected KEY=V1,V2,... (e.g. optimize.p=5,10,20)")
-            continue
-        if key in out:
-            problems.append(f"--vary {key}: given twice — list all its values in one --vary")
-            continue
-        out[key] = [parse_value(v) for v in values.split(",")]
-    if problems:
-        raise InputError(problems, header=f"{len(problems)} problem(s) in --vary")
-    return out
-
-
 def _label(value: Any) -> str:
     return re.sub(r"[^A-Za-z0-9.+-]+", "_", str(value)).strip("_") or "x"
 
@@ -223,10 +205,7 @@ def apply_variant(scenario: Scenario, variant: Variant) -> Scenario:
     try:
         changed = Scenario.model_validate(data)
     except ValidationError as exc:
-        problems = [
-            f"'{'.'.join(str(p) for p in err['loc'])}': {err['msg']} (got {err.get('input')!r})"
-            for err in exc.errors()
-        ]
+        problems = validation_problems(exc, f"variant {variant.name}")
         raise InputError(problems, header=f"variant {variant.name}: invalid value(s)") from None
     return resolve_paths(changed, Path.cwd())
 
@@ -371,7 +350,7 @@ def run_sweep(
     from geoalloc.runs.folder import write_run_folder
 
     if not variants:
-        raise InputError("the sweep has no variants — give --vary KEY=V1,V2 or --variants FILE.csv")
+        raise InputError("the sweep has no variants — give at least one key with its values")
     names = [v.name for v in variants]
     if len(set(names)) != len(names):
         raise InputError("variant names must be unique")

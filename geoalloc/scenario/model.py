@@ -14,6 +14,7 @@ from geoalloc.demand.options import DemandOptions, HistoryOptions
 from geoalloc.optimize.options import OptimizeOptions
 from geoalloc.optimize.phased_options import DeploymentOptions
 from geoalloc.parallel import ComputeOptions
+from geoalloc.scenario.errors import validation_problems
 from geoalloc.scenario.paths import resolve_paths
 from geoalloc.scenario.telemedicine import TelemedicineOptions
 from geoalloc.travel.options import NetworkOptions
@@ -175,15 +176,6 @@ class Scenario(BaseModel):
         return value
 
 
-def _format_pydantic_error(path: Path, error: dict) -> str:
-    where = ".".join(str(part) for part in error["loc"]) or "(top level)"
-    if error["type"] == "extra_forbidden":
-        return f"{path}: unknown key '{where}' — remove it or check its spelling"
-    if error["type"] == "missing":
-        return f"{path}: required key '{where}' is missing"
-    return f"{path}: '{where}': {error['msg']} (got {error.get('input')!r})"
-
-
 def load_scenario(path: str | Path) -> Scenario:
     """Read and validate a scenario TOML file.
 
@@ -200,7 +192,7 @@ def load_scenario(path: str | Path) -> Scenario:
     try:
         scenario = Scenario.model_validate(raw)
     except ValidationError as exc:
-        problems = [_format_pydantic_error(path, err) for err in exc.errors()]
+        problems = validation_problems(exc, str(path))
         raise InputError(
             problems, header=f"{len(problems)} problem(s) in scenario {path}"
         ) from None

@@ -68,7 +68,7 @@ def read_osm(path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     """
     path = Path(path)
     if not path.is_file():
-        msg = f"network file {path} does not exist — check [network] source or --network"
+        msg = f"network file {path} does not exist — check [network] source"
         raise InputError(msg)
     kind = source_kind(path)
     if kind == "pbf":
