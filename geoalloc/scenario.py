@@ -224,8 +224,10 @@ def resolve_paths(scenario: Scenario, base: Path) -> Scenario:
         return p if p.is_absolute() else (base / p).resolve()
 
     network = scenario.network
-    if not network.is_crowfly and not network.is_place:
+    if not network.is_crowfly and not network.is_place and not network.is_matrix:
         network = network.model_copy(update={"source": str(resolve(Path(network.source)))})
+    if network.path is not None:
+        network = network.model_copy(update={"path": resolve(network.path)})
     history = scenario.history
     if history is not None:
         update: dict = {"path": resolve(history.path)}
