@@ -128,7 +128,8 @@ def check_inputs(scenario: Scenario) -> Inputs:
                 f'add {resource} = "<column>" to [facilities] capacity (has: {sorted(scenario.facilities.capacity)})',
             )
     network = scenario.network
-    if not network.is_crowfly and not network.is_place and not Path(network.source).exists():
+    is_file = not (network.is_crowfly or network.is_place or network.is_matrix)
+    if is_file and not Path(network.source).exists():
         problems.add(
             "[network]",
             f"source file not found: {network.source}",
@@ -618,7 +619,9 @@ def _input_files(scenario: Scenario) -> list[Path]:
         files.append(scenario.telemedicine.coverage)
     if scenario.deployment is not None and scenario.deployment.temporary_sites is not None:
         files.append(scenario.deployment.temporary_sites)
-    if not scenario.network.is_crowfly and not scenario.network.is_place:
+    if scenario.network.is_matrix:
+        files.append(scenario.network.path)
+    elif not scenario.network.is_crowfly and not scenario.network.is_place:
         files.append(Path(scenario.network.source))
     optional = [
         scenario.areas.population_points,
