@@ -310,6 +310,11 @@ def test_network_keys_are_validated():
         "destination",
         "travel_time",
     )
+    assert options.table_columns == {
+        "origin": "origin",
+        "destination": "destination",
+        "minutes": "travel_time",
+    }
     # a dump validates again (sweeps rebuild scenarios from their dumps), for every source
     for each in (options, NetworkOptions(), NetworkOptions(source="place:Vaduz")):
         assert NetworkOptions.model_validate(each.model_dump()) == each

@@ -233,14 +233,9 @@ def compute_matrix(
                 "in the tool that made it"
             )
             raise InputError(msg)
+        assert options.path is not None  # NetworkOptions requires it for a table
         return table_matrix(
-            options.path,
-            origins,
-            destinations,
-            max_minutes=max_minutes,
-            origin=options.origin,
-            destination=options.destination,
-            minutes=options.minutes,
+            options.path, origins, destinations, max_minutes=max_minutes, **options.table_columns
         )
     if options.is_crowfly:
         return crowfly_matrix(

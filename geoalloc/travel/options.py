@@ -95,3 +95,8 @@ class NetworkOptions(BaseModel):
     def is_matrix(self) -> bool:
         """Travel minutes are read from the table at ``path`` (no routing)."""
         return self.source == "matrix"
+
+    @property
+    def table_columns(self) -> dict[str, str]:
+        """A travel table's column names: ``origin``, ``destination`` and ``minutes`` → name."""
+        return {key: getattr(self, key) or default for key, default in TABLE_COLUMNS.items()}

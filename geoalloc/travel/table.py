@@ -34,8 +34,6 @@ from geoalloc.travel.options import TABLE_COLUMNS
 
 log = logging.getLogger(__name__)
 
-#: the file types a travel table may have
-SUFFIXES = (".csv", ".csv.gz", ".parquet")
 _NO_MINUTES = {"", "nan", "na", "n/a", "null", "none"}
 
 
