@@ -112,7 +112,8 @@ def check_inputs(scenario: Scenario, kind: PlanningKind | None = None) -> Inputs
                 f'add {resource} = "<column>" to [facilities] capacity (has: {sorted(scenario.facilities.capacity)})',
             )
     network = scenario.network
-    if not network.is_crowfly and not network.is_place and not Path(network.source).exists():
+    is_file = not (network.is_crowfly or network.is_place or network.is_matrix)
+    if is_file and not Path(network.source).exists():
         problems.add(
             "[network]",
             f"source file not found: {network.source}",

@@ -26,12 +26,13 @@ from scipy import sparse
 from geoalloc._errors import InputError
 from geoalloc.travel.crowfly import crowfly_matrix
 from geoalloc.travel.graph import file_sha256, load_graph
-from geoalloc.travel.isochrones import crowfly_service_areas, service_areas
+from geoalloc.travel.isochrones import crowfly_service_areas, empty_service_areas, service_areas
 from geoalloc.travel.matrix import FLAG_COLUMNS, TravelMatrix
 from geoalloc.travel.network import FORMAT_VERSION, RoadNetwork
 from geoalloc.travel.options import NetworkOptions
 from geoalloc.travel.routing import ExecutorChoice, matrix_from_snapped, snap_both
 from geoalloc.travel.snap import point_layer
+from geoalloc.travel.table import table_matrix
 
 log = logging.getLogger(__name__)
 
@@ -81,8 +82,9 @@ class RoadClosures:
 
 def load_network(options: NetworkOptions, *, cache_dir: Path | None = None) -> RoadNetwork:
     """The scenario's road graph as arrays, from the disk cache when it is there."""
-    if options.is_crowfly:
-        msg = "the crowfly engine has no road graph"
+    if options.is_crowfly or options.is_matrix:
+        engine = "the crowfly engine" if options.is_crowfly else "a travel table"
+        msg = f"{engine} has no road graph"
         raise InputError(msg)
     path = None
     if cache_dir is not None:
@@ -207,11 +209,13 @@ def compute_matrix(
     Parameters
     ----------
     options
-        The scenario's ``[network]``: crowfly, an OSM/GraphML file or ``place:<name>``.
+        The scenario's ``[network]``: crowfly, an OSM/GraphML file, ``place:<name>`` or a travel
+        table (``matrix``, read by :func:`geoalloc.travel.table.table_matrix`: its origin ids
+        must be ``origins``' ids and its destination ids ``destinations``').
     origins, destinations
         Points (any CRS), indexed by id; typically areas and sites.
     max_minutes
-        Cut-off, minutes (sparse result).
+        Cut-off, minutes (sparse result); a travel table's pairs above it are left out too.
     cache_dir
         Where the graph arrays and matrices are cached (see the module docstring); ``None``
         caches nothing. :func:`default_cache_dir` is a good choice for applications.
@@ -221,6 +225,18 @@ def compute_matrix(
     closures
         Roads cut or slowed in zones (an emergency outage); road graphs only.
     """
+    if options.is_matrix:
+        if closures is not None:
+            msg = (
+                "[outage] road_closures: roads cannot be cut in a travel table ([network] source "
+                '= "matrix") — leave road_closures out, or compute the table with the closures '
+                "in the tool that made it"
+            )
+            raise InputError(msg)
+        assert options.path is not None  # NetworkOptions requires it for a table
+        return table_matrix(
+            options.path, origins, destinations, max_minutes=max_minutes, **options.table_columns
+        )
     if options.is_crowfly:
         return crowfly_matrix(
             origins,
@@ -267,8 +283,16 @@ def service_areas_for(
     """Service areas of ``sites`` under a scenario's ``[network]`` (see :func:`service_areas`).
 
     For crowfly they are circles of radius ``speed_kph × t ÷ circuity`` (what the crowfly matrix
-    counts as within ``t`` minutes); for a road graph, buffered reachable roads.
+    counts as within ``t`` minutes); for a road graph, buffered reachable roads. A travel table
+    has pairs of points, not the roads between them: its service areas are an empty layer.
     """
+    if options.is_matrix:
+        log.info(
+            "no service areas: a travel table (%s) gives minutes between points, not the roads "
+            "around the sites, so the map shows none",
+            options.path,
+        )
+        return empty_service_areas()
     if options.is_crowfly:
         return crowfly_service_areas(
             sites, minutes, speed_kph=options.speed_kph, circuity=options.circuity

@@ -15,6 +15,18 @@ def empty_flags() -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype=object) for c in FLAG_COLUMNS})
 
 
+def unreached_flags(
+    ids: pd.Index, candidates: np.ndarray, role: str, max_minutes: float | None
+) -> list[dict]:
+    """Flag rows for the ``candidates`` (positions in ``ids``) that reach no point of the other
+    side: ``unreachable``, or ``none_within_max_minutes`` when a cut-off was set."""
+    other = "destination" if role == "origin" else "origin"
+    reason = "unreachable" if max_minutes is None else "none_within_max_minutes"
+    within = "" if max_minutes is None else f" within {max_minutes:g} minutes"
+    detail = f"no {other} reachable{within}"
+    return [{"id": ids[i], "role": role, "reason": reason, "detail": detail} for i in candidates]
+
+
 @dataclass(frozen=True)
 class TravelMatrix:
     """Travel minutes from every origin to every destination.

@@ -23,7 +23,7 @@ from scipy import sparse
 from geoalloc._errors import InputError
 from geoalloc.parallel import chunked, default_workers, run_map
 from geoalloc.travel._kernel import TreeTask, run_trees
-from geoalloc.travel.matrix import FLAG_COLUMNS, TravelMatrix
+from geoalloc.travel.matrix import FLAG_COLUMNS, TravelMatrix, unreached_flags
 from geoalloc.travel.network import RoadNetwork
 from geoalloc.travel.snap import Snapped, local_crs, node_xy, snap_points
 
@@ -219,23 +219,10 @@ def matrix_from_snapped(
         reach_o = np.bincount(rows, minlength=n_o) > 0
         reach_d = np.bincount(cols, minlength=n_d) > 0
     flags = so.flags + sd.flags
-    reason = "unreachable" if max_minutes is None else "none_within_max_minutes"
-    for snap, reach, role, other in (
-        (so, reach_o, "origin", "destination"),
-        (sd, reach_d, "destination", "origin"),
-    ):
-        if not len(so.ids) or not len(sd.ids):
-            break  # nothing to reach: not the point's fault
-        for i in np.flatnonzero((snap.node >= 0) & ~reach):
-            within = "" if max_minutes is None else f" within {max_minutes:g} minutes"
-            flags.append(
-                {
-                    "id": snap.ids[i],
-                    "role": role,
-                    "reason": reason,
-                    "detail": f"no {other} reachable{within}",
-                }
-            )
+    if len(so.ids) and len(sd.ids):  # else nothing to reach: not the points' fault
+        for snap, reach, role in ((so, reach_o, "origin"), (sd, reach_d, "destination")):
+            unreached = np.flatnonzero((snap.node >= 0) & ~reach)
+            flags += unreached_flags(snap.ids, unreached, role, max_minutes)
     return TravelMatrix(
         origin_ids=so.ids,
         destination_ids=sd.ids,
