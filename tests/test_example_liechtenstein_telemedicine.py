@@ -89,3 +89,42 @@ def test_cli_subprocess(tmp_path: Path, shared_data: Path) -> None:
     assert len(sites) == 11  # the Landtag (parliament) is not a hub candidate
     manifest = json.loads((out / "manifest.json").read_text())
     assert any(p.endswith("municipalities.csv") for p in manifest["inputs"])
+
+
+def test_a_travel_table_listing_every_site_gives_the_same_story(
+    result, shared_data: Path, tmp_path: Path
+) -> None:
+    """A table computed elsewhere lists the video-only hubs too: they are not unknown ids."""
+    from geoalloc.inputs.read import area_origins
+    from geoalloc.runs import check_scenario
+    from geoalloc.runs.travel import travel_matrix_for
+    from geoalloc.travel.options import NetworkOptions
+
+    scenario = load_scenario(EXAMPLE / "telemedicine.toml")
+    inputs = check_scenario(scenario)
+    matrix = travel_matrix_for(scenario, area_origins(inputs.areas), inputs.sites)
+    table = matrix.to_long()
+    physical = set(inputs.problem.site_hours.index[inputs.problem.site_hours > 0])
+    assert set(table["destination"]) - physical  # hubs without in-person hours are in it
+    table.to_csv(tmp_path / "od.csv", index=False)
+    network = NetworkOptions(source="matrix", path=tmp_path / "od.csv")
+    from_table = run_scenario(scenario.model_copy(update={"network": network}))
+    assert from_table.summary["telemedicine"] == result.summary["telemedicine"]
+    assert from_table.summary["area_status"] == result.summary["area_status"]
+
+
+def test_a_time_phased_plan_refuses_a_travel_table(tmp_path: Path) -> None:
+    """Moving units needs site-to-site minutes, which an areas-to-sites table has not."""
+    from geoalloc._errors import InputError
+    from geoalloc._validate import Problems
+    from geoalloc.runs.deployment import check_deployment
+    from geoalloc.travel.options import NetworkOptions
+
+    covid = Path(__file__).resolve().parents[1] / "examples" / "chicago_covid" / "icu_phased.toml"
+    scenario = load_scenario(covid)
+    (tmp_path / "od.csv").write_text("origin,destination,minutes\n")
+    network = NetworkOptions(source="matrix", path=tmp_path / "od.csv")
+    problems = Problems()
+    check_deployment(scenario.model_copy(update={"network": network}), None, problems)
+    with pytest.raises(InputError, match="site-to-site travel times"):
+        problems.raise_if_any(header="deployment")

@@ -70,6 +70,13 @@ def check_deployment(
     deployment = scenario.deployment
     if deployment is None:
         return
+    if scenario.network.is_matrix:
+        problems.add(
+            "[deployment]",
+            "moving units between sites needs site-to-site travel times, which a travel table "
+            "(areas to sites) does not have",
+            "use an OSM network or crowfly for a time-phased plan",
+        )
     planned = scenario.demand.planned
     for mv in deployment.movable:
         if mv.resource not in planned:

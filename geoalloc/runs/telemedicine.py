@@ -296,7 +296,9 @@ def run_telemedicine(
     started = time.perf_counter()
     origins = area_origins(areas)  # where each area's trips start (travel and the layers)
     if travel is None:
-        travel = travel_matrix_for(scenario, origins, sites.loc[physical])
+        # a travel table may list every site; a routed matrix needs only the physical ones
+        destinations = sites if scenario.network.is_matrix else sites.loc[physical]
+        travel = travel_matrix_for(scenario, origins, destinations)
     od = od_table(travel)
     od = od[od["site"].isin(physical)]
     timings["travel_s"] = time.perf_counter() - started

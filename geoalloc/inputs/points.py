@@ -1,0 +1,61 @@
+"""Points with ids from any vector file, the id column inferred when it is not given."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+from geoalloc._errors import InputError
+
+_ID_NAME = re.compile(r"(^|_)(id|fid|code|key)$|^id", re.IGNORECASE)
+
+
+def read_points(path: Path, id_column: str | None, role: str) -> tuple[gpd.GeoDataFrame, str]:
+    """A vector file as points indexed by id; returns the layer and a note on the id used.
+
+    Without ``id_column``, the first column whose name looks like an id (``id``, ``*_id``,
+    ``fid``, ``code``…) and whose values are unique and non-missing is used; else the first
+    unique integer or text column; else the row number.
+    """
+    try:
+        layer = gpd.read_file(path)
+    except Exception as exc:  # pyogrio raises its own DataSourceError and friends
+        msg = f"{role}s file {path}: not a readable vector file ({type(exc).__name__}: {exc})"
+        raise InputError(msg) from exc
+    if layer.crs is None:
+        msg = f"{role}s file {path}: the layer has no CRS — set one in the file (e.g. EPSG:4326)"
+        raise InputError(msg)
+    columns = [c for c in layer.columns if c != layer.geometry.name]
+    if id_column is not None:
+        if id_column not in layer.columns:
+            msg = (
+                f"{role} id column {id_column!r} is not a column of {path} "
+                f"(columns: {', '.join(map(str, columns))})"
+            )
+            raise InputError(msg)
+        ids = layer[id_column]
+        dupes = ids[ids.duplicated() | ids.isna()]
+        if len(dupes):
+            msg = (
+                f"{role} id column {id_column!r} in {path} has duplicate or missing values: "
+                f"{list(dupes.unique()[:20])}"
+            )
+            raise InputError(msg)
+        return layer.set_index(id_column), f"{role} ids from column {id_column!r}"
+
+    def usable(col: str) -> bool:
+        values = layer[col]
+        kind = values.dtype.kind
+        text_or_int = kind in "iu" or kind == "O" or isinstance(values.dtype, pd.StringDtype)
+        return text_or_int and values.notna().all() and values.is_unique
+
+    for col in [c for c in columns if _ID_NAME.search(str(c))] + columns:
+        if usable(col):
+            return layer.set_index(
+                col
+            ), f"{role} ids from column {col!r} (first unique id-like column)"
+    layer.index = pd.RangeIndex(len(layer), name=f"{role}_row")
+    return layer, f"{role} ids are row numbers (no unique id-like column)"
