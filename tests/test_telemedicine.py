@@ -356,7 +356,9 @@ def test_compare_refuses_telemedicine_runs_with_a_clear_message(tmp_path: Path) 
 
     run = tmp_path / "tele"
     run.mkdir()
-    (run / "summary.json").write_text('{"model": "telemedicine", "scenario": "x"}')
+    (run / "summary.json").write_text(
+        '{"format": 1, "kind": "telemedicine", "model": "telemedicine", "scenario": "x"}'
+    )
     (run / "results.gpkg").write_bytes(b"")
     result = CliRunner().invoke(cli, ["compare", str(run), str(run)])
     assert result.exit_code == 2

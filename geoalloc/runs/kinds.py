@@ -40,7 +40,8 @@ class RunKind(Protocol):
     Attributes
     ----------
     name
-        Written as ``summary["kind"]``; how a run folder names the kind that wrote it.
+        Written as ``summary["kind"]``; how a run folder names the kind that wrote it. A kind
+        other than planning is asked for by the scenario section of the same name.
     layers
         Layers every folder of this kind holds in ``results.gpkg``.
     optional_layers
@@ -138,8 +139,8 @@ def require_comparable(scenario: Scenario, what: str) -> None:
     kind = kind_for(scenario)
     if not kind.comparable:
         msg = (
-            f"{what} run the planning models; scenario {scenario.name!r} is a {kind.name} run, "
-            "which they do not take yet — run its variants one by one with `geoalloc run`"
+            f"{what} run the planning models; scenario {scenario.name!r} has a [{kind.name}] "
+            "section, which they do not take yet — run its variants one by one with `geoalloc run`"
         )
         raise UsageError(msg)
 
