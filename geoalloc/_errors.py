@@ -12,13 +12,37 @@ from collections.abc import Sequence
 
 
 class GeoallocError(Exception):
-    """Base class of geoalloc's own errors."""
+    """Base class of geoalloc's own errors.
+
+    Attributes
+    ----------
+    exit_code : int
+        The exit code of the ``geoalloc`` command when this error ends it (1 for this base class).
+
+    Examples
+    --------
+    >>> import geoalloc
+    >>> try:
+    ...     geoalloc.load_scenario("missing.toml")
+    ... except geoalloc.GeoallocError as exc:
+    ...     print(exc.exit_code)
+    3
+    """
 
     exit_code = 1
 
 
 class UsageError(GeoallocError, ValueError):
-    """The command was called wrongly (e.g. the output folder exists and may not be replaced)."""
+    """geoalloc was called wrongly (e.g. the output folder exists and may not be replaced).
+
+    Exit code 2. Also a :class:`ValueError`.
+
+    Examples
+    --------
+    >>> result.write("maps/my-run")  # doctest: +SKIP
+    Traceback (most recent call last):
+    geoalloc._errors.OutputExistsError: output folder maps/my-run exists — replace it, ...
+    """
 
     exit_code = 2
 
@@ -34,12 +58,29 @@ class OutputExistsError(UsageError):
 class InputError(GeoallocError, ValueError):
     """Input data or the scenario file is invalid. Carries every problem found, not just the first.
 
+    Exit code 3. Also a :class:`ValueError`.
+
     Parameters
     ----------
     problems
         One human-readable line per problem: what is wrong, where (file, column, ids), how to fix.
     header
         A one-line summary printed before the problems.
+
+    Attributes
+    ----------
+    problems : list of str
+        The problems, one line each.
+    header : str
+        The summary line.
+
+    Examples
+    --------
+    >>> from geoalloc import InputError
+    >>> error = InputError(["areas GeoDataFrame: has no CRS — set one with gdf.set_crs(...)"])
+    >>> print(error)
+    1 problem(s) in the input:
+    - areas GeoDataFrame: has no CRS — set one with gdf.set_crs(...)
     """
 
     exit_code = 3
@@ -51,7 +92,26 @@ class InputError(GeoallocError, ValueError):
 
 
 class InfeasibleError(GeoallocError, RuntimeError):
-    """The model has no feasible solution; ``reasons`` says which areas, capacity or budget bind."""
+    """The model has no feasible solution; ``reasons`` says which areas, capacity or budget bind.
+
+    Exit code 4. Also a :class:`RuntimeError`.
+
+    Parameters
+    ----------
+    reasons
+        One line per reason the model cannot be solved.
+
+    Attributes
+    ----------
+    reasons : list of str
+        The reasons, one line each.
+
+    Examples
+    --------
+    >>> from geoalloc import InfeasibleError
+    >>> InfeasibleError("capacity short by 12 beds").reasons
+    ['capacity short by 12 beds']
+    """
 
     exit_code = 4
 
@@ -61,6 +121,15 @@ class InfeasibleError(GeoallocError, RuntimeError):
 
 
 class SolverError(GeoallocError, RuntimeError):
-    """No usable solver, or no solution within the time limit."""
+    """No usable solver, or no solution within the time limit.
+
+    Exit code 5. Also a :class:`RuntimeError`.
+
+    Examples
+    --------
+    >>> geoalloc.run(scenario)  # doctest: +SKIP
+    Traceback (most recent call last):
+    geoalloc._errors.SolverError: capacitated: no solution within 60.0 s — raise ...
+    """
 
     exit_code = 5

@@ -2,6 +2,9 @@
 
 Readers collect *every* problem of a file into a :class:`~geoalloc._validate.Problems` and return
 ``None`` when the file cannot be used at all, so that ``geoalloc validate`` reports everything at once.
+Areas and facilities given as GeoDataFrames (:class:`~geoalloc.scenario.FrameSource`, from
+:func:`geoalloc.plan`) go through the same checks; their problems name the "areas GeoDataFrame" or
+"facilities GeoDataFrame" instead of a file.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import pandas as pd
 import shapely
 
 from geoalloc._validate import Problems, format_ids
-from geoalloc.scenario import AreasOptions, FacilitiesOptions, TableJoin
+from geoalloc.scenario import AreasOptions, FacilitiesOptions, FrameSource, TableJoin
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +58,57 @@ def read_vector(
             where, f"{path} has no CRS", "set one (e.g. in QGIS, or gdf.set_crs) and save again"
         )
     return frame
+
+
+def read_frame(source: FrameSource, where: str, problems: Problems) -> gpd.GeoDataFrame | None:
+    """A layer given as a GeoDataFrame, checked as :func:`read_vector` checks a file: a
+    GeoDataFrame with an active geometry column, at least one row and a CRS.
+
+    A named index that is no column (a frame indexed by its ids) becomes a column again, so the id
+    column can name it. Returns a copy; ``None``, with a problem, if the frame cannot be used.
+    """
+    frame = source.frame
+    if not isinstance(frame, gpd.GeoDataFrame):
+        problems.add(
+            where,
+            f"a {type(frame).__name__}, not a GeoDataFrame",
+            "make one with geopandas.GeoDataFrame(frame, geometry=..., crs=...)",
+        )
+        return None
+    try:
+        frame.geometry  # noqa: B018 - raises when the frame has no active geometry column
+    except AttributeError:
+        problems.add(
+            where, "has no active geometry column", "set one with gdf.set_geometry(column)"
+        )
+        return None
+    if len(frame) == 0:
+        problems.add(where, "has no rows", "give a frame with at least one row")
+        return None
+    if frame.crs is None:
+        problems.add(
+            where,
+            "has no CRS",
+            "set one with gdf.set_crs(...) (e.g. gdf.set_crs(4326) for longitude/latitude)",
+        )
+    names = [n for n in frame.index.names if n is not None]
+    if names and len(names) == frame.index.nlevels and not set(names) & set(frame.columns):
+        return frame.reset_index()
+    return frame.reset_index(drop=True)
+
+
+def read_layer(
+    source: Path | FrameSource, layer: str | None, where: str, problems: Problems
+) -> gpd.GeoDataFrame | None:
+    """:func:`read_frame` for a GeoDataFrame, :func:`read_vector` for a file."""
+    if isinstance(source, FrameSource):
+        return read_frame(source, where, problems)
+    return read_vector(source, layer, where, problems)
+
+
+def source_label(section: str, source: Path | FrameSource) -> str:
+    """Where problems in a layer are: ``"[areas] tracts.gpkg"``, or ``"areas GeoDataFrame"``."""
+    return source.name if isinstance(source, FrameSource) else f"{section} {source.name}"
 
 
 def read_polygons(
@@ -253,9 +307,13 @@ def _check_geometry(frame: gpd.GeoDataFrame, ids: pd.Index, where: str, problems
 
 
 def read_areas(options: AreasOptions, problems: Problems) -> gpd.GeoDataFrame | None:
-    """Demand areas indexed by their id (as text), with ``population`` and band columns as numbers."""
-    where = f"[areas] {options.path.name}"
-    frame = read_vector(options.path, options.layer, where, problems)
+    """Demand areas indexed by their id (as text), with ``population`` and band columns as numbers.
+
+    ``options.path`` is a file or a GeoDataFrame (:class:`~geoalloc.scenario.FrameSource`); both
+    get the same checks. Every problem goes to ``problems``; ``None`` if the areas are unusable.
+    """
+    where = source_label("[areas]", options.path)
+    frame = read_layer(options.path, options.layer, where, problems)
     if frame is not None and options.join is not None:
         frame = join_table(frame, options.join, "[areas]", problems)
     if frame is None:
@@ -503,11 +561,12 @@ def read_facilities(
 ) -> gpd.GeoDataFrame | None:
     """Sites indexed by id (as text): one float column per resource, ``existing``, ``name``, points.
 
-    Non-point geometries become a representative point, and a layer in another CRS than ``crs`` is
+    ``options.path`` is a file or a GeoDataFrame (:class:`~geoalloc.scenario.FrameSource`); both
+    get the same checks. Non-point geometries become a representative point, and a layer in another CRS than ``crs`` is
     reprojected; both are reported as notes.
     """
-    where = f"[facilities] {options.path.name}"
-    frame = read_vector(options.path, options.layer, where, problems)
+    where = source_label("[facilities]", options.path)
+    frame = read_layer(options.path, options.layer, where, problems)
     if frame is not None and options.join is not None:
         frame = join_table(frame, options.join, "[facilities]", problems)
     if frame is None:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 from geoalloc._errors import InputError, UsageError
 
 if TYPE_CHECKING:
+    import folium
     import geopandas as gpd
 
     from geoalloc.runs.result import RunResult
@@ -72,6 +73,13 @@ class RunKind(Protocol):
         inputs, network and horizon (a sweep shares one between variants)."""
         ...
 
+    def build_map(
+        self, layers: Mapping[str, gpd.GeoDataFrame], summary: Mapping[str, Any]
+    ) -> folium.Map:
+        """The run's interactive map from its results only: ``map.html`` is this map, saved, and
+        :meth:`~geoalloc.runs.result.RunResult.explore` shows it in a notebook."""
+        ...
+
     def write_outputs(
         self,
         folder: Path,
@@ -79,7 +87,8 @@ class RunKind(Protocol):
         summary: Mapping[str, Any],
         manifest: Mapping[str, Any],
     ) -> None:
-        """Write ``map.html`` and ``report.html`` into ``folder`` from the results only."""
+        """Write ``map.html`` (:meth:`build_map`, saved) and ``report.html`` into ``folder`` from
+        the results only."""
         ...
 
     def summary_lines(self, summary: Mapping[str, Any], out_dir: str) -> list[str]:

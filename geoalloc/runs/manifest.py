@@ -9,7 +9,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from geoalloc import __version__
-from geoalloc.scenario import Scenario, input_files
+from geoalloc.scenario import Scenario, input_files, input_frames
 
 #: the seed of every random step (LOS sampling, queue simulation), recorded in the manifest
 SEED = 0
@@ -41,7 +41,11 @@ def sha256_file(path: Path) -> str:
 
 
 def build_manifest(scenario: Scenario, timings: dict[str, float]) -> dict:
-    """Versions, input hashes, the resolved scenario, solver options and timings: enough to rerun."""
+    """Versions, input hashes, the resolved scenario, solver options and timings: enough to rerun.
+
+    ``inputs`` has the SHA-256 and size in bytes of every input file, and the SHA-256 of the content
+    and the row count of every layer given as a GeoDataFrame (keyed ``"<areas GeoDataFrame>"``).
+    """
     versions = {}
     for name in DEPENDENCIES:
         try:
@@ -56,7 +60,8 @@ def build_manifest(scenario: Scenario, timings: dict[str, float]) -> dict:
         "inputs": {
             str(p): {"sha256": sha256_file(p), "bytes": p.stat().st_size}
             for p in input_files(scenario)
-        },
+        }
+        | {f.label: {"sha256": f.sha256, "rows": f.rows} for f in input_frames(scenario)},
         "scenario": scenario.model_dump(mode="json"),
         "solver_options": scenario.optimize.model_dump(mode="json"),
         "seed": SEED,

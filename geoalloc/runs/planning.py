@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
@@ -49,6 +49,9 @@ from geoalloc.runs.travel import od_table, origin_flags, travel_matrix_for
 from geoalloc.scenario import Scenario
 from geoalloc.travel import RoadClosures, default_cache_dir, service_areas_for
 from geoalloc.travel.matrix import TravelMatrix
+
+if TYPE_CHECKING:
+    import folium
 
 log = logging.getLogger(__name__)
 
@@ -607,6 +610,13 @@ class PlanningKind:
     def run(self, scenario: Scenario, *, travel: TravelMatrix | None = None) -> RunResult:
         return run_planning(scenario, self, travel=travel)
 
+    def build_map(
+        self, layers: Mapping[str, gpd.GeoDataFrame], summary: Mapping[str, Any]
+    ) -> folium.Map:
+        from geoalloc.outputs.maps import map_of_run
+
+        return map_of_run(dict(layers), dict(summary))
+
     def write_outputs(
         self,
         folder: Path,
@@ -614,10 +624,10 @@ class PlanningKind:
         summary: Mapping[str, Any],
         manifest: Mapping[str, Any],
     ) -> None:
-        from geoalloc.outputs.maps import write_map
+        from geoalloc.outputs.maps import save_map
         from geoalloc.outputs.report import write_report
 
-        write_map(folder / "map.html", dict(layers), dict(summary))
+        save_map(self.build_map(layers, summary), folder / "map.html")
         write_report(folder / "report.html", dict(layers), dict(summary), dict(manifest))
 
     def summary_lines(self, summary: Mapping[str, Any], out_dir: str) -> list[str]:

@@ -22,7 +22,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
@@ -43,6 +43,9 @@ from geoalloc.runs.travel import od_table, origin_flags, travel_matrix_for
 from geoalloc.scenario import Scenario
 from geoalloc.scenario.telemedicine import CaseMixShares, TelemedicineOptions
 from geoalloc.travel.matrix import TravelMatrix
+
+if TYPE_CHECKING:
+    import folium
 
 log = logging.getLogger(__name__)
 
@@ -527,6 +530,13 @@ class TelemedicineKind:
     def run(self, scenario: Scenario, *, travel: TravelMatrix | None = None) -> RunResult:
         return run_telemedicine(scenario, self, travel=travel)
 
+    def build_map(
+        self, layers: Mapping[str, gpd.GeoDataFrame], summary: Mapping[str, Any]
+    ) -> folium.Map:
+        from geoalloc.outputs.telemedicine import build_telemedicine_map
+
+        return build_telemedicine_map(dict(layers), dict(summary))
+
     def write_outputs(
         self,
         folder: Path,
@@ -534,9 +544,12 @@ class TelemedicineKind:
         summary: Mapping[str, Any],
         manifest: Mapping[str, Any],
     ) -> None:
-        from geoalloc.outputs.telemedicine import write_telemedicine_outputs
+        from geoalloc.outputs.maps import save_map
+        from geoalloc.outputs.telemedicine import telemedicine_report_html
 
-        write_telemedicine_outputs(folder, dict(layers), dict(summary))
+        save_map(self.build_map(layers, summary), folder / "map.html")
+        html = telemedicine_report_html(dict(layers), dict(summary))
+        (folder / "report.html").write_text(html, encoding="utf-8")
 
     def summary_lines(self, summary: Mapping[str, Any], out_dir: str) -> list[str]:
         from geoalloc.outputs.terminal import telemedicine_lines

@@ -15,6 +15,7 @@ from geoalloc.optimize.options import OptimizeOptions
 from geoalloc.optimize.phased_options import DeploymentOptions
 from geoalloc.parallel import ComputeOptions
 from geoalloc.scenario.errors import validation_problems
+from geoalloc.scenario.frames import LayerSource
 from geoalloc.scenario.paths import resolve_paths
 from geoalloc.scenario.telemedicine import TelemedicineOptions
 from geoalloc.travel.options import NetworkOptions
@@ -74,11 +75,13 @@ class TableJoin(BaseModel):
 
 
 class AreasOptions(BaseModel):
-    """Demand polygons: any vector file GeoPandas reads."""
+    """Demand polygons: any vector file GeoPandas reads, or a GeoDataFrame (:func:`geoalloc.plan`)."""
 
     model_config = ConfigDict(extra="forbid")
 
-    path: Path
+    path: LayerSource = Field(
+        description="the layer file (relative to the scenario file), or a GeoDataFrame in Python"
+    )
     layer: str | None = None
     id: str
     population: str
@@ -98,11 +101,14 @@ class AreasOptions(BaseModel):
 
 
 class FacilitiesOptions(BaseModel):
-    """Existing and candidate sites: points (polygons become a representative point)."""
+    """Existing and candidate sites: points (polygons become a representative point), from a file
+    or a GeoDataFrame (:func:`geoalloc.plan`)."""
 
     model_config = ConfigDict(extra="forbid")
 
-    path: Path
+    path: LayerSource = Field(
+        description="the layer file (relative to the scenario file), or a GeoDataFrame in Python"
+    )
     layer: str | None = None
     id: str
     name: str | None = None
@@ -149,7 +155,38 @@ class OutageOptions(BaseModel):
 
 
 class Scenario(BaseModel):
-    """A whole scenario. Build it with :func:`load_scenario` so that paths are resolved."""
+    """A whole scenario: one section per table of the scenario file.
+
+    Build it with :func:`load_scenario` (a TOML file) so that paths are resolved;
+    :func:`geoalloc.plan` builds one from GeoDataFrames. A scenario is immutable in practice: make
+    a variant with ``model_copy(update=...)``, which does not check the new values (give them
+    with the field's type).
+
+    Parameters
+    ----------
+    name
+        The run's name (a folder name: letters, digits, ``.``, ``_``, ``-``).
+    areas, facilities
+        ``[areas]`` and ``[facilities]``: the layers (a file or a GeoDataFrame) and their columns.
+    history, network, demand, optimize, outage, compute, telemedicine, deployment
+        The other sections; absent ones take their defaults (or none).
+
+    Raises
+    ------
+    pydantic.ValidationError
+        An unknown key or an invalid value (:func:`load_scenario` turns these into one
+        :class:`InputError`).
+
+    Examples
+    --------
+    >>> import geoalloc
+    >>> scenario = geoalloc.load_scenario("examples/chicago/beds.toml")
+    >>> faster = scenario.model_copy(
+    ...     update={"optimize": scenario.optimize.model_copy(update={"time_limit_s": 10.0})}
+    ... )
+    >>> faster.optimize.time_limit_s
+    10.0
+    """
 
     model_config = ConfigDict(extra="forbid")
 
@@ -180,7 +217,29 @@ def load_scenario(path: str | Path) -> Scenario:
     """Read and validate a scenario TOML file.
 
     Relative paths in ``[areas]``, ``[facilities]`` and ``[network] source`` are resolved against the
-    scenario file's folder. Every problem in the file is reported at once as an :class:`InputError`.
+    scenario file's folder. The input files themselves are read when the scenario is run.
+
+    Parameters
+    ----------
+    path
+        The scenario file (TOML; unknown keys are rejected).
+
+    Returns
+    -------
+    Scenario
+        The validated scenario with absolute paths; change it with ``model_copy(update=...)``.
+
+    Raises
+    ------
+    InputError
+        The file is missing, not TOML, or has invalid keys or values (every problem at once).
+
+    Examples
+    --------
+    >>> import geoalloc
+    >>> scenario = geoalloc.load_scenario("examples/chicago/beds.toml")
+    >>> scenario.optimize.model
+    'capacitated'
     """
     path = Path(path)
     if not path.is_file():

@@ -4,6 +4,8 @@ Every ``pathlib.Path`` field of the scenario's sections (at any depth, in lists 
 input file, and so is ``[network] source`` when it names a file. :func:`resolve_paths` makes them
 absolute (relative to the scenario file's folder) and :func:`input_files` lists them (for the
 manifest's hashes): a new section with a ``Path`` field is picked up by both without a change here.
+Layers given as GeoDataFrames (:class:`~geoalloc.scenario.frames.FrameSource`) are no files: they
+are neither resolved nor listed by :func:`input_files`, but by :func:`input_frames`.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
+
+from geoalloc.scenario.frames import FrameSource
 
 
 def _network_file(scenario: BaseModel) -> Path | None:
@@ -47,18 +51,19 @@ def _map_paths(value: Any, fn: Callable[[Path], Path]) -> Any:
     return value
 
 
-def _walk_paths(value: Any) -> Iterator[Path]:
-    if isinstance(value, Path):
+def _walk(value: Any, kind: type) -> Iterator[Any]:
+    """Every ``kind`` instance inside ``value`` (models, lists, tuples and dicts are walked)."""
+    if isinstance(value, kind):
         yield value
     elif isinstance(value, BaseModel):
         for name in type(value).model_fields:
-            yield from _walk_paths(getattr(value, name))
+            yield from _walk(getattr(value, name), kind)
     elif isinstance(value, list | tuple):
         for item in value:
-            yield from _walk_paths(item)
+            yield from _walk(item, kind)
     elif isinstance(value, dict):
         for item in value.values():
-            yield from _walk_paths(item)
+            yield from _walk(item, kind)
 
 
 def resolve_paths(scenario: Any, base: Path) -> Any:
@@ -84,9 +89,28 @@ def resolve_paths(scenario: Any, base: Path) -> Any:
 
 
 def input_files(scenario: Any) -> list[Path]:
-    """Every input file the scenario names, each once, in the order of the scenario's sections."""
-    files = list(_walk_paths(scenario))
+    """Every input file the scenario names, each once, in the order of the scenario's sections.
+
+    Layers given as GeoDataFrames are not files and are not listed (see :func:`input_frames`).
+    """
+    files = list(_walk(scenario, Path))
     source = _network_file(scenario)
     if source is not None:
         files.append(source)
     return list(dict.fromkeys(files))
+
+
+def input_frames(scenario: Any) -> list[FrameSource]:
+    """Every layer the scenario holds as a GeoDataFrame (:func:`geoalloc.plan`), each once.
+
+    Parameters
+    ----------
+    scenario
+        A :class:`~geoalloc.scenario.Scenario`.
+
+    Returns
+    -------
+    list of FrameSource
+        In the order of the scenario's sections (areas before facilities).
+    """
+    return list(dict.fromkeys(_walk(scenario, FrameSource)))
