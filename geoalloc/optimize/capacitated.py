@@ -272,10 +272,11 @@ def build_capacitated(
     # budgets
     if options.budget is not None:
         cand = np.flatnonzero(~ix.existing & (opening > 0))
-        rr, cc, vv = [np.zeros(len(cand))], [y0 + cand], [opening[cand]]
+        rr: list[np.ndarray] = [np.zeros(len(cand), dtype=np.int64)]
+        cc, vv = [y0 + cand], [opening[cand]]
         for k in expandable:
             if unit_cost[k] > 0:
-                rr.append(np.zeros(ix.m))
+                rr.append(np.zeros(ix.m, dtype=np.int64))
                 cc.append(e_cols[k] + np.arange(ix.m))
                 vv.append(np.full(ix.m, unit_cost[k] * module[k]))
         b.add_rows(

@@ -401,7 +401,7 @@ def greedy_interchange(D: np.ndarray, w: np.ndarray, p: int, *, max_passes: int 
         best_delta, best_swap = -1e-9 * max(current, 1.0), None
         in_S = np.zeros(m, dtype=bool)
         in_S[S] = True
-        for j in np.flatnonzero(~in_S):
+        for j in np.flatnonzero(~in_S).tolist():
             a = np.minimum(b1, D[:, j])
             base = float(w @ (a - b1))
             extra = np.bincount(closest, weights=w * (np.minimum(b2, D[:, j]) - a), minlength=m)
@@ -652,11 +652,11 @@ def solve_p_center(ix: Indexed, options: OptimizeOptions) -> Allocation:
             hard_limit_s=remaining,
         )
         solve_s += raw.solve_s
-        need = None if raw.x is None else int(round(raw.x[lm.blocks["y"]].sum()))
+        y = None if raw.x is None else raw.x[lm.blocks["y"]]
         lower = None if raw.bound is None else int(np.ceil(raw.bound - 1e-6))
-        if need is not None and need <= p:
+        if y is not None and int(round(y.sum())) <= p:
             hi = mid
-            feasible_open = raw.x[lm.blocks["y"]] > 0.5
+            feasible_open = y > 0.5
         elif lower is not None and lower > p or raw.outcome == "infeasible":
             lo = mid + 1
         else:

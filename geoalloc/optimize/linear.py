@@ -403,7 +403,7 @@ def to_pulp(lm: LinearModel, name: str = "geoalloc"):
 
 def _children_running(name: str) -> list[int]:
     """Ids of this process's child processes whose command line mentions ``name`` (Linux /proc)."""
-    found = []
+    found: list[int] = []
     task_dir = Path(f"/proc/{os.getpid()}/task")
     if not task_dir.is_dir():
         return found
