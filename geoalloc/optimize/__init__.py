@@ -17,7 +17,7 @@ from geoalloc.optimize.check import CheckError, check_allocation
 from geoalloc.optimize.from_inputs import problem_from_inputs
 from geoalloc.optimize.frontier import frontier
 from geoalloc.optimize.options import Coupling, OptimizeOptions
-from geoalloc.optimize.problem import Allocation, AllocationProblem
+from geoalloc.optimize.problem import Allocation, AllocationProblem, SolveOutcome
 from geoalloc.optimize.solvers import available_solvers, usable_solver_options
 
 log = logging.getLogger(__name__)
@@ -95,6 +95,7 @@ __all__ = [
     "CheckError",
     "Coupling",
     "OptimizeOptions",
+    "SolveOutcome",
     "available_solvers",
     "check_allocation",
     "frontier",

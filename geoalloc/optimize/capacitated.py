@@ -45,12 +45,11 @@ from geoalloc.optimize.linear import (
     LinearModel,
     ModelBuilder,
     lp_duals,
-    outcome_fields,
     solve_linear,
     solve_with_options,
 )
 from geoalloc.optimize.options import OptimizeOptions
-from geoalloc.optimize.problem import Allocation, AllocationProblem
+from geoalloc.optimize.problem import Allocation, AllocationProblem, SolveOutcome
 
 log = logging.getLogger(__name__)
 
@@ -491,7 +490,7 @@ def solve_capacitated(
         why = why_table(ix, opened, assignments, options)
     return Allocation(
         model="capacitated",
-        **outcome_fields(raw, options, build_s),
+        outcome=SolveOutcome.from_solution(raw, options, build_s),
         sites=table,
         assignments=assignments,
         unmet=unmet,

@@ -40,7 +40,7 @@ from geoalloc.optimize.linear import (
     status_from_gap,
 )
 from geoalloc.optimize.options import OptimizeOptions
-from geoalloc.optimize.problem import Allocation
+from geoalloc.optimize.problem import Allocation, SolveOutcome
 
 log = logging.getLogger(__name__)
 
@@ -123,8 +123,7 @@ def _finish(
         from geoalloc.optimize.capacitated import why_table
 
         why = why_table(ix, opened, assignments, options)
-    return Allocation(
-        model=model,
+    outcome = SolveOutcome(
         status=status_from_gap(gap, options.mip_gap),  # from the bound, never a solver's label
         objective=float(objective),
         bound=None if bound is None else float(bound),
@@ -132,6 +131,10 @@ def _finish(
         solver=options.solver,
         build_s=build_s,
         solve_s=solve_s,
+    )
+    return Allocation(
+        model=model,
+        outcome=outcome,
         sites=site_table(ix, opened, after, load),
         assignments=assignments,
         unmet=unmet,
