@@ -3,6 +3,8 @@
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
+# Packages under the type checker (mypy, settings in pyproject.toml): a package joins when it is typed.
+TYPED  := geoalloc/travel geoalloc/demand geoalloc/optimize
 
 .PHONY: demo test bench lint clean browser
 
@@ -41,6 +43,7 @@ bench: $(VENV)/.installed-test
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check geoalloc tests bench
 	$(BIN)/ruff format --check geoalloc tests bench
+	$(BIN)/mypy $(TYPED)
 
 clean:
 	rm -rf $(VENV) maps/*/ .pytest_cache

@@ -49,10 +49,11 @@ def load_points():
 
 
 def gravity_demand(grid, hosp, rng) -> np.ndarray:
-    from geoalloc.travel.crowfly import haversine_m, lonlat_radians
+    from geoalloc.travel.crowfly import lonlat_degrees
+    from geoalloc.travel.geodesy import haversine_m
 
-    glon, glat = lonlat_radians(grid)
-    hlon, hlat = lonlat_radians(hosp)
+    glon, glat = lonlat_degrees(grid)
+    hlon, hlat = lonlat_degrees(hosp)
     beds = hosp["Total_Bed"].to_numpy(dtype=float)
     out = np.zeros(len(grid))
     for start in range(0, len(grid), 2000):

@@ -316,14 +316,16 @@ def test_checker_catches_tampered_solutions():
     over.loc[over["site"] == "s1", "quantity"] += 1  # above s1's capacity and above demand
     with pytest.raises(CheckError, match="load above capacity"):
         check_allocation(prob, opts, dataclasses.replace(alloc, assignments=over))
+    off = dataclasses.replace(alloc.outcome, objective=alloc.objective - 1)
     with pytest.raises(CheckError, match="stated objective"):
-        check_allocation(prob, opts, dataclasses.replace(alloc, objective=alloc.objective - 1))
+        check_allocation(prob, opts, dataclasses.replace(alloc, outcome=off))
     far = alloc.assignments.copy()
     far["minutes"] = 99.0
     with pytest.raises(CheckError, match="differ from the OD table"):
         check_allocation(prob, opts, dataclasses.replace(alloc, assignments=far))
+    loose = dataclasses.replace(alloc.outcome, gap=0.5)
     with pytest.raises(CheckError, match="gap"):
-        check_allocation(prob, opts, dataclasses.replace(alloc, gap=0.5))
+        check_allocation(prob, opts, dataclasses.replace(alloc, outcome=loose))
 
 
 def test_explain_gives_duals_and_why_table():

@@ -15,7 +15,15 @@ gpd = pytest.importorskip("geopandas")
 locate = pytest.importorskip("spopt.locate")
 pulp = pytest.importorskip("pulp")
 
-from geoalloc.optimize import AllocationProblem, OptimizeOptions, solve  # noqa: E402
+from geoalloc.optimize import (  # noqa: E402
+    LSCP,
+    MCLP,
+    AllocationProblem,
+    OptimizeOptions,
+    PCenter,
+    PMedian,
+    solve,
+)
 from geoalloc.optimize.linear import new_highs  # noqa: E402
 from geoalloc.travel import crowfly_matrix  # noqa: E402
 
@@ -104,6 +112,30 @@ def test_p_center_matches_spopt(chicago):
     ref = _spopt_objective(locate.PCenter.from_cost_matrix(minutes[::4], p_facilities=6))
     assert ours.status == "optimal"
     assert ours.objective == pytest.approx(ref, rel=1e-7)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("model", ["lscp", "mclp", "p-median", "p-center"])
+def test_from_cost_matrix_matches_spopt_from_cost_matrix(chicago, model):
+    """The same cost matrix, weights and p handed to both libraries' ``from_cost_matrix``."""
+    _, minutes, weights = chicago
+    if model == "lscp":
+        radius = float(np.ceil(minutes.min(axis=1).max())) + 1.0
+        ours = LSCP.from_cost_matrix(minutes, radius)
+        ref = locate.LSCP.from_cost_matrix(minutes, radius)
+    elif model == "mclp":
+        ours = MCLP.from_cost_matrix(minutes, weights, 12.0, 5)
+        ref = locate.MCLP.from_cost_matrix(minutes, weights, 12.0, p_facilities=5)
+    elif model == "p-median":
+        # a subset of the tracts keeps spopt's dense models short (the full runs are above)
+        ours = PMedian.from_cost_matrix(minutes[::4], weights[::4], 5)
+        ref = locate.PMedian.from_cost_matrix(minutes[::4], weights[::4], p_facilities=5)
+    else:
+        ours = PCenter.from_cost_matrix(minutes[::8], 6)
+        ref = locate.PCenter.from_cost_matrix(minutes[::8], p_facilities=6)
+    plan = ours.solve(solver="highs", mip_gap=0)
+    assert plan.status == "optimal"
+    assert plan.objective == pytest.approx(_spopt_objective(ref), rel=1e-7)
 
 
 @pytest.mark.slow

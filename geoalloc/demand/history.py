@@ -322,6 +322,7 @@ def read_history(
     high = pd.Series(np.nan, index=raw.index)
     exact = pd.Series(np.nan, index=raw.index)
     admit_times = None
+    kind: Literal["exact", "banded"]
     if admit is not None:
         blank_a, blank_d = raw[admit].isna(), raw[discharge].isna()
         t_a = pd.to_datetime(raw[admit], errors="coerce")
@@ -393,7 +394,7 @@ def read_history(
         years = span_years if span_years > 0 else None
     return History(
         table=table[good].reset_index(drop=True),
-        kind=kind,  # type: ignore[arg-type]
+        kind=kind,
         los_from=los_from,
         groups=groups,
         problems=problems,

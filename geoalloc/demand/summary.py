@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -34,8 +35,8 @@ def fit_history(
     return fit_los_model(hist, risk_days=options.risk_days, seed=seed)
 
 
-def _clean(value: object) -> object:
-    """JSON-safe: numpy scalars to Python, NaN/inf to None."""
+def _clean(value: Any) -> Any:
+    """JSON-safe: numpy scalars to Python, NaN/inf to None (containers cleaned item by item)."""
     if isinstance(value, dict):
         return {str(k): _clean(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
@@ -54,7 +55,7 @@ def table_records(table: pd.DataFrame, index_name: str | None = None) -> list[di
     frame = table.reset_index() if index_name else table
     if index_name:
         frame = frame.rename(columns={frame.columns[0]: index_name})
-    return [_clean(r) for r in frame.to_dict(orient="records")]  # type: ignore[misc]
+    return [_clean(r) for r in frame.to_dict(orient="records")]
 
 
 def los_summary(
@@ -114,4 +115,4 @@ def los_summary(
             "peak_day_by_column": {c: int(daily[c].to_numpy().argmax()) for c in daily.columns},
             "daily": table_records(daily, index_name="day"),
         }
-    return _clean(out)  # type: ignore[return-value]
+    return _clean(out)

@@ -92,7 +92,10 @@ def sir_new_infections(options: SurgeOptions) -> np.ndarray:
 def _table_multipliers(options: SurgeOptions, baseline_total: float) -> np.ndarray:
     if options.multipliers is not None:
         return np.asarray(options.multipliers, dtype=float)
-    path = Path(options.path)  # type: ignore[arg-type]
+    if options.path is None:
+        msg = "[demand.surge] kind 'table' needs 'multipliers' (an inline list) or 'path' (a CSV)"
+        raise InputError(msg)
+    path = Path(options.path)
     if not path.is_file():
         msg = f"{path}: surge table not found — check [demand.surge] path"
         raise InputError(msg)

@@ -6,6 +6,10 @@
 solver's proven bound. It raises :class:`~geoalloc._errors.InfeasibleError` (with reasons) when
 no plan exists and :class:`~geoalloc._errors.SolverError` when there is no solver or no solution
 in time.
+
+With your own travel-minutes matrix, the classic models are classes in spopt's shape:
+``PMedian.from_cost_matrix(minutes, weights, p=3).solve(solver="highs")`` returns the same
+:class:`Allocation` (also :class:`LSCP`, :class:`MCLP`, :class:`PCenter`).
 """
 
 from __future__ import annotations
@@ -16,8 +20,9 @@ import logging
 from geoalloc.optimize.check import CheckError, check_allocation
 from geoalloc.optimize.from_inputs import problem_from_inputs
 from geoalloc.optimize.frontier import frontier
+from geoalloc.optimize.models import LSCP, MCLP, LocationModel, PCenter, PMedian
 from geoalloc.optimize.options import Coupling, OptimizeOptions
-from geoalloc.optimize.problem import Allocation, AllocationProblem
+from geoalloc.optimize.problem import Allocation, AllocationProblem, SolveOutcome
 from geoalloc.optimize.solvers import available_solvers, usable_solver_options
 
 log = logging.getLogger(__name__)
@@ -94,7 +99,13 @@ __all__ = [
     "AllocationProblem",
     "CheckError",
     "Coupling",
+    "LSCP",
+    "LocationModel",
+    "MCLP",
     "OptimizeOptions",
+    "PCenter",
+    "PMedian",
+    "SolveOutcome",
     "available_solvers",
     "check_allocation",
     "frontier",

@@ -45,12 +45,11 @@ from geoalloc.optimize.linear import (
     LinearModel,
     ModelBuilder,
     lp_duals,
-    outcome_fields,
     solve_linear,
     solve_with_options,
 )
 from geoalloc.optimize.options import OptimizeOptions
-from geoalloc.optimize.problem import Allocation, AllocationProblem
+from geoalloc.optimize.problem import Allocation, AllocationProblem, SolveOutcome
 
 log = logging.getLogger(__name__)
 
@@ -272,10 +271,11 @@ def build_capacitated(
     # budgets
     if options.budget is not None:
         cand = np.flatnonzero(~ix.existing & (opening > 0))
-        rr, cc, vv = [np.zeros(len(cand))], [y0 + cand], [opening[cand]]
+        rr: list[np.ndarray] = [np.zeros(len(cand), dtype=np.int64)]
+        cc, vv = [y0 + cand], [opening[cand]]
         for k in expandable:
             if unit_cost[k] > 0:
-                rr.append(np.zeros(ix.m))
+                rr.append(np.zeros(ix.m, dtype=np.int64))
                 cc.append(e_cols[k] + np.arange(ix.m))
                 vv.append(np.full(ix.m, unit_cost[k] * module[k]))
         b.add_rows(
@@ -490,7 +490,7 @@ def solve_capacitated(
         why = why_table(ix, opened, assignments, options)
     return Allocation(
         model="capacitated",
-        **outcome_fields(raw, options, build_s),
+        outcome=SolveOutcome.from_solution(raw, options, build_s),
         sites=table,
         assignments=assignments,
         unmet=unmet,

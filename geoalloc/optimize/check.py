@@ -125,7 +125,7 @@ def check_allocation(
     # --- capacity, expansions, costs (capacitated) ---------------------------------------------
     opened = sites["open"].astype(bool)
     n_open = int(opened.sum())
-    figures: dict[str, float] = {"open_sites": n_open}
+    figures: dict[str, float | None] = {"open_sites": n_open}
     costs_total = 0.0
     if model == "capacitated":
         cap = problem.capacity.reindex(sites.index).astype(float)

@@ -40,7 +40,7 @@ from geoalloc.optimize.linear import (
     status_from_gap,
 )
 from geoalloc.optimize.options import OptimizeOptions
-from geoalloc.optimize.problem import Allocation
+from geoalloc.optimize.problem import Allocation, SolveOutcome
 
 log = logging.getLogger(__name__)
 
@@ -123,8 +123,7 @@ def _finish(
         from geoalloc.optimize.capacitated import why_table
 
         why = why_table(ix, opened, assignments, options)
-    return Allocation(
-        model=model,
+    outcome = SolveOutcome(
         status=status_from_gap(gap, options.mip_gap),  # from the bound, never a solver's label
         objective=float(objective),
         bound=None if bound is None else float(bound),
@@ -132,6 +131,10 @@ def _finish(
         solver=options.solver,
         build_s=build_s,
         solve_s=solve_s,
+    )
+    return Allocation(
+        model=model,
+        outcome=outcome,
         sites=site_table(ix, opened, after, load),
         assignments=assignments,
         unmet=unmet,
@@ -401,7 +404,7 @@ def greedy_interchange(D: np.ndarray, w: np.ndarray, p: int, *, max_passes: int 
         best_delta, best_swap = -1e-9 * max(current, 1.0), None
         in_S = np.zeros(m, dtype=bool)
         in_S[S] = True
-        for j in np.flatnonzero(~in_S):
+        for j in np.flatnonzero(~in_S).tolist():
             a = np.minimum(b1, D[:, j])
             base = float(w @ (a - b1))
             extra = np.bincount(closest, weights=w * (np.minimum(b2, D[:, j]) - a), minlength=m)
@@ -652,11 +655,11 @@ def solve_p_center(ix: Indexed, options: OptimizeOptions) -> Allocation:
             hard_limit_s=remaining,
         )
         solve_s += raw.solve_s
-        need = None if raw.x is None else int(round(raw.x[lm.blocks["y"]].sum()))
+        y = None if raw.x is None else raw.x[lm.blocks["y"]]
         lower = None if raw.bound is None else int(np.ceil(raw.bound - 1e-6))
-        if need is not None and need <= p:
+        if y is not None and int(round(y.sum())) <= p:
             hi = mid
-            feasible_open = raw.x[lm.blocks["y"]] > 0.5
+            feasible_open = y > 0.5
         elif lower is not None and lower > p or raw.outcome == "infeasible":
             lo = mid + 1
         else:

@@ -182,24 +182,6 @@ def status_from_gap(gap: float | None, mip_gap: float) -> str:
     return "feasible"
 
 
-def outcome_fields(raw: object, options: object, build_s: float) -> dict:
-    """The solver fields every plan carries (``status``, ``objective``, ``bound``, ``gap``,
-    ``solver``, ``build_s``, ``solve_s``) from a solve's result ``raw`` and the ``[optimize]``
-    options: the status from the proven gap, never from a label."""
-    objective = float(raw.objective)  # type: ignore[attr-defined]
-    bound = raw.bound  # type: ignore[attr-defined]
-    gap = relative_gap(objective, bound)
-    return {
-        "status": status_from_gap(gap, options.mip_gap),  # type: ignore[attr-defined]
-        "objective": objective,
-        "bound": bound,
-        "gap": gap,
-        "solver": options.solver,  # type: ignore[attr-defined]
-        "build_s": build_s,
-        "solve_s": raw.solve_s,  # type: ignore[attr-defined]
-    }
-
-
 # --------------------------------------------------------------------------- HiGHS from arrays
 
 _BANNER_LOCK = threading.Lock()
@@ -403,7 +385,7 @@ def to_pulp(lm: LinearModel, name: str = "geoalloc"):
 
 def _children_running(name: str) -> list[int]:
     """Ids of this process's child processes whose command line mentions ``name`` (Linux /proc)."""
-    found = []
+    found: list[int] = []
     task_dir = Path(f"/proc/{os.getpid()}/task")
     if not task_dir.is_dir():
         return found
@@ -465,13 +447,13 @@ def _solve_pulp(
     engine = make_solver(solver, time_limit_s=time_limit_s, mip_gap=mip_gap, log_path=log_path)
     if hasattr(engine, "tmpDir"):
         engine.tmpDir = workdir
-    result: dict[str, object] = {}
+    failed: list[Exception] = []  # what the solve raised, re-raised in this thread
 
     def run() -> None:
         try:
-            result["status"] = prob.solve(engine)
+            prob.solve(engine)
         except Exception as exc:  # noqa: BLE001 - re-raised in the caller's thread
-            result["error"] = exc
+            failed.append(exc)
 
     started = time.perf_counter()
     thread = threading.Thread(target=run, daemon=True)
@@ -495,10 +477,10 @@ def _solve_pulp(
         log_text = Path(log_path).read_text(errors="replace")
     if killed:
         return RawSolution(None, None, None, "time_limit", solve_s, solver_label="killed")
-    if "error" in result:
-        err = result["error"]
+    if failed:
+        err = failed[0]
         msg = f"{solver} failed: {err}"
-        raise SolverError(msg) from err  # type: ignore[misc]
+        raise SolverError(msg) from err
     label = pulp.LpStatus[prob.status]
     values = np.array([v.varValue if v.varValue is not None else np.nan for v in variables])
     has_x = bool(len(values) == 0 or np.isfinite(values).all())

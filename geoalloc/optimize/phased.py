@@ -53,11 +53,11 @@ from geoalloc._validate import Problems
 from geoalloc.optimize.linear import (
     LinearModel,
     ModelBuilder,
-    outcome_fields,
     solve_with_options,
 )
 from geoalloc.optimize.options import OptimizeOptions
 from geoalloc.optimize.phased_options import MINUTES_PER_DAY, DeploymentOptions
+from geoalloc.optimize.problem import Solved, SolveOutcome
 
 log = logging.getLogger(__name__)
 
@@ -106,11 +106,14 @@ class PhasedProblem:
 
 
 @dataclass(frozen=True)
-class PhasedPlan:
+class PhasedPlan(Solved):
     """A solved time-phased plan (or the plan without redeployment, ``redeploy`` False).
 
     Attributes
     ----------
+    outcome
+        What the solver proved (:class:`~geoalloc.optimize.problem.SolveOutcome`); ``plan.status``
+        and the like read it.
     served
         Columns ``period``, ``area``, ``site``, ``resource``, ``quantity`` (units), ``minutes``.
     unmet
@@ -130,13 +133,7 @@ class PhasedPlan:
     """
 
     redeploy: bool
-    status: str
-    objective: float
-    bound: float | None
-    gap: float | None
-    solver: str
-    build_s: float
-    solve_s: float
+    outcome: SolveOutcome
     served: pd.DataFrame
     unmet: pd.DataFrame
     stocks: pd.DataFrame
@@ -690,7 +687,7 @@ def _solve_one(
     notes = (f"{what}: {lm.n_cols} columns, {lm.n_rows} rows, {lm.A.nnz} non-zeros",)
     plan = PhasedPlan(
         redeploy=redeploy,
-        **outcome_fields(raw, options, build_s),
+        outcome=SolveOutcome.from_solution(raw, options, build_s),
         served=served,
         unmet=unmet,
         stocks=stocks,

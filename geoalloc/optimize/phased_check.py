@@ -147,8 +147,8 @@ def check_phased(problem: PhasedProblem, options: OptimizeOptions, plan: PhasedP
                 periods = list(np.flatnonzero(level < -CAP_TOL))
                 bad.append(f"{r} stock at {site} negative in periods {periods}")
             if temporary[site]:
-                limit = np.array([cap.loc[site, r] if is_ready(site, t) else 0.0 for t in range(T)])
-                if (level > limit + CAP_TOL).any():
+                room = np.array([cap.loc[site, r] if is_ready(site, t) else 0.0 for t in range(T)])
+                if (level > room + CAP_TOL).any():
                     bad.append(f"{r} at temporary site {site} before it is ready or over its room")
     reported = plan.stocks.set_index(["site", "resource", "period"])["stock"]
     for (site, r), level in stock.items():
@@ -176,7 +176,7 @@ def check_phased(problem: PhasedProblem, options: OptimizeOptions, plan: PhasedP
     over = []
     for (site, r, t), q in load.items():
         if r in movable:
-            limit = stock[(site, r)][int(t)]
+            limit = float(stock[(site, r)][int(t)])
         elif is_ready(site, int(t)):
             limit = float(cap.loc[site, r])
         else:

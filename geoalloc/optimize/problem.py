@@ -1,10 +1,16 @@
-"""The optimizer's inputs and its frozen result."""
+"""The optimizer's inputs and its frozen results: the solver's outcome, shared by every plan."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import pandas as pd
+
+from geoalloc._errors import SolverError
+from geoalloc.optimize.linear import RawSolution, relative_gap, status_from_gap
+from geoalloc.optimize.options import OptimizeOptions
 
 
 @dataclass(frozen=True)
@@ -55,22 +61,123 @@ class AllocationProblem:
 
 
 @dataclass(frozen=True)
-class Allocation:
-    """A solved plan. Status comes from the solver's bound, not from its label.
+class SolveOutcome:
+    """What the solver proved about a plan; every kind of plan carries one as ``outcome``.
 
     Attributes
     ----------
     status
         ``optimal`` (proven gap ≤ the scenario's ``mip_gap``) or ``feasible`` (a solution whose
-        proven gap is larger, e.g. after a time limit; see ``gap``). ``infeasible`` and
-        ``no_solution`` are raised by :func:`geoalloc.optimize.solve` as
+        proven gap is larger, e.g. after a time limit; see ``gap``). It comes from the solver's
+        bound, never from its label. ``infeasible`` and ``no_solution`` are raised as
         :class:`~geoalloc._errors.InfeasibleError` (exit 4, with reasons) and
         :class:`~geoalloc._errors.SolverError` (exit 5) instead of being returned.
     objective, bound, gap
         The solution's objective (minutes, sites or covered weight, by model), the solver's
         proven bound on the optimum, and their relative gap (None when nothing was proven).
+    solver
+        The solver that ran: ``highs`` or ``cbc``.
     build_s, solve_s
         Seconds spent building the model (arrays) and in the solver.
+    """
+
+    status: str
+    objective: float
+    bound: float | None
+    gap: float | None
+    solver: str
+    build_s: float
+    solve_s: float
+
+    @classmethod
+    def from_solution(
+        cls, raw: RawSolution, options: OptimizeOptions, build_s: float
+    ) -> SolveOutcome:
+        """The outcome of one solve: objective and bound as the solver returned them, the gap
+        between them and the status from that gap (``options.mip_gap``)."""
+        if raw.objective is None:
+            msg = (
+                f"the solver returned no solution (it said {raw.solver_label!r}) — raise "
+                "[optimize] time_limit_s or loosen mip_gap"
+            )
+            raise SolverError(msg)
+        objective = float(raw.objective)
+        gap = relative_gap(objective, raw.bound)
+        return cls(
+            status=status_from_gap(gap, options.mip_gap),
+            objective=objective,
+            bound=raw.bound,
+            gap=gap,
+            solver=options.solver,
+            build_s=build_s,
+            solve_s=raw.solve_s,
+        )
+
+    def summary(self, notes: Sequence[str] = ()) -> dict[str, Any]:
+        """The ``solver`` block of ``summary.json``: ``name``, ``status``, ``objective``,
+        ``bound``, ``gap``, ``build_s``, ``solve_s`` and the plan's ``notes``."""
+        return {
+            "name": self.solver,
+            "status": self.status,
+            "objective": self.objective,
+            "bound": self.bound,
+            "gap": self.gap,
+            "build_s": self.build_s,
+            "solve_s": self.solve_s,
+            "notes": list(notes),
+        }
+
+
+class Solved:
+    """A solved plan: its :class:`SolveOutcome` and its notes.
+
+    ``plan.status``, ``plan.objective``, ``plan.bound``, ``plan.gap``, ``plan.solver``,
+    ``plan.build_s`` and ``plan.solve_s`` read the outcome's fields.
+    """
+
+    outcome: SolveOutcome
+    notes: tuple[str, ...]
+
+    @property
+    def status(self) -> str:
+        return self.outcome.status
+
+    @property
+    def objective(self) -> float:
+        return self.outcome.objective
+
+    @property
+    def bound(self) -> float | None:
+        return self.outcome.bound
+
+    @property
+    def gap(self) -> float | None:
+        return self.outcome.gap
+
+    @property
+    def solver(self) -> str:
+        return self.outcome.solver
+
+    @property
+    def build_s(self) -> float:
+        return self.outcome.build_s
+
+    @property
+    def solve_s(self) -> float:
+        return self.outcome.solve_s
+
+
+@dataclass(frozen=True)
+class Allocation(Solved):
+    """A solved plan of a location model.
+
+    Attributes
+    ----------
+    model
+        The model solved: ``lscp``, ``mclp``, ``p-median``, ``p-center`` or ``capacitated``.
+    outcome
+        What the solver proved (:class:`SolveOutcome`): status, objective, bound, gap, solver and
+        seconds; ``allocation.status`` and the like read it.
     sites
         Index: site id. Columns ``open``, ``existing`` and, per resource ``r``: ``r_before``,
         ``r_after`` (capacity) and ``r_load`` (units assigned).
@@ -93,13 +200,7 @@ class Allocation:
     """
 
     model: str
-    status: str
-    objective: float
-    bound: float | None
-    gap: float | None
-    solver: str
-    build_s: float
-    solve_s: float
+    outcome: SolveOutcome
     sites: pd.DataFrame
     assignments: pd.DataFrame
     unmet: pd.DataFrame
@@ -109,16 +210,7 @@ class Allocation:
     costs: dict[str, float] = field(default_factory=dict)
 
 
-def solver_summary(plan: object) -> dict:
-    """The solver figures of a solved plan (an :class:`Allocation`, or the time-phased and
-    telemedicine plans, which carry the same attributes) for ``summary.json``."""
-    return {
-        "name": getattr(plan, "solver", None),
-        "status": plan.status,  # type: ignore[attr-defined]
-        "objective": plan.objective,  # type: ignore[attr-defined]
-        "bound": plan.bound,  # type: ignore[attr-defined]
-        "gap": plan.gap,  # type: ignore[attr-defined]
-        "build_s": plan.build_s,  # type: ignore[attr-defined]
-        "solve_s": plan.solve_s,  # type: ignore[attr-defined]
-        "notes": list(getattr(plan, "notes", ())),
-    }
+def solver_summary(plan: Solved) -> dict[str, Any]:
+    """The solver figures of a solved plan (an :class:`Allocation`, a time-phased or a
+    telemedicine plan) for ``summary.json``: :meth:`SolveOutcome.summary` with the plan's notes."""
+    return plan.outcome.summary(plan.notes)

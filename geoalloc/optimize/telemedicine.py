@@ -37,10 +37,10 @@ import pandas as pd
 from geoalloc.optimize.check import CheckError
 from geoalloc.optimize.linear import (
     ModelBuilder,
-    outcome_fields,
     solve_with_options,
 )
 from geoalloc.optimize.options import OptimizeOptions
+from geoalloc.optimize.problem import Solved, SolveOutcome
 
 log = logging.getLogger(__name__)
 
@@ -90,26 +90,22 @@ class TeleWeights:
 
 
 @dataclass(frozen=True)
-class TelePlan:
-    """A solved plan; status from the solver's bound (``optimal`` / ``feasible``).
+class TelePlan(Solved):
+    """A solved plan; ``outcome`` is what the solver proved (status from its bound: ``optimal`` /
+    ``feasible``), and ``plan.status`` and the like read it.
 
     ``in_person``: columns ``area``, ``site``, ``hours``, ``minutes``; ``tele``: ``area``, ``hub``,
     ``hours``; ``hubs``: index hub id, ``open``, ``hours`` (sized), ``load`` (used), ``cost``;
-    ``unmet``: hours per area.
+    ``unmet``: hours per area; ``notes``: things the user should know (none so far).
     """
 
-    status: str
-    objective: float
-    bound: float | None
-    gap: float | None
-    solver: str
-    build_s: float
-    solve_s: float
+    outcome: SolveOutcome
     in_person: pd.DataFrame
     tele: pd.DataFrame
     hubs: pd.DataFrame
     unmet: pd.Series
     costs: dict[str, float] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
 
 
 def solve_telemedicine(
@@ -231,7 +227,7 @@ def solve_telemedicine(
     }
     costs["total"] = costs["opening"] + costs["hours"]
     plan = TelePlan(
-        **outcome_fields(raw, options, build_s),
+        outcome=SolveOutcome.from_solution(raw, options, build_s),
         in_person=in_person,
         tele=tele,
         hubs=hub_table,

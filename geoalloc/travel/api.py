@@ -17,6 +17,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -134,20 +135,25 @@ def _save_matrix(path: Path, tm: TravelMatrix) -> None:
         ],
         dtype=np.int64,
     )
-    arrays: dict[str, np.ndarray] = {
+    # arrays by name; typed Any for savez, whose keywords (numpy ≥ 2.1) include allow_pickle
+    arrays: dict[str, Any] = {
         "shape": np.array(tm.shape),
         "max_minutes": np.array(np.nan if tm.max_minutes is None else tm.max_minutes),
         "flag_pos": pos,
         "flag_role": role,
         "flag_reason": flags["reason"].to_numpy(str),
         "flag_detail": flags["detail"].to_numpy(str),
-        "origin_snap_m": tm.origin_snap_m,
-        "destination_snap_m": tm.destination_snap_m,
     }
-    if tm.is_sparse:
-        arrays.update(row=tm.minutes.row, col=tm.minutes.col, data=tm.minutes.data)
+    # a matrix without snapping distances (None) stores none: the cache is read without pickle
+    if tm.origin_snap_m is not None:
+        arrays["origin_snap_m"] = tm.origin_snap_m
+    if tm.destination_snap_m is not None:
+        arrays["destination_snap_m"] = tm.destination_snap_m
+    minutes = tm.minutes
+    if isinstance(minutes, np.ndarray):
+        arrays["dense"] = minutes
     else:
-        arrays["dense"] = tm.minutes
+        arrays.update(row=minutes.row, col=minutes.col, data=minutes.data)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp.npz")
     np.savez(tmp, **arrays)
@@ -184,8 +190,8 @@ def _load_matrix(
                 minutes=minutes,
                 max_minutes=None if np.isnan(max_minutes) else max_minutes,
                 flags=flags,
-                origin_snap_m=z["origin_snap_m"],
-                destination_snap_m=z["destination_snap_m"],
+                origin_snap_m=z["origin_snap_m"] if "origin_snap_m" in z else None,
+                destination_snap_m=(z["destination_snap_m"] if "destination_snap_m" in z else None),
             )
     except (OSError, KeyError, ValueError, IndexError) as exc:
         log.warning("matrix cache %s not usable (%s); recomputing", path, exc)

@@ -6,27 +6,18 @@ import geopandas as gpd
 import numpy as np
 from scipy import sparse
 
+from geoalloc.travel.geodesy import haversine_m
 from geoalloc.travel.matrix import TravelMatrix
 from geoalloc.travel.snap import point_layer
 
-EARTH_RADIUS_M = 6_371_008.8
 _CHUNK_PAIRS = 4_000_000  # bounds the memory of one dense block
 
 
-def lonlat_radians(points: gpd.GeoDataFrame, role: str = "point") -> tuple[np.ndarray, np.ndarray]:
-    """Radians of each row's point (polygons: a representative point), checked."""
+def lonlat_degrees(points: gpd.GeoDataFrame, role: str = "point") -> tuple[np.ndarray, np.ndarray]:
+    """Longitude and latitude in degrees (WGS 84) of each row's point (polygons: a representative
+    point), checked."""
     geographic = point_layer(points, role).to_crs(4326)
-    return np.radians(geographic.x.to_numpy()), np.radians(geographic.y.to_numpy())
-
-
-def haversine_m(
-    lon1: np.ndarray, lat1: np.ndarray, lon2: np.ndarray, lat2: np.ndarray
-) -> np.ndarray:
-    """Great-circle distance in metres between broadcastable arrays of radians."""
-    dlon = lon2 - lon1
-    dlat = lat2 - lat1
-    a = np.sin(dlat / 2) ** 2 + np.cos(lat1) * np.cos(lat2) * np.sin(dlon / 2) ** 2
-    return 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
+    return geographic.x.to_numpy(), geographic.y.to_numpy()
 
 
 def crowfly_matrix(
@@ -37,7 +28,8 @@ def crowfly_matrix(
     circuity: float = 1.3,
     max_minutes: float | None = None,
 ) -> TravelMatrix:
-    """Travel minutes between point layers as great-circle metres × ``circuity`` ÷ ``speed_kph``.
+    """Travel minutes between point layers as great-circle metres × ``circuity`` ÷ ``speed_kph``
+    (:func:`~geoalloc.travel.geodesy.haversine_m` on the mean Earth radius).
 
     Parameters
     ----------
@@ -51,8 +43,8 @@ def crowfly_matrix(
     max_minutes
         If set, only pairs within this many minutes are kept (sparse result).
     """
-    olon, olat = lonlat_radians(origins, "origin")
-    dlon, dlat = lonlat_radians(destinations, "destination")
+    olon, olat = lonlat_degrees(origins, "origin")
+    dlon, dlat = lonlat_degrees(destinations, "destination")
     metres_per_minute = speed_kph * 1000.0 / 60.0
     n, m = len(olon), len(dlon)
     rows_per_chunk = max(1, _CHUNK_PAIRS // max(m, 1))

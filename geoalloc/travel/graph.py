@@ -31,12 +31,12 @@ from scipy import sparse
 from scipy.sparse import csgraph
 
 from geoalloc._errors import InputError
+from geoalloc.travel.geodesy import OSMNX_EARTH_RADIUS_M, haversine_m
 from geoalloc.travel.osm import read_osm, source_kind
 from geoalloc.travel.speeds import edge_speeds_kph
 
 log = logging.getLogger(__name__)
 
-EARTH_RADIUS_M = 6_371_009.0  # osmnx's great_circle radius
 MODES = ("drive", "walk", "bike")
 _ONEWAY_VALUES = {"yes", "true", "1", "-1", "reverse", "T", "F"}
 _REVERSED_VALUES = {"-1", "reverse", "T"}
@@ -118,16 +118,6 @@ def mode_mask(segments: pd.DataFrame, mode: str) -> np.ndarray:
     return keep
 
 
-def haversine_m(lon1, lat1, lon2, lat2) -> np.ndarray:
-    """Great-circle distance in metres between arrays of degrees (osmnx's formula and radius)."""
-    lon1, lat1, lon2, lat2 = map(np.radians, (lon1, lat1, lon2, lat2))
-    a = (
-        np.sin((lat2 - lat1) / 2) ** 2
-        + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
-    )
-    return 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
-
-
 def directed_edges(
     nodes: pd.DataFrame,
     segments: pd.DataFrame,
@@ -162,6 +152,7 @@ def directed_edges(
         start["lat"].to_numpy(),
         end["lon"].to_numpy(),
         end["lat"].to_numpy(),
+        radius_m=OSMNX_EARTH_RADIUS_M,
     )
     edges["speed_kph"] = edge_speeds_kph(edges["highway"], edges["maxspeed"], mode, speeds_kph)
     edges["travel_time"] = edges["length"] / (edges["speed_kph"] / 3.6)
@@ -334,7 +325,9 @@ def _with_speeds(
     for (u, v, _k, d), speed in zip(rows, speeds, strict=True):
         if "length" not in d:
             a, b = G.nodes[u], G.nodes[v]
-            d["length"] = float(haversine_m(a["x"], a["y"], b["x"], b["y"]))
+            d["length"] = float(
+                haversine_m(a["x"], a["y"], b["x"], b["y"], radius_m=OSMNX_EARTH_RADIUS_M)
+            )
         d["speed_kph"] = float(speed)
         d["travel_time"] = float(d["length"]) / (float(speed) / 3.6)
     return _largest_scc(G, name=name)

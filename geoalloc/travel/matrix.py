@@ -69,11 +69,12 @@ class TravelMatrix:
 
     def to_long(self) -> pd.DataFrame:
         """DataFrame[origin, destination, minutes] of the finite pairs (within any cut-off)."""
-        if self.is_sparse:
-            rows, cols, values = self.minutes.row, self.minutes.col, self.minutes.data
+        minutes = self.minutes
+        if isinstance(minutes, np.ndarray):
+            rows, cols = np.nonzero(np.isfinite(minutes))
+            values = minutes[rows, cols]
         else:
-            rows, cols = np.nonzero(np.isfinite(self.minutes))
-            values = self.minutes[rows, cols]
+            rows, cols, values = minutes.row, minutes.col, minutes.data
         if self.max_minutes is not None:
             keep = values <= self.max_minutes
             rows, cols, values = rows[keep], cols[keep], values[keep]
@@ -88,8 +89,9 @@ class TravelMatrix:
 
     def to_dense(self) -> np.ndarray:
         """The full matrix as floats, ``np.inf`` where unreachable or beyond the cut-off."""
-        if not self.is_sparse:
-            return np.asarray(self.minutes, dtype=float)
+        minutes = self.minutes
+        if isinstance(minutes, np.ndarray):
+            return np.asarray(minutes, dtype=float)
         dense = np.full(self.shape, np.inf)
-        dense[self.minutes.row, self.minutes.col] = self.minutes.data
+        dense[minutes.row, minutes.col] = minutes.data
         return dense

@@ -34,6 +34,8 @@ PARALLEL_WORK = 15_000_000
 ExecutorChoice = Literal["auto", "serial", "processes", "dask"]
 #: tasks a Dask routing run is split into at least (an existing cluster may be large)
 DASK_TASKS = 64
+#: With a cut-off, the pairs within it: (row index, column index, seconds) arrays.
+Pairs = tuple[np.ndarray, np.ndarray, np.ndarray]
 
 
 def as_network(G: nx.MultiDiGraph | RoadNetwork) -> RoadNetwork:
@@ -198,23 +200,25 @@ def matrix_from_snapped(
         src_nodes,
         tgt_nodes,
         limit_s,
+        pairs=cutoff_s is not None,
         executor=executor,
         workers=workers,
         scheduler=scheduler,
     )
     if from_destinations:  # rows: origin nodes, columns: destination nodes
-        block = block.T if cutoff_s is None else (block[1], block[0], block[2])
+        block = block.T if isinstance(block, np.ndarray) else (block[1], block[0], block[2])
     seconds = _expand(block, so, origin_nodes, sd, dest_nodes, cutoff_s)
     n_o, n_d = len(so.ids), len(sd.ids)
-    if cutoff_s is None:
+    if isinstance(seconds, np.ndarray):  # no cut-off
         minutes: np.ndarray | sparse.coo_array = seconds / 60.0
-        reach_o = np.isfinite(minutes).any(axis=1) if n_d else np.zeros(n_o, bool)
-        reach_d = np.isfinite(minutes).any(axis=0) if n_o else np.zeros(n_d, bool)
+        reach_o = np.isfinite(seconds).any(axis=1) if n_d else np.zeros(n_o, bool)
+        reach_d = np.isfinite(seconds).any(axis=0) if n_o else np.zeros(n_d, bool)
     else:
         rows, cols, secs = seconds
         values = secs / 60.0
-        keep = values <= max_minutes
-        rows, cols, values = rows[keep], cols[keep], values[keep]
+        if max_minutes is not None:  # always here; drops a pair pushed over by the division
+            keep = values <= max_minutes
+            rows, cols, values = rows[keep], cols[keep], values[keep]
         minutes = sparse.coo_array((values, (rows, cols)), shape=(n_o, n_d))
         reach_o = np.bincount(rows, minlength=n_o) > 0
         reach_d = np.bincount(cols, minlength=n_d) > 0
@@ -240,14 +244,15 @@ def _run_trees(
     targets,
     limit_s,
     *,
+    pairs: bool,
     executor: ExecutorChoice,
     workers: int | None,
     scheduler=None,
-) -> np.ndarray:
-    """Seconds from one tree per source: dense ``(sources, targets)``, or with cut-offs the
-    ``(source index, target index, seconds)`` arrays of the pairs within them."""
+) -> np.ndarray | Pairs:
+    """Seconds from one tree per source: dense ``(sources, targets)``, or with cut-offs
+    (``pairs``) the ``(source index, target index, seconds)`` arrays of the pairs within them."""
     if len(sources) == 0 or len(targets) == 0:
-        if np.isfinite(limit_s).all():
+        if pairs:
             return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0)
         return np.full((len(sources), len(targets)), np.inf)
     n_workers = workers or default_workers()
@@ -256,14 +261,14 @@ def _run_trees(
         executor = "processes" if big and n_workers > 1 and len(sources) > 1 else "serial"
     if executor == "processes":
         # the graph goes to each worker once; two tasks per worker even out uneven trees
-        parts = chunked(np.arange(len(sources)), 2 * n_workers)
+        parts = chunked(range(len(sources)), 2 * n_workers)
     elif executor == "dask":
         # the cluster may have more workers than this machine has cores: enough tasks for them
         # (scheduling costs ~2 ms a task, so 64 tasks cost nothing next to the trees)
-        parts = chunked(np.arange(len(sources)), max(2 * n_workers, DASK_TASKS))
+        parts = chunked(range(len(sources)), max(2 * n_workers, DASK_TASKS))
     else:
-        parts = chunked(np.arange(len(sources)), max(1, len(sources) // 8))
-    tasks = [TreeTask(sources[p], targets, limit_s[p]) for p in parts]
+        parts = chunked(range(len(sources)), max(1, len(sources) // 8))
+    tasks = [TreeTask(sources[p], targets, limit_s[p]) for p in map(np.asarray, parts)]
     log.info(
         "routing: %d trees over %d nodes to %d targets (%s%s)",
         len(sources),
@@ -281,7 +286,7 @@ def _run_trees(
         shared=graph,
         desc="shortest-path trees",
     )
-    if np.isfinite(limit_s).all():
+    if pairs:
         offsets = np.cumsum([0] + [len(p) for p in parts])
         rows = np.concatenate([b[0] + off for b, off in zip(blocks, offsets, strict=False)])
         cols = np.concatenate([b[1] for b in blocks])
@@ -290,18 +295,26 @@ def _run_trees(
     return np.vstack(blocks)
 
 
-def _expand(block, so: Snapped, origin_nodes, sd: Snapped, dest_nodes, cutoff_s):
+def _expand(
+    block: np.ndarray | Pairs,
+    so: Snapped,
+    origin_nodes: np.ndarray,
+    sd: Snapped,
+    dest_nodes: np.ndarray,
+    cutoff_s: float | None,
+) -> np.ndarray | Pairs:
     """From node pairs to point pairs, adding the off-network legs (seconds).
 
     ``block`` is dense ``(origin nodes, destination nodes)`` without a cut-off, else ``(origin
-    node index, destination node index, seconds)`` arrays of the pairs within it.
+    node index, destination node index, seconds)`` arrays of the pairs within it; the result has
+    the same form, over points.
     """
     n_o, n_d = len(so.ids), len(sd.ids)
     o_ok = so.node >= 0
     d_ok = sd.node >= 0
     o_pos = np.searchsorted(origin_nodes, so.node[o_ok])
     d_pos = np.searchsorted(dest_nodes, sd.node[d_ok])
-    if cutoff_s is None:
+    if isinstance(block, np.ndarray):
         out = np.full((n_o, n_d), np.inf)
         sub = block[np.ix_(o_pos, d_pos)] + so.leg_s[o_ok][:, None] + sd.leg_s[d_ok][None, :]
         out[np.ix_(np.flatnonzero(o_ok), np.flatnonzero(d_ok))] = sub
