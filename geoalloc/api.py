@@ -69,7 +69,7 @@ def run(scenario: Scenario | str | os.PathLike[str]) -> RunResult:
     >>> geoalloc.run(tighter).summary["plan"]["covered_pct"]  # doctest: +SKIP
     """
     if not isinstance(scenario, Scenario):
-        scenario = load_scenario(scenario)
+        scenario = load_scenario(Path(scenario))
     return run_scenario(scenario)
 
 

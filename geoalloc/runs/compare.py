@@ -123,8 +123,10 @@ def compare_runs(run_a: Path, run_b: Path) -> dict:
                 f"{r}_load_b": load_b,
             }
             if (
-                in_a
-                and in_b
+                after_a is not None
+                and after_b is not None
+                and load_a is not None
+                and load_b is not None
                 and (abs(after_a - after_b) > TOLERANCE or abs(load_a - load_b) > TOLERANCE)
             ):
                 changed = True

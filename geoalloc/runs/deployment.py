@@ -280,7 +280,7 @@ def run_deployment(
         totals[f"unmet{tag}"] = p.unmet.groupby(level="period").sum()
     periods = []
     for t in range(deployment.periods):
-        row = {
+        row: dict[str, float] = {
             "period": t,
             "start_day": deployment.start_day + t * P,
             "end_day": deployment.start_day + (t + 1) * P - 1,

@@ -27,7 +27,10 @@ if TYPE_CHECKING:
 class CheckedInputs(Protocol):
     """What a kind's :meth:`RunKind.check` returns: its read and checked inputs."""
 
-    notes: list[str]
+    @property
+    def notes(self) -> list[str]:
+        """What geoalloc adjusted or assumed while reading (shown by ``geoalloc validate``)."""
+        ...
 
     def describe(self) -> str:
         """One line for ``geoalloc validate``: what was read (areas, sites …)."""

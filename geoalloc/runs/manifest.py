@@ -46,7 +46,7 @@ def build_manifest(scenario: Scenario, timings: dict[str, float]) -> dict:
     ``inputs`` has the SHA-256 and size in bytes of every input file, and the SHA-256 of the content
     and the row count of every layer given as a GeoDataFrame (keyed ``"<areas GeoDataFrame>"``).
     """
-    versions = {}
+    versions: dict[str, str | None] = {}
     for name in DEPENDENCIES:
         try:
             versions[name] = version(name)

@@ -126,7 +126,7 @@ def check_inputs(scenario: Scenario, kind: PlanningKind | None = None) -> Inputs
     if areas is not None and not problems:
         try:
             los = fit_history(scenario.history, scenario.demand, area_ids=areas.index, seed=SEED)
-            if los.history is not None:
+            if los.history is not None and scenario.history is not None:
                 for line in los.history.problems.lines(f"[history] {scenario.history.path.name}"):
                     problems.note("[history]", line)
 
@@ -194,6 +194,7 @@ def _case_surge(
 ) -> tuple[gpd.GeoDataFrame, DemandOptions, dict | None]:
     """``[demand.cases]``: zone case counts → a surge multiplier column on the areas."""
     options = scenario.demand.cases
+    assert options is not None  # called only with [demand.cases]
     where = f"[demand.cases] {options.path.name}"
     zones = read_vector(options.path, options.layer, where, problems)
     if zones is None or zones.crs is None:
@@ -238,6 +239,7 @@ def _case_surge(
 def _read_closures(scenario: Scenario, problems: Problems) -> RoadClosures | None:
     """The ``[outage] road_closures`` polygons (roads cut or slowed inside them)."""
     outage = scenario.outage
+    assert outage.road_closures is not None  # called only with road closures
     where = f"[outage] road_closures {outage.road_closures.name}"
     if scenario.network.is_crowfly:
         problems.add(
@@ -555,7 +557,7 @@ def run_planning(
         scenario=scenario,
         kind=kind,
         layers=layers,
-        summary=summary,
+        summary=dict(summary),
         manifest=build_manifest(scenario, timings),
         plan=allocation,
     )

@@ -361,8 +361,12 @@ def run_sweep(
     varied = list(dict.fromkeys(k for v in variants for k in v.values))
     log.info("sweep: %d variants of %s on %s", len(variants), scenario.name, compute.executor)
 
+    outcomes: list[VariantOutcome] = []
+    timings: dict[str, float] = {}
+    table_out: pd.DataFrame | None = None
+
     def write(folder: Path) -> None:
-        nonlocal outcomes, timings
+        nonlocal outcomes, table_out
         started = time.perf_counter()
         tasks, matrices = _prepare(scenario, variants, folder)
         timings["travel_s"] = time.perf_counter() - started
@@ -395,12 +399,8 @@ def run_sweep(
         (folder / "sweep.json").write_text(
             json.dumps(meta, indent=2, default=str), encoding="utf-8"
         )
-        nonlocal table_out
         table_out = table
 
-    outcomes: list[VariantOutcome] = []
-    timings: dict[str, float] = {}
-    table_out: pd.DataFrame | None = None
     written = write_run_folder(out_dir, overwrite=overwrite, write=write)
     assert table_out is not None
     n_bad = sum(o.status != "ok" for o in outcomes)

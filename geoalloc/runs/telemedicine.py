@@ -95,7 +95,7 @@ def check_telemedicine_inputs(
         site_hours=site_hours,
         od=pd.DataFrame({"area": [], "site": [], "minutes": []}),
         hubs=hubs,
-        max_minutes=float(scenario.optimize.max_minutes),
+        max_minutes=float(scenario.optimize.max_minutes or 0.0),  # None was refused above
         cost_per_hour=options.cost_per_hour,
         budget=options.budget,
     )
@@ -128,6 +128,7 @@ def _connected(
         frame = areas[[options.connected]].reset_index(drop=True)
         values = _as_bool(frame, options.connected, areas.index, where, problems)
         return values
+    assert options.coverage is not None  # the options require connected or coverage
     where = f"[telemedicine] coverage {options.coverage.name}"
     coverage = read_polygons(options.coverage, where, "coverage", problems)
     if coverage is None:
@@ -155,8 +156,9 @@ def connected_by_coverage(
 def _area_share(
     areas: gpd.GeoDataFrame, options: TelemedicineOptions, problems: Problems
 ) -> pd.Series | None:
-    if not isinstance(options.divertible_share, str):
+    if isinstance(options.divertible_share, int | float):
         return pd.Series(float(options.divertible_share), index=areas.index)
+    assert isinstance(options.divertible_share, str)  # case-mix shares go to _case_mix_share
     column, where = options.divertible_share, "[telemedicine] divertible_share"
     fix = "give a number 0..1 or an areas column"
     if not _has_column(areas, column, where, "areas", fix, problems):
@@ -289,6 +291,7 @@ def run_telemedicine(
 ) -> RunResult:
     """Run a ``[telemedicine]`` scenario end to end (nothing is written)."""
     options = scenario.telemedicine
+    assert options is not None  # the kind handles [telemedicine] scenarios only
     timings: dict[str, float] = {}
     started = time.perf_counter()
     problem, areas, sites, notes = check_telemedicine_inputs(scenario)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 
 
 def validation_problems(exc: ValidationError, where: str) -> list[str]:
@@ -18,7 +19,7 @@ def validation_problems(exc: ValidationError, where: str) -> list[str]:
     return [_problem(where, error) for error in exc.errors()]
 
 
-def _problem(where: str, error: dict) -> str:
+def _problem(where: str, error: ErrorDetails) -> str:
     key = ".".join(str(part) for part in error["loc"]) or "(top level)"
     if error["type"] == "extra_forbidden":
         return f"{where}: unknown key '{key}' — remove it or check its spelling"
