@@ -74,6 +74,6 @@ class TelemedicineSummary(SummaryBase):
     telemedicine: dict[str, Any]
 
 
-def required_keys(schema: type) -> frozenset[str]:
-    """The keys a summary of ``schema`` must hold (those not marked ``NotRequired``)."""
-    return frozenset(schema.__required_keys__)  # type: ignore[attr-defined]
+def required_keys(schema: Any) -> frozenset[str]:
+    """The keys a summary of ``schema`` (a TypedDict class) must hold: those not ``NotRequired``."""
+    return frozenset(schema.__required_keys__)
