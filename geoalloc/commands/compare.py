@@ -6,14 +6,11 @@ from pathlib import Path
 
 import click
 
+import geoalloc._text as fmt
 from geoalloc.runs.compare import compare_runs, write_comparison_map
 from geoalloc.runs.folder import dumps_json
 
 MAX_LISTED = 15
-
-
-def _num(value: float | None) -> str:
-    return "–" if value is None else f"{value:,.2f}"
 
 
 @click.command("compare")
@@ -43,18 +40,20 @@ def compare_command(run_a: Path, run_b: Path, as_json: bool, map_path: Path | No
     )
     click.echo(f"{'KPI (plan)':<28}{'A':>16}{'B':>16}{'B - A':>16}")
     for key, row in result["kpis"].items():
-        click.echo(f"{key:<28}{_num(row['a']):>16}{_num(row['b']):>16}{_num(row['change']):>16}")
+        click.echo(
+            f"{key:<28}{fmt.number(row['a'], 2):>16}{fmt.number(row['b'], 2):>16}{fmt.number(row['change'], 2):>16}"
+        )
     for title, key in (
         ("gained access", "areas_gained_access"),
         ("lost access", "areas_lost_access"),
     ):
         rows = result[key]
         people = sum(r["population"] for r in rows)
-        click.echo(f"areas that {title}: {len(rows)} ({people:,.0f} people)")
+        click.echo(f"areas that {title}: {len(rows)} ({fmt.number(people, 0)} people)")
         for row in sorted(rows, key=lambda r: -r["population"])[:MAX_LISTED]:
             click.echo(
-                f"  {row['area']}: {row['population']:,.0f} people, "
-                f"{_num(row['minutes_a'])} → {_num(row['minutes_b'])} min"
+                f"  {row['area']}: {fmt.number(row['population'], 0)} people, "
+                f"{fmt.number(row['minutes_a'], 2)} → {fmt.number(row['minutes_b'], 2)} min"
             )
         if len(rows) > MAX_LISTED:
             click.echo(f"  … and {len(rows) - MAX_LISTED} more (--json lists all)")

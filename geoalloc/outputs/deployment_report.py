@@ -5,7 +5,8 @@ from __future__ import annotations
 import pandas as pd
 from matplotlib.figure import Figure
 
-from geoalloc.outputs.maps import fmt_quantity, text
+import geoalloc._text as fmt
+from geoalloc.outputs.maps import text
 
 #: shipments listed in the report (all of them are in summary.json and results.gpkg)
 MAX_MOVES_SHOWN = 40
@@ -62,8 +63,8 @@ def deployment_section(deployment: dict, chart: str | None) -> list[str]:
     before = deployment["unmet_unit_days"]["without_redeployment"]
     after = deployment["unmet_unit_days"]["with_redeployment"]
     rows = "".join(
-        f"<tr><td>{text(r)}</td><td>{fmt_quantity(before[r])}</td>"
-        f"<td>{fmt_quantity(after[r])}</td></tr>"
+        f"<tr><td>{text(r)}</td><td>{fmt.quantity(before[r])}</td>"
+        f"<td>{fmt.quantity(after[r])}</td></tr>"
         for r in before
     )
     parts.append(
@@ -74,7 +75,7 @@ def deployment_section(deployment: dict, chart: str | None) -> list[str]:
     if temporary:
         rows = "".join(
             f"<tr><td>{text(t['name'])}</td><td>{t['open_day']}</td><td>{t['ready_day']}</td>"
-            f"<td>{fmt_quantity(t['cost'])}</td></tr>"
+            f"<td>{fmt.quantity(t['cost'])}</td></tr>"
             for t in temporary
         )
         parts.append(
@@ -87,7 +88,7 @@ def deployment_section(deployment: dict, chart: str | None) -> list[str]:
     if moves:
         shown = sorted(moves, key=lambda m: (m["depart_day"], -m["units"]))[:MAX_MOVES_SHOWN]
         rows = "".join(
-            f"<tr><td>{text(m['resource'])}</td><td>{fmt_quantity(m['units'])}</td>"
+            f"<tr><td>{text(m['resource'])}</td><td>{fmt.quantity(m['units'])}</td>"
             f"<td>{text(m['from_site'])}</td><td>{text(m['to_site'])}</td>"
             f"<td>{m['depart_day']}</td><td>{m['arrive_day']}</td></tr>"
             for m in shown
@@ -107,6 +108,6 @@ def deployment_section(deployment: dict, chart: str | None) -> list[str]:
         parts.append("<p>No shipment.</p>")
     costs = deployment.get("costs", {})
     parts.append(
-        "<p>costs: " + ", ".join(f"{text(k)} {fmt_quantity(v)}" for k, v in costs.items()) + "</p>"
+        "<p>costs: " + ", ".join(f"{text(k)} {fmt.quantity(v)}" for k, v in costs.items()) + "</p>"
     )
     return parts

@@ -47,6 +47,8 @@ from branca.element import Element, MacroElement
 from folium.map import Layer
 from folium.template import Template
 
+import geoalloc._text as fmt
+
 log = logging.getLogger(__name__)
 
 STATUS_COLOURS = {
@@ -77,41 +79,15 @@ AREA_STYLE = {"color": "#555555", "weight": 0.3, "fillOpacity": 0.65}
 _EXTERNAL_REF = re.compile(r"<(?:script|link|img)\b[^>]*\b(?:src|href)\s*=\s*[\"']?(?:https?:)?//")
 
 
-# --- escaping and formatting -------------------------------------------------------------------
+# --- escaping --------------------------------------------------------------------------------
 
 
 def text(value: object) -> str:
     """``value`` as HTML-escaped text, safe in HTML, attributes and JS template literals."""
     if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
-        return "–"
+        return fmt.MISSING
     escaped = html.escape(str(value), quote=True)
     return escaped.replace("`", "&#96;").replace("$", "&#36;").replace("\\", "&#92;")
-
-
-def fmt_quantity(value: object) -> str:
-    """A capacity or demand: whole numbers without decimals, others with one; ``–`` when missing."""
-    if value is None or value is pd.NA:
-        return "–"
-    v = float(value)  # type: ignore[arg-type]
-    if not math.isfinite(v):
-        return "–"
-    return f"{v:,.0f}" if abs(v - round(v)) < 1e-9 else f"{v:,.1f}"
-
-
-def fmt_share(value: object) -> str:
-    """A share (0–1) as a whole percentage, ``85 %``; ``–`` when missing."""
-    if value is None or value is pd.NA:
-        return "–"
-    v = float(value)  # type: ignore[arg-type]
-    return f"{100 * v:.0f} %" if math.isfinite(v) else "–"
-
-
-def fmt_minutes(value: object) -> str:
-    """Minutes with one decimal; ``–`` when missing."""
-    if value is None or value is pd.NA:
-        return "–"
-    v = float(value)  # type: ignore[arg-type]
-    return f"{v:.1f} min" if math.isfinite(v) else "–"
 
 
 def safe_json(obj: object) -> str:
@@ -175,7 +151,7 @@ def _classify_quantiles(values: pd.Series, palette: list[str], unit: str) -> tup
     finite = values[np.isfinite(values.astype(float))]
     colours = pd.Series(NO_DATA_COLOUR, index=values.index, dtype=object)
     if finite.nunique() < 2:
-        label = f"{fmt_quantity(finite.iloc[0])} {unit}" if len(finite) else "no data"
+        label = f"{fmt.quantity(finite.iloc[0])} {unit}" if len(finite) else "no data"
         colours[finite.index] = palette[len(palette) // 2]
         return colours.tolist(), [(palette[len(palette) // 2], label)]
     k = min(len(palette), int(finite.nunique()))
@@ -194,9 +170,9 @@ def _apply_bins(values, finite, classifier, palette, unit, colours) -> tuple[lis
     lower = float(finite.min())
     for i, upper in enumerate(bins):
         label = (
-            f"{fmt_quantity(lower)} – {fmt_quantity(upper)} {unit}"
+            f"{fmt.quantity(lower)} – {fmt.quantity(upper)} {unit}"
             if i
-            else f"≤ {fmt_quantity(upper)} {unit}"
+            else f"≤ {fmt.quantity(upper)} {unit}"
         )
         legend.append((picked[i], label))
         lower = float(upper)
@@ -512,19 +488,6 @@ def _leaflet_assets() -> tuple[str, str]:
 # --- popups and tooltips -----------------------------------------------------------------------
 
 
-def _optional(row: pd.Series, column: str) -> float | None:
-    if column not in row.index:
-        return None
-    value = row[column]
-    if value is None or value is pd.NA:
-        return None
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        return None
-    return v if math.isfinite(v) else None
-
-
 def facility_popup(row: pd.Series, resources: list[str], *, baseline: bool = False) -> str:
     """HTML of a facility's popup: capacity before → after, load and utilisation per resource,
     and the queue check (``<r>_blocking``, ``<r>_wait_hours``) and cost columns when present."""
@@ -547,29 +510,28 @@ def facility_popup(row: pd.Series, resources: list[str], *, baseline: bool = Fal
         if baseline:
             cells = [
                 text(r),
-                fmt_quantity(row.get(f"{r}_before")),
-                fmt_quantity(row.get(f"{r}_baseline_load")),
-                fmt_share(row.get(f"{r}_baseline_utilisation")),
+                fmt.quantity(row.get(f"{r}_before")),
+                fmt.quantity(row.get(f"{r}_baseline_load")),
+                fmt.share(row.get(f"{r}_baseline_utilisation")),
             ]
         else:
             cells = [
                 text(r),
-                f"{fmt_quantity(row.get(f'{r}_before'))} → {fmt_quantity(row.get(f'{r}_after'))}",
-                fmt_quantity(row.get(f"{r}_load")),
-                fmt_share(row.get(f"{r}_utilisation")),
+                f"{fmt.quantity(row.get(f'{r}_before'))} → {fmt.quantity(row.get(f'{r}_after'))}",
+                fmt.quantity(row.get(f"{r}_load")),
+                fmt.share(row.get(f"{r}_utilisation")),
             ]
             if blocking:
-                cells.append(fmt_share(_optional(row, f"{r}_blocking")))
+                cells.append(fmt.share(row.get(f"{r}_blocking")))
             if waiting:
-                wait = _optional(row, f"{r}_wait_hours")
-                cells.append("–" if wait is None else f"{wait:.1f} h")
+                cells.append(fmt.hours(row.get(f"{r}_wait_hours")))
         lines.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
     lines.append("</table>")
     for column in row.index:
         if column == "cost" or str(column).endswith("_cost"):
-            value = _optional(row, column)
+            value = fmt.finite(row[column])
             if value is not None:
-                lines.append(f"{text(column).replace('_', ' ')}: {fmt_quantity(value)}<br>")
+                lines.append(f"{text(column).replace('_', ' ')}: {fmt.quantity(value)}<br>")
     lines.append("</div>")
     return "".join(lines)
 
@@ -582,19 +544,19 @@ def _area_tooltips(areas: pd.DataFrame, resources: list[str]) -> list[str]:
     for row in areas[columns].to_dict(orient="records"):
         get = row.get
         parts = [f"<b>area {text(get('area_id'))}</b>"]
-        parts.append(f"population: {fmt_quantity(get('population'))}")
+        parts.append(f"population: {fmt.quantity(get('population'))}")
         for r in resources:
             parts.append(
-                f"{text(r)} needed: {fmt_quantity(get(f'demand_{r}'))}, "
-                f"unmet: {fmt_quantity(get(f'unmet_{r}'))}"
+                f"{text(r)} needed: {fmt.quantity(get(f'demand_{r}'))}, "
+                f"unmet: {fmt.quantity(get(f'unmet_{r}'))}"
             )
         if has_risk:
-            parts.append(f"LOS risk: {fmt_quantity(get('los_risk'))}")
+            parts.append(f"LOS risk: {fmt.quantity(get('los_risk'))}")
         parts.append(f"status: {text(get('status'))}")
-        parts.append(f"assigned site: {text(get('site'))} ({fmt_minutes(get('minutes'))})")
-        parts.append(f"nearest open site: {fmt_minutes(get('nearest_open_minutes'))}")
+        parts.append(f"assigned site: {text(get('site'))} ({fmt.minutes(get('minutes'))})")
+        parts.append(f"nearest open site: {fmt.minutes(get('nearest_open_minutes'))}")
         parts.append(
-            f"baseline: {text(get('baseline_site'))} ({fmt_minutes(get('baseline_minutes'))})"
+            f"baseline: {text(get('baseline_site'))} ({fmt.minutes(get('baseline_minutes'))})"
         )
         flag = get("travel_flag") if has_flag else None
         if isinstance(flag, str) and flag:
@@ -624,27 +586,29 @@ def _legend_section(legend_id: str, title: str, rows: Iterable[tuple[str, str]],
 def _title_html(summary: dict) -> str:
     resources = summary["resources"]
     plan, base = summary["plan"], summary["baseline"]
-    standard = summary.get("max_minutes")
-    standard_text = f"{standard:g} min" if standard else "none"
     lines = [
         f"<h4>{text(summary['scenario'])}</h4>",
-        f"model: {text(summary['model'])} · standard: {standard_text}",
+        f"model: {text(summary['model'])} · standard: {fmt.standard(summary.get('max_minutes'))}",
     ]
     if summary.get("budget") is not None:
         lines.append(f"budget: {text(summary['budget'])}")
     lines.append("<table><tr><td></td><td><b>baseline</b></td><td><b>plan</b></td></tr>")
     rows = [
-        ("covered within standard", fmt_pct(base), fmt_pct(plan)),
-        ("mean minutes", f"{base['minutes_mean']:.1f}", f"{plan['minutes_mean']:.1f}"),
-        ("p90 minutes", f"{base['minutes_p90']:.1f}", f"{plan['minutes_p90']:.1f}"),
+        (
+            "covered within standard",
+            fmt.percent(base.get("covered_pct")),
+            fmt.percent(plan.get("covered_pct")),
+        ),
+        ("mean minutes", fmt.number(base["minutes_mean"]), fmt.number(plan["minutes_mean"])),
+        ("p90 minutes", fmt.number(base["minutes_p90"]), fmt.number(plan["minutes_p90"])),
         ("sites open", f"{base['sites_open']}", f"{plan['sites_open']}"),
     ]
     for r in resources:
         rows.append(
             (
                 f"unmet {text(r)}",
-                fmt_quantity(base["unmet"][r]),
-                fmt_quantity(plan["unmet"][r]),
+                fmt.quantity(base["unmet"][r]),
+                fmt.quantity(plan["unmet"][r]),
             )
         )
     lines.extend(f"<tr><td>{a}</td><td>{b}</td><td>{c}</td></tr>" for a, b, c in rows)
@@ -652,16 +616,10 @@ def _title_html(summary: dict) -> str:
     solver = summary.get("solver") or {}
     if solver:
         gap = solver.get("gap")
-        gap_text = f", gap {100 * gap:.2f} %" if isinstance(gap, int | float) else ""
+        gap_text = f", gap {fmt.percent(100 * gap, 2)}" if isinstance(gap, int | float) else ""
         lines.append(f"solver: {text(solver.get('name'))} {text(solver.get('status'))}{gap_text}")
     lines.append("<br><i>Background tiles need internet; the data layers work offline.</i>")
     return "".join(lines)
-
-
-def fmt_pct(kpis: dict) -> str:
-    """``covered_pct`` of a KPI dict as ``97.5 %``."""
-    value = kpis.get("covered_pct")
-    return "–" if value is None else f"{value:.1f} %"
 
 
 def base_map(areas: gpd.GeoDataFrame) -> folium.Map:
@@ -862,7 +820,7 @@ def build_map(
         umax = float(unmet_total[short.index].max())
         for (idx, row), pt in zip(short.iterrows(), points, strict=True):
             tip = f"<b>area {text(row['area_id'])}</b>: unmet " + ", ".join(
-                f"{fmt_quantity(row[f'unmet_{r}'])} {text(r)}" for r in resources
+                f"{fmt.quantity(row[f'unmet_{r}'])} {text(r)}" for r in resources
             )
             unmet_records.append(
                 {
@@ -891,7 +849,7 @@ def build_map(
                 continue
             (x1, y1), (x2, y2) = geom.coords[0], geom.coords[-1]
             what = ", ".join(
-                f"{fmt_quantity(q)} {text(r)}"
+                f"{fmt.quantity(q)} {text(r)}"
                 for r, q in quantities.loc[key].items()
                 if np.isfinite(q) and q > 0
             )
@@ -903,7 +861,7 @@ def build_map(
                     round(x2, COORD_DECIMALS),
                     round(1 + 5 * float(weights.get(key, 0.0)) / qmax, 2),
                     f"area {text(key[0])} → {text(key[1])}: {what} "
-                    f"({fmt_minutes(first.loc[key, 'minutes'])})",
+                    f"({fmt.minutes(first.loc[key, 'minutes'])})",
                 ]
             )
 
@@ -920,7 +878,7 @@ def build_map(
     if len(catchments):
         cprops = pd.DataFrame(index=catchments.index)
         cprops["tip"] = [
-            f"catchment of {text(s)}: population {fmt_quantity(p)}"
+            f"catchment of {text(s)}: population {fmt.quantity(p)}"
             for s, p in zip(catchments["site"], catchments["population"], strict=True)
         ]
         cdata = _GeoJsonData(_feature_collection(light_geometry(catchments), cprops))
@@ -1048,8 +1006,8 @@ def add_comparison(
         name if rows else f"{name} (none)",
         tips=[
             f"<b>area {text(row['area'])}</b>: {kind} compared with {other}<br>"
-            f"nearest open site: {fmt_minutes(row['minutes_a'])} → "
-            f"{fmt_minutes(row['minutes_b'])}<br>population: {fmt_quantity(row['population'])}"
+            f"nearest open site: {fmt.minutes(row['minutes_a'])} → "
+            f"{fmt.minutes(row['minutes_b'])}<br>population: {fmt.quantity(row['population'])}"
             for row, kind in rows
         ],
         colours=[ACCESS_CHANGE_COLOURS[kind] for _, kind in rows],
@@ -1089,7 +1047,7 @@ def _move_records(moves: gpd.GeoDataFrame) -> list[list]:
                 round(y2, COORD_DECIMALS),
                 round(x2, COORD_DECIMALS),
                 round(1 + 5 * float(row.units) / umax, 2),
-                f"{fmt_quantity(row.units)} {text(row.resource)}: {text(row.from_site)} → "
+                f"{fmt.quantity(row.units)} {text(row.resource)}: {text(row.from_site)} → "
                 f"{text(row.to_site)}, leave day {int(row.depart_day)}, usable from day "
                 f"{int(row.arrive_day)}",
             ]

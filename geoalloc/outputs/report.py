@@ -20,7 +20,6 @@ import base64
 import datetime as dt
 import io
 import logging
-import math
 import os
 from pathlib import Path
 
@@ -29,7 +28,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from geoalloc.outputs.maps import fmt_quantity, fmt_share, text
+import geoalloc._text as fmt
+from geoalloc.outputs.maps import text
 
 log = logging.getLogger(__name__)
 
@@ -211,50 +211,52 @@ def _row(label: str, before: str, after: str, note: str = "") -> str:
     )
 
 
-def _num(value: object, digits: int = 1, suffix: str = "") -> str:
-    if not isinstance(value, int | float) or not math.isfinite(value):
-        return "–"
-    return f"{value:,.{digits}f}{suffix}"
-
-
 def kpi_table(summary: dict) -> str:
     """Baseline vs plan KPIs as an HTML table."""
     base, plan = summary["baseline"], summary["plan"]
     standard = summary.get("max_minutes")
-    within = f"within {standard:g} min" if standard else "reachable"
+    within = f"within {fmt.standard(standard)}" if standard else "reachable"
     rows = [
         _row(
             f"population covered {within}",
-            f"{fmt_quantity(base.get('covered_population'))} ({_num(base.get('covered_pct'), 1, ' %')})",
-            f"{fmt_quantity(plan.get('covered_population'))} ({_num(plan.get('covered_pct'), 1, ' %')})",
-            f"of {fmt_quantity(plan.get('population'))}",
+            f"{fmt.quantity(base.get('covered_population'))} ({fmt.percent(base.get('covered_pct'))})",
+            f"{fmt.quantity(plan.get('covered_population'))} ({fmt.percent(plan.get('covered_pct'))})",
+            f"of {fmt.quantity(plan.get('population'))}",
         ),
         _row(
             "mean minutes (population-weighted)",
-            _num(base.get("minutes_mean")),
-            _num(plan.get("minutes_mean")),
+            fmt.number(base.get("minutes_mean")),
+            fmt.number(plan.get("minutes_mean")),
             "to the nearest existing / open site",
         ),
-        _row("median minutes", _num(base.get("minutes_p50")), _num(plan.get("minutes_p50"))),
-        _row("p90 minutes", _num(base.get("minutes_p90")), _num(plan.get("minutes_p90"))),
-        _row("max minutes", _num(base.get("minutes_max")), _num(plan.get("minutes_max"))),
+        _row(
+            "median minutes",
+            fmt.number(base.get("minutes_p50")),
+            fmt.number(plan.get("minutes_p50")),
+        ),
+        _row(
+            "p90 minutes", fmt.number(base.get("minutes_p90")), fmt.number(plan.get("minutes_p90"))
+        ),
+        _row(
+            "max minutes", fmt.number(base.get("minutes_max")), fmt.number(plan.get("minutes_max"))
+        ),
         _row(
             "Gini of minutes (equity, 0 = equal)",
-            _num(base.get("gini_minutes"), 3),
-            _num(plan.get("gini_minutes"), 3),
+            fmt.number(base.get("gini_minutes"), 3),
+            fmt.number(plan.get("gini_minutes"), 3),
         ),
         _row(
             "worst-decile mean minutes",
-            _num(base.get("worst_decile_minutes")),
-            _num(plan.get("worst_decile_minutes")),
+            fmt.number(base.get("worst_decile_minutes")),
+            fmt.number(plan.get("worst_decile_minutes")),
         ),
     ]
     if "worst_group_covered_pct" in plan or "worst_group_covered_pct" in base:
         rows.append(
             _row(
                 "worst group's coverage",
-                _num(base.get("worst_group_covered_pct"), 1, " %"),
-                _num(plan.get("worst_group_covered_pct"), 1, " %"),
+                fmt.percent(base.get("worst_group_covered_pct")),
+                fmt.percent(plan.get("worst_group_covered_pct")),
             )
         )
     for r in summary["resources"]:
@@ -262,9 +264,9 @@ def kpi_table(summary: dict) -> str:
         rows.append(
             _row(
                 f"unmet {text(r)}",
-                fmt_quantity((base.get("unmet") or {}).get(r)),
-                fmt_quantity((plan.get("unmet") or {}).get(r)),
-                f"of {fmt_quantity(demand)} needed",
+                fmt.quantity((base.get("unmet") or {}).get(r)),
+                fmt.quantity((plan.get("unmet") or {}).get(r)),
+                f"of {fmt.quantity(demand)} needed",
             )
         )
         bu = (base.get("utilisation") or {}).get(r) or {}
@@ -272,15 +274,15 @@ def kpi_table(summary: dict) -> str:
         rows.append(
             _row(
                 f"{text(r)} utilisation range (mean)",
-                f"{fmt_share(bu.get('min'))} – {fmt_share(bu.get('max'))} ({fmt_share(bu.get('mean'))})",
-                f"{fmt_share(pu.get('min'))} – {fmt_share(pu.get('max'))} ({fmt_share(pu.get('mean'))})",
+                f"{fmt.share(bu.get('min'))} – {fmt.share(bu.get('max'))} ({fmt.share(bu.get('mean'))})",
+                f"{fmt.share(pu.get('min'))} – {fmt.share(pu.get('max'))} ({fmt.share(pu.get('mean'))})",
             )
         )
     rows.append(
         _row("sites open", str(base.get("sites_open", "–")), str(plan.get("sites_open", "–")))
     )
     if "cost" in plan or "cost" in base:
-        rows.append(_row("cost", fmt_quantity(base.get("cost")), fmt_quantity(plan.get("cost"))))
+        rows.append(_row("cost", fmt.quantity(base.get("cost")), fmt.quantity(plan.get("cost"))))
     head = "<thead><tr><th>indicator</th><th>baseline</th><th>plan</th><th></th></tr></thead>"
     return f"<table class='kpis'>{head}<tbody>{''.join(rows)}</tbody></table>"
 
@@ -303,16 +305,15 @@ def site_table(facilities: pd.DataFrame, resources: list[str]) -> str:
         cells = [text(row.get("site_id")), text(row.get("name")), text(row.get("status"))]
         for r in resources:
             cells += [
-                f"{fmt_quantity(row.get(f'{r}_before'))} → {fmt_quantity(row.get(f'{r}_after'))}",
-                fmt_quantity(row.get(f"{r}_load")),
-                fmt_share(row.get(f"{r}_utilisation")),
+                f"{fmt.quantity(row.get(f'{r}_before'))} → {fmt.quantity(row.get(f'{r}_after'))}",
+                fmt.quantity(row.get(f"{r}_load")),
+                fmt.share(row.get(f"{r}_utilisation")),
             ]
             if f"{r}_blocking" in facilities.columns:
-                cells.append(fmt_share(row.get(f"{r}_blocking")))
+                cells.append(fmt.share(row.get(f"{r}_blocking")))
             if f"{r}_wait_hours" in facilities.columns:
-                wait = row.get(f"{r}_wait_hours")
-                cells.append(_num(wait, 1, " h") if wait is not None else "–")
-        cells += [fmt_quantity(row.get(c)) for c in extra]
+                cells.append(fmt.hours(row.get(f"{r}_wait_hours")))
+        cells += [fmt.quantity(row.get(c)) for c in extra]
         body.append(
             "<tr>"
             + "".join(f"<td class='text'>{c}</td>" for c in cells[:3])
@@ -334,16 +335,16 @@ def _solver_table(summary: dict) -> str:
     rows = [
         ("solver", text(solver.get("name"))),
         ("status", text(solver.get("status"))),
-        ("objective", _num(solver.get("objective"), 2)),
-        ("bound", _num(solver.get("bound"), 2)),
-        ("gap", _num(100 * gap, 3, " %") if isinstance(gap, int | float) else "–"),
-        ("model build", _num(solver.get("build_s"), 2, " s")),
-        ("solve", _num(solver.get("solve_s"), 2, " s")),
+        ("objective", fmt.number(solver.get("objective"), 2)),
+        ("bound", fmt.number(solver.get("bound"), 2)),
+        ("gap", fmt.percent(100 * gap, 3) if isinstance(gap, int | float) else fmt.MISSING),
+        ("model build", fmt.number(solver.get("build_s"), 2, " s")),
+        ("solve", fmt.number(solver.get("solve_s"), 2, " s")),
     ]
     for key, value in (summary.get("timings_s") or {}).items():
-        rows.append((f"run step {text(key).removesuffix('_s')}", _num(value, 2, " s")))
+        rows.append((f"run step {text(key).removesuffix('_s')}", fmt.number(value, 2, " s")))
     total = sum(v for v in (summary.get("timings_s") or {}).values() if isinstance(v, int | float))
-    rows.append(("run time (all steps)", _num(total, 2, " s")))
+    rows.append(("run time (all steps)", fmt.number(total, 2, " s")))
     return "<table>" + "".join(f"<tr><td>{a}</td><td>{b}</td></tr>" for a, b in rows) + "</table>"
 
 
@@ -351,7 +352,7 @@ def _manifest_table(manifest: dict) -> str:
     inputs = manifest.get("inputs") or {}
     rows = "".join(
         f"<tr><td>{text(path)}</td><td><code>{text(info.get('sha256'))}</code></td>"
-        f"<td>{fmt_quantity(info.get('bytes'))}</td></tr>"
+        f"<td>{fmt.quantity(info.get('bytes'))}</td></tr>"
         for path, info in inputs.items()
     )
     versions = ", ".join(
@@ -368,7 +369,7 @@ def _manifest_table(manifest: dict) -> str:
 def _counts(counts: dict | None) -> str:
     if not counts:
         return "–"
-    return ", ".join(f"{text(k)}: {fmt_quantity(v)}" for k, v in counts.items())
+    return ", ".join(f"{text(k)}: {fmt.quantity(v)}" for k, v in counts.items())
 
 
 #: areas listed one by one in the report's shortfall section (all of them are in summary.json)
@@ -383,21 +384,21 @@ def shortfall_section(summary: dict) -> str:
         return "<h2>Who is left without, and why</h2><p>Nobody: all demand is served.</p>"
     rows = "".join(
         f"<tr><td>{text(r['resource'])}</td><td class='text'>{text(r['meaning'])} "
-        f"<span class='muted'>({text(r['reason'])})</span></td><td>{fmt_quantity(r['areas'])}"
-        f"</td><td>{_num(r['population'], 0)}</td><td>{_num(r['unmet'], 1)}</td></tr>"
+        f"<span class='muted'>({text(r['reason'])})</span></td><td>{fmt.quantity(r['areas'])}"
+        f"</td><td>{fmt.number(r['population'], 0)}</td><td>{fmt.number(r['unmet'], 1)}</td></tr>"
         for r in by_reason
     )
     costs = summary.get("costs") or {}
     spent = (
-        f"<p>Spent on opening and expansion: {_num(costs.get('opening', 0) + costs.get('expansion', 0), 0)}"
-        f" (total with operating: {_num(costs.get('total'), 0)}).</p>"
+        f"<p>Spent on opening and expansion: {fmt.number(costs.get('opening', 0) + costs.get('expansion', 0), 0)}"
+        f" (total with operating: {fmt.number(costs.get('total'), 0)}).</p>"
         if costs
         else ""
     )
     areas = sorted(shortfall.get("areas") or [], key=lambda a: -float(a["unmet"]))
     listed = "".join(
-        f"<tr><td>{text(a['area'])}</td><td>{text(a['resource'])}</td><td>{_num(a['unmet'], 2)}"
-        f"</td><td>{_num(a['population'], 0)}</td><td>{_num(a['priority'], 2)}</td>"
+        f"<tr><td>{text(a['area'])}</td><td>{text(a['resource'])}</td><td>{fmt.number(a['unmet'], 2)}"
+        f"</td><td>{fmt.number(a['population'], 0)}</td><td>{fmt.number(a['priority'], 2)}</td>"
         f"<td class='text'>{text(a['detail'])}</td></tr>"
         for a in areas[:SHORTFALL_ROWS]
     )
@@ -428,9 +429,9 @@ def report_html(layers: dict[str, gpd.GeoDataFrame], summary: dict, manifest: di
         f"<style>{PAGE_CSS}</style></head><body>",
         f"<h1>{text(summary['scenario'])}</h1>",
         f"<p class='muted'>model: {text(summary['model'])} · travel standard: "
-        f"{f'{standard:g} min' if standard else 'none'} · resources: "
-        f"{', '.join(text(r) for r in resources)} · {fmt_quantity(summary.get('areas'))} areas, "
-        f"{fmt_quantity(summary.get('sites'))} sites · report written "
+        f"{fmt.standard(standard)} · resources: "
+        f"{', '.join(text(r) for r in resources)} · {fmt.quantity(summary.get('areas'))} areas, "
+        f"{fmt.quantity(summary.get('sites'))} sites · report written "
         f"{dt.datetime.now(dt.UTC).strftime('%Y-%m-%d %H:%M UTC')}</p>",
         "<p>The interactive map of this run is <a href='map.html'>map.html</a> in the same folder."
         "</p>",

@@ -9,11 +9,10 @@ import folium
 import geopandas as gpd
 import pandas as pd
 
+import geoalloc._text as fmt
 from geoalloc.outputs.maps import (
     base_map,
     circle_layer,
-    fmt_minutes,
-    fmt_quantity,
     polygon_layer,
     save_map,
     text,
@@ -31,14 +30,14 @@ STATUS_COLOURS = {
 def _area_popup(row: pd.Series) -> str:
     return (
         f"<b>{text(row['area_id'])}</b><br>status: {text(row['status'])}<br>"
-        f"population: {fmt_quantity(row['population'])}<br>"
-        f"nearest physician: {fmt_minutes(row['minutes_to_physician'])}<br>"
+        f"population: {fmt.quantity(row['population'])}<br>"
+        f"nearest physician: {fmt.minutes(row['minutes_to_physician'])}<br>"
         f"connected: {'yes' if row['connected'] else 'no'}<br>"
-        f"outpatient need: {fmt_quantity(row['demand_hours'])} h/week "
-        f"(divertible {fmt_quantity(row['divertible_hours'])})<br>"
-        f"in person: {fmt_quantity(row['in_person_hours'])} h/week · "
-        f"telemedicine: {fmt_quantity(row['tele_hours'])} h/week · "
-        f"unmet: {fmt_quantity(row['unmet_hours'])} h/week"
+        f"outpatient need: {fmt.quantity(row['demand_hours'])} h/week "
+        f"(divertible {fmt.quantity(row['divertible_hours'])})<br>"
+        f"in person: {fmt.quantity(row['in_person_hours'])} h/week · "
+        f"telemedicine: {fmt.quantity(row['tele_hours'])} h/week · "
+        f"unmet: {fmt.quantity(row['unmet_hours'])} h/week"
     )
 
 
@@ -46,13 +45,13 @@ def _site_popup(row: pd.Series) -> str:
     lines = [f"<b>{text(row['name'])}</b> ({text(row['site_id'])})"]
     if row["in_person_hours"] > 0:
         lines.append(
-            f"in person: {fmt_quantity(row['in_person_load'])} of "
-            f"{fmt_quantity(row['in_person_hours'])} physician-h/week"
+            f"in person: {fmt.quantity(row['in_person_load'])} of "
+            f"{fmt.quantity(row['in_person_hours'])} physician-h/week"
         )
     if row["hub_candidate"]:
         lines.append(
-            f"hub: {fmt_quantity(row['hub_hours'])} physician-h/week, "
-            f"{fmt_quantity(row['hub_load'])} used"
+            f"hub: {fmt.quantity(row['hub_hours'])} physician-h/week, "
+            f"{fmt.quantity(row['hub_load'])} used"
             if row["hub_open"]
             else "hub candidate, not opened"
         )
@@ -103,11 +102,11 @@ def build_telemedicine_map(layers: dict[str, gpd.GeoDataFrame], summary: dict) -
     )
     title_box(
         fmap,
-        f"<b>{text(summary['scenario'])}</b> · T = {fmt_minutes(summary['max_minutes'])}<br>"
-        f"beyond T (physical only): {fmt_quantity(figures['people_beyond_t_physical_only'])} people"
+        f"<b>{text(summary['scenario'])}</b> · T = {fmt.minutes(summary['max_minutes'])}<br>"
+        f"beyond T (physical only): {fmt.quantity(figures['people_beyond_t_physical_only'])} people"
         f"<br>gaining access via telemedicine: "
-        f"{fmt_quantity(figures['people_gaining_access_through_telemedicine'])}<br>"
-        f"still without any: {fmt_quantity(figures['people_still_without_any'])}{legend}",
+        f"{fmt.quantity(figures['people_gaining_access_through_telemedicine'])}<br>"
+        f"still without any: {fmt.quantity(figures['people_still_without_any'])}{legend}",
     )
     folium.LayerControl(collapsed=False).add_to(fmap)
     return fmap
@@ -124,7 +123,7 @@ def _table(frame: pd.DataFrame) -> str:
 
 def _cell(value: object) -> str:
     if isinstance(value, float):
-        return fmt_quantity(value)
+        return fmt.quantity(value)
     return escape(str(value))
 
 
@@ -165,12 +164,12 @@ def telemedicine_report_html(layers: dict[str, gpd.GeoDataFrame], summary: dict)
         "<style>body{font:14px sans-serif;margin:2em}td,th{border:1px solid #ccc;"
         "padding:3px 6px}table{border-collapse:collapse;margin-bottom:1.5em}</style></head><body>"
         f"<h1>{text(summary['scenario'])}: telemedicine coverage</h1>"
-        f"<p>Standard T = {fmt_minutes(summary['max_minutes'])} by road to a site with "
+        f"<p>Standard T = {fmt.minutes(summary['max_minutes'])} by road to a site with "
         "physician-hours. Hours are physician-hours per week.</p>"
         f"{_table(rows)}{by_group}<h2>Physician-hours by hub</h2>{_table(hubs)}"
         f"<h2>Areas</h2>{_table(areas)}"
         f"<p>Solver {text(solver['name'])}: {text(solver['status'])}, objective "
-        f"{fmt_quantity(solver['objective'])}, gap {text(solver['gap'])}.</p></body></html>"
+        f"{fmt.quantity(solver['objective'])}, gap {text(solver['gap'])}.</p></body></html>"
     )
 
 

@@ -2,17 +2,10 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from typing import Any
 
-from geoalloc.outputs.maps import fmt_quantity
-
-
-def _num(value: float | None, digits: int = 1) -> str:
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return "–"
-    return f"{value:,.{digits}f}"
+import geoalloc._text as fmt
 
 
 def planning_lines(summary: Mapping[str, Any]) -> list[str]:
@@ -22,14 +15,14 @@ def planning_lines(summary: Mapping[str, Any]) -> list[str]:
     lines = [
         f"scenario {summary['scenario']}: {summary['areas']} areas, {summary['sites']} sites, "
         f"model {summary['model']} ({summary['solver']['name']}: {summary['solver']['status']})",
-        f"  covered within {standard} min: baseline {_num(base['covered_pct'])} % → plan {_num(plan['covered_pct'])} %",
-        f"  mean / p90 minutes: baseline {_num(base['minutes_mean'])} / {_num(base['minutes_p90'])}"
-        f" → plan {_num(plan['minutes_mean'])} / {_num(plan['minutes_p90'])}",
+        f"  covered within {standard} min: baseline {fmt.percent(base['covered_pct'])} → plan {fmt.percent(plan['covered_pct'])}",
+        f"  mean / p90 minutes: baseline {fmt.number(base['minutes_mean'])} / {fmt.number(base['minutes_p90'])}"
+        f" → plan {fmt.number(plan['minutes_mean'])} / {fmt.number(plan['minutes_p90'])}",
     ]
     for resource, demand in summary["demand"].items():
         lines.append(
-            f"  {resource}: demand {_num(demand)}, served {_num(summary['served'][resource])}, "
-            f"unmet {_num(summary['unmet'][resource])}"
+            f"  {resource}: demand {fmt.number(demand)}, served {fmt.number(summary['served'][resource])}, "
+            f"unmet {fmt.number(summary['unmet'][resource])}"
         )
     statuses = ", ".join(f"{k}: {v}" for k, v in sorted(summary["area_status"].items()))
     lines.append(f"  areas by status: {statuses}")
@@ -51,7 +44,7 @@ def deployment_lines(summary: Mapping[str, Any]) -> list[str]:
         f"  time-phased ({deployment['periods']} × {deployment['period_days']} days): "
         f"{len(deployment['moves'])} shipments, {len(opened)} temporary site(s) opened; "
         "unmet unit-days without → with redeployment: "
-        + ", ".join(f"{r} {_num(before[r])} → {_num(after[r])}" for r in before)
+        + ", ".join(f"{r} {fmt.number(before[r])} → {fmt.number(after[r])}" for r in before)
     ]
 
 
@@ -59,15 +52,15 @@ def telemedicine_lines(summary: Mapping[str, Any], out_dir: str) -> list[str]:
     """What ``geoalloc run`` prints for a telemedicine run."""
     f = summary["telemedicine"]
     solver = summary["solver"]
-    hubs = ", ".join(f"{h}: {fmt_quantity(v)} h" for h, v in f["physician_hours_by_hub"].items())
+    hubs = ", ".join(f"{h}: {fmt.quantity(v)} h" for h, v in f["physician_hours_by_hub"].items())
     return [
         f"scenario {summary['scenario']}: {summary['areas']} areas, {summary['sites']} sites, "
         f"model telemedicine ({solver['name']}: {solver['status']})",
         f"  people beyond {summary['max_minutes']:g} min of any physician: "
-        f"{fmt_quantity(f['people_beyond_t_physical_only'])}",
+        f"{fmt.quantity(f['people_beyond_t_physical_only'])}",
         f"  gaining access through telemedicine: "
-        f"{fmt_quantity(f['people_gaining_access_through_telemedicine'])}; still without any: "
-        f"{fmt_quantity(f['people_still_without_any'])}",
+        f"{fmt.quantity(f['people_gaining_access_through_telemedicine'])}; still without any: "
+        f"{fmt.quantity(f['people_still_without_any'])}",
         f"  physician-hours by hub (per week): {hubs or 'none opened'}",
         *folder_lines(out_dir),
     ]
