@@ -11,17 +11,12 @@ import pandas as pd
 import pytest
 from shapely.geometry import LineString, Point, box
 
-from geoalloc.outputs.maps import (
-    AREA_STATUS_COLOURS as AREA_STATUS,
-)
-from geoalloc.outputs.maps import (
-    build_map,
-    facility_popup,
-    light_geometry,
-    map_html,
-    safe_json,
-    text,
-)
+from geoalloc.outputs.escape import safe_json, text
+from geoalloc.outputs.layers import light_geometry
+from geoalloc.outputs.leaflet import map_html
+from geoalloc.outputs.planning_map import build_map
+from geoalloc.outputs.popups import facility_popup
+from geoalloc.outputs.styles import AREA_STATUS_COLOURS as AREA_STATUS
 
 EVIL = "<script>alert(1)</script>"
 

@@ -6,7 +6,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 import geoalloc._text as fmt
-from geoalloc.outputs.maps import text
+from geoalloc.outputs.escape import text
 
 #: shipments listed in the report (all of them are in summary.json and results.gpkg)
 MAX_MOVES_SHOWN = 40

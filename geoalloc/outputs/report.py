@@ -29,7 +29,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 import geoalloc._text as fmt
-from geoalloc.outputs.maps import text
+from geoalloc.outputs.escape import text
 
 log = logging.getLogger(__name__)
 

@@ -10,14 +10,9 @@ import geopandas as gpd
 import pandas as pd
 
 import geoalloc._text as fmt
-from geoalloc.outputs.maps import (
-    base_map,
-    circle_layer,
-    polygon_layer,
-    save_map,
-    text,
-    title_box,
-)
+from geoalloc.outputs.escape import text
+from geoalloc.outputs.layers import circle_layer, polygon_layer, title_box
+from geoalloc.outputs.leaflet import base_map, save_map
 
 STATUS_COLOURS = {
     "in person": "#1a9641",
@@ -60,7 +55,7 @@ def _site_popup(row: pd.Series) -> str:
 
 def build_telemedicine_map(layers: dict[str, gpd.GeoDataFrame], summary: dict) -> folium.Map:
     """Areas coloured by status (tooltips with the figures), physical sites and hubs as markers
-    with popups; self-contained once written by :func:`geoalloc.outputs.maps.save_map`."""
+    with popups; self-contained once written by :func:`geoalloc.outputs.leaflet.save_map`."""
     areas = layers["areas"].to_crs(4326)
     sites = layers["facilities"].to_crs(4326)
     fmap = base_map(areas)

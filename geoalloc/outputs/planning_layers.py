@@ -1,0 +1,285 @@
+"""The layers of a planning run's map, one builder each, from the run's output layers (EPSG:4326).
+
+Each builder adds its layer to the map (and its section to the :class:`~geoalloc.outputs.layers.Legend`
+when it has one) and returns it, so that :func:`geoalloc.outputs.planning_map.build_map` is the
+sequence of layers the page shows, in the order of the layer control.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from folium.map import Layer
+
+import geoalloc._text as fmt
+from geoalloc.outputs.escape import text
+from geoalloc.outputs.layers import (
+    Legend,
+    circle_layer,
+    circle_record,
+    dot,
+    in_4326,
+    inner_points,
+    line_layer,
+    line_record,
+    polygon_data,
+    polygon_layer,
+    polygon_view,
+)
+from geoalloc.outputs.leaflet import GeoJsonData
+from geoalloc.outputs.popups import area_tooltips, facility_popup
+from geoalloc.outputs.styles import (
+    AREA_STATUS_COLOURS,
+    BASELINE_SITE_COLOUR,
+    DEMAND_PALETTE,
+    NO_DATA_COLOUR,
+    OTHER_SITE_COLOUR,
+    RISK_PALETTE,
+    STATUS_COLOURS,
+    TEMPORARY_STATUS_COLOURS,
+    UNMET_COLOUR,
+    band_colours,
+    classify_minutes,
+    classify_quantiles,
+)
+
+
+@dataclass(frozen=True)
+class AreaLayers:
+    """The areas, embedded once, and what the later baseline layer needs of them."""
+
+    data: GeoJsonData
+    plan_minutes: Layer  #: the choropleth shown first, switched with the baseline's
+    baseline_legend: list[tuple[str, str]]  #: the classes of the property ``b``
+
+
+def area_layers(
+    fmap: folium.Map, areas: gpd.GeoDataFrame, summary: dict, legend: Legend
+) -> AreaLayers:
+    """One embedded set of areas and its choropleths: *Plan: minutes to assigned site* (shown),
+    *Areas: demand*, *Plan: coverage status* and, with a ``los_risk`` column, *Areas:
+    LOS-risk-weighted demand*; minutes classed on the travel standard, others by quantiles."""
+    resources = list(summary["resources"])
+    primary = text(resources[0])
+    props = pd.DataFrame(index=areas.index)
+    props["tip"] = area_tooltips(areas, resources)
+    all_minutes = pd.concat([areas["minutes"], areas["baseline_minutes"]]).astype(float)
+    finite_max = all_minutes[np.isfinite(all_minutes)]
+    vmax = float(finite_max.max()) if len(finite_max) else 1.0
+    standard = summary.get("max_minutes")
+    props["m"], legend_minutes = classify_minutes(
+        areas["minutes"].astype(float), standard, vmax, "no assignment"
+    )
+    props["b"], legend_base = classify_minutes(
+        areas["baseline_minutes"].astype(float), standard, vmax, "no existing site in reach"
+    )
+    demand = areas[f"demand_{resources[0]}"].astype(float)
+    props["d"], legend_demand = classify_quantiles(demand, DEMAND_PALETTE, primary)
+    props["s"] = areas["status"].map(AREA_STATUS_COLOURS).fillna(NO_DATA_COLOUR).tolist()
+    choropleths = [
+        ("m", "Plan: minutes to assigned site", legend_minutes, "minutes to the assigned site"),
+        ("d", f"Areas: demand ({primary} needed)", legend_demand, f"{primary} needed"),
+        (
+            "s",
+            "Plan: coverage status",
+            [(c, s) for s, c in AREA_STATUS_COLOURS.items()],
+            "coverage status (plan)",
+        ),
+    ]
+    if "los_risk" in areas.columns:
+        weighted = demand * areas["los_risk"].astype(float)
+        props["r"], legend_risk = classify_quantiles(weighted, RISK_PALETTE, primary)
+        choropleths.append(
+            ("r", "Areas: LOS-risk-weighted demand", legend_risk, f"{primary} needed × LOS risk")
+        )
+    data = polygon_data(fmap, areas, props)
+    shown = []
+    for key, name, rows, title in choropleths:
+        legend_id = f"geoalloc-legend-{key}"
+        show = key == "m"
+        shown.append(polygon_view(fmap, data, name, colour_key=key, legend_id=legend_id, show=show))
+        legend.section(legend_id, title, rows, show=show)
+    return AreaLayers(data, shown[0], legend_base)
+
+
+def baseline_area_layer(fmap: folium.Map, areas: AreaLayers, legend: Legend) -> Layer:
+    """*Baseline: minutes to nearest existing site*, from the areas of :func:`area_layers`."""
+    legend_id = legend.section(
+        "geoalloc-legend-b",
+        "minutes to the nearest existing site (baseline)",
+        areas.baseline_legend,
+        show=False,
+    )
+    name = "Baseline: minutes to nearest existing site"
+    return polygon_view(fmap, areas.data, name, colour_key="b", legend_id=legend_id)
+
+
+def facility_layer(
+    fmap: folium.Map, facilities: gpd.GeoDataFrame, resources: list[str], *, baseline: bool = False
+) -> Layer:
+    """*Plan: facilities*: circles sized by the first resource's capacity after the plan and
+    coloured by status, with popups; ``baseline``: *Baseline: existing facilities*, sized by the
+    capacity before."""
+    primary = resources[0]
+    after = facilities[f"{primary}_after"].astype(float).fillna(0.0)
+    before = facilities[f"{primary}_before"].astype(float).fillna(0.0)
+    largest = float(max(after.max(), before.max(), 1e-9))
+    capacity = before if baseline else after
+    all_colours = STATUS_COLOURS | TEMPORARY_STATUS_COLOURS
+    records = []
+    for i, (point, (_, row)) in enumerate(
+        zip(facilities.geometry, facilities.iterrows(), strict=True)
+    ):
+        if baseline and not bool(row.get("existing", False)):
+            continue
+        status = str(row["status"])
+        kind = "base-site" if baseline else "site"
+        records.append(
+            circle_record(
+                point,
+                radius=round(4 + 14 * math.sqrt(max(capacity.iloc[i], 0.0) / largest), 1),
+                colour=BASELINE_SITE_COLOUR
+                if baseline
+                else all_colours.get(status, OTHER_SITE_COLOUR),
+                tip=f"{text(row.get('name'))} ({'existing' if baseline else text(status)})",
+                popup=facility_popup(row, resources, baseline=baseline),
+                css_class=f"geoalloc-{kind} geoalloc-{kind}-{i}",
+            )
+        )
+    if baseline:
+        return circle_layer(fmap, records, "Baseline: existing facilities", show=False)
+    return circle_layer(fmap, records, "Plan: facilities", show=True)
+
+
+def facility_legend(legend: Legend, facilities: gpd.GeoDataFrame, primary: str) -> None:
+    """The facilities' status colours (temporary statuses only when a site has one)."""
+    present = set(facilities["status"])
+    temporary = {s: c for s, c in TEMPORARY_STATUS_COLOURS.items() if s in present}
+    legend.fixed(
+        f"facilities (size: {text(primary)} after the plan)",
+        " ".join(dot(c, s) for s, c in (STATUS_COLOURS | temporary).items()),
+    )
+
+
+def assignment_layer(fmap: folium.Map, assignments: gpd.GeoDataFrame, primary: str) -> Layer:
+    """*Plan: assignment lines*: one line per (area, site), width by the quantity of ``primary``
+    (of all resources when ``primary`` is not assigned)."""
+    records = []
+    if len(assignments):
+        lines = in_4326(assignments)
+        first = lines.drop_duplicates(["area", "site"]).set_index(["area", "site"])
+        quantities = lines.pivot_table(
+            index=["area", "site"], columns="resource", values="quantity", aggfunc="sum"
+        )
+        weights = quantities.get(primary, quantities.sum(axis=1)).fillna(0.0)
+        largest = float(max(weights.max(), 1e-9))
+        for key, geom in first.geometry.items():
+            if geom is None or geom.is_empty:
+                continue
+            what = ", ".join(
+                f"{fmt.quantity(q)} {text(r)}"
+                for r, q in quantities.loc[key].items()
+                if np.isfinite(q) and q > 0
+            )
+            tip = (
+                f"area {text(key[0])} → {text(key[1])}: {what} "
+                f"({fmt.minutes(first.loc[key, 'minutes'])})"
+            )
+            width = 1 + 5 * float(weights.get(key, 0.0)) / largest
+            records.append(line_record(geom, width=width, tip=tip))
+    return line_layer(fmap, records, "Plan: assignment lines", show=False)
+
+
+def unmet_layer(fmap: folium.Map, areas: gpd.GeoDataFrame, resources: list[str]) -> Layer:
+    """*Plan: unmet demand*: a circle inside each area left short, sized by its unmet units."""
+    unmet_total = sum(areas[f"unmet_{r}"].astype(float).fillna(0.0) for r in resources)
+    short = areas[unmet_total > 1e-9]
+    records = []
+    if len(short):
+        largest = float(unmet_total[short.index].max())
+        for (idx, row), point in zip(short.iterrows(), inner_points(short), strict=True):
+            tip = f"<b>area {text(row['area_id'])}</b>: unmet " + ", ".join(
+                f"{fmt.quantity(row[f'unmet_{r}'])} {text(r)}" for r in resources
+            )
+            radius = round(3 + 12 * math.sqrt(unmet_total[idx] / largest), 1)
+            records.append(
+                circle_record(
+                    point, radius=radius, colour=UNMET_COLOUR, tip=tip, css_class="geoalloc-unmet"
+                )
+            )
+    return circle_layer(
+        fmap,
+        records,
+        "Plan: unmet demand" if records else "Plan: unmet demand (none)",
+        show=bool(records),
+        fill_opacity=0.5,
+        pane="overlayPane",  # below the facilities
+    )
+
+
+def catchment_layer(fmap: folium.Map, catchments: gpd.GeoDataFrame) -> Layer | None:
+    """*Plan: catchments*: the outline of the areas each site serves, when there are any."""
+    if not len(catchments):
+        return None
+    tips = [
+        f"catchment of {text(s)}: population {fmt.quantity(p)}"
+        for s, p in zip(catchments["site"], catchments["population"], strict=True)
+    ]
+    style = {"color": "#08306b", "weight": 2, "fillOpacity": 0.0}
+    return polygon_layer(fmap, catchments, "Plan: catchments", tips=tips, style=style, show=False)
+
+
+def service_area_layer(
+    fmap: folium.Map, service_areas: gpd.GeoDataFrame | None, legend: Legend
+) -> Layer | None:
+    """*Service areas (isochrones)*, when given: a polygon per site and band, the largest band
+    drawn first so the inner bands stay on top."""
+    if service_areas is None or not len(service_areas):
+        return None
+    service = service_areas.sort_values("minutes", ascending=False)
+    bands = sorted(service["minutes"].astype(float).unique())
+    colour = band_colours(bands)
+    legend_id = legend.section(
+        "geoalloc-legend-service",
+        "service areas (minutes to the site)",
+        [(colour[b], f"≤ {b:g} min") for b in bands],
+        show=False,
+    )
+    return polygon_layer(
+        fmap,
+        service,
+        "Service areas (isochrones)",
+        tips=[
+            f"{text(s)}: within {float(m):g} min"
+            for s, m in zip(service["site"], service["minutes"], strict=True)
+        ],
+        colours=[colour[float(m)] for m in service["minutes"]],
+        style={"color": "#238b45", "weight": 1, "fillOpacity": 0.35},
+        legend_id=legend_id,
+        show=False,
+    )
+
+
+def shipment_layer(fmap: folium.Map, moves: gpd.GeoDataFrame | None) -> Layer | None:
+    """*Plan: shipments* of a time-phased plan, when there are any: a line per shipment, width by
+    units."""
+    if moves is None or not len(moves):
+        return None
+    moves = in_4326(moves)
+    largest = float(max(moves["units"].max(), 1e-9))
+    records = [
+        line_record(
+            row.geometry,
+            width=1 + 5 * float(row.units) / largest,
+            tip=f"{fmt.quantity(row.units)} {text(row.resource)}: {text(row.from_site)} → "
+            f"{text(row.to_site)}, leave day {int(row.depart_day)}, usable from day "
+            f"{int(row.arrive_day)}",
+        )
+        for row in moves.itertuples(index=False)
+    ]
+    return line_layer(fmap, records, "Plan: shipments (what moves where and when)", show=True)
