@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from html import escape
 from pathlib import Path
 
 import folium
@@ -11,7 +10,15 @@ import pandas as pd
 
 import geoalloc._text as fmt
 from geoalloc.outputs.escape import text
-from geoalloc.outputs.layers import circle_layer, polygon_layer, title_box
+from geoalloc.outputs.layers import (
+    circle_layer,
+    circle_record,
+    dot,
+    in_4326,
+    layer_control,
+    polygon_layer,
+    title_box,
+)
 from geoalloc.outputs.leaflet import base_map, save_map
 
 STATUS_COLOURS = {
@@ -56,8 +63,8 @@ def _site_popup(row: pd.Series) -> str:
 def build_telemedicine_map(layers: dict[str, gpd.GeoDataFrame], summary: dict) -> folium.Map:
     """Areas coloured by status (tooltips with the figures), physical sites and hubs as markers
     with popups; self-contained once written by :func:`geoalloc.outputs.leaflet.save_map`."""
-    areas = layers["areas"].to_crs(4326)
-    sites = layers["facilities"].to_crs(4326)
+    areas = in_4326(layers["areas"])
+    sites = in_4326(layers["facilities"])
     fmap = base_map(areas)
     polygon_layer(
         fmap,
@@ -78,23 +85,19 @@ def build_telemedicine_map(layers: dict[str, gpd.GeoDataFrame], summary: dict) -
         else:
             continue
         target.append(
-            {
-                "lat": row.geometry.y,
-                "lon": row.geometry.x,
-                "r": radius,
-                "c": colour,
-                "tip": text(row["name"]),
-                "popup": _site_popup(row),
-                "cls": f"geoalloc-site geoalloc-site-{i}",
-            }
+            circle_record(
+                row.geometry,
+                radius=radius,
+                colour=colour,
+                tip=text(row["name"]),
+                popup=_site_popup(row),
+                css_class=f"geoalloc-site geoalloc-site-{i}",
+            )
         )
     circle_layer(fmap, physical, "Sites with physician-hours")
     circle_layer(fmap, hubs, "Telemedicine hubs (size: hours)")
     figures = summary["telemedicine"]
-    legend = "".join(
-        f"<br><span class='geoalloc-dot' style='background:{c}'></span>{escape(s)}"
-        for s, c in STATUS_COLOURS.items()
-    )
+    legend = "".join(f"<br>{dot(c, text(s))}" for s, c in STATUS_COLOURS.items())
     title_box(
         fmap,
         f"<b>{text(summary['scenario'])}</b> · T = {fmt.minutes(summary['max_minutes'])}<br>"
@@ -103,12 +106,12 @@ def build_telemedicine_map(layers: dict[str, gpd.GeoDataFrame], summary: dict) -
         f"{fmt.quantity(figures['people_gaining_access_through_telemedicine'])}<br>"
         f"still without any: {fmt.quantity(figures['people_still_without_any'])}{legend}",
     )
-    folium.LayerControl(collapsed=False).add_to(fmap)
+    layer_control(fmap)
     return fmap
 
 
 def _table(frame: pd.DataFrame) -> str:
-    head = "".join(f"<th>{escape(str(c))}</th>" for c in frame.columns)
+    head = "".join(f"<th>{text(c)}</th>" for c in frame.columns)
     rows = "".join(
         "<tr>" + "".join(f"<td>{_cell(v)}</td>" for v in row) + "</tr>"
         for row in frame.itertuples(index=False)
@@ -119,7 +122,7 @@ def _table(frame: pd.DataFrame) -> str:
 def _cell(value: object) -> str:
     if isinstance(value, float):
         return fmt.quantity(value)
-    return escape(str(value))
+    return text(value)
 
 
 def telemedicine_report_html(layers: dict[str, gpd.GeoDataFrame], summary: dict) -> str:
