@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import click
 
+import geoalloc._text as fmt
 from geoalloc._errors import InputError
 from geoalloc.commands._options import compute_from_cli, compute_options
 from geoalloc.runs.folder import dumps_json
@@ -33,14 +33,6 @@ def parse_vary(specs: Sequence[str]) -> dict[str, list[Any]]:
     if problems:
         raise InputError(problems, header=f"{len(problems)} problem(s) in --vary")
     return out
-
-
-def _num(value, digits: int = 1) -> str:
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        return "–"
-    return f"{value:,.{digits}f}" if math.isfinite(value) else "–"
 
 
 @click.command("sweep")
@@ -109,8 +101,8 @@ def sweep_command(
         for row in table.to_dict(orient="records"):
             if row["status"] == "ok":
                 click.echo(
-                    f"  {row['variant']}: covered {_num(row['covered_pct'])} %, mean "
-                    f"{_num(row['minutes_mean'])} min, cost {_num(row['objective'], 0)}"
+                    f"  {row['variant']}: covered {fmt.percent(row['covered_pct'])}, mean "
+                    f"{fmt.number(row['minutes_mean'])} min, cost {fmt.number(row['objective'], 0)}"
                 )
             else:
                 reason = str(row["reason"]).splitlines()[0] if row["reason"] else ""

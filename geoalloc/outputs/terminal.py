@@ -56,7 +56,7 @@ def telemedicine_lines(summary: Mapping[str, Any], out_dir: str) -> list[str]:
     return [
         f"scenario {summary['scenario']}: {summary['areas']} areas, {summary['sites']} sites, "
         f"model telemedicine ({solver['name']}: {solver['status']})",
-        f"  people beyond {summary['max_minutes']:g} min of any physician: "
+        f"  people beyond {fmt.standard(summary['max_minutes'])} of any physician: "
         f"{fmt.quantity(f['people_beyond_t_physical_only'])}",
         f"  gaining access through telemedicine: "
         f"{fmt.quantity(f['people_gaining_access_through_telemedicine'])}; still without any: "
