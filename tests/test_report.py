@@ -18,7 +18,8 @@ from test_maps_data import EVIL_NAME, chicago_escaped_run
 
 from geoalloc._errors import InputError
 from geoalloc.cli import cli
-from geoalloc.outputs.report import coverage_curve, report_html
+from geoalloc.outputs.charts import coverage_curve
+from geoalloc.outputs.report import report_html
 from geoalloc.runs import RunFolder
 
 MANIFEST = {

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import pandas as pd
-from matplotlib.figure import Figure
-
 import geoalloc._text as fmt
 from geoalloc.outputs.escape import text
 
@@ -12,44 +9,8 @@ from geoalloc.outputs.escape import text
 MAX_MOVES_SHOWN = 40
 
 
-def unmet_chart(deployment: dict, svg_img, plan_colour: str, baseline_colour: str) -> str | None:
-    """Unmet units per period of each movable resource (or the first one), without and with
-    redeployment."""
-    frame = pd.DataFrame(deployment.get("by_period") or [])
-    resources = deployment.get("movable") or []
-    if frame.empty:
-        return None
-    if not resources:
-        resources = [
-            c.removeprefix("unmet_static_") for c in frame if c.startswith("unmet_static_")
-        ]
-    fig = Figure(figsize=(7.5, 3.2))
-    ax = fig.add_subplot()
-    for r in resources[:2]:
-        ax.step(
-            frame["start_day"],
-            frame[f"unmet_static_{r}"],
-            where="post",
-            color=baseline_colour,
-            label=f"{r}: without redeployment",
-        )
-        ax.step(
-            frame["start_day"],
-            frame[f"unmet_{r}"],
-            where="post",
-            color=plan_colour,
-            linewidth=2,
-            label=f"{r}: with redeployment",
-        )
-    ax.set_xlabel("day")
-    ax.set_ylabel("units unmet")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
-    return svg_img(fig, "unmet demand per period, without and with redeployment")
-
-
 def deployment_section(deployment: dict, chart: str | None) -> list[str]:
-    """HTML parts: unmet before/after, temporary sites opened, shipments, costs."""
+    """HTML parts (``chart``: :func:`geoalloc.outputs.charts.unmet_chart`): unmet before/after, temporary sites opened, shipments, costs."""
     days = deployment["period_days"]
     parts = [
         "<h2>Time-phased deployment</h2>",
