@@ -1,8 +1,9 @@
 """Layer builders every geoalloc map composes (the planning, telemedicine and compare maps).
 
-Each builder takes the map and data in any CRS, adds one thing to the map and returns it.
-Geometry is simplified and rounded (:func:`light_geometry`) so that large maps stay small; HTML
-arguments (tooltips, popups, titles) must already be escaped (:func:`~geoalloc.outputs.escape.text`).
+Each builder adds one thing to the map and returns it. Polygons may come in any CRS: they are
+simplified, rounded (:func:`light_geometry`) and shown in EPSG:4326, so that large maps stay small;
+points and lines of the records are taken in EPSG:4326 (:func:`in_4326`). HTML arguments
+(tooltips, popups, titles) must already be escaped (:func:`~geoalloc.outputs.escape.text`).
 """
 
 from __future__ import annotations

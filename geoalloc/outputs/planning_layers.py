@@ -130,23 +130,24 @@ def facility_layer(
     before = facilities[f"{primary}_before"].astype(float).fillna(0.0)
     largest = float(max(after.max(), before.max(), 1e-9))
     capacity = before if baseline else after
-    all_colours = STATUS_COLOURS | TEMPORARY_STATUS_COLOURS
+    colours = STATUS_COLOURS | TEMPORARY_STATUS_COLOURS
+    kind = "base-site" if baseline else "site"
     records = []
-    for i, (point, (_, row)) in enumerate(
-        zip(facilities.geometry, facilities.iterrows(), strict=True)
-    ):
+    for i, (_, row) in enumerate(facilities.iterrows()):
         if baseline and not bool(row.get("existing", False)):
             continue
         status = str(row["status"])
-        kind = "base-site" if baseline else "site"
+        if baseline:
+            colour, tip = BASELINE_SITE_COLOUR, f"{text(row.get('name'))} (existing)"
+        else:
+            colour = colours.get(status, OTHER_SITE_COLOUR)
+            tip = f"{text(row.get('name'))} ({text(status)})"
         records.append(
             circle_record(
-                point,
+                facilities.geometry.iloc[i],
                 radius=round(4 + 14 * math.sqrt(max(capacity.iloc[i], 0.0) / largest), 1),
-                colour=BASELINE_SITE_COLOUR
-                if baseline
-                else all_colours.get(status, OTHER_SITE_COLOUR),
-                tip=f"{text(row.get('name'))} ({'existing' if baseline else text(status)})",
+                colour=colour,
+                tip=tip,
                 popup=facility_popup(row, resources, baseline=baseline),
                 css_class=f"geoalloc-{kind} geoalloc-{kind}-{i}",
             )
