@@ -99,7 +99,8 @@ def polygon_view(
         legend_id=legend_id,
         show=show,
     )
-    return layer.add_to(fmap)
+    layer.add_to(fmap)
+    return layer
 
 
 def polygon_layer(
@@ -162,7 +163,8 @@ def circle_layer(
     """Circle markers from :func:`circle_record` records, added to ``fmap``; by default above
     the polygons (``pane="overlayPane"`` puts them among them, below other circles)."""
     layer = CircleLayer(records, name, show=show, fill_opacity=fill_opacity, pane=pane)
-    return layer.add_to(fmap)
+    layer.add_to(fmap)
+    return layer
 
 
 def line_record(line: shapely.LineString, *, width: float, tip: str) -> list:
@@ -181,7 +183,9 @@ def line_record(line: shapely.LineString, *, width: float, tip: str) -> list:
 
 def line_layer(fmap: folium.Map, records: list[list], name: str, *, show: bool) -> Layer:
     """Straight lines from :func:`line_record` records, added to ``fmap``."""
-    return LineLayer(records, name, show=show).add_to(fmap)
+    layer = LineLayer(records, name, show=show)
+    layer.add_to(fmap)
+    return layer
 
 
 # --- boxes -------------------------------------------------------------------------------------

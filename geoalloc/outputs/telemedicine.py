@@ -74,7 +74,8 @@ def build_telemedicine_map(layers: dict[str, gpd.GeoDataFrame], summary: dict) -
         colours=[STATUS_COLOURS.get(s, "#999999") for s in areas["status"]],
         style={"color": "#333333", "weight": 1, "fillOpacity": 0.55},
     )
-    physical, hubs = [], []
+    physical: list[dict] = []
+    hubs: list[dict] = []
     for i, (_, row) in enumerate(sites.iterrows()):
         if row["in_person_hours"] > 0:
             target, colour, radius = physical, "#000000", 8
