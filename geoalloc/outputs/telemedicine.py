@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import folium
 import geopandas as gpd
 import pandas as pd
@@ -19,7 +17,7 @@ from geoalloc.outputs.layers import (
     polygon_layer,
     title_box,
 )
-from geoalloc.outputs.leaflet import base_map, save_map
+from geoalloc.outputs.leaflet import base_map
 
 STATUS_COLOURS = {
     "in person": "#1a9641",
@@ -170,12 +168,3 @@ def telemedicine_report_html(layers: dict[str, gpd.GeoDataFrame], summary: dict)
         f"<p>Solver {text(solver['name'])}: {text(solver['status'])}, objective "
         f"{fmt.quantity(solver['objective'])}, gap {text(solver['gap'])}.</p></body></html>"
     )
-
-
-def write_telemedicine_outputs(
-    folder: Path, layers: dict[str, gpd.GeoDataFrame], summary: dict
-) -> None:
-    """``map.html`` and ``report.html`` into ``folder``."""
-    save_map(build_telemedicine_map(layers, summary), folder / "map.html")
-    html = telemedicine_report_html(layers, summary)
-    (folder / "report.html").write_text(html, encoding="utf-8")
