@@ -7,11 +7,11 @@ import tomllib
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from geoalloc._errors import InputError, UsageError
 from geoalloc.demand.options import DemandOptions, HistoryOptions, SurgeMultiplierTable
-from geoalloc.optimize.options import OptimizeOptions
+from geoalloc.optimize.options import INAPPLICABLE, OptimizeOptions, refuse_inapplicable
 from geoalloc.optimize.phased_options import DeploymentOptions
 from geoalloc.parallel import ComputeOptions
 from geoalloc.telemedicine.options import TelemedicineOptions
@@ -173,6 +173,19 @@ class Scenario(BaseModel):
             raise ValueError(msg)
         return value
 
+    @model_validator(mode="after")
+    def _optimize_keys_apply(self) -> Scenario:
+        # [optimize] keys the run does not read are refused; which run depends on the sections
+        kind = (
+            "telemedicine"
+            if self.telemedicine is not None
+            else "deployment"
+            if self.deployment is not None
+            else "planning"
+        )
+        refuse_inapplicable(self.optimize, kind=kind)
+        return self
+
 
 def require_planning_model(scenario: Scenario, what: str) -> None:
     """Refuse a ``[telemedicine]`` scenario in ``what`` (sweeps, frontiers), which run the planning
@@ -191,6 +204,8 @@ def _format_pydantic_error(path: Path, error: dict) -> str:
         return f"{path}: unknown key '{where}' — remove it or check its spelling"
     if error["type"] == "missing":
         return f"{path}: required key '{where}' is missing"
+    if error["type"] == INAPPLICABLE:  # says which key, which model, and the fix
+        return f"{path}: {error['msg']}"
     return f"{path}: '{where}': {error['msg']} (got {error.get('input')!r})"
 
 

@@ -31,6 +31,7 @@ import pandas as pd
 from pydantic import ValidationError
 
 from geoalloc._errors import GeoallocError, InputError
+from geoalloc.optimize.options import INAPPLICABLE
 from geoalloc.parallel import ComputeOptions, dask_client, run_map
 from geoalloc.scenario import Scenario, require_planning_model, resolve_paths
 
@@ -222,7 +223,9 @@ def apply_variant(scenario: Scenario, variant: Variant) -> Scenario:
         changed = Scenario.model_validate(data)
     except ValidationError as exc:
         problems = [
-            f"'{'.'.join(str(p) for p in err['loc'])}': {err['msg']} (got {err.get('input')!r})"
+            err["msg"]  # an [optimize] key the model does not use: the message says it all
+            if err["type"] == INAPPLICABLE
+            else f"'{'.'.join(str(p) for p in err['loc'])}': {err['msg']} (got {err.get('input')!r})"
             for err in exc.errors()
         ]
         raise InputError(problems, header=f"variant {variant.name}: invalid value(s)") from None

@@ -1,11 +1,16 @@
-"""[optimize] keys the chosen model does not read are refused, as unknown keys are; keys at their
-default never are."""
+"""[optimize] keys the chosen model does not read are refused (exit 3), as unknown keys are; keys at
+their default, the examples and the demo scenario are never refused."""
 
+from pathlib import Path
 from typing import get_args
 
 import pytest
+from click.testing import CliRunner
 from pydantic import ValidationError
 
+from geoalloc._errors import InputError
+from geoalloc.cli import cli
+from geoalloc.demo import SCENARIO_TOML
 from geoalloc.optimize.options import (
     APPLIES_TO,
     INAPPLICABLE,
@@ -13,7 +18,11 @@ from geoalloc.optimize.options import (
     OptimizeOptions,
     inapplicable_keys,
 )
+from geoalloc.scenario import load_scenario
+from geoalloc.sweep import Variant, apply_variant
+from tests.helpers import write_chicago_scenario
 
+REPO = Path(__file__).resolve().parents[1]
 MODELS: tuple[ModelName, ...] = get_args(ModelName)
 
 #: a value other than the default for every key
@@ -54,6 +63,26 @@ SAMPLE = {
 }
 
 CASES = [(key, model) for key in SAMPLE if key != "model" for model in MODELS]
+
+MINIMAL = """\
+name = "apply"
+[areas]
+path = "areas.gpkg"
+id = "id"
+population = "pop"
+[facilities]
+path = "sites.gpkg"
+id = "id"
+capacity = { beds = "beds" }
+[network]
+source = "crowfly"
+"""
+
+
+def _scenario(tmp_path: Path, optimize: str, extra: str = "") -> Path:
+    path = tmp_path / "scenario.toml"
+    path.write_text(MINIMAL + "[optimize]\n" + optimize + "\n" + extra, encoding="utf-8")
+    return path
 
 
 def test_the_table_has_every_key_and_the_samples_are_not_defaults() -> None:
@@ -158,3 +187,95 @@ def test_a_telemedicine_run_reads_only_the_standard_groups_and_solver_settings()
             assert problems[key].startswith(f"[optimize] {key}: not used by a [telemedicine] run")
     budget = inapplicable_keys(OptimizeOptions(budget=5.0), kind="telemedicine")["budget"]
     assert budget.endswith("remove it (the telemedicine model takes [telemedicine] budget)")
+
+
+# ------------------------------------------------------------------------- scenario files
+
+
+def test_every_example_and_the_demo_scenario_still_load(tmp_path: Path) -> None:
+    examples = sorted((REPO / "examples").glob("**/*.toml"))
+    assert len(examples) >= 7
+    for path in examples:
+        load_scenario(path)
+    demo = tmp_path / "demo.toml"
+    demo.write_text(SCENARIO_TOML.format(pbf="helsinki.osm.pbf"), encoding="utf-8")
+    assert load_scenario(demo).optimize.model == "capacitated"
+
+
+def test_a_scenario_refuses_a_budget_on_p_median(tmp_path: Path) -> None:
+    path = _scenario(tmp_path, 'model = "p-median"\np = 3\nbudget = 1000')
+    with pytest.raises(InputError) as caught:
+        load_scenario(path)
+    assert caught.value.exit_code == 3
+    assert caught.value.problems == [
+        f"{path}: [optimize] budget: not used by model 'p-median' — it applies to: capacitated "
+        "(and to any model in a [deployment] run); remove it or change model"
+    ]
+
+
+def test_a_deployment_scenario_takes_the_keys_its_time_phased_model_reads(tmp_path: Path) -> None:
+    phased = (REPO / "examples" / "chicago_covid" / "icu_phased.toml").read_text(encoding="utf-8")
+    assert 'model = "capacitated"' in phased and "budget = " in phased
+    path = tmp_path / "phased.toml"
+    path.write_text(phased.replace('model = "capacitated"', 'model = "p-median"\np = 5'))
+    loaded = load_scenario(path)
+    assert loaded.optimize.budget == 3_000_000 and loaded.deployment is not None
+    path.write_text(
+        phased.replace('model = "capacitated"', 'model = "capacitated"\nweight = "population"')
+    )
+    with pytest.raises(InputError, match=r"\[optimize\] weight: not used by model 'capacitated'"):
+        load_scenario(path)
+
+
+def test_a_telemedicine_scenario_refuses_planning_keys(tmp_path: Path) -> None:
+    source = REPO / "examples" / "liechtenstein_telemedicine" / "telemedicine.toml"
+    text = source.read_text(encoding="utf-8")
+    path = tmp_path / "telemedicine.toml"  # loading a scenario does not open its inputs
+    path.write_text(text.replace("[optimize]\n", "[optimize]\nbudget = 5000\n"))
+    with pytest.raises(InputError) as caught:
+        load_scenario(path)
+    (problem,) = caught.value.problems
+    assert "[optimize] budget: not used by a [telemedicine] run" in problem
+    assert "[telemedicine] budget" in problem
+
+
+def test_a_sweep_variant_is_refused_in_the_same_words(tmp_path: Path) -> None:
+    base = load_scenario(_scenario(tmp_path, 'model = "capacitated"\np = 3\nbudget = 1000'))
+    with pytest.raises(InputError) as caught:
+        apply_variant(base, Variant("pm", {"optimize.model": "p-median"}))
+    assert caught.value.problems == [
+        "[optimize] budget: not used by model 'p-median' — it applies to: capacitated "
+        "(and to any model in a [deployment] run); remove it or change model"
+    ]
+    with pytest.raises(InputError) as caught:
+        apply_variant(base, Variant("ls", {"optimize.model": "lscp", "optimize.budget": None}))
+    assert caught.value.problems == [
+        "[optimize] p: not used by model 'lscp' — it applies to: mclp, p-median, p-center, "
+        "capacitated; remove it or change model"
+    ]
+    lscp = apply_variant(
+        base, Variant("ok", {"optimize.model": "lscp", "optimize.p": None, "optimize.budget": None})
+    )
+    assert lscp.optimize.model == "lscp"
+
+
+# --------------------------------------------------------------------------------------- CLI
+
+
+@pytest.mark.parametrize("command", ["validate", "run"])
+def test_cli_exits_3_and_names_the_key(tmp_path: Path, shared_data: Path, command: str) -> None:
+    path = write_chicago_scenario(tmp_path, shared_data)
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace('model = "capacitated"', 'model = "p-median"\nbudget = 1000'))
+    args = [command, str(path)] + (["--out", str(tmp_path / "out")] if command == "run" else [])
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 3, result.output
+    assert (
+        "[optimize] budget: not used by model 'p-median' — it applies to: capacitated "
+        "(and to any model in a [deployment] run); remove it or change model"
+    ) in result.output
+    assert not (tmp_path / "out").exists()
+    path.write_text(text.replace('model = "capacitated"', 'model = "capacitated"\nbudget = 1000'))
+    if command == "validate":
+        result = CliRunner().invoke(cli, args)
+        assert result.exit_code == 0, result.output
