@@ -279,3 +279,25 @@ def test_cli_exits_3_and_names_the_key(tmp_path: Path, shared_data: Path, comman
     if command == "validate":
         result = CliRunner().invoke(cli, args)
         assert result.exit_code == 0, result.output
+
+
+def test_lscp_on_candidate_sites_only_validates_without_p(
+    tmp_path: Path, shared_data: Path
+) -> None:
+    # lscp takes no p, so "no existing site and no p" must not stop it
+    import geopandas as gpd
+
+    sites = gpd.read_file(shared_data / "chicago_kang2020" / "chicago_hospitals.gpkg")
+    sites["candidate"] = True
+    sites.to_file(tmp_path / "candidates.gpkg", driver="GPKG")
+    path = write_chicago_scenario(tmp_path, shared_data, facilities=tmp_path / "candidates.gpkg")
+    text = path.read_text(encoding="utf-8").replace(
+        'name = "Hospital"', 'name = "Hospital"\ncandidate = "candidate"'
+    )
+    path.write_text(text.replace('model = "capacitated"\np = 40', 'model = "lscp"'))
+    result = CliRunner().invoke(cli, ["validate", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "(0 existing)" in result.output
+    path.write_text(text.replace('model = "capacitated"\np = 40', 'model = "p-median"'))
+    result = CliRunner().invoke(cli, ["validate", str(path)])
+    assert result.exit_code == 3 and "no existing site and no [optimize] p" in result.output
