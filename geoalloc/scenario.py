@@ -11,7 +11,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from geoalloc._errors import InputError, UsageError
 from geoalloc.demand.options import DemandOptions, HistoryOptions, SurgeMultiplierTable
-from geoalloc.optimize.options import INAPPLICABLE, OptimizeOptions, RunKind, refuse_inapplicable
+from geoalloc.optimize.options import (
+    INAPPLICABLE,
+    OptimizeOptions,
+    RunKindName,
+    refuse_inapplicable,
+)
 from geoalloc.optimize.phased_options import DeploymentOptions
 from geoalloc.parallel import ComputeOptions
 from geoalloc.telemedicine.options import TelemedicineOptions
@@ -176,7 +181,7 @@ class Scenario(BaseModel):
     @model_validator(mode="after")
     def _optimize_keys_apply(self) -> Scenario:
         # [optimize] keys the run does not read are refused; which run depends on the sections
-        kind: RunKind = (
+        kind: RunKindName = (
             "telemedicine"
             if self.telemedicine is not None
             else "deployment"

@@ -19,7 +19,8 @@ from pydantic_core import PydanticCustomError
 
 ModelName = Literal["lscp", "mclp", "p-median", "p-center", "capacitated"]
 SolverName = Literal["highs", "cbc"]
-RunKind = Literal["planning", "deployment", "telemedicine"]
+#: the kinds of run that read [optimize], by name (the scenario's sections decide which one)
+RunKindName = Literal["planning", "deployment", "telemedicine"]
 
 
 class Coupling(BaseModel):
@@ -285,7 +286,7 @@ def given_keys(options: OptimizeOptions) -> list[str]:
     return given
 
 
-def _reads(row: Applies, options: OptimizeOptions, kind: RunKind | None) -> bool:
+def _reads(row: Applies, options: OptimizeOptions, kind: RunKindName | None) -> bool:
     planning = options.model in row.models or (row.with_explain and options.explain)
     if kind == "planning":
         return planning
@@ -296,7 +297,7 @@ def _reads(row: Applies, options: OptimizeOptions, kind: RunKind | None) -> bool
     return planning or row.deployment or row.telemedicine
 
 
-def _why(key: str, row: Applies, options: OptimizeOptions, kind: RunKind | None) -> str:
+def _why(key: str, row: Applies, options: OptimizeOptions, kind: RunKindName | None) -> str:
     if kind == "telemedicine":
         reads = ", ".join(k for k, r in APPLIES_TO.items() if r.telemedicine)
         own = _TELEMEDICINE_OWN.get(key)
@@ -321,7 +322,9 @@ def _why(key: str, row: Applies, options: OptimizeOptions, kind: RunKind | None)
     )
 
 
-def inapplicable_keys(options: OptimizeOptions, *, kind: RunKind | None = None) -> dict[str, str]:
+def inapplicable_keys(
+    options: OptimizeOptions, *, kind: RunKindName | None = None
+) -> dict[str, str]:
     """The keys given in ``options`` that the run does not read, each with what to do about it.
 
     Parameters
@@ -349,7 +352,7 @@ def inapplicable_keys(options: OptimizeOptions, *, kind: RunKind | None = None) 
     }
 
 
-def refuse_inapplicable(options: OptimizeOptions, *, kind: RunKind | None = None) -> None:
+def refuse_inapplicable(options: OptimizeOptions, *, kind: RunKindName | None = None) -> None:
     """Raise a pydantic error (type :data:`INAPPLICABLE`) naming every key of
     :func:`inapplicable_keys`; for model validators (``OptimizeOptions``, ``Scenario``)."""
     problems = inapplicable_keys(options, kind=kind)
