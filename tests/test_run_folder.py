@@ -90,7 +90,9 @@ def test_every_scenario_has_exactly_one_kind(shared_data: Path) -> None:
     }
     for name, kind in expected.items():
         (path,) = examples.rglob(name)
-        assert kind_for(load_scenario(path)).name == kind
+        scenario = load_scenario(path)
+        assert kind_for(scenario).name == kind
+        assert scenario.optimize_reader() == kind  # [optimize] keys are judged for that kind
     assert [k.name for k in registered()][-1] == "planning"  # the fallback is asked last
 
 

@@ -4,16 +4,23 @@ Units: minutes for travel, the scenario's currency for costs, resource units (be
 capacity and demand. The objective of every minimising model is in *demand-weighted minutes*; costs
 enter it through ``cost_weight`` (minutes per currency unit) and unmet demand through
 ``unmet_penalty_minutes`` (minutes per unit of demand not served).
+
+A key the run does not read is refused, as an unknown key is: ``budget`` with ``model =
+"p-median"`` would otherwise be ignored without a word. :data:`APPLIES_TO` says which models (and
+which other kinds of run) read each key; a key set to its default value is never refused.
 """
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal, NamedTuple, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic_core import PydanticCustomError
 
 ModelName = Literal["lscp", "mclp", "p-median", "p-center", "capacitated"]
 SolverName = Literal["highs", "cbc"]
+#: the kinds of run that read [optimize], by name (the scenario's sections decide which one)
+RunKindName = Literal["planning", "deployment", "telemedicine"]
 
 
 class Coupling(BaseModel):
@@ -166,3 +173,192 @@ class OptimizeOptions(BaseModel):
         if self.hard_time_limit_s is not None:
             return self.hard_time_limit_s
         return 1.25 * self.time_limit_s + 5.0
+
+    @model_validator(mode="after")
+    def _keys_apply_to_the_model(self) -> OptimizeOptions:
+        # which kind of run reads these options is known only to the scenario, which checks again
+        # with it; here only keys that no run reads with this model are refused
+        refuse_inapplicable(self, kind=None)
+        return self
+
+
+# ------------------------------------------------------------------------- which keys apply
+
+
+class Applies(NamedTuple):
+    """Who reads one ``[optimize]`` key (a row of :data:`APPLIES_TO`)."""
+
+    models: frozenset[ModelName]
+    """the planning models that read it"""
+    deployment: bool = False
+    """the time-phased ``[deployment]`` model reads it too, whatever ``model`` is"""
+    telemedicine: bool = False
+    """a ``[telemedicine]`` run reads it (that run solves its own model, never ``model``)"""
+    with_explain: bool = False
+    """every planning model reads it when ``explain = true``"""
+
+
+_ALL: frozenset[ModelName] = frozenset(get_args(ModelName))
+_CAPACITATED: frozenset[ModelName] = frozenset({"capacitated"})
+#: the solver settings: every model, the time-phased model and the telemedicine model read them
+_SOLVER = Applies(_ALL, deployment=True, telemedicine=True)
+
+#: Every ``[optimize]`` key and who reads it, as established from the code that reads it:
+#: ``optimize/__init__.py`` (solve), ``classic.py``, ``capacitated.py``, ``check.py``,
+#: ``frontier.py``, ``linear.py`` (``solve_with_options``), ``phased.py`` and ``telemedicine.py``,
+#: and in the application layer the pipeline, ``deployment.py`` and ``telemedicine/run.py``.
+APPLIES_TO: dict[str, Applies] = {
+    # the model choice itself (a telemedicine run never solves it)
+    "model": Applies(_ALL),
+    # lscp finds the fewest sites itself; the others open (or keep) exactly / at most p
+    "p": Applies(frozenset({"mclp", "p-median", "p-center", "capacitated"})),
+    # the travel standard: every model, the time-phased model, telemedicine's T
+    "max_minutes": _SOLVER,
+    # area weights of mclp (weight covered) and p-median (weighted minutes); lscp and p-center
+    # treat every area alike, capacitated serves each unit of demand
+    "weight": Applies(frozenset({"mclp", "p-median"})),
+    "solver": _SOLVER,
+    "backend": _SOLVER,
+    "time_limit_s": _SOLVER,
+    "hard_time_limit_s": _SOLVER,
+    "mip_gap": _SOLVER,
+    # p-median prices an area no open site reaches at it, capacitated each unit unmet; the
+    # why-this-site table (explain) of every model prices an area without another open site at it
+    "unmet_penalty_minutes": Applies(
+        frozenset({"p-median", "capacitated"}), deployment=True, with_explain=True
+    ),
+    "allow_unmet": Applies(_CAPACITATED, deployment=True),
+    "minutes_weight": Applies(_CAPACITATED, deployment=True),
+    "cost_weight": Applies(_CAPACITATED, deployment=True),
+    # the time-phased model takes its own cost columns from [deployment]
+    "opening_cost_column": Applies(_CAPACITATED),
+    "operating_cost_column": Applies(_CAPACITATED),
+    "allow_closing": Applies(_CAPACITATED),
+    "cost_per_unit": Applies(_CAPACITATED),
+    "module_size": Applies(_CAPACITATED),
+    "continuous_expansion": Applies(_CAPACITATED),
+    "max_size_columns": Applies(_CAPACITATED),
+    "max_added": Applies(_CAPACITATED),
+    # the time-phased model spends it on opening, running and shipments
+    "budget": Applies(_CAPACITATED, deployment=True),
+    "resource_budgets": Applies(_CAPACITATED),
+    "couplings": Applies(_CAPACITATED),
+    "single_source": Applies(_CAPACITATED),
+    # the groups: every model's coverage per group in the results, telemedicine's figures per group
+    "equity_group_column": Applies(_ALL, telemedicine=True),
+    # a floor on each group's coverage: a row of mclp and of capacitated
+    "coverage_floor": Applies(frozenset({"mclp", "capacitated"})),
+    "minimax_weight": Applies(_CAPACITATED),
+    # the frontier re-solves mclp or capacitated with rising coverage floors
+    "frontier_floors": Applies(frozenset({"mclp", "capacitated"})),
+    "backup_weight": Applies(frozenset({"mclp"})),
+    # weights the unmet penalty of each area, which only capacitated trades against capacity
+    "priority_column": Applies(_CAPACITATED),
+    # the why-this-site table of every model (dual prices: capacitated)
+    "explain": Applies(_ALL),
+    "threads": _SOLVER,
+}
+
+#: what a [telemedicine] scenario takes instead of an [optimize] key it does not read
+_TELEMEDICINE_OWN = {
+    "budget": "[telemedicine] budget",
+    "cost_weight": "[telemedicine] cost_weight",
+    "unmet_penalty_minutes": "[telemedicine] unmet_penalty",
+}
+
+#: the ``type`` of the pydantic error that refuses keys (its message says what, where and the fix)
+INAPPLICABLE = "inapplicable_option"
+
+
+def given_keys(options: OptimizeOptions) -> list[str]:
+    """The keys set explicitly to a value other than their default, in field order.
+
+    A key at its default value changes nothing, so it is never refused: this also keeps options
+    that went through ``model_dump`` and back (a sweep variant) valid.
+    """
+    given = []
+    for key, info in type(options).model_fields.items():
+        if key not in options.model_fields_set:
+            continue
+        default: Any = info.get_default(call_default_factory=True)
+        if getattr(options, key) != default:
+            given.append(key)
+    return given
+
+
+def _reads(row: Applies, options: OptimizeOptions, kind: RunKindName | None) -> bool:
+    planning = options.model in row.models or (row.with_explain and options.explain)
+    if kind == "planning":
+        return planning
+    if kind == "deployment":  # the planning model runs too (over the existing sites)
+        return planning or row.deployment
+    if kind == "telemedicine":
+        return row.telemedicine
+    return planning or row.deployment or row.telemedicine
+
+
+def _why(key: str, row: Applies, options: OptimizeOptions, kind: RunKindName | None) -> str:
+    if kind == "telemedicine":
+        reads = ", ".join(k for k, r in APPLIES_TO.items() if r.telemedicine)
+        own = _TELEMEDICINE_OWN.get(key)
+        instead = f" (the telemedicine model takes {own})" if own else ""
+        return (
+            f"[optimize] {key}: not used by a [telemedicine] run — of [optimize] it reads only "
+            f"{reads}; remove it{instead}"
+        )
+    models = ", ".join(m for m in get_args(ModelName) if m in row.models)
+    also = [
+        text
+        for flag, text in (
+            (row.with_explain, "to any model with explain = true"),
+            (row.deployment, "to any model in a [deployment] run"),
+        )
+        if flag
+    ]
+    extra = f" (and {', and '.join(also)})" if also else ""
+    return (
+        f"[optimize] {key}: not used by model {options.model!r} — it applies to: {models}{extra}; "
+        "remove it or change model"
+    )
+
+
+def inapplicable_keys(
+    options: OptimizeOptions, *, kind: RunKindName | None = None
+) -> dict[str, str]:
+    """The keys given in ``options`` that the run does not read, each with what to do about it.
+
+    Parameters
+    ----------
+    options
+        The ``[optimize]`` section. Only keys set explicitly, to a value other than their default,
+        are looked at (:func:`given_keys`).
+    kind
+        Which run reads the options: ``"planning"`` (a scenario without ``[deployment]`` or
+        ``[telemedicine]``: the model named in ``model``), ``"deployment"`` (that model, and the
+        time-phased model, which reads :data:`APPLIES_TO` rows with ``deployment``),
+        ``"telemedicine"`` (only rows with ``telemedicine``; the model is not solved), or None when
+        not known: then only keys that no kind of run reads with this model are returned.
+
+    Returns
+    -------
+    dict
+        Key → message (``[optimize] budget: not used by model 'p-median' — it applies to:
+        capacitated …; remove it or change model``), in field order; empty when every key applies.
+    """
+    return {
+        key: _why(key, APPLIES_TO[key], options, kind)
+        for key in given_keys(options)
+        if not _reads(APPLIES_TO[key], options, kind)
+    }
+
+
+def refuse_inapplicable(options: OptimizeOptions, *, kind: RunKindName | None = None) -> None:
+    """Raise a pydantic error (type :data:`INAPPLICABLE`) naming every key of
+    :func:`inapplicable_keys`; for model validators (``OptimizeOptions``, ``Scenario``)."""
+    problems = inapplicable_keys(options, kind=kind)
+    if problems:
+        raise PydanticCustomError(
+            INAPPLICABLE,
+            "{detail}",
+            {"detail": "; ".join(problems.values()), "keys": list(problems)},
+        )

@@ -161,6 +161,7 @@ def check_inputs(scenario: Scenario, kind: PlanningKind | None = None) -> Inputs
         and not problems
         and not facilities["existing"].any()
         and scenario.optimize.p is None
+        and scenario.optimize.model != "lscp"  # lscp takes no p: it finds the fewest sites itself
     ):
         problems.add(
             "[facilities]",

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
+from geoalloc.optimize.options import INAPPLICABLE
+
 
 def validation_problems(exc: ValidationError, where: str) -> list[str]:
     """One line per problem pydantic found: where, which key, what is wrong, how to fix.
@@ -25,4 +27,6 @@ def _problem(where: str, error: ErrorDetails) -> str:
         return f"{where}: unknown key '{key}' — remove it or check its spelling"
     if error["type"] == "missing":
         return f"{where}: required key '{key}' is missing"
+    if error["type"] == INAPPLICABLE:  # names the key, the model and the fix itself
+        return f"{where}: {error['msg']}"
     return f"{where}: '{key}': {error['msg']} (got {error.get('input')!r})"

@@ -7,11 +7,11 @@ import tomllib
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from geoalloc._errors import InputError
 from geoalloc.demand.options import DemandOptions, HistoryOptions
-from geoalloc.optimize.options import OptimizeOptions
+from geoalloc.optimize.options import OptimizeOptions, RunKindName, refuse_inapplicable
 from geoalloc.optimize.phased_options import DeploymentOptions
 from geoalloc.parallel import ComputeOptions
 from geoalloc.scenario.errors import validation_problems
@@ -211,6 +211,19 @@ class Scenario(BaseModel):
             msg = f"name {value!r} must be usable as a folder name (letters, digits, '.', '_', '-')"
             raise ValueError(msg)
         return value
+
+    def optimize_reader(self) -> RunKindName:
+        """Which run reads ``[optimize]``: the section that asks for a run kind, named as the
+        registry's kinds are named (``tests/test_run_folder.py`` checks they agree)."""
+        if self.telemedicine is not None:
+            return "telemedicine"
+        return "deployment" if self.deployment is not None else "planning"
+
+    @model_validator(mode="after")
+    def _optimize_keys_apply(self) -> Scenario:
+        # [optimize] keys the run does not read are refused at load time, before any lookup
+        refuse_inapplicable(self.optimize, kind=self.optimize_reader())
+        return self
 
 
 def load_scenario(path: str | Path) -> Scenario:
