@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from typing import Any
 
 import click
 
@@ -20,7 +21,7 @@ log = logging.getLogger("geoalloc")
 class GeoallocGroup(click.Group):
     """Turns geoalloc's own errors into a clear message and their exit code, never a traceback."""
 
-    def invoke(self, ctx: click.Context):  # type: ignore[override]
+    def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except OutputExistsError as exc:  # the library names no flag; the CLI knows its own
