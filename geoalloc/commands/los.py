@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 import pandas as pd
 
+from geoalloc._errors import InputError
 from geoalloc.demand.history import read_history
 from geoalloc.demand.los import fit_los_model
 from geoalloc.demand.options import HistoryOptions
@@ -49,6 +50,21 @@ def format_table(table: pd.DataFrame, risk_days: float) -> str:
         ]
         lines.append("  ".join(parts).rstrip())
     return "\n".join(lines)
+
+
+#: the [history] keys the library names, and this command's options for them
+_FLAGS = {
+    "[history] admit/discharge": "--admit/--discharge",
+    "[history] los_band": "--los-band",
+    "[history] los": "--los",
+    "[history] group_by": "--by",
+}
+
+
+def _as_flags(problem: str) -> str:
+    for key, flag in _FLAGS.items():
+        problem = problem.replace(key, flag)
+    return problem
 
 
 @click.command("los")
@@ -102,7 +118,10 @@ def los_command(
         id=id_col,
         group_by=list(by),
     )
-    hist = read_history(history, options, strict=strict)
+    try:
+        hist = read_history(history, options, strict=strict)
+    except InputError as exc:  # the library names scenario keys; here they are options
+        raise InputError([_as_flags(p) for p in exc.problems], header=exc.header) from None
     model = fit_los_model(hist, risk_days=risk_days, seed=seed)
     if as_json:
         click.echo(json.dumps(los_summary(model)["los"], indent=2))
@@ -132,4 +151,4 @@ def los_command(
                 )
             )
         else:
-            click.echo(f"long-stay classifier not fitted: {clf['reason']}")
+            click.echo(f"long-stay classifier not fitted: {_as_flags(clf['reason'])}")
