@@ -23,7 +23,7 @@ import geopandas as gpd
 import pytest
 from test_maps_data import EVIL_NAME, chicago_escaped_run
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = Path(
