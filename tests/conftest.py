@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from tests import helpers
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
 
@@ -23,6 +25,13 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip(f"real data not found at {SHARED_DATA} (clone the repo beside ../shared)")
     return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def write_scenario():
+    """The scenario-file factory, :func:`tests.helpers.write_scenario`: one dict per section,
+    ``write_scenario(tmp_path, name="t", areas={...}, facilities={...}, optimize={...}) -> Path``."""
+    return helpers.write_scenario
 
 
 @pytest.hookimpl(tryfirst=True)  # before `-m` deselects by marker
