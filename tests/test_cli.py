@@ -37,11 +37,13 @@ def test_root_shim_and_module_entry_point() -> None:
     assert "geoalloc" in result.stdout
 
 
-def test_run_scheduler_needs_the_dask_executor(tmp_path: Path) -> None:
-    scenario = tmp_path / "s.toml"
-    scenario.write_text(
-        'name = "x"\n[areas]\npath = "a.gpkg"\nid = "id"\npopulation = "p"\n'
-        '[facilities]\npath = "f.gpkg"\nid = "id"\ncapacity = { beds = "b" }\n'
+def test_run_scheduler_needs_the_dask_executor(tmp_path: Path, write_scenario) -> None:
+    scenario = write_scenario(
+        tmp_path,
+        name="x",
+        areas={"path": "a.gpkg", "id": "id", "population": "p"},
+        facilities={"path": "f.gpkg", "id": "id", "capacity": {"beds": "b"}},
+        file="s.toml",
     )
     result = CliRunner().invoke(
         cli, ["run", str(scenario), "--executor", "serial", "--scheduler", "tcp://127.0.0.1:1"]
