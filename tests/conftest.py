@@ -9,8 +9,7 @@ import pytest
 
 from tests import helpers
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
+SHARED_DATA = helpers.SHARED_DATA
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -11,6 +11,11 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 
+#: the repository (tests import paths from here, whatever folder they are in)
+REPO_ROOT = Path(__file__).resolve().parents[1]
+#: the real data sets, beside the repository (tests reach them through the shared_data fixture)
+SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
+
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 _ESCAPES = {
     '"': '\\"',

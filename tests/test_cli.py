@@ -5,8 +5,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from geoalloc.cli import cli
-
-REPO_ROOT = Path(__file__).resolve().parents[1]
+from tests.helpers import REPO_ROOT
 
 
 def test_solvers_lists_highs_first() -> None:

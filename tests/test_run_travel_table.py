@@ -23,11 +23,10 @@ import pytest
 from click.testing import CliRunner
 
 from geoalloc.cli import cli
-from tests.helpers import write_scenario
+from tests.helpers import REPO_ROOT, write_scenario
 
 pytestmark = pytest.mark.slow
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
 OSM = "helsinki_central/helsinki_centre_all_ways_2024-08-21.osm.bz2"
 GRID = "helsinki_central/helsinki_population_grid_2020.gpkg"
 HORIZON = 15  # [optimize] max_minutes 5 × the runs' horizon factor 3

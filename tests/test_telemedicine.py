@@ -24,7 +24,7 @@ from geoalloc.optimize.telemedicine import (
     solve_telemedicine,
 )
 from geoalloc.runs.telemedicine import connected_by_coverage
-from tests.helpers import write_scenario
+from tests.helpers import REPO_ROOT, write_scenario
 
 OPTIONS = OptimizeOptions(solver="highs", max_minutes=10, mip_gap=1e-6)
 
@@ -361,7 +361,7 @@ def test_sweep_refuses_a_telemedicine_scenario(tmp_path: Path, shared_data: Path
 
     from geoalloc.cli import cli
 
-    example = Path(__file__).resolve().parents[1] / "examples" / "liechtenstein_telemedicine"
+    example = REPO_ROOT / "examples" / "liechtenstein_telemedicine"
     result = CliRunner().invoke(
         cli,
         [
