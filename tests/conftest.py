@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
+from tests import helpers
+
+SHARED_DATA = helpers.SHARED_DATA
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -23,3 +24,19 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip(f"real data not found at {SHARED_DATA} (clone the repo beside ../shared)")
     return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def write_scenario():
+    """The scenario-file factory, :func:`tests.helpers.write_scenario`: one dict per section,
+    ``write_scenario(tmp_path, name="t", areas={...}, facilities={...}, optimize={...}) -> Path``."""
+    return helpers.write_scenario
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects by marker
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark ``real_data`` every test that reads ``../shared/data``: those that use ``shared_data``,
+    directly or through another fixture, so ``-m "not real_data"`` runs without the data sets."""
+    for item in items:
+        if "shared_data" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.real_data)

@@ -1,42 +1,155 @@
-"""Small helpers shared by the tests: scenario files written into tmp dirs."""
+"""Small helpers shared by the tests: scenario files written into tmp dirs.
+
+:func:`write_scenario` builds a scenario file from one dict per section (the ``write_scenario``
+fixture of ``conftest.py`` hands it to tests); :func:`write_chicago_scenario` is the real Chicago
+scenario built on it.
+"""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from pathlib import Path
 
-CHICAGO_SCENARIO = """\
-name = "{name}"
+#: the repository (tests import paths from here, whatever folder they are in)
+REPO_ROOT = Path(__file__).resolve().parents[1]
+#: the real data sets, beside the repository (tests reach them through the shared_data fixture)
+SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
 
-[areas]
-path = "{areas}"
-id = "GEOID"
-population = "TotalPop"
-age_bands = {{ OverFifty = "50+" }}
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
+_ESCAPES = {
+    '"': '\\"',
+    "\\": "\\\\",
+    "\b": "\\b",
+    "\t": "\\t",
+    "\n": "\\n",
+    "\f": "\\f",
+    "\r": "\\r",
+}
 
-[facilities]
-path = "{facilities}"
-id = "Hospital"
-name = "Hospital"
-capacity = {{ beds = "Total_Bed" }}
 
-[network]
-source = "crowfly"
-speed_kph = 30
-circuity = 1.3
+def _key(key: str) -> str:
+    return key if _BARE_KEY.fullmatch(key) else _string(key)
 
-[demand]
-resource = "beds"
-admissions_per_1000 = {{ "50+" = 220.0, other = 60.0 }}
-los_days = 5.0
-occupancy_target = 0.85
 
-[optimize]
-model = "capacitated"
-p = {p}
-max_minutes = 30
-solver = "highs"
-time_limit_s = 60
-"""
+def _string(text: str) -> str:
+    return '"' + "".join(_ESCAPES.get(c) or _printable(c) for c in text) + '"'
+
+
+def _printable(char: str) -> str:
+    if char.isprintable():
+        return char
+    return f"\\u{ord(char):04x}" if ord(char) <= 0xFFFF else f"\\U{ord(char):08x}"
+
+
+def _value(value: object) -> str:
+    if isinstance(value, bool):  # before int: a bool is an int
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)  # 220.0 stays a float, 30 an integer; inf and nan as TOML spells them
+    if isinstance(value, str):
+        return _string(value)
+    if isinstance(value, Path):
+        return _string(value.as_posix())
+    if isinstance(value, Mapping):
+        items = [f"{_key(k)} = {_value(v)}" for k, v in value.items() if v is not None]
+        return "{ " + ", ".join(items) + " }" if items else "{}"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_value(v) for v in value) + "]"
+    msg = f"no TOML form for {value!r} ({type(value).__name__})"
+    raise TypeError(msg)
+
+
+def toml_text(document: Mapping[str, object]) -> str:
+    """``document`` as TOML: its plain keys first, then one ``[section]`` per mapping value.
+
+    Inside a section a mapping is an inline table (``capacity = { beds = "beds" }``). Values may be
+    str, Path (written as POSIX text), int, float, bool, lists and mappings; a None value leaves its
+    key out (TOML has no null).
+    """
+    plain = [f"{_key(k)} = {_value(v)}\n" for k, v in document.items() if _is_plain(v)]
+    sections = [
+        f"\n[{_key(k)}]\n"
+        + "".join(f"{_key(kk)} = {_value(vv)}\n" for kk, vv in v.items() if vv is not None)
+        for k, v in document.items()
+        if isinstance(v, Mapping)
+    ]
+    return "".join(plain + sections)
+
+
+def _is_plain(value: object) -> bool:
+    return value is not None and not isinstance(value, Mapping)
+
+
+def write_scenario(
+    folder: Path,
+    *,
+    name: str,
+    areas: Mapping[str, object] | None = None,
+    facilities: Mapping[str, object] | None = None,
+    network: Mapping[str, object] | None = None,
+    demand: Mapping[str, object] | None = None,
+    optimize: Mapping[str, object] | None = None,
+    file: str = "scenario.toml",
+    **sections: Mapping[str, object] | None,
+) -> Path:
+    """Write a scenario file ``folder / file`` and return its path.
+
+    Each keyword is one section of the file, as a dict (see :func:`toml_text` for the values);
+    ``[areas]``, ``[facilities]``, ``[network]``, ``[demand]``, ``[optimize]`` come in that order,
+    then the others (``history``, ``outage``, ``compute``, ``telemedicine`` …) as given. A section
+    left as None is left out. Relative paths in the sections are relative to ``folder``, as
+    ``load_scenario`` reads them.
+    """
+    document = {
+        "name": name,
+        "areas": areas,
+        "facilities": facilities,
+        "network": network,
+        "demand": demand,
+        "optimize": optimize,
+        **sections,
+    }
+    path = folder / file
+    path.write_text(toml_text(document), encoding="utf-8")
+    return path
+
+
+def chicago_sections(
+    shared_data: Path, *, p: int = 40, areas: Path | None = None, facilities: Path | None = None
+) -> dict[str, dict[str, object]]:
+    """The sections of the Chicago scenario: tracts and hospitals of ``chicago_kang2020`` (or the
+    files given), crowfly at 30 km/h, beds for 220 admissions per 1,000 over-fifties a year (60
+    for the others), the capacitated model with ``p`` sites within 30 minutes."""
+    chicago = shared_data / "chicago_kang2020"
+    return {
+        "areas": {
+            "path": areas or chicago / "chicago_tracts_pop.gpkg",
+            "id": "GEOID",
+            "population": "TotalPop",
+            "age_bands": {"OverFifty": "50+"},
+        },
+        "facilities": {
+            "path": facilities or chicago / "chicago_hospitals.gpkg",
+            "id": "Hospital",
+            "name": "Hospital",
+            "capacity": {"beds": "Total_Bed"},
+        },
+        "network": {"source": "crowfly", "speed_kph": 30, "circuity": 1.3},
+        "demand": {
+            "resource": "beds",
+            "admissions_per_1000": {"50+": 220.0, "other": 60.0},
+            "los_days": 5.0,
+            "occupancy_target": 0.85,
+        },
+        "optimize": {
+            "model": "capacitated",
+            "p": p,
+            "max_minutes": 30,
+            "solver": "highs",
+            "time_limit_s": 60,
+        },
+    }
 
 
 def write_chicago_scenario(
@@ -47,14 +160,14 @@ def write_chicago_scenario(
     p: int = 40,
     areas: Path | None = None,
     facilities: Path | None = None,
+    **sections: Mapping[str, object],
 ) -> Path:
-    chicago = shared_data / "chicago_kang2020"
-    text = CHICAGO_SCENARIO.format(
-        name=name,
-        areas=(areas or chicago / "chicago_tracts_pop.gpkg").as_posix(),
-        facilities=(facilities or chicago / "chicago_hospitals.gpkg").as_posix(),
-        p=p,
-    )
-    path = folder / "scenario.toml"
-    path.write_text(text, encoding="utf-8")
-    return path
+    """The Chicago scenario (:func:`chicago_sections`) as ``folder / "scenario.toml"``.
+
+    ``areas`` and ``facilities`` replace the input files. Other keywords are sections: one of the
+    scenario's is updated key by key (a None value drops the key), a new one is added as given.
+    """
+    document = chicago_sections(shared_data, p=p, areas=areas, facilities=facilities)
+    for section, keys in sections.items():
+        document[section] = {**document.get(section, {}), **keys}
+    return write_scenario(folder, name=name, **document)

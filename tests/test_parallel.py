@@ -74,11 +74,10 @@ def test_compute_options():
 def test_scenario_compute_section(tmp_path, shared_data):
     path = write_chicago_scenario(tmp_path, shared_data)
     assert load_scenario(path).compute.executor == "serial"
-    path.write_text(
-        path.read_text() + '\n[compute]\nexecutor = "dask"\nworkers = 2\n', encoding="utf-8"
-    )
+    compute = {"executor": "dask", "workers": 2}
+    write_chicago_scenario(tmp_path, shared_data, compute=compute)
     assert load_scenario(path).compute == ComputeOptions(executor="dask", workers=2)
-    path.write_text(path.read_text() + "threads = 4\n", encoding="utf-8")
+    write_chicago_scenario(tmp_path, shared_data, compute={**compute, "threads": 4})
     with pytest.raises(InputError, match="unknown key 'compute.threads'"):
         load_scenario(path)
 

@@ -28,6 +28,8 @@ from tests.test_parallel import grid_network
 
 distributed = pytest.importorskip("distributed")
 
+pytestmark = pytest.mark.dask
+
 
 @pytest.fixture(scope="module")
 def client():

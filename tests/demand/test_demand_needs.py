@@ -210,28 +210,18 @@ def test_fit_history_and_summary_are_json_ready(tmp_path):
     assert isinstance(LosModel.assumed(3.0).table, pd.DataFrame)
 
 
-def test_scenario_history_path_is_resolved(tmp_path):
+def test_scenario_history_path_is_resolved(tmp_path, write_scenario):
     from geoalloc.scenario import load_scenario
 
-    text = """
-name = "t"
-[areas]
-path = "areas.gpkg"
-id = "id"
-population = "pop"
-[facilities]
-path = "fac.gpkg"
-id = "id"
-capacity = { beds = "beds" }
-[history]
-path = "data/adm.csv"
-group_by = ["admission_type"]
-[demand]
-resources = ["beds", "nurses"]
-surge = { kind = "table", path = "surge.csv" }
-"""
-    (tmp_path / "s.toml").write_text(text)
-    scenario = load_scenario(tmp_path / "s.toml")
+    path = write_scenario(
+        tmp_path,
+        name="t",
+        areas={"path": "areas.gpkg", "id": "id", "population": "pop"},
+        facilities={"path": "fac.gpkg", "id": "id", "capacity": {"beds": "beds"}},
+        history={"path": "data/adm.csv", "group_by": ["admission_type"]},
+        demand={"resources": ["beds", "nurses"], "surge": {"kind": "table", "path": "surge.csv"}},
+    )
+    scenario = load_scenario(path)
     assert scenario.history.path == (tmp_path / "data" / "adm.csv").resolve()
     assert scenario.demand.surge.path == (tmp_path / "surge.csv").resolve()
     assert scenario.demand.planned == ["beds", "nurses"]

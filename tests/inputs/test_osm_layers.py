@@ -13,9 +13,10 @@ from geoalloc._validate import Problems
 from geoalloc.inputs.osm_layers import parse_layer_spec
 from geoalloc.inputs.read import read_areas, read_facilities
 from geoalloc.scenario import AreasOptions, FacilitiesOptions, TableJoin
+from tests.helpers import REPO_ROOT
 
 LIECHTENSTEIN = "osm_small_regions/liechtenstein_2015-07.osm.pbf"
-EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "liechtenstein_telemedicine"
+EXAMPLE = REPO_ROOT / "examples" / "liechtenstein_telemedicine"
 
 
 def test_parse_layer_spec() -> None:

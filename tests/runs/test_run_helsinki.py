@@ -14,40 +14,8 @@ import pytest
 
 pytestmark = pytest.mark.slow
 
-SCENARIO = """\
-name = "helsinki-test"
 
-[areas]
-path = "{grid}"
-id = "id"
-population = "population"
-
-[facilities]
-path = "sites.gpkg"
-id = "site_id"
-name = "name"
-capacity = {{ beds = "beds" }}
-candidate = "candidate"
-
-[network]
-source = "{osm}"
-mode = "drive"
-
-[demand]
-resource = "beds"
-admissions_per_1000 = {{ all = 120.0 }}
-los_days = 5.0
-occupancy_target = 0.85
-
-[optimize]
-model = "capacitated"
-p = 5
-max_minutes = 5
-time_limit_s = 60
-"""
-
-
-def test_helsinki_runs_end_to_end(tmp_path: Path, shared_data: Path) -> None:
+def test_helsinki_runs_end_to_end(tmp_path: Path, shared_data: Path, write_scenario) -> None:
     folder = shared_data / "helsinki_central"
     grid = gpd.read_file(folder / "helsinki_population_grid_2020.gpkg")
     top = grid.sort_values("population", ascending=False).head(12)
@@ -62,12 +30,29 @@ def test_helsinki_runs_end_to_end(tmp_path: Path, shared_data: Path) -> None:
         crs=4326,
     )
     sites.to_file(tmp_path / "sites.gpkg")
-    scenario = tmp_path / "scenario.toml"
-    scenario.write_text(
-        SCENARIO.format(
-            grid=(folder / "helsinki_population_grid_2020.gpkg").as_posix(),
-            osm=(folder / "helsinki_centre_all_ways_2024-08-21.osm.bz2").as_posix(),
-        )
+    scenario = write_scenario(
+        tmp_path,
+        name="helsinki-test",
+        areas={
+            "path": folder / "helsinki_population_grid_2020.gpkg",
+            "id": "id",
+            "population": "population",
+        },
+        facilities={
+            "path": "sites.gpkg",
+            "id": "site_id",
+            "name": "name",
+            "capacity": {"beds": "beds"},
+            "candidate": "candidate",
+        },
+        network={"source": folder / "helsinki_centre_all_ways_2024-08-21.osm.bz2", "mode": "drive"},
+        demand={
+            "resource": "beds",
+            "admissions_per_1000": {"all": 120.0},
+            "los_days": 5.0,
+            "occupancy_target": 0.85,
+        },
+        optimize={"model": "capacitated", "p": 5, "max_minutes": 5, "time_limit_s": 60},
     )
     result = subprocess.run(
         [sys.executable, "-m", "geoalloc", "run", str(scenario), "--json"],

@@ -15,7 +15,7 @@ from geoalloc.cli import cli
 from geoalloc.runs import RunFolder, kind_for, kind_named, registered, run_scenario
 from geoalloc.runs.schema import FORMAT_VERSION, PlanningSummary, required_keys
 from geoalloc.scenario import load_scenario
-from tests.helpers import write_chicago_scenario
+from tests.helpers import REPO_ROOT, write_chicago_scenario
 
 
 @pytest.fixture(scope="module")
@@ -81,7 +81,7 @@ def test_report_rebuilds_from_the_folder(folder: Path, tmp_path: Path) -> None:
 
 
 def test_every_scenario_has_exactly_one_kind(shared_data: Path) -> None:
-    examples = Path(__file__).resolve().parents[1] / "examples"
+    examples = REPO_ROOT / "examples"
     expected = {
         "icu_phased.toml": "deployment",
         "telemedicine.toml": "telemedicine",
@@ -118,7 +118,7 @@ def test_a_new_kind_is_one_registration(shared_data: Path) -> None:
     kind = Replanning()
     kinds.register(kind)
     try:
-        covid = Path(__file__).resolve().parents[1] / "examples" / "chicago_covid" / "icu.toml"
+        covid = REPO_ROOT / "examples" / "chicago_covid" / "icu.toml"
         scenario = load_scenario(covid)
         assert kind_for(scenario).name == "planning"
         assert kind_for(scenario.model_copy(update={"name": "replan-me"})) is kind

@@ -5,8 +5,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from geoalloc.cli import cli
-
-REPO_ROOT = Path(__file__).resolve().parents[1]
+from tests.helpers import REPO_ROOT
 
 
 def test_solvers_lists_highs_first() -> None:
@@ -37,11 +36,13 @@ def test_root_shim_and_module_entry_point() -> None:
     assert "geoalloc" in result.stdout
 
 
-def test_run_scheduler_needs_the_dask_executor(tmp_path: Path) -> None:
-    scenario = tmp_path / "s.toml"
-    scenario.write_text(
-        'name = "x"\n[areas]\npath = "a.gpkg"\nid = "id"\npopulation = "p"\n'
-        '[facilities]\npath = "f.gpkg"\nid = "id"\ncapacity = { beds = "b" }\n'
+def test_run_scheduler_needs_the_dask_executor(tmp_path: Path, write_scenario) -> None:
+    scenario = write_scenario(
+        tmp_path,
+        name="x",
+        areas={"path": "a.gpkg", "id": "id", "population": "p"},
+        facilities={"path": "f.gpkg", "id": "id", "capacity": {"beds": "b"}},
+        file="s.toml",
     )
     result = CliRunner().invoke(
         cli, ["run", str(scenario), "--executor", "serial", "--scheduler", "tcp://127.0.0.1:1"]

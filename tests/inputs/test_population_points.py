@@ -9,19 +9,7 @@ from click.testing import CliRunner
 from geoalloc.cli import cli
 from geoalloc.runs.planning import check_inputs
 from geoalloc.scenario import load_scenario
-
-SCENARIO = """\
-name = "districts"
-[areas]
-path = "{districts}"
-id = "name"
-population = "residents"
-population_points = {{ path = "{grid}", value = "population" }}
-[facilities]
-path = "sites.gpkg"
-id = "site_id"
-capacity = {{ beds = "beds" }}
-"""
+from tests.helpers import write_scenario
 
 
 def _scenario(tmp_path: Path, shared_data: Path, grid: Path | None = None) -> Path:
@@ -33,14 +21,21 @@ def _scenario(tmp_path: Path, shared_data: Path, grid: Path | None = None) -> Pa
         crs=4326,
     )
     sites.to_file(tmp_path / "sites.gpkg")
-    path = tmp_path / "s.toml"
-    path.write_text(
-        SCENARIO.format(
-            districts=(folder / "helsinki_city_districts_2021.gpkg").as_posix(),
-            grid=(grid or folder / "helsinki_population_grid_2020.gpkg").as_posix(),
-        )
+    return write_scenario(
+        tmp_path,
+        name="districts",
+        areas={
+            "path": folder / "helsinki_city_districts_2021.gpkg",
+            "id": "name",
+            "population": "residents",
+            "population_points": {
+                "path": grid or folder / "helsinki_population_grid_2020.gpkg",
+                "value": "population",
+            },
+        },
+        facilities={"path": "sites.gpkg", "id": "site_id", "capacity": {"beds": "beds"}},
+        file="s.toml",
     )
-    return path
 
 
 def test_grid_population_summed_into_districts(tmp_path: Path, shared_data: Path) -> None:

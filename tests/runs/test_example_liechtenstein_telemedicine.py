@@ -12,8 +12,9 @@ import pytest
 
 from geoalloc.runs import run_scenario
 from geoalloc.scenario import load_scenario
+from tests.helpers import REPO_ROOT
 
-EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "liechtenstein_telemedicine"
+EXAMPLE = REPO_ROOT / "examples" / "liechtenstein_telemedicine"
 
 
 @pytest.fixture(scope="module")
@@ -120,7 +121,7 @@ def test_a_time_phased_plan_refuses_a_travel_table(tmp_path: Path) -> None:
     from geoalloc.runs.deployment import check_deployment
     from geoalloc.travel.options import NetworkOptions
 
-    covid = Path(__file__).resolve().parents[1] / "examples" / "chicago_covid" / "icu_phased.toml"
+    covid = REPO_ROOT / "examples" / "chicago_covid" / "icu_phased.toml"
     scenario = load_scenario(covid)
     (tmp_path / "od.csv").write_text("origin,destination,minutes\n")
     network = NetworkOptions(source="matrix", path=tmp_path / "od.csv")

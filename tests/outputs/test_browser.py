@@ -23,9 +23,10 @@ import geopandas as gpd
 import pytest
 from test_maps_data import EVIL_NAME, chicago_escaped_run
 
-pytestmark = pytest.mark.slow
+from tests.helpers import REPO_ROOT
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
+
 ARTIFACTS = Path(
     os.environ.get("GEOALLOC_TEST_ARTIFACTS", REPO_ROOT / "bench" / "_out" / "browser")
 )
@@ -374,7 +375,7 @@ def test_telemedicine_map_in_browser(driver, tmp_path: Path, shared_data: Path) 
     from geoalloc.scenario import load_scenario
 
     del shared_data  # the example points at ../shared; the fixture skips when it is absent
-    example = Path(__file__).resolve().parents[1] / "examples" / "liechtenstein_telemedicine"
+    example = REPO_ROOT / "examples" / "liechtenstein_telemedicine"
     result = run_scenario(load_scenario(example / "telemedicine.toml"))
     run_dir = write_run(result, tmp_path / "run")
     sites = result.layers["facilities"].reset_index(drop=True)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from test_optimize_models import make_problem
 
 from geoalloc._errors import InputError
 from geoalloc.optimize import OptimizeOptions, check_allocation, solve
-from tests.test_optimize_models import make_problem
 
 
 def _one_bed_two_areas(priority: dict | None):

@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 from shapely.geometry import Point, box
-from test_travel import COORDS, hav, minutes, write_osm
 
 from geoalloc.cli import cli
+from tests.travel.test_travel import COORDS, hav, minutes, write_osm
 
 
 @pytest.fixture

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import geopandas as gpd
 import pytest
-from helpers import write_chicago_scenario
+
+from tests.helpers import write_chicago_scenario
 
 EVIL_NAME = "<script>alert(1)</script>"
 #: a hospital kept open in the Chicago plan (p = 40), renamed to EVIL_NAME in the test copy

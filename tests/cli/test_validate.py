@@ -102,12 +102,8 @@ def test_unknown_band_and_negative_capacity(tmp_path: Path, shared_data: Path, c
         f"capacity of 'beds' column 'Total_Bed' is negative (ids: {broken.loc[0, 'Hospital']})"
         in output
     )
-    text = (
-        write_chicago_scenario(tmp_path, shared_data)
-        .read_text()
-        .replace('"50+" = 220.0', '"65+" = 220.0')
-    )
-    scenario.write_text(text)
+    rates = {"admissions_per_1000": {"65+": 220.0, "other": 60.0}}
+    scenario = write_chicago_scenario(tmp_path, shared_data, demand=rates)
     code, output = _validate(scenario)
     assert code == 3
     assert "band '65+', which no [areas] age_bands column defines" in output

@@ -24,6 +24,7 @@ from geoalloc.optimize.telemedicine import (
     solve_telemedicine,
 )
 from geoalloc.runs.telemedicine import connected_by_coverage
+from tests.helpers import REPO_ROOT, write_scenario
 
 OPTIONS = OptimizeOptions(solver="highs", max_minutes=10, mip_gap=1e-6)
 
@@ -161,44 +162,28 @@ def test_coverage_rules() -> None:
 # ------------------------------------------------------------------- scenario and CLI (crowfly)
 
 
-SCENARIO = """\
-name = "tele-tiny"
-
-[areas]
-path = "areas.geojson"
-id = "area"
-population = "pop"
-
-[facilities]
-path = "sites.geojson"
-id = "site"
-capacity = {{}}
-
-[network]
-source = "crowfly"
-
-[optimize]
-max_minutes = 10
-solver = "highs"
-
-[telemedicine]
-{telemedicine}
-"""
-
-TELEMEDICINE = """\
-connected = "online"
-divertible_share = 0.5
-visits_per_1000 = { all = 2600.0 }
-minutes_per_visit = 20.0
-site_hours = "hours"
-hub = "is_hub"
-hub_max_hours = 50.0
-hub_opening_cost = 100.0
-cost_per_hour = 1.0
-"""
+TELEMEDICINE = {
+    "connected": "online",
+    "divertible_share": 0.5,
+    "visits_per_1000": {"all": 2600.0},
+    "minutes_per_visit": 20.0,
+    "site_hours": "hours",
+    "hub": "is_hub",
+    "hub_max_hours": 50.0,
+    "hub_opening_cost": 100.0,
+    "cost_per_hour": 1.0,
+}
+VISITS = {"path": "visits.csv", "area_id": "area"}  # a [history] of visits with each one's area
 
 
-def write_tiny(folder: Path, telemedicine: str = TELEMEDICINE, **area_columns) -> Path:
+def write_tiny(
+    folder: Path,
+    telemedicine: dict[str, object] = TELEMEDICINE,
+    *,
+    age_bands: dict[str, str] | None = None,
+    history: dict[str, str] | None = None,
+    **area_columns,
+) -> Path:
     """Three 1 km squares 0, ~7.6 and ~15 km east of a physician; two hub candidates."""
     columns = {"area": ["near", "mid", "far"], "pop": [1000, 2000, 3000]}
     columns["online"] = [True, True, False]
@@ -210,9 +195,16 @@ def write_tiny(folder: Path, telemedicine: str = TELEMEDICINE, **area_columns) -
         geometry=[Point(9.506, 47.0045), Point(9.606, 47.0045), Point(9.706, 47.0045)],
         crs=4326,
     ).to_file(folder / "sites.geojson")
-    path = folder / "scenario.toml"
-    path.write_text(SCENARIO.format(telemedicine=telemedicine), encoding="utf-8")
-    return path
+    return write_scenario(
+        folder,
+        name="tele-tiny",
+        areas={"path": "areas.geojson", "id": "area", "population": "pop", "age_bands": age_bands},
+        facilities={"path": "sites.geojson", "id": "site", "capacity": {}},
+        network={"source": "crowfly"},
+        optimize={"max_minutes": 10, "solver": "highs"},
+        telemedicine=telemedicine,
+        history=history,
+    )
 
 
 def test_cli_run_tiny(tmp_path: Path) -> None:
@@ -246,7 +238,7 @@ def _exit(args: list[str]) -> tuple[int, str]:
 
 
 def test_missing_connectivity_column(tmp_path: Path) -> None:
-    scenario = write_tiny(tmp_path, TELEMEDICINE.replace('"online"', '"broadband"'))
+    scenario = write_tiny(tmp_path, {**TELEMEDICINE, "connected": "broadband"})
     code, output = _exit(["validate", str(scenario)])
     assert code == 3
     assert "[telemedicine] connected: column 'broadband' is not in the areas" in output
@@ -254,22 +246,23 @@ def test_missing_connectivity_column(tmp_path: Path) -> None:
 
 
 def test_negative_share_in_the_scenario(tmp_path: Path) -> None:
-    scenario = write_tiny(tmp_path, TELEMEDICINE.replace("0.5", "-0.2"))
+    scenario = write_tiny(tmp_path, {**TELEMEDICINE, "divertible_share": -0.2})
     code, output = _exit(["run", str(scenario), "--out", str(tmp_path / "out")])
     assert code == 3
     assert "divertible_share must be between 0 and 1, got -0.2" in output
 
 
 def test_share_column_out_of_range_lists_areas(tmp_path: Path) -> None:
-    scenario = write_tiny(tmp_path, TELEMEDICINE.replace("0.5", '"share"'), share=[0.2, 1.5, -0.1])
+    telemedicine = {**TELEMEDICINE, "divertible_share": "share"}
+    scenario = write_tiny(tmp_path, telemedicine, share=[0.2, 1.5, -0.1])
     code, output = _exit(["validate", str(scenario)])
     assert code == 3
     assert "must be shares between 0 and 1 (ids: mid, far)" in output
 
 
 def test_bad_connectivity_values_and_hub_column(tmp_path: Path) -> None:
-    text = TELEMEDICINE.replace('"is_hub"', '"hub_flag"')
-    scenario = write_tiny(tmp_path, text, online=["yes", "maybe", "no"])
+    telemedicine = {**TELEMEDICINE, "hub": "hub_flag"}
+    scenario = write_tiny(tmp_path, telemedicine, online=["yes", "maybe", "no"])
     code, output = _exit(["validate", str(scenario)])
     assert code == 3
     assert "'online' must be true/false (or 1/0)" in output and "(ids: mid)" in output
@@ -277,7 +270,7 @@ def test_bad_connectivity_values_and_hub_column(tmp_path: Path) -> None:
 
 
 def test_both_or_no_connectivity_source(tmp_path: Path) -> None:
-    scenario = write_tiny(tmp_path, TELEMEDICINE + 'coverage = "coverage.gpkg"\n')
+    scenario = write_tiny(tmp_path, {**TELEMEDICINE, "coverage": "coverage.gpkg"})
     code, output = _exit(["validate", str(scenario)])
     assert code == 3 and "exactly one of connected" in output
 
@@ -293,8 +286,8 @@ def test_coverage_file_through_the_cli(tmp_path: Path) -> None:
     gpd.GeoDataFrame(geometry=[box(9.69, 46.99, 9.72, 47.02)], crs=4326).to_file(
         tmp_path / "coverage.geojson"
     )
-    text = TELEMEDICINE.replace('connected = "online"', 'coverage = "coverage.geojson"')
-    scenario = write_tiny(tmp_path, text)
+    telemedicine = {**TELEMEDICINE, "connected": None, "coverage": "coverage.geojson"}
+    scenario = write_tiny(tmp_path, telemedicine)
     out = tmp_path / "out"
     result = CliRunner().invoke(cli, ["run", str(scenario), "--out", str(out)])
     assert result.exit_code == 0, result.output
@@ -311,8 +304,8 @@ def test_coverage_file_through_the_cli(tmp_path: Path) -> None:
 
 def test_coverage_must_be_polygons(tmp_path: Path) -> None:
     gpd.GeoDataFrame(geometry=[Point(9.7, 47.0)], crs=4326).to_file(tmp_path / "cov.geojson")
-    text = TELEMEDICINE.replace('connected = "online"', 'coverage = "cov.geojson"')
-    code, output = _exit(["validate", str(write_tiny(tmp_path, text))])
+    telemedicine = {**TELEMEDICINE, "connected": None, "coverage": "cov.geojson"}
+    code, output = _exit(["validate", str(write_tiny(tmp_path, telemedicine))])
     assert code == 3 and "coverage must be polygons, found ['Point']" in output
 
 
@@ -320,12 +313,9 @@ def test_visits_by_age_band(tmp_path: Path) -> None:
     from geoalloc.runs.telemedicine import check_telemedicine_inputs
     from geoalloc.scenario import load_scenario
 
-    text = TELEMEDICINE.replace("{ all = 2600.0 }", '{ "65+" = 5200.0, other = 2600.0 }')
-    scenario = write_tiny(tmp_path, text, old=[100, 0, 1000])
-    toml = scenario.read_text().replace(
-        'population = "pop"', 'population = "pop"\nage_bands = { old = "65+" }'
-    )
-    scenario.write_text(toml)
+    bands = {"old": "65+"}
+    telemedicine = {**TELEMEDICINE, "visits_per_1000": {"65+": 5200.0, "other": 2600.0}}
+    scenario = write_tiny(tmp_path, telemedicine, age_bands=bands, old=[100, 0, 1000])
     problem, *_ = check_telemedicine_inputs(load_scenario(scenario))
     per_visit = 20 / 60 / 52 / 1000  # hours per visit per week, per 1,000 rate
     expected = {
@@ -343,7 +333,8 @@ def test_visits_by_age_band(tmp_path: Path) -> None:
             "far": 0.0,
         }
     )
-    scenario.write_text(toml.replace('"65+" = 5200.0, ', ""))
+    telemedicine = {**TELEMEDICINE, "visits_per_1000": {"other": 2600.0}}
+    write_tiny(tmp_path, telemedicine, age_bands=bands, old=[100, 0, 1000])
     code, output = _exit(["validate", str(scenario)])
     assert code == 3
     assert "[telemedicine]: visits_per_1000 has no rate for age band '65+'" in output
@@ -370,7 +361,7 @@ def test_sweep_refuses_a_telemedicine_scenario(tmp_path: Path, shared_data: Path
 
     from geoalloc.cli import cli
 
-    example = Path(__file__).resolve().parents[1] / "examples" / "liechtenstein_telemedicine"
+    example = REPO_ROOT / "examples" / "liechtenstein_telemedicine"
     result = CliRunner().invoke(
         cli,
         [
@@ -418,14 +409,9 @@ def test_divertible_share_by_case_mix_from_the_history(tmp_path: Path) -> None:
         "visit,area,service\n1,mid,PSYCH\n2,mid,PSYCH\n3,mid,PSYCH\n4,mid,SURG\n5,near,SURG\n"
         "6,elsewhere,PSYCH\n"
     )
-    telemedicine = TELEMEDICINE.replace(
-        "divertible_share = 0.5",
-        'divertible_share = { by = "service", shares = { PSYCH = 0.7, SURG = 0.1 } }',
-    )
-    scenario = write_tiny(tmp_path, telemedicine)
-    scenario.write_text(
-        scenario.read_text() + '\n[history]\npath = "visits.csv"\narea_id = "area"\n'
-    )
+    shares = {"by": "service", "shares": {"PSYCH": 0.7, "SURG": 0.1}}
+    telemedicine = {**TELEMEDICINE, "divertible_share": shares}
+    scenario = write_tiny(tmp_path, telemedicine, history=VISITS)
     from geoalloc.runs.telemedicine import check_telemedicine_inputs
     from geoalloc.scenario import load_scenario
 
@@ -440,18 +426,14 @@ def test_divertible_share_by_case_mix_from_the_history(tmp_path: Path) -> None:
 
 
 def test_case_mix_shares_need_a_history_with_areas_and_a_share_per_group(tmp_path: Path) -> None:
-    telemedicine = TELEMEDICINE.replace(
-        "divertible_share = 0.5",
-        'divertible_share = { by = "service", shares = { PSYCH = 0.7 } }',
-    )
+    shares = {"by": "service", "shares": {"PSYCH": 0.7}}
+    telemedicine = {**TELEMEDICINE, "divertible_share": shares}
     scenario = write_tiny(tmp_path, telemedicine)
     result = CliRunner().invoke(cli, ["validate", str(scenario)])
     assert result.exit_code == 3
     assert "need an admissions/visits history with each row's area" in result.output
     (tmp_path / "visits.csv").write_text("visit,area,service\n1,mid,PSYCH\n2,mid,SURG\n")
-    scenario.write_text(
-        scenario.read_text() + '\n[history]\npath = "visits.csv"\narea_id = "area"\n'
-    )
+    write_tiny(tmp_path, telemedicine, history=VISITS)
     result = CliRunner().invoke(cli, ["validate", str(scenario)])
     assert result.exit_code == 3
     assert "history groups without a share: ['SURG']" in result.output

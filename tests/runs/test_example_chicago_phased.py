@@ -15,7 +15,7 @@ import pytest
 from click.testing import CliRunner
 
 from geoalloc.cli import cli
-from tests.conftest import REPO_ROOT
+from tests.helpers import REPO_ROOT
 
 EXAMPLE = REPO_ROOT / "examples" / "chicago_covid"
 TOL = 1e-6

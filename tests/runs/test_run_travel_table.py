@@ -23,44 +23,13 @@ import pytest
 from click.testing import CliRunner
 
 from geoalloc.cli import cli
+from tests.helpers import REPO_ROOT, write_scenario
 
 pytestmark = pytest.mark.slow
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
 OSM = "helsinki_central/helsinki_centre_all_ways_2024-08-21.osm.bz2"
 GRID = "helsinki_central/helsinki_population_grid_2020.gpkg"
 HORIZON = 15  # [optimize] max_minutes 5 × the runs' horizon factor 3
-SCENARIO = """\
-name = "{name}"
-
-[areas]
-path = "{grid}"
-id = "id"
-population = "population"
-origins = {{ path = "origins.gpkg", id = "cell" }}
-
-[facilities]
-path = "sites.gpkg"
-id = "site_id"
-name = "name"
-capacity = {{ beds = "beds" }}
-candidate = "candidate"
-
-[network]
-{network}
-
-[demand]
-resource = "beds"
-admissions_per_1000 = {{ all = 120.0 }}
-los_days = 5.0
-occupancy_target = 0.85
-
-[optimize]
-model = "capacitated"
-p = 5
-max_minutes = 5
-time_limit_s = 60
-"""
 
 
 def _geoalloc(*args: str, cwd: Path) -> subprocess.CompletedProcess:
@@ -76,11 +45,33 @@ def _geoalloc(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     )
 
 
-def _scenario(folder: Path, shared_data: Path, name: str, network: str) -> Path:
-    path = folder / f"{name}.toml"
-    grid = (shared_data / GRID).as_posix()
-    path.write_text(SCENARIO.format(name=name, grid=grid, network=network), encoding="utf-8")
-    return path
+def _scenario(folder: Path, shared_data: Path, name: str, network: dict[str, object]) -> Path:
+    return write_scenario(
+        folder,
+        name=name,
+        file=f"{name}.toml",
+        areas={
+            "path": shared_data / GRID,
+            "id": "id",
+            "population": "population",
+            "origins": {"path": "origins.gpkg", "id": "cell"},
+        },
+        facilities={
+            "path": "sites.gpkg",
+            "id": "site_id",
+            "name": "name",
+            "capacity": {"beds": "beds"},
+            "candidate": "candidate",
+        },
+        network=network,
+        demand={
+            "resource": "beds",
+            "admissions_per_1000": {"all": 120.0},
+            "los_days": 5.0,
+            "occupancy_target": 0.85,
+        },
+        optimize={"model": "capacitated", "p": 5, "max_minutes": 5, "time_limit_s": 60},
+    )
 
 
 def _run(scenario: Path) -> Path:
@@ -160,15 +151,14 @@ def folder(tmp_path_factory, shared_data: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def osm_run(folder: Path, shared_data: Path) -> Path:
-    network = f'source = "{(shared_data / OSM).as_posix()}"'
-    return _run(_scenario(folder, shared_data, "osm", network))
+    return _run(_scenario(folder, shared_data, "osm", {"source": shared_data / OSM}))
 
 
 @pytest.mark.parametrize("table", ["od.csv", "od.parquet"])
 def test_a_plan_from_the_table_is_the_plan_from_the_network(
     folder: Path, shared_data: Path, osm_run: Path, table: str
 ) -> None:
-    network = f'source = "matrix"\npath = "{table}"'  # relative to the scenario file
+    network = {"source": "matrix", "path": table}  # relative to the scenario file
     out = _run(_scenario(folder, shared_data, f"table-{table.replace('.', '-')}", network))
     for name in ("facilities", "assignments"):
         pd.testing.assert_frame_equal(_layer(out, name), _layer(osm_run, name))
@@ -194,7 +184,7 @@ def test_geoalloc_run_from_a_table_without_the_rows_of_one_cell(
     table = pd.read_parquet(folder / "od.parquet")
     assert table["origin"].dtype.kind == "i"  # the cells' ids as numbers: matched as text
     table[table["origin"] != 0].to_parquet(folder / "od-without-0.parquet", index=False)
-    network = 'source = "matrix"\npath = "od-without-0.parquet"'
+    network = {"source": "matrix", "path": "od-without-0.parquet"}
     scenario = _scenario(folder, shared_data, "table-run", network)
     result = _geoalloc("run", str(scenario), "--json", cwd=folder)
     assert result.returncode == 0, result.stderr
@@ -220,7 +210,7 @@ def test_an_unknown_id_in_the_table_exits_3_naming_file_column_and_id(
     table = pd.read_csv(folder / "od.csv", dtype=str)
     table.loc[0, "destination"] = "S99"
     table.to_csv(folder / "typo.csv", index=False)
-    scenario = _scenario(folder, shared_data, "typo", 'source = "matrix"\npath = "typo.csv"')
+    scenario = _scenario(folder, shared_data, "typo", {"source": "matrix", "path": "typo.csv"})
     result = CliRunner().invoke(cli, ["run", str(scenario), "--out", str(folder / "typo-out")])
     assert result.exit_code == 3, result.output
     assert (

@@ -14,12 +14,9 @@ pytestmark = pytest.mark.slow
 
 
 def test_history_drives_los_queue_and_risk(tmp_path: Path, shared_data: Path) -> None:
-    scenario_path = write_chicago_scenario(tmp_path, shared_data)
     admissions = shared_data / "mimic_iv_demo_2.2" / "hosp" / "admissions.csv.gz"
-    scenario_path.write_text(
-        scenario_path.read_text()
-        + f'\n[history]\npath = "{admissions.as_posix()}"\ngroup_by = ["admission_type"]\n'
-    )
+    history = {"path": admissions, "group_by": ["admission_type"]}
+    scenario_path = write_chicago_scenario(tmp_path, shared_data, history=history)
     result = run_scenario(load_scenario(scenario_path))
     model = result.summary["demand_model"]
     # independent figures from the same file

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from test_optimize_models import make_problem
 
 from geoalloc.optimize import OptimizeOptions, solve
 from geoalloc.optimize.shortfall import REASONS, shortfall_reasons, shortfall_summary
-from tests.test_optimize_models import make_problem
 
 
 def _reasons(problem, **options) -> dict:

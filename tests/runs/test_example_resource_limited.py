@@ -10,10 +10,11 @@ import pytest
 
 from geoalloc.runs import run_scenario, write_run
 from geoalloc.scenario import load_scenario
+from tests.helpers import REPO_ROOT
 
 pytestmark = pytest.mark.slow
 
-EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "chicago_resource_limited"
+EXAMPLE = REPO_ROOT / "examples" / "chicago_resource_limited"
 
 
 @pytest.fixture(scope="module")

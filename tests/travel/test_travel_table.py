@@ -327,17 +327,19 @@ def test_network_keys_are_validated():
 
 
 def test_scenario_path_is_relative_to_the_scenario_file(tmp_path):
-    scenario = write_chicago_scenario(tmp_path, tmp_path)
-    text = scenario.read_text().replace(
-        'source = "crowfly"\nspeed_kph = 30\ncircuity = 1.3\n',
-        'source = "matrix"\npath = "tables/od.parquet"\norigin = "from_id"\n',
-    )
-    scenario.write_text(text)
+    table = {  # a travel table instead of crowfly: None drops crowfly's keys
+        "source": "matrix",
+        "path": "tables/od.parquet",
+        "origin": "from_id",
+        "speed_kph": None,
+        "circuity": None,
+    }
+    scenario = write_chicago_scenario(tmp_path, tmp_path, network=table)
     network = load_scenario(scenario).network
     assert network.source == "matrix"
     assert network.path == tmp_path / "tables" / "od.parquet"
     assert network.origin == "from_id" and network.minutes == "minutes"
-    scenario.write_text(text.replace('path = "tables/od.parquet"\n', ""))
+    write_chicago_scenario(tmp_path, tmp_path, network={**table, "path": None})
     with pytest.raises(InputError) as caught:
         load_scenario(scenario)
     assert caught.value.exit_code == 3

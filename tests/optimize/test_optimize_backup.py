@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from test_optimize_models import make_problem
 
 from geoalloc.optimize import OptimizeOptions, check_allocation, solve
-from tests.test_optimize_models import make_problem
 
 # Sites A, B, C; p = 2. Area "big" (weight 10) is reachable from A and B; area "small" (weight 1)
 # only from C. Plain MCLP covers both (A or B, and C: 11). With backup weight 0.5, opening A and B

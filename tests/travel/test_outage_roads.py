@@ -66,27 +66,9 @@ def test_slowdown_multiplies_exactly_the_touching_edges(helsinki) -> None:
     np.testing.assert_allclose(ratio[~hit], 1.0)
 
 
-SCENARIO = """\
-name = "closure"
-[areas]
-path = "{grid}"
-id = "id"
-population = "population"
-[facilities]
-path = "sites.gpkg"
-id = "site_id"
-capacity = {{ beds = "beds" }}
-[network]
-source = "{osm}"
-[demand]
-admissions_per_1000 = {{ all = 120.0 }}
-[optimize]
-model = "capacitated"
-max_minutes = 3
-"""
-
-
-def test_run_with_roads_cut_lists_who_lost_access(tmp_path: Path, shared_data: Path) -> None:
+def test_run_with_roads_cut_lists_who_lost_access(
+    tmp_path: Path, shared_data: Path, write_scenario
+) -> None:
     folder = shared_data / "helsinki_central"
     grid = gpd.read_file(folder / "helsinki_population_grid_2020.gpkg")
     sites = gpd.GeoDataFrame(
@@ -96,14 +78,24 @@ def test_run_with_roads_cut_lists_who_lost_access(tmp_path: Path, shared_data: P
     )
     sites.to_file(tmp_path / "sites.gpkg")
     _zone(24.9384, 60.1699, 250).to_file(tmp_path / "flood.gpkg")
-    text = SCENARIO.format(
-        grid=(folder / "helsinki_population_grid_2020.gpkg").as_posix(),
-        osm=(folder / "helsinki_centre_all_ways_2024-08-21.osm.bz2").as_posix(),
-    )
-    (tmp_path / "base.toml").write_text(text)
-    (tmp_path / "cut.toml").write_text(
-        text.replace('name = "closure"', 'name = "closure-cut"')
-        + '\n[outage]\nroad_closures = "flood.gpkg"\n'
+    sections = {
+        "areas": {
+            "path": folder / "helsinki_population_grid_2020.gpkg",
+            "id": "id",
+            "population": "population",
+        },
+        "facilities": {"path": "sites.gpkg", "id": "site_id", "capacity": {"beds": "beds"}},
+        "network": {"source": folder / "helsinki_centre_all_ways_2024-08-21.osm.bz2"},
+        "demand": {"admissions_per_1000": {"all": 120.0}},
+        "optimize": {"model": "capacitated", "max_minutes": 3},
+    }
+    write_scenario(tmp_path, name="closure", file="base.toml", **sections)
+    write_scenario(
+        tmp_path,
+        name="closure-cut",
+        file="cut.toml",
+        outage={"road_closures": "flood.gpkg"},
+        **sections,
     )
 
     def geoalloc(*args: str) -> subprocess.CompletedProcess:
@@ -136,8 +128,7 @@ def test_road_closures_need_a_road_network(tmp_path: Path, shared_data: Path) ->
     from tests.helpers import write_chicago_scenario
 
     _zone(-87.63, 41.88, 500).to_file(tmp_path / "flood.gpkg")
-    scenario = write_chicago_scenario(tmp_path, shared_data)
-    scenario.write_text(scenario.read_text() + '\n[outage]\nroad_closures = "flood.gpkg"\n')
+    scenario = write_chicago_scenario(tmp_path, shared_data, outage={"road_closures": "flood.gpkg"})
     result = CliRunner().invoke(cli, ["validate", str(scenario)])
     assert result.exit_code == 3
     assert "road closures need a road network, not crowfly" in result.output

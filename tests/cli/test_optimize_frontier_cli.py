@@ -9,10 +9,11 @@ import sys
 import pytest
 from click.testing import CliRunner
 
+from tests.helpers import write_chicago_scenario
+
 pytest.importorskip(
     "geoalloc.runs.planning", reason="the frontier command runs on the pipeline's inputs"
 )
-helpers = pytest.importorskip("tests.helpers")
 
 pytestmark = pytest.mark.slow
 
@@ -27,12 +28,8 @@ def scenario(tmp_path_factory, shared_data):
     tracts["district"] = "d" + tracts["TRACTCE"].str[:2]
     areas = folder / "tracts.gpkg"
     tracts.to_file(areas, driver="GPKG")
-    path = helpers.write_chicago_scenario(folder, shared_data, areas=areas)
-    text = path.read_text().replace(
-        'solver = "highs"', 'solver = "highs"\nequity_group_column = "district"'
-    )
-    path.write_text(text)
-    return path
+    groups = {"equity_group_column": "district"}
+    return write_chicago_scenario(folder, shared_data, areas=areas, optimize=groups)
 
 
 def test_frontier_trades_minutes_for_the_worst_group(scenario):
@@ -51,7 +48,7 @@ def test_frontier_trades_minutes_for_the_worst_group(scenario):
 
 
 def test_frontier_without_group_column_exits_3(tmp_path, shared_data):
-    path = helpers.write_chicago_scenario(tmp_path, shared_data)
+    path = write_chicago_scenario(tmp_path, shared_data)
     done = subprocess.run(
         [sys.executable, "-m", "geoalloc", "frontier", str(path)],
         capture_output=True,

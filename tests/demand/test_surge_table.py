@@ -14,16 +14,12 @@ from tests.helpers import write_chicago_scenario
 TRACTS = ["17031010100", "17031010201", "17031843900"]
 
 
-def _scenario(tmp_path: Path, shared_data: Path, rows: str, extra: str = "") -> Path:
+def _scenario(tmp_path: Path, shared_data: Path, rows: str, **table: object) -> Path:
+    """The Chicago scenario with [demand] surge_multiplier read from ``rows`` of tract,factor
+    (``table``: more keys of the surge_multiplier table, or other values for its keys)."""
     (tmp_path / "surge.csv").write_text(f"tract,factor\n{rows}")
-    scenario = write_chicago_scenario(tmp_path, shared_data)
-    text = scenario.read_text().replace(
-        "occupancy_target = 0.85",
-        "occupancy_target = 0.85\n"
-        f'surge_multiplier = {{ path = "surge.csv", id = "tract", multiplier = "factor"{extra} }}',
-    )
-    scenario.write_text(text)
-    return scenario
+    surge = {"path": "surge.csv", "id": "tract", "multiplier": "factor", **table}
+    return write_chicago_scenario(tmp_path, shared_data, demand={"surge_multiplier": surge})
 
 
 def test_listed_areas_are_multiplied_the_rest_keep_the_default(
@@ -31,7 +27,7 @@ def test_listed_areas_are_multiplied_the_rest_keep_the_default(
 ) -> None:
     plain = check_inputs(load_scenario(write_chicago_scenario(tmp_path, shared_data)))
     rows = f"{TRACTS[0]},2.0\n{TRACTS[1]},0\n{TRACTS[2]},1.5\n"
-    surged = check_inputs(load_scenario(_scenario(tmp_path, shared_data, rows, ", default = 1.1")))
+    surged = check_inputs(load_scenario(_scenario(tmp_path, shared_data, rows, default=1.1)))
     ratio = surged.needs["beds"] / plain.needs["beds"]
     assert ratio[TRACTS[0]] == pytest.approx(2.0)
     assert ratio[TRACTS[1]] == pytest.approx(0.0)
@@ -51,8 +47,7 @@ def test_bad_rows_are_all_reported(tmp_path: Path, shared_data: Path) -> None:
 
 
 def test_missing_column_and_file(tmp_path: Path, shared_data: Path) -> None:
-    scenario = _scenario(tmp_path, shared_data, f"{TRACTS[0]},2\n")
-    scenario.write_text(scenario.read_text().replace('multiplier = "factor"', 'multiplier = "x"'))
+    scenario = _scenario(tmp_path, shared_data, f"{TRACTS[0]},2\n", multiplier="x")
     with pytest.raises(InputError, match=r"column\(s\) \['x'\] not found"):
         check_inputs(load_scenario(scenario))
     (tmp_path / "surge.csv").unlink()

@@ -22,9 +22,8 @@ def two_runs(tmp_path_factory, shared_data: Path) -> tuple[Path, Path, str]:
     largest = hospitals.sort_values("Total_Bed").iloc[-1]
     scenario = write_chicago_scenario(folder, shared_data, p=66)
     base = write_run(run_scenario(load_scenario(scenario)), folder / "base")
-    scenario.write_text(
-        scenario.read_text() + f'\n[outage]\nclosed_sites = ["{largest["Hospital"]}"]\n'
-    )
+    closed = {"closed_sites": [largest["Hospital"]]}
+    scenario = write_chicago_scenario(folder, shared_data, p=66, outage=closed)
     outage = write_run(run_scenario(load_scenario(scenario)), folder / "outage")
     return base, outage, (largest["Hospital"], float(largest["Total_Bed"]))
 
@@ -63,8 +62,8 @@ def test_compare_lists_what_changed(two_runs) -> None:
 
 
 def test_unknown_closed_site_is_an_input_error(tmp_path: Path, shared_data: Path) -> None:
-    scenario = write_chicago_scenario(tmp_path, shared_data)
-    scenario.write_text(scenario.read_text() + '\n[outage]\nclosed_sites = ["No Such Hospital"]\n')
+    closed = {"closed_sites": ["No Such Hospital"]}
+    scenario = write_chicago_scenario(tmp_path, shared_data, outage=closed)
     result = CliRunner().invoke(cli, ["validate", str(scenario)])
     assert result.exit_code == 3
     assert (
@@ -81,12 +80,11 @@ def test_compare_refuses_a_folder_that_is_not_a_run(tmp_path: Path) -> None:
 
 def test_compare_map_shows_the_other_run_as_layers(tmp_path: Path, shared_data: Path) -> None:
     # Advocate Christ out, 10-minute standard: south-west tracts lose access (see the COVID example)
-    scenario = write_chicago_scenario(tmp_path, shared_data, p=66)
-    scenario.write_text(scenario.read_text().replace("max_minutes = 30", "max_minutes = 10"))
+    standard = {"max_minutes": 10}
+    scenario = write_chicago_scenario(tmp_path, shared_data, p=66, optimize=standard)
     base = write_run(run_scenario(load_scenario(scenario)), tmp_path / "base")
-    scenario.write_text(
-        scenario.read_text() + '\n[outage]\nclosed_sites = ["Advocate Christ Medical Center"]\n'
-    )
+    closed = {"closed_sites": ["Advocate Christ Medical Center"]}
+    scenario = write_chicago_scenario(tmp_path, shared_data, p=66, optimize=standard, outage=closed)
     outage = write_run(run_scenario(load_scenario(scenario)), tmp_path / "outage")
     page = tmp_path / "compare.html"
     result = CliRunner().invoke(
