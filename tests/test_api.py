@@ -20,8 +20,8 @@ import geoalloc
 from geoalloc.runs import RunFolder
 from geoalloc.scenario import FrameSource, input_files, input_frames
 from geoalloc.scenario.frames import frame_sha256
+from tests.helpers import REPO_ROOT
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
 README = REPO_ROOT / "README.md"
 
 #: 3 × 2 cells of 2 km (EPSG:3067, Helsinki); two hospitals today, two candidates (EPSG:4326)

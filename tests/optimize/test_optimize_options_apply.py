@@ -20,9 +20,9 @@ from geoalloc.optimize.options import (
 )
 from geoalloc.runs.sweep import Variant, apply_variant
 from geoalloc.scenario import load_scenario
-from tests.helpers import write_chicago_scenario
+from tests.helpers import REPO_ROOT, write_chicago_scenario
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = REPO_ROOT
 MODELS: tuple[ModelName, ...] = get_args(ModelName)
 
 #: a value other than the default for every key
