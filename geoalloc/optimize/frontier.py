@@ -37,7 +37,7 @@ def frontier(
         over served demand), ``worst_group_coverage`` (share of a group's demand served within
         the standard, the lowest group), ``unmet`` (units, all resources).
     """
-    from geoalloc.optimize import solve
+    from geoalloc.optimize.solving import solve
 
     if problem.groups is None:
         msg = "the frontier needs equity groups — set [optimize] equity_group_column"

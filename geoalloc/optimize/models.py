@@ -108,7 +108,7 @@ class LocationModel:
         SolverError
             The solver is not installed here, or found no solution in time (exit code 5).
         """
-        from geoalloc.optimize import solve
+        from geoalloc.optimize.solving import solve
 
         settings: dict[str, Any] = {"solver": solver}
         for key, value in (
