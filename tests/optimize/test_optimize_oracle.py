@@ -140,7 +140,7 @@ def test_from_cost_matrix_matches_spopt_from_cost_matrix(chicago, model):
 
 @pytest.mark.slow
 def test_chicago_capacitated_keeps_p_hospitals(chicago, shared_data):
-    """The lead's example: keep 40 of the 66 hospitals, beds within 30 crow-fly minutes."""
+    """The README's example: keep 40 of the 66 hospitals, beds within 30 crow-fly minutes."""
     problem, minutes, weights = chicago
     tracts = gpd.read_file(shared_data / "chicago_kang2020" / "chicago_tracts_pop.gpkg")
     beds = pd.Series(tracts["TotalPop"].to_numpy(dtype=float) * 0.004, index=problem.demand.index)
