@@ -6,8 +6,12 @@ Logs and progress go to stderr, results to stdout. Exit codes: 0 ok · 1 unexpec
 
 from __future__ import annotations
 
+import ast
+import importlib
+import importlib.util
 import logging
 import sys
+from pathlib import Path
 from typing import Any
 
 import click
@@ -18,8 +22,61 @@ from geoalloc._errors import GeoallocError, OutputExistsError
 log = logging.getLogger("geoalloc")
 
 
+#: one module per subcommand, imported only when that command runs (or its own --help is asked):
+#: name → (module, the click command in it)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "compare": ("geoalloc.commands.compare", "compare_command"),
+    "demo": ("geoalloc.commands.demo", "demo_command"),
+    "frontier": ("geoalloc.commands.frontier", "frontier_command"),
+    "los": ("geoalloc.commands.los", "los_command"),
+    "report": ("geoalloc.commands.report", "report_command"),
+    "run": ("geoalloc.commands.run", "run_command"),
+    "sweep": ("geoalloc.commands.sweep", "sweep_command"),
+    "travel": ("geoalloc.commands.travel", "travel_command"),
+    "validate": ("geoalloc.commands.validate", "validate_command"),
+}
+
+
+def _help_text(module: str, function: str) -> str:
+    """The docstring of a command's function, read from its source file without importing it."""
+    spec = importlib.util.find_spec(module)
+    source = Path(spec.origin).read_text(encoding="utf-8") if spec and spec.origin else ""
+    for node in ast.parse(source).body:
+        if isinstance(node, ast.FunctionDef) and node.name == function:
+            return (ast.get_docstring(node) or "").split("\f")[0]
+    return ""
+
+
 class GeoallocGroup(click.Group):
-    """Turns geoalloc's own errors into a clear message and their exit code, never a traceback."""
+    """Turns geoalloc's own errors into a clear message and their exit code, never a traceback.
+
+    Subcommands in :data:`COMMANDS` are imported on first use, so that ``geoalloc --help`` and
+    ``--version`` do not load the geo stack.
+    """
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in COMMANDS and cmd_name not in self.commands:
+            module, attribute = COMMANDS[cmd_name]
+            self.add_command(getattr(importlib.import_module(module), attribute), cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The command list from :data:`COMMANDS`' help lines, importing no command module."""
+        names = self.list_commands(ctx)
+        limit = formatter.width - 6 - max(len(name) for name in names)
+        rows = []
+        for name in names:
+            if name in COMMANDS and name not in self.commands:
+                text = _help_text(*COMMANDS[name])
+                rows.append((name, click.utils.make_default_short_help(text, limit)))
+            else:
+                command = self.commands[name]
+                rows.append((name, command.get_short_help_str(limit)))
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -75,31 +132,6 @@ def solvers() -> None:
         raise click.ClickException("no MILP solver available — pip install highspy")
     for name in names:
         click.echo(name)
-
-
-# One module per subcommand; registered here, after the group exists.
-from geoalloc.commands.compare import compare_command  # noqa: E402
-from geoalloc.commands.demo import demo_command  # noqa: E402
-from geoalloc.commands.frontier import frontier_command  # noqa: E402
-from geoalloc.commands.los import los_command  # noqa: E402
-from geoalloc.commands.report import report_command  # noqa: E402
-from geoalloc.commands.run import run_command  # noqa: E402
-from geoalloc.commands.sweep import sweep_command  # noqa: E402
-from geoalloc.commands.travel import travel_command  # noqa: E402
-from geoalloc.commands.validate import validate_command  # noqa: E402
-
-for _command in (
-    compare_command,
-    demo_command,
-    frontier_command,
-    los_command,
-    report_command,
-    run_command,
-    sweep_command,
-    travel_command,
-    validate_command,
-):
-    cli.add_command(_command)
 
 
 def main() -> None:

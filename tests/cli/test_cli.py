@@ -49,3 +49,29 @@ def test_run_scheduler_needs_the_dask_executor(tmp_path: Path, write_scenario) -
     )
     assert result.exit_code == 2
     assert "--scheduler needs the dask executor" in result.output
+
+
+def test_help_lists_every_command_as_loaded_without_importing_them() -> None:
+    """`geoalloc --help` reads the commands' help from their source: no geo stack at start-up,
+    and the same lines as with every command loaded."""
+    code = (
+        "import sys\n"
+        "from click.testing import CliRunner\n"
+        "from geoalloc.cli import cli\n"
+        "out = CliRunner().invoke(cli, ['--help']).output\n"
+        "heavy = sorted(m for m in ('geopandas', 'pandas', 'dask', 'matplotlib', 'pulp', "
+        "'folium', 'geoalloc.runs') if m in sys.modules)\n"
+        "print(repr(heavy))\n"
+        "print(out)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    heavy, _, lazy_help = proc.stdout.partition("\n")
+    assert heavy == "[]"
+    import click
+
+    from geoalloc.cli import COMMANDS
+
+    context = click.Context(cli)
+    for name in COMMANDS:  # load every command, then the group formats their own short help
+        assert cli.get_command(context, name) is not None
+    assert CliRunner().invoke(cli, ["--help"]).output == lazy_help.rstrip("\n") + "\n"
