@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
-from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
@@ -332,15 +330,3 @@ def report_html(layers: dict[str, gpd.GeoDataFrame], summary: dict, manifest: di
         "</body></html>",
     ]
     return "\n".join(parts)
-
-
-def write_report(
-    path: Path | str, layers: dict[str, gpd.GeoDataFrame], summary: dict, manifest: dict
-) -> Path:
-    """Write ``report.html`` for a run to ``path`` and return the path."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(report_html(layers, summary, manifest), encoding="utf-8")
-    os.replace(tmp, path)  # a rebuild never leaves a half-written page
-    log.info("report: %s (%.2f MB)", path, path.stat().st_size / 1e6)
-    return path

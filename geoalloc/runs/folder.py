@@ -91,6 +91,23 @@ def write_run_folder(out_dir: Path, *, overwrite: bool, write: Callable[[Path], 
     return out_dir
 
 
+def write_pages(
+    folder: Path,
+    kind: RunKind,
+    layers: dict[str, gpd.GeoDataFrame],
+    summary: dict[str, Any],
+    manifest: dict[str, Any],
+) -> None:
+    """``map.html`` and ``report.html`` of a run, from its results, each replaced in one rename."""
+    from geoalloc.outputs.leaflet import save_map
+
+    save_map(kind.build_map(layers, summary), folder / MAP_FILE)
+    report = folder / REPORT_FILE
+    tmp = report.with_name(f".{report.name}.tmp")
+    tmp.write_text(kind.report_html(layers, summary, manifest), encoding="utf-8")
+    os.replace(tmp, report)  # a rebuild never leaves a half-written page
+
+
 @dataclass(frozen=True)
 class LoadedRun:
     """A run folder read back: its kind, layers, summary and manifest."""
@@ -141,7 +158,7 @@ class RunFolder:
                 layer.to_file(gpkg, layer=name, driver="GPKG")
             (folder / SUMMARY_FILE).write_text(dumps_json(summary), encoding="utf-8")
             (folder / MANIFEST_FILE).write_text(dumps_json(manifest), encoding="utf-8")
-            kind.write_outputs(folder, layers, summary, manifest)
+            write_pages(folder, kind, layers, summary, manifest)
 
         return cls(write_run_folder(Path(out_dir), overwrite=overwrite, write=write))
 
@@ -202,7 +219,7 @@ class RunFolder:
     def rebuild_outputs(self) -> tuple[Path, Path]:
         """Rebuild ``map.html`` and ``report.html`` from the folder's results; their paths."""
         run = self.read()
-        run.kind.write_outputs(self.path, run.layers, run.summary, run.manifest)
+        write_pages(self.path, run.kind, run.layers, run.summary, run.manifest)
         return self.map_path, self.report_path
 
     def _document(self, name: str) -> tuple[dict[str, Any], list[str]]:

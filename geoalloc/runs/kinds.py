@@ -9,7 +9,6 @@ run folder, ``geoalloc report``, ``compare``, ``sweep`` and ``validate`` ask the
 from __future__ import annotations
 
 from collections.abc import Mapping
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from geoalloc._errors import InputError, UsageError
@@ -83,15 +82,14 @@ class RunKind(Protocol):
         :meth:`~geoalloc.runs.result.RunResult.explore` shows it in a notebook."""
         ...
 
-    def write_outputs(
+    def report_html(
         self,
-        folder: Path,
         layers: Mapping[str, gpd.GeoDataFrame],
         summary: Mapping[str, Any],
         manifest: Mapping[str, Any],
-    ) -> None:
-        """Write ``map.html`` (:meth:`build_map`, saved) and ``report.html`` into ``folder`` from
-        the results only."""
+    ) -> str:
+        """The run's ``report.html`` page, from its results only (the run folder writes it and
+        ``map.html``, the saved :meth:`build_map`)."""
         ...
 
     def summary_lines(self, summary: Mapping[str, Any], out_dir: str) -> list[str]:

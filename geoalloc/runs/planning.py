@@ -620,18 +620,15 @@ class PlanningKind:
 
         return map_of_run(dict(layers), dict(summary))
 
-    def write_outputs(
+    def report_html(
         self,
-        folder: Path,
         layers: Mapping[str, gpd.GeoDataFrame],
         summary: Mapping[str, Any],
         manifest: Mapping[str, Any],
-    ) -> None:
-        from geoalloc.outputs.maps import save_map
-        from geoalloc.outputs.report import write_report
+    ) -> str:
+        from geoalloc.outputs.report import report_html
 
-        save_map(self.build_map(layers, summary), folder / "map.html")
-        write_report(folder / "report.html", dict(layers), dict(summary), dict(manifest))
+        return report_html(dict(layers), dict(summary), dict(manifest))
 
     def summary_lines(self, summary: Mapping[str, Any], out_dir: str) -> list[str]:
         from geoalloc.outputs.terminal import folder_lines, planning_lines

@@ -21,7 +21,6 @@ import logging
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
@@ -540,19 +539,15 @@ class TelemedicineKind:
 
         return build_telemedicine_map(dict(layers), dict(summary))
 
-    def write_outputs(
+    def report_html(
         self,
-        folder: Path,
         layers: Mapping[str, gpd.GeoDataFrame],
         summary: Mapping[str, Any],
         manifest: Mapping[str, Any],
-    ) -> None:
-        from geoalloc.outputs.maps import save_map
+    ) -> str:
         from geoalloc.outputs.telemedicine import telemedicine_report_html
 
-        save_map(self.build_map(layers, summary), folder / "map.html")
-        html = telemedicine_report_html(dict(layers), dict(summary))
-        (folder / "report.html").write_text(html, encoding="utf-8")
+        return telemedicine_report_html(dict(layers), dict(summary))
 
     def summary_lines(self, summary: Mapping[str, Any], out_dir: str) -> list[str]:
         from geoalloc.outputs.terminal import telemedicine_lines

@@ -113,7 +113,7 @@ def test_a_new_kind_is_one_registration(shared_data: Path) -> None:
         def check(self, scenario):  # pragma: no cover - not run here
             raise NotImplementedError
 
-        run = write_outputs = summary_lines = build_map = check
+        run = report_html = summary_lines = build_map = check
 
     kind = Replanning()
     kinds.register(kind)
