@@ -45,7 +45,7 @@ from geoalloc.runs.evaluate import evaluate
 from geoalloc.runs.manifest import SEED, build_manifest
 from geoalloc.runs.result import RunResult
 from geoalloc.runs.schema import FORMAT_VERSION, PlanningSummary
-from geoalloc.runs.travel import od_table, origin_flags, travel_matrix_for
+from geoalloc.runs.travel import check_travel_table, od_table, origin_flags, travel_matrix_for
 from geoalloc.scenario import Scenario
 from geoalloc.travel import RoadClosures, default_cache_dir, service_areas_for
 from geoalloc.travel.matrix import TravelMatrix
@@ -78,6 +78,7 @@ class Inputs:
     cases_report: dict | None = None
     closures: RoadClosures | None = None
     notes: list[str] = field(default_factory=list)
+    _travel: dict[str, TravelMatrix] = field(default_factory=dict, repr=False, compare=False)
 
     @cached_property
     def area_points(self) -> gpd.GeoDataFrame:
@@ -85,10 +86,13 @@ class Inputs:
         return area_origins(self.areas)
 
     def travel_matrix(self, scenario: Scenario) -> TravelMatrix:
-        """Travel minutes from every area's origin to every site, up to the run's horizon."""
-        return travel_matrix_for(
-            scenario, self.area_points, self.facilities, closures=self.closures
-        )
+        """Travel minutes from every area's origin to every site, up to the run's horizon
+        (computed once: a travel table read while checking the inputs is not read again)."""
+        if "matrix" not in self._travel:
+            self._travel["matrix"] = travel_matrix_for(
+                scenario, self.area_points, self.facilities, closures=self.closures
+            )
+        return self._travel["matrix"]
 
     def describe(self) -> str:
         existing = int(self.facilities["existing"].sum())
@@ -175,7 +179,7 @@ def check_inputs(scenario: Scenario, kind: PlanningKind | None = None) -> Inputs
     assert areas is not None and facilities is not None and needs is not None and los is not None
     for note in problems.notes:
         log.info(note)
-    return Inputs(
+    inputs = Inputs(
         areas=areas,
         facilities=facilities,
         needs=needs,
@@ -185,6 +189,9 @@ def check_inputs(scenario: Scenario, kind: PlanningKind | None = None) -> Inputs
         closures=closures,
         notes=problems.notes,
     )
+    if scenario.network.is_matrix:  # a travel table is an input too: its ids are checked here
+        check_travel_table(scenario, lambda: inputs.travel_matrix(scenario))
+    return inputs
 
 
 CASE_MULTIPLIER_COLUMN = "case_surge_multiplier"

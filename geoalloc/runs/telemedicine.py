@@ -38,7 +38,7 @@ from geoalloc.runs.evaluate import nearest_minutes
 from geoalloc.runs.manifest import build_manifest
 from geoalloc.runs.result import RunResult
 from geoalloc.runs.schema import FORMAT_VERSION, TelemedicineSummary
-from geoalloc.runs.travel import od_table, origin_flags, travel_matrix_for
+from geoalloc.runs.travel import check_travel_table, od_table, origin_flags, travel_matrix_for
 from geoalloc.scenario import Scenario
 from geoalloc.scenario.telemedicine import CaseMixShares, TelemedicineOptions
 from geoalloc.travel.matrix import TravelMatrix
@@ -527,6 +527,10 @@ class TelemedicineKind:
 
     def check(self, scenario: Scenario) -> TelemedicineInputs:
         problem, areas, sites, notes = check_telemedicine_inputs(scenario)
+        if scenario.network.is_matrix:  # a travel table is an input too: its ids are checked here
+            check_travel_table(
+                scenario, lambda: travel_matrix_for(scenario, area_origins(areas), sites)
+            )
         return TelemedicineInputs(problem, areas, sites, notes)
 
     def run(self, scenario: Scenario, *, travel: TravelMatrix | None = None) -> RunResult:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import geopandas as gpd
 import pandas as pd
 
+from geoalloc._errors import InputError
 from geoalloc.scenario import Scenario
 from geoalloc.travel import RoadClosures, compute_matrix, default_cache_dir
 from geoalloc.travel.matrix import TravelMatrix
@@ -74,3 +77,12 @@ def origin_flags(matrix: TravelMatrix) -> pd.Series:
     """Per area id, why its trip origin could not be routed (snapped far, island …)."""
     flags = matrix.flags
     return flags[flags["role"] == "origin"].drop_duplicates("id").set_index("id")["reason"]
+
+
+def check_travel_table(scenario: Scenario, read: Callable[[], TravelMatrix]) -> TravelMatrix:
+    """``read()`` the scenario's travel table, its problems reported as the inputs' problems."""
+    try:
+        return read()
+    except InputError as exc:
+        header = f"scenario {scenario.name!r}: {len(exc.problems)} problem(s) in the inputs"
+        raise InputError(exc.problems, header=header) from None

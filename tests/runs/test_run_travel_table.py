@@ -218,3 +218,6 @@ def test_an_unknown_id_in_the_table_exits_3_naming_file_column_and_id(
         "12 destinations (ids such as S00, S01, S02 (and 9 more)) (ids: S99)"
     ) in result.stderr
     assert not (folder / "typo-out").exists()
+    checked = CliRunner().invoke(cli, ["validate", str(scenario)])  # validate reads the table too
+    assert checked.exit_code == 3, checked.output
+    assert "(ids: S99)" in checked.stderr
