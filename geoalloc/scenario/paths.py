@@ -23,7 +23,7 @@ def _network_file(scenario: BaseModel) -> Path | None:
     network = getattr(scenario, "network", None)
     if network is None or network.is_crowfly or network.is_place:
         return None
-    if getattr(network, "is_matrix", False):  # a travel table names its file in `path`
+    if network.is_matrix:  # a travel table names its file in `path`, a Path field
         return None
     return Path(network.source)
 
