@@ -16,6 +16,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from pyproj import CRS
 
 from geoalloc._validate import Problems, format_ids
 from geoalloc.scenario import AreasOptions, FacilitiesOptions, FrameSource, TableJoin
@@ -54,10 +55,113 @@ def read_vector(
         problems.add(where, f"{path} has no rows", "give a file with at least one feature")
         return None
     if frame.crs is None:
-        problems.add(
-            where, f"{path} has no CRS", "set one (e.g. in QGIS, or gdf.set_crs) and save again"
-        )
+        return _assume_degrees(frame, path, where, problems)
+    if frame.crs.is_geographic and not _degrees_check(frame, path, where, problems):
+        return None
     return frame
+
+
+#: longitude and latitude bounds of coordinates that are plainly degrees
+DEGREES_BOUNDS = (-180.0, -90.0, 180.0, 90.0)
+#: a geographic layer whose coordinates are beyond degrees' bounds in this share of its rows (or
+#: more) is not in degrees at all (projected coordinates read as longitude/latitude); fewer rows
+#: out of bounds are single bad coordinates, for the checks of values
+NOT_DEGREES_SHARE = 0.5
+
+
+def _within_degrees(bounds: np.ndarray) -> bool:
+    """True if ``bounds`` (minx, miny, maxx, maxy) are finite and within ±180° / ±90°."""
+    low_x, low_y, high_x, high_y = DEGREES_BOUNDS
+    minx, miny, maxx, maxy = bounds
+    return bool(
+        np.isfinite(bounds).all()
+        and low_x <= minx <= maxx <= high_x
+        and low_y <= miny <= maxy <= high_y
+    )
+
+
+def _extent_text(bounds: np.ndarray) -> str:
+    minx, miny, maxx, maxy = bounds
+    spec = ",.0f" if np.nanmax(np.abs(bounds)) >= 1000 else ".3f"
+    return f"x {minx:{spec}}…{maxx:{spec}}, y {miny:{spec}}…{maxy:{spec}}"
+
+
+def _as_web_mercator(bounds: np.ndarray) -> str:
+    """Where ``bounds`` would lie read as EPSG:3857 (web maps' metres), as a hint; "" if nowhere."""
+    from pyproj import Transformer
+
+    lon, lat = Transformer.from_crs(3857, 4326, always_xy=True).transform(
+        bounds[[0, 2]], bounds[[1, 3]]
+    )
+    if not (np.isfinite(lon).all() and np.isfinite(lat).all()) or np.abs(bounds).max() > 2.1e7:
+        return ""
+    return (
+        f" (read as EPSG:3857, web maps' metres, they would lie at lon {lon[0]:.3f}…{lon[1]:.3f}, "
+        f"lat {lat[0]:.3f}…{lat[1]:.3f}: if that is where they belong, it is their CRS)"
+    )
+
+
+def _assume_degrees(
+    frame: gpd.GeoDataFrame, path: Path, where: str, problems: Problems
+) -> gpd.GeoDataFrame:
+    """A layer with no CRS (a shapefile without its ``.prj``, a GeoPackage layer with an undefined
+    CRS): taken as EPSG:4326 when its coordinates are plainly longitude/latitude degrees (with a
+    warning, and the run checks that it lies on the network: :mod:`geoalloc.runs.geography`),
+    else refused with the fix. (A GeoJSON without a ``crs`` member is EPSG:4326 by its standard
+    and is read so, never as a layer without a CRS.)"""
+    bounds = frame.total_bounds
+    how = f"ogr2ogr -a_srs EPSG:{{code}} fixed.gpkg {path.name}, or gdf.set_crs({{code}}) in geopandas"
+    if len(frame) and _within_degrees(bounds):
+        message = (
+            f"{path.name} has no CRS; its coordinates ({_extent_text(bounds)}) are degrees, "
+            "so they are taken as longitude/latitude (EPSG:4326) — if they are, set it in the "
+            f"file to silence this: {how.format(code=4326)}"
+        )
+        log.warning("%s: %s", where, message)
+        problems.note(where, message)
+        return frame.set_crs(4326)
+    problems.add(
+        where,
+        f"{path} has no CRS, and its coordinates ({_extent_text(bounds)}) are not "
+        "longitude/latitude degrees" + _as_web_mercator(bounds),
+        "set the CRS they are in (a shapefile keeps it in the .prj file beside it; the data's "
+        f"source names it, e.g. a UTM zone): {how.format(code='<code>')}",
+    )
+    return frame
+
+
+def _degrees_check(frame: gpd.GeoDataFrame, path: Path, where: str, problems: Problems) -> bool:
+    """False, with a problem, if a layer in a geographic CRS does not hold degrees: projected
+    coordinates read as longitude/latitude (e.g. a GeoJSON without a ``crs`` member, or with one
+    GDAL does not know, is read as EPSG:4326 by the GeoJSON standard)."""
+    geometry = frame.geometry
+    present = ~(geometry.isna() | geometry.is_empty).to_numpy()
+    if not present.any():
+        return True
+    bounds = geometry[present].bounds.to_numpy()
+    low_x, low_y, high_x, high_y = DEGREES_BOUNDS
+    outside = ~(
+        np.isfinite(bounds).all(axis=1)
+        & (bounds[:, 0] >= low_x)
+        & (bounds[:, 2] <= high_x)
+        & (bounds[:, 1] >= low_y)
+        & (bounds[:, 3] <= high_y)
+    )
+    if outside.mean() < NOT_DEGREES_SHARE:
+        return True
+    problems.add(
+        where,
+        f"{path.name} is in {frame.crs.to_string()} (longitude/latitude degrees), but "
+        f"{int(outside.sum())} of its {len(bounds)} features have coordinates beyond ±180°/±90° "
+        f"({_extent_text(frame.total_bounds)}): they are in a projected CRS (metres, e.g. "
+        "EPSG:3857 or a UTM zone) that the file does not declare — a GeoJSON without a 'crs' "
+        "member, or with one GDAL does not know, is read as EPSG:4326"
+        + _as_web_mercator(frame.total_bounds),
+        f"declare the CRS the coordinates are in, or reproject: ogr2ogr -s_srs EPSG:<code> "
+        f"-t_srs EPSG:4326 fixed.geojson {path.name} (or save it as a GeoPackage, which keeps "
+        "its CRS)",
+    )
+    return False
 
 
 def read_frame(source: FrameSource, where: str, problems: Problems) -> gpd.GeoDataFrame | None:
@@ -450,7 +554,7 @@ MIN_AREA_M2 = 1.0
 def _note_slivers(frame: gpd.GeoDataFrame, ids: pd.Index, where: str, problems: Problems) -> None:
     """Polygons under :data:`MIN_AREA_M2`: kept (their point places them), but worth a look."""
     polygonal = frame.geom_type.isin(["Polygon", "MultiPolygon"]).to_numpy()
-    area_m2 = frame.geometry.to_crs(frame.geometry.estimate_utm_crs()).area.to_numpy()
+    area_m2 = frame.geometry.to_crs(metric_crs(frame.geometry)).area.to_numpy()
     tiny = polygonal & (area_m2 < MIN_AREA_M2)
     if tiny.any():
         problems.note(
@@ -478,7 +582,7 @@ def _district_of(areas: gpd.GeoDataFrame, options: AreasOptions, problems: Probl
             "choose another [areas] districts column",
         )
         return label
-    utm = areas.geometry.estimate_utm_crs()
+    utm = metric_crs(areas.geometry)
     projected = areas.geometry.to_crs(utm)
     # areas without a real extent (points, or slivers under MIN_AREA_M2) count by their point
     tiny = projected.area.to_numpy() < MIN_AREA_M2
@@ -605,7 +709,7 @@ def read_facilities(
         sites.geometry.isna() | sites.geometry.is_empty
     ).to_numpy()
     if not_point.any() and sites.crs is not None:
-        projected = sites.geometry.to_crs(sites.geometry.estimate_utm_crs())
+        projected = sites.geometry.to_crs(metric_crs(sites.geometry))
         points = projected.representative_point().to_crs(sites.crs)
         sites.loc[not_point, sites.geometry.name] = points[not_point]
         problems.note(
@@ -617,8 +721,19 @@ def read_facilities(
     return sites
 
 
+def metric_crs(geometry: gpd.GeoSeries) -> CRS:
+    """A CRS in metres to measure ``geometry`` in: its UTM zone, or the polar UPS zone where UTM
+    ends (north of 84° N, south of 80° S — e.g. latitude and longitude swapped put a layer at
+    latitude −87), so that such a layer is read and the geography check can say what is wrong."""
+    try:
+        return geometry.estimate_utm_crs()
+    except RuntimeError:  # pyproj: "Unable to determine UTM CRS"
+        _, miny, _, maxy = geometry.to_crs(4326).total_bounds
+        return CRS.from_epsg(32661 if miny + maxy >= 0 else 32761)
+
+
 def representative_points(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """One point per row, computed in a local projected CRS, returned in EPSG:4326."""
-    projected = frame.geometry.to_crs(frame.geometry.estimate_utm_crs())
+    projected = frame.geometry.to_crs(metric_crs(frame.geometry))
     points = projected.representative_point().to_crs(4326)
     return gpd.GeoDataFrame(geometry=points, index=frame.index, crs=4326)

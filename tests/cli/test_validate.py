@@ -78,12 +78,15 @@ def test_no_crs_and_crs_mismatch(tmp_path: Path, shared_data: Path, chicago) -> 
     tracts, hospitals = chicago
     shp = tmp_path / "tracts_nocrs.shp"
     with pytest.warns(UserWarning, match="'crs' was not provided"):
-        tracts.head(50).set_crs(None, allow_override=True).to_file(shp)  # a shapefile without .prj
+        # a shapefile without .prj, in metres: no CRS can be assumed (degrees would be EPSG:4326,
+        # see tests/runs/test_geography.py)
+        tracts.head(50).to_crs(26916).set_crs(None, allow_override=True).to_file(shp)
     reprojected = tmp_path / "hospitals_utm.gpkg"
     hospitals.to_crs(26916).to_file(reprojected)
     code, output = _validate(write_chicago_scenario(tmp_path, shared_data, areas=shp))
     assert code == 3
-    assert "has no CRS" in output
+    assert "has no CRS, and its coordinates (x 4" in output
+    assert "ogr2ogr -a_srs EPSG:<code> fixed.gpkg tracts_nocrs.shp" in output
     code, output = _validate(write_chicago_scenario(tmp_path, shared_data, facilities=reprojected))
     assert code == 0, output
     assert "reprojected from EPSG:26916 to the areas' CRS" in output
