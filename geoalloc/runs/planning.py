@@ -42,6 +42,7 @@ from geoalloc.optimize import frontier, problem_from_inputs, solve
 from geoalloc.optimize.problem import Allocation, AllocationProblem, solver_summary
 from geoalloc.optimize.shortfall import shortfall_reasons, shortfall_summary
 from geoalloc.runs.evaluate import evaluate
+from geoalloc.runs.geography import check_geography
 from geoalloc.runs.manifest import SEED, build_manifest
 from geoalloc.runs.result import RunResult
 from geoalloc.runs.schema import FORMAT_VERSION, PlanningSummary
@@ -191,6 +192,9 @@ def check_inputs(scenario: Scenario, kind: PlanningKind | None = None) -> Inputs
     )
     if scenario.network.is_matrix:  # a travel table is an input too: its ids are checked here
         check_travel_table(scenario, lambda: inputs.travel_matrix(scenario))
+    else:  # before any routing: do the areas and sites lie where the network can route them?
+        population = areas[scenario.areas.population].astype(float)
+        inputs.notes.extend(check_geography(scenario, inputs.area_points, population, facilities))
     return inputs
 
 

@@ -31,10 +31,18 @@ from geoalloc._errors import InputError
 from geoalloc._validate import Problems, format_ids
 from geoalloc.demand.history import read_rows
 from geoalloc.demand.needs import band_admissions_per_year, band_population
-from geoalloc.inputs.read import _as_bool, area_origins, read_areas, read_facilities, read_polygons
+from geoalloc.inputs.read import (
+    _as_bool,
+    area_origins,
+    metric_crs,
+    read_areas,
+    read_facilities,
+    read_polygons,
+)
 from geoalloc.optimize.problem import solver_summary
 from geoalloc.optimize.telemedicine import TelePlan, TeleProblem, TeleWeights, solve_telemedicine
 from geoalloc.runs.evaluate import nearest_minutes
+from geoalloc.runs.geography import check_geography
 from geoalloc.runs.manifest import build_manifest
 from geoalloc.runs.result import RunResult
 from geoalloc.runs.schema import FORMAT_VERSION, TelemedicineSummary
@@ -86,7 +94,7 @@ def check_telemedicine_inputs(
     problems.raise_if_any(
         header=f"scenario {scenario.name!r}: {len(problems.errors)} problem(s) in the inputs"
     )
-    assert areas is not None and sites is not None
+    assert areas is not None and sites is not None and site_hours is not None
     problem = TeleProblem(
         demand=demand,
         divertible=divertible,
@@ -100,7 +108,11 @@ def check_telemedicine_inputs(
     )
     for note in problems.notes:
         log.info(note)
-    return problem, areas, sites, problems.notes
+    # before any routing: do the areas and the physical sites lie where the network can route them?
+    physical = sites.loc[site_hours.index[site_hours > 0]]
+    population = areas[scenario.areas.population].astype(float)
+    notes = problems.notes + check_geography(scenario, area_origins(areas), population, physical)
+    return problem, areas, sites, notes
 
 
 def _has_column(
@@ -140,7 +152,7 @@ def connected_by_coverage(
 ) -> pd.Series:
     """True per area whose representative point lies in ``coverage`` (``min_share`` None), or at
     least ``min_share`` of whose surface does (both measured in the areas' local UTM CRS)."""
-    utm = areas.geometry.estimate_utm_crs()
+    utm = metric_crs(areas.geometry)
     shapes = areas.geometry.to_crs(utm)
     covered = coverage.geometry.to_crs(utm).union_all()
     if min_share is None:
