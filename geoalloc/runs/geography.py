@@ -347,9 +347,10 @@ def _outside(
     if layer.noun == "areas" and layer.weight.sum() > 0:
         counted += f" ({_share(layer.weight, ok):.0%} of the population)"
     if cause is None:
-        nearest_km = float(np.nanmin(distance_m, initial=np.inf)) / 1000
+        nearest_m = float(np.nanmin(distance_m[~ok], initial=np.inf))  # of those out of reach
         cause = (
-            f"the {layer.noun} lie {nearest_km:,.0f} km from {reference.name} (the nearest one)",
+            f"the {layer.noun} lie {_distance_text(nearest_m)} from {reference.name} "
+            "(the nearest one)",
             f"check the coordinates of {layer.file} and their CRS",
         )
     problems.add(

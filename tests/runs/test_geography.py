@@ -8,6 +8,8 @@ stderr and no traceback; the real examples must pass untouched.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -297,3 +299,46 @@ def test_matrix_tables_have_no_extent(tmp_path: Path) -> None:
     )
     far = gpd.GeoDataFrame(geometry=gpd.points_from_xy([-150.0], [-60.0]), index=["x"], crs=4326)
     assert check_geography(table, far, pd.Series([1.0], index=["x"]), far) == []
+
+
+@pytest.mark.parametrize(
+    ("kept", "code"),
+    [(["Schaan", "Vaduz"], 0), (["Planken"], 3)],  # 30 % of the people stay, or 1 %
+)
+def test_the_routable_share_decides(tmp_path: Path, shared_data: Path, kept, code) -> None:
+    """Areas moved 1° east (≈ 76 km), all but ``kept``: above MIN_ROUTABLE_SHARE of the population
+    on the network it is a warning naming the others, below it an input error."""
+    from geoalloc.runs.geography import MIN_ROUTABLE_SHARE
+
+    people = pd.read_csv(LIECHTENSTEIN / "municipalities.csv").set_index("name")["population"]
+    share = people[kept].sum() / people.sum()
+    assert (share >= MIN_ROUTABLE_SHARE) == (code == 0)
+    municipalities = _liechtenstein_layer(shared_data, "areas")[["name", "geometry"]]
+    away = ~municipalities["name"].isin(kept).to_numpy()
+    municipalities.loc[away, "geometry"] = municipalities.loc[away].geometry.translate(1.0, 0.0)
+    municipalities.to_file(tmp_path / "municipalities.gpkg")
+    areas = {"path": tmp_path / "municipalities.gpkg", "layer": None, "origins": None}
+    exit_code, stderr = _geoalloc("validate", _liechtenstein(tmp_path, areas=areas))
+    assert exit_code == code, stderr
+    if code == 0:
+        assert "WARNING" in stderr and "9 of 11 areas farther than 2,000 m" in stderr
+        assert "Vaduz" not in stderr and "Ruggell (" in stderr
+    else:
+        assert "only 1 of its 11 areas (1% of the population) lie within 2,000 m" in stderr
+        assert "likely cause: the areas lie 67 km from the road network (the nearest one)" in stderr
+
+
+@pytest.mark.slow  # a fresh interpreter: imports the geo stack and loads the graph
+def test_refused_as_a_subprocess_too(tmp_path: Path, shared_data: Path) -> None:
+    """The real command line: exit 3, one message on stderr, no traceback."""
+    andorra = shared_data / "osm_small_regions" / "andorra_2013-05.osm.pbf"
+    scenario = _liechtenstein(tmp_path, network={"source": andorra})
+    done = subprocess.run(
+        [sys.executable, "-m", "geoalloc", "validate", str(scenario)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 3, done.stderr
+    assert "likely cause: the wrong extract (andorra_2013-05.osm.pbf)" in done.stderr
+    assert "Traceback" not in done.stderr + done.stdout
