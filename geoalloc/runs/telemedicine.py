@@ -32,7 +32,7 @@ from geoalloc._validate import Problems, format_ids
 from geoalloc.demand.history import read_rows
 from geoalloc.demand.needs import band_admissions_per_year, band_population
 from geoalloc.inputs.read import _as_bool, area_origins, read_areas, read_facilities, read_polygons
-from geoalloc.optimize.problem import solver_summary
+from geoalloc.optimize.problem import solver_summary, unproven_solves
 from geoalloc.optimize.telemedicine import TelePlan, TeleProblem, TeleWeights, solve_telemedicine
 from geoalloc.runs.evaluate import nearest_minutes
 from geoalloc.runs.manifest import build_manifest
@@ -334,7 +334,8 @@ def run_telemedicine(
         "telemedicine": figures,
         "area_status": {s: int((table["status"] == s).sum()) for s in STATUSES},
         "input_notes": notes,
-        "solver": solver_summary(plan),
+        "solver": solver_summary(plan, scenario.optimize),
+        "unproven": unproven_solves([("the telemedicine plan", plan)], scenario.optimize),
         "costs": plan.costs,
         "timings_s": timings,
     }
