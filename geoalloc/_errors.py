@@ -3,12 +3,18 @@
 They subclass builtins (as osmnx's do) so callers can still ``except ValueError``.
 
 Exit codes: 0 ok · 1 unexpected internal error · 2 usage error · 3 invalid input data ·
-4 model infeasible · 5 no solver / no solution within the time limit.
+4 model infeasible · 5 no solver / no solution within the time limit · 6 the run is written but
+its plan is not proven within ``[optimize] acceptable_gap`` (:data:`UNPROVEN_EXIT_CODE`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+
+#: exit code of ``geoalloc run`` when the run folder is complete but the solver stopped (e.g. at
+#: its time limit) above ``[optimize] acceptable_gap``: no error is raised, the plan is usable
+#: but may be far from the best one (``summary["unproven"]`` says which solve and by how much)
+UNPROVEN_EXIT_CODE = 6
 
 
 class GeoallocError(Exception):

@@ -1,7 +1,8 @@
 """The ``geoalloc`` command: a thin click layer that parses, calls the library and formats.
 
 Logs and progress go to stderr, results to stdout. Exit codes: 0 ok · 1 unexpected internal error ·
-2 usage error · 3 invalid input data · 4 model infeasible · 5 no solver / no solution in time.
+2 usage error · 3 invalid input data · 4 model infeasible · 5 no solver / no solution in time ·
+6 run written, but its plan not proven within [optimize] acceptable_gap (solver stopped early).
 """
 
 from __future__ import annotations

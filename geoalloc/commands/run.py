@@ -6,7 +6,9 @@ from pathlib import Path
 
 import click
 
+from geoalloc._errors import UNPROVEN_EXIT_CODE
 from geoalloc.commands._options import compute_from_cli, compute_options
+from geoalloc.outputs.terminal import unproven_lines
 from geoalloc.runs import default_out_dir, run_scenario
 from geoalloc.runs.folder import dumps_json
 from geoalloc.scenario import load_scenario
@@ -36,6 +38,11 @@ def run_and_report(
     else:
         for line in result.kind.summary_lines(result.summary, str(written)):
             click.echo(line)
+    unproven = result.summary.get("unproven") or []
+    for line in unproven_lines(unproven):
+        click.echo(line, err=True)
+    if unproven:
+        click.get_current_context().exit(UNPROVEN_EXIT_CODE)
 
 
 @click.command("run")
@@ -59,7 +66,11 @@ def run_command(
     scheduler: str | None,
 ) -> None:
     """Run the whole pipeline for one scenario and write map.html, report.html, results.gpkg,
-    summary.json and manifest.json."""
+    summary.json and manifest.json.
+
+    Exits 6 (after writing the folder) when the solver stopped before proving the plan within
+    [optimize] acceptable_gap: the plan may be far from the best one.
+    """
     compute = {"executor": executor, "workers": workers, "scheduler": scheduler}
     run_and_report(scenario_path, out, overwrite, as_json, compute)
 

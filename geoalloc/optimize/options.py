@@ -94,6 +94,14 @@ class OptimizeOptions(BaseModel):
         None, gt=0, description="geoalloc's own wall-clock limit; default 1.25 × time_limit_s + 5"
     )
     mip_gap: float = Field(0.001, ge=0, description="relative gap at which the solver may stop")
+    acceptable_gap: float = Field(
+        0.05,
+        ge=0,
+        description="largest proven gap a plan may have without being reported as unproven: a "
+        "plan stopped above it (and above mip_gap), e.g. by the time limit, is flagged in the "
+        "console, report.html and summary.json (unproven), `geoalloc run` exits 6, and unmet "
+        "demand it leaves beside spare capacity is labelled solver_stopped_early",
+    )
     unmet_penalty_minutes: float = Field(
         1000.0, gt=0, description="cost of one unit of unmet demand, in demand-weighted minutes"
     )
@@ -222,6 +230,7 @@ APPLIES_TO: dict[str, Applies] = {
     "time_limit_s": _SOLVER,
     "hard_time_limit_s": _SOLVER,
     "mip_gap": _SOLVER,
+    "acceptable_gap": _SOLVER,
     # p-median prices an area no open site reaches at it, capacitated each unit unmet; the
     # why-this-site table (explain) of every model prices an area without another open site at it
     "unmet_penalty_minutes": Applies(

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
 
+import geoalloc._text as fmt
 from geoalloc._errors import SolverError
 from geoalloc.optimize.linear import RawSolution, relative_gap, status_from_gap
 from geoalloc.optimize.options import OptimizeOptions
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -113,10 +117,36 @@ class SolveOutcome:
             solve_s=raw.solve_s,
         )
 
-    def summary(self, notes: Sequence[str] = ()) -> dict[str, Any]:
+    def unproven(self, acceptable_gap: float) -> bool:
+        """True when the plan is not ``optimal`` and its proven gap is above ``acceptable_gap``
+        (or unknown: no bound was proven). A plan within ``mip_gap`` is never unproven."""
+        return self.status != "optimal" and (self.gap is None or self.gap > acceptable_gap)
+
+    def gap_warning(self, what: str, acceptable_gap: float) -> str | None:
+        """What to tell the user about an :meth:`unproven` plan (``what`` names the solve), or
+        None when the plan is proven within ``acceptable_gap``."""
+        if not self.unproven(acceptable_gap):
+            return None
+        gap = (
+            "without proving any bound (gap unknown)"
+            if self.gap is None
+            else f"at a proven gap of {fmt.percent(100 * self.gap)}"
+        )
+        return (
+            f"{what} is not proven: the solver stopped after {self.solve_s:.1f} s {gap}, above "
+            f"[optimize] acceptable_gap {fmt.percent(100 * acceptable_gap)} — a much better plan "
+            "may exist, and this plan's figures (its unmet demand above all) may be far from "
+            "what is achievable; raise [optimize] time_limit_s, offer fewer candidate sites, or "
+            "use coarser areas"
+        )
+
+    def summary(
+        self, notes: Sequence[str] = (), acceptable_gap: float | None = None
+    ) -> dict[str, Any]:
         """The ``solver`` block of ``summary.json``: ``name``, ``status``, ``objective``,
-        ``bound``, ``gap``, ``build_s``, ``solve_s`` and the plan's ``notes``."""
-        return {
+        ``bound``, ``gap``, ``build_s``, ``solve_s``, the plan's ``notes`` and, given the
+        scenario's ``acceptable_gap``, that threshold and ``unproven`` (:meth:`unproven`)."""
+        block: dict[str, Any] = {
             "name": self.solver,
             "status": self.status,
             "objective": self.objective,
@@ -126,6 +156,10 @@ class SolveOutcome:
             "solve_s": self.solve_s,
             "notes": list(notes),
         }
+        if acceptable_gap is not None:
+            block["acceptable_gap"] = acceptable_gap
+            block["unproven"] = self.unproven(acceptable_gap)
+        return block
 
 
 class Solved:
@@ -210,7 +244,38 @@ class Allocation(Solved):
     costs: dict[str, float] = field(default_factory=dict)
 
 
-def solver_summary(plan: Solved) -> dict[str, Any]:
+def solver_summary(plan: Solved, options: OptimizeOptions | None = None) -> dict[str, Any]:
     """The solver figures of a solved plan (an :class:`Allocation`, a time-phased or a
-    telemedicine plan) for ``summary.json``: :meth:`SolveOutcome.summary` with the plan's notes."""
-    return plan.outcome.summary(plan.notes)
+    telemedicine plan) for ``summary.json``: :meth:`SolveOutcome.summary` with the plan's notes
+    (and, given the options, ``acceptable_gap`` and ``unproven``)."""
+    acceptable = None if options is None else options.acceptable_gap
+    return plan.outcome.summary(plan.notes, acceptable)
+
+
+def unproven_solves(
+    solves: Sequence[tuple[str, Solved]], options: OptimizeOptions
+) -> list[dict[str, Any]]:
+    """``summary["unproven"]``: a record per solve (``(what, plan)``, ``what`` naming it) whose
+    plan is not proven within ``[optimize] acceptable_gap`` (:meth:`SolveOutcome.unproven`), each
+    logged as a warning; empty when every plan is proven.
+
+    A record holds ``solve`` (``what``), ``status``, ``gap`` (None when unknown),
+    ``acceptable_gap``, ``solve_s`` and ``message`` (what it means and what to do).
+    """
+    records = []
+    for what, plan in solves:
+        message = plan.outcome.gap_warning(what, options.acceptable_gap)
+        if message is None:
+            continue
+        log.warning(message)
+        records.append(
+            {
+                "solve": what,
+                "status": plan.status,
+                "gap": plan.gap,
+                "acceptable_gap": options.acceptable_gap,
+                "solve_s": plan.solve_s,
+                "message": message,
+            }
+        )
+    return records

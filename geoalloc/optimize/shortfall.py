@@ -25,7 +25,13 @@ first limit that explains it, checked in this order:
     saves: raise ``unmet_penalty_minutes`` or lower ``cost_weight``.
 ``capacity_left_unused``
     Some site within reach has spare capacity and still does not serve the area (its priority
-    weight makes the penalty smaller than the travel minutes, or the solver stopped at a gap).
+    weight makes the penalty smaller than the travel minutes, or the solver stopped at a small
+    gap).
+``solver_stopped_early``
+    The solver stopped (e.g. at its time limit) before proving the plan within ``[optimize]
+    acceptable_gap``, and the area would otherwise be ``capacity_left_unused`` or
+    ``cost_above_penalty``: those two follow only from an optimal plan, so here the cause is
+    that the solver did not finish, not capacity or cost.
 
 The detail text names the sites, the figures and the other areas that took the capacity when a
 priority weighting is in force. Pure function of the problem, the options and the plan.
@@ -36,6 +42,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+import geoalloc._text as fmt
 from geoalloc._validate import format_ids
 from geoalloc.optimize.options import OptimizeOptions
 from geoalloc.optimize.problem import Allocation, AllocationProblem
@@ -53,7 +60,12 @@ REASONS = {
     "coupling": "expanding would break a resource ratio (coupling) at every site within reach",
     "cost_above_penalty": "adding capacity costs more than the unmet-demand penalty it saves",
     "capacity_left_unused": "a site within reach has spare capacity but does not serve the area",
+    "solver_stopped_early": "the solver stopped before proving the plan: a better plan may serve "
+    "this demand",
 }
+
+#: reasons that follow from the plan being optimal: for an unproven plan they are not shown
+OPTIMALITY_REASONS = frozenset({"capacity_left_unused", "cost_above_penalty"})
 
 
 def _money(value: float) -> str:
@@ -201,6 +213,19 @@ def _reason(plan: _Plan, resource: str, reachable: tuple, capacitated: bool) -> 
     )
 
 
+def _stopped_early(allocation: Allocation, options: OptimizeOptions) -> str:
+    """What the solver left unproven, for the detail of ``solver_stopped_early`` ("" when the
+    plan is proven within ``acceptable_gap``)."""
+    outcome = allocation.outcome
+    if not outcome.unproven(options.acceptable_gap):
+        return ""
+    gap = "an unknown gap" if outcome.gap is None else f"a gap of {fmt.percent(100 * outcome.gap)}"
+    return (
+        f"the solver stopped after {outcome.solve_s:.1f} s at {gap} (above acceptable_gap "
+        f"{fmt.percent(100 * options.acceptable_gap)})"
+    )
+
+
 def shortfall_reasons(
     problem: AllocationProblem, allocation: Allocation, options: OptimizeOptions
 ) -> pd.DataFrame:
@@ -224,6 +249,7 @@ def shortfall_reasons(
     reachable_by_area = od.groupby("area")["site"].apply(lambda s: tuple(sorted(set(s), key=str)))
     capacitated = allocation.model == "capacitated"
     priority = problem.priority
+    stopped = _stopped_early(allocation, options)
     answers: dict[tuple, tuple[str, str]] = {}
     for resource in unmet.columns:
         short = unmet[resource]
@@ -231,7 +257,10 @@ def shortfall_reasons(
             reachable = reachable_by_area.get(area, ())
             key = (resource, reachable)  # areas reaching the same sites share the answer
             if key not in answers:
-                answers[key] = _reason(plan, resource, reachable, capacitated)
+                reason, detail = _reason(plan, resource, reachable, capacitated)
+                if stopped and reason in OPTIMALITY_REASONS:
+                    reason, detail = "solver_stopped_early", f"{stopped}; {detail}"
+                answers[key] = reason, detail
             reason, detail = answers[key]
             rows.append(
                 {

@@ -31,6 +31,7 @@ from geoalloc.outputs.charts import (
     utilisation_chart,
 )
 from geoalloc.outputs.escape import text
+from geoalloc.outputs.unproven import unproven_box
 
 log = logging.getLogger(__name__)
 
@@ -47,8 +48,6 @@ figure { margin: 10px 0; } figcaption { color: #555; font-size: 13px; }
 img.chart { max-width: 100%; height: auto; }
 code { font-size: 12px; word-break: break-all; }
 """
-
-
 # --- tables ------------------------------------------------------------------------------------
 
 
@@ -185,6 +184,15 @@ def _solver_table(summary: dict) -> str:
         ("objective", fmt.number(solver.get("objective"), 2)),
         ("bound", fmt.number(solver.get("bound"), 2)),
         ("gap", fmt.percent(100 * gap, 3) if isinstance(gap, int | float) else fmt.MISSING),
+    ]
+    acceptable = solver.get("acceptable_gap")
+    if isinstance(acceptable, int | float):
+        proven = "no: see the warning at the top" if solver.get("unproven") else "yes"
+        rows += [
+            ("acceptable gap", fmt.percent(100 * acceptable, 3)),
+            ("proven within it", proven),
+        ]
+    rows += [
         ("model build", fmt.number(solver.get("build_s"), 2, " s")),
         ("solve", fmt.number(solver.get("solve_s"), 2, " s")),
     ]
@@ -282,6 +290,7 @@ def report_html(layers: dict[str, gpd.GeoDataFrame], summary: dict, manifest: di
         f"{dt.datetime.now(dt.UTC).strftime('%Y-%m-%d %H:%M UTC')}</p>",
         "<p>The interactive map of this run is <a href='map.html'>map.html</a> in the same folder."
         "</p>",
+        unproven_box(summary),
         "<h2>Headline: baseline vs plan</h2>",
         "<p class='muted'>Baseline: the existing sites with today's capacity, each area to its "
         "nearest existing site. Plan: the optimised sites and capacities.</p>",

@@ -18,6 +18,7 @@ from geoalloc.outputs.layers import (
     title_box,
 )
 from geoalloc.outputs.leaflet import base_map
+from geoalloc.outputs.unproven import unproven_box
 
 STATUS_COLOURS = {
     "in person": "#1a9641",
@@ -160,7 +161,7 @@ def telemedicine_report_html(layers: dict[str, gpd.GeoDataFrame], summary: dict)
         f"<title>{text(summary['scenario'])} — telemedicine</title>"
         "<style>body{font:14px sans-serif;margin:2em}td,th{border:1px solid #ccc;"
         "padding:3px 6px}table{border-collapse:collapse;margin-bottom:1.5em}</style></head><body>"
-        f"<h1>{text(summary['scenario'])}: telemedicine coverage</h1>"
+        f"<h1>{text(summary['scenario'])}: telemedicine coverage</h1>{unproven_box(summary)}"
         f"<p>Standard T = {fmt.minutes(summary['max_minutes'])} by road to a site with "
         "physician-hours. Hours are physician-hours per week.</p>"
         f"{_table(rows)}{by_group}<h2>Physician-hours by hub</h2>{_table(hubs)}"

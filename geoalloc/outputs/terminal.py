@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import geoalloc._text as fmt
+from geoalloc._errors import UNPROVEN_EXIT_CODE
 
 
 def planning_lines(summary: Mapping[str, Any]) -> list[str]:
@@ -64,3 +65,19 @@ def telemedicine_lines(summary: Mapping[str, Any], out_dir: str) -> list[str]:
         f"  physician-hours by hub (per week): {hubs or 'none opened'}",
         *folder_lines(out_dir),
     ]
+
+
+def unproven_lines(unproven: list[Mapping[str, Any]]) -> list[str]:
+    """Warning lines for the solves a run left unproven (``summary["unproven"]``): the gap, what
+    it means and what to do; none when every plan is proven."""
+    lines = []
+    for record in unproven:
+        gap = record.get("gap")
+        gap_text = "unknown" if gap is None else fmt.percent(100 * gap)
+        lines.append(
+            f"warning: {record['solve']} is NOT PROVEN: the solver stopped at a gap of {gap_text} "
+            f"(acceptable: {fmt.percent(100 * record['acceptable_gap'])}); a much better plan "
+            "may exist and the unmet demand may not be real — raise [optimize] time_limit_s, "
+            f"offer fewer candidate sites, or use coarser areas (exit code {UNPROVEN_EXIT_CODE})"
+        )
+    return lines

@@ -26,7 +26,7 @@ from geoalloc.demand.surge import SurgeResult
 from geoalloc.inputs.read import read_facilities
 from geoalloc.optimize.phased import PhasedProblem, solve_phased
 from geoalloc.optimize.phased_options import DeploymentOptions
-from geoalloc.optimize.problem import solver_summary
+from geoalloc.optimize.problem import solver_summary, unproven_solves
 from geoalloc.runs.planning import Inputs, PlanningKind
 from geoalloc.runs.schema import PlanningSummary
 from geoalloc.scenario import Scenario
@@ -312,9 +312,16 @@ def run_deployment(
         "temporary_sites": temporary.to_dict(orient="records"),
         "costs": plan.costs,
         "solver": {
-            "without_redeployment": solver_summary(static),
-            "with_redeployment": solver_summary(plan),
+            "without_redeployment": solver_summary(static, scenario.optimize),
+            "with_redeployment": solver_summary(plan, scenario.optimize),
         },
+        "unproven": unproven_solves(
+            [
+                ("the time-phased plan without redeployment", static),
+                ("the time-phased plan", plan),
+            ],
+            scenario.optimize,
+        ),
     }
 
 
@@ -354,7 +361,9 @@ class DeploymentKind(PlanningKind):
         timings: dict[str, float],
     ) -> None:
         started = time.perf_counter()
-        summary["deployment"] = run_deployment(scenario, inputs, od, layers, surge)
+        deployment = run_deployment(scenario, inputs, od, layers, surge)
+        summary["unproven"] = summary.get("unproven", []) + deployment.pop("unproven")
+        summary["deployment"] = deployment
         timings["deployment_s"] = time.perf_counter() - started
 
 

@@ -39,7 +39,12 @@ from geoalloc.inputs.read import (
     representative_points,
 )
 from geoalloc.optimize import frontier, problem_from_inputs, solve
-from geoalloc.optimize.problem import Allocation, AllocationProblem, solver_summary
+from geoalloc.optimize.problem import (
+    Allocation,
+    AllocationProblem,
+    solver_summary,
+    unproven_solves,
+)
 from geoalloc.optimize.shortfall import shortfall_reasons, shortfall_summary
 from geoalloc.runs.evaluate import evaluate
 from geoalloc.runs.geography import check_geography
@@ -549,7 +554,8 @@ def run_planning(
         },
         "travel_flags": flags.to_dict(orient="records"),
         "input_notes": inputs.notes,
-        "solver": solver_summary(allocation),
+        "solver": solver_summary(allocation, scenario.optimize),
+        "unproven": unproven_solves([("the plan", allocation)], scenario.optimize),
         "costs": allocation.costs,
         "timings_s": timings,
     }

@@ -44,6 +44,9 @@ class SummaryBase(TypedDict):
     area_status: dict[str, int]
     input_notes: list[str]
     solver: dict[str, Any]
+    # one record per solve not proven within [optimize] acceptable_gap (empty: all proven); a
+    # folder of an earlier geoalloc may lack it
+    unproven: NotRequired[list[dict[str, Any]]]
     costs: dict[str, Any]
     timings_s: dict[str, float]
 

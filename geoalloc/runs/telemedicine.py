@@ -39,7 +39,7 @@ from geoalloc.inputs.read import (
     read_facilities,
     read_polygons,
 )
-from geoalloc.optimize.problem import solver_summary
+from geoalloc.optimize.problem import solver_summary, unproven_solves
 from geoalloc.optimize.telemedicine import TelePlan, TeleProblem, TeleWeights, solve_telemedicine
 from geoalloc.runs.evaluate import nearest_minutes
 from geoalloc.runs.geography import check_geography
@@ -346,7 +346,8 @@ def run_telemedicine(
         "telemedicine": figures,
         "area_status": {s: int((table["status"] == s).sum()) for s in STATUSES},
         "input_notes": notes,
-        "solver": solver_summary(plan),
+        "solver": solver_summary(plan, scenario.optimize),
+        "unproven": unproven_solves([("the telemedicine plan", plan)], scenario.optimize),
         "costs": plan.costs,
         "timings_s": timings,
     }

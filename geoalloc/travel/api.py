@@ -1,6 +1,7 @@
 """One entry point for the pipeline: the travel matrix a scenario's ``[network]`` asks for.
 
-With a ``cache_dir``, two things are kept on disk, both keyed by content hashes:
+With a ``cache_dir``, two things are kept on disk, both keyed by content hashes and both verified
+(checksum) before use by :mod:`geoalloc.travel.cache`, which discards and rebuilds a bad entry:
 
 - ``graphs/<key>.npz``: the routable graph as arrays, key = SHA-256 of the network file's bytes
   (or the place name) + mode + speeds, so a second run neither parses OSM nor builds networkx;
@@ -25,6 +26,7 @@ import pandas as pd
 from scipy import sparse
 
 from geoalloc._errors import InputError
+from geoalloc.travel.cache import discard, read_entry, write_entry
 from geoalloc.travel.crowfly import crowfly_matrix
 from geoalloc.travel.graph import file_sha256, load_graph
 from geoalloc.travel.isochrones import crowfly_service_areas, empty_service_areas, service_areas
@@ -90,7 +92,7 @@ def load_network(options: NetworkOptions, *, cache_dir: Path | None = None) -> R
     path = None
     if cache_dir is not None:
         path = Path(cache_dir) / "graphs" / f"{graph_key(options)}.npz"
-        cached = RoadNetwork.load(path) if path.is_file() else None
+        cached = RoadNetwork.load(path)
         if cached is not None:
             log.info("road graph for %s from cache %s", options.source, path)
             return cached
@@ -154,47 +156,50 @@ def _save_matrix(path: Path, tm: TravelMatrix) -> None:
         arrays["dense"] = minutes
     else:
         arrays.update(row=minutes.row, col=minutes.col, data=minutes.data)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp.npz")
-    np.savez(tmp, **arrays)
-    tmp.replace(path)
+    write_entry(path, arrays)
 
 
 def _load_matrix(
     path: Path, origin_ids: pd.Index, destination_ids: pd.Index
 ) -> TravelMatrix | None:
+    """The matrix of cache entry ``path``; None if absent or unusable (discarded and logged)."""
+    z = read_entry(path, "travel matrix")
+    if z is None:
+        return None
     try:
-        with np.load(path, allow_pickle=False) as z:
-            shape = tuple(int(s) for s in z["shape"])
-            max_minutes = float(z["max_minutes"])
-            if "dense" in z:
-                minutes = z["dense"]
-            else:
-                minutes = sparse.coo_array((z["data"], (z["row"], z["col"])), shape=shape)
-            ids = [
-                (origin_ids if r == "origin" else destination_ids)[p]
-                for p, r in zip(z["flag_pos"], z["flag_role"], strict=True)
-            ]
-            flags = pd.DataFrame(
-                {
-                    "id": ids,
-                    "role": z["flag_role"].tolist(),
-                    "reason": z["flag_reason"].tolist(),
-                    "detail": z["flag_detail"].tolist(),
-                },
-                columns=FLAG_COLUMNS,
-            ).astype(object)
-            return TravelMatrix(
-                origin_ids=origin_ids,
-                destination_ids=destination_ids,
-                minutes=minutes,
-                max_minutes=None if np.isnan(max_minutes) else max_minutes,
-                flags=flags,
-                origin_snap_m=z["origin_snap_m"] if "origin_snap_m" in z else None,
-                destination_snap_m=(z["destination_snap_m"] if "destination_snap_m" in z else None),
-            )
-    except (OSError, KeyError, ValueError, IndexError) as exc:
-        log.warning("matrix cache %s not usable (%s); recomputing", path, exc)
+        shape = tuple(int(s) for s in z["shape"])
+        if shape != (len(origin_ids), len(destination_ids)):
+            msg = f"shape {shape} for {len(origin_ids)} origins × {len(destination_ids)} sites"
+            raise ValueError(msg)
+        max_minutes = float(z["max_minutes"])
+        if "dense" in z:
+            minutes = z["dense"]
+        else:
+            minutes = sparse.coo_array((z["data"], (z["row"], z["col"])), shape=shape)
+        ids = [
+            (origin_ids if r == "origin" else destination_ids)[p]
+            for p, r in zip(z["flag_pos"], z["flag_role"], strict=True)
+        ]
+        flags = pd.DataFrame(
+            {
+                "id": ids,
+                "role": z["flag_role"].tolist(),
+                "reason": z["flag_reason"].tolist(),
+                "detail": z["flag_detail"].tolist(),
+            },
+            columns=FLAG_COLUMNS,
+        ).astype(object)
+        return TravelMatrix(
+            origin_ids=origin_ids,
+            destination_ids=destination_ids,
+            minutes=minutes,
+            max_minutes=None if np.isnan(max_minutes) else max_minutes,
+            flags=flags,
+            origin_snap_m=z.get("origin_snap_m"),
+            destination_snap_m=z.get("destination_snap_m"),
+        )
+    except (KeyError, ValueError, TypeError, IndexError) as exc:
+        discard(path, "travel matrix", f"its arrays do not make this matrix ({exc})")
         return None
 
 
@@ -258,11 +263,10 @@ def compute_matrix(
     if cache_dir is not None:
         key = _matrix_key(options, network.content_hash, origins, destinations, max_minutes)
         path = Path(cache_dir) / "matrices" / f"{key}.npz"
-        if path.is_file():
-            cached = _load_matrix(path, origins.index, destinations.index)
-            if cached is not None:
-                log.info("travel matrix from cache %s (routing skipped)", path)
-                return cached
+        cached = _load_matrix(path, origins.index, destinations.index)
+        if cached is not None:
+            log.info("travel matrix from cache %s (routing skipped)", path)
+            return cached
     so, sd = snap_both(
         network,
         origins,

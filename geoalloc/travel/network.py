@@ -17,6 +17,7 @@ from pyproj import CRS, Transformer
 from scipy import sparse
 
 from geoalloc._errors import InputError
+from geoalloc.travel.cache import discard, read_entry, write_entry
 from geoalloc.travel.graph import dropped_lonlat, largest_scc_mask
 
 log = logging.getLogger(__name__)
@@ -236,45 +237,48 @@ class RoadNetwork:
         )
 
     def save(self, path: Path) -> None:
-        """Write as ``.npz`` (atomic rename, so a crashed run leaves no half-written cache)."""
+        """Write as a verified cache entry (:func:`geoalloc.travel.cache.write_entry`)."""
         if self.node_ids.dtype == object:
-            return  # ids that are not numbers are not cached (npz without pickle)
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp.npz")
-        np.savez(
-            tmp,
-            version=np.array(FORMAT_VERSION),
-            node_ids=self.node_ids,
-            lon=self.lon,
-            lat=self.lat,
-            data=self.forward.data,
-            indices=self.forward.indices,
-            indptr=self.forward.indptr,
-            dropped_lon=self.dropped_lon,
-            dropped_lat=self.dropped_lat,
-            content_hash=np.array(self.content_hash),
+            return  # ids that are not numbers are not cached (entries are read without pickle)
+        write_entry(
+            Path(path),
+            {
+                "version": np.array(FORMAT_VERSION),
+                "node_ids": self.node_ids,
+                "lon": self.lon,
+                "lat": self.lat,
+                "data": self.forward.data,
+                "indices": self.forward.indices,
+                "indptr": self.forward.indptr,
+                "dropped_lon": self.dropped_lon,
+                "dropped_lat": self.dropped_lat,
+                "content_hash": np.array(self.content_hash),
+            },
         )
-        tmp.replace(path)
 
     @classmethod
     def load(cls, path: Path) -> RoadNetwork | None:
-        """Read a network written by :meth:`save`; ``None`` if absent or of another format."""
+        """Read a network written by :meth:`save`; ``None`` if absent, damaged (discarded and
+        logged, see :func:`geoalloc.travel.cache.read_entry`) or of another format."""
+        z = read_entry(Path(path), "road graph")
+        if z is None:
+            return None
         try:
-            with np.load(path, allow_pickle=False) as z:
-                if int(z["version"]) != FORMAT_VERSION:
-                    return None
-                n = len(z["node_ids"])
-                forward = sparse.csr_array((z["data"], z["indices"], z["indptr"]), shape=(n, n))
-                return cls(
-                    node_ids=z["node_ids"],
-                    lon=z["lon"],
-                    lat=z["lat"],
-                    forward=forward,
-                    dropped_lon=z["dropped_lon"],
-                    dropped_lat=z["dropped_lat"],
-                    content_hash=str(z["content_hash"]),
-                )
-        except (OSError, KeyError, ValueError) as exc:
-            log.debug("graph cache %s not usable: %s", path, exc)
+            if int(z["version"]) != FORMAT_VERSION:
+                why = f"format {int(z['version'])}, this geoalloc reads {FORMAT_VERSION}"
+                discard(Path(path), "road graph", why, expected=True)
+                return None
+            n = len(z["node_ids"])
+            forward = sparse.csr_array((z["data"], z["indices"], z["indptr"]), shape=(n, n))
+            return cls(
+                node_ids=z["node_ids"],
+                lon=z["lon"],
+                lat=z["lat"],
+                forward=forward,
+                dropped_lon=z["dropped_lon"],
+                dropped_lat=z["dropped_lat"],
+                content_hash=str(z["content_hash"]),
+            )
+        except (KeyError, ValueError, TypeError, IndexError) as exc:
+            discard(Path(path), "road graph", f"its arrays do not make a road graph ({exc})")
             return None

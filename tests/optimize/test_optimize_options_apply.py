@@ -36,6 +36,7 @@ SAMPLE = {
     "time_limit_s": 5.0,
     "hard_time_limit_s": 9.0,
     "mip_gap": 0.01,
+    "acceptable_gap": 0.2,
     "unmet_penalty_minutes": 500.0,
     "allow_unmet": False,
     "minutes_weight": 2.0,
@@ -176,6 +177,7 @@ def test_a_telemedicine_run_reads_only_the_standard_groups_and_solver_settings()
         "time_limit_s",
         "hard_time_limit_s",
         "mip_gap",
+        "acceptable_gap",
         "threads",
     }
     for key, value in SAMPLE.items():

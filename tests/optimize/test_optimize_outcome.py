@@ -13,7 +13,7 @@ from geoalloc.optimize import AllocationProblem, OptimizeOptions, SolveOutcome, 
 from geoalloc.optimize.linear import RawSolution
 from geoalloc.optimize.phased import PhasedProblem, solve_phased
 from geoalloc.optimize.phased_options import DeploymentOptions
-from geoalloc.optimize.problem import solver_summary
+from geoalloc.optimize.problem import solver_summary, unproven_solves
 from geoalloc.optimize.telemedicine import TeleProblem, solve_telemedicine
 
 SUMMARY_KEYS = ["name", "status", "objective", "bound", "gap", "build_s", "solve_s", "notes"]
@@ -123,3 +123,59 @@ def test_status_comes_from_the_proven_gap_not_the_label():
 def test_no_incumbent_has_no_outcome():
     with pytest.raises(SolverError, match="no solution"):
         SolveOutcome.from_solution(raw(None, None), OPTIONS, 0.0)
+
+
+# ----------------------------------------------------------------- plans the solver did not prove
+
+
+def outcome(status: str, gap: float | None) -> SolveOutcome:
+    return SolveOutcome(status, 100.0, None, gap, "highs", 0.5, 12.5)
+
+
+@pytest.mark.parametrize(
+    ("status", "gap", "unproven"),
+    [
+        ("optimal", 0.0, False),
+        ("optimal", 0.08, False),  # within a mip_gap the user chose: proven as asked
+        ("feasible", 0.04, False),  # not optimal, but within acceptable_gap
+        ("feasible", 0.05, False),
+        ("feasible", 0.051, True),
+        ("feasible", 0.997, True),
+        ("feasible", None, True),  # no bound at all: nothing was proven
+    ],
+)
+def test_a_plan_is_unproven_when_not_optimal_and_above_the_acceptable_gap(status, gap, unproven):
+    assert outcome(status, gap).unproven(0.05) is unproven
+    warning = outcome(status, gap).gap_warning("the plan", 0.05)
+    assert (warning is not None) is unproven
+
+
+def test_the_unproven_record_says_the_gap_and_what_to_do(caplog):
+    plan = dataclasses.replace(allocation(), outcome=outcome("feasible", 0.997))
+    options = OPTIONS.model_copy(update={"acceptable_gap": 0.05})
+    assert unproven_solves([("the plan", allocation())], options) == []
+    with caplog.at_level("WARNING", logger="geoalloc.optimize.problem"):
+        (record,) = unproven_solves([("the plan", plan)], options)
+    message = (
+        "the plan is not proven: the solver stopped after 12.5 s at a proven gap of 99.7 %, above "
+        "[optimize] acceptable_gap 5.0 % — a much better plan may exist, and this plan's figures "
+        "(its unmet demand above all) may be far from what is achievable; raise [optimize] "
+        "time_limit_s, offer fewer candidate sites, or use coarser areas"
+    )
+    assert record == {
+        "solve": "the plan",
+        "status": "feasible",
+        "gap": 0.997,
+        "acceptable_gap": 0.05,
+        "solve_s": 12.5,
+        "message": message,
+    }
+    assert caplog.messages == [message]
+    unknown = dataclasses.replace(plan, outcome=outcome("feasible", None))
+    (record,) = unproven_solves([("the time-phased plan", unknown)], options)
+    assert "the time-phased plan is not proven" in record["message"]
+    assert "without proving any bound (gap unknown)" in record["message"]
+    block = solver_summary(plan, options)
+    assert list(block) == [*SUMMARY_KEYS, "acceptable_gap", "unproven"]
+    assert (block["acceptable_gap"], block["unproven"]) == (0.05, True)
+    assert solver_summary(allocation(), options)["unproven"] is False

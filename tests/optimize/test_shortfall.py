@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pandas as pd
 import pytest
 from test_optimize_models import make_problem
@@ -94,3 +96,76 @@ def test_nothing_unmet_gives_an_empty_table() -> None:
     table = shortfall_reasons(problem, solve(problem, options), options)
     assert table.empty
     assert shortfall_summary(table) == []
+
+
+# ------------------------------------------------------------------ a plan the solver did not prove
+
+
+def _stopped(allocation, status: str, gap: float | None):
+    """``allocation`` as a solver stopped at its time limit returns it: its first incumbent,
+    everything unmet (nothing assigned, no load), with the given status and proven gap."""
+    sites = allocation.sites.copy()
+    for resource in allocation.unmet.columns:
+        sites[f"{resource}_load"] = 0.0
+    demand = allocation.unmet + allocation.assignments.pivot_table(
+        index="area", columns="resource", values="quantity", aggfunc="sum"
+    ).reindex(allocation.unmet.index).fillna(0.0)
+    outcome = dataclasses.replace(allocation.outcome, status=status, gap=gap, solve_s=3.0)
+    return dataclasses.replace(
+        allocation,
+        outcome=outcome,
+        sites=sites,
+        assignments=allocation.assignments.iloc[0:0],
+        unmet=demand,
+    )
+
+
+@pytest.mark.parametrize(
+    ("status", "gap", "expected"),
+    [
+        ("optimal", 0.0, "capacity_left_unused"),  # proven: the spare beds are a real finding
+        ("feasible", 0.03, "capacity_left_unused"),  # within acceptable_gap (5 %)
+        ("feasible", 0.99, "solver_stopped_early"),
+        ("feasible", None, "solver_stopped_early"),
+    ],
+)
+def test_spare_capacity_beside_unmet_demand_is_put_down_to_an_unproven_solve(
+    status, gap, expected
+) -> None:
+    # S has 10 beds for a1 and a2 (4 needed): an optimal plan serves both
+    problem = _one_site(capacity=10.0)
+    options = OptimizeOptions(model="capacitated", max_minutes=10)
+    plan = _stopped(solve(problem, options), status, gap)
+    table = shortfall_reasons(problem, plan, options).set_index("area")
+    assert table.loc["far", "reason"] == "no_site_within_standard"  # true whatever the solver did
+    assert table.loc[["a1", "a2"], "reason"].tolist() == [expected, expected]
+    detail = table.loc["a1", "detail"]
+    assert detail.endswith("S within reach have 10 beds spare")
+    if expected == "solver_stopped_early":
+        gap_text = "an unknown gap" if gap is None else "a gap of 99.0 %"
+        assert detail.startswith(
+            f"the solver stopped after 3.0 s at {gap_text} (above acceptable_gap 5.0 %); "
+        )
+    assert set(table["reason"]) <= set(REASONS)
+
+
+def test_cost_above_penalty_is_not_claimed_for_an_unproven_plan() -> None:
+    options = OptimizeOptions(
+        model="capacitated",
+        max_minutes=10,
+        cost_per_unit={"beds": 1e9},
+        unmet_penalty_minutes=500.0,
+        cost_weight=1e-6,
+    )
+    problem = _one_site()
+    optimal = solve(problem, options)
+    assert (
+        shortfall_reasons(problem, optimal, options).set_index("area").loc["a2", "reason"]
+        == "cost_above_penalty"
+    )
+    stopped = dataclasses.replace(
+        optimal, outcome=dataclasses.replace(optimal.outcome, status="feasible", gap=0.5)
+    )
+    reasons = shortfall_reasons(problem, stopped, options).set_index("area")["reason"]
+    assert reasons["a2"] == "solver_stopped_early"
+    assert reasons["far"] == "no_site_within_standard"

@@ -45,6 +45,9 @@ def test_run_exits_zero_with_all_outputs(chicago_run) -> None:
     assert "Running HiGHS" not in result.stdout  # stdout is the JSON summary only
     summary = json.loads(result.stdout)
     assert summary["out_dir"].endswith("chicago-test")
+    # a plan proven within acceptable_gap: no warning, nothing listed as unproven (exit 0 above)
+    assert summary["unproven"] == [] and summary["solver"]["unproven"] is False
+    assert "warning" not in result.stderr.lower()
 
 
 def test_every_area_appears_and_demand_balances(chicago_run) -> None:
