@@ -19,6 +19,7 @@ from folium.map import Layer
 
 from geoalloc.outputs.leaflet import Box, CircleLayer, GeoJsonData, LineLayer, PolygonLayer
 from geoalloc.outputs.styles import AREA_STYLE
+from geoalloc.outputs.unproven import unproven_line
 
 COORD_DECIMALS = 5  # ~1 m: enough for a regional map, keeps the file small
 SIMPLIFY_M = 15.0
@@ -191,9 +192,12 @@ def line_layer(fmap: folium.Map, records: list[list], name: str, *, show: bool) 
 # --- boxes -------------------------------------------------------------------------------------
 
 
-def title_box(fmap: folium.Map, html_text: str) -> None:
-    """The box at the bottom left with the run's title and headline figures."""
-    Box(html_text, position="bottomleft", css_class="geoalloc-title").add_to(fmap)
+def title_box(fmap: folium.Map, html_text: str, summary: dict) -> None:
+    """The box at the bottom left with the run's title and headline figures, headed by a warning
+    when the run's plan is not proven (``summary["unproven"]``)."""
+    Box(
+        unproven_line(summary) + html_text, position="bottomleft", css_class="geoalloc-title"
+    ).add_to(fmap)
 
 
 def dot(colour: str, label: str) -> str:

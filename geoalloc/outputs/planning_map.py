@@ -91,7 +91,7 @@ def build_map(
     ]
     GroupSwitch([area_maps.plan_minutes, plan_sites], baseline).add_to(fmap)
     facility_legend(legend, facilities, resources[0])
-    title_box(fmap, title_html(summary))
+    title_box(fmap, title_html(summary), summary)
     legend.add_to(fmap)
     layer_control(fmap)
     return fmap

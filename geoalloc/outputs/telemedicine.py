@@ -105,6 +105,7 @@ def build_telemedicine_map(layers: dict[str, gpd.GeoDataFrame], summary: dict) -
         f"<br>gaining access via telemedicine: "
         f"{fmt.quantity(figures['people_gaining_access_through_telemedicine'])}<br>"
         f"still without any: {fmt.quantity(figures['people_still_without_any'])}{legend}",
+        summary,
     )
     layer_control(fmap)
     return fmap

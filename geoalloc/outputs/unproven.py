@@ -25,3 +25,18 @@ def unproven_box(summary: dict) -> str:
         "solver stopped before it could show the plan is close to the best one.</strong> The "
         f"figures below describe the plan it had when it stopped{shortfall}.<ul>{items}</ul></div>"
     )
+
+
+def unproven_line(summary: dict) -> str:
+    """The first line of a map's title box when the plan is not proven (the map is what most
+    readers see); "" when every solve is proven."""
+    records = summary.get("unproven") or []
+    if not records:
+        return ""
+    gaps = [r.get("gap") for r in records if isinstance(r.get("gap"), int | float)]
+    gap = f" (gap up to {100 * max(gaps):.1f} %)" if gaps else " (no bound proven)"
+    return (
+        f"<div class='unproven' style='{UNPROVEN_STYLE}; margin: 0 0 6px 0'><strong>Not proven"
+        f"{gap}:</strong> the solver stopped early; this plan may be far from the best. "
+        "See the report.</div>"
+    )

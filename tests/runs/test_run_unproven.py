@@ -85,6 +85,15 @@ def test_the_report_opens_with_the_warning(stopped_run, tmp_path) -> None:
         assert re.search(r"<td>proven within it</td><td>no: see the warning at the top</td>", html)
 
 
+def test_the_map_title_box_opens_with_the_warning(stopped_run) -> None:
+    """A stakeholder reads the map, not the report: its title box says the plan is not proven."""
+    _, out, summary = stopped_run
+    html = (out / "map.html").read_text(encoding="utf-8")
+    warning = html.index("Not proven")
+    assert f"gap up to {100 * summary['solver']['gap']:.1f} %" in html[warning : warning + 200]
+    assert warning < html.index(summary["scenario"], warning)
+
+
 def _rebuilt_report(out: Path, tmp_path: Path) -> Path:
     """``geoalloc report`` on a copy of the folder: the page rebuilt from summary.json."""
     import shutil
