@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from pydantic import ConfigDict
+
 from geoalloc._errors import InputError
+
+#: The configuration of every scenario section: an unknown key is refused (a typo would otherwise
+#: be ignored) and so is a number that is not finite (``inf``/``nan`` are valid TOML floats, but no
+#: minutes, rate, share or cost is infinite; left through they crash the engines or stall the solver).
+SECTION_CONFIG = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 MAX_IDS_SHOWN = 20
 
