@@ -257,9 +257,25 @@ def _check_ids(frame: pd.DataFrame, column: str, where: str, problems: Problems)
     return pd.Index(as_text, name="id")
 
 
+#: An area's population (or age band) must be below this: more than live on Earth is a typo.
+MAX_POPULATION = 1e10
+#: A site's capacity of any resource must be below this many units.
+MAX_CAPACITY_UNITS = 1e7
+
+
 def _check_quantity(
-    frame: pd.DataFrame, column: str, ids: pd.Index, where: str, what: str, problems: Problems
+    frame: pd.DataFrame,
+    column: str,
+    ids: pd.Index,
+    where: str,
+    what: str,
+    problems: Problems,
+    *,
+    ceiling: float,
+    unit: str,
 ) -> pd.Series:
+    """``column`` as numbers indexed by ``ids``; every row that is not a number, empty, negative,
+    infinite or at least ``ceiling`` is a problem naming the column and the ids."""
     values = pd.to_numeric(frame[column], errors="coerce")
     values.index = ids
     non_numeric = values.isna() & frame[column].notna().to_numpy()
@@ -283,10 +299,24 @@ def _check_quantity(
         problems.add(
             where, f"{what} column {column!r} is negative", "fix these rows", ids=ids[negative]
         )
+    infinite = np.isinf(values.to_numpy(dtype=float)) & ~negative
+    if infinite.any():
+        problems.add(
+            where, f"{what} column {column!r} is infinite", "give a number", ids=ids[infinite]
+        )
+    too_large = (values >= ceiling).to_numpy() & ~infinite
+    if too_large.any():
+        problems.add(
+            where,
+            f"{what} column {column!r} is {ceiling:,.0f} or more, beyond any real {unit}",
+            "check these rows (a unit or a decimal point?)",
+            ids=ids[too_large],
+        )
     return values
 
 
-def _check_geometry(frame: gpd.GeoDataFrame, ids: pd.Index, where: str, problems: Problems) -> None:
+def _check_geometry(frame: gpd.GeoDataFrame, ids: pd.Index, where: str, problems: Problems) -> bool:
+    """Report empty, invalid and out-of-range geometries; True if every coordinate can be placed."""
     geometry = frame.geometry
     empty = (geometry.isna() | geometry.is_empty).to_numpy()
     if empty.any():
@@ -304,6 +334,48 @@ def _check_geometry(frame: gpd.GeoDataFrame, ids: pd.Index, where: str, problems
             "repair it (shapely.make_valid, QGIS 'Fix geometries')",
             ids=ids[invalid],
         )
+    return _check_coordinates(frame, ids, where, problems)
+
+
+def _check_coordinates(
+    frame: gpd.GeoDataFrame, ids: pd.Index, where: str, problems: Problems
+) -> bool:
+    """Coordinates that are no place on Earth: not finite, or, in a geographic CRS, outside
+    longitude [-180, 180] / latitude [-90, 90]. True if there are none."""
+    bounds = frame.geometry.bounds.to_numpy(dtype=float)  # minx, miny, maxx, maxy (NaN if empty)
+    present = ~np.isnan(bounds).all(axis=1)
+    not_finite = present & ~np.isfinite(bounds).all(axis=1)
+    if not_finite.any():
+        problems.add(
+            where,
+            "coordinates that are not finite numbers (inf or NaN)",
+            "fix or remove these rows' geometry",
+            ids=ids[not_finite],
+        )
+    crs = frame.crs
+    if crs is None or not crs.is_geographic:
+        return not not_finite.any()
+    with np.errstate(invalid="ignore"):
+        lon_out = (bounds[:, 0] < -180) | (bounds[:, 2] > 180)
+        lat_out = (bounds[:, 1] < -90) | (bounds[:, 3] > 90)
+    for out, axis, bound in ((lon_out, "longitude", 180), (lat_out, "latitude", 90)):
+        out = out & present & ~not_finite
+        if out.any():
+            column = (0, 2) if axis == "longitude" else (1, 3)
+            worst = bounds[out][:, column]
+            extreme = worst.flat[np.argmax(np.abs(worst))]
+            problems.add(
+                where,
+                f"{axis} outside [-{bound}, {bound}] in its geographic CRS "
+                f"{crs.to_string()} (e.g. {extreme:g})",
+                "check these rows' coordinates: swapped longitude/latitude, or projected "
+                "coordinates (metres) in a file tagged with a longitude/latitude CRS",
+                ids=ids[out],
+            )
+    return not (not_finite.any() or ((lon_out | lat_out) & present).any())
+
+
+_PERSONS = {"ceiling": MAX_POPULATION, "unit": "area"}
 
 
 def read_areas(options: AreasOptions, problems: Problems) -> gpd.GeoDataFrame | None:
@@ -331,9 +403,13 @@ def read_areas(options: AreasOptions, problems: Problems) -> gpd.GeoDataFrame | 
         frame[options.population] = _population_from_points(frame, ids, options, problems)
         if problems:
             return None
-    population = _check_quantity(frame, options.population, ids, where, "population", problems)
+    population = _check_quantity(
+        frame, options.population, ids, where, "population", problems, **_PERSONS
+    )
     bands = {
-        c: _check_quantity(frame, c, ids, where, f"age band {options.age_bands[c]!r}", problems)
+        c: _check_quantity(
+            frame, c, ids, where, f"age band {options.age_bands[c]!r}", problems, **_PERSONS
+        )
         for c in options.age_bands
     }
     if bands:
@@ -583,7 +659,14 @@ def read_facilities(
     sites.index = ids
     for resource, column in options.capacity.items():
         sites[resource] = _check_quantity(
-            frame, column, ids, where, f"capacity of {resource!r}", problems
+            frame,
+            column,
+            ids,
+            where,
+            f"capacity of {resource!r}",
+            problems,
+            ceiling=MAX_CAPACITY_UNITS,
+            unit="site",
         ).astype(float)
     candidate = (
         _as_bool(frame, options.candidate, ids, where, problems)
@@ -600,11 +683,11 @@ def read_facilities(
         )
     sites["existing"] = ~candidate
     sites["name"] = frame[options.name].astype(str).to_numpy() if options.name else ids.to_numpy()
-    _check_geometry(frame, ids, where, problems)
+    placeable = _check_geometry(frame, ids, where, problems)
     not_point = (sites.geom_type != "Point").to_numpy() & ~(
         sites.geometry.isna() | sites.geometry.is_empty
     ).to_numpy()
-    if not_point.any() and sites.crs is not None:
+    if not_point.any() and sites.crs is not None and placeable:
         projected = sites.geometry.to_crs(sites.geometry.estimate_utm_crs())
         points = projected.representative_point().to_crs(sites.crs)
         sites.loc[not_point, sites.geometry.name] = points[not_point]
