@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import errno
+import os
+import stat
 from collections.abc import Iterable
+from pathlib import Path
 
 from pydantic import ConfigDict
 
@@ -58,3 +62,39 @@ class Problems:
     def raise_if_any(self, header: str | None = None) -> None:
         if self.errors:
             raise InputError(self.errors, header=header)
+
+
+def file_problem(path: Path | str, *, directory_ok: bool = False) -> str | None:
+    """Why ``path`` cannot be read as an input file, or None when it can.
+
+    The answers say what the path is: ``"not found"``, ``"a directory, not a file"``, ``"a
+    symbolic-link loop"``, ``"a broken symbolic link (to …)"``, ``"not a regular file (…)"`` (a
+    device; a pipe is read) or
+    ``"not readable: permission denied"``. ``directory_ok``: a directory is a file here (a File
+    Geodatabase, a folder of shapefiles), for the reader to judge.
+
+    Examples
+    --------
+    >>> file_problem("/")
+    'a directory, not a file'
+    """
+    path = Path(path)
+    try:
+        mode = path.stat().st_mode
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "a symbolic-link loop (a link that leads back to itself)"
+        if exc.errno == errno.ENOENT and path.is_symlink():
+            return f"a broken symbolic link (to {os.readlink(path)}, which does not exist)"
+        if exc.errno in (errno.ENOENT, errno.ENOTDIR):
+            return "not found"
+        if exc.errno in (errno.EACCES, errno.EPERM):
+            return "not readable: permission denied"
+        return f"not readable: {exc.strerror or exc}"
+    if stat.S_ISDIR(mode):
+        return None if directory_ok else "a directory, not a file"
+    if not (stat.S_ISREG(mode) or stat.S_ISFIFO(mode)):  # a pipe: `<(zcat history.csv.gz)`
+        return "not a regular file (a device or a socket)"
+    if not os.access(path, os.R_OK):
+        return "not readable: permission denied"
+    return None

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from geoalloc._errors import InputError
-from geoalloc._validate import format_ids
+from geoalloc._validate import file_problem, format_ids
 from geoalloc.demand.options import HistoryJoin, HistoryOptions
 
 log = logging.getLogger(__name__)
@@ -156,8 +156,9 @@ def read_table(
     ``text_columns`` (ids, join keys) are read as text, so that ``01001`` stays ``01001`` and
     keys match whatever type the other side was stored with.
     """
-    if not path.is_file():
-        msg = f"{path}: file not found — check {role}"
+    why = file_problem(path)
+    if why is not None:
+        msg = f"{path}: {'file not found' if why == 'not found' else why} — check {role}"
         raise InputError(msg)
     text = [c for c in text_columns if c]
     name = path.name.lower()

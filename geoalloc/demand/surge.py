@@ -17,6 +17,7 @@ import pandas as pd
 from scipy import signal
 
 from geoalloc._errors import InputError
+from geoalloc._validate import file_problem
 from geoalloc.demand.los import LosFit
 from geoalloc.demand.needs import resource_needs
 from geoalloc.demand.options import DemandOptions, SurgeOptions
@@ -96,8 +97,10 @@ def _table_multipliers(options: SurgeOptions, baseline_total: float) -> np.ndarr
         msg = "[demand.surge] kind 'table' needs 'multipliers' (an inline list) or 'path' (a CSV)"
         raise InputError(msg)
     path = Path(options.path)
-    if not path.is_file():
-        msg = f"{path}: surge table not found — check [demand.surge] path"
+    why = file_problem(path)
+    if why is not None:
+        what = "surge table not found" if why == "not found" else f"the surge table path is {why}"
+        msg = f"{path}: {what} — check [demand.surge] path"
         raise InputError(msg)
     table = pd.read_csv(path)
     cols = {c.lower(): c for c in table.columns}

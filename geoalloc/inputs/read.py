@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geoalloc._validate import Problems, format_ids
+from geoalloc._validate import Problems, file_problem, format_ids
 from geoalloc.scenario import AreasOptions, FacilitiesOptions, FrameSource, TableJoin
 
 log = logging.getLogger(__name__)
@@ -30,10 +30,11 @@ _FALSE = {"false", "f", "no", "n", "0", ""}
 def read_vector(
     path: Path, layer: str | None, where: str, problems: Problems
 ) -> gpd.GeoDataFrame | None:
-    if not path.exists():
+    why = file_problem(path, directory_ok=True)  # a File Geodatabase is a folder
+    if why is not None:
         problems.add(
             where,
-            f"file not found: {path}",
+            f"{path} is {why}" if why != "not found" else f"file not found: {path}",
             "check the path in the scenario file (relative paths start at the scenario's folder)",
         )
         return None
@@ -44,6 +45,13 @@ def read_vector(
     try:
         frame = gpd.read_file(path, layer=layer)
     except Exception as exc:  # pyogrio raises several types; all mean "cannot read this file"
+        if path.is_dir():
+            problems.add(
+                where,
+                f"{path} is a directory that holds no layer GeoPandas reads",
+                "give a vector file (GeoPackage, GeoJSON, Shapefile, ...) or a File Geodatabase",
+            )
+            return None
         problems.add(
             where,
             f"cannot read {path}{f' layer {layer!r}' if layer else ''}: {exc}",
@@ -159,10 +167,11 @@ def join_table(
     listed as a note. The table's columns replace same-named layer columns.
     """
     where = f"{where} join {join.path.name}"
-    if not join.path.is_file():
+    why = file_problem(join.path)
+    if why is not None:
         problems.add(
             where,
-            f"file not found: {join.path}",
+            f"{join.path} is {why}" if why != "not found" else f"file not found: {join.path}",
             "check the join path (relative to the scenario file)",
         )
         return None

@@ -10,7 +10,7 @@ from typing import Literal
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
 from geoalloc._errors import InputError
-from geoalloc._validate import SECTION_CONFIG
+from geoalloc._validate import SECTION_CONFIG, file_problem
 from geoalloc.demand.options import DemandOptions, HistoryOptions
 from geoalloc.optimize.options import OptimizeOptions, RunKindName, refuse_inapplicable
 from geoalloc.optimize.phased_options import DeploymentOptions
@@ -256,8 +256,10 @@ def load_scenario(path: str | Path) -> Scenario:
     'capacitated'
     """
     path = Path(path)
-    if not path.is_file():
-        raise InputError(f"{path}: scenario file not found — check the path")
+    why = file_problem(path)
+    if why is not None:
+        what = "scenario file not found" if why == "not found" else f"the scenario path is {why}"
+        raise InputError(f"{path}: {what} — check the path")
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:

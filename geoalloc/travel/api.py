@@ -25,6 +25,7 @@ import pandas as pd
 from scipy import sparse
 
 from geoalloc._errors import InputError
+from geoalloc._validate import file_problem
 from geoalloc.travel.crowfly import crowfly_matrix
 from geoalloc.travel.graph import file_sha256, load_graph
 from geoalloc.travel.isochrones import crowfly_service_areas, empty_service_areas, service_areas
@@ -59,8 +60,11 @@ def graph_key(options: NetworkOptions) -> str:
         identity = {"place": options.source.removeprefix("place:").strip()}
     else:
         path = Path(options.source)
-        if not path.is_file():
-            msg = f"[network] source {options.source!r}: file not found"
+        why = file_problem(path)
+        if why is not None:
+            msg = (
+                f"[network] source {options.source!r}: {'file ' if why == 'not found' else ''}{why}"
+            )
             raise InputError(msg)
         identity = {"file_sha256": file_sha256(path)}
     speeds = sorted((options.speeds_kph or {}).items())

@@ -28,7 +28,7 @@ import pandas as pd
 from scipy import sparse
 
 from geoalloc._errors import InputError
-from geoalloc._validate import Problems, format_ids
+from geoalloc._validate import Problems, file_problem, format_ids
 from geoalloc.travel.matrix import FLAG_COLUMNS, TravelMatrix, unreached_flags
 from geoalloc.travel.options import TABLE_COLUMNS
 
@@ -65,8 +65,10 @@ def _present_columns(path: Path, kind: str) -> list[str]:
 def _read_columns(path: Path, columns: dict[str, str]) -> pd.DataFrame:
     """The table's ``columns`` (key → column name) as read: every cell of a CSV as text."""
     where = _where(path)
-    if not path.is_file():
-        msg = f"{where}: file not found — check [network] path (relative to the scenario file)"
+    why = file_problem(path)
+    if why is not None:
+        what = "file not found" if why == "not found" else why
+        msg = f"{where}: {what} — check [network] path (relative to the scenario file)"
         raise InputError(msg)
     kind = _kind(path)
     if kind == "parquet":
