@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import errno
+import gzip
+import lzma
 import os
+import re
 import stat
+import zipfile
+import zlib
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -26,6 +31,45 @@ def format_ids(ids: Iterable[object], limit: int = MAX_IDS_SHOWN) -> str:
     shown = ", ".join(ids[:limit])
     rest = len(ids) - limit
     return shown + (f" (and {rest} more)" if rest > 0 else "")
+
+
+#: what a column name of a table looks like: words, digits, spaces and a little punctuation (a
+#: line of prose, a ``KEY="value"`` setting or a ``root:x:0:0`` record does not)
+_COLUMN_NAME = re.compile(r"^(?:[\w .()%#+&'\[\]-]{1,64}|Unnamed: \d+)$")
+#: characters of raw file content an error message may quote
+EXCERPT_CHARS = 60
+
+
+def excerpt(text: object, limit: int = EXCERPT_CHARS) -> str:
+    """``text`` as a quoted, escaped excerpt of at most ``limit`` characters (``…`` when cut):
+    what an error may show of a file's raw content, never more.
+
+    Examples
+    --------
+    >>> print(excerpt("NAME=Debian\\tGNU/Linux", limit=12))
+    'NAME=Debian\\t'…
+    """
+    text = str(text)
+    return repr(text[:limit]) + ("…" if len(text) > limit else "")
+
+
+def looks_like_columns(columns: Iterable[object]) -> bool:
+    """True when ``columns`` (the header a CSV reader found) look like a table's column names."""
+    names = [str(c) for c in columns]
+    return bool(names) and all(_COLUMN_NAME.match(name) for name in names)
+
+
+def columns_found(columns: Iterable[object]) -> str:
+    """What an error says of the columns a table reader found: ``columns are: a, b, c`` when they
+    look like column names, else that the file does not look like a table, with a short escaped
+    excerpt of its first line (a file named by mistake is never echoed)."""
+    names = [str(c) for c in columns]
+    if looks_like_columns(names):
+        return f"columns are: {format_ids(names)}"
+    return (
+        "it does not look like a table of named columns (its first line starts "
+        f"{excerpt(','.join(names))}) — give a CSV or Parquet file with a header row"
+    )
 
 
 class Problems:
@@ -98,3 +142,36 @@ def file_problem(path: Path | str, *, directory_ok: bool = False) -> str | None:
     if not os.access(path, os.R_OK):
         return "not readable: permission denied"
     return None
+
+
+#: what reading a damaged compressed file raises (a truncated ``.gz``/``.bz2``/``.xz``: EOFError)
+CORRUPT_COMPRESSION = (EOFError, gzip.BadGzipFile, zlib.error, lzma.LZMAError, zipfile.BadZipFile)
+
+
+def unreadable_table(path: Path | str, exc: BaseException, role: str) -> str:
+    """The error line for a table (CSV, compressed CSV, Parquet) its reader could not read:
+    a truncated or corrupt compressed file is called so; a reader's message is cut to a short,
+    escaped excerpt (it may quote the file).
+
+    Parameters
+    ----------
+    path
+        The file.
+    exc
+        What the reader raised.
+    role
+        The scenario key that names the file, e.g. ``"[history] path"``.
+    """
+    if isinstance(exc, EOFError):
+        return (
+            f"{path}: truncated — the compressed data ends before its end (the file was cut "
+            f"short, e.g. by an interrupted download or copy) ({role}); copy or download it again"
+        )
+    if isinstance(exc, CORRUPT_COMPRESSION) or "compressed" in str(exc).lower():
+        return (
+            f"{path}: corrupt compressed file ({type(exc).__name__}: {excerpt(exc, 80)}) "
+            f"({role}); copy or download it again"
+        )
+    return (
+        f"{path}: cannot read it as CSV/Parquet ({role}): {type(exc).__name__}: {excerpt(exc, 160)}"
+    )

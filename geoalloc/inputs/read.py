@@ -17,7 +17,15 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geoalloc._validate import Problems, file_problem, format_ids
+from geoalloc._validate import (
+    CORRUPT_COMPRESSION,
+    Problems,
+    columns_found,
+    file_problem,
+    format_ids,
+    looks_like_columns,
+    unreadable_table,
+)
 from geoalloc.scenario import AreasOptions, FacilitiesOptions, FrameSource, TableJoin
 
 log = logging.getLogger(__name__)
@@ -177,15 +185,19 @@ def join_table(
         return None
     try:
         table = pd.read_csv(join.path, dtype={join.on: str})
-    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
-        problems.add(where, f"cannot read {join.path} as CSV: {exc}", "give a UTF-8 CSV file")
+    except (ValueError, OSError, *CORRUPT_COMPRESSION) as exc:  # ParserError is a ValueError
+        problems.add(where, unreadable_table(join.path, exc, "join path"), "give a UTF-8 CSV file")
+        return None
+    if join.on not in table.columns and not looks_like_columns(table.columns):
+        problems.add(where, f"{join.path}: {columns_found(table.columns)}")
         return None
     ok = True
     for name, columns in (("layer", frame.columns), ("table", table.columns)):
         if join.on not in columns:
-            available = ", ".join(str(c) for c in columns if c != "geometry")
             problems.add(
-                where, f"key column {join.on!r} not in the {name}", f"columns are: {available}"
+                where,
+                f"key column {join.on!r} not in the {name}",
+                columns_found(c for c in columns if c != "geometry"),
             )
             ok = False
     if not ok:
