@@ -13,6 +13,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ import numpy as np
 
 from geoalloc._errors import InputError, OutputExistsError
 from geoalloc.runs.kinds import RunKind, kind_named
+from geoalloc.runs.output_errors import output_errors
 from geoalloc.runs.schema import (
     FORMAT_VERSION,
     LAYERS_FILE,
@@ -66,25 +68,28 @@ def write_run_folder(out_dir: Path, *, overwrite: bool, write: Callable[[Path], 
     """Call ``write(tmp_dir)`` and move the finished folder to ``out_dir`` in one rename.
 
     A failing ``write`` leaves no half-written folder; an existing ``out_dir`` is replaced only with
-    ``overwrite`` (else :class:`OutputExistsError`, exit 2).
+    ``overwrite`` (else :class:`OutputExistsError`, exit 2). A folder the file system refuses (no
+    space left, read-only, no permission) is an :class:`OutputNotWritableError` (exit 2).
     """
     out_dir = Path(out_dir)
-    if out_dir.exists() and not overwrite:
-        raise OutputExistsError(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp_dir = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    with output_errors(out_dir):  # a read-only disk or a folder without permission
+        if out_dir.exists() and not overwrite:
+            raise OutputExistsError(out_dir)
+        out_dir.parent.mkdir(parents=True, exist_ok=True)
+        tmp_dir = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
     umask = os.umask(0)
     os.umask(umask)
     tmp_dir.chmod(0o777 & ~umask)  # mkdtemp makes it private; a run folder is for sharing
     try:
-        write(tmp_dir)
-        if out_dir.exists():
-            trash = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old.", dir=out_dir.parent))
-            os.replace(out_dir, trash / out_dir.name)
-            os.replace(tmp_dir, out_dir)
-            shutil.rmtree(trash, ignore_errors=True)
-        else:
-            os.replace(tmp_dir, out_dir)
+        with output_errors(out_dir, tmp_dir):  # a full disk, judged before tmp_dir is removed
+            write(tmp_dir)
+            if out_dir.exists():
+                trash = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old.", dir=out_dir.parent))
+                os.replace(out_dir, trash / out_dir.name)
+                os.replace(tmp_dir, out_dir)
+                shutil.rmtree(trash, ignore_errors=True)
+            else:
+                os.replace(tmp_dir, out_dir)
     finally:
         if tmp_dir.exists():
             shutil.rmtree(tmp_dir, ignore_errors=True)
@@ -101,11 +106,16 @@ def write_pages(
     """``map.html`` and ``report.html`` of a run, from its results, each replaced in one rename."""
     from geoalloc.outputs.leaflet import save_map
 
-    save_map(kind.build_map(layers, summary), folder / MAP_FILE)
     report = folder / REPORT_FILE
     tmp = report.with_name(f".{report.name}.tmp")
-    tmp.write_text(kind.report_html(layers, summary, manifest), encoding="utf-8")
-    os.replace(tmp, report)  # a rebuild never leaves a half-written page
+    try:
+        with output_errors(folder):
+            save_map(kind.build_map(layers, summary), folder / MAP_FILE)
+            tmp.write_text(kind.report_html(layers, summary, manifest), encoding="utf-8")
+            os.replace(tmp, report)  # a rebuild never leaves a half-written page
+    finally:
+        with suppress(OSError):
+            tmp.unlink(missing_ok=True)
 
 
 @dataclass(frozen=True)

@@ -10,11 +10,12 @@ With a ``cache_dir``, two things are kept on disk, both keyed by content hashes:
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -94,15 +95,40 @@ def load_network(options: NetworkOptions, *, cache_dir: Path | None = None) -> R
     path = None
     if cache_dir is not None:
         path = Path(cache_dir) / "graphs" / f"{graph_key(options)}.npz"
-        cached = RoadNetwork.load(path) if path.is_file() else None
+        cached = RoadNetwork.load(path) if _is_cached(path) else None
         if cached is not None:
             log.info("road graph for %s from cache %s", options.source, path)
             return cached
     G = load_graph(options.source, mode=options.mode, speeds_kph=options.speeds_kph)
     network = RoadNetwork.from_graph(G)
     if path is not None:
-        network.save(path)
+        _write_to_cache(path, network.save)
     return network
+
+
+def _write_to_cache(path: Path, save: Callable[[Path], None]) -> None:
+    """``save(path)`` into the cache; a cache folder that cannot be written (read-only, full,
+    no permission) is said in a warning and the run goes on without caching, as it would with
+    no cache at all."""
+    try:
+        save(path)
+    except OSError as exc:
+        log.warning(
+            "cannot write the travel cache %s: %s — this run goes on without caching; set "
+            "GEOALLOC_CACHE_DIR to a writable folder to keep routed graphs and matrices",
+            path.parent,
+            exc.strerror or exc,
+        )
+        with contextlib.suppress(OSError):  # no half-written entry is left for the next run
+            path.unlink(missing_ok=True)
+
+
+def _is_cached(path: Path) -> bool:
+    """``path`` is in the cache (a cache folder that cannot be read counts as empty)."""
+    try:
+        return path.is_file()
+    except OSError:
+        return False
 
 
 def _points_digest(points) -> object:
@@ -262,7 +288,7 @@ def compute_matrix(
     if cache_dir is not None:
         key = _matrix_key(options, network.content_hash, origins, destinations, max_minutes)
         path = Path(cache_dir) / "matrices" / f"{key}.npz"
-        if path.is_file():
+        if _is_cached(path):
             cached = _load_matrix(path, origins.index, destinations.index)
             if cached is not None:
                 log.info("travel matrix from cache %s (routing skipped)", path)
@@ -278,7 +304,7 @@ def compute_matrix(
         network, so, sd, max_minutes, executor=executor, workers=workers, scheduler=scheduler
     )
     if path is not None:
-        _save_matrix(path, tm)
+        _write_to_cache(path, lambda p: _save_matrix(p, tm))
     return tm
 
 
