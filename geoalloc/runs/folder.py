@@ -22,6 +22,7 @@ import geopandas as gpd
 import numpy as np
 
 from geoalloc._errors import InputError, OutputExistsError
+from geoalloc._validate import file_problem
 from geoalloc.runs.kinds import RunKind, kind_named
 from geoalloc.runs.output_errors import output_errors
 from geoalloc.runs.schema import (
@@ -192,9 +193,7 @@ class RunFolder:
         layers
             The layers to read (default: the kind's required and optional layers).
         """
-        if not self.path.is_dir():
-            msg = f"run folder not found: {self.path} — give the folder that `geoalloc run` wrote"
-            raise InputError(msg)
+        self._check_is_folder()
         summary, problems = self._document(SUMMARY_FILE)
         manifest, manifest_problems = self._document(MANIFEST_FILE)
         problems += manifest_problems
@@ -232,11 +231,18 @@ class RunFolder:
         write_pages(self.path, run.kind, run.layers, run.summary, run.manifest)
         return self.map_path, self.report_path
 
+    def _check_is_folder(self) -> None:
+        why = file_problem(self.path, directory_ok=True)
+        if why is None and not self.path.is_dir():
+            why = "a file, not a folder"
+        if why is not None:
+            what = "run folder not found" if why == "not found" else f"the run folder path is {why}"
+            msg = f"{what}: {self.path} — give the folder that `geoalloc run` wrote"
+            raise InputError(msg)
+
     def _document(self, name: str) -> tuple[dict[str, Any], list[str]]:
         path = self.path / name
-        if not self.path.is_dir():
-            msg = f"run folder not found: {self.path} — give the folder that `geoalloc run` wrote"
-            raise InputError(msg)
+        self._check_is_folder()
         if not (self.path / SUMMARY_FILE).exists():
             missing = [n for n in (SUMMARY_FILE, LAYERS_FILE) if not (self.path / n).exists()]
             msg = (

@@ -75,3 +75,18 @@ def test_scenario_path_that_is_a_directory(tmp_path: Path) -> None:
     code, output = _validate(tmp_path)
     assert code == 3
     assert f"{tmp_path}: the scenario path is a directory, not a file" in output
+
+
+def test_run_folder_path_that_is_a_file_or_a_loop(tmp_path: Path) -> None:
+    summary = tmp_path / "summary.json"
+    summary.write_text("{}", encoding="utf-8")
+    code, output = _invoke("report", summary)
+    assert code == 3 and "the run folder path is a file, not a folder" in output
+    code, output = _invoke("report", _loop(tmp_path, "run"))
+    assert code == 3 and "the run folder path is a symbolic-link loop" in output
+
+
+def _invoke(command: str, path: Path) -> tuple[int, str]:
+    result = CliRunner().invoke(cli, [command, str(path)])
+    assert "Traceback" not in result.output and "internal error" not in result.output
+    return result.exit_code, result.output
