@@ -2,9 +2,10 @@
 
 They subclass builtins (as osmnx's do) so callers can still ``except ValueError``.
 
-Exit codes: 0 ok · 1 unexpected internal error · 2 usage error · 3 invalid input data ·
-4 model infeasible · 5 no solver / no solution within the time limit · 6 the run is written but
-its plan is not proven within ``[optimize] acceptable_gap`` (:data:`UNPROVEN_EXIT_CODE`).
+Exit codes: 0 ok · 1 unexpected internal error · 2 usage error (an output folder that exists or
+cannot be written too) · 3 invalid input data · 4 model infeasible · 5 no solver / no solution
+within the time limit · 6 the run is written but its plan is not proven within
+``[optimize] acceptable_gap`` (:data:`UNPROVEN_EXIT_CODE`).
 """
 
 from __future__ import annotations
@@ -59,6 +60,25 @@ class OutputExistsError(UsageError):
     def __init__(self, path: object) -> None:
         self.path = path
         super().__init__(f"output folder {path} exists — replace it, or choose another folder")
+
+
+class OutputNotWritableError(UsageError):
+    """The output folder cannot be written: no space left on the device, a read-only file system,
+    no permission. Nothing is left behind (exit 2, as for an output folder that exists).
+
+    Attributes
+    ----------
+    path : object
+        The output folder.
+    cause : str
+        Why, as the system says it (``"no space left on device"``, ``"read-only file system"``,
+        ``"permission denied"``).
+    """
+
+    def __init__(self, path: object, cause: str, fix: str) -> None:
+        self.path = path
+        self.cause = cause
+        super().__init__(f"cannot write the output folder {path}: {cause} — {fix}")
 
 
 class InputError(GeoallocError, ValueError):

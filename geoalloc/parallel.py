@@ -32,10 +32,11 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, Field, model_validator
 from tqdm.auto import tqdm
 
 from geoalloc._errors import InputError
+from geoalloc._validate import SECTION_CONFIG
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +64,7 @@ class ComputeOptions(BaseModel):
     ``"tcp://10.0.0.5:8786"``).
     """
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = SECTION_CONFIG
 
     executor: Executor = "serial"
     workers: int | None = Field(

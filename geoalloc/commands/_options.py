@@ -2,12 +2,27 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
+from typing import Any
 
 import click
 
 from geoalloc._errors import UsageError
 from geoalloc.parallel import EXECUTORS, ComputeOptions
+
+
+class FiniteFloatRange(click.FloatRange):
+    """A ``click.FloatRange`` that refuses ``inf`` and ``nan`` too (click reads both as floats,
+    and ``nan`` passes any range): a usage error (exit 2) naming the option."""
+
+    name = "finite float range"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number", param, ctx)
+        return number
 
 
 def compute_options(what: str) -> Callable:

@@ -10,6 +10,7 @@ import click
 import pandas as pd
 
 from geoalloc._errors import InputError
+from geoalloc.commands._options import FiniteFloatRange
 from geoalloc.demand.history import read_history
 from geoalloc.demand.los import fit_los_model
 from geoalloc.demand.options import HistoryOptions
@@ -72,7 +73,7 @@ def _as_flags(problem: str) -> str:
 @click.option("--by", "by", multiple=True, help="Case-mix column to group by (repeatable).")
 @click.option(
     "--risk-days",
-    type=click.FloatRange(min=0, min_open=True),
+    type=FiniteFloatRange(min=0, min_open=True),
     default=7.0,
     show_default=True,
     help="k of the LOS risk P(LOS > k days).",

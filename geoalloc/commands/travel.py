@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from geoalloc._errors import UsageError
+from geoalloc.commands._options import FiniteFloatRange
 from geoalloc.inputs.points import read_points
 from geoalloc.travel.options import NetworkOptions
 
@@ -45,7 +46,7 @@ _NETWORK_DEFAULTS = {name: f.default for name, f in NetworkOptions.model_fields.
 )
 @click.option(
     "--max-minutes",
-    type=click.FloatRange(min=0),
+    type=FiniteFloatRange(min=0),
     default=None,
     help="Keep only pairs within this many minutes.",
 )
@@ -60,28 +61,28 @@ _NETWORK_DEFAULTS = {name: f.default for name, f in NetworkOptions.model_fields.
 @click.option("--destination-id", default=None, help="Id column of the destinations.")
 @click.option(
     "--speed-kph",
-    type=click.FloatRange(min=0, min_open=True),
+    type=FiniteFloatRange(min=0, min_open=True),
     default=_NETWORK_DEFAULTS["speed_kph"],
     show_default=True,
     help="crowfly only: speed.",
 )
 @click.option(
     "--circuity",
-    type=click.FloatRange(min=1.0),
+    type=FiniteFloatRange(min=1.0),
     default=_NETWORK_DEFAULTS["circuity"],
     show_default=True,
     help="crowfly only: road ÷ great-circle distance.",
 )
 @click.option(
     "--access-speed-kph",
-    type=click.FloatRange(min=0, min_open=True),
+    type=FiniteFloatRange(min=0, min_open=True),
     default=_NETWORK_DEFAULTS["access_speed_kph"],
     show_default=True,
     help="Speed from a point to its nearest road node.",
 )
 @click.option(
     "--max-snap-m",
-    type=click.FloatRange(min=0, min_open=True),
+    type=FiniteFloatRange(min=0, min_open=True),
     default=_NETWORK_DEFAULTS["max_snap_m"],
     show_default=True,
     help="Points farther than this from any road are flagged, not snapped.",

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from geoalloc._errors import InputError
-from geoalloc._validate import format_ids
+from geoalloc._validate import columns_found, format_ids
 from geoalloc.demand.history import read_table
 from geoalloc.demand.los import MIN_ROWS_FIT, LosFit, LosModel, fit_los
 from geoalloc.demand.needs import (
@@ -17,7 +17,7 @@ from geoalloc.demand.needs import (
     band_population,
     capacity_needed,
 )
-from geoalloc.demand.options import DemandOptions, SurgeMultiplierTable
+from geoalloc.demand.options import MAX_SURGE_MULTIPLIER, DemandOptions, SurgeMultiplierTable
 from geoalloc.demand.surge import SurgeResult, surge_needs
 
 log = logging.getLogger(__name__)
@@ -29,13 +29,17 @@ def _multiplier_table(area_ids: pd.Index, table: SurgeMultiplierTable) -> pd.Ser
     raw = read_table(table.path, "[demand] surge_multiplier path", text_columns=[table.id])
     missing = [c for c in (table.id, table.multiplier) if c not in raw.columns]
     if missing:
-        msg = f"{where}: column(s) {missing} not found; columns are {list(raw.columns)}"
+        msg = f"{where}: column(s) {missing} not found; {columns_found(raw.columns)}"
         raise InputError(msg)
     ids = raw[table.id].astype(str)
     values = pd.to_numeric(raw[table.multiplier], errors="coerce")
     problems = []
     for what, bad in (
         ("multiplier missing or negative — use a number >= 0", values.isna() | (values < 0)),
+        (
+            f"multiplier over {MAX_SURGE_MULTIPLIER:g} or infinite — use a number up to it",
+            values > MAX_SURGE_MULTIPLIER,
+        ),
         ("listed more than once — keep one row per area", ids.duplicated(keep=False)),
         ("no area has this id — fix the id or drop the row", ~ids.isin(area_ids.astype(str))),
     ):
@@ -134,7 +138,11 @@ def los_by_band(los: LosModel, bands: list[str]) -> dict[str, LosFit]:
     for band in bands:
         rows = table[labels == band]
         if len(rows) >= MIN_ROWS_FIT:
-            out[band] = fit_los(rows["los_low_days"].to_numpy(), rows["los_high_days"].to_numpy())
+            out[band] = fit_los(
+                rows["los_low_days"].to_numpy(),
+                rows["los_high_days"].to_numpy(),
+                where=f"history rows of age band {band!r}",
+            )
         else:
             log.info("age band %r: %d history rows, using the overall LOS", band, len(rows))
     return out

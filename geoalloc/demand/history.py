@@ -21,7 +21,15 @@ import numpy as np
 import pandas as pd
 
 from geoalloc._errors import InputError
-from geoalloc._validate import format_ids
+from geoalloc._validate import (
+    CORRUPT_COMPRESSION,
+    columns_found,
+    excerpt,
+    file_problem,
+    format_ids,
+    looks_like_columns,
+    unreadable_table,
+)
 from geoalloc.demand.options import HistoryJoin, HistoryOptions
 
 log = logging.getLogger(__name__)
@@ -40,13 +48,19 @@ _LOS_NAMES = ("los", "los_days", "length_of_stay", "lengthofstay")
 _BAND_NAMES = ("stay", "los_band", "stay_band")
 _ID_NAMES = ("hadm_id", "stay_id", "case_id", "admission_id", "id")
 
+#: The longest LOS a history row may have, days (ten years): a longer one is a unit mix-up
+#: (minutes, hours) or a placeholder such as 99999, and would dominate every fit.
+MAX_HISTORY_LOS_DAYS = 3652.5
+
 #: Problem reasons, in report order.
 REASONS = {
     "missing_timestamp": "admission or discharge time missing",
     "bad_timestamp": "admission or discharge time not a date",
     "discharge_before_admission": "discharge before admission",
     "missing_los": "LOS missing or not a number",
+    "infinite_los": "infinite LOS",
     "negative_los": "negative LOS",
+    "implausible_los": f"LOS over {MAX_HISTORY_LOS_DAYS:g} days (ten years: a unit mix-up?)",
     "unknown_band": "LOS band not understood",
     "missing_area": "area id missing",
     "unknown_area": "area id that no area has",
@@ -80,13 +94,22 @@ def parse_band(label: object) -> tuple[float, float] | None:
     return None
 
 
+#: bad values shown per reason in a problem line
+SHOWN_VALUES = 5
+
+
 @dataclass(frozen=True)
 class HistoryProblems:
-    """Rows of a history left out of the LOS fit, counted by reason with example row ids."""
+    """Rows of a history left out of the LOS fit, counted by reason with example row ids (and,
+    in ``lines``, the column and the values found there)."""
 
     n_rows: int
     counts: dict[str, int] = field(default_factory=dict)
     examples: dict[str, list[str]] = field(default_factory=dict)
+    columns: dict[str, str] = field(default_factory=dict)
+    """reason → the column(s) the bad values are in"""
+    values: dict[str, list[str]] = field(default_factory=dict)
+    """reason → the first bad values, as short escaped excerpts (one per example row)"""
 
     @property
     def n_bad(self) -> int:
@@ -94,11 +117,21 @@ class HistoryProblems:
         return sum(self.counts.values())
 
     def lines(self, where: str = "history") -> list[str]:
-        """One human-readable line per reason."""
-        return [
-            f"{where}: {n} row(s) with {REASONS[r]} (rows: {format_ids(self.examples[r])})"
-            for r, n in self.counts.items()
-        ]
+        """One human-readable line per reason: the file, the column, the count and the first
+        rows (with the value found, where there is one column to look at)."""
+        return [self._line(where, reason, n) for reason, n in self.counts.items()]
+
+    def _line(self, where: str, reason: str, n: int) -> str:
+        column = f" in column {self.columns[reason]}" if reason in self.columns else ""
+        values = self.values.get(reason)
+        if values:
+            shown = [f"{row} = {v}" for row, v in zip(self.examples[reason], values, strict=False)]
+            rows = format_ids(shown[:SHOWN_VALUES]) + (
+                f" (and {n - SHOWN_VALUES} more)" if n > SHOWN_VALUES else ""
+            )
+        else:
+            rows = format_ids(self.examples[reason])
+        return f"{where}: {n} row(s) with {REASONS[reason]}{column} (rows: {rows})"
 
     def to_dict(self) -> dict:
         return {
@@ -156,8 +189,9 @@ def read_table(
     ``text_columns`` (ids, join keys) are read as text, so that ``01001`` stays ``01001`` and
     keys match whatever type the other side was stored with.
     """
-    if not path.is_file():
-        msg = f"{path}: file not found — check {role}"
+    why = file_problem(path)
+    if why is not None:
+        msg = f"{path}: {'file not found' if why == 'not found' else why} — check {role}"
         raise InputError(msg)
     text = [c for c in text_columns if c]
     name = path.name.lower()
@@ -166,9 +200,8 @@ def read_table(
             frame = pd.read_parquet(path)
         else:
             frame = pd.read_csv(path, low_memory=False, dtype=dict.fromkeys(text, str))
-    except (ValueError, OSError, pd.errors.ParserError) as exc:
-        msg = f"{path}: cannot read it as CSV/Parquet ({role}): {exc}"
-        raise InputError(msg) from None
+    except (ValueError, OSError, pd.errors.ParserError, *CORRUPT_COMPRESSION) as exc:
+        raise InputError(unreadable_table(path, exc, role)) from None
     for column in text:
         if column in frame.columns:
             frame[column] = frame[column].astype("string").str.strip().astype(object)
@@ -196,12 +229,17 @@ def _joined(raw: pd.DataFrame, where: str, join: HistoryJoin) -> pd.DataFrame:
     """``raw`` left-joined with the table at ``join.path`` on ``join.on`` (rows kept, in order)."""
     other = read_table(join.path, "[history] join path", text_columns=[join.on])
     missing = [
-        f"{name}: key column '{join.on}' ([history] join on) not found; columns are {list(t.columns)}"
+        f"{name}: key column '{join.on}' ([history] join on) not found; {columns_found(t.columns)}"
         for name, t in ((where, raw), (str(join.path), other))
         if join.on not in t.columns
     ]
     if missing:
-        raise InputError(missing)
+        not_tables = [
+            f"{name}: {columns_found(t.columns)}"
+            for name, t in ((where, raw), (str(join.path), other))
+            if not looks_like_columns(t.columns)
+        ]
+        raise InputError(not_tables or missing)
     repeated = other[join.on][other[join.on].duplicated()]
     if len(repeated):
         msg = (
@@ -253,11 +291,12 @@ def read_history(
         raw, where = read_rows(options, Path(source)), str(source)
     columns = list(raw.columns)
     problems_in_mapping = []
+    table_like = looks_like_columns(columns)
 
     def need(col: str | None, what: str) -> None:
         if col is not None and col not in raw.columns:
             problems_in_mapping.append(
-                f"{where}: column '{col}' ({what}) not found; columns are {columns}"
+                f"{where}: column '{col}' ({what}) not found; {columns_found(columns)}"
             )
 
     groups = list(group_by) if group_by is not None else list(options.group_by)
@@ -279,7 +318,9 @@ def read_history(
             f"{where}: give both admission and discharge time columns, or neither"
         )
     if problems_in_mapping:
-        raise InputError(problems_in_mapping)
+        raise InputError(
+            problems_in_mapping if table_like else f"{where}: {columns_found(columns)}"
+        )
 
     admit, discharge, los_col, band_col = (
         options.admit,
@@ -298,10 +339,12 @@ def read_history(
             if los_col is None:
                 band_col = _find(columns, _BAND_NAMES)
     if admit is None and los_col is None and band_col is None:
+        if not table_like:
+            raise InputError(f"{where}: {columns_found(columns)}")
         msg = (
             f"{where}: no LOS found — name the columns: admission and discharge times "
             f"([history] admit/discharge), an LOS in days ([history] los) or a banded "
-            f"LOS ([history] los_band); columns are {columns}"
+            f"LOS ([history] los_band); {columns_found(columns)}"
         )
         raise InputError(msg)
 
@@ -331,13 +374,16 @@ def read_history(
         flag(t_a.isna() | t_d.isna(), "bad_timestamp")
         days = (t_d - t_a).dt.total_seconds() / SECONDS_PER_DAY
         flag(days < 0, "discharge_before_admission")
+        flag(days > MAX_HISTORY_LOS_DAYS, "implausible_los")
         exact, low, high = days, days, days
         kind, los_from = "exact", f"{discharge} - {admit}"
         admit_times = t_a
     elif los_col is not None:
         days = pd.to_numeric(raw[los_col], errors="coerce").astype(float)
-        flag(days.isna() | ~np.isfinite(days.fillna(0)), "missing_los")
+        flag(days.isna(), "missing_los")
+        flag(np.isinf(days), "infinite_los")
         flag(days < 0, "negative_los")
+        flag(days > MAX_HISTORY_LOS_DAYS, "implausible_los")
         exact, low, high = days, days, days
         kind, los_from = "exact", f"{los_col} (days)"
     else:
@@ -368,14 +414,42 @@ def read_history(
             known = {str(a) for a in area_ids}
             flag(~area.astype(str).isin(known) & area.notna(), "unknown_area")
 
+    # the column each reason is about (one column: its values are shown with the rows)
+    stamps = f"{admit!r}/{discharge!r}"
+    column_of: dict[str, str | None] = {
+        "missing_timestamp": stamps,
+        "bad_timestamp": stamps,
+        "discharge_before_admission": stamps,
+        "implausible_los": los_col if admit is None else stamps,
+        "missing_los": los_col,
+        "infinite_los": los_col,
+        "negative_los": los_col,
+        "unknown_band": band_col,
+        "missing_area": options.area_id,
+        "unknown_area": options.area_id,
+        "missing_age": options.age,
+    }
     counts: dict[str, int] = {}
     examples: dict[str, list[str]] = {}
+    columns_of: dict[str, str] = {}
+    values: dict[str, list[str]] = {}
     for key in REASONS:
         mask = (reason == key).to_numpy()
         if mask.any():
             counts[key] = int(mask.sum())
             examples[key] = labels[mask].tolist()
-    problems = HistoryProblems(n_rows=n, counts=counts, examples=examples)
+            column = column_of.get(key)
+            if column is None:
+                continue
+            if column in raw.columns:  # one column: its bad values are shown
+                columns_of[key] = repr(column)
+                shown = raw[column][mask].head(SHOWN_VALUES)
+                values[key] = ["(empty)" if pd.isna(v) else excerpt(v, 20) for v in shown]
+            else:
+                columns_of[key] = column
+    problems = HistoryProblems(
+        n_rows=n, counts=counts, examples=examples, columns=columns_of, values=values
+    )
     if problems.n_bad:
         lines = problems.lines(where)
         if strict:

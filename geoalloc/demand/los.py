@@ -218,6 +218,7 @@ def fit_los(
     high_days: np.ndarray,
     *,
     distributions: Sequence[str] = DISTRIBUTIONS,
+    where: str = "history",
 ) -> LosFit:
     """Fit each candidate to LOS intervals by maximum likelihood; return the lowest-AIC one.
 
@@ -227,6 +228,8 @@ def fit_los(
         Interval ends in days; ``low == high`` is an exact LOS, ``high = inf`` an open band.
     distributions
         Candidates, from :data:`DISTRIBUTIONS`.
+    where
+        Where the rows come from (the history file and its LOS column), for error messages.
     """
     low = np.asarray(low_days, dtype=float)
     high = np.asarray(high_days, dtype=float)
@@ -286,7 +289,12 @@ def fit_los(
             )
         )
     if not fits:
-        msg = "no LOS distribution could be fitted to these rows"
+        finite = low[np.isfinite(low)]
+        span = f"from {finite.min():g} to {finite.max():g} days" if finite.size else "no finite LOS"
+        msg = (
+            f"{where}: no LOS distribution could be fitted to its {n} row(s) ({span}) — check "
+            "the LOS values (a unit mix-up, placeholders) or give [demand] los_days instead"
+        )
         raise InputError(msg)
     aics = {f.distribution: f.aic for f in fits}
     best = min(fits, key=lambda f: f.aic)
@@ -312,7 +320,11 @@ def _row(label_by: str, label: str, rows: pd.DataFrame, k: float, exact: bool) -
     out: dict = {"by": label_by, "group": label, "n": len(rows)}
     out.update(_empirical(rows, k, exact))
     if len(rows) >= MIN_ROWS_FIT:
-        fit = fit_los(rows["los_low_days"].to_numpy(), rows["los_high_days"].to_numpy())
+        fit = fit_los(
+            rows["los_low_days"].to_numpy(),
+            rows["los_high_days"].to_numpy(),
+            where=f"history rows of {label_by} {label!r}",
+        )
         out.update(
             distribution=fit.distribution,
             fit_mean_days=fit.mean_days,
@@ -406,7 +418,11 @@ def fit_los_model(
     by = list(history.groups if group_by is None else group_by)
     table = los_table(history, by=by, risk_days=risk_days)
     t = history.table
-    overall = fit_los(t["los_low_days"].to_numpy(), t["los_high_days"].to_numpy())
+    overall = fit_los(
+        t["los_low_days"].to_numpy(),
+        t["los_high_days"].to_numpy(),
+        where=f"{history.source or 'history'} ({history.los_from})",
+    )
     clf = long_stay_classifier(history, by, risk_days=risk_days, seed=seed) if classifier else None
     return LosModel(overall, risk_days, table, history, clf)
 

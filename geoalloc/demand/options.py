@@ -7,14 +7,27 @@ region — set them from local data where you have it.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, Field, model_validator
+
+from geoalloc._validate import SECTION_CONFIG
 
 #: Resources that :func:`geoalloc.demand.area_needs` knows how to derive from bed-days.
 KNOWN_RESOURCES = ("beds", "icu_beds", "ventilators", "nurses", "physicians")
 
 HOURS_PER_WEEK = 168.0
+
+#: The longest mean length of stay ``los_days`` may give, days: a year. Longer is a typo (or
+#: minutes, or hours) and drives the bed need beyond any solver's precision.
+MAX_LOS_DAYS = 365.0
+#: The most admissions per 1,000 persons per year ``admissions_per_1000`` may give: ten a person.
+MAX_ADMISSIONS_PER_1000 = 10_000.0
+#: The largest scalar ``surge_multiplier``: demand a hundred times the baseline.
+MAX_SURGE_MULTIPLIER = 100.0
+
+#: Admissions per 1,000 persons per year, in ``[0, MAX_ADMISSIONS_PER_1000]``.
+AdmissionRate = Annotated[float, Field(ge=0, le=MAX_ADMISSIONS_PER_1000)]
 
 
 class CasesOptions(BaseModel):
@@ -27,7 +40,7 @@ class CasesOptions(BaseModel):
     ``path`` is relative to the scenario file.
     """
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = SECTION_CONFIG
 
     path: Path
     layer: str | None = None
@@ -53,7 +66,7 @@ class SurgeOptions(BaseModel):
     resource, whose peak and peak day are reported per area.
     """
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = SECTION_CONFIG
 
     kind: Literal["none", "table", "sir"] = "none"
     # table
@@ -103,7 +116,7 @@ class SurgeMultiplierTable(BaseModel):
     Areas not in the table keep ``default``; ids no area has are an error (a typo would otherwise
     go unnoticed). ``path`` is relative to the scenario file."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = SECTION_CONFIG
 
     path: Path
     id: str = Field(description="column with the area id")
@@ -143,14 +156,19 @@ class DemandOptions(BaseModel):
       (defaults: 168 ÷ (40 × 0.85) ≈ 4.94), unless ``coverage_factor`` is given.
     """
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = SECTION_CONFIG
 
     resource: str = Field("beds", description="primary resource (first of `resources`)")
     resources: list[str] | None = Field(
         None, description="resources to plan, primary first; default: [resource]"
     )
-    admissions_per_1000: dict[str, float] = Field(default_factory=lambda: {"all": 100.0})
-    los_days: float = Field(5.0, gt=0, description="mean LOS, days, when there is no history")
+    admissions_per_1000: dict[str, AdmissionRate] = Field(
+        default_factory=lambda: {"all": 100.0},
+        description="admissions per 1,000 persons per year by age band (0 to 10,000)",
+    )
+    los_days: float = Field(
+        5.0, gt=0, le=MAX_LOS_DAYS, description="mean LOS, days, when there is no history (≤ 365)"
+    )
     occupancy_target: float = Field(0.85, gt=0, le=1)
     capacity_method: Literal["occupancy", "erlang_b"] = "occupancy"
     blocking_target: float = Field(
@@ -222,8 +240,10 @@ class DemandOptions(BaseModel):
                 )
                 raise ValueError(msg)
             self.resource = self.resources[0]
-        if isinstance(self.surge_multiplier, float | int) and self.surge_multiplier < 0:
-            msg = "surge_multiplier must be >= 0"
+        if isinstance(self.surge_multiplier, float | int) and not (
+            0 <= self.surge_multiplier <= MAX_SURGE_MULTIPLIER
+        ):
+            msg = f"surge_multiplier must be between 0 and {MAX_SURGE_MULTIPLIER:g}"
             raise ValueError(msg)
         return self
 
@@ -246,7 +266,7 @@ class HistoryJoin(BaseModel):
     """A second table joined onto the history rows by a key (MIMIC-IV keeps ages in
     ``patients.csv.gz``, joined on ``subject_id``); each key at most once in it."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = SECTION_CONFIG
 
     path: Path
     on: str = Field(description="key column present in both tables")
@@ -262,7 +282,7 @@ class HistoryOptions(BaseModel):
     ``Stay``. ``path`` is relative to the scenario file.
     """
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = SECTION_CONFIG
 
     path: Path
     admit: str | None = Field(None, description="admission timestamp column")

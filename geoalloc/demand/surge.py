@@ -17,6 +17,12 @@ import pandas as pd
 from scipy import signal
 
 from geoalloc._errors import InputError
+from geoalloc._validate import (
+    CORRUPT_COMPRESSION,
+    columns_found,
+    file_problem,
+    unreadable_table,
+)
 from geoalloc.demand.los import LosFit
 from geoalloc.demand.needs import resource_needs
 from geoalloc.demand.options import DemandOptions, SurgeOptions
@@ -96,20 +102,23 @@ def _table_multipliers(options: SurgeOptions, baseline_total: float) -> np.ndarr
         msg = "[demand.surge] kind 'table' needs 'multipliers' (an inline list) or 'path' (a CSV)"
         raise InputError(msg)
     path = Path(options.path)
-    if not path.is_file():
-        msg = f"{path}: surge table not found — check [demand.surge] path"
+    why = file_problem(path)
+    if why is not None:
+        what = "surge table not found" if why == "not found" else f"the surge table path is {why}"
+        msg = f"{path}: {what} — check [demand.surge] path"
         raise InputError(msg)
-    table = pd.read_csv(path)
-    cols = {c.lower(): c for c in table.columns}
+    try:
+        table = pd.read_csv(path)
+    except (ValueError, OSError, *CORRUPT_COMPRESSION) as exc:  # ParserError is a ValueError
+        raise InputError(unreadable_table(path, exc, "[demand.surge] path")) from None
+    cols = {str(c).lower(): c for c in table.columns}
     problems = []
     if "day" in cols:
         order = pd.to_numeric(table[cols["day"]], errors="coerce")
     elif "date" in cols:
         order = pd.to_datetime(table[cols["date"]], errors="coerce")
     else:
-        problems.append(
-            f"{path}: needs a 'day' or 'date' column; columns are {list(table.columns)}"
-        )
+        problems.append(f"{path}: needs a 'day' or 'date' column; {columns_found(table.columns)}")
         order = None
     value_col = cols.get("multiplier") or cols.get("admissions")
     if value_col is None:

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from geoalloc._errors import InputError
+from geoalloc._validate import file_problem
 from geoalloc.parallel import Executor, dask_client
 
 log = logging.getLogger(__name__)
@@ -187,8 +188,10 @@ def sum_points_into_areas(
         in this process), ``"processes"`` or ``"dask"``.
     """
     path = Path(path)
-    if not path.exists():
-        raise InputError(f"{path}: points file not found — check the path")
+    why = file_problem(path, directory_ok=True)
+    if why is not None:
+        what = "points file not found" if why == "not found" else f"the points path is {why}"
+        raise InputError(f"{path}: {what} — check the path")
     n_points = count_points(path)
     if method == "auto":
         method = "dask-geopandas" if n_points > threshold_points() else "geopandas"

@@ -18,7 +18,15 @@ import pandas as pd
 import shapely
 from pyproj import CRS
 
-from geoalloc._validate import Problems, format_ids
+from geoalloc._validate import (
+    CORRUPT_COMPRESSION,
+    Problems,
+    columns_found,
+    file_problem,
+    format_ids,
+    looks_like_columns,
+    unreadable_table,
+)
 from geoalloc.scenario import AreasOptions, FacilitiesOptions, FrameSource, TableJoin
 
 log = logging.getLogger(__name__)
@@ -31,10 +39,11 @@ _FALSE = {"false", "f", "no", "n", "0", ""}
 def read_vector(
     path: Path, layer: str | None, where: str, problems: Problems
 ) -> gpd.GeoDataFrame | None:
-    if not path.exists():
+    why = file_problem(path, directory_ok=True)  # a File Geodatabase is a folder
+    if why is not None:
         problems.add(
             where,
-            f"file not found: {path}",
+            f"{path} is {why}" if why != "not found" else f"file not found: {path}",
             "check the path in the scenario file (relative paths start at the scenario's folder)",
         )
         return None
@@ -45,6 +54,13 @@ def read_vector(
     try:
         frame = gpd.read_file(path, layer=layer)
     except Exception as exc:  # pyogrio raises several types; all mean "cannot read this file"
+        if path.is_dir():
+            problems.add(
+                where,
+                f"{path} is a directory that holds no layer GeoPandas reads",
+                "give a vector file (GeoPackage, GeoJSON, Shapefile, ...) or a File Geodatabase",
+            )
+            return None
         problems.add(
             where,
             f"cannot read {path}{f' layer {layer!r}' if layer else ''}: {exc}",
@@ -263,24 +279,29 @@ def join_table(
     listed as a note. The table's columns replace same-named layer columns.
     """
     where = f"{where} join {join.path.name}"
-    if not join.path.is_file():
+    why = file_problem(join.path)
+    if why is not None:
         problems.add(
             where,
-            f"file not found: {join.path}",
+            f"{join.path} is {why}" if why != "not found" else f"file not found: {join.path}",
             "check the join path (relative to the scenario file)",
         )
         return None
     try:
         table = pd.read_csv(join.path, dtype={join.on: str})
-    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
-        problems.add(where, f"cannot read {join.path} as CSV: {exc}", "give a UTF-8 CSV file")
+    except (ValueError, OSError, *CORRUPT_COMPRESSION) as exc:  # ParserError is a ValueError
+        problems.add(where, unreadable_table(join.path, exc, "join path"), "give a UTF-8 CSV file")
+        return None
+    if join.on not in table.columns and not looks_like_columns(table.columns):
+        problems.add(where, f"{join.path}: {columns_found(table.columns)}")
         return None
     ok = True
     for name, columns in (("layer", frame.columns), ("table", table.columns)):
         if join.on not in columns:
-            available = ", ".join(str(c) for c in columns if c != "geometry")
             problems.add(
-                where, f"key column {join.on!r} not in the {name}", f"columns are: {available}"
+                where,
+                f"key column {join.on!r} not in the {name}",
+                columns_found(c for c in columns if c != "geometry"),
             )
             ok = False
     if not ok:
@@ -361,9 +382,25 @@ def _check_ids(frame: pd.DataFrame, column: str, where: str, problems: Problems)
     return pd.Index(as_text, name="id")
 
 
+#: An area's population (or age band) must be below this: more than live on Earth is a typo.
+MAX_POPULATION = 1e10
+#: A site's capacity of any resource must be below this many units.
+MAX_CAPACITY_UNITS = 1e7
+
+
 def _check_quantity(
-    frame: pd.DataFrame, column: str, ids: pd.Index, where: str, what: str, problems: Problems
+    frame: pd.DataFrame,
+    column: str,
+    ids: pd.Index,
+    where: str,
+    what: str,
+    problems: Problems,
+    *,
+    ceiling: float,
+    unit: str,
 ) -> pd.Series:
+    """``column`` as numbers indexed by ``ids``; every row that is not a number, empty, negative,
+    infinite or at least ``ceiling`` is a problem naming the column and the ids."""
     values = pd.to_numeric(frame[column], errors="coerce")
     values.index = ids
     non_numeric = values.isna() & frame[column].notna().to_numpy()
@@ -387,10 +424,24 @@ def _check_quantity(
         problems.add(
             where, f"{what} column {column!r} is negative", "fix these rows", ids=ids[negative]
         )
+    infinite = np.isinf(values.to_numpy(dtype=float)) & ~negative
+    if infinite.any():
+        problems.add(
+            where, f"{what} column {column!r} is infinite", "give a number", ids=ids[infinite]
+        )
+    too_large = (values >= ceiling).to_numpy() & ~infinite
+    if too_large.any():
+        problems.add(
+            where,
+            f"{what} column {column!r} is {ceiling:,.0f} or more, beyond any real {unit}",
+            "check these rows (a unit or a decimal point?)",
+            ids=ids[too_large],
+        )
     return values
 
 
-def _check_geometry(frame: gpd.GeoDataFrame, ids: pd.Index, where: str, problems: Problems) -> None:
+def _check_geometry(frame: gpd.GeoDataFrame, ids: pd.Index, where: str, problems: Problems) -> bool:
+    """Report empty, invalid and out-of-range geometries; True if every coordinate can be placed."""
     geometry = frame.geometry
     empty = (geometry.isna() | geometry.is_empty).to_numpy()
     if empty.any():
@@ -408,6 +459,48 @@ def _check_geometry(frame: gpd.GeoDataFrame, ids: pd.Index, where: str, problems
             "repair it (shapely.make_valid, QGIS 'Fix geometries')",
             ids=ids[invalid],
         )
+    return _check_coordinates(frame, ids, where, problems)
+
+
+def _check_coordinates(
+    frame: gpd.GeoDataFrame, ids: pd.Index, where: str, problems: Problems
+) -> bool:
+    """Coordinates that are no place on Earth: not finite, or, in a geographic CRS, outside
+    longitude [-180, 180] / latitude [-90, 90]. True if there are none."""
+    bounds = frame.geometry.bounds.to_numpy(dtype=float)  # minx, miny, maxx, maxy (NaN if empty)
+    present = ~np.isnan(bounds).all(axis=1)
+    not_finite = present & ~np.isfinite(bounds).all(axis=1)
+    if not_finite.any():
+        problems.add(
+            where,
+            "coordinates that are not finite numbers (inf or NaN)",
+            "fix or remove these rows' geometry",
+            ids=ids[not_finite],
+        )
+    crs = frame.crs
+    if crs is None or not crs.is_geographic:
+        return not not_finite.any()
+    with np.errstate(invalid="ignore"):
+        lon_out = (bounds[:, 0] < -180) | (bounds[:, 2] > 180)
+        lat_out = (bounds[:, 1] < -90) | (bounds[:, 3] > 90)
+    for out, axis, bound in ((lon_out, "longitude", 180), (lat_out, "latitude", 90)):
+        out = out & present & ~not_finite
+        if out.any():
+            column = (0, 2) if axis == "longitude" else (1, 3)
+            worst = bounds[out][:, column]
+            extreme = worst.flat[np.argmax(np.abs(worst))]
+            problems.add(
+                where,
+                f"{axis} outside [-{bound}, {bound}] in its geographic CRS "
+                f"{crs.to_string()} (e.g. {extreme:g})",
+                "check these rows' coordinates: swapped longitude/latitude, or projected "
+                "coordinates (metres) in a file tagged with a longitude/latitude CRS",
+                ids=ids[out],
+            )
+    return not (not_finite.any() or ((lon_out | lat_out) & present).any())
+
+
+_PERSONS = {"ceiling": MAX_POPULATION, "unit": "area"}
 
 
 def read_areas(options: AreasOptions, problems: Problems) -> gpd.GeoDataFrame | None:
@@ -435,9 +528,13 @@ def read_areas(options: AreasOptions, problems: Problems) -> gpd.GeoDataFrame | 
         frame[options.population] = _population_from_points(frame, ids, options, problems)
         if problems:
             return None
-    population = _check_quantity(frame, options.population, ids, where, "population", problems)
+    population = _check_quantity(
+        frame, options.population, ids, where, "population", problems, **_PERSONS
+    )
     bands = {
-        c: _check_quantity(frame, c, ids, where, f"age band {options.age_bands[c]!r}", problems)
+        c: _check_quantity(
+            frame, c, ids, where, f"age band {options.age_bands[c]!r}", problems, **_PERSONS
+        )
         for c in options.age_bands
     }
     if bands:
@@ -687,7 +784,14 @@ def read_facilities(
     sites.index = ids
     for resource, column in options.capacity.items():
         sites[resource] = _check_quantity(
-            frame, column, ids, where, f"capacity of {resource!r}", problems
+            frame,
+            column,
+            ids,
+            where,
+            f"capacity of {resource!r}",
+            problems,
+            ceiling=MAX_CAPACITY_UNITS,
+            unit="site",
         ).astype(float)
     candidate = (
         _as_bool(frame, options.candidate, ids, where, problems)
@@ -704,11 +808,11 @@ def read_facilities(
         )
     sites["existing"] = ~candidate
     sites["name"] = frame[options.name].astype(str).to_numpy() if options.name else ids.to_numpy()
-    _check_geometry(frame, ids, where, problems)
+    placeable = _check_geometry(frame, ids, where, problems)
     not_point = (sites.geom_type != "Point").to_numpy() & ~(
         sites.geometry.isna() | sites.geometry.is_empty
     ).to_numpy()
-    if not_point.any() and sites.crs is not None:
+    if not_point.any() and sites.crs is not None and placeable:
         projected = sites.geometry.to_crs(metric_crs(sites.geometry))
         points = projected.representative_point().to_crs(sites.crs)
         sites.loc[not_point, sites.geometry.name] = points[not_point]

@@ -14,13 +14,21 @@ from __future__ import annotations
 
 from typing import Any, Literal, NamedTuple, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, Field, model_validator
 from pydantic_core import PydanticCustomError
+
+from geoalloc._validate import SECTION_CONFIG
 
 ModelName = Literal["lscp", "mclp", "p-median", "p-center", "capacitated"]
 SolverName = Literal["highs", "cbc"]
 #: the kinds of run that read [optimize], by name (the scenario's sections decide which one)
 RunKindName = Literal["planning", "deployment", "telemedicine"]
+
+#: The largest travel standard ``max_minutes``: a day. A larger one is no standard (and a horizon
+#: that size breaks the service areas and routing).
+MAX_MINUTES = 1440.0
+#: The longest solver time limit (``time_limit_s``, ``hard_time_limit_s``): a week, in seconds.
+MAX_TIME_LIMIT_S = 7 * 86_400.0
 
 
 class Coupling(BaseModel):
@@ -30,7 +38,7 @@ class Coupling(BaseModel):
     ``resource ≥ min_ratio × per`` (e.g. nurses ≥ 1.2 × beds).
     """
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = SECTION_CONFIG
 
     resource: str
     per: str
@@ -69,7 +77,7 @@ class OptimizeOptions(BaseModel):
     *areas* file (the pipeline passes it as ``groups``).
     """
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = SECTION_CONFIG
 
     model: ModelName = "p-median"
     p: int | None = Field(
@@ -78,7 +86,9 @@ class OptimizeOptions(BaseModel):
         description="sites to open/keep; in the capacitated model exactly p sites stay open, "
         "existing or candidate (without p, existing sites stay open and candidates may open)",
     )
-    max_minutes: float | None = Field(30.0, gt=0, description="travel standard, minutes")
+    max_minutes: float | None = Field(
+        30.0, gt=0, le=MAX_MINUTES, description="travel standard, minutes (at most a day)"
+    )
     weight: Literal["demand", "population"] = Field(
         "demand",
         description="area weight of the classic models: the first resource's demand, or population",
@@ -89,9 +99,14 @@ class OptimizeOptions(BaseModel):
         description="'arrays' feeds HiGHS from numpy (fast); 'pulp' builds the same model in PuLP "
         "(readable, LP files, the only path for CBC)",
     )
-    time_limit_s: float = Field(60.0, gt=0, description="solver time limit, seconds")
+    time_limit_s: float = Field(
+        60.0, gt=0, le=MAX_TIME_LIMIT_S, description="solver time limit, seconds (at most a week)"
+    )
     hard_time_limit_s: float | None = Field(
-        None, gt=0, description="geoalloc's own wall-clock limit; default 1.25 × time_limit_s + 5"
+        None,
+        gt=0,
+        le=MAX_TIME_LIMIT_S,
+        description="geoalloc's own wall-clock limit; default 1.25 × time_limit_s + 5",
     )
     mip_gap: float = Field(0.001, ge=0, description="relative gap at which the solver may stop")
     acceptable_gap: float = Field(

@@ -35,7 +35,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, Field, model_validator
+
+from geoalloc._validate import SECTION_CONFIG
 
 MINUTES_PER_DAY = 1440.0
 
@@ -43,7 +45,7 @@ MINUTES_PER_DAY = 1440.0
 class MovableResource(BaseModel):
     """A resource that can be redeployed between sites (ventilators, monitors, staff teams)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = SECTION_CONFIG
 
     resource: str = Field(description="a planned resource of [demand] resources")
     cost_per_unit: float = Field(0.0, ge=0, description="currency per unit shipped (handling)")
@@ -61,7 +63,7 @@ class MovableResource(BaseModel):
 class DeploymentOptions(BaseModel):
     """The time-phased plan: periods, movable resources, temporary sites (see the module docs)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = SECTION_CONFIG
 
     period_days: int = Field(7, ge=1, le=366, description="days per period")
     periods: int = Field(6, ge=1, le=104, description="number of periods in the horizon")

@@ -19,6 +19,7 @@ import base64
 import logging
 import os
 import re
+from contextlib import suppress
 from functools import cache
 from pathlib import Path
 
@@ -348,7 +349,12 @@ def save_map(fmap: folium.Map, path: Path | str) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(map_html(fmap), encoding="utf-8")
-    os.replace(tmp, path)  # a rebuild never leaves a half-written page
+    page = map_html(fmap)
+    try:
+        tmp.write_text(page, encoding="utf-8")
+        os.replace(tmp, path)  # a rebuild never leaves a half-written page
+    finally:
+        with suppress(OSError):  # a full disk leaves no partial page behind either
+            tmp.unlink(missing_ok=True)
     log.info("map: %s (%.1f MB)", path, path.stat().st_size / 1e6)
     return path

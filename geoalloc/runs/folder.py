@@ -13,6 +13,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,9 @@ import geopandas as gpd
 import numpy as np
 
 from geoalloc._errors import InputError, OutputExistsError
+from geoalloc._validate import file_problem
 from geoalloc.runs.kinds import RunKind, kind_named
+from geoalloc.runs.output_errors import output_errors
 from geoalloc.runs.schema import (
     FORMAT_VERSION,
     LAYERS_FILE,
@@ -66,25 +69,28 @@ def write_run_folder(out_dir: Path, *, overwrite: bool, write: Callable[[Path], 
     """Call ``write(tmp_dir)`` and move the finished folder to ``out_dir`` in one rename.
 
     A failing ``write`` leaves no half-written folder; an existing ``out_dir`` is replaced only with
-    ``overwrite`` (else :class:`OutputExistsError`, exit 2).
+    ``overwrite`` (else :class:`OutputExistsError`, exit 2). A folder the file system refuses (no
+    space left, read-only, no permission) is an :class:`OutputNotWritableError` (exit 2).
     """
     out_dir = Path(out_dir)
-    if out_dir.exists() and not overwrite:
-        raise OutputExistsError(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp_dir = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    with output_errors(out_dir):  # a read-only disk or a folder without permission
+        if out_dir.exists() and not overwrite:
+            raise OutputExistsError(out_dir)
+        out_dir.parent.mkdir(parents=True, exist_ok=True)
+        tmp_dir = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
     umask = os.umask(0)
     os.umask(umask)
     tmp_dir.chmod(0o777 & ~umask)  # mkdtemp makes it private; a run folder is for sharing
     try:
-        write(tmp_dir)
-        if out_dir.exists():
-            trash = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old.", dir=out_dir.parent))
-            os.replace(out_dir, trash / out_dir.name)
-            os.replace(tmp_dir, out_dir)
-            shutil.rmtree(trash, ignore_errors=True)
-        else:
-            os.replace(tmp_dir, out_dir)
+        with output_errors(out_dir, tmp_dir):  # a full disk, judged before tmp_dir is removed
+            write(tmp_dir)
+            if out_dir.exists():
+                trash = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old.", dir=out_dir.parent))
+                os.replace(out_dir, trash / out_dir.name)
+                os.replace(tmp_dir, out_dir)
+                shutil.rmtree(trash, ignore_errors=True)
+            else:
+                os.replace(tmp_dir, out_dir)
     finally:
         if tmp_dir.exists():
             shutil.rmtree(tmp_dir, ignore_errors=True)
@@ -101,11 +107,16 @@ def write_pages(
     """``map.html`` and ``report.html`` of a run, from its results, each replaced in one rename."""
     from geoalloc.outputs.leaflet import save_map
 
-    save_map(kind.build_map(layers, summary), folder / MAP_FILE)
     report = folder / REPORT_FILE
     tmp = report.with_name(f".{report.name}.tmp")
-    tmp.write_text(kind.report_html(layers, summary, manifest), encoding="utf-8")
-    os.replace(tmp, report)  # a rebuild never leaves a half-written page
+    try:
+        with output_errors(folder):
+            save_map(kind.build_map(layers, summary), folder / MAP_FILE)
+            tmp.write_text(kind.report_html(layers, summary, manifest), encoding="utf-8")
+            os.replace(tmp, report)  # a rebuild never leaves a half-written page
+    finally:
+        with suppress(OSError):
+            tmp.unlink(missing_ok=True)
 
 
 @dataclass(frozen=True)
@@ -182,9 +193,7 @@ class RunFolder:
         layers
             The layers to read (default: the kind's required and optional layers).
         """
-        if not self.path.is_dir():
-            msg = f"run folder not found: {self.path} — give the folder that `geoalloc run` wrote"
-            raise InputError(msg)
+        self._check_is_folder()
         summary, problems = self._document(SUMMARY_FILE)
         manifest, manifest_problems = self._document(MANIFEST_FILE)
         problems += manifest_problems
@@ -222,11 +231,18 @@ class RunFolder:
         write_pages(self.path, run.kind, run.layers, run.summary, run.manifest)
         return self.map_path, self.report_path
 
+    def _check_is_folder(self) -> None:
+        why = file_problem(self.path, directory_ok=True)
+        if why is None and not self.path.is_dir():
+            why = "a file, not a folder"
+        if why is not None:
+            what = "run folder not found" if why == "not found" else f"the run folder path is {why}"
+            msg = f"{what}: {self.path} — give the folder that `geoalloc run` wrote"
+            raise InputError(msg)
+
     def _document(self, name: str) -> tuple[dict[str, Any], list[str]]:
         path = self.path / name
-        if not self.path.is_dir():
-            msg = f"run folder not found: {self.path} — give the folder that `geoalloc run` wrote"
-            raise InputError(msg)
+        self._check_is_folder()
         if not (self.path / SUMMARY_FILE).exists():
             missing = [n for n in (SUMMARY_FILE, LAYERS_FILE) if not (self.path / n).exists()]
             msg = (

@@ -13,7 +13,6 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
@@ -21,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from geoalloc._errors import InfeasibleError, InputError, SolverError
-from geoalloc._validate import Problems
+from geoalloc._validate import Problems, file_problem
 from geoalloc.demand import area_needs, planned_resources
 from geoalloc.demand.area_needs import area_surge, surge_multiplier
 from geoalloc.demand.cases import case_multiplier, cases_per_area
@@ -126,10 +125,13 @@ def check_inputs(scenario: Scenario, kind: PlanningKind | None = None) -> Inputs
             )
     network = scenario.network
     is_file = not (network.is_crowfly or network.is_place or network.is_matrix)
-    if is_file and not Path(network.source).exists():
+    why = file_problem(network.source) if is_file else None
+    if why is not None:
         problems.add(
             "[network]",
-            f"source file not found: {network.source}",
+            f"source file not found: {network.source}"
+            if why == "not found"
+            else f"source {network.source} is {why}",
             "give an OSM file (.osm, .osm.bz2, .osm.pbf, .graphml), 'place:<name>' or 'crowfly'",
         )
     needs, los, demand, cases_report = None, None, scenario.demand, None

@@ -31,6 +31,7 @@ import pandas as pd
 from pydantic import ValidationError
 
 from geoalloc._errors import GeoallocError, InputError
+from geoalloc._validate import file_problem
 from geoalloc.parallel import ComputeOptions, dask_client, run_map
 from geoalloc.runs.kinds import require_comparable
 from geoalloc.runs.travel import horizon_minutes
@@ -151,8 +152,10 @@ def read_variants_csv(path: str | Path) -> list[Variant]:
     """Variants from a CSV table: one column per key, one row per variant; an optional ``variant``
     column names them; an empty cell keeps the scenario's value."""
     path = Path(path)
-    if not path.is_file():
-        raise InputError(f"{path}: variants file not found — check the path")
+    why = file_problem(path)
+    if why is not None:
+        what = "variants file not found" if why == "not found" else f"the variants path is {why}"
+        raise InputError(f"{path}: {what} — check the path")
     with path.open(newline="", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
     if not rows:

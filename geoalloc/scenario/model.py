@@ -7,9 +7,10 @@ import tomllib
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
 from geoalloc._errors import InputError
+from geoalloc._validate import SECTION_CONFIG, file_problem
 from geoalloc.demand.options import DemandOptions, HistoryOptions
 from geoalloc.optimize.options import OptimizeOptions, RunKindName, refuse_inapplicable
 from geoalloc.optimize.phased_options import DeploymentOptions
@@ -27,7 +28,7 @@ class PopulationPointsOptions(BaseModel):
     """Population from a point layer (or grid cells, at their representative point) summed into
     the areas — by partitions with dask-geopandas when the layer is too large for memory."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = SECTION_CONFIG
 
     path: Path
     value: str | None = Field(None, description="column to sum (persons); None counts points")
@@ -39,7 +40,7 @@ class DistrictsOptions(BaseModel):
     district and grouped as "(no district)"), in a new areas column ``column`` — for
     ``[optimize] equity_group_column`` (equity floors and coverage per district)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = SECTION_CONFIG
 
     path: Path
     layer: str | None = None
@@ -52,7 +53,7 @@ class OriginsOptions(BaseModel):
     polygons give their representative point) whose ``id`` column holds area ids. Areas without a
     point start from their representative point (noted); points of no area are ignored (noted)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = SECTION_CONFIG
 
     path: Path
     layer: str | None = None
@@ -63,7 +64,7 @@ class TableJoin(BaseModel):
     """Columns from a CSV table joined onto a vector layer by a shared key column (e.g. published
     populations onto OSM boundaries). Keys are compared as text."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = SECTION_CONFIG
 
     path: Path = Field(description="CSV file (relative to the scenario file)")
     on: str = Field(description="key column, present in both the layer and the table")
@@ -77,7 +78,7 @@ class TableJoin(BaseModel):
 class AreasOptions(BaseModel):
     """Demand polygons: any vector file GeoPandas reads, or a GeoDataFrame (:func:`geoalloc.plan`)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = SECTION_CONFIG
 
     path: LayerSource = Field(
         description="the layer file (relative to the scenario file), or a GeoDataFrame in Python"
@@ -104,7 +105,7 @@ class FacilitiesOptions(BaseModel):
     """Existing and candidate sites: points (polygons become a representative point), from a file
     or a GeoDataFrame (:func:`geoalloc.plan`)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = SECTION_CONFIG
 
     path: LayerSource = Field(
         description="the layer file (relative to the scenario file), or a GeoDataFrame in Python"
@@ -139,7 +140,7 @@ class FacilitiesOptions(BaseModel):
 class OutageOptions(BaseModel):
     """Emergency outages: sites out of service (the baseline still has them, the plan does not)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = SECTION_CONFIG
 
     closed_sites: list[str] = Field(default_factory=list, description="ids of sites out of service")
     road_closures: Path | None = Field(
@@ -188,7 +189,7 @@ class Scenario(BaseModel):
     10.0
     """
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = SECTION_CONFIG
 
     name: str
     areas: AreasOptions
@@ -255,8 +256,10 @@ def load_scenario(path: str | Path) -> Scenario:
     'capacitated'
     """
     path = Path(path)
-    if not path.is_file():
-        raise InputError(f"{path}: scenario file not found — check the path")
+    why = file_problem(path)
+    if why is not None:
+        what = "scenario file not found" if why == "not found" else f"the scenario path is {why}"
+        raise InputError(f"{path}: {what} — check the path")
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:

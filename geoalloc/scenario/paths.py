@@ -10,6 +10,7 @@ are neither resolved nor listed by :func:`input_files`, but by :func:`input_fram
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -78,7 +79,12 @@ def resolve_paths(scenario: Any, base: Path) -> Any:
     """
 
     def resolve(path: Path) -> Path:
-        return path if path.is_absolute() else (base / path).resolve()
+        if path.is_absolute():
+            return path
+        try:
+            return (base / path).resolve()
+        except (OSError, RuntimeError):  # a symbolic-link loop: the reader says so, naming it
+            return Path(os.path.abspath(base / path))
 
     resolved = _map_paths(scenario, resolve)
     source = _network_file(resolved)

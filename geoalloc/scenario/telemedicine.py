@@ -15,8 +15,14 @@ physician-hours within ``[optimize] max_minutes`` (the standard T).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, Field, model_validator
+
+from geoalloc._validate import SECTION_CONFIG
+
+#: The most visits per 1,000 persons per year ``visits_per_1000`` may give: a hundred a person.
+MAX_VISITS_PER_1000 = 100_000.0
 
 
 class CaseMixShares(BaseModel):
@@ -25,7 +31,7 @@ class CaseMixShares(BaseModel):
     rows in the history (``[history] area_id`` needed). Areas without rows take the whole
     history's mix (noted)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = SECTION_CONFIG
 
     by: str = Field(description="[history] column with each row's case-mix group")
     shares: dict[str, float] = Field(description="group -> share (0..1) a hub may serve")
@@ -41,7 +47,7 @@ class CaseMixShares(BaseModel):
 class TelemedicineOptions(BaseModel):
     """Tele-consultation hubs next to physical sites; see the module docstring for the rules."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = SECTION_CONFIG
 
     # connectivity (exactly one of the two)
     connected: str | None = Field(
@@ -63,7 +69,7 @@ class TelemedicineOptions(BaseModel):
         "for every area, the name of an areas column, or shares by case mix from the [history] "
         '({ by = "service", shares = { PSYCH = 0.7, SURG = 0.1 } })'
     )
-    visits_per_1000: dict[str, float] = Field(
+    visits_per_1000: dict[str, Annotated[float, Field(ge=0, le=MAX_VISITS_PER_1000)]] = Field(
         description="outpatient/specialist visits per 1,000 persons per year, by age band "
         "label of [areas] age_bands (+ 'other'), or 'all'"
     )

@@ -11,11 +11,12 @@ With a ``cache_dir``, two things are kept on disk, both keyed by content hashes 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ import pandas as pd
 from scipy import sparse
 
 from geoalloc._errors import InputError
+from geoalloc._validate import file_problem
 from geoalloc.travel.cache import discard, read_entry, write_entry
 from geoalloc.travel.crowfly import crowfly_matrix
 from geoalloc.travel.graph import file_sha256, load_graph
@@ -61,8 +63,11 @@ def graph_key(options: NetworkOptions) -> str:
         identity = {"place": options.source.removeprefix("place:").strip()}
     else:
         path = Path(options.source)
-        if not path.is_file():
-            msg = f"[network] source {options.source!r}: file not found"
+        why = file_problem(path)
+        if why is not None:
+            msg = (
+                f"[network] source {options.source!r}: {'file ' if why == 'not found' else ''}{why}"
+            )
             raise InputError(msg)
         identity = {"file_sha256": file_sha256(path)}
     speeds = sorted((options.speeds_kph or {}).items())
@@ -99,8 +104,25 @@ def load_network(options: NetworkOptions, *, cache_dir: Path | None = None) -> R
     G = load_graph(options.source, mode=options.mode, speeds_kph=options.speeds_kph)
     network = RoadNetwork.from_graph(G)
     if path is not None:
-        network.save(path)
+        _write_to_cache(path, network.save)
     return network
+
+
+def _write_to_cache(path: Path, save: Callable[[Path], None]) -> None:
+    """``save(path)`` into the cache; a cache folder that cannot be written (read-only, full,
+    no permission) is said in a warning and the run goes on without caching, as it would with
+    no cache at all."""
+    try:
+        save(path)
+    except OSError as exc:
+        log.warning(
+            "cannot write the travel cache %s: %s — this run goes on without caching; set "
+            "GEOALLOC_CACHE_DIR to a writable folder to keep routed graphs and matrices",
+            path.parent,
+            exc.strerror or exc,
+        )
+        with contextlib.suppress(OSError):  # no half-written entry is left for the next run
+            path.unlink(missing_ok=True)
 
 
 def _points_digest(points) -> object:
@@ -278,7 +300,7 @@ def compute_matrix(
         network, so, sd, max_minutes, executor=executor, workers=workers, scheduler=scheduler
     )
     if path is not None:
-        _save_matrix(path, tm)
+        _write_to_cache(path, lambda p: _save_matrix(p, tm))
     return tm
 
 

@@ -150,7 +150,10 @@ def read_entry(path: Path, what: str) -> dict[str, np.ndarray] | None:
     a word; a bad one is discarded (:func:`discard`) and None returned, so the caller rebuilds it.
     """
     path = Path(path)
-    if not path.exists() and not path.is_symlink():
+    try:
+        if not path.exists() and not path.is_symlink():
+            return None
+    except OSError:  # a cache folder that cannot be read counts as empty
         return None
     try:
         return _verified_arrays(path)

@@ -5,7 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, Field, model_validator
+
+from geoalloc._validate import SECTION_CONFIG
 
 Mode = Literal["drive", "walk", "bike"]
 
@@ -24,7 +26,7 @@ class NetworkOptions(BaseModel):
     ``minutes``), used as is.
     """
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = SECTION_CONFIG
 
     source: str = "crowfly"
     mode: Mode = "drive"

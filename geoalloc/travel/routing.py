@@ -11,6 +11,7 @@ is set. Unreachable pairs stay ``inf`` (dense) or absent (sparse), never zero.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Sequence
 from typing import Literal
 
@@ -185,6 +186,9 @@ def matrix_from_snapped(
             dest_nodes,
         )
     cutoff_s = None if max_minutes is None else float(max_minutes) * 60.0
+    if cutoff_s is not None and not math.isfinite(cutoff_s):  # trees need a number to stop at
+        msg = f"max_minutes must be a finite number of minutes, got {max_minutes!r}"
+        raise InputError(msg)
     limit_s = np.full(len(src_nodes), np.inf)
     if cutoff_s is not None and len(src_nodes):
         # A tree may stop at the cut-off less the shortest off-network legs at both ends.

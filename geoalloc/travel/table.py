@@ -28,7 +28,16 @@ import pandas as pd
 from scipy import sparse
 
 from geoalloc._errors import InputError
-from geoalloc._validate import Problems, format_ids
+from geoalloc._validate import (
+    CORRUPT_COMPRESSION,
+    Problems,
+    columns_found,
+    excerpt,
+    file_problem,
+    format_ids,
+    looks_like_columns,
+    unreadable_table,
+)
 from geoalloc.travel.matrix import FLAG_COLUMNS, TravelMatrix, unreached_flags
 from geoalloc.travel.options import TABLE_COLUMNS
 
@@ -65,8 +74,10 @@ def _present_columns(path: Path, kind: str) -> list[str]:
 def _read_columns(path: Path, columns: dict[str, str]) -> pd.DataFrame:
     """The table's ``columns`` (key → column name) as read: every cell of a CSV as text."""
     where = _where(path)
-    if not path.is_file():
-        msg = f"{where}: file not found — check [network] path (relative to the scenario file)"
+    why = file_problem(path)
+    if why is not None:
+        what = "file not found" if why == "not found" else why
+        msg = f"{where}: {what} — check [network] path (relative to the scenario file)"
         raise InputError(msg)
     kind = _kind(path)
     if kind == "parquet":
@@ -78,15 +89,19 @@ def _read_columns(path: Path, columns: dict[str, str]) -> pd.DataFrame:
     wanted = list(dict.fromkeys(columns.values()))
 
     def cannot_read(exc: Exception) -> InputError:
+        if isinstance(exc, CORRUPT_COMPRESSION):
+            return InputError(unreadable_table(where, exc, "[network] path"))
         label = "CSV" if kind == "csv" else "Parquet"
-        msg = f"{where}: cannot read it as {label} ({type(exc).__name__}: {exc})"
+        msg = f"{where}: cannot read it as {label} ({type(exc).__name__}: {excerpt(exc, 160)})"
         return InputError(msg)
 
     try:
         present = _present_columns(path, kind)
-    except (ValueError, OSError) as exc:  # pandas' ParserError and pyarrow's errors included
+    except (ValueError, OSError, *CORRUPT_COMPRESSION) as exc:  # pandas' and pyarrow's included
         raise cannot_read(exc) from None
     missing = [f"{key} = {name!r}" for key, name in columns.items() if name not in present]
+    if missing and not looks_like_columns(present):
+        raise InputError(f"{where}: {columns_found(present)}")
     if missing:
         msg = (
             f"{where}: column(s) not found: {', '.join(missing)}; the table's columns are "
@@ -102,7 +117,7 @@ def _read_columns(path: Path, columns: dict[str, str]) -> pd.DataFrame:
             )
         else:
             frame = pd.read_parquet(path, columns=wanted)
-    except (ValueError, OSError) as exc:
+    except (ValueError, OSError, *CORRUPT_COMPRESSION) as exc:
         raise cannot_read(exc) from None
     return pd.DataFrame({key: frame[name] for key, name in columns.items()})
 

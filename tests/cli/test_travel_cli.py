@@ -107,6 +107,10 @@ def test_travel_cutoff_crowfly_and_id_option(files):
         (["--origin-id", "nope"], 3, "not a column"),
         (["--network", "{net}.txt"], 3, "unknown format"),
         (["--out", "{out}.xlsx"], 2, ".csv or .parquet"),
+        # click reads inf and nan as floats, and nan passes any range; the routing crashed on them
+        (["--max-minutes", "inf"], 2, "'inf' is not a finite number"),
+        (["--max-minutes", "nan"], 2, "'nan' is not a finite number"),
+        (["--max-minutes", "1e308"], 3, "max_minutes must be a finite number of minutes"),
     ],
 )
 def test_travel_bad_input_exit_codes(files, extra, code, message):

@@ -84,7 +84,7 @@ def test_strict_raises_with_every_reason(tmp_path):
 def test_negative_and_missing_los_column():
     frame = pd.DataFrame({"los": [1.0, -2.0, None, "x", 3.5, float("inf")]})
     history = read_history(frame)
-    assert history.problems.counts == {"missing_los": 3, "negative_los": 1}
+    assert history.problems.counts == {"missing_los": 2, "infinite_los": 1, "negative_los": 1}
     assert history.problems.examples["negative_los"] == ["row 3"]  # file line 3
     assert history.table["los_days"].tolist() == [1.0, 3.5]
 

@@ -111,9 +111,8 @@ def test_cli_reports_bad_rows_and_strict_exit_code(tmp_path):
     runner = CliRunner()
     ok = runner.invoke(cli, ["los", str(path)])
     assert ok.exit_code == 0
-    assert (
-        "5 of 6 rows used" in ok.output and "1 row(s) with negative LOS (rows: row 4)" in ok.output
-    )
+    assert "5 of 6 rows used" in ok.output
+    assert "1 row(s) with negative LOS in column 'los' (rows: row 4 = '-1.0')" in ok.output
     strict = runner.invoke(cli, ["los", str(path), "--strict"])
     assert strict.exit_code == 3 and "negative LOS" in strict.output
     nolos = tmp_path / "n.csv"
