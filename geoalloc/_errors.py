@@ -55,6 +55,27 @@ class OutputExistsError(UsageError):
         super().__init__(f"output folder {path} exists — replace it, or choose another folder")
 
 
+class OutputBusyError(UsageError):
+    """Another geoalloc process is writing the same output folder right now (exit 2).
+
+    Attributes
+    ----------
+    path
+        The output folder.
+    holder : str
+        What the lock file says about the process that holds it (its pid), or ``""``.
+    """
+
+    def __init__(self, path: object, holder: str = "") -> None:
+        self.path = path
+        self.holder = holder
+        by = f" (pid {holder})" if holder else ""
+        super().__init__(
+            f"output folder {path} is being written by another geoalloc run{by} — wait for it "
+            "to finish, or choose another output folder"
+        )
+
+
 class InputError(GeoallocError, ValueError):
     """Input data or the scenario file is invalid. Carries every problem found, not just the first.
 
