@@ -11,6 +11,7 @@ import importlib
 import importlib.util
 import logging
 import sys
+import traceback
 from pathlib import Path
 from typing import Any
 
@@ -94,7 +95,8 @@ class GeoallocGroup(click.Group):
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
         except Exception as exc:  # an unexpected internal error: exit 1, traceback only with -v
-            log.debug("internal error", exc_info=True)
+            if ctx.params.get("verbose", 0) > 0:
+                click.echo(traceback.format_exc().rstrip(), err=True)
             click.echo(
                 f"internal error: {type(exc).__name__}: {exc}\n"
                 "(this is a bug in geoalloc; rerun with -v for the traceback and report it)",
