@@ -3,7 +3,8 @@
 They subclass builtins (as osmnx's do) so callers can still ``except ValueError``.
 
 Exit codes: 0 ok · 1 unexpected internal error · 2 usage error · 3 invalid input data ·
-4 model infeasible · 5 no solver / no solution within the time limit.
+4 model infeasible · 5 no solver / no solution within the time limit (and, set by the CLI for a
+run stopped from outside: 130 Ctrl-C/SIGINT · 143 SIGTERM).
 """
 
 from __future__ import annotations
