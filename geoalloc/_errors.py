@@ -2,10 +2,11 @@
 
 They subclass builtins (as osmnx's do) so callers can still ``except ValueError``.
 
-Exit codes: 0 ok · 1 unexpected internal error · 2 usage error (an output folder that exists or
-cannot be written too) · 3 invalid input data · 4 model infeasible · 5 no solver / no solution
-within the time limit · 6 the run is written but its plan is not proven within
-``[optimize] acceptable_gap`` (:data:`UNPROVEN_EXIT_CODE`).
+Exit codes: 0 ok · 1 unexpected internal error · 2 usage error (an output folder that exists,
+cannot be written or is being written by another run too) · 3 invalid input data · 4 model
+infeasible · 5 no solver / no solution within the time limit · 6 the run is written but its plan
+is not proven within ``[optimize] acceptable_gap`` (:data:`UNPROVEN_EXIT_CODE`) (and, set by the
+CLI for a run stopped from outside: 130 Ctrl-C/SIGINT · 143 SIGTERM).
 """
 
 from __future__ import annotations
@@ -79,6 +80,27 @@ class OutputNotWritableError(UsageError):
         self.path = path
         self.cause = cause
         super().__init__(f"cannot write the output folder {path}: {cause} — {fix}")
+
+
+class OutputBusyError(UsageError):
+    """Another geoalloc process is writing the same output folder right now (exit 2).
+
+    Attributes
+    ----------
+    path
+        The output folder.
+    holder : str
+        What the lock file says about the process that holds it (its pid), or ``""``.
+    """
+
+    def __init__(self, path: object, holder: str = "") -> None:
+        self.path = path
+        self.holder = holder
+        by = f" (pid {holder})" if holder else ""
+        super().__init__(
+            f"output folder {path} is being written by another geoalloc run{by} — wait for it "
+            "to finish, or choose another output folder"
+        )
 
 
 class InputError(GeoallocError, ValueError):

@@ -1,8 +1,10 @@
 """The ``geoalloc`` command: a thin click layer that parses, calls the library and formats.
 
 Logs and progress go to stderr, results to stdout. Exit codes: 0 ok · 1 unexpected internal error ·
-2 usage error · 3 invalid input data · 4 model infeasible · 5 no solver / no solution in time ·
-6 run written, but its plan not proven within [optimize] acceptable_gap (solver stopped early).
+2 usage error (also: another run is writing the same output folder) · 3 invalid input data ·
+4 model infeasible · 5 no solver / no solution in time · 6 run written, but its plan not proven
+within [optimize] acceptable_gap (solver stopped early) · 130 interrupted (Ctrl-C, SIGINT) ·
+143 terminated (SIGTERM). An interrupted or terminated run cleans up after itself like a failed one.
 """
 
 from __future__ import annotations
@@ -11,16 +13,40 @@ import ast
 import importlib
 import importlib.util
 import logging
+import signal
 import sys
+import traceback
 from pathlib import Path
 from typing import Any
 
 import click
 
 from geoalloc import __version__
-from geoalloc._errors import GeoallocError, OutputExistsError
+from geoalloc._errors import GeoallocError, OutputBusyError, OutputExistsError
 
 log = logging.getLogger("geoalloc")
+
+#: the exit codes of a run stopped from outside, as shells report a process killed by the signal
+EXIT_INTERRUPTED = 130  # 128 + SIGINT (Ctrl-C)
+EXIT_TERMINATED = 143  # 128 + SIGTERM
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised in the main thread: it unwinds (and cleans up) like Ctrl-C."""
+
+
+def _raise_terminated(signum: int, frame: object) -> None:
+    raise Terminated
+
+
+def _report_interrupt(exc: BaseException) -> int:
+    """The one line for a run stopped by a signal, and its exit code."""
+    after_echo = "\n" if sys.stderr.isatty() else ""  # past the terminal's "^C"
+    if isinstance(exc, Terminated):
+        click.echo(f"{after_echo}geoalloc: terminated (SIGTERM)", err=True)
+        return EXIT_TERMINATED
+    click.echo(f"{after_echo}geoalloc: interrupted (Ctrl-C)", err=True)
+    return EXIT_INTERRUPTED
 
 
 #: one module per subcommand, imported only when that command runs (or its own --help is asked):
@@ -79,9 +105,25 @@ class GeoallocGroup(click.Group):
         with formatter.section("Commands"):
             formatter.write_dl(rows)
 
+    def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
+        try:
+            return super().make_context(*args, **kwargs)
+        except KeyboardInterrupt as exc:  # click would say "Aborted!" and exit 1
+            raise click.exceptions.Exit(_report_interrupt(exc)) from None
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except KeyboardInterrupt as exc:  # Ctrl-C or SIGTERM: the run cleaned up on its way out
+            ctx.exit(_report_interrupt(exc))
+        except OutputBusyError as exc:
+            click.echo(
+                f"error: output folder {exc.path} is being written by another geoalloc run"
+                + (f" (pid {exc.holder})" if exc.holder else "")
+                + " — wait for it to finish, or choose another --out",
+                err=True,
+            )
+            ctx.exit(exc.exit_code)
         except OutputExistsError as exc:  # the library names no flag; the CLI knows its own
             click.echo(
                 f"error: output folder {exc.path} exists — pass --overwrite to replace it, "
@@ -95,7 +137,8 @@ class GeoallocGroup(click.Group):
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
         except Exception as exc:  # an unexpected internal error: exit 1, traceback only with -v
-            log.debug("internal error", exc_info=True)
+            if ctx.params.get("verbose", 0) > 0:
+                click.echo(traceback.format_exc().rstrip(), err=True)
             click.echo(
                 f"internal error: {type(exc).__name__}: {exc}\n"
                 "(this is a bug in geoalloc; rerun with -v for the traceback and report it)",
@@ -136,4 +179,10 @@ def solvers() -> None:
 
 
 def main() -> None:
-    cli(prog_name="geoalloc")
+    """The ``geoalloc`` command: SIGTERM unwinds like Ctrl-C; either ends in one line, no
+    traceback, exit 143 or 130, whenever it comes."""
+    try:
+        signal.signal(signal.SIGTERM, _raise_terminated)
+        cli(prog_name="geoalloc")
+    except KeyboardInterrupt as exc:
+        sys.exit(_report_interrupt(exc))

@@ -10,6 +10,7 @@ import click
 from geoalloc.inputs.demo import build_demo_inputs
 from geoalloc.runs import run_scenario
 from geoalloc.runs.folder import dumps_json
+from geoalloc.runs.output_lock import hold_output
 from geoalloc.scenario import load_scenario
 
 
@@ -27,9 +28,10 @@ def demo_command(out: Path, as_json: bool) -> None:
     where the map is. The derived inputs and their scenario.toml are kept in OUT-inputs/."""
     started = time.perf_counter()
     inputs_dir = out.parent / f"{out.name}-inputs"
-    scenario = load_scenario(build_demo_inputs(inputs_dir))
-    result = run_scenario(scenario)
-    written = result.write(out, overwrite=True)
+    with hold_output(out):  # one demo per folder at a time
+        scenario = load_scenario(build_demo_inputs(inputs_dir))
+        result = run_scenario(scenario)
+        written = result.write(out, overwrite=True)
     if as_json:
         click.echo(
             dumps_json(result.summary | {"out_dir": str(written), "inputs_dir": str(inputs_dir)})

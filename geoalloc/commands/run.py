@@ -11,6 +11,7 @@ from geoalloc.commands._options import compute_from_cli, compute_options
 from geoalloc.outputs.terminal import unproven_lines
 from geoalloc.runs import default_out_dir, run_scenario
 from geoalloc.runs.folder import dumps_json
+from geoalloc.runs.output_lock import hold_output
 from geoalloc.scenario import load_scenario
 
 
@@ -27,12 +28,14 @@ def run_and_report(
             update={"compute": compute_from_cli(scenario.compute, **compute)}
         )
     out_dir = out if out is not None else default_out_dir(scenario)
-    if out_dir.exists() and not overwrite:
-        raise click.UsageError(
-            f"output folder {out_dir} exists — pass --overwrite to replace it, or choose --out"
-        )
-    result = run_scenario(scenario)
-    written = result.write(out_dir, overwrite=overwrite)
+    # one run per output folder, from the start: a second one is refused at once (exit 2)
+    with hold_output(out_dir):
+        if out_dir.exists() and not overwrite:
+            raise click.UsageError(
+                f"output folder {out_dir} exists — pass --overwrite to replace it, or choose --out"
+            )
+        result = run_scenario(scenario)
+        written = result.write(out_dir, overwrite=overwrite)
     if as_json:
         click.echo(dumps_json(result.summary | {"out_dir": str(written)}))
     else:

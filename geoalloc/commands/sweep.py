@@ -12,6 +12,7 @@ import geoalloc._text as fmt
 from geoalloc._errors import InputError
 from geoalloc.commands._options import compute_from_cli, compute_options
 from geoalloc.runs.folder import dumps_json
+from geoalloc.runs.output_lock import hold_output
 from geoalloc.runs.sweep import cartesian_variants, parse_value, read_variants_csv, run_sweep
 from geoalloc.scenario import load_scenario
 
@@ -84,11 +85,12 @@ def sweep_command(
     )
     compute = compute_from_cli(scenario.compute, executor, workers, scheduler)
     out_dir = out if out is not None else Path("maps") / f"{scenario.name}-sweep"
-    if out_dir.exists() and not overwrite:
-        raise click.UsageError(
-            f"output folder {out_dir} exists — pass --overwrite to replace it, or choose --out"
-        )
-    result = run_sweep(scenario, variants, out_dir, compute=compute, overwrite=overwrite)
+    with hold_output(out_dir):  # one sweep per folder, from the start
+        if out_dir.exists() and not overwrite:
+            raise click.UsageError(
+                f"output folder {out_dir} exists — pass --overwrite to replace it, or choose --out"
+            )
+        result = run_sweep(scenario, variants, out_dir, compute=compute, overwrite=overwrite)
     table = result.table
     if as_json:
         click.echo(

@@ -251,11 +251,16 @@ def _highs_run(h, hard_limit_s: float, stop_gap: tuple[float, float] | None = No
 
     ``stop_gap = (bound, gap)``: also stop as soon as the incumbent is within ``gap`` of ``bound``,
     a lower bound proven elsewhere (e.g. by a relaxation of this model).
+
+    A ``KeyboardInterrupt`` (Ctrl-C, or SIGTERM as the CLI raises it) while HiGHS works stops
+    HiGHS through its interrupt callback and waits for its thread to end before it is re-raised:
+    a process that exits with the solver's threads still running aborts (SIGABRT).
     """
     deadline = time.monotonic() + hard_limit_s
+    stop = threading.Event()
 
     def interrupt(event) -> None:
-        if time.monotonic() > deadline:
+        if stop.is_set() or time.monotonic() > deadline:
             event.interrupt()
         elif stop_gap is not None:
             incumbent = event.data_out.mip_primal_bound
@@ -267,18 +272,33 @@ def _highs_run(h, hard_limit_s: float, stop_gap: tuple[float, float] | None = No
     h.cbMipInterrupt.subscribe(interrupt)
     h.cbIpmInterrupt.subscribe(interrupt)
     started = time.perf_counter()
-    thread = h.startSolve()
-    thread.join(timeout=hard_limit_s + 5.0)
-    if thread.is_alive():
-        h.cancelSolve()
-        thread.join(timeout=10.0)
+    try:
+        thread = h.startSolve()
+        thread.join(timeout=hard_limit_s + 5.0)
         if thread.is_alive():
-            msg = (
-                f"HiGHS ignored the hard time limit of {hard_limit_s:.0f} s and was abandoned; "
-                "raise time_limit_s or simplify the model"
-            )
-            raise SolverError(msg)
+            stop.set()
+            thread.join(timeout=10.0)
+            if thread.is_alive():
+                msg = (
+                    f"HiGHS ignored the hard time limit of {hard_limit_s:.0f} s and was abandoned; "
+                    "raise time_limit_s or simplify the model"
+                )
+                raise SolverError(msg)
+    except KeyboardInterrupt:
+        stop.set()
+        _wait_uninterrupted(h.is_solver_running)
+        raise
     return time.perf_counter() - started
+
+
+def _wait_uninterrupted(running) -> None:
+    """Wait while ``running()``; a further Ctrl-C meanwhile does not cut the wait short."""
+    log.warning("interrupted: stopping the solver")
+    while running():
+        try:
+            time.sleep(0.05)
+        except KeyboardInterrupt:
+            continue
 
 
 def solve_highs_arrays(
@@ -404,6 +424,23 @@ def _children_running(name: str) -> list[int]:
     return found
 
 
+def _stop_highs_on(engine, stop: threading.Event) -> None:
+    """Make PuLP's HiGHS object of ``engine`` stop its solve once ``stop`` is set."""
+    configure = engine.createAndConfigureSolver
+
+    def configure_with_stop(lp) -> None:
+        configure(lp)
+
+        def interrupt(event) -> None:
+            if stop.is_set():
+                event.interrupt()
+
+        lp.solverModel.cbMipInterrupt.subscribe(interrupt)
+        lp.solverModel.cbIpmInterrupt.subscribe(interrupt)
+
+    engine.createAndConfigureSolver = configure_with_stop
+
+
 _CBC_BOUND = re.compile(r"Lower bound:\s*([-+0-9.eE]+)")
 _CBC_OBJ = re.compile(r"Objective value:\s*([-+0-9.eE]+)")
 
@@ -448,17 +485,31 @@ def _solve_pulp(
     if hasattr(engine, "tmpDir"):
         engine.tmpDir = workdir
     failed: list[Exception] = []  # what the solve raised, re-raised in this thread
+    stop = threading.Event()
+    if solver == "highs":
+        _stop_highs_on(engine, stop)
+
+    finished = threading.Event()  # not thread.is_alive(): an interrupted join() can make it lie
 
     def run() -> None:
         try:
             prob.solve(engine)
         except Exception as exc:  # noqa: BLE001 - re-raised in the caller's thread
             failed.append(exc)
+        finally:
+            finished.set()
 
     started = time.perf_counter()
     thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    thread.join(timeout=hard_limit_s)
+    try:
+        thread.start()
+        thread.join(timeout=hard_limit_s)
+    except KeyboardInterrupt:  # stop the solver and wait for it (see _highs_run)
+        stop.set()
+        for pid in _children_running("cbc"):
+            os.kill(pid, signal.SIGTERM)
+        _wait_uninterrupted(lambda: not finished.is_set())
+        raise
     killed = False
     if thread.is_alive():
         for pid in _children_running("cbc"):

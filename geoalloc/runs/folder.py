@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import tempfile
 from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ from geoalloc._errors import InputError, OutputExistsError
 from geoalloc._validate import file_problem
 from geoalloc.runs.kinds import RunKind, kind_named
 from geoalloc.runs.output_errors import output_errors
+from geoalloc.runs.output_lock import hold_output, make_temp_dir, old_path, restore_interrupted
 from geoalloc.runs.schema import (
     FORMAT_VERSION,
     LAYERS_FILE,
@@ -68,33 +68,60 @@ def dumps_json(data: dict) -> str:
 def write_run_folder(out_dir: Path, *, overwrite: bool, write: Callable[[Path], None]) -> Path:
     """Call ``write(tmp_dir)`` and move the finished folder to ``out_dir`` in one rename.
 
-    A failing ``write`` leaves no half-written folder; an existing ``out_dir`` is replaced only with
-    ``overwrite`` (else :class:`OutputExistsError`, exit 2). A folder the file system refuses (no
-    space left, read-only, no permission) is an :class:`OutputNotWritableError` (exit 2).
+    A failing or interrupted ``write`` leaves no half-written folder; an existing ``out_dir`` is
+    replaced only with ``overwrite`` (else :class:`OutputExistsError`, exit 2). A folder the file
+    system refuses (no space left, read-only, no permission) is an
+    :class:`~geoalloc._errors.OutputNotWritableError` (exit 2). The folder's lock is held
+    throughout (:func:`~geoalloc.runs.output_lock.hold_output`): another process writing the same
+    folder gets :class:`~geoalloc._errors.OutputBusyError` (exit 2). Replacing a folder is a swap
+    that a kill at any point cannot lose: the previous run stays in place, or waits beside it to be
+    put back by the next writer or reader, until the new one is in place.
     """
     out_dir = Path(out_dir)
-    with output_errors(out_dir):  # a read-only disk or a folder without permission
-        if out_dir.exists() and not overwrite:
+    with output_errors(out_dir), hold_output(out_dir):  # a read-only disk, no permission
+        if os.path.lexists(out_dir) and not overwrite:
             raise OutputExistsError(out_dir)
-        out_dir.parent.mkdir(parents=True, exist_ok=True)
-        tmp_dir = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
-    umask = os.umask(0)
-    os.umask(umask)
-    tmp_dir.chmod(0o777 & ~umask)  # mkdtemp makes it private; a run folder is for sharing
-    try:
-        with output_errors(out_dir, tmp_dir):  # a full disk, judged before tmp_dir is removed
-            write(tmp_dir)
-            if out_dir.exists():
-                trash = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old.", dir=out_dir.parent))
-                os.replace(out_dir, trash / out_dir.name)
-                os.replace(tmp_dir, out_dir)
-                shutil.rmtree(trash, ignore_errors=True)
-            else:
-                os.replace(tmp_dir, out_dir)
-    finally:
-        if tmp_dir.exists():
-            shutil.rmtree(tmp_dir, ignore_errors=True)
+        tmp_dir = make_temp_dir(out_dir)
+        try:
+            with output_errors(out_dir, tmp_dir):  # a full disk, judged before tmp_dir is removed
+                write(tmp_dir)
+                if os.path.lexists(out_dir):
+                    _swap(tmp_dir, out_dir)
+                else:
+                    os.replace(tmp_dir, out_dir)
+        finally:
+            if tmp_dir.exists():
+                shutil.rmtree(tmp_dir, ignore_errors=True)
     return out_dir
+
+
+def _swap(new: Path, out_dir: Path) -> None:
+    """Put the finished folder ``new`` in the place of ``out_dir``, which is kept aside until then."""
+    old = old_path(out_dir)  # free: taking the lock repaired any leftover
+    os.replace(out_dir, old)
+    try:
+        _sync_dir(out_dir.parent)
+        os.replace(new, out_dir)
+    except BaseException:  # an error or an interrupt before the new folder is in place
+        if not os.path.lexists(out_dir):
+            os.replace(old, out_dir)
+        raise
+    _sync_dir(out_dir.parent)
+    if old.is_dir() and not old.is_symlink():
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        old.unlink(missing_ok=True)
+
+
+def _sync_dir(folder: Path) -> None:
+    """Make the renames in ``folder`` durable (a crash after this cannot undo them)."""
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    except OSError:  # some file systems do not sync folders; the renames are still atomic
+        pass
+    finally:
+        os.close(fd)
 
 
 def write_pages(
@@ -193,7 +220,6 @@ class RunFolder:
         layers
             The layers to read (default: the kind's required and optional layers).
         """
-        self._check_is_folder()
         summary, problems = self._document(SUMMARY_FILE)
         manifest, manifest_problems = self._document(MANIFEST_FILE)
         problems += manifest_problems
@@ -242,6 +268,7 @@ class RunFolder:
 
     def _document(self, name: str) -> tuple[dict[str, Any], list[str]]:
         path = self.path / name
+        self._restore_interrupted()
         self._check_is_folder()
         if not (self.path / SUMMARY_FILE).exists():
             missing = [n for n in (SUMMARY_FILE, LAYERS_FILE) if not (self.path / n).exists()]
@@ -259,6 +286,11 @@ class RunFolder:
         if not isinstance(document, dict):
             return {}, [f"{path}: not a geoalloc summary (a JSON object expected)"]
         return document, []
+
+    def _restore_interrupted(self) -> None:
+        """A folder that a killed ``--overwrite`` left aside is put back before it is read."""
+        if not self.path.is_dir():
+            restore_interrupted(self.path)
 
     def _check_format(self, summary: dict[str, Any]) -> None:
         found = summary.get("format")

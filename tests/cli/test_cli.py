@@ -2,9 +2,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import click
 from click.testing import CliRunner
 
-from geoalloc.cli import cli
+from geoalloc.cli import GeoallocGroup, cli
 from tests.helpers import REPO_ROOT
 
 
@@ -75,3 +76,28 @@ def test_help_lists_every_command_as_loaded_without_importing_them() -> None:
     for name in COMMANDS:  # load every command, then the group formats their own short help
         assert cli.get_command(context, name) is not None
     assert CliRunner().invoke(cli, ["--help"]).output == lazy_help.rstrip("\n") + "\n"
+
+
+def _cli_with_a_bug() -> click.Group:
+    """geoalloc's group (its -v/-q and error handling) with one command that hits a bug."""
+    group = GeoallocGroup(name="geoalloc", params=cli.params, callback=cli.callback)
+
+    @group.command("buggy")
+    def buggy() -> None:
+        {}["missing"]  # noqa: B018 - an unexpected internal error, as a bug raises it
+
+    return group
+
+
+def test_an_internal_error_shows_its_traceback_with_one_v() -> None:
+    plain = CliRunner().invoke(_cli_with_a_bug(), ["buggy"])
+    assert plain.exit_code == 1
+    assert "internal error: KeyError: 'missing'" in plain.output
+    assert "rerun with -v for the traceback" in plain.output
+    assert "Traceback" not in plain.output
+    for flags in (["-v"], ["-vv"]):
+        verbose = CliRunner().invoke(_cli_with_a_bug(), [*flags, "buggy"])
+        assert verbose.exit_code == 1
+        assert "Traceback (most recent call last):" in verbose.output
+        assert 'in buggy\n    {}["missing"]' in verbose.output
+        assert verbose.output.rstrip().endswith("report it)")  # the one-line summary comes last
