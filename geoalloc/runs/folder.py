@@ -78,7 +78,7 @@ def write_run_folder(out_dir: Path, *, overwrite: bool, write: Callable[[Path], 
     put back by the next writer or reader, until the new one is in place.
     """
     out_dir = Path(out_dir)
-    with output_errors(out_dir), hold_output(out_dir):  # a read-only disk, no permission
+    with hold_output(out_dir):
         if os.path.lexists(out_dir) and not overwrite:
             raise OutputExistsError(out_dir)
         tmp_dir = make_temp_dir(out_dir)

@@ -32,6 +32,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from geoalloc._errors import OutputBusyError
+from geoalloc.runs.output_errors import output_errors
 
 log = logging.getLogger(__name__)
 
@@ -99,14 +100,16 @@ def hold_output(out_dir: Path | str) -> Iterator[Path]:
     another process holds the lock.
     """
     out_dir = Path(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    with output_errors(out_dir):  # a read-only disk or a folder without permission
+        out_dir.parent.mkdir(parents=True, exist_ok=True)
     key = _key(out_dir)
     with _HELD_GUARD:
         held = _HELD.get(key)
         if held is not None:
             held[1] += 1
         else:
-            fd = _try_lock(lock_path(key))
+            with output_errors(out_dir):
+                fd = _try_lock(lock_path(key))
             if fd is None:
                 raise OutputBusyError(out_dir, _holder(lock_path(key)))
             _HELD[key] = [fd, 1]
