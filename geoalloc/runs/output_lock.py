@@ -100,6 +100,7 @@ def hold_output(out_dir: Path | str) -> Iterator[Path]:
     another process holds the lock.
     """
     out_dir = Path(out_dir)
+    created = _missing_parents(out_dir)
     with output_errors(out_dir):  # a read-only disk or a folder without permission
         out_dir.parent.mkdir(parents=True, exist_ok=True)
     key = _key(out_dir)
@@ -125,6 +126,26 @@ def hold_output(out_dir: Path | str) -> Iterator[Path]:
             if entry[1] == 0:
                 del _HELD[key]
                 _unlock(lock_path(key), entry[0])
+                _remove_if_empty(created)  # a run that failed early leaves no empty folders
+
+
+def _missing_parents(out_dir: Path) -> list[Path]:
+    """The parent folders of ``out_dir`` that do not exist yet, innermost first."""
+    missing = []
+    parent = out_dir.absolute().parent
+    while not os.path.lexists(parent) and parent != parent.parent:
+        missing.append(parent)
+        parent = parent.parent
+    return missing
+
+
+def _remove_if_empty(folders: list[Path]) -> None:
+    """Remove ``folders`` (innermost first) while they are empty; stop at the first that is not."""
+    for folder in folders:
+        try:
+            folder.rmdir()
+        except OSError:  # not empty (the run is in it), or already gone
+            return
 
 
 def _try_lock(path: Path) -> int | None:
