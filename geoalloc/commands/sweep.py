@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 import geoalloc._text as fmt
-from geoalloc._errors import InputError
+from geoalloc._errors import UNPROVEN_EXIT_CODE, InputError
 from geoalloc.commands._options import compute_from_cli, compute_options
 from geoalloc.runs.folder import dumps_json
 from geoalloc.runs.output_lock import hold_output
@@ -102,9 +102,11 @@ def sweep_command(
         click.echo(f"sweep of {scenario.name}: {len(table)} variants ({compute.executor})")
         for row in table.to_dict(orient="records"):
             if row["status"] == "ok":
+                unproven = "" if row["proven"] else f" — NOT PROVEN ({_gap(row['gap'])})"
                 click.echo(
                     f"  {row['variant']}: covered {fmt.percent(row['covered_pct'])}, mean "
                     f"{fmt.number(row['minutes_mean'])} min, cost {fmt.number(row['objective'], 0)}"
+                    f"{unproven}"
                 )
             else:
                 reason = str(row["reason"]).splitlines()[0] if row["reason"] else ""
@@ -117,6 +119,20 @@ def sweep_command(
         raise click.exceptions.Exit(1)
     if failed and len(failed) == len(table):
         raise click.exceptions.Exit(failed[0].exit_code)
+    unproven = [o.name for o in result.outcomes if o.status == "ok" and not o.kpis["proven"]]
+    if unproven and not failed:
+        click.echo(
+            f"warning: {len(unproven)} of {len(table)} variant(s) NOT PROVEN — the solver stopped "
+            f"above [optimize] acceptable_gap ({', '.join(unproven)}); raise [optimize] "
+            f"time_limit_s, offer fewer candidate sites, or use coarser areas (exit code "
+            f"{UNPROVEN_EXIT_CODE})",
+            err=True,
+        )
+        raise click.exceptions.Exit(UNPROVEN_EXIT_CODE)
+
+
+def _gap(gap: object) -> str:
+    return f"gap {fmt.percent(100 * gap, 1)}" if isinstance(gap, int | float) else "no bound"
 
 
 __all__ = ["sweep_command"]

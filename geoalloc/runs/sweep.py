@@ -53,6 +53,8 @@ KPI_COLUMNS = (
     "baseline_minutes_mean",
     "objective",
     "solver_status",
+    "gap",
+    "proven",
 )
 
 
@@ -261,6 +263,9 @@ def _kpis(summary: dict) -> dict[str, Any]:
         "baseline_minutes_mean": base["minutes_mean"],
         "objective": summary["solver"]["objective"],
         "solver_status": summary["solver"]["status"],
+        "gap": summary["solver"].get("gap"),
+        # not proven: the solver stopped above [optimize] acceptable_gap (see summary["unproven"])
+        "proven": not summary.get("unproven"),
     }
     for resource, unmet in summary["unmet"].items():
         kpis[f"unmet_{resource}"] = unmet

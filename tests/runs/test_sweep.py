@@ -142,6 +142,7 @@ def test_sweep_cli_reports_failed_variants_while_others_complete(tmp_path, share
     assert by_name.loc["no-capacity", "error"] == "InputError"
     assert "resource 'icu_beds' has no capacity column" in by_name.loc["no-capacity", "reason"]
     assert by_name.loc["ok-a", "sites_open"] == 30 and by_name.loc["ok-b", "sites_open"] == 45
+    assert by_name.loc["ok-a", "proven"] and by_name.loc["ok-a", "gap"] <= 0.05
     assert sorted(p.name for p in (out / "variants").iterdir()) == ["ok-a", "ok-b"]
     records = json.loads((out / "kpis.json").read_text())
     assert [r["variant"] for r in records] == ["ok-a", "bad-value", "no-capacity", "ok-b"]
@@ -228,3 +229,27 @@ def test_sweep_where_every_variant_fails_exits_with_their_code(tmp_path, shared_
     assert result.exit_code == 3, result.output
     assert "2 of 2 variant(s) failed" in result.output
     assert (tmp_path / "s" / "kpis.csv").is_file()
+
+
+@pytest.mark.slow
+def test_a_sweep_with_an_unproven_variant_says_so_and_exits_6(tmp_path, shared_data):
+    """A variant the solver left far from proven is marked in the table, on its line and in a
+    warning, and the sweep exits 6 as a run does (p = 20 of 66 is hard for HiGHS in a second)."""
+    scenario = write_chicago_scenario(tmp_path, shared_data, name="chicago-sw", p=20)
+    out = tmp_path / "sweep"
+    result = CliRunner().invoke(
+        cli,
+        ["sweep", str(scenario), "--vary", "optimize.time_limit_s=1,2", "--out", str(out)],
+    )
+    table = pd.read_csv(out / "kpis.csv").set_index("variant")
+    if (table["status"] != "ok").any():
+        pytest.skip("a variant found no plan at all within its time limit here")
+    unproven = table.index[~table["proven"].astype(bool)]
+    if unproven.empty:
+        pytest.skip("HiGHS proved every variant within its time limit here")
+    assert result.exit_code == 6, result.output
+    assert f"{len(unproven)} of 2 variant(s) NOT PROVEN" in result.stderr
+    for name in unproven:
+        assert name in result.stderr
+        line = next(x for x in result.stdout.splitlines() if x.strip().startswith(f"{name}:"))
+        assert "NOT PROVEN" in line and "gap" in line
