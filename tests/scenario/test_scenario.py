@@ -68,3 +68,34 @@ def test_name_must_be_a_folder_name(tmp_path: Path) -> None:
     path.write_text(MINIMAL.replace('name = "t1"', 'name = "../evil"'))
     with pytest.raises(InputError, match="folder name"):
         load_scenario(path)
+
+
+def test_true_or_false_is_no_number(tmp_path: Path) -> None:
+    """`max_minutes = true` was read as 1 minute and `surge_multiplier = false` as 0, in silence:
+    every true/false where a number goes is refused by its key, at any depth (inner tables,
+    tables of numbers, lists of tables); true/false keys keep working."""
+    path = tmp_path / "s.toml"
+    path.write_text(
+        MINIMAL
+        + "[demand]\nsurge_multiplier = false\nqueue_allowed = true\n"
+        + "admissions_per_1000 = { all = true }\n"
+        + "[optimize]\nmodel = 'capacitated'\nmax_minutes = true\np = true\nallow_unmet = false\n"
+        + "couplings = [{ resource = 'beds', per = 'beds', max_ratio = true }]\n"
+    )
+    with pytest.raises(InputError) as info:
+        load_scenario(path)
+    message = str(info.value)
+    for key in (
+        "optimize.max_minutes",
+        "optimize.p",
+        "demand.admissions_per_1000.all",
+        "optimize.couplings.0.max_ratio",
+        "demand.surge_multiplier.float",
+    ):
+        assert f"'{key}': Input should be a valid" in message, key
+    assert "(got true)" in message and "(got false)" in message
+    assert "queue_allowed" not in message and "allow_unmet" not in message
+    path.write_text(MINIMAL + "[demand]\nqueue_allowed = true\nlos_days = 4\n")
+    scenario = load_scenario(path)
+    assert scenario.demand.queue_allowed is True and scenario.demand.los_days == 4.0
+
