@@ -99,3 +99,14 @@ def test_true_or_false_is_no_number(tmp_path: Path) -> None:
     scenario = load_scenario(path)
     assert scenario.demand.queue_allowed is True and scenario.demand.los_days == 4.0
 
+
+def test_occupancy_target_has_a_floor(tmp_path: Path) -> None:
+    """beds = bed-days ÷ occupancy_target: a target of 5e-324 made the bed need 1e324 (exit 5 'no
+    solution'); below 1 % is refused by key."""
+    path = tmp_path / "s.toml"
+    for key in ("occupancy_target", "icu_occupancy_target"):
+        path.write_text(MINIMAL + f"[demand]\n{key} = 5e-324\n")
+        with pytest.raises(InputError, match=rf"'demand\.{key}': .*greater than or equal to 0\.01"):
+            load_scenario(path)
+    path.write_text(MINIMAL + "[demand]\noccupancy_target = 0.01\n")
+    assert load_scenario(path).demand.occupancy_target == 0.01
