@@ -112,9 +112,9 @@ OPTIMIZE_KEYS: dict[tuple[str, ...], Bound] = {
     ("optimize", "time_limit_s"): Bound(low=0, low_open=True, high=7 * 86_400),
     ("optimize", "mip_gap"): NON_NEGATIVE,
     ("optimize", "acceptable_gap"): NON_NEGATIVE,
-    ("optimize", "unmet_penalty_minutes"): POSITIVE,
-    ("optimize", "minutes_weight"): NON_NEGATIVE,
-    ("optimize", "cost_weight"): NON_NEGATIVE,
+    ("optimize", "unmet_penalty_minutes"): Bound(low=0, low_open=True, high=1e9),
+    ("optimize", "minutes_weight"): Bound(low=0, high=1e9),
+    ("optimize", "cost_weight"): Bound(low=0, high=1e9),
     ("facilities", "capacity_scale", "beds"): NON_NEGATIVE,
 }
 ALL_KEYS = DEMAND_KEYS | NETWORK_KEYS | OPTIMIZE_KEYS

@@ -110,3 +110,20 @@ def test_occupancy_target_has_a_floor(tmp_path: Path) -> None:
             load_scenario(path)
     path.write_text(MINIMAL + "[demand]\noccupancy_target = 0.01\n")
     assert load_scenario(path).demand.occupancy_target == 0.01
+
+
+def test_objective_weights_have_a_ceiling(tmp_path: Path) -> None:
+    """unmet_penalty_minutes = 1e308 overflowed to inf while the capacitated model was built (a
+    RuntimeWarning, an internal error where warnings are errors, and a plan priced at inf): every
+    weight of the objective is at most a billion, refused by key beyond."""
+    path = tmp_path / "s.toml"
+    keys = ("unmet_penalty_minutes", "minutes_weight", "cost_weight", "minimax_weight")
+    for key in (*keys, "backup_weight"):
+        model = "mclp" if key == "backup_weight" else "capacitated"
+        path.write_text(MINIMAL + f"[optimize]\nmodel = '{model}'\n{key} = 1e308\n")
+        with pytest.raises(
+            InputError, match=rf"'optimize\.{key}': .*less than or equal to 1000000000 "
+        ):
+            load_scenario(path)
+    path.write_text(MINIMAL + "[optimize]\nmodel = 'capacitated'\nunmet_penalty_minutes = 1e9\n")
+    assert load_scenario(path).optimize.unmet_penalty_minutes == 1e9
