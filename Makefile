@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 # Packages under the type checker (mypy, settings in pyproject.toml): a package joins when it is typed.
 TYPED  := geoalloc/travel geoalloc/demand geoalloc/optimize geoalloc/scenario geoalloc/runs geoalloc/api.py
 
-.PHONY: demo test bench lint clean browser
+.PHONY: demo test bench fuzz lint clean browser
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,17 @@ bench: $(VENV)/.installed-test
 	$(BIN)/python bench/travel.py
 	$(BIN)/python bench/optimize.py
 	$(BIN)/python bench/parallel.py --workers 2
+
+# The fuzz suite at length: CI runs tests/fuzz with a fixed set of ~130 cases (~1 minute); this
+# draws FUZZ_SCALE times as many, at random from FUZZ_SEED, goes on past a failure, and writes the
+# counts (cases, exit codes, failures, wall time) to bench/fuzz_tally.json; figures to
+# bench/RESULTS.md by hand, with the machine's load.
+FUZZ_SCALE ?= 10
+FUZZ_SEED  ?= 18
+fuzz: $(VENV)/.installed-test
+	GEOALLOC_FUZZ_SCALE=$(FUZZ_SCALE) GEOALLOC_FUZZ_KEEP_GOING=1 \
+	GEOALLOC_FUZZ_TALLY=bench/fuzz_tally.json \
+	  $(BIN)/python -m pytest tests/fuzz -m fuzz -q -p no:cacheprovider --hypothesis-seed=$(FUZZ_SEED)
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check geoalloc tests bench

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import math
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -28,6 +29,8 @@ from geoalloc.demand.history import History
 log = logging.getLogger(__name__)
 
 DISTRIBUTIONS = ("lognormal", "gamma", "weibull", "exponential")
+#: A fit's mean LOS may be at most this many times the longest LOS (or band end) in the rows.
+MEAN_BEYOND_DATA = 10.0
 #: An exact LOS of 0 is taken as "under one minute" (timestamps are to the minute at best).
 ZERO_LOS_DAYS = 1.0 / 1440.0
 #: Fewest rows a group needs for its own fit (2 parameters); smaller groups report "-".
@@ -254,13 +257,19 @@ def fit_los(
     )
     weights = np.concatenate([ex_w, iv_w]).astype(float)
     n = int(weights.sum())
+    ends = np.concatenate([low, high])
+    longest = float(np.max(ends[np.isfinite(ends)], initial=ZERO_LOS_DAYS))
 
     fits: list[LosFit] = []
     for name in distributions:
         if name not in DISTRIBUTIONS:
             msg = f"unknown LOS distribution {name!r}; choose from {DISTRIBUTIONS}"
             raise ValueError(msg)
-        theta0 = _start(name, mid, weights)
+        try:
+            theta0 = _start(name, mid, weights)
+        except OverflowError:  # rows of 1e300 days: no start, no fit
+            log.debug("LOS fit %s: no starting point for rows this long", name)
+            continue
         args = (name,)
 
         def objective(t: np.ndarray, name: str = args[0]) -> float:
@@ -279,15 +288,14 @@ def fit_los(
             log.debug("LOS fit %s failed: %s", name, res.message)
             continue
         k = theta0.size
-        fits.append(
-            LosFit(
-                name,
-                _params(name, res.x),
-                n=n,
-                loglik=-float(res.fun),
-                aic=2 * k + 2 * float(res.fun),
-            )
+        fit = LosFit(
+            name, _params(name, res.x), n=n, loglik=-float(res.fun), aic=2 * k + 2 * float(res.fun)
         )
+        if not _mean_within(fit, MEAN_BEYOND_DATA * longest):
+            # degenerate rows (all alike, far from a day) let the likelihood run off
+            log.debug("LOS fit %s ran off the data (params %s): left out", name, fit.params)
+            continue
+        fits.append(fit)
     if not fits:
         finite = low[np.isfinite(low)]
         span = f"from {finite.min():g} to {finite.max():g} days" if finite.size else "no finite LOS"
@@ -299,6 +307,19 @@ def fit_los(
     aics = {f.distribution: f.aic for f in fits}
     best = min(fits, key=lambda f: f.aic)
     return LosFit(best.distribution, best.params, best.n, best.loglik, best.aic, candidates=aics)
+
+
+def _mean_within(fit: LosFit, limit_days: float) -> bool:
+    """The fit's mean LOS is a positive number of days up to ``limit_days``: a fit whose
+    likelihood ran off (a lognormal with sigma in the hundreds, a gamma with its mean at 1e21 days
+    for rows of 1e-204 days) has none, or one far beyond every row."""
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)
+        try:
+            mean = fit.mean_days
+        except (OverflowError, ValueError):
+            return False
+    return 0 < mean <= limit_days
 
 
 def _empirical(rows: pd.DataFrame, k: float, exact: bool) -> dict[str, float]:

@@ -25,6 +25,10 @@ MAX_LOS_DAYS = 365.0
 MAX_ADMISSIONS_PER_1000 = 10_000.0
 #: The largest scalar ``surge_multiplier``: demand a hundred times the baseline.
 MAX_SURGE_MULTIPLIER = 100.0
+#: The lowest ``occupancy_target`` (and ``icu_occupancy_target``): 1 %, a hundred beds for each
+#: occupied one. Lower is a typo, and divides the bed need up to infinity (5e-324 made it
+#: 1e324 beds: exit 5 'no solution' instead of a word on the key).
+MIN_OCCUPANCY_TARGET = 0.01
 
 #: Admissions per 1,000 persons per year, in ``[0, MAX_ADMISSIONS_PER_1000]``.
 AdmissionRate = Annotated[float, Field(ge=0, le=MAX_ADMISSIONS_PER_1000)]
@@ -169,7 +173,12 @@ class DemandOptions(BaseModel):
     los_days: float = Field(
         5.0, gt=0, le=MAX_LOS_DAYS, description="mean LOS, days, when there is no history (≤ 365)"
     )
-    occupancy_target: float = Field(0.85, gt=0, le=1)
+    occupancy_target: float = Field(
+        0.85,
+        ge=MIN_OCCUPANCY_TARGET,
+        le=1,
+        description="share of beds occupied on average (0.01 to 1): beds = bed-days ÷ target",
+    )
     capacity_method: Literal["occupancy", "erlang_b"] = "occupancy"
     blocking_target: float = Field(
         0.05, gt=0, lt=1, description="Erlang-B: largest share of arrivals that may find no bed"
@@ -199,7 +208,7 @@ class DemandOptions(BaseModel):
     icu_share: float = Field(
         0.08, ge=0, le=1, description="share of occupied bed-days that are ICU bed-days"
     )
-    icu_occupancy_target: float = Field(0.75, gt=0, le=1)
+    icu_occupancy_target: float = Field(0.75, ge=MIN_OCCUPANCY_TARGET, le=1)
     ventilators_per_icu_bed: float = Field(0.5, ge=0)
     # staff
     staff_per_occupied_bed: dict[str, float] = Field(

@@ -801,6 +801,15 @@ def read_facilities(
     for resource, factor in options.capacity_scale.items():
         before = float(sites[resource].sum())
         sites[resource] = np.floor(sites[resource] * factor + 1e-9)
+        beyond = (sites[resource] >= MAX_CAPACITY_UNITS).to_numpy()
+        if beyond.any():  # the file's capacities were checked; a factor may still blow them up
+            problems.add(
+                where,
+                f"capacity of {resource!r} scaled by {factor:g} ([facilities] capacity_scale) "
+                f"reaches {MAX_CAPACITY_UNITS:,.0f} units or more at a site",
+                "check the factor: it scales the file's capacities (0.5 keeps half of them)",
+                ids=ids[beyond],
+            )
         problems.note(
             where,
             f"capacity of {resource!r} scaled by {factor:g} ([facilities] capacity_scale), "

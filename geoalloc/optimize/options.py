@@ -29,6 +29,10 @@ RunKindName = Literal["planning", "deployment", "telemedicine"]
 MAX_MINUTES = 1440.0
 #: The longest solver time limit (``time_limit_s``, ``hard_time_limit_s``): a week, in seconds.
 MAX_TIME_LIMIT_S = 7 * 86_400.0
+#: The largest weight of a term of the objective (``unmet_penalty_minutes``, ``minutes_weight``,
+#: ``cost_weight``, ``minimax_weight``, ``backup_weight``): a billion. Beyond it the objective's
+#: coefficients leave any solver's precision (1e308 overflowed to inf while the model was built).
+MAX_OBJECTIVE_WEIGHT = 1e9
 
 
 class Coupling(BaseModel):
@@ -118,14 +122,22 @@ class OptimizeOptions(BaseModel):
         "demand it leaves beside spare capacity is labelled solver_stopped_early",
     )
     unmet_penalty_minutes: float = Field(
-        1000.0, gt=0, description="cost of one unit of unmet demand, in demand-weighted minutes"
+        1000.0,
+        gt=0,
+        le=MAX_OBJECTIVE_WEIGHT,
+        description="cost of one unit of unmet demand, in demand-weighted minutes",
     )
     allow_unmet: bool = Field(True, description="capacitated: allow unmet demand at the penalty")
 
     # --- capacitated planning model -------------------------------------------------------
-    minutes_weight: float = Field(1.0, ge=0, description="weight of demand-weighted minutes")
+    minutes_weight: float = Field(
+        1.0, ge=0, le=MAX_OBJECTIVE_WEIGHT, description="weight of demand-weighted minutes"
+    )
     cost_weight: float = Field(
-        1e-6, ge=0, description="minutes per currency unit of opening/expansion/operating cost"
+        1e-6,
+        ge=0,
+        le=MAX_OBJECTIVE_WEIGHT,
+        description="minutes per currency unit of opening/expansion/operating cost",
     )
     opening_cost_column: str | None = Field(
         None, description="facility column: fixed cost of opening a candidate site"
@@ -170,7 +182,10 @@ class OptimizeOptions(BaseModel):
         description="each group's share of demand served within the standard ≥ this",
     )
     minimax_weight: float = Field(
-        0.0, ge=0, description="weight of the worst area's mean travel minutes in the objective"
+        0.0,
+        ge=0,
+        le=MAX_OBJECTIVE_WEIGHT,
+        description="weight of the worst area's mean travel minutes in the objective",
     )
     frontier_floors: list[float] | None = Field(
         None, description="coverage floors for the equity–efficiency frontier (one solve each)"
@@ -178,6 +193,7 @@ class OptimizeOptions(BaseModel):
     backup_weight: float = Field(
         0.0,
         ge=0,
+        le=MAX_OBJECTIVE_WEIGHT,
         description="mclp: weight of covering an area a second time (backup / N-1 coverage: it "
         "stays covered if any one site fails); the objective is covered + backup_weight × covered "
         "twice, so a weight below 1 keeps first coverage first",

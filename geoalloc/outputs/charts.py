@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import base64
 import io
+import warnings
 
+import matplotlib
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
@@ -25,7 +27,11 @@ def _label(value: object, width: int = 38) -> str:
 
 def _svg_img(fig: Figure, alt: str) -> str:
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
+    # text stays text, which the browser draws in its own fonts: labels from input data may be in
+    # any script (matplotlib's DejaVu Sans has no CJK or emoji, and warned about each glyph)
+    with matplotlib.rc_context({"svg.fonttype": "none"}), warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "Glyph .* missing from font", UserWarning)
+        fig.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
     data = base64.b64encode(buffer.getvalue()).decode("ascii")
     return f"<img class='chart' alt='{text(alt)}' src='data:image/svg+xml;base64,{data}'>"
 

@@ -39,8 +39,8 @@ def light_geometry(frame: gpd.GeoDataFrame) -> gpd.GeoSeries:
     geometry = frame.geometry
     if geometry.crs is None:
         geometry = geometry.set_crs(4326)
-    if geometry.empty:  # nothing to simplify (and no extent to pick a UTM zone from)
-        return geometry.to_crs(4326)
+    if geometry.empty or (geometry.isna() | geometry.is_empty).all():
+        return geometry.to_crs(4326)  # nothing to simplify (and no extent to pick a UTM zone from)
     projected = geometry.to_crs(geometry.estimate_utm_crs())
     simple = projected.simplify(SIMPLIFY_M, preserve_topology=True).to_crs(4326)
     rounded = shapely.transform(simple.to_numpy(), lambda xy: np.round(xy, COORD_DECIMALS))

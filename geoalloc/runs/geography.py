@@ -39,7 +39,7 @@ from scipy.spatial import cKDTree
 
 from geoalloc._validate import Problems, format_ids
 from geoalloc.inputs.read import DEGREES_BOUNDS, source_label
-from geoalloc.runs.travel import horizon_minutes
+from geoalloc.runs.travel import HORIZON_FACTOR, horizon_minutes
 from geoalloc.scenario import FrameSource, Scenario
 from geoalloc.travel import default_cache_dir
 from geoalloc.travel.api import load_network
@@ -331,6 +331,15 @@ def _check_crowfly(scenario: Scenario, areas: Layer, sites: Layer, problems: Pro
         area_m = _nearest_m(areas.lon, areas.lat, sites.lon, sites.lat)
         _outside(areas, around_sites, area_m, area_m <= reach_m, area_cause, problems)
         return
+    elif site_cause is None and float(np.min(site_m)) <= TOGETHER_KM * 1000:
+        # the layers lie together: the reach (max_minutes, speed_kph, circuity) falls short
+        site_cause = (
+            f"the reach is shorter than the distances: the nearest site lies "
+            f"{_distance_text(float(np.min(site_m)))} from an area",
+            f"check [optimize] max_minutes ({horizon / HORIZON_FACTOR:g}; the horizon is "
+            f"{HORIZON_FACTOR:g} times it), [network] speed_kph and circuity — or the "
+            f"coordinates of {sites.file}",
+        )
     _outside(sites, around_areas, site_m, site_ok, site_cause, problems)
 
 

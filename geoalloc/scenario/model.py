@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import tomllib
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
@@ -15,6 +15,7 @@ from geoalloc.demand.options import DemandOptions, HistoryOptions
 from geoalloc.optimize.options import OptimizeOptions, RunKindName, refuse_inapplicable
 from geoalloc.optimize.phased_options import DeploymentOptions
 from geoalloc.parallel import ComputeOptions
+from geoalloc.scenario.booleans import refuse_bools_as_numbers
 from geoalloc.scenario.errors import validation_problems
 from geoalloc.scenario.frames import LayerSource
 from geoalloc.scenario.paths import resolve_paths
@@ -204,6 +205,13 @@ class Scenario(BaseModel):
     deployment: DeploymentOptions | None = Field(
         None, description="time-phased emergency deployment (see geoalloc.optimize.phased_options)"
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_bools_as_numbers(cls, data: Any) -> Any:
+        # `max_minutes = true` is a mistake, not 1 minute: every section refuses true/false
+        # where it takes a number
+        return refuse_bools_as_numbers(data, cls)
 
     @field_validator("name")
     @classmethod

@@ -114,6 +114,11 @@ def service_areas(
     return out.to_crs(4326)
 
 
+#: the widest crowfly service area drawn (radius, metres): a circle wider than a continent cannot be
+#: drawn in one local projection (it folds over the antimeridian or a pole), so it is left out
+MAX_CIRCLE_M = 2_000_000.0
+
+
 def crowfly_service_areas(
     sites: gpd.GeoDataFrame,
     minutes: Sequence[float] = (10, 20, 30),
@@ -123,20 +128,41 @@ def crowfly_service_areas(
 ) -> gpd.GeoDataFrame:
     """Circles of radius ``speed_kph × t ÷ circuity`` around each site: the crowfly engine's
     service areas (exactly the points its matrix puts within ``t`` minutes, up to the local
-    projection's scale error)."""
+    projection's scale error).
+
+    A circle wider than :data:`MAX_CIRCLE_M` is not drawn (a warning says so), nor is one too
+    small to have an area; the travel matrix is not affected.
+    """
     from geoalloc.travel.snap import point_layer
 
     thresholds = _check_minutes(minutes)
     points = point_layer(sites, "site")
     if len(points) == 0:
         return empty_service_areas()
+    radius_m = {t: speed_kph * 1000.0 / 60.0 * t / circuity for t in thresholds}
+    too_wide = [t for t, r in radius_m.items() if not r <= MAX_CIRCLE_M]
+    if too_wide:
+        log.warning(
+            "service areas of %s minutes not drawn: at %g km/h (circuity %g) they are circles "
+            "wider than %g km, which no map projection of the region holds — check [network] "
+            "speed_kph and circuity and [optimize] max_minutes",
+            ", ".join(f"{t:g}" for t in too_wide),
+            speed_kph,
+            circuity,
+            MAX_CIRCLE_M / 1000,
+        )
     crs = points.to_crs(4326).estimate_utm_crs()
     projected = points.to_crs(crs)
     rows = []
     for site, point in zip(sites.index, projected, strict=True):
         for t in thresholds:
-            radius_m = speed_kph * 1000.0 / 60.0 * t / circuity
-            rows.append((site, t, point.buffer(radius_m, quad_segs=16)))
+            if t in too_wide:
+                continue
+            circle = point.buffer(radius_m[t], quad_segs=16)
+            if not circle.is_empty:
+                rows.append((site, t, circle))
+    if not rows:
+        return empty_service_areas()
     site, mins, geoms = zip(*rows, strict=True)
     return gpd.GeoDataFrame(
         {"site": list(site), "minutes": list(mins)}, geometry=list(geoms), crs=crs

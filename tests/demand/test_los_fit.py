@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from geoalloc._errors import InputError
 from geoalloc.demand.history import parse_band, read_history
 from geoalloc.demand.los import LosFit, fit_los, fit_los_model, los_table
 
@@ -152,3 +153,19 @@ def test_assumed_los_is_exponential_with_the_given_mean():
     assert fit.p_longer(5.0) == pytest.approx(math.exp(-1))
     with pytest.raises(ValueError):
         LosFit.assumed(0.0)
+
+
+def test_degenerate_rows_do_not_run_the_fit_off():
+    """Every row the same tiny LOS: the gamma's likelihood ran off to a mean of 1e21 days (a plan
+    'no solution: Empty', exit 5) and the lognormal's mean overflowed. A fit whose mean is no
+    number or lies far beyond every row is left out; rows of 1e300 days give an input error, not
+    an OverflowError."""
+    rows = np.full(275, 1.8e-204)
+    fit = fit_los(rows, rows)
+    assert 0 < fit.mean_days <= 1.0  # at most a day: within the rows' scale, not 1e21 days
+    assert "gamma" not in fit.candidates and "lognormal" not in fit.candidates
+    huge = np.full(275, 1e300)
+    with pytest.raises(InputError, match="no LOS distribution could be fitted"):
+        fit_los(huge, huge)
+    month = np.full(50, 30.0)  # alike but ordinary: fitted as before
+    assert fit_los(month, month).mean_days == pytest.approx(30.0)

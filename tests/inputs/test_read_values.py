@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from shapely import affinity
 
 from geoalloc.cli import cli
-from tests.helpers import write_chicago_scenario
+from tests.helpers import chicago_sections, write_chicago_scenario, write_scenario
 
 
 @pytest.fixture(scope="module")
@@ -115,3 +115,18 @@ def test_infinite_or_huge_capacity_names_the_column(
     line = next(line for line in output.splitlines() if "column 'Total_Bed'" in line)
     assert said in line and f"(ids: {hospitals.Hospital[4]})" in line
     assert "capacity of 'beds'" in line
+
+
+def test_capacity_scale_beyond_the_capacity_bound(tmp_path: Path, shared_data: Path) -> None:
+    """The file's capacities are checked against the bound, but a [facilities] capacity_scale
+    factor of 2**63 made them 1e21 beds after reading (exit 5 'no solution'): the scaled capacity
+    is held to the same bound, naming the factor and the sites."""
+    sections = chicago_sections(shared_data)
+    sections["facilities"]["capacity_scale"] = {"beds": 2**63 - 1}
+    scenario = write_scenario(tmp_path, name="scaled", **sections)
+    code, output = _run(scenario, tmp_path / "o")
+    assert code == 3, output
+    line = next(line for line in output.splitlines() if "([facilities] capacity_scale)" in line)
+    assert "chicago_hospitals.gpkg" in line and "reaches 10,000,000 units or more" in line
+    assert "Advocate Christ Medical Center" in line
+    assert not (tmp_path / "o").exists()

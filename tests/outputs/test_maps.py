@@ -9,7 +9,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
-from shapely.geometry import LineString, Point, box
+from shapely.geometry import LineString, Point, Polygon, box
 
 from geoalloc.outputs.escape import safe_json, text
 from geoalloc.outputs.layers import light_geometry
@@ -252,6 +252,15 @@ def test_light_geometry_simplifies_and_rounds() -> None:
     assert len(coords) < len(circle.geometry.iloc[0].exterior.coords) / 4
     assert np.allclose(coords, np.round(coords, 5))
     assert light.iloc[0].area == pytest.approx(circle.geometry.iloc[0].area, rel=0.01)
+
+
+def test_light_geometry_of_empty_shapes() -> None:
+    """A layer whose shapes are all empty (service areas of sites that reach nothing) has no
+    extent to pick a UTM zone from: it crashed the map ('NaN or None values are not allowed')."""
+    empty = gpd.GeoDataFrame(geometry=[Polygon(), Polygon()], crs=4326)
+    light = light_geometry(empty)
+    assert light.crs.to_epsg() == 4326
+    assert light.is_empty.all() and len(light) == 2
 
 
 def test_map_accepts_projected_layers() -> None:

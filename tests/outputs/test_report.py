@@ -102,6 +102,18 @@ def test_site_names_with_dollars_are_not_mathtext() -> None:
     assert r"St &#36;&#92;frac{1 Hospital &#36;" in page  # and the site table shows it as text
 
 
+def test_site_names_in_any_script_stay_text() -> None:
+    """Names in scripts matplotlib's font lacks (CJK, emoji) warned once per glyph — an internal
+    error under a warnings-as-errors run — and were drawn as boxes: the charts now keep text as
+    text, which the browser draws in its own fonts."""
+    layers, summary = tiny_run()
+    layers["facilities"].loc[0, "name"] = "病院 🏥 North"
+    page = report_html(layers, summary, {})
+    svgs = _svgs(page)
+    assert len(svgs) == 2
+    assert any("病院 🏥 North" in svg for svg in svgs)
+
+
 def test_report_without_optional_parts() -> None:
     layers, summary = tiny_run()
     page = report_html(layers, summary, {})

@@ -237,6 +237,29 @@ def test_hospitals_7900_km_away(tmp_path: Path, shared_data: Path, chicago) -> N
     assert f"the sites lie {nearest_km:,.0f} km from the areas (the nearest one)" in stderr
 
 
+def test_a_crowfly_reach_too_short_names_the_keys(tmp_path: Path, shared_data: Path) -> None:
+    """The real hospitals among the real tracts, but a travel standard of 0.01 minutes (or a
+    circuity of 1e16): nothing is in reach, and the likely cause is the reach, not "check the
+    coordinates of chicago_hospitals.gpkg and their CRS" as the message said."""
+    for name, sections in (
+        ("standard", {"optimize": {"max_minutes": 0.01}}),
+        ("circuity", {"network": {"circuity": 1e16}}),
+    ):
+        folder = tmp_path / name
+        folder.mkdir()
+        scenario = write_chicago_scenario(folder, shared_data, **sections)
+        code, stderr = _geoalloc("run", scenario, "--out", folder / "run")
+        assert code == 3, stderr
+        assert REFUSED in stderr
+        assert "likely cause: the reach is shorter than the distances" in stderr
+        assert "check [optimize] max_minutes" in stderr and "speed_kph and circuity" in stderr
+        assert "and their CRS" not in stderr
+    assert (
+        "check [optimize] max_minutes (0.01; the horizon is 3 times it)"
+        in (_geoalloc("validate", tmp_path / "standard" / "scenario.toml")[1])
+    )
+
+
 def test_some_hospitals_far_away_is_a_warning(tmp_path: Path, shared_data: Path, chicago) -> None:
     _, hospitals = chicago
     _moved_hospitals(hospitals, [0, 1, 2]).to_file(tmp_path / "hospitals.gpkg")

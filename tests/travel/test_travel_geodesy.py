@@ -60,3 +60,26 @@ def test_crowfly_minutes_are_haversine_times_circuity_over_speed():
     tm = crowfly_matrix(layer("hki", HELSINKI), layer("tll", TALLINN), speed_kph=60, circuity=1.2)
     metres = float(haversine_m(*HELSINKI, *TALLINN))
     assert tm.minutes[0, 0] == pytest.approx(metres * 1.2 / 1000.0, rel=1e-12)  # 60 km/h: 1 km/min
+
+
+def test_crowfly_service_areas_too_wide_or_too_small_are_not_drawn(caplog):
+    """A circle thousands of km wide folds over the antimeridian in any local projection (the map
+    then crashed: 'Unable to determine UTM CRS'); one of a femtometre is empty. Neither is drawn;
+    the too-wide ones are named in a warning. Circles of a sensible size are unchanged."""
+    from geoalloc.travel.isochrones import MAX_CIRCLE_M, crowfly_service_areas
+
+    sites = gpd.GeoDataFrame(geometry=[Point(HELSINKI), Point(TALLINN)], index=["h", "t"], crs=4326)
+    with caplog.at_level("WARNING", logger="geoalloc.travel.isochrones"):
+        wide = crowfly_service_areas(sites, [15, 30], speed_kph=1e6, circuity=1.3)
+    assert wide.empty
+    assert "service areas of 15, 30 minutes not drawn" in caplog.text
+    tiny = crowfly_service_areas(sites, [30], speed_kph=5.9e-204, circuity=1.3)
+    assert tiny.empty
+    # 30 km/h for 15 and 30 minutes (9.6 and 19.2 km at circuity 1.3) are drawn; 60 000 minutes
+    # (23 000 km) are not
+    mixed = crowfly_service_areas(sites, [15, 30, 60_000], speed_kph=30, circuity=1.3)
+    assert sorted(set(mixed["minutes"])) == [15, 30]
+    radius_m = 30 * 1000 / 60 * 30 / 1.3
+    area_m2 = mixed[mixed["minutes"] == 30].to_crs(3067).area
+    assert area_m2.to_numpy() == pytest.approx(math.pi * radius_m**2, rel=0.01)
+    assert 30 * 1000 / 60 * 60_000 / 1.3 > MAX_CIRCLE_M
