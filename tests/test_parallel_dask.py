@@ -118,18 +118,18 @@ PULP_V4 = "ignore:.*in PuLP 4.0.*:DeprecationWarning"
 def test_sweep_on_dask_equals_variants_one_by_one(client, tmp_path, shared_data):
     path = write_chicago_scenario(tmp_path, shared_data, name="chicago-sweep")
     out = tmp_path / "sweep"
-    vary = ["--vary", "optimize.p=20,30,40", "--vary", "demand.los_days=4,5.5"]
+    vary = ["--vary", "optimize.p=40,50", "--vary", "demand.los_days=4,5.5"]
     address = client.scheduler.address
     result = CliRunner().invoke(
         cli, ["sweep", str(path), *vary, "--scheduler", address, "--out", str(out)]
     )
     assert result.exit_code == 0, result.output
     table = pd.read_csv(out / "kpis.csv")
-    assert len(table) == 6 and (table["status"] == "ok").all()
+    assert len(table) == 4 and (table["status"] == "ok").all()
     assert json.loads((out / "sweep.json").read_text())["travel_matrices"] == 1
 
     base = load_scenario(path)
-    variants = cartesian_variants({"optimize.p": [20, 30, 40], "demand.los_days": [4, 5.5]})
+    variants = cartesian_variants({"optimize.p": [40, 50], "demand.los_days": [4, 5.5]})
     for variant, row in zip(variants, table.to_dict(orient="records"), strict=True):
         assert row["variant"] == variant.name
         alone = run_scenario(apply_variant(base, variant))

@@ -148,8 +148,14 @@ WHY = {
 }
 
 
-@pytest.mark.parametrize("how", list(WHY))
-@pytest.mark.parametrize("kind", ["matrices", "graphs"])
+#: every damage to the matrix; three to the graph, whose rebuild routes anew (each damage to either
+#: entry type is read and refused at unit level too, in tests/travel/test_travel_cache.py)
+CASES = [("matrices", how) for how in WHY] + [
+    ("graphs", how) for how in ("truncated", "folder", "edited")
+]
+
+
+@pytest.mark.parametrize(("kind", "how"), CASES)
 def test_a_damaged_entry_is_discarded_logged_and_rebuilt(cold, tmp_path, monkeypatch, kind, how):
     scenario, cold_cache, expected = cold
     cache = tmp_path / "cache"
