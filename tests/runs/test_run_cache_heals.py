@@ -173,8 +173,10 @@ def test_a_damaged_entry_is_discarded_logged_and_rebuilt(cold, tmp_path, monkeyp
     assert WHY[how] in logged[0]
     assert "rebuilding it" in logged[0]
     assert _comparable(summary, tmp_path / "out") == expected
-    # the rebuilt entry is whole again: the next run takes it without a word
+    # the rebuilt entry is whole again: the next run takes it without a word (one run per kind)
     assert entry.is_file() and read_entry(entry, WHAT[kind]) is not None
+    if how != "truncated":
+        return
     code, stderr, _ = _run(scenario, tmp_path / "again", cache, monkeypatch)
     assert code == 0 and "discarded" not in stderr, stderr
     assert "from cache" in stderr
