@@ -88,15 +88,37 @@ class RoadClosures:
         return cls(layer.to_crs(4326).geometry.union_all(), slowdown_factor)
 
 
+#: the last road network this process loaded and the cache entry it stands for: a run's geography
+#: check, travel matrix and service areas then read (and verify) the graph once, not three times;
+#: a cache entry changed on disk since (rebuilt, damaged, another folder) is read anew
+_LAST_NETWORK: dict[str, Any] = {}
+
+
+def _entry_stamp(key: str, path: Path | None) -> tuple:
+    try:
+        stat = os.stat(path) if path is not None else None
+    except OSError:
+        stat = None
+    return (key, str(path), stat and (stat.st_ino, stat.st_size, stat.st_mtime_ns))
+
+
 def load_network(options: NetworkOptions, *, cache_dir: Path | None = None) -> RoadNetwork:
     """The scenario's road graph as arrays, from the disk cache when it is there."""
     if options.is_crowfly or options.is_matrix:
         engine = "the crowfly engine" if options.is_crowfly else "a travel table"
         msg = f"{engine} has no road graph"
         raise InputError(msg)
-    path = None
-    if cache_dir is not None:
-        path = Path(cache_dir) / "graphs" / f"{graph_key(options)}.npz"
+    key = graph_key(options)
+    path = Path(cache_dir) / "graphs" / f"{key}.npz" if cache_dir is not None else None
+    if _LAST_NETWORK.get("stamp") == _entry_stamp(key, path):
+        return _LAST_NETWORK["network"]
+    network = _read_or_build_network(options, path)
+    _LAST_NETWORK.update(stamp=_entry_stamp(key, path), network=network)
+    return network
+
+
+def _read_or_build_network(options: NetworkOptions, path: Path | None) -> RoadNetwork:
+    if path is not None:
         cached = RoadNetwork.load(path)
         if cached is not None:
             log.info("road graph for %s from cache %s", options.source, path)
