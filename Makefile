@@ -31,8 +31,11 @@ browser:
 	    apt-get install -y -qq chromium chromium-driver >/dev/null) \
 	  || echo "warning: no chromium/chromedriver: the browser test will be skipped" >&2; }
 
+# The suite runs in TEST_WORKERS processes (pytest-xdist), a test file per worker at a time, so
+# that a file's module- and session-scoped fixtures are built once; TEST_WORKERS=0 runs in-process.
+TEST_WORKERS ?= 2
 test: $(VENV)/.installed-test browser
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 # The benchmarks (several minutes; figures go to bench/RESULTS.md by hand, with the machine's load).
 bench: $(VENV)/.installed-test
