@@ -30,6 +30,7 @@ import pandas as pd
 from shapely.geometry import box
 
 from geoalloc._errors import InputError
+from geoalloc.inputs.grid import square_cells
 
 log = logging.getLogger(__name__)
 
@@ -124,15 +125,6 @@ def estimate_residents(buildings: gpd.GeoDataFrame, cells: gpd.GeoDataFrame) -> 
     return (floor / FLOOR_M2_PER_RESIDENT).round(0)
 
 
-def _grid(bounds: np.ndarray) -> gpd.GeoDataFrame:
-    minx, miny, maxx, maxy = bounds
-    xs = np.arange(np.floor(minx / CELL_M) * CELL_M, maxx, CELL_M)
-    ys = np.arange(np.floor(miny / CELL_M) * CELL_M, maxy, CELL_M)
-    cells = [box(x, y, x + CELL_M, y + CELL_M) for y in ys for x in xs]
-    ids = [f"E{int(x)}N{int(y)}" for y in ys for x in xs]
-    return gpd.GeoDataFrame({"cell_id": ids}, geometry=cells, crs=LOCAL_CRS)
-
-
 def _points(frame: gpd.GeoDataFrame) -> gpd.GeoSeries:
     return frame.geometry.representative_point()
 
@@ -198,7 +190,7 @@ def build_demo_inputs(folder: Path) -> Path:
     network = _quiet(osm.get_network, network_type="walking")
     extent_bounds = network.to_crs(LOCAL_CRS).total_bounds
     extent = box(*extent_bounds)
-    cells = _grid(extent_bounds)
+    cells = square_cells(extent, CELL_M, LOCAL_CRS).rename(columns={"area_id": "cell_id"})
     buildings = _quiet(osm.get_buildings).to_crs(LOCAL_CRS)
     cells["residents"] = estimate_residents(buildings, cells).to_numpy()
     cells.to_crs(4326).to_file(folder / "areas.gpkg", driver="GPKG")

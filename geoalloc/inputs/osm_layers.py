@@ -73,19 +73,33 @@ def _tag(key: str):
 
 def read_osm_layer(path: Path, spec: OsmLayerSpec) -> gpd.GeoDataFrame:
     """The features of ``path`` that ``spec`` selects (EPSG:4326; ``id`` as text; maybe no rows)."""
+    if spec.kind == "boundaries":
+        frame = read_boundaries(path)
+        if spec.key not in frame.columns:
+            return frame.iloc[0:0]
+        return frame[frame[spec.key].astype(str).isin(spec.values)].reset_index(drop=True)
     from pyrosm import OSM
 
     with warnings.catch_warnings():  # pyrosm's own deprecation noise, not the user's concern
         warnings.simplefilter("ignore")
-        osm = OSM(str(path))
-        if spec.kind == "boundaries":
-            frame = osm.get_boundaries(boundary_type="administrative")
-            if frame is not None and spec.key in frame.columns:
-                frame = frame[frame[spec.key].astype(str).isin(spec.values)]
-            elif frame is not None:
-                frame = frame.iloc[0:0]
-        else:
-            frame = osm.get_pois(custom_filter={spec.key: list(spec.values)})
+        frame = OSM(str(path)).get_pois(custom_filter={spec.key: list(spec.values)})
+    return _plain(frame)
+
+
+def read_boundaries(path: Path) -> gpd.GeoDataFrame:
+    """Every ``boundary=administrative`` polygon of ``path``, at every ``admin_level`` (EPSG:4326;
+    ``id`` as text, ``name``, ``admin_level`` and the other tags pyrosm keeps; maybe no rows)."""
+    from pyrosm import OSM
+
+    with warnings.catch_warnings():  # pyrosm's own deprecation noise, not the user's concern
+        warnings.simplefilter("ignore")
+        frame = OSM(str(path)).get_boundaries(boundary_type="administrative")
+    return _plain(frame)
+
+
+def _plain(frame: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame:
+    """pyrosm's answer as a plain EPSG:4326 frame: ``id`` as text, ``name`` from the tags when
+    pyrosm kept it there, no columns of Python objects; an empty frame for ``None``."""
     if frame is None:
         frame = gpd.GeoDataFrame({"id": [], "name": []}, geometry=[], crs=4326)
     frame = gpd.GeoDataFrame(frame.reset_index(drop=True), geometry="geometry", crs=4326)

@@ -28,6 +28,18 @@ def read_points(path: Path, id_column: str | None, role: str) -> tuple[gpd.GeoDa
     if layer.crs is None:
         msg = f"{role}s file {path}: the layer has no CRS — set one in the file (e.g. EPSG:4326)"
         raise InputError(msg)
+    return index_by_id(layer, id_column, role, path)
+
+
+def index_by_id(
+    layer: gpd.GeoDataFrame, id_column: str | None, role: str, path: Path
+) -> tuple[gpd.GeoDataFrame, str]:
+    """``layer`` indexed by its ids and a note on the id used (see :func:`read_points`).
+
+    A given ``id_column`` must exist and hold unique, non-missing values (else
+    :class:`~geoalloc._errors.InputError` naming ``path`` and the values); without one, the id
+    column is inferred as :func:`read_points` says.
+    """
     columns = [c for c in layer.columns if c != layer.geometry.name]
     if id_column is not None:
         if id_column not in layer.columns:

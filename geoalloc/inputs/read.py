@@ -232,16 +232,23 @@ def source_label(section: str, source: Path | FrameSource) -> str:
 
 
 def read_polygons(
-    path: Path, where: str, what: str, problems: Problems, *, layer: str | None = None
+    path: Path,
+    where: str,
+    what: str,
+    problems: Problems,
+    *,
+    layer: str | None = None,
+    fix: str | None = None,
 ) -> gpd.GeoDataFrame | None:
-    """A polygon layer (road closures, network coverage, districts); None, with a problem (file,
-    CRS or geometry type), if unusable."""
+    """A polygon layer (road closures, network coverage, districts, areas); None, with a problem
+    (file, CRS or geometry type; ``fix`` is what the geometry-type problem says to do), if
+    unusable."""
     layer = read_vector(path, layer, where, problems)
     if layer is None or layer.crs is None:
         return None
     kinds = set(layer.geometry.dropna().geom_type) - {"Polygon", "MultiPolygon"}
     if kinds:
-        problems.add(where, f"{what} must be polygons, found {sorted(kinds)}")
+        problems.add(where, f"{what} must be polygons, found {sorted(kinds)}", fix)
         return None
     return layer
 
