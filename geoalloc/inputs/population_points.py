@@ -26,6 +26,7 @@ import pandas as pd
 
 from geoalloc._errors import InputError
 from geoalloc._validate import file_problem
+from geoalloc.inputs.population_estimate import PopulationEstimate, check_areas, no_bands
 from geoalloc.parallel import Executor, dask_client
 
 log = logging.getLogger(__name__)
@@ -242,3 +243,63 @@ def _by_partitions(path, areas, value, n_points, partition_rows, executor, worke
         kwargs = {"num_workers": workers} if executor == "processes" and workers else {}
         parts = sums.compute(scheduler=dask_scheduler, **kwargs)
     return _finish(parts, areas, "dask-geopandas", frame.npartitions)
+
+
+def points_population(
+    path: Path,
+    areas: gpd.GeoDataFrame,
+    *,
+    value: str | None = None,
+    band_values: dict[str, str] | None = None,
+) -> PopulationEstimate:
+    """Persons per area from a point layer or a finer grid, by :func:`sum_points_into_areas`.
+
+    Each point counts whole in the area holding it (the first area on a border); grid cells count
+    at their representative point, so a grid much finer than the areas is needed for the sum to
+    follow the areas' borders.
+
+    Parameters
+    ----------
+    path
+        GeoParquet or any vector file of points (or grid cells).
+    areas
+        Area polygons (valid, non-empty), any CRS, indexed by id.
+    value
+        The column of persons per point; ``None`` counts the points.
+    band_values
+        Age bands: ``{band column: points column}``, each summed the same way (the file is read
+        once per band).
+
+    Returns
+    -------
+    PopulationEstimate
+        ``method="points"``; ``source_total`` is the points' value inside the areas (each point
+        once), equal to the areas' sum; the points in no area are noted with their value.
+    """
+    areas = check_areas(areas)
+    path = Path(path)
+    result = sum_points_into_areas(path, areas, value=value)
+    totals = result.totals.astype(float).rename("population")
+    bands = no_bands(areas.index)
+    for column, source_column in (band_values or {}).items():
+        bands[column] = sum_points_into_areas(path, areas, value=source_column).totals
+    notes = (
+        f"{result.points:,} points read ({result.method}); {result.unmatched_points:,} of them "
+        f"(value {result.unmatched_value:,.0f}) fall in no area and are not counted",
+    )
+    what = f"column {value!r}" if value else "one person per point"
+    source = (
+        f"{path.name}, {what}, each point (grid cells at their representative point) in the area "
+        "holding it"
+    )
+    if band_values:
+        source += "; age bands " + ", ".join(f"{c} from {v!r}" for c, v in band_values.items())
+    return PopulationEstimate(
+        totals=totals,
+        bands=bands,
+        method="points",
+        source=source,
+        measured=True,
+        source_total=float(totals.sum()),
+        notes=notes,
+    )

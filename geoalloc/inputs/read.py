@@ -523,16 +523,24 @@ def read_areas(options: AreasOptions, problems: Problems) -> gpd.GeoDataFrame | 
     if frame is None:
         return None
     wanted = {"id": options.id}
-    if options.population_points is None:
+    source = options.population_source()
+    computed_bands = options.population_source_bands()
+    if source is None:
         wanted["population"] = options.population
-    wanted |= {f"age_bands.{c}": c for c in options.age_bands}
+    wanted |= {f"age_bands.{c}": c for c in options.age_bands if c not in computed_bands}
     if _missing_columns(frame, wanted, where, problems):
         return None
     ids = _check_ids(frame, options.id, where, problems)
-    if options.population_points is not None:
+    if source is not None:
         if problems or frame.crs is None:
-            return None  # the points cannot be placed in areas with bad ids or no CRS
-        frame[options.population] = _population_from_points(frame, ids, options, problems)
+            return None  # no population can be placed in areas with bad ids or no CRS
+        if source == "population_points":
+            frame[options.population] = _population_from_points(frame, ids, options, problems)
+        else:
+            total, band_totals = _population_from_source(frame, ids, options, problems)
+            frame[options.population] = total
+            for column, values in band_totals.items():
+                frame[column] = values
         if problems:
             return None
     population = _check_quantity(
@@ -741,6 +749,46 @@ def _population_from_points(
         f"{result.unmatched_points:,} points (value {result.unmatched_value:,.0f}) fall in no area",
     )
     return result.totals.reindex(ids).fillna(0.0).to_numpy()
+
+
+def _population_from_source(
+    frame: gpd.GeoDataFrame, ids: pd.Index, options: AreasOptions, problems: Problems
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """The population (and its age bands) from ``[areas] population_raster`` (exact zonal sums,
+    :mod:`geoalloc.inputs.population_raster`) or ``population_census`` (area-weighted
+    interpolation, :mod:`geoalloc.inputs.population_census`); the note says both totals: the
+    areas' and the source's over the same extent."""
+    from geoalloc._errors import InputError
+    from geoalloc.inputs.population_census import census_population
+    from geoalloc.inputs.population_raster import raster_population
+
+    areas = gpd.GeoDataFrame(geometry=frame.geometry.to_numpy(), index=ids, crs=frame.crs)
+    raster, census = options.population_raster, options.population_census
+    try:
+        if raster is not None:
+            where = f"[areas] population_raster {raster.path.name}"
+            estimate = raster_population(
+                raster.path, areas, band=raster.band, band_paths=raster.age_bands or None
+            )
+        else:
+            assert census is not None
+            where = f"[areas] population_census {census.path.name}"
+            estimate = census_population(
+                census.path,
+                census.column,
+                areas,
+                layer=census.layer,
+                band_columns=census.age_bands or None,
+            )
+    except InputError as exc:
+        for problem in exc.problems:
+            problems.add(where, problem)
+        return np.zeros(len(frame)), {}
+    problems.note(where, estimate.summary())
+    for note in estimate.notes:
+        problems.note(where, note)
+    bands = {c: estimate.bands[c].reindex(ids).to_numpy() for c in estimate.bands.columns}
+    return estimate.totals.reindex(ids).to_numpy(), bands
 
 
 def _as_bool(

@@ -35,6 +35,44 @@ class PopulationPointsOptions(BaseModel):
     value: str | None = Field(None, description="column to sum (persons); None counts points")
 
 
+class PopulationRasterOptions(BaseModel):
+    """Population from a raster of persons per pixel (a GeoTIFF: WorldPop, GHSL, Kontur, a national
+    grid), summed into the areas by exact fractional coverage (each pixel split between the areas
+    by the share of it they cover; the areas reprojected to the raster's CRS, the raster never
+    resampled — see geoalloc.inputs.population_raster)."""
+
+    model_config = SECTION_CONFIG
+
+    path: Path
+    band: int = Field(1, ge=1, description="the band that holds persons per pixel (1-based)")
+    age_bands: dict[str, Path] = Field(
+        default_factory=dict,
+        description="areas column -> raster of that age band's persons (band 1), each summed "
+        "the same way; the columns are [areas] age_bands columns",
+    )
+
+
+class PopulationCensusOptions(BaseModel):
+    """Population from census polygons (tracts, blocks) with a count column, shared among the areas
+    by area-weighted interpolation in an equal-area CRS (counts of persons only — see
+    geoalloc.inputs.population_census)."""
+
+    model_config = SECTION_CONFIG
+
+    path: Path
+    layer: str | None = None
+    column: str = Field(description="the census polygons' count column (persons)")
+    age_bands: dict[str, str] = Field(
+        default_factory=dict,
+        description="areas column -> census count column of that age band, interpolated the "
+        "same way; the columns are [areas] age_bands columns",
+    )
+
+
+#: the [areas] keys that compute the population column from another source
+POPULATION_SOURCES = ("population_points", "population_raster", "population_census")
+
+
 class DistrictsOptions(BaseModel):
     """Polygons (districts, ZIP codes, counties) that group the areas: each area takes the id of
     the district sharing the largest part of its area (at least 1 % of it, else the area is in no
@@ -93,6 +131,12 @@ class AreasOptions(BaseModel):
     population_points: PopulationPointsOptions | None = Field(
         None, description="compute the `population` column by summing a point layer into the areas"
     )
+    population_raster: PopulationRasterOptions | None = Field(
+        None, description="compute the `population` column from a raster of persons per pixel"
+    )
+    population_census: PopulationCensusOptions | None = Field(
+        None, description="compute the `population` column from census polygons by area weights"
+    )
     districts: DistrictsOptions | None = Field(
         None, description="district polygons: each area's district id into a new column"
     )
@@ -100,6 +144,35 @@ class AreasOptions(BaseModel):
         None, description="a point per area where its trips start, instead of its polygon's point"
     )
     join: TableJoin | None = Field(None, description="columns joined from a CSV by a key column")
+
+    @model_validator(mode="after")
+    def _one_population_source(self) -> AreasOptions:
+        given = [key for key in POPULATION_SOURCES if getattr(self, key) is not None]
+        if len(given) > 1:
+            msg = (
+                f"[areas] has {' and '.join(given)}: the population comes from one source at a "
+                "time — keep one of them"
+            )
+            raise ValueError(msg)
+        bands = self.population_source_bands()
+        unknown = sorted(set(bands) - set(self.age_bands))
+        if unknown:
+            msg = (
+                f"[areas] {given[0]} age_bands names {unknown}, which are not [areas] age_bands "
+                f"columns ({sorted(self.age_bands)}) — add them there with their band label, "
+                'e.g. age_bands = { over65 = "65+" }'
+            )
+            raise ValueError(msg)
+        return self
+
+    def population_source(self) -> str | None:
+        """The key of the source the population column is computed from, or None (a column)."""
+        return next((key for key in POPULATION_SOURCES if getattr(self, key) is not None), None)
+
+    def population_source_bands(self) -> list[str]:
+        """The age-band columns the population source computes (none for points)."""
+        source = self.population_raster or self.population_census
+        return list(source.age_bands) if source is not None else []
 
 
 class FacilitiesOptions(BaseModel):
