@@ -397,8 +397,11 @@ def within_extent(
     ------
     InputError
         No site is inside, but with longitude and latitude swapped some would be: the columns
-        look swapped (the message names ``where``, the columns, both extents and the fix).
+        look swapped (the message names ``where``, the columns, both extents and the fix); or
+        the sites have no CRS.
     """
+    if sites.crs is None:
+        raise InputError(f"{where}: the sites have no CRS — set one (EPSG:4326 for degrees)")
     points = sites.geometry.to_crs(4326) if not sites.crs.equals(4326) else sites.geometry
     inside = points.intersects(extent).to_numpy()
     if inside.any() or len(sites) == 0:
