@@ -5,7 +5,6 @@ extracts (../shared/data/osm_small_regions). Each file is read once per session.
 from __future__ import annotations
 
 import gzip
-import warnings
 from pathlib import Path
 
 import geopandas as gpd
@@ -16,6 +15,7 @@ import shapely
 from shapely.geometry import box
 
 from geoalloc._errors import InputError
+from geoalloc.region.areas import network_extent
 from geoalloc.region.facilities import (
     SITE_COLUMNS,
     cell_candidates,
@@ -59,16 +59,9 @@ def baltimore(shared_data: Path) -> gpd.GeoDataFrame:
 
 
 @pytest.fixture(scope="session")
-def harrisburg_network_hull(shared_data: Path) -> shapely.Polygon:
-    """The convex hull of the Harrisburg extract's driving-network nodes (EPSG:4326)."""
-    import pyrosm
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # pyrosm's deprecation noise
-        nodes, _ = pyrosm.OSM(str(shared_data / HARRISBURG)).get_network(
-            network_type="driving", nodes=True
-        )
-    return shapely.MultiPoint(np.column_stack([nodes["lon"], nodes["lat"]])).convex_hull
+def harrisburg_extent(shared_data: Path) -> shapely.Polygon:
+    """Where Harrisburg's driving network is (the extent `geoalloc init` clips to)."""
+    return network_extent(shared_data / HARRISBURG)
 
 
 def test_hifld_csv_is_read_as_is(shared_data: Path) -> None:
@@ -106,20 +99,21 @@ def test_hifld_facilities_beds_and_status(hifld: gpd.GeoDataFrame, tmp_path: Pat
     assert len(gpd.read_file(tmp_path / "sites.gpkg")) == 3
 
 
-def test_hifld_within_harrisburg(hifld: gpd.GeoDataFrame, harrisburg_network_hull) -> None:
-    """The extract's bbox holds PROVENANCE's 5 hospitals (1,247 beds); the road network's own hull
-    holds 2 of them: downtown Harrisburg's three lie 0.4–0.8 km beyond its edge, and come in with
-    the hull widened by 2 km (the run's max_snap_m)."""
+def test_hifld_within_harrisburg(
+    hifld: gpd.GeoDataFrame, harrisburg_extent, shared_data: Path
+) -> None:
+    """The extract's bbox holds PROVENANCE's 5 hospitals (1,247 beds); the road network's extent
+    holds 2 of them: downtown Harrisburg's three (1,078 beds) lie 0.4–0.8 km beyond its edge, at
+    the extract's western border. Widened by 2 km (the run's max_snap_m) it holds all five, and a
+    sixth just beyond the bbox."""
     inside, outside = within_extent(hifld, box(*HARRISBURG_BBOX), where="HIFLD")
     assert dict(zip(inside["site_id"], inside["beds"], strict=True)) == HARRISBURG_HIFLD
     assert inside["beds"].sum() == 1247 and outside == 8013 - 5
-    on_network, outside = within_extent(hifld, harrisburg_network_hull, where="HIFLD")
+    on_network, outside = within_extent(hifld, harrisburg_extent, where="HIFLD")
     assert sorted(on_network["site_id"]) == ["0007217105", "0028017109"] and outside == 8011
-    hull = gpd.GeoSeries([harrisburg_network_hull], crs=4326)
-    utm = hull.estimate_utm_crs()
-    widened = hull.to_crs(utm).buffer(2000).to_crs(4326).iloc[0]
+    widened = network_extent(shared_data / HARRISBURG, buffer_m=2000.0)
     nearby, _ = within_extent(hifld, widened, where="HIFLD")
-    assert set(HARRISBURG_HIFLD) <= set(nearby["site_id"])
+    assert set(HARRISBURG_HIFLD) < set(nearby["site_id"]) and len(nearby) == 6
 
 
 def test_swapped_longitude_latitude_is_named(shared_data: Path, tmp_path: Path) -> None:
@@ -272,15 +266,15 @@ def test_duplicates_same_position_and_whole_hifld(hifld: gpd.GeoDataFrame) -> No
     assert name_similarity("Sant Joan de Déu", "SANT JOAN DE DEU") == 1.0
 
 
-def test_osm_candidates(shared_data: Path, harrisburg_network_hull) -> None:
-    candidates = osm_candidates(shared_data / HARRISBURG, harrisburg_network_hull)
+def test_osm_candidates(shared_data: Path, harrisburg_extent) -> None:
+    candidates = osm_candidates(shared_data / HARRISBURG, harrisburg_extent)
     assert list(candidates.columns) == SITE_COLUMNS and candidates["candidate"].all()
     assert candidates["kind"].value_counts().to_dict() == {
         "school": 27,
         "townhall": 1,
         "library": 1,
     }
-    assert candidates.intersects(harrisburg_network_hull).all()
+    assert candidates.intersects(harrisburg_extent).all()
     andorra = osm_candidates(shared_data / ANDORRA, box(1.40, 42.42, 1.79, 42.66))
     assert sorted(andorra["kind"]) == ["building=public", "school", "townhall"]
     assert osm_candidates(shared_data / ANDORRA, box(0.0, 0.0, 0.1, 0.1)).empty
