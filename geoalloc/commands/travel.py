@@ -14,6 +14,8 @@ from geoalloc.travel.options import NetworkOptions
 
 log = logging.getLogger(__name__)
 
+#: how to say which columns of a CSV hold the coordinates
+_COLUMNS_FIX = "say which columns hold them: --{role}-lon <column> --{role}-lat <column>"
 #: the defaults of the scenario's [network] section, so the CLI and scenarios cannot drift apart
 _NETWORK_DEFAULTS = {name: f.default for name, f in NetworkOptions.model_fields.items()}
 
@@ -29,13 +31,13 @@ _NETWORK_DEFAULTS = {name: f.default for name, f in NetworkOptions.model_fields.
     "--origins",
     required=True,
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="Vector file of origins (areas or points).",
+    help="Vector file of origins (areas or points), or a CSV with longitude/latitude columns.",
 )
 @click.option(
     "--destinations",
     required=True,
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="Vector file of destinations (sites).",
+    help="Vector file of destinations (sites), or a CSV with longitude/latitude columns.",
 )
 @click.option(
     "--out",
@@ -59,6 +61,18 @@ _NETWORK_DEFAULTS = {name: f.default for name, f in NetworkOptions.model_fields.
     help="Id column of the origins (default: first unique id-like column).",
 )
 @click.option("--destination-id", default=None, help="Id column of the destinations.")
+@click.option(
+    "--origin-lon",
+    default=None,
+    help="CSV origins: longitude column (default: detected: longitude, lon, lng, long, x).",
+)
+@click.option(
+    "--origin-lat",
+    default=None,
+    help="CSV origins: latitude column (default: detected: latitude, lat, y).",
+)
+@click.option("--destination-lon", default=None, help="CSV destinations: longitude column.")
+@click.option("--destination-lat", default=None, help="CSV destinations: latitude column.")
 @click.option(
     "--speed-kph",
     type=FiniteFloatRange(min=0, min_open=True),
@@ -102,6 +116,10 @@ def travel_command(
     mode: str,
     origin_id: str | None,
     destination_id: str | None,
+    origin_lon: str | None,
+    origin_lat: str | None,
+    destination_lon: str | None,
+    destination_lat: str | None,
     speed_kph: float,
     circuity: float,
     access_speed_kph: float,
@@ -112,6 +130,9 @@ def travel_command(
 
     Writes columns origin, destination, minutes (reachable pairs only, within --max-minutes if
     given); points that are far from the road network or reach nothing are reported on stderr.
+    Origins and destinations are vector files or CSV tables with longitude/latitude columns (WGS84
+    degrees; named by --origin-lon/--origin-lat, --destination-lon/--destination-lat, or
+    detected from their names).
     """
     from geoalloc.travel import compute_matrix
 
@@ -136,8 +157,22 @@ def travel_command(
     if network == "matrix":
         msg = "--network matrix: a travel table is what this command writes; give an OSM file, 'place:<name>' or 'crowfly'"
         raise UsageError(msg)
-    origin_layer, origin_note = read_points(origins, origin_id, "origin")
-    destination_layer, destination_note = read_points(destinations, destination_id, "destination")
+    origin_layer, origin_note = read_points(
+        origins,
+        origin_id,
+        "origin",
+        lon=origin_lon,
+        lat=origin_lat,
+        columns_fix=_COLUMNS_FIX.format(role="origin"),
+    )
+    destination_layer, destination_note = read_points(
+        destinations,
+        destination_id,
+        "destination",
+        lon=destination_lon,
+        lat=destination_lat,
+        columns_fix=_COLUMNS_FIX.format(role="destination"),
+    )
     for layer, note, role in (
         (origin_layer, origin_note, "origin"),
         (destination_layer, destination_note, "destination"),

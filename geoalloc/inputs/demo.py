@@ -24,7 +24,6 @@ The scenario: an epidemic surge in the centre, observation beds within a 10-minu
 from __future__ import annotations
 
 import logging
-import warnings
 from pathlib import Path
 
 import geopandas as gpd
@@ -34,6 +33,13 @@ from shapely.geometry import box
 
 from geoalloc._errors import InputError
 from geoalloc.inputs.grid import square_cells
+from geoalloc.inputs.osm_sites import (
+    is_healthcare,
+    open_osm,
+    public_buildings,
+    quiet,
+    site_pois,
+)
 from geoalloc.inputs.population_buildings import (
     FLOOR_M2_PER_RESIDENT,
     RESIDENTIAL_SHARE,
@@ -45,9 +51,6 @@ log = logging.getLogger(__name__)
 __all__ = ["FLOOR_M2_PER_RESIDENT", "RESIDENTIAL_SHARE", "build_demo_inputs", "estimate_residents"]
 
 CELL_M = 200.0
-HEALTHCARE_AMENITIES = ["doctors", "clinic", "hospital"]
-CANDIDATE_BUILDINGS = ["public", "school", "university"]
-CANDIDATE_AMENITIES = ["townhall", "community_centre", "library", "school"]
 EXISTING_BEDS = 2.0  # observation beds a clinic can run during the surge (scenario assumption)
 CANDIDATE_BEDS = 6.0  # cots a public building can host if opened as a temporary site
 LOCAL_CRS = 3067
@@ -102,18 +105,6 @@ def pbf_path() -> Path:
     return path
 
 
-def _osm(path: Path):
-    import pyrosm
-
-    return pyrosm.OSM(str(path))
-
-
-def _quiet(call, *args, **kwargs):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # pyrosm's pandas/shapely deprecation noise
-        return call(*args, **kwargs)
-
-
 def estimate_residents(buildings: gpd.GeoDataFrame, cells: gpd.GeoDataFrame) -> pd.Series:
     """Whole residents per cell (indexed by ``cell_id``) from building floor area, measured in
     EPSG:3067 (:func:`geoalloc.inputs.population_buildings.building_residents`)."""
@@ -128,18 +119,15 @@ def _points(frame: gpd.GeoDataFrame) -> gpd.GeoSeries:
 
 
 def derive_sites(osm, extent) -> gpd.GeoDataFrame:
-    """Existing healthcare points and candidate public buildings, as points in EPSG:3067."""
-    pois = _quiet(
-        osm.get_pois,
-        custom_filter={"amenity": HEALTHCARE_AMENITIES + CANDIDATE_AMENITIES, "healthcare": True},
-    )
-    buildings = _quiet(osm.get_buildings, custom_filter={"building": CANDIDATE_BUILDINGS})
+    """Existing healthcare points and candidate public buildings (see
+    :mod:`geoalloc.inputs.osm_sites`), as points in EPSG:3067."""
+    pois = site_pois(osm)
+    buildings = public_buildings(osm)
     frames = []
     if pois is not None and len(pois):
         pois = pois.to_crs(LOCAL_CRS)
         amenity = pois.get("amenity", pd.Series(index=pois.index, dtype=object))
-        healthcare = pois.get("healthcare", pd.Series(index=pois.index, dtype=object))
-        is_health = amenity.isin(HEALTHCARE_AMENITIES) | healthcare.notna()
+        is_health = is_healthcare(pois)
         frames.append(
             gpd.GeoDataFrame(
                 {
@@ -184,12 +172,12 @@ def build_demo_inputs(folder: Path) -> Path:
     """Write ``areas.gpkg``, ``sites.gpkg`` and ``scenario.toml`` for the demo into ``folder``."""
     folder.mkdir(parents=True, exist_ok=True)
     pbf = pbf_path()
-    osm = _osm(pbf)
-    network = _quiet(osm.get_network, network_type="walking")
+    osm = open_osm(pbf)
+    network = quiet(osm.get_network, network_type="walking")
     extent_bounds = network.to_crs(LOCAL_CRS).total_bounds
     extent = box(*extent_bounds)
     cells = square_cells(extent, CELL_M, LOCAL_CRS).rename(columns={"area_id": "cell_id"})
-    buildings = _quiet(osm.get_buildings).to_crs(LOCAL_CRS)
+    buildings = quiet(osm.get_buildings).to_crs(LOCAL_CRS)
     cells["residents"] = estimate_residents(buildings, cells).to_numpy()
     cells.to_crs(4326).to_file(folder / "areas.gpkg", driver="GPKG")
     derive_sites(osm, extent).to_crs(4326).to_file(folder / "sites.gpkg", driver="GPKG")

@@ -26,6 +26,7 @@ import pandas as pd
 
 from geoalloc._errors import InputError
 from geoalloc._validate import file_problem
+from geoalloc.inputs.points_table import is_points_table, read_points_table
 from geoalloc.inputs.population_estimate import PopulationEstimate, check_areas, no_bands
 from geoalloc.parallel import Executor, dask_client
 
@@ -175,7 +176,9 @@ def sum_points_into_areas(
     Parameters
     ----------
     path
-        GeoParquet (``.parquet``: read by row groups) or any vector file GeoPandas reads.
+        GeoParquet (``.parquet``: read by row groups), any vector file GeoPandas reads, or a CSV
+        with longitude/latitude columns (read whole: see
+        :func:`~geoalloc.inputs.points_table.read_points_table`).
     areas
         Area polygons indexed by id (small: held by every worker).
     value
@@ -193,6 +196,13 @@ def sum_points_into_areas(
     if why is not None:
         what = "points file not found" if why == "not found" else f"the points path is {why}"
         raise InputError(f"{path}: {what} — check the path")
+    if is_points_table(path):  # a CSV of longitude/latitude: read whole, in memory
+        points = read_points_table(path, where=f"population points {path.name}")
+        log.info("points → areas: %d points from %s (geopandas)", len(points), path.name)
+        _require_value(points, value, path)
+        return _finish(
+            partition_sums(points, _check(points.crs, areas, path), value), areas, "geopandas", 1
+        )
     n_points = count_points(path)
     if method == "auto":
         method = "dask-geopandas" if n_points > threshold_points() else "geopandas"

@@ -4,7 +4,9 @@ Readers collect *every* problem of a file into a :class:`~geoalloc._validate.Pro
 ``None`` when the file cannot be used at all, so that ``geoalloc validate`` reports everything at once.
 Areas and facilities given as GeoDataFrames (:class:`~geoalloc.scenario.FrameSource`, from
 :func:`geoalloc.plan`) go through the same checks; their problems name the "areas GeoDataFrame" or
-"facilities GeoDataFrame" instead of a file.
+"facilities GeoDataFrame" instead of a file. A layer is any vector file GeoPandas reads, an OSM
+``.pbf`` through a ``layer`` spec, or a table of points with longitude/latitude columns (CSV, TSV,
+text, also compressed: :mod:`geoalloc.inputs.points_table`).
 """
 
 from __future__ import annotations
@@ -27,6 +29,19 @@ from geoalloc._validate import (
     looks_like_columns,
     unreadable_table,
 )
+from geoalloc.inputs.coordinates import (
+    as_web_mercator,
+    check_coordinates,
+    degrees_check,
+    extent_text,
+    within_degrees,
+)
+from geoalloc.inputs.points_table import (
+    COLUMNS_FIX,
+    has_wkt_column,
+    is_points_table,
+    points_table,
+)
 from geoalloc.scenario import AreasOptions, FacilitiesOptions, FrameSource, TableJoin
 
 log = logging.getLogger(__name__)
@@ -34,11 +49,28 @@ log = logging.getLogger(__name__)
 AREA_GEOMETRIES = {"Polygon", "MultiPolygon", "Point"}
 _TRUE = {"true", "t", "yes", "y", "1"}
 _FALSE = {"false", "f", "no", "n", "0", ""}
+#: how to name the coordinate columns of a table of points read where no lon/lat keys exist
+RENAME_COORDINATES = "name its coordinate columns longitude and latitude (or lon/lat, x/y)"
 
 
 def read_vector(
-    path: Path, layer: str | None, where: str, problems: Problems
+    path: Path,
+    layer: str | None,
+    where: str,
+    problems: Problems,
+    *,
+    lon: str | None = None,
+    lat: str | None = None,
+    id_column: str | None = None,
+    columns_fix: str = RENAME_COORDINATES,
 ) -> gpd.GeoDataFrame | None:
+    """A layer of a vector file, an OSM ``.pbf`` (through a ``layer`` spec) or a table of points
+    with longitude/latitude columns (``.csv``/``.tsv``/``.txt``, also compressed: see
+    :mod:`geoalloc.inputs.points_table`; ``lon``/``lat`` name its columns, ``id_column`` names
+    its rows in problems, ``columns_fix`` says how to name the coordinate columns).
+
+    Every problem goes to ``problems``; ``None`` when the file cannot be used at all.
+    """
     why = file_problem(path, directory_ok=True)  # a File Geodatabase is a folder
     if why is not None:
         problems.add(
@@ -49,6 +81,24 @@ def read_vector(
         return None
     from geoalloc.inputs.osm_layers import is_osm_pbf
 
+    wkt = lon is None and lat is None and has_wkt_column(path)  # GDAL reads its geometry
+    if is_points_table(path) and not path.is_dir() and not wkt:
+        if layer is not None:
+            problems.add(
+                where, f"{path.name} is a table of points: it has no layers", "remove the layer key"
+            )
+            return None
+        return points_table(
+            path, where, problems, lon=lon, lat=lat, id_column=id_column, columns_fix=columns_fix
+        )
+    if lon is not None or lat is not None:
+        problems.add(
+            where,
+            "lon/lat name the coordinate columns of a table (.csv, .tsv, .txt); "
+            f"{path.name} is not one: its own geometry places its rows",
+            "remove the lon/lat keys",
+        )
+        return None
     if is_osm_pbf(path):
         return _read_osm(path, layer, where, problems)
     try:
@@ -72,49 +122,9 @@ def read_vector(
         return None
     if frame.crs is None:
         return _assume_degrees(frame, path, where, problems)
-    if frame.crs.is_geographic and not _degrees_check(frame, path, where, problems):
+    if frame.crs.is_geographic and not degrees_check(frame, path, where, problems):
         return None
     return frame
-
-
-#: longitude and latitude bounds of coordinates that are plainly degrees
-DEGREES_BOUNDS = (-180.0, -90.0, 180.0, 90.0)
-#: a geographic layer whose coordinates are beyond degrees' bounds in this share of its rows (or
-#: more) is not in degrees at all (projected coordinates read as longitude/latitude); fewer rows
-#: out of bounds are single bad coordinates, for the checks of values
-NOT_DEGREES_SHARE = 0.5
-
-
-def _within_degrees(bounds: np.ndarray) -> bool:
-    """True if ``bounds`` (minx, miny, maxx, maxy) are finite and within ±180° / ±90°."""
-    low_x, low_y, high_x, high_y = DEGREES_BOUNDS
-    minx, miny, maxx, maxy = bounds
-    return bool(
-        np.isfinite(bounds).all()
-        and low_x <= minx <= maxx <= high_x
-        and low_y <= miny <= maxy <= high_y
-    )
-
-
-def _extent_text(bounds: np.ndarray) -> str:
-    minx, miny, maxx, maxy = bounds
-    spec = ",.0f" if np.nanmax(np.abs(bounds)) >= 1000 else ".3f"
-    return f"x {minx:{spec}}…{maxx:{spec}}, y {miny:{spec}}…{maxy:{spec}}"
-
-
-def _as_web_mercator(bounds: np.ndarray) -> str:
-    """Where ``bounds`` would lie read as EPSG:3857 (web maps' metres), as a hint; "" if nowhere."""
-    from pyproj import Transformer
-
-    lon, lat = Transformer.from_crs(3857, 4326, always_xy=True).transform(
-        bounds[[0, 2]], bounds[[1, 3]]
-    )
-    if not (np.isfinite(lon).all() and np.isfinite(lat).all()) or np.abs(bounds).max() > 2.1e7:
-        return ""
-    return (
-        f" (read as EPSG:3857, web maps' metres, they would lie at lon {lon[0]:.3f}…{lon[1]:.3f}, "
-        f"lat {lat[0]:.3f}…{lat[1]:.3f}: if that is where they belong, it is their CRS)"
-    )
 
 
 def _assume_degrees(
@@ -127,9 +137,9 @@ def _assume_degrees(
     and is read so, never as a layer without a CRS.)"""
     bounds = frame.total_bounds
     how = f"ogr2ogr -a_srs EPSG:{{code}} fixed.gpkg {path.name}, or gdf.set_crs({{code}}) in geopandas"
-    if len(frame) and _within_degrees(bounds):
+    if len(frame) and within_degrees(bounds):
         message = (
-            f"{path.name} has no CRS; its coordinates ({_extent_text(bounds)}) are degrees, "
+            f"{path.name} has no CRS; its coordinates ({extent_text(bounds)}) are degrees, "
             "so they are taken as longitude/latitude (EPSG:4326) — if they are, set it in the "
             f"file to silence this: {how.format(code=4326)}"
         )
@@ -138,46 +148,12 @@ def _assume_degrees(
         return frame.set_crs(4326)
     problems.add(
         where,
-        f"{path} has no CRS, and its coordinates ({_extent_text(bounds)}) are not "
-        "longitude/latitude degrees" + _as_web_mercator(bounds),
+        f"{path} has no CRS, and its coordinates ({extent_text(bounds)}) are not "
+        "longitude/latitude degrees" + as_web_mercator(bounds),
         "set the CRS they are in (a shapefile keeps it in the .prj file beside it; the data's "
         f"source names it, e.g. a UTM zone): {how.format(code='<code>')}",
     )
     return frame
-
-
-def _degrees_check(frame: gpd.GeoDataFrame, path: Path, where: str, problems: Problems) -> bool:
-    """False, with a problem, if a layer in a geographic CRS does not hold degrees: projected
-    coordinates read as longitude/latitude (e.g. a GeoJSON without a ``crs`` member, or with one
-    GDAL does not know, is read as EPSG:4326 by the GeoJSON standard)."""
-    geometry = frame.geometry
-    present = ~(geometry.isna() | geometry.is_empty).to_numpy()
-    if not present.any():
-        return True
-    bounds = geometry[present].bounds.to_numpy()
-    low_x, low_y, high_x, high_y = DEGREES_BOUNDS
-    outside = ~(
-        np.isfinite(bounds).all(axis=1)
-        & (bounds[:, 0] >= low_x)
-        & (bounds[:, 2] <= high_x)
-        & (bounds[:, 1] >= low_y)
-        & (bounds[:, 3] <= high_y)
-    )
-    if outside.mean() < NOT_DEGREES_SHARE:
-        return True
-    problems.add(
-        where,
-        f"{path.name} is in {frame.crs.to_string()} (longitude/latitude degrees), but "
-        f"{int(outside.sum())} of its {len(bounds)} features have coordinates beyond ±180°/±90° "
-        f"({_extent_text(frame.total_bounds)}): they are in a projected CRS (metres, e.g. "
-        "EPSG:3857 or a UTM zone) that the file does not declare — a GeoJSON without a 'crs' "
-        "member, or with one GDAL does not know, is read as EPSG:4326"
-        + _as_web_mercator(frame.total_bounds),
-        f"declare the CRS the coordinates are in, or reproject: ogr2ogr -s_srs EPSG:<code> "
-        f"-t_srs EPSG:4326 fixed.geojson {path.name} (or save it as a GeoPackage, which keeps "
-        "its CRS)",
-    )
-    return False
 
 
 def read_frame(source: FrameSource, where: str, problems: Problems) -> gpd.GeoDataFrame | None:
@@ -218,12 +194,30 @@ def read_frame(source: FrameSource, where: str, problems: Problems) -> gpd.GeoDa
 
 
 def read_layer(
-    source: Path | FrameSource, layer: str | None, where: str, problems: Problems
+    source: Path | FrameSource,
+    layer: str | None,
+    where: str,
+    problems: Problems,
+    *,
+    lon: str | None = None,
+    lat: str | None = None,
+    id_column: str | None = None,
+    columns_fix: str = RENAME_COORDINATES,
 ) -> gpd.GeoDataFrame | None:
-    """:func:`read_frame` for a GeoDataFrame, :func:`read_vector` for a file."""
+    """:func:`read_frame` for a GeoDataFrame, :func:`read_vector` for a file (the keyword
+    options are for a table of points)."""
     if isinstance(source, FrameSource):
         return read_frame(source, where, problems)
-    return read_vector(source, layer, where, problems)
+    return read_vector(
+        source,
+        layer,
+        where,
+        problems,
+        lon=lon,
+        lat=lat,
+        id_column=id_column,
+        columns_fix=columns_fix,
+    )
 
 
 def source_label(section: str, source: Path | FrameSource) -> str:
@@ -395,6 +389,19 @@ MAX_POPULATION = 1e10
 MAX_CAPACITY_UNITS = 1e7
 
 
+#: numbers that stand for "unknown" in published tables (HIFLD, ArcGIS exports: -999)
+UNKNOWN_CODES = (-999, -9999)
+
+
+def _unknown_code_fix(column: str, codes: np.ndarray) -> str:
+    code = ", ".join(f"{c:g}" for c in sorted(codes))
+    return (
+        f"{code} is not a count but 'unknown' in HIFLD and other published tables: fill in the "
+        f"real numbers, or leave these rows out of the file (keep rows with {column} >= 0, e.g. "
+        f"a spreadsheet filter, or pandas: table[table[{column!r}] >= 0].to_csv(...))"
+    )
+
+
 def _check_quantity(
     frame: pd.DataFrame,
     column: str,
@@ -428,8 +435,14 @@ def _check_quantity(
         )
     negative = (values < 0).to_numpy()
     if negative.any():
+        codes = values[negative].isin(UNKNOWN_CODES).to_numpy()
         problems.add(
-            where, f"{what} column {column!r} is negative", "fix these rows", ids=ids[negative]
+            where,
+            f"{what} column {column!r} is negative",
+            _unknown_code_fix(column, values[negative][codes].unique())
+            if codes.all()
+            else "fix these rows",
+            ids=ids[negative],
         )
     infinite = np.isinf(values.to_numpy(dtype=float)) & ~negative
     if infinite.any():
@@ -466,45 +479,7 @@ def _check_geometry(frame: gpd.GeoDataFrame, ids: pd.Index, where: str, problems
             "repair it (shapely.make_valid, QGIS 'Fix geometries')",
             ids=ids[invalid],
         )
-    return _check_coordinates(frame, ids, where, problems)
-
-
-def _check_coordinates(
-    frame: gpd.GeoDataFrame, ids: pd.Index, where: str, problems: Problems
-) -> bool:
-    """Coordinates that are no place on Earth: not finite, or, in a geographic CRS, outside
-    longitude [-180, 180] / latitude [-90, 90]. True if there are none."""
-    bounds = frame.geometry.bounds.to_numpy(dtype=float)  # minx, miny, maxx, maxy (NaN if empty)
-    present = ~np.isnan(bounds).all(axis=1)
-    not_finite = present & ~np.isfinite(bounds).all(axis=1)
-    if not_finite.any():
-        problems.add(
-            where,
-            "coordinates that are not finite numbers (inf or NaN)",
-            "fix or remove these rows' geometry",
-            ids=ids[not_finite],
-        )
-    crs = frame.crs
-    if crs is None or not crs.is_geographic:
-        return not not_finite.any()
-    with np.errstate(invalid="ignore"):
-        lon_out = (bounds[:, 0] < -180) | (bounds[:, 2] > 180)
-        lat_out = (bounds[:, 1] < -90) | (bounds[:, 3] > 90)
-    for out, axis, bound in ((lon_out, "longitude", 180), (lat_out, "latitude", 90)):
-        out = out & present & ~not_finite
-        if out.any():
-            column = (0, 2) if axis == "longitude" else (1, 3)
-            worst = bounds[out][:, column]
-            extreme = worst.flat[np.argmax(np.abs(worst))]
-            problems.add(
-                where,
-                f"{axis} outside [-{bound}, {bound}] in its geographic CRS "
-                f"{crs.to_string()} (e.g. {extreme:g})",
-                "check these rows' coordinates: swapped longitude/latitude, or projected "
-                "coordinates (metres) in a file tagged with a longitude/latitude CRS",
-                ids=ids[out],
-            )
-    return not (not_finite.any() or ((lon_out | lat_out) & present).any())
+    return check_coordinates(frame, ids, where, problems)
 
 
 _PERSONS = {"ceiling": MAX_POPULATION, "unit": "area"}
@@ -517,7 +492,7 @@ def read_areas(options: AreasOptions, problems: Problems) -> gpd.GeoDataFrame | 
     get the same checks. Every problem goes to ``problems``; ``None`` if the areas are unusable.
     """
     where = source_label("[areas]", options.path)
-    frame = read_layer(options.path, options.layer, where, problems)
+    frame = read_layer(options.path, options.layer, where, problems, id_column=options.id)
     if frame is not None and options.join is not None:
         frame = join_table(frame, options.join, "[areas]", problems)
     if frame is None:
@@ -607,7 +582,16 @@ def _origins_of(
     where = f"[areas] origins {origins.path.name}"
     lon = pd.Series(np.nan, index=areas.index)
     lat = pd.Series(np.nan, index=areas.index)
-    frame = read_vector(origins.path, origins.layer, where, problems)
+    frame = read_vector(
+        origins.path,
+        origins.layer,
+        where,
+        problems,
+        lon=origins.lon,
+        lat=origins.lat,
+        id_column=origins.id,
+        columns_fix=f"in [areas] origins {COLUMNS_FIX}",
+    )
     if frame is None or _missing_columns(frame, {"id": origins.id}, where, problems):
         return lon, lat
     if frame.crs is None:
@@ -822,7 +806,16 @@ def read_facilities(
     reprojected; both are reported as notes.
     """
     where = source_label("[facilities]", options.path)
-    frame = read_layer(options.path, options.layer, where, problems)
+    frame = read_layer(
+        options.path,
+        options.layer,
+        where,
+        problems,
+        lon=options.lon,
+        lat=options.lat,
+        id_column=options.id,
+        columns_fix=f"in [facilities] {COLUMNS_FIX}",
+    )
     if frame is not None and options.join is not None:
         frame = join_table(frame, options.join, "[facilities]", problems)
     if frame is None:

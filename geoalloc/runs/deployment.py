@@ -23,6 +23,7 @@ from shapely.geometry import LineString
 from geoalloc._errors import InputError
 from geoalloc._validate import Problems
 from geoalloc.demand.surge import SurgeResult
+from geoalloc.inputs.points_table import is_points_table
 from geoalloc.inputs.read import read_facilities
 from geoalloc.optimize.phased import PhasedProblem, solve_phased
 from geoalloc.optimize.phased_options import DeploymentOptions
@@ -39,13 +40,19 @@ def add_temporary_sites(
     scenario: Scenario, facilities: gpd.GeoDataFrame | None, problems: Problems
 ) -> gpd.GeoDataFrame | None:
     """The facilities plus the ``[deployment] temporary_sites`` rows (as candidates, not existing),
-    read with the ``[facilities]`` column names; ids used twice are reported."""
+    read with the ``[facilities]`` column names (a CSV table of points too, its coordinate columns
+    named by ``[facilities] lon``/``lat`` or detected); ids used twice are reported."""
     deployment = scenario.deployment
     if facilities is None or deployment is None or deployment.temporary_sites is None:
         return facilities
-    options = scenario.facilities.model_copy(
-        update={"path": deployment.temporary_sites, "layer": None, "candidate": None}
-    )
+    update: dict[str, object] = {
+        "path": deployment.temporary_sites,
+        "layer": None,
+        "candidate": None,
+    }
+    if not is_points_table(deployment.temporary_sites):  # [facilities] lon/lat: a table's columns
+        update |= {"lon": None, "lat": None}
+    options = scenario.facilities.model_copy(update=update)
     extra = read_facilities(options, problems, crs=facilities.crs)
     if extra is None:
         return facilities

@@ -38,7 +38,8 @@ from pyproj import CRS
 from scipy.spatial import cKDTree
 
 from geoalloc._validate import Problems, format_ids
-from geoalloc.inputs.read import DEGREES_BOUNDS, source_label
+from geoalloc.inputs.coordinates import DEGREES_BOUNDS
+from geoalloc.inputs.read import source_label
 from geoalloc.runs.travel import HORIZON_FACTOR, horizon_minutes
 from geoalloc.scenario import FrameSource, Scenario
 from geoalloc.travel import default_cache_dir

@@ -97,6 +97,12 @@ class OriginsOptions(BaseModel):
     path: Path
     layer: str | None = None
     id: str = Field(description="column with the id of the area each point belongs to")
+    lon: str | None = Field(
+        None, description="longitude column of a CSV table (default: detected from its name)"
+    )
+    lat: str | None = Field(
+        None, description="latitude column of a CSV table (default: detected from its name)"
+    )
 
 
 class TableJoin(BaseModel):
@@ -177,7 +183,8 @@ class AreasOptions(BaseModel):
 
 class FacilitiesOptions(BaseModel):
     """Existing and candidate sites: points (polygons become a representative point), from a file
-    or a GeoDataFrame (:func:`geoalloc.plan`)."""
+    (any vector file, or a CSV table with longitude/latitude columns) or a GeoDataFrame
+    (:func:`geoalloc.plan`)."""
 
     model_config = SECTION_CONFIG
 
@@ -188,6 +195,16 @@ class FacilitiesOptions(BaseModel):
     id: str
     name: str | None = None
     capacity: dict[str, str] = Field(description="resource -> column with the current capacity")
+    lon: str | None = Field(
+        None,
+        description="longitude column (WGS84 degrees) of a CSV table; default: detected from "
+        "its name (longitude, lon, lng, long, x — any case)",
+    )
+    lat: str | None = Field(
+        None,
+        description="latitude column (WGS84 degrees) of a CSV table; default: detected from its "
+        "name (latitude, lat, y — any case)",
+    )
     candidate: str | None = Field(None, description="boolean column: true for not-yet-open sites")
     join: TableJoin | None = Field(None, description="columns joined from a CSV by a key column")
     capacity_scale: dict[str, float] = Field(

@@ -63,3 +63,15 @@ def test_missing_points_file_is_reported(tmp_path: Path, shared_data: Path) -> N
     result = CliRunner().invoke(cli, ["validate", str(scenario)])
     assert result.exit_code == 3
     assert "points file not found" in result.output
+
+
+def test_grid_points_from_a_csv(tmp_path: Path, shared_data: Path) -> None:
+    """The same grid as a CSV of cell centres (longitude/latitude): the same district totals."""
+    grid = gpd.read_file(shared_data / "helsinki_central" / "helsinki_population_grid_2020.gpkg")
+    centres = grid.to_crs(3067).representative_point().to_crs(4326)
+    table = tmp_path / "grid.csv"
+    grid.drop(columns="geometry").assign(lon=centres.x, lat=centres.y).to_csv(table, index=False)
+    from_csv = check_inputs(load_scenario(_scenario(tmp_path, shared_data, grid=table))).areas
+    from_gpkg = check_inputs(load_scenario(_scenario(tmp_path, shared_data))).areas
+    assert from_csv["residents"].to_dict() == pytest.approx(from_gpkg["residents"].to_dict())
+    assert from_csv["residents"].sum() == pytest.approx(grid["population"].sum())

@@ -1,0 +1,78 @@
+"""OSM features that are health sites, or could host one: healthcare points of interest and
+public buildings, read with pyrosm (the built-in demo and ``geoalloc init`` read them alike).
+
+- healthcare: ``amenity`` in :data:`HEALTHCARE_AMENITIES`, or any ``healthcare=*`` tag;
+- public buildings (candidate sites: temporary beds, outreach clinics): ``amenity`` in
+  :data:`CANDIDATE_AMENITIES`, and ``building`` in :data:`CANDIDATE_BUILDINGS`.
+
+Features come as pyrosm gives them: EPSG:4326, their own geometry (nodes as points, ways and
+relations as polygons), ``id`` and ``osm_type``, a column per common tag and the rest in ``tags``.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+
+HEALTHCARE_AMENITIES = ["doctors", "clinic", "hospital"]
+CANDIDATE_BUILDINGS = ["public", "school", "university"]
+CANDIDATE_AMENITIES = ["townhall", "community_centre", "library", "school"]
+
+
+def open_osm(path: Path) -> Any:
+    """A pyrosm reader of ``path`` (an ``.osm.pbf``)."""
+    import pyrosm
+
+    return pyrosm.OSM(str(path))
+
+
+def quiet(call, *args, **kwargs):
+    """``call(*args, **kwargs)`` without pyrosm's pandas/shapely deprecation noise."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return call(*args, **kwargs)
+
+
+def site_pois(osm: Any) -> gpd.GeoDataFrame | None:
+    """Healthcare points of interest and public amenities (one pass over the file); ``None``
+    when there are none."""
+    return quiet(
+        osm.get_pois,
+        custom_filter={"amenity": HEALTHCARE_AMENITIES + CANDIDATE_AMENITIES, "healthcare": True},
+    )
+
+
+def public_buildings(osm: Any) -> gpd.GeoDataFrame | None:
+    """Buildings tagged ``building`` public, school or university; ``None`` when there are none."""
+    return quiet(osm.get_buildings, custom_filter={"building": CANDIDATE_BUILDINGS})
+
+
+def tag_column(frame: pd.DataFrame, key: str) -> pd.Series:
+    """The ``key`` tag of every row: pyrosm's column for it, else read from ``tags`` (a dict or
+    its JSON text); NaN where the feature has no such tag."""
+    if key in frame.columns:
+        return frame[key].astype(object).where(frame[key].notna(), None)
+    if "tags" not in frame.columns:
+        return pd.Series(None, index=frame.index, dtype=object)
+    return frame["tags"].map(lambda tags: _tags(tags).get(key)).astype(object)
+
+
+def _tags(tags: object) -> dict:
+    if isinstance(tags, str):
+        try:
+            tags = json.loads(tags)
+        except json.JSONDecodeError:
+            return {}
+    return tags if isinstance(tags, dict) else {}
+
+
+def is_healthcare(pois: pd.DataFrame) -> pd.Series:
+    """True for the points of interest that are healthcare (see the module docstring)."""
+    amenity = pois.get("amenity", pd.Series(index=pois.index, dtype=object))
+    healthcare = pois.get("healthcare", pd.Series(index=pois.index, dtype=object))
+    return amenity.isin(HEALTHCARE_AMENITIES) | healthcare.notna()
