@@ -55,6 +55,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "compare": ("geoalloc.commands.compare", "compare_command"),
     "demo": ("geoalloc.commands.demo", "demo_command"),
     "frontier": ("geoalloc.commands.frontier", "frontier_command"),
+    "init": ("geoalloc.commands.init", "init_command"),
     "los": ("geoalloc.commands.los", "los_command"),
     "report": ("geoalloc.commands.report", "report_command"),
     "run": ("geoalloc.commands.run", "run_command"),

@@ -17,6 +17,7 @@ import pandas as pd
 import shapely
 from folium.map import Layer
 
+from geoalloc.outputs.estimate import estimate_line
 from geoalloc.outputs.leaflet import Box, CircleLayer, GeoJsonData, LineLayer, PolygonLayer
 from geoalloc.outputs.styles import AREA_STYLE
 from geoalloc.outputs.unproven import unproven_line
@@ -196,7 +197,9 @@ def title_box(fmap: folium.Map, html_text: str, summary: dict) -> None:
     """The box at the bottom left with the run's title and headline figures, headed by a warning
     when the run's plan is not proven (``summary["unproven"]``)."""
     Box(
-        unproven_line(summary) + html_text, position="bottomleft", css_class="geoalloc-title"
+        unproven_line(summary) + estimate_line(summary) + html_text,
+        position="bottomleft",
+        css_class="geoalloc-title",
     ).add_to(fmap)
 
 

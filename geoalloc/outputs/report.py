@@ -31,6 +31,7 @@ from geoalloc.outputs.charts import (
     utilisation_chart,
 )
 from geoalloc.outputs.escape import text
+from geoalloc.outputs.estimate import estimate_box
 from geoalloc.outputs.unproven import unproven_box
 
 log = logging.getLogger(__name__)
@@ -291,6 +292,7 @@ def report_html(layers: dict[str, gpd.GeoDataFrame], summary: dict, manifest: di
         "<p>The interactive map of this run is <a href='map.html'>map.html</a> in the same folder."
         "</p>",
         unproven_box(summary),
+        estimate_box(summary),
         "<h2>Headline: baseline vs plan</h2>",
         "<p class='muted'>Baseline: the existing sites with today's capacity, each area to its "
         "nearest existing site. Plan: the optimised sites and capacities.</p>",

@@ -7,6 +7,7 @@ from typing import Any
 
 import geoalloc._text as fmt
 from geoalloc._errors import UNPROVEN_EXIT_CODE
+from geoalloc.outputs.estimate import estimate_lines
 
 
 def planning_lines(summary: Mapping[str, Any]) -> list[str]:
@@ -27,7 +28,7 @@ def planning_lines(summary: Mapping[str, Any]) -> list[str]:
         )
     statuses = ", ".join(f"{k}: {v}" for k, v in sorted(summary["area_status"].items()))
     lines.append(f"  areas by status: {statuses}")
-    return lines
+    return lines + estimate_lines(summary)
 
 
 def folder_lines(out_dir: str) -> list[str]:

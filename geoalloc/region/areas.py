@@ -38,6 +38,7 @@ from geoalloc.inputs.grid import square_cells
 from geoalloc.inputs.osm_layers import read_boundaries
 from geoalloc.inputs.points import index_by_id
 from geoalloc.inputs.read import _check_geometry, metric_crs, read_polygons
+from geoalloc.region.facilities import parse_count
 from geoalloc.travel.graph import check_mode, mode_mask
 from geoalloc.travel.osm import read_osm
 
@@ -146,7 +147,8 @@ def place_names(pbf: Path) -> gpd.GeoDataFrame:
     Returns
     -------
     geopandas.GeoDataFrame
-        Columns ``name``, ``place`` (the OSM value), ``osm_id`` (text) and point ``geometry``,
+        Columns ``name``, ``place`` (the OSM value), ``osm_id`` (text), ``population`` (the node's
+        ``population`` tag as a number, NaN when untagged or not a number) and point ``geometry``,
         EPSG:4326, most important kind first, then by name; no rows when the file has none.
     """
     pbf = Path(pbf)
@@ -160,11 +162,11 @@ def place_names(pbf: Path) -> gpd.GeoDataFrame:
             keep_nodes=True,
             keep_ways=False,
             keep_relations=False,
-            tags_as_columns=["name", "place"],
+            tags_as_columns=["name", "place", "population"],
         )
 
     frame = _reading(pbf, read)
-    columns = ["name", "place", "osm_id"]
+    columns = ["name", "place", "osm_id", "population"]
     if frame is None or len(frame) == 0 or "name" not in frame.columns:
         return gpd.GeoDataFrame(
             {c: pd.Series(dtype=object) for c in columns}, geometry=[], crs=4326
@@ -175,6 +177,9 @@ def place_names(pbf: Path) -> gpd.GeoDataFrame:
             "name": frame["name"].astype(str).str.strip().to_numpy(),
             "place": frame["place"].astype(str).to_numpy(),
             "osm_id": frame["id"].astype("int64").astype(str).to_numpy(),
+            "population": frame.get("population", pd.Series(index=frame.index, dtype=object))
+            .map(parse_count)
+            .to_numpy(dtype=float),
         },
         geometry=frame.geometry.to_numpy(),
         crs=4326,

@@ -556,6 +556,7 @@ def run_planning(
         },
         "travel_flags": flags.to_dict(orient="records"),
         "input_notes": inputs.notes,
+        "population_estimate": scenario.areas.population_estimate,
         "solver": solver_summary(allocation, scenario.optimize),
         "unproven": unproven_solves([("the plan", allocation)], scenario.optimize),
         "costs": allocation.costs,

@@ -47,6 +47,9 @@ class SummaryBase(TypedDict):
     # one record per solve not proven within [optimize] acceptable_gap (empty: all proven); a
     # folder of an earlier geoalloc may lack it
     unproven: NotRequired[list[dict[str, Any]]]
+    # how the areas' population was estimated, when it is an estimate ([areas]
+    # population_estimate): the plan is flagged with it; absent or None when measured
+    population_estimate: NotRequired[str | None]
     costs: dict[str, Any]
     timings_s: dict[str, float]
 

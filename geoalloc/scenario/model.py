@@ -143,6 +143,12 @@ class AreasOptions(BaseModel):
     population_census: PopulationCensusOptions | None = Field(
         None, description="compute the `population` column from census polygons by area weights"
     )
+    population_estimate: str | None = Field(
+        None,
+        description="when the population is an estimate, the sentence that says how it was made "
+        "(geoalloc init writes it): every run of the scenario flags its plan with it — console, "
+        "report, map and summary.json (population_estimate)",
+    )
     districts: DistrictsOptions | None = Field(
         None, description="district polygons: each area's district id into a new column"
     )

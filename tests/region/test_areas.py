@@ -202,7 +202,10 @@ def test_grid_refuses_bad_cell_sizes(andorra: Region) -> None:
 
 def test_place_names_are_settlements(liechtenstein: Region, andorra: Region) -> None:
     places = liechtenstein.places
-    assert list(places.columns) == ["name", "place", "osm_id", "geometry"]
+    assert list(places.columns) == ["name", "place", "osm_id", "population", "geometry"]
+    # the nodes' population tags, as numbers (OSM 2015: Vaduz 5,229, Schaan 5,933)
+    tagged = places.set_index("name")["population"]
+    assert (tagged["Vaduz"], tagged["Schaan"]) == (5229.0, 5933.0)
     assert set(MUNICIPALITIES) <= set(places["name"])  # each municipality's village node
     assert "locality" not in set(places["place"])  # named places where nobody lives
     assert "Andorra" not in set(andorra.places["name"])  # place=country

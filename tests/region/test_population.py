@@ -14,7 +14,6 @@ import pandas as pd
 import pytest
 import rasterio
 import shapely
-from affine import Affine
 from click.testing import CliRunner
 
 from geoalloc._errors import InputError
@@ -34,60 +33,10 @@ from geoalloc.region.population import (
 from geoalloc.runs.planning import check_inputs
 from geoalloc.scenario import load_scenario
 from tests.helpers import write_scenario
+from tests.region.hsy import HSY_CELL_M, HSY_CRS, HSY_NODATA, HSY_TOTAL, hsy_lattice, write_raster
 
-HSY_CELL_M = 250.0
-HSY_NODATA = -99999.0
-HSY_TOTAL = 71_724  # residents in the 92 cells of the file (PROVENANCE.md)
-HSY_CRS = 3879
 #: persons in the 65 tracts of chicago_tracts_pop.gpkg under 1 m² (counted in EPSG:32616)
 CHICAGO_SLIVER_PERSONS = 299_785
-
-
-# --- fixtures: the HSY grid as a raster, Chicago's tracts -----------------------------------------
-
-
-@pytest.fixture(scope="session")
-def hsy_grid(shared_data: Path) -> gpd.GeoDataFrame:
-    return gpd.read_file(shared_data / "helsinki_central" / "helsinki_population_grid_2020.gpkg")
-
-
-def _hsy_lattice(grid: gpd.GeoDataFrame) -> tuple[np.ndarray, float, float]:
-    """The HSY cells as a pixel array (nodata where the file has no cell) and its top-left corner:
-    the cells are 250 m squares on the EPSG:3879 lattice (to the millimetre, once reprojected)."""
-    bounds = grid.to_crs(HSY_CRS).bounds
-    left, top = round(bounds.minx.min()), round(bounds.maxy.max())
-    cols = np.round((bounds.minx - left) / HSY_CELL_M).astype(int).to_numpy()
-    rows = np.round((top - bounds.maxy) / HSY_CELL_M).astype(int).to_numpy()
-    width = (bounds.maxx - bounds.minx).to_numpy()
-    assert np.allclose(width, HSY_CELL_M, atol=0.01)  # exact squares: 1:1 pixels
-    pixels = np.full((rows.max() + 1, cols.max() + 1), HSY_NODATA, dtype="float32")
-    pixels[rows, cols] = grid["population"].to_numpy()
-    return pixels, left, top
-
-
-def _write_raster(path: Path, pixels: np.ndarray, left: float, top: float, **profile) -> Path:
-    bands = pixels if pixels.ndim == 3 else pixels[np.newaxis]
-    options = {
-        "driver": "GTiff",
-        "width": bands.shape[2],
-        "height": bands.shape[1],
-        "count": bands.shape[0],
-        "dtype": str(bands.dtype),
-        "crs": f"EPSG:{HSY_CRS}",
-        "transform": Affine(HSY_CELL_M, 0.0, left, 0.0, -HSY_CELL_M, top),
-        "nodata": HSY_NODATA,
-    } | profile
-    with rasterio.open(path, "w", **options) as raster:
-        raster.write(bands)
-    return path
-
-
-@pytest.fixture(scope="session")
-def hsy_raster(hsy_grid: gpd.GeoDataFrame, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """HSY's real population grid as a GeoTIFF of persons per 250 m pixel (EPSG:3879, float32,
-    nodata where HSY has no cell)."""
-    pixels, left, top = _hsy_lattice(hsy_grid)
-    return _write_raster(tmp_path_factory.mktemp("hsy") / "hsy_2020.tif", pixels, left, top)
 
 
 def _raster_footprint(path: Path) -> shapely.Polygon:
@@ -226,8 +175,8 @@ def test_age_bands_and_another_band_of_the_raster(
 ) -> None:
     """Band 2 of a two-band file is read when asked; each age-band raster is summed the same way
     (here the same counts: the bands carry through, and equal the total)."""
-    pixels, left, top = _hsy_lattice(hsy_grid)
-    two = _write_raster(tmp_path / "two.tif", np.stack([np.zeros_like(pixels), pixels]), left, top)
+    pixels, left, top = hsy_lattice(hsy_grid)
+    two = write_raster(tmp_path / "two.tif", np.stack([np.zeros_like(pixels), pixels]), left, top)
     estimate = raster_population(two, hsy_grid, band=2, band_paths={"all_ages": hsy_raster})
     assert estimate.totals.sum() == pytest.approx(HSY_TOTAL, rel=1e-5)
     assert list(estimate.bands.columns) == ["all_ages"]
@@ -261,16 +210,16 @@ def test_areas_outside_the_raster_are_refused_with_their_ids(
 
 
 def test_a_raster_without_crs_is_refused(hsy_grid: gpd.GeoDataFrame, tmp_path: Path) -> None:
-    pixels, left, top = _hsy_lattice(hsy_grid)
-    path = _write_raster(tmp_path / "no_crs.tif", pixels, left, top, crs=None)
+    pixels, left, top = hsy_lattice(hsy_grid)
+    path = write_raster(tmp_path / "no_crs.tif", pixels, left, top, crs=None)
     with pytest.raises(InputError, match="no_crs.tif: the raster has no CRS") as error:
         raster_population(path, hsy_grid)
     assert "gdal_edit.py -a_srs" in str(error.value)
 
 
 def test_a_raster_all_nodata_is_refused(hsy_grid: gpd.GeoDataFrame, tmp_path: Path) -> None:
-    pixels, left, top = _hsy_lattice(hsy_grid)
-    path = _write_raster(tmp_path / "empty.tif", np.full_like(pixels, HSY_NODATA), left, top)
+    pixels, left, top = hsy_lattice(hsy_grid)
+    path = write_raster(tmp_path / "empty.tif", np.full_like(pixels, HSY_NODATA), left, top)
     with pytest.raises(InputError, match="every pixel under the 92 areas is nodata"):
         raster_population(path, hsy_grid)
 
@@ -278,22 +227,22 @@ def test_a_raster_all_nodata_is_refused(hsy_grid: gpd.GeoDataFrame, tmp_path: Pa
 def test_rasters_that_are_not_counts_are_refused(
     hsy_grid: gpd.GeoDataFrame, tmp_path: Path
 ) -> None:
-    pixels, left, top = _hsy_lattice(hsy_grid)
+    pixels, left, top = hsy_lattice(hsy_grid)
     negative = pixels.copy()
     negative[negative == HSY_NODATA] = -1.0  # an undeclared nodata value
-    path = _write_raster(tmp_path / "negative.tif", negative, left, top, nodata=None)
+    path = write_raster(tmp_path / "negative.tif", negative, left, top, nodata=None)
     with pytest.raises(
         InputError, match=r"negative pixel values under 31 area\(s\) \(lowest -1;"
     ) as error:
         raster_population(path, hsy_grid)
     assert "gdal_edit.py -a_nodata" in str(error.value)
-    density = _write_raster(tmp_path / "density.tif", pixels, left, top)
+    density = write_raster(tmp_path / "density.tif", pixels, left, top)
     with rasterio.open(density, "r+") as raster:
         raster.units = ("persons/km2",)
     with pytest.raises(InputError, match="its unit is 'persons/km2', a density"):
         raster_population(density, hsy_grid)
     rgb = np.clip(np.stack([pixels] * 3), 0, 255).astype("uint8")
-    image = _write_raster(tmp_path / "photo.tif", rgb, left, top, nodata=None, photometric="RGB")
+    image = write_raster(tmp_path / "photo.tif", rgb, left, top, nodata=None, photometric="RGB")
     with pytest.raises(InputError, match="a red band of an image, not counts"):
         raster_population(image, hsy_grid)
     text = tmp_path / "notes.tif"

@@ -1,0 +1,185 @@
+"""`geoalloc init`: from an OSM extract (and a facility list, a population raster) to a scenario
+`geoalloc run` takes as is — on regions that are not among the examples."""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from pathlib import Path
+
+import geopandas as gpd
+import pytest
+from click.testing import CliRunner
+
+from geoalloc.cli import cli
+from tests.region.hsy import HSY_TOTAL
+
+OSM = "osm_small_regions"
+
+
+def _init(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli, ["init", *args])
+    return result.exit_code, result.stdout, result.stderr
+
+
+def _facts(folder: Path) -> dict:
+    return json.loads((folder / "init.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def harrisburg(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Harrisburg's extract + HIFLD's hospital CSV as is, on the default 1 km grid."""
+    out = tmp_path_factory.mktemp("init") / "harrisburg"
+    code, stdout, stderr = _init(
+        "--network",
+        str(shared_data / OSM / "harrisburg_pa_2015-03.osm.pbf"),
+        "--facilities",
+        str(shared_data / "us_hifld_hospitals" / "hifld_hospitals.csv.gz"),
+        "--out",
+        str(out),
+    )
+    assert code == 0, stdout + stderr
+    assert f"next: geoalloc run {out}/scenario.toml" in stdout
+    return out
+
+
+@pytest.mark.slow
+def test_harrisburg_with_hifld_goes_to_a_map_in_two_commands(harrisburg: Path) -> None:
+    facts = _facts(harrisburg)["facts"]
+    fac = facts["facilities"]
+    # HIFLD's five hospitals in the extract's bbox (1,247 beds, PROVENANCE.md) and one more
+    # within 2 km of its roads; the rest of the US file is counted as outside, not lost
+    assert (fac["source"], fac["existing"], fac["beds"]) == ("hifld_hospitals.csv.gz", 6, 1336)
+    assert fac["existing"] + fac["outside_extent"] == 8013
+    areas = gpd.read_file(harrisburg / "areas.gpkg")
+    assert (areas["population"] > 0).all()  # the grid is clipped to where people live
+    assert areas["population"].sum() == pytest.approx(facts["population"]["total"], abs=0.1)
+    assert areas["population_source"].eq("buildings (estimate)").all()
+    scenario = tomllib.loads((harrisburg / "scenario.toml").read_text())
+    assert "ESTIMATE" in scenario["areas"]["population_estimate"].upper()
+    warnings = " ".join(_facts(harrisburg)["warnings"])
+    assert "implausibly few" in warnings  # 2015's OSM has few of Harrisburg's buildings
+
+    plan = harrisburg.parent / "plan"
+    result = CliRunner().invoke(cli, ["run", str(harrisburg / "scenario.toml"), "--out", str(plan)])
+    assert result.exit_code == 0, result.output
+    assert "population: an ESTIMATE, not a count" in result.stdout
+    summary = json.loads((plan / "summary.json").read_text())
+    assert summary["areas"] == len(areas) and summary["sites"] == 6
+    assert "estimate" in summary["population_estimate"]
+    assert "The population is an estimate" in (plan / "map.html").read_text()
+    assert "The population is an estimate" in (plan / "report.html").read_text()
+
+
+def test_andorra_alone_admin_boundaries_with_their_gap_filled(
+    shared_data: Path, tmp_path: Path
+) -> None:
+    """Andorra at admin_level 7 lacks Canillo's parish: the gap is filled, reported by size and
+    population; OSM's unnamed hospitals get assumed beds, said so; a stated total is spread."""
+    out = tmp_path / "andorra"
+    code, stdout, stderr = _init(
+        "--network",
+        str(shared_data / OSM / "andorra_2013-05.osm.pbf"),
+        "--areas",
+        "admin:7",
+        "--population-total",
+        "76000",
+        "--candidates",
+        "osm",
+        "--out",
+        str(out),
+    )
+    assert code == 0, stdout + stderr
+    record = _facts(out)
+    facts, warnings = record["facts"], " ".join(record["warnings"])
+    assert facts["areas"]["kind"] == "admin" and facts["areas"]["fill"]["cells"] > 0
+    assert facts["areas"]["fill"]["area_km2"] == pytest.approx(24.7, abs=0.1)
+    assert "leave 24.7 km² of the network's extent uncovered" in warnings
+    assert facts["population"]["total"] == pytest.approx(76000, rel=1e-9)
+    assert "scaled to the stated total of 76,000" in facts["population"]["source"]
+    assert "no bed count in the data" in warnings
+    sites = gpd.read_file(out / "facilities.gpkg")
+    assert sites["beds_source"][~sites["candidate"]].str.startswith("assumed").all()
+    assert sites["candidate"].sum() == facts["facilities"]["candidates"] > 0
+    scenario = tomllib.loads((out / "scenario.toml").read_text())
+    assert scenario["optimize"]["budget"] == 3  # at most three candidates open by default
+    areas = gpd.read_file(out / "areas.gpkg")
+    assert areas["area_id"].is_unique and areas["name"].notna().all()
+
+
+def test_andorra_estimate_alone_is_flagged_as_implausible(
+    shared_data: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "andorra"
+    code, stdout, stderr = _init(
+        "--network", str(shared_data / OSM / "andorra_2013-05.osm.pbf"), "--out", str(out)
+    )
+    assert code == 0, stdout + stderr
+    assert "population: " in stdout and "(ESTIMATE)" in stdout
+    # Andorra la Vella's node alone is tagged with 24,678 residents
+    assert "tagged with 24,678 residents (Andorra la Vella 24,678)" in stderr
+    assert "implausibly few" in stderr
+
+
+def test_a_population_raster_is_conserved(
+    shared_data: Path, hsy_raster: Path, tmp_path: Path
+) -> None:
+    """HSY's grid as a GeoTIFF onto a 500 m grid over central Helsinki's roads: the areas hold
+    what the raster holds over the same extent."""
+    out = tmp_path / "helsinki"
+    code, stdout, stderr = _init(
+        "--network",
+        str(shared_data / "helsinki_central" / "helsinki_centre_2020.osm.pbf"),
+        "--areas",
+        "grid:500m",
+        "--population",
+        str(hsy_raster),
+        "--population-total",
+        str(HSY_TOTAL),
+        "--out",
+        str(out),
+    )
+    assert code == 0, stdout + stderr
+    population = _facts(out)["facts"]["population"]
+    assert population["measured"] is True and population["method"] == "raster"
+    assert population["total"] == pytest.approx(population["source_total"], rel=1e-3)
+    areas = gpd.read_file(out / "areas.gpkg")
+    assert areas["population"].sum() == pytest.approx(population["total"], abs=0.1)
+    # the roads of the extract reach a tenth of HSY's grid: a measured total far from the
+    # stated one is not scaled, it is questioned
+    assert population["total"] < HSY_TOTAL / 5
+    assert "off the stated control total of 71,724" in stderr
+    assert "population_estimate" not in tomllib.loads((out / "scenario.toml").read_text())["areas"]
+
+
+def test_bad_areas_option_is_a_usage_error(tmp_path: Path) -> None:
+    code, _, stderr = _init(
+        "--network", "x.osm.pbf", "--areas", "grid:5cm", "--out", str(tmp_path / "o")
+    )
+    assert code == 2
+    assert "grid:<size>" in stderr
+
+
+def test_grid_size_out_of_range_is_a_usage_error(tmp_path: Path) -> None:
+    code, _, stderr = _init(
+        "--network", "x.osm.pbf", "--areas", "grid:10", "--out", str(tmp_path / "o")
+    )
+    assert code == 2
+    assert "10 m is outside" in stderr
+
+
+def test_missing_network_is_an_input_error(tmp_path: Path) -> None:
+    code, _, stderr = _init(
+        "--network", str(tmp_path / "none.osm.pbf"), "--out", str(tmp_path / "o")
+    )
+    assert code == 3
+    assert "file not found" in stderr and "none.osm.pbf" in stderr
+    assert not (tmp_path / "o").exists()
+
+
+def test_a_network_that_is_not_an_osm_extract_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "roads.gpkg"
+    path.write_text("not osm")
+    code, _, stderr = _init("--network", str(path), "--out", str(tmp_path / "o"))
+    assert code == 3
+    assert "not an OSM .osm.pbf extract" in stderr
