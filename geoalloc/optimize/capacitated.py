@@ -12,8 +12,14 @@ Variables
     ``x_ij`` shared by every resource); ``u_ir ∈ [0,1]`` share unmet (``u_i`` with single-source);
     ``W`` the worst area's mean minutes (only with ``minimax_weight``).
 
-Objective (demand-weighted minutes)
-    ``minutes_weight·Σ d_ir t_ij x_ijr + unmet_penalty·Σ d_ir u_ir + minimax_weight·W
+Objective, ``objective = "lexicographic"`` (the default; :mod:`geoalloc.optimize.lexicographic`)
+    1. unmet demand ``Σ π_i d_ir u_ir`` (units; ``π_i`` the priority weight, 1 without);
+    2. cost ``Σ_cand f_j y_j + Σ_exist o_j y_j + Σ k_r s_r e_jr`` (currency);
+    3. new sites ``Σ_cand y_j``;
+    4. travel ``Σ d_ir t_ij x_ijr + minimax_weight·W`` (demand-weighted minutes),
+    each minimised with the levels before it kept at their values.
+Objective, ``objective = "weighted"`` (demand-weighted minutes)
+    ``minutes_weight·Σ d_ir t_ij x_ijr + unmet_penalty·Σ π_i d_ir u_ir + minimax_weight·W
     + cost_weight·(Σ_cand f_j y_j + Σ_exist o_j y_j + Σ k_r s_r e_jr)``
 
 Constraints
@@ -41,13 +47,17 @@ from geoalloc._errors import InfeasibleError, InputError, SolverError
 from geoalloc._validate import format_ids
 from geoalloc.optimize._prepare import Indexed
 from geoalloc.optimize._result import site_table
+from geoalloc.optimize.lexicographic import Goal, combined_gap, solve_lexicographic
 from geoalloc.optimize.linear import (
     LinearModel,
     ModelBuilder,
+    RawSolution,
     lp_duals,
     solve_linear,
     solve_with_options,
+    status_from_gap,
 )
+from geoalloc.optimize.objective import demand_minutes_unit, demand_unit, weighted_detail
 from geoalloc.optimize.options import OptimizeOptions
 from geoalloc.optimize.problem import Allocation, AllocationProblem, SolveOutcome
 
@@ -70,6 +80,7 @@ class _Layout:
     opening: np.ndarray  # (m,)
     operating: np.ndarray  # (m,)
     unit_cost: np.ndarray  # (R,)
+    goals: tuple[Goal, ...] = ()  # the lexicographic levels, most important first
 
 
 def _may_close(options: OptimizeOptions) -> bool:
@@ -368,10 +379,57 @@ def build_capacitated(
             lo=float(options.p),
             hi=float(options.p),
         )
-    layout = _Layout(
-        xa, xs, xr, xt, ua, ur, expandable, module, e_ub, opening, operating, unit_cost
+    lm = b.build()
+    goals = _goals(
+        ix,
+        lm,
+        unmet=unit_d * (ix.priority[ua] if ix.priority is not None else 1.0),
+        site_cost=np.where(ix.existing, operating, opening),
+        module_cost={k: unit_cost[k] * module[k] for k in expandable},
+        travel=x_weighted_minutes,
+        minimax_weight=options.minimax_weight,
     )
-    return b.build(), layout
+    layout = _Layout(
+        xa, xs, xr, xt, ua, ur, expandable, module, e_ub, opening, operating, unit_cost, goals
+    )
+    return lm, layout
+
+
+def _goals(
+    ix: Indexed,
+    lm: LinearModel,
+    *,
+    unmet: np.ndarray,
+    site_cost: np.ndarray,
+    module_cost: dict[int, float],
+    travel: np.ndarray,
+    minimax_weight: float,
+) -> tuple[Goal, ...]:
+    """The lexicographic levels as objective vectors over ``lm``'s columns."""
+
+    def vector() -> np.ndarray:
+        return np.zeros(lm.n_cols)
+
+    blocks = lm.blocks
+    c_unmet = vector()
+    c_unmet[blocks["u"]] = unmet
+    c_cost = vector()
+    c_cost[blocks["y"]] = site_cost
+    for k, cost in module_cost.items():
+        c_cost[blocks[f"e_{ix.resources[k]}"]] = cost
+    c_new = vector()
+    c_new[blocks["y"]] = (~ix.existing).astype(float)
+    c_travel = vector()
+    c_travel[blocks["x"]] = travel
+    if "W" in blocks:
+        c_travel[blocks["W"]] = minimax_weight
+    unit = demand_unit(ix.resources)
+    return (
+        Goal("unmet", "least unmet demand within the travel standard", unit, c_unmet),
+        Goal("cost", "least cost (opening, expansion, operating)", "currency", c_cost),
+        Goal("new_sites", "fewest new sites opened", "sites", c_new),
+        Goal("travel", "least travel", demand_minutes_unit(ix.resources), c_travel),
+    )
 
 
 def _decode(ix: Indexed, lm: LinearModel, lay: _Layout, xval: np.ndarray):
@@ -463,7 +521,11 @@ def solve_capacitated(
         lm.A.nnz,
         build_s,
     )
-    raw = solve_with_options(lm, options)
+    lexicographic = options.objective == "lexicographic"
+    if lexicographic:
+        raw, levels = solve_lexicographic(lm, list(lay.goals), options)
+    else:
+        raw, levels = solve_with_options(lm, options), []
     if raw.outcome == "infeasible" or (raw.x is None and raw.outcome == "solved"):
         raise InfeasibleError(diagnose(ix, problem, options, groups, lay))
     if raw.x is None:
@@ -477,10 +539,12 @@ def solve_capacitated(
     short = unmet.sum()
     for r, v in short.items():
         if v > 1e-6:
-            notes.append(
-                f"{v:.6g} units of {r} unmet (penalty {options.unmet_penalty_minutes:g} "
-                "minutes per unit)"
+            because = (
+                "the least any plan within the standard leaves"
+                if lexicographic
+                else f"penalty {options.unmet_penalty_minutes:g} minutes per unit"
             )
+            notes.append(f"{v:.6g} units of {r} unmet ({because})")
     table = site_table(ix, opened, after, load)
     for k in lay.expandable:
         table[f"{ix.resources[k]}_added"] = added[:, k]
@@ -488,9 +552,19 @@ def solve_capacitated(
     if options.explain:
         marginal = marginal_values(ix, lm, lay, raw.x)
         why = why_table(ix, opened, assignments, options)
+    if lexicographic:
+        outcome = _lexicographic_outcome(raw, levels, options, build_s)
+        detail = {
+            "kind": "lexicographic",
+            "levels": [level.record() for level in levels],
+        }
+    else:
+        outcome = SolveOutcome.from_solution(raw, options, build_s)
+        detail = weighted_detail(options, ix.resources)
     return Allocation(
         model="capacitated",
-        outcome=SolveOutcome.from_solution(raw, options, build_s),
+        outcome=outcome,
+        objective_detail=detail,
         sites=table,
         assignments=assignments,
         unmet=unmet,
@@ -498,6 +572,25 @@ def solve_capacitated(
         marginal_value=marginal,
         why=why,
         costs=plan_costs(ix, lay, opened, added),
+    )
+
+
+def _lexicographic_outcome(
+    raw: RawSolution, levels: list, options: OptimizeOptions, build_s: float
+) -> SolveOutcome:
+    """The outcome of a lexicographic solve: objective and bound are the travel level's (the
+    last), gap and status the worst level's — the plan is ``optimal`` only when every level is
+    proven within ``mip_gap``."""
+    travel = next(level for level in levels if level.goal.key == "travel")
+    gap = combined_gap(levels)
+    return SolveOutcome(
+        status=status_from_gap(gap, options.mip_gap),
+        objective=travel.value,
+        bound=travel.bound if travel.status != "skipped" else travel.value,
+        gap=gap,
+        solver=options.solver,
+        build_s=build_s,
+        solve_s=raw.solve_s,
     )
 
 

@@ -207,14 +207,23 @@ def check_allocation(
                 bad.append(f"coupling {c.resource} ≥ {c.min_ratio:g} × {c.per} violated")
         if options.p is not None and n_open != options.p:
             bad.append(f"{n_open} sites open, p = {options.p}")
-    elif (
-        model in ("p-median", "mclp")
-        and options.p is not None
-        and n_open != min(options.p, len(sites))
-    ):
-        bad.append(f"{n_open} sites open, p = {options.p}")
-    elif model == "p-center" and options.p is not None and n_open > options.p:
-        bad.append(f"{n_open} sites open, more than p = {options.p}")
+    else:
+        existing = problem.existing.reindex(sites.index).astype(bool)
+        if options.existing == "keep" and (existing & ~opened).any():
+            bad.append(
+                "existing sites closed although existing = 'keep': "
+                f"{format_ids(sites.index[existing & ~opened])}"
+            )
+        kept = int(existing.sum()) if options.existing == "keep" else 0
+        target = options.sites_in_all(kept)
+        if (
+            model in ("p-median", "mclp")
+            and target is not None
+            and n_open != min(target, len(sites))
+        ):
+            bad.append(f"{n_open} sites open, p = {target}")
+        elif model == "p-center" and target is not None and n_open > target:
+            bad.append(f"{n_open} sites open, more than p = {target}")
 
     # --- coverage (lscp: every reachable area served) -------------------------------------------
     reachable = pd.Index(problem.od["area"].unique())
@@ -248,6 +257,7 @@ def check_allocation(
             )
 
     # --- objective -------------------------------------------------------------------------------
+    bad += _check_levels(problem, options, allocation, unmet.fillna(0.0), costs_total)
     objective = _objective(problem, options, allocation, served, unmet, costs_total)
     figures["objective"] = objective
     if (
@@ -307,19 +317,70 @@ def _objective(problem, options, allocation, served, unmet, costs_total) -> floa
         minutes = per_area.reindex(w.index)
         return float((w * minutes.fillna(options.unmet_penalty_minutes)).sum())
     if model == "capacitated":
-        travel = float((asg["quantity"] * asg["minutes"]).sum()) if len(asg) else 0.0
-        unmet_by_area = unmet.sum(axis=1)
-        if problem.priority is not None:
-            unmet_by_area = unmet_by_area * problem.priority.reindex(unmet_by_area.index)
-        total = options.minutes_weight * travel + options.unmet_penalty_minutes * float(
-            unmet_by_area.sum()
+        levels = capacitated_levels(problem, options, allocation, unmet, costs_total)
+        if options.objective == "lexicographic":
+            return levels["travel"]
+        return (
+            options.minutes_weight * levels["minutes"]
+            + options.unmet_penalty_minutes * levels["unmet"]
+            + options.cost_weight * costs_total
+            + options.minimax_weight * levels["worst_area_minutes"]
         )
-        total += options.cost_weight * costs_total
-        if options.minimax_weight > 0 and len(asg):
-            qt = (asg["quantity"] * asg["minutes"]).groupby([asg["area"], asg["resource"]]).sum()
-            d = problem.demand.stack()
-            d.index.names = ["area", "resource"]
-            mean = qt / d.reindex(qt.index).to_numpy()
-            total += options.minimax_weight * float(mean.max())
-        return total
     return None
+
+
+def capacitated_levels(
+    problem: AllocationProblem,
+    options: OptimizeOptions,
+    allocation: Allocation,
+    unmet: pd.DataFrame,
+    costs_total: float,
+) -> dict[str, float]:
+    """The capacitated plan's goals recomputed from its tables: ``unmet`` (units, × priority),
+    ``cost``, ``new_sites``, ``minutes`` (demand-weighted), ``worst_area_minutes`` (0 without
+    ``minimax_weight``) and ``travel`` (minutes + minimax_weight × worst area)."""
+    asg = allocation.assignments
+    minutes = float((asg["quantity"] * asg["minutes"]).sum()) if len(asg) else 0.0
+    unmet_by_area = unmet.sum(axis=1)
+    if problem.priority is not None:
+        unmet_by_area = unmet_by_area * problem.priority.reindex(unmet_by_area.index)
+    worst = 0.0
+    if options.minimax_weight > 0 and len(asg):
+        qt = (asg["quantity"] * asg["minutes"]).groupby([asg["area"], asg["resource"]]).sum()
+        d = problem.demand.stack()
+        d.index.names = ["area", "resource"]
+        mean = qt / d.reindex(qt.index).to_numpy()
+        worst = float(mean.max())
+    sites = allocation.sites
+    existing = problem.existing.reindex(sites.index).astype(bool)
+    new_sites = float((sites["open"].astype(bool) & ~existing).sum())
+    return {
+        "unmet": float(unmet_by_area.sum()),
+        "cost": costs_total,
+        "new_sites": new_sites,
+        "minutes": minutes,
+        "worst_area_minutes": worst,
+        "travel": minutes + options.minimax_weight * worst,
+    }
+
+
+def _check_levels(
+    problem: AllocationProblem,
+    options: OptimizeOptions,
+    allocation: Allocation,
+    unmet: pd.DataFrame,
+    costs_total: float,
+) -> list[str]:
+    """Each lexicographic level's stated value against the one the tables give."""
+    detail = allocation.objective_detail or {}
+    if allocation.model != "capacitated" or detail.get("kind") != "lexicographic":
+        return []
+    truth = capacitated_levels(problem, options, allocation, unmet, costs_total)
+    bad = []
+    for level in detail.get("levels", []):
+        stated, true = float(level["value"]), truth[level["key"]]
+        if abs(stated - true) > 1e-5 * max(1.0, abs(true)) + 1e-6:
+            bad.append(
+                f"level {level['key']}: stated {stated:.10g} but the solution's is {true:.10g}"
+            )
+    return bad

@@ -39,6 +39,7 @@ from geoalloc.optimize.linear import (
     solve_with_options,
     status_from_gap,
 )
+from geoalloc.optimize.objective import classic_detail
 from geoalloc.optimize.options import OptimizeOptions
 from geoalloc.optimize.problem import Allocation, SolveOutcome
 
@@ -47,17 +48,37 @@ log = logging.getLogger(__name__)
 _DENSE_LIMIT = 20_000_000  # n × m cells above which the dense heuristic is skipped
 
 
+def kept_open(ix: Indexed, options: OptimizeOptions) -> np.ndarray:
+    """The sites the model must keep open: the existing ones with ``existing = "keep"``."""
+    if options.existing == "keep":
+        return ix.existing.copy()
+    return np.zeros(ix.m, dtype=bool)
+
+
 def _need_p(options: OptimizeOptions, ix: Indexed) -> int:
-    if options.p is None:
+    """Sites open in all (``p``, or the kept existing sites + ``add``), checked against them."""
+    kept = int(kept_open(ix, options).sum())
+    p = options.sites_in_all(kept)
+    if p is None:
         msg = (
-            f"[optimize] p is required for model {options.model!r} — set p = number of "
+            f"[optimize] model {options.model!r} needs add = the number of new sites to open "
+            f"(the {kept} existing site(s) stay open: existing = 'keep')"
+            if kept
+            else f"[optimize] p is required for model {options.model!r} — set p = number of "
             "sites to open"
         )
         raise InputError(msg)
-    if options.p > ix.m:
-        msg = f"p = {options.p} but only {ix.m} sites are given"
+    if p < kept:
+        msg = (
+            f"[optimize] p = {p} counts every open site, but the {kept} existing sites stay open "
+            f"(existing = 'keep') — give add = k to open k new sites beside them, p ≥ {kept}, "
+            "or existing = 'may_close' to let the model close existing sites"
+        )
+        raise InputError(msg)
+    if p > ix.m:
+        msg = f"p = {p} but only {ix.m} sites are given"
         raise InfeasibleError(msg)
-    return options.p
+    return p
 
 
 def _unreachable_note(
@@ -140,6 +161,9 @@ def _finish(
         unmet=unmet,
         notes=notes,
         why=why,
+        objective_detail=classic_detail(
+            options, int(kept_open(ix, options).sum()), int(opened.sum())
+        ),
     )
 
 
@@ -174,9 +198,14 @@ def _covered_sites(
 
 
 def _lscp_arrays(
-    ix: Indexed, radius: float | None, reachable: np.ndarray, upper_p: int | None = None
+    ix: Indexed,
+    radius: float | None,
+    reachable: np.ndarray,
+    upper_p: int | None = None,
+    kept: np.ndarray | None = None,
 ):
-    """Set-covering model at ``radius`` over the areas in ``reachable`` (rows deduplicated)."""
+    """Set-covering model at ``radius`` over the areas in ``reachable`` (rows deduplicated);
+    the ``kept`` sites are open whatever the cost."""
     sel = np.ones(len(ix.minutes), dtype=bool) if radius is None else ix.minutes <= radius
     rng = np.random.default_rng(7)
     h1 = rng.integers(1, 2**62, size=ix.m, dtype=np.int64).astype(np.uint64)
@@ -192,7 +221,8 @@ def _lscp_arrays(
     n_rows = int(rows_of_area.max()) + 1 if len(rows_of_area) else 0
     rr, cc = _covered_sites(ix, rows_of_area, members, n_rows, radius)
     b = ModelBuilder()
-    b.add_vars("y", ix.m, cost=1.0, lo=0, hi=1, integer=True)
+    lo = np.zeros(ix.m) if kept is None else kept.astype(float)
+    b.add_vars("y", ix.m, cost=1.0, lo=lo, hi=1, integer=True)
     b.add_rows("cover", n_rows, rr, cc, 1.0, lo=1.0)
     if upper_p is not None:
         b.add_rows("p", 1, np.zeros(ix.m), np.arange(ix.m), 1.0, hi=float(upper_p))
@@ -203,7 +233,8 @@ def solve_lscp(ix: Indexed, options: OptimizeOptions) -> Allocation:
     started = time.perf_counter()
     reachable = np.bincount(ix.pair_area, minlength=ix.n) > 0
     notes = _unreachable_note(ix, reachable, options.max_minutes)
-    lm, n_rows = _lscp_arrays(ix, None, reachable)
+    kept = kept_open(ix, options)
+    lm, n_rows = _lscp_arrays(ix, None, reachable, kept=kept)
     build_s = time.perf_counter() - started
     raw = solve_with_options(lm, options)
     if raw.x is None:
@@ -214,7 +245,8 @@ def solve_lscp(ix: Indexed, options: OptimizeOptions) -> Allocation:
     gap = relative_gap(objective, bound)
     site, minutes = nearest_open(ix, opened)
     notes += (
-        f"set covering with {n_rows} distinct coverage rows for {int(reachable.sum())} areas",
+        f"set covering with {n_rows} distinct coverage rows for {int(reachable.sum())} areas"
+        + (f"; the {int(kept.sum())} existing sites kept open" if kept.any() else ""),
     )
     return _finish(
         ix,
@@ -249,7 +281,7 @@ def solve_mclp(
     row_w = np.bincount(rows_of_area, weights=w[members], minlength=n_rows)
     rr, cc = _covered_sites(ix, rows_of_area, members, n_rows, None)
     b = ModelBuilder()
-    y0 = b.add_vars("y", ix.m, lo=0, hi=1, integer=True)
+    y0 = b.add_vars("y", ix.m, lo=kept_open(ix, options).astype(float), hi=1, integer=True)
     z0 = b.add_vars("z", n_rows, cost=-row_w, lo=0, hi=1)
     backup = options.backup_weight > 0
     # z_g (+ z2_g) − Σ_{j∈N_g} y_j ≤ 0: covered once (twice) needs one (two) open sites in reach
@@ -371,16 +403,29 @@ def _cost_of(D: np.ndarray, w: np.ndarray, open_idx: np.ndarray) -> float:
     return float(w @ D[:, open_idx].min(axis=1))
 
 
-def greedy_interchange(D: np.ndarray, w: np.ndarray, p: int, *, max_passes: int = 50) -> np.ndarray:
+def greedy_interchange(
+    D: np.ndarray,
+    w: np.ndarray,
+    p: int,
+    *,
+    max_passes: int = 50,
+    kept: np.ndarray | None = None,
+) -> np.ndarray:
     """Greedy add, then best-improvement vertex substitution (Teitz–Bart, Whitaker's evaluation).
 
     ``D`` is (n, m) minutes, already capped at the unmet penalty; returns the open site positions.
+    ``kept`` (boolean per site): sites open from the start that are never swapped out.
     """
     n, m = D.shape
     best = np.full(n, D.max() if D.size else 0.0)
     chosen: list[int] = []
     available = np.ones(m, dtype=bool)
-    for _ in range(min(p, m)):
+    fixed = np.zeros(m, dtype=bool) if kept is None else kept.astype(bool)
+    for j in np.flatnonzero(fixed).tolist():
+        chosen.append(j)
+        available[j] = False
+        best = np.minimum(best, D[:, j])
+    for _ in range(max(0, min(p, m) - len(chosen))):
         gains = w @ np.maximum(0.0, best[:, None] - D)
         gains[~available] = -np.inf
         j = int(np.argmax(gains))
@@ -409,6 +454,7 @@ def greedy_interchange(D: np.ndarray, w: np.ndarray, p: int, *, max_passes: int 
             base = float(w @ (a - b1))
             extra = np.bincount(closest, weights=w * (np.minimum(b2, D[:, j]) - a), minlength=m)
             deltas = base + extra[S]
+            deltas[fixed[S]] = np.inf  # a kept site is never swapped out
             k = int(np.argmin(deltas))
             if deltas[k] < best_delta:
                 best_delta, best_swap = float(deltas[k]), (j, int(S[k]))
@@ -442,10 +488,11 @@ def solve_p_median(
     deg = np.bincount(pa, minlength=ix.n)
 
     heuristic_S = None
+    kept = kept_open(ix, options)
     if ix.n * ix.m <= _DENSE_LIMIT:
         D = _dense_cost(ix, penalty)
         hs = time.perf_counter()
-        heuristic_S = greedy_interchange(D, w, p)
+        heuristic_S = greedy_interchange(D, w, p, kept=kept)
         ub = _cost_of(D, w, heuristic_S)
         log.info("p-median heuristic: %.6g in %.3f s", ub, time.perf_counter() - hs)
         best_S = heuristic_S
@@ -488,7 +535,7 @@ def solve_p_median(
         nxt[pa[left]] = np.minimum(pt[left], penalty)
         P = len(xa)
         b = ModelBuilder()
-        y0 = b.add_vars("y", ix.m, lo=0, hi=1, integer=True)
+        y0 = b.add_vars("y", ix.m, lo=kept.astype(float), hi=1, integer=True)
         x0 = b.add_vars("x", P, cost=w[xa] * xt, lo=0, hi=1)
         z0 = b.add_vars("z", ix.n, cost=w * nxt, lo=0, hi=1)
         b.add_rows(
@@ -587,6 +634,7 @@ def solve_p_median(
 
 def solve_p_center(ix: Indexed, options: OptimizeOptions) -> Allocation:
     p = _need_p(options, ix)
+    kept = kept_open(ix, options)
     t0 = time.perf_counter()
     hard_deadline = time.monotonic() + options.hard_limit_s
     reachable = np.bincount(ix.pair_area, minlength=ix.n) > 0
@@ -602,7 +650,7 @@ def solve_p_center(ix: Indexed, options: OptimizeOptions) -> Allocation:
     S = None
     if ix.n * ix.m <= _DENSE_LIMIT:
         D = _dense_cost(ix, big)
-        S = greedy_interchange(D[reachable], np.ones(int(reachable.sum())), p)
+        S = greedy_interchange(D[reachable], np.ones(int(reachable.sum())), p, kept=kept)
         hi_val = float(D[np.ix_(reachable, S)].min(axis=1).max())
         if hi_val >= big:
             hi_val = float(ix.minutes.max())
@@ -621,7 +669,7 @@ def solve_p_center(ix: Indexed, options: OptimizeOptions) -> Allocation:
         feasible_open[S] = True
     if feasible_open is None:
         # the heuristic did not reach every area: is the largest radius achievable with p sites?
-        lm, _ = _lscp_arrays(ix, None, reachable)
+        lm, _ = _lscp_arrays(ix, None, reachable, kept=kept)
         raw = solve_with_options(
             lm,
             options,
@@ -645,7 +693,7 @@ def solve_p_center(ix: Indexed, options: OptimizeOptions) -> Allocation:
             uncertain = True
             break
         tb = time.perf_counter()
-        lm, _ = _lscp_arrays(ix, float(values[mid]), reachable)
+        lm, _ = _lscp_arrays(ix, float(values[mid]), reachable, kept=kept)
         build_s += time.perf_counter() - tb
         raw = solve_with_options(
             lm,
@@ -666,7 +714,7 @@ def solve_p_center(ix: Indexed, options: OptimizeOptions) -> Allocation:
             uncertain = True  # could not decide this radius in time: treat as infeasible
             lo = mid + 1
     if feasible_open is None:
-        feasible_open = np.ones(ix.m, dtype=bool) if p >= ix.m else None
+        feasible_open = np.ones(ix.m, dtype=bool) if p >= ix.m else None  # kept ⊆ all
         if feasible_open is None:
             msg = "p-center: no solution within the time limit — raise time_limit_s"
             raise SolverError(msg)

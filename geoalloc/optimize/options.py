@@ -1,9 +1,35 @@
 """The ``[optimize]`` section of a scenario file.
 
 Units: minutes for travel, the scenario's currency for costs, resource units (beds, staff …) for
-capacity and demand. The objective of every minimising model is in *demand-weighted minutes*; costs
-enter it through ``cost_weight`` (minutes per currency unit) and unmet demand through
-``unmet_penalty_minutes`` (minutes per unit of demand not served).
+capacity and demand.
+
+The capacitated planning model ranks plans by ``objective``:
+
+``"lexicographic"`` (the default)
+    Four goals, each solved in turn and kept (within ``mip_gap``) while the next is minimised —
+    no exchange rate between them is assumed:
+
+    1. *unmet demand*: units of demand (beds …) left unserved within ``max_minutes``, summed over
+       resources (× each area's ``priority_column`` weight when given);
+    2. *cost*: opening candidates + expanding + operating the existing sites kept (when they may
+       close), in the costs' currency;
+    3. *new sites*: the number of candidate sites opened — where costs say nothing, a new site is
+       still a site to staff and run, so an existing site with room serves first;
+    4. *travel*: demand-weighted minutes (``Σ demand × minutes``, e.g. bed-minutes), plus
+       ``minimax_weight`` × the worst area's mean minutes.
+
+    So a candidate opens only if it serves demand nothing else can (or costs nothing and saves
+    travel that no existing site within reach can); an existing site with room is never left idle
+    for a new one by accident.
+``"weighted"``
+    One sum in *demand-weighted minutes*: ``minutes_weight`` × travel + ``unmet_penalty_minutes``
+    per unit unmet + ``cost_weight`` (minutes per currency unit) × cost. Trade-offs are then the
+    weights' (e.g. ``cost_weight = 1e-6``: a site costing 5,000,000 weighs as much as 5 bed-minutes).
+
+The classic models (``lscp``, ``mclp``, ``p-median``, ``p-center``) keep every existing site open
+(``existing = "keep"``) and choose the candidates to add: ``add`` new sites, or ``p`` sites in all
+(existing ones included); ``existing = "may_close"`` lets them choose ``p`` among all sites, as the
+textbook models do.
 
 A key the run does not read is refused, as an unknown key is: ``budget`` with ``model =
 "p-median"`` would otherwise be ignored without a word. :data:`APPLIES_TO` says which models (and
@@ -23,6 +49,10 @@ ModelName = Literal["lscp", "mclp", "p-median", "p-center", "capacitated"]
 SolverName = Literal["highs", "cbc"]
 #: the kinds of run that read [optimize], by name (the scenario's sections decide which one)
 RunKindName = Literal["planning", "deployment", "telemedicine"]
+ObjectiveName = Literal["lexicographic", "weighted"]
+ExistingPolicy = Literal["keep", "may_close"]
+#: the models that take ``existing`` and (but lscp) ``add``
+CLASSIC_MODELS: tuple[ModelName, ...] = ("lscp", "mclp", "p-median", "p-center")
 
 #: The largest travel standard ``max_minutes``: a day. A larger one is no standard (and a horizon
 #: that size breaks the service areas and routing).
@@ -87,8 +117,29 @@ class OptimizeOptions(BaseModel):
     p: int | None = Field(
         None,
         ge=1,
-        description="sites to open/keep; in the capacitated model exactly p sites stay open, "
-        "existing or candidate (without p, existing sites stay open and candidates may open)",
+        description="sites open in all; in the capacitated model exactly p sites stay open, "
+        "existing or candidate (without p, existing sites stay open and candidates may open); "
+        "in the classic models with existing = 'keep' p counts the kept existing sites too "
+        "(add = k counts only new ones)",
+    )
+    add: int | None = Field(
+        None,
+        ge=0,
+        description="mclp, p-median, p-center: candidate sites to add to the existing ones "
+        "(existing = 'keep'); the same as p = existing sites + add",
+    )
+    existing: ExistingPolicy = Field(
+        "keep",
+        description="classic models: 'keep' (every existing site stays open; the model adds "
+        "candidates) or 'may_close' (the model picks p among all sites and may close existing "
+        "ones, as the textbook models do)",
+    )
+    objective: ObjectiveName = Field(
+        "lexicographic",
+        description="capacitated: 'lexicographic' (least unmet demand, then least cost, then "
+        "fewest new sites, then least travel — each kept while the next is minimised) or "
+        "'weighted' (one sum in demand-weighted minutes with minutes_weight, "
+        "unmet_penalty_minutes and cost_weight)",
     )
     max_minutes: float | None = Field(
         30.0, gt=0, le=MAX_MINUTES, description="travel standard, minutes (at most a day)"
@@ -125,19 +176,24 @@ class OptimizeOptions(BaseModel):
         1000.0,
         gt=0,
         le=MAX_OBJECTIVE_WEIGHT,
-        description="cost of one unit of unmet demand, in demand-weighted minutes",
+        description="cost of one unit of unmet demand, in demand-weighted minutes (p-median, "
+        "the capacitated model's weighted objective, the time-phased model)",
     )
     allow_unmet: bool = Field(True, description="capacitated: allow unmet demand at the penalty")
 
     # --- capacitated planning model -------------------------------------------------------
     minutes_weight: float = Field(
-        1.0, ge=0, le=MAX_OBJECTIVE_WEIGHT, description="weight of demand-weighted minutes"
+        1.0,
+        ge=0,
+        le=MAX_OBJECTIVE_WEIGHT,
+        description="weight of demand-weighted minutes (objective = 'weighted')",
     )
     cost_weight: float = Field(
         1e-6,
         ge=0,
         le=MAX_OBJECTIVE_WEIGHT,
-        description="minutes per currency unit of opening/expansion/operating cost",
+        description="demand-weighted minutes per currency unit of opening/expansion/operating "
+        "cost (objective = 'weighted', and the time-phased model)",
     )
     opening_cost_column: str | None = Field(
         None, description="facility column: fixed cost of opening a candidate site"
@@ -207,11 +263,34 @@ class OptimizeOptions(BaseModel):
     explain: bool = Field(False, description="compute dual prices and the why-this-site table")
     threads: int | None = Field(None, ge=1, description="solver threads (default: solver's choice)")
 
+    def sites_in_all(self, existing_sites: int) -> int | None:
+        """Classic models: how many sites are open in all — ``existing_sites + add`` with
+        ``add``, else ``p`` (None when neither is given)."""
+        if self.add is not None:
+            return existing_sites + self.add
+        return self.p
+
     @property
     def hard_limit_s(self) -> float:
         if self.hard_time_limit_s is not None:
             return self.hard_time_limit_s
         return 1.25 * self.time_limit_s + 5.0
+
+    @model_validator(mode="after")
+    def _p_or_add(self) -> OptimizeOptions:
+        if self.p is not None and self.add is not None:
+            msg = (
+                f"give p (sites open in all) or add (new sites on top of the existing ones), not "
+                f"both: p = {self.p}, add = {self.add}"
+            )
+            raise ValueError(msg)
+        if self.add is not None and self.existing != "keep":
+            msg = (
+                "add counts new sites on top of the kept existing ones: it needs existing = "
+                "'keep' (with existing = 'may_close' give p, the sites open in all)"
+            )
+            raise ValueError(msg)
+        return self
 
     @model_validator(mode="after")
     def _keys_apply_to_the_model(self) -> OptimizeOptions:
@@ -235,10 +314,13 @@ class Applies(NamedTuple):
     """a ``[telemedicine]`` run reads it (that run solves its own model, never ``model``)"""
     with_explain: bool = False
     """every planning model reads it when ``explain = true``"""
+    weighted_only: bool = False
+    """the capacitated model reads it only with ``objective = "weighted"``"""
 
 
 _ALL: frozenset[ModelName] = frozenset(get_args(ModelName))
 _CAPACITATED: frozenset[ModelName] = frozenset({"capacitated"})
+_CLASSIC: frozenset[ModelName] = frozenset(CLASSIC_MODELS)
 #: the solver settings: every model, the time-phased model and the telemedicine model read them
 _SOLVER = Applies(_ALL, deployment=True, telemedicine=True)
 
@@ -251,6 +333,12 @@ APPLIES_TO: dict[str, Applies] = {
     "model": Applies(_ALL),
     # lscp finds the fewest sites itself; the others open (or keep) exactly / at most p
     "p": Applies(frozenset({"mclp", "p-median", "p-center", "capacitated"})),
+    # the classic models keep (or may close) the existing sites and add candidates; lscp adds as
+    # few as cover every area, so it takes no number
+    "add": Applies(frozenset({"mclp", "p-median", "p-center"})),
+    "existing": Applies(_CLASSIC),
+    # the capacitated model's ranking of plans (the time-phased model has its own weighted one)
+    "objective": Applies(_CAPACITATED),
     # the travel standard: every model, the time-phased model, telemedicine's T
     "max_minutes": _SOLVER,
     # area weights of mclp (weight covered) and p-median (weighted minutes); lscp and p-center
@@ -264,12 +352,16 @@ APPLIES_TO: dict[str, Applies] = {
     "acceptable_gap": _SOLVER,
     # p-median prices an area no open site reaches at it, capacitated each unit unmet; the
     # why-this-site table (explain) of every model prices an area without another open site at it
+    # (the capacitated model reads the weights only with objective = "weighted")
     "unmet_penalty_minutes": Applies(
-        frozenset({"p-median", "capacitated"}), deployment=True, with_explain=True
+        frozenset({"p-median", "capacitated"}),
+        deployment=True,
+        with_explain=True,
+        weighted_only=True,
     ),
     "allow_unmet": Applies(_CAPACITATED, deployment=True),
-    "minutes_weight": Applies(_CAPACITATED, deployment=True),
-    "cost_weight": Applies(_CAPACITATED, deployment=True),
+    "minutes_weight": Applies(_CAPACITATED, deployment=True, weighted_only=True),
+    "cost_weight": Applies(_CAPACITATED, deployment=True, weighted_only=True),
     # the time-phased model takes its own cost columns from [deployment]
     "opening_cost_column": Applies(_CAPACITATED),
     "operating_cost_column": Applies(_CAPACITATED),
@@ -327,7 +419,9 @@ def given_keys(options: OptimizeOptions) -> list[str]:
 
 
 def _reads(row: Applies, options: OptimizeOptions, kind: RunKindName | None) -> bool:
-    planning = options.model in row.models or (row.with_explain and options.explain)
+    lexicographic = options.model == "capacitated" and options.objective != "weighted"
+    in_model = options.model in row.models and not (row.weighted_only and lexicographic)
+    planning = in_model or (row.with_explain and options.explain)
     if kind == "planning":
         return planning
     if kind == "deployment":  # the planning model runs too (over the existing sites)
@@ -347,6 +441,13 @@ def _why(key: str, row: Applies, options: OptimizeOptions, kind: RunKindName | N
             f"{reads}; remove it{instead}"
         )
     models = ", ".join(m for m in get_args(ModelName) if m in row.models)
+    if row.weighted_only and options.model == "capacitated" and options.model in row.models:
+        return (
+            f"[optimize] {key}: not used by the capacitated model's objective "
+            f"{options.objective!r}, which ranks plans by unmet demand, then cost, then new "
+            "sites, then travel with no exchange rate between them — remove it, or set "
+            'objective = "weighted" to trade them at the weights given'
+        )
     also = [
         text
         for flag, text in (

@@ -231,6 +231,11 @@ class Allocation(Solved):
     costs
         Cost breakdown of the plan (currency): ``opening``, ``operating``, ``expansion``, ``total``
         and ``expansion_<resource>``.
+    objective_detail
+        How the plan was ranked, in words and units (see
+        :func:`geoalloc.optimize.objective.describe_objective`): the capacitated model's
+        ``lexicographic`` levels with their values, or its ``weighted`` terms; a classic model's
+        policy for existing sites (``existing``, ``p``, ``add``).
     """
 
     model: str
@@ -242,6 +247,7 @@ class Allocation(Solved):
     marginal_value: pd.DataFrame | None = None
     why: pd.DataFrame | None = None
     costs: dict[str, float] = field(default_factory=dict)
+    objective_detail: dict[str, Any] | None = None
 
 
 def solver_summary(plan: Solved, options: OptimizeOptions | None = None) -> dict[str, Any]:

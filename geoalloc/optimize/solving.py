@@ -52,6 +52,13 @@ def solve(problem: AllocationProblem, options: OptimizeOptions | None = None) ->
         notes = (f"p = {options.p} but only {ix.m} sites are given: all {ix.m} are used",)
         log.warning(notes[0])
         options = options.model_copy(update={"p": ix.m})
+    kept = int(ix.existing.sum()) if options.existing == "keep" else 0
+    if options.add is not None and kept + options.add > ix.m:
+        notes = (
+            f"add = {options.add} but only {ix.m - kept} candidate sites are given: all are used",
+        )
+        log.warning(notes[0])
+        options = options.model_copy(update={"add": ix.m - kept})
     groups, _labels = group_codes(ix, problem.groups)
     if options.model == "lscp":
         allocation = solve_lscp(ix, options)

@@ -53,6 +53,7 @@ def random_problem(seed: int, n: int = 60, m: int = 12, cutoff: float = 35.0) ->
 
 PLAN = OptimizeOptions(
     model="capacitated",
+    objective="weighted",
     max_minutes=25,
     cost_per_unit={"beds": 5.0, "icu": 20.0, "vent": 15.0},
     module_size={"beds": 2},
@@ -108,26 +109,44 @@ def assert_invariants(problem: AllocationProblem, options: OptimizeOptions, allo
         assert (asg["minutes"] <= options.max_minutes + 1e-9).all()
 
 
-@pytest.mark.parametrize("seed", [1, 2, 3])
-def test_capacitated_invariants_and_shuffle(seed):
+#: the same plan ranked lexicographically (the default): unmet, cost, new sites, travel
+LEXICOGRAPHIC = PLAN.model_copy(
+    update={"objective": "lexicographic", "cost_weight": 1e-6, "unmet_penalty_minutes": 1000.0}
+)
+
+
+@pytest.mark.parametrize(
+    ("seed", "options"),
+    [(1, PLAN), (2, PLAN), (3, PLAN), (1, LEXICOGRAPHIC), (2, LEXICOGRAPHIC)],
+    ids=["weighted-1", "weighted-2", "weighted-3", "lexicographic-1", "lexicographic-2"],
+)
+def test_capacitated_invariants_and_shuffle(seed, options):
     problem = random_problem(seed)
-    alloc = solve(problem, PLAN)
+    alloc = solve(problem, options)
     assert alloc.status == "optimal"
-    assert_invariants(problem, PLAN, alloc)
-    assert alloc.costs["opening"] + alloc.costs["expansion"] <= PLAN.budget + 1e-6
-    other = solve(shuffled(problem, seed + 100), PLAN)
+    assert_invariants(problem, options, alloc)
+    assert alloc.costs["opening"] + alloc.costs["expansion"] <= options.budget + 1e-6
+    other = solve(shuffled(problem, seed + 100), options)
     assert other.objective == pytest.approx(alloc.objective, rel=1e-7)
     pd.testing.assert_frame_equal(other.sites, alloc.sites)
 
 
+@pytest.mark.parametrize("existing", ["may_close", "keep"])
 @pytest.mark.parametrize("model", ["lscp", "mclp", "p-median", "p-center"])
-def test_classic_models_shuffle_invariant(model):
+def test_classic_models_shuffle_invariant(model, existing):
     problem = random_problem(7, n=80, m=15)
-    p = None if model == "lscp" else 4  # lscp finds the fewest sites itself: it takes no p
-    opts = OptimizeOptions(model=model, p=p, max_minutes=30, mip_gap=0)
+    # lscp finds the fewest sites itself: it takes no number; with the existing sites kept the
+    # others add two candidates, else they pick 4 among all sites
+    count = {} if model == "lscp" else {"add": 2} if existing == "keep" else {"p": 4}
+    opts = OptimizeOptions(model=model, max_minutes=30, mip_gap=0, existing=existing, **count)
     a = solve(problem, opts)
     b = solve(shuffled(problem, 8), opts)
     assert a.status == "optimal"
+    if existing == "keep":
+        existing = problem.existing[problem.existing].index
+        assert a.sites.loc[existing, "open"].all() and len(existing) == 6
+        if model != "lscp":
+            assert int(a.sites["open"].sum()) <= len(existing) + 2
     assert b.objective == pytest.approx(a.objective, rel=1e-9)
     assert_invariants(problem, opts.model_copy(update={"max_minutes": None}), a)
     sort = ["area", "resource"]
@@ -159,7 +178,7 @@ def test_large_instance_path_without_dense_heuristic(model, monkeypatch):
     import geoalloc.optimize.classic as classic
 
     problem = random_problem(5, n=70, m=14)
-    opts = OptimizeOptions(model=model, p=3, max_minutes=None, mip_gap=0)
+    opts = OptimizeOptions(model=model, p=3, max_minutes=None, mip_gap=0, existing="may_close")
     ref = solve(problem, opts)
     monkeypatch.setattr(classic, "_DENSE_LIMIT", 0)
     alone = solve(problem, opts)

@@ -64,7 +64,7 @@ def test_lscp_picks_two_sites_and_reports_unreachable_area():
         {("a1", "s1"): 5, ("a1", "s2"): 8, ("a2", "s2"): 4, ("a3", "s3"): 9, ("a4", "s1"): 25},
         {"a1": 1, "a2": 1, "a3": 1, "a4": 1},
     )
-    alloc = solve(prob, OptimizeOptions(model="lscp", max_minutes=10))
+    alloc = solve(prob, OptimizeOptions(model="lscp", max_minutes=10, existing="may_close"))
     assert alloc.status == "optimal"
     assert alloc.objective == 2
     assert set(alloc.sites.index[alloc.sites["open"]]) == {"s2", "s3"}
@@ -77,12 +77,12 @@ def test_mclp_takes_the_heavier_cover():
         {("a1", "s1"): 5, ("a2", "s2"): 5, ("a3", "s2"): 5, ("a3", "s1"): 50},
         {"a1": 10, "a2": 3, "a3": 4},
     )
-    alloc = solve(prob, OptimizeOptions(model="mclp", p=1, max_minutes=10))
+    alloc = solve(prob, OptimizeOptions(model="mclp", p=1, max_minutes=10, existing="may_close"))
     assert alloc.objective == pytest.approx(10)
     assert list(alloc.sites.index[alloc.sites["open"]]) == ["s1"]
     # p = 2 covers everything
     assert solve(
-        prob, OptimizeOptions(model="mclp", p=2, max_minutes=10)
+        prob, OptimizeOptions(model="mclp", p=2, max_minutes=10, existing="may_close")
     ).objective == pytest.approx(17)
 
 
@@ -92,11 +92,15 @@ P_MEDIAN = {("a1", "s1"): 1, ("a1", "s2"): 5, ("a2", "s1"): 6, ("a2", "s2"): 2}
 def test_p_median_two_by_two():
     prob = make_problem(P_MEDIAN, {"a1": 1, "a2": 2})
     # p=1: s1 costs 1 + 12 = 13, s2 costs 5 + 4 = 9
-    one = solve(prob, OptimizeOptions(model="p-median", p=1, max_minutes=None))
+    one = solve(
+        prob, OptimizeOptions(model="p-median", p=1, max_minutes=None, existing="may_close")
+    )
     assert one.objective == pytest.approx(9)
     assert one.status == "optimal" and one.bound == pytest.approx(9)
     assert list(one.sites.index[one.sites["open"]]) == ["s2"]
-    two = solve(prob, OptimizeOptions(model="p-median", p=2, max_minutes=None))
+    two = solve(
+        prob, OptimizeOptions(model="p-median", p=2, max_minutes=None, existing="may_close")
+    )
     assert two.objective == pytest.approx(1 + 4)
 
 
@@ -115,9 +119,13 @@ def test_p_center_minimises_the_worst_minutes():
     pos_s = {"s1": 0, "s2": 5, "s3": 10}
     minutes = {(a, s): abs(x - y) for a, x in pos_a.items() for s, y in pos_s.items()}
     prob = make_problem(minutes, dict.fromkeys(pos_a, 1))
-    one = solve(prob, OptimizeOptions(model="p-center", p=1, max_minutes=None))
+    one = solve(
+        prob, OptimizeOptions(model="p-center", p=1, max_minutes=None, existing="may_close")
+    )
     assert one.objective == pytest.approx(5)  # s2: max(5, 1, 5)
-    two = solve(prob, OptimizeOptions(model="p-center", p=2, max_minutes=None))
+    two = solve(
+        prob, OptimizeOptions(model="p-center", p=2, max_minutes=None, existing="may_close")
+    )
     assert two.objective == pytest.approx(4)  # {s1, s3}: a2 is 4 from s1
     assert two.status == "optimal"
 
@@ -134,6 +142,9 @@ def test_p_larger_than_sites_uses_every_site_and_says_so(model):
 def test_missing_p_is_an_input_error():
     prob = make_problem(P_MEDIAN, {"a1": 1, "a2": 2})
     with pytest.raises(InputError, match="p is required"):
+        solve(prob, OptimizeOptions(model="mclp", existing="may_close"))
+    # existing sites kept (the default): the number to give is the sites to add
+    with pytest.raises(InputError, match="needs add = the number of new sites"):
         solve(prob, OptimizeOptions(model="mclp"))
 
 
@@ -161,10 +172,20 @@ def test_capacity_binds_and_overflow_goes_to_the_far_site():
 def test_unmet_at_penalty_when_capacity_is_short():
     prob = make_problem({("a1", "s1"): 2}, {"a1": 10}, {"s1": 7})
     alloc = solve(
-        prob, OptimizeOptions(model="capacitated", unmet_penalty_minutes=100, cost_weight=0)
+        prob,
+        OptimizeOptions(
+            model="capacitated", objective="weighted", unmet_penalty_minutes=100, cost_weight=0
+        ),
     )
     assert alloc.unmet.loc["a1", "beds"] == pytest.approx(3)
     assert alloc.objective == pytest.approx(7 * 2 + 3 * 100)
+    # lexicographic (the default): the same plan, its objective the travel level alone
+    levels = solve(prob, OptimizeOptions(model="capacitated"))
+    assert levels.unmet.loc["a1", "beds"] == pytest.approx(3)
+    assert levels.objective == pytest.approx(7 * 2)
+    assert levels.objective_detail is not None
+    values = {level["key"]: level["value"] for level in levels.objective_detail["levels"]}
+    assert values["unmet"] == pytest.approx(3) and values["travel"] == pytest.approx(14)
 
 
 def test_budget_binds_expansion_in_modules():
@@ -191,7 +212,7 @@ def test_budget_binds_expansion_in_modules():
 def test_candidate_opens_only_when_worth_its_cost():
     # existing s1 is 20 minutes away; candidate s2 is 2 minutes away, costs 1000
     minutes = {("a1", "s1"): 20, ("a1", "s2"): 2}
-    base = {"cost_weight": 0.1, "max_minutes": 30}
+    base = {"cost_weight": 0.1, "max_minutes": 30, "objective": "weighted"}
     cheap = make_problem(
         minutes,
         {"a1": 100},
@@ -396,11 +417,18 @@ def test_pulp_and_array_paths_agree():
         opening_cost=pd.Series(50.0, index=[f"s{j:02d}" for j in range(m)]),
     )
     cases = [
-        OptimizeOptions(model="p-median", p=4, mip_gap=0),
-        OptimizeOptions(model="mclp", p=3, max_minutes=15),
+        OptimizeOptions(model="p-median", p=4, mip_gap=0, existing="may_close"),
+        OptimizeOptions(model="mclp", p=3, max_minutes=15, existing="may_close"),
+        OptimizeOptions(model="p-median", add=2, mip_gap=0),  # the 8 existing sites kept
         OptimizeOptions(
-            model="capacitated", cost_per_unit={"beds": 3}, budget=150, cost_weight=0.01, mip_gap=0
+            model="capacitated",
+            objective="weighted",
+            cost_per_unit={"beds": 3},
+            budget=150,
+            cost_weight=0.01,
+            mip_gap=0,
         ),
+        OptimizeOptions(model="capacitated", cost_per_unit={"beds": 3}, budget=150, mip_gap=0),
     ]
     solvers = ["highs"] + (["cbc"] if "cbc" in available_solvers() else [])
     for opts in cases:
@@ -466,13 +494,18 @@ def test_allow_closing_drops_an_expensive_idle_site():
     prob = make_problem(
         minutes, {"a1": 5}, {"s1": 10, "s2": 10}, operating_cost=pd.Series({"s1": 500.0, "s2": 0.0})
     )
-    kept = solve(prob, OptimizeOptions(model="capacitated", cost_weight=1.0))
+    weighted = {"objective": "weighted", "cost_weight": 1.0}
+    kept = solve(prob, OptimizeOptions(model="capacitated", **weighted))
     assert kept.sites["open"].all()
     assert kept.objective == pytest.approx(5 * 2 + 500)
-    closed = solve(prob, OptimizeOptions(model="capacitated", cost_weight=1.0, allow_closing=True))
+    closed = solve(prob, OptimizeOptions(model="capacitated", allow_closing=True, **weighted))
     assert not bool(closed.sites.loc["s1", "open"])
     assert closed.objective == pytest.approx(5 * 2)
     assert closed.sites.loc["s1", "beds_after"] == 0
+    # lexicographic: the cost level closes it too (the costs say so), travel is then 5 × 2
+    levels = solve(prob, OptimizeOptions(model="capacitated", allow_closing=True))
+    assert not bool(levels.sites.loc["s1", "open"])
+    assert levels.objective == pytest.approx(5 * 2) and levels.costs["total"] == 0
 
 
 def test_pulp_highs_time_limit_is_not_called_optimal():

@@ -29,6 +29,9 @@ MODELS: tuple[ModelName, ...] = get_args(ModelName)
 SAMPLE = {
     "model": "capacitated",
     "p": 3,
+    "add": 2,
+    "existing": "may_close",
+    "objective": "weighted",
     "max_minutes": 12.0,
     "weight": "population",
     "solver": "cbc",
@@ -101,8 +104,15 @@ def test_each_key_is_refused_on_a_model_that_does_not_read_it(key: str, model: s
     given = {"model": model, key: SAMPLE[key]}
     if model in row.models:
         options = OptimizeOptions.model_validate(given)
-        assert inapplicable_keys(options, kind="planning") == {}
         assert inapplicable_keys(options, kind="deployment") == {}
+        if row.weighted_only and model == "capacitated":
+            # a weight of the capacitated model's one sum: refused with the lexicographic
+            # objective (the default), read with objective = "weighted"
+            message = inapplicable_keys(options, kind="planning")[key]
+            assert message.startswith(f"[optimize] {key}: not used by the capacitated model's")
+            assert message.endswith('set objective = "weighted" to trade them at the weights given')
+            options = OptimizeOptions.model_validate(given | {"objective": "weighted"})
+        assert inapplicable_keys(options, kind="planning") == {}
         return
     expected = f"[optimize] {key}: not used by model '{model}' — it applies to: " + ", ".join(
         m for m in MODELS if m in row.models
@@ -140,11 +150,21 @@ def test_defaults_never_trip_the_check() -> None:
 def test_a_dumped_and_revalidated_section_stays_valid() -> None:
     # what a sweep variant does with the base scenario: every key comes back as set
     for model in MODELS:
-        sample = {k: v for k, v in SAMPLE.items() if model in APPLIES_TO[k].models}
+        # add is given instead of p (counting new sites only), with the existing sites kept
+        sample = {k: v for k, v in SAMPLE.items() if model in APPLIES_TO[k].models and k != "add"}
         options = OptimizeOptions.model_validate(sample | {"model": model})
         again = OptimizeOptions.model_validate(options.model_dump())
         assert again == options
         assert inapplicable_keys(again, kind="planning") == {}
+
+
+def test_add_counts_new_sites_beside_the_kept_existing_ones() -> None:
+    assert OptimizeOptions(model="p-median", add=2).sites_in_all(5) == 7
+    assert OptimizeOptions(model="p-median", p=9).sites_in_all(5) == 9
+    with pytest.raises(ValidationError, match="give p .* or add .*, not both"):
+        OptimizeOptions(model="p-median", p=9, add=2)
+    with pytest.raises(ValidationError, match="add counts new sites .* needs existing = 'keep'"):
+        OptimizeOptions(model="p-median", add=2, existing="may_close")
 
 
 def test_every_refused_key_is_named_at_once() -> None:

@@ -2,7 +2,9 @@
 
 878 census tracts (weights: persons aged ≥ 50) × 66 hospitals (MultiPoint → representative point),
 crow-fly minutes from :func:`geoalloc.travel.crowfly_matrix`. spopt builds the classic dense
-formulations in PuLP and solves them with HiGHS.
+formulations in PuLP and solves them with HiGHS. spopt's models choose every site freely: ours are
+run with ``existing = "may_close"`` (the hospitals are existing sites, which geoalloc otherwise
+keeps open), the same textbook model.
 """
 
 from __future__ import annotations
@@ -75,13 +77,18 @@ def _spopt_objective(model) -> float:
 def test_lscp_and_mclp_match_spopt(chicago):
     problem, minutes, weights = chicago
     radius = float(np.ceil(minutes.min(axis=1).max())) + 1.0  # every tract can be covered
-    lscp = solve(problem, OptimizeOptions(model="lscp", max_minutes=radius, mip_gap=0))
+    lscp = solve(
+        problem, OptimizeOptions(model="lscp", max_minutes=radius, mip_gap=0, existing="may_close")
+    )
     assert lscp.status == "optimal"
     assert lscp.objective == pytest.approx(
         _spopt_objective(locate.LSCP.from_cost_matrix(minutes, radius))
     )
     for p in (3, 8):
-        mclp = solve(problem, OptimizeOptions(model="mclp", p=p, max_minutes=12.0, mip_gap=0))
+        mclp = solve(
+            problem,
+            OptimizeOptions(model="mclp", p=p, max_minutes=12.0, mip_gap=0, existing="may_close"),
+        )
         ref = _spopt_objective(locate.MCLP.from_cost_matrix(minutes, weights, 12.0, p_facilities=p))
         assert mclp.status == "optimal"
         assert mclp.objective == pytest.approx(ref, rel=1e-9)
@@ -90,7 +97,10 @@ def test_lscp_and_mclp_match_spopt(chicago):
 @pytest.mark.slow
 def test_p_median_matches_spopt(chicago):
     problem, minutes, weights = chicago
-    ours = solve(problem, OptimizeOptions(model="p-median", p=10, max_minutes=None, mip_gap=0))
+    ours = solve(
+        problem,
+        OptimizeOptions(model="p-median", p=10, max_minutes=None, mip_gap=0, existing="may_close"),
+    )
     ref = _spopt_objective(locate.PMedian.from_cost_matrix(minutes, weights, p_facilities=10))
     assert ours.status == "optimal"
     assert ours.objective == pytest.approx(ref, rel=1e-7)
@@ -108,7 +118,10 @@ def test_p_center_matches_spopt(chicago):
         existing=problem.existing,
         od=problem.od[problem.od["area"].isin(keep)],
     )
-    ours = solve(sub, OptimizeOptions(model="p-center", p=6, max_minutes=None, mip_gap=0))
+    ours = solve(
+        sub,
+        OptimizeOptions(model="p-center", p=6, max_minutes=None, mip_gap=0, existing="may_close"),
+    )
     ref = _spopt_objective(locate.PCenter.from_cost_matrix(minutes[::4], p_facilities=6))
     assert ours.status == "optimal"
     assert ours.objective == pytest.approx(ref, rel=1e-7)

@@ -32,7 +32,8 @@ def allocation():
             {"area": ["a1", "a1", "a2", "a2"], "site": ["s1", "s2"] * 2, "minutes": [1, 5, 6, 2]}
         ),
     )
-    return solve(problem, OPTIONS.model_copy(update={"model": "p-median", "p": 1}))
+    options = OPTIONS.model_copy(update={"model": "p-median", "p": 1, "existing": "may_close"})
+    return solve(problem, options)
 
 
 def tele_plan():

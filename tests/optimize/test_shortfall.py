@@ -61,11 +61,24 @@ def test_maximum_size_binds() -> None:
 
 
 def test_cost_above_penalty() -> None:
-    # a bed costs 1e9 × 1e-6 = 1000 minutes-equivalent; the penalty of a unit unmet is 500
+    # weighted: a bed costs 1e9 × 1e-6 = 1000 minutes-equivalent; a unit unmet weighs 500
     reasons = _reasons(
-        _one_site(), cost_per_unit={"beds": 1e9}, unmet_penalty_minutes=500.0, cost_weight=1e-6
+        _one_site(),
+        objective="weighted",
+        cost_per_unit={"beds": 1e9},
+        unmet_penalty_minutes=500.0,
+        cost_weight=1e-6,
     )
     assert reasons[("a2", "beds")][0] == "cost_above_penalty"
+
+
+def test_lexicographic_buys_what_serves_demand_unless_a_budget_says_no() -> None:
+    # unmet demand comes first: without a budget the dear beds are bought, with one they are not
+    bought = _reasons(_one_site(), cost_per_unit={"beds": 1e9})
+    assert {reason for reason, _ in bought.values()} == {"no_site_within_standard"}
+    capped = _reasons(_one_site(), cost_per_unit={"beds": 1e9}, budget=1e9)
+    short = {key: value for key, value in capped.items() if key[0] != "far"}
+    assert {reason for reason, _ in short.values()} == {"budget"}
 
 
 def test_classic_model_leaves_unchosen_sites_closed() -> None:
@@ -74,7 +87,7 @@ def test_classic_model_leaves_unchosen_sites_closed() -> None:
         {("a1", "S1"): 1.0, ("a2", "S1"): 2.0, ("b", "S2"): 1.0},
         {"a1": 5.0, "a2": 5.0, "b": 1.0},
     )
-    options = OptimizeOptions(model="p-median", p=1, max_minutes=10)
+    options = OptimizeOptions(model="p-median", p=1, max_minutes=10, existing="may_close")
     allocation = solve(problem, options)
     table = shortfall_reasons(problem, allocation, options)
     assert table[["area", "reason"]].values.tolist() == [["b", "not_among_chosen_sites"]]
@@ -152,6 +165,7 @@ def test_spare_capacity_beside_unmet_demand_is_put_down_to_an_unproven_solve(
 def test_cost_above_penalty_is_not_claimed_for_an_unproven_plan() -> None:
     options = OptimizeOptions(
         model="capacitated",
+        objective="weighted",
         max_minutes=10,
         cost_per_unit={"beds": 1e9},
         unmet_penalty_minutes=500.0,
