@@ -90,9 +90,16 @@ _NETWORK_DEFAULTS = {name: f.default for name, f in NetworkOptions.model_fields.
 @click.option(
     "--access-speed-kph",
     type=FiniteFloatRange(min=0, min_open=True),
-    default=_NETWORK_DEFAULTS["access_speed_kph"],
+    default=None,
+    help="Speed from a point to its nearest road node, km/h [default: by --mode: drive 20, "
+    "walk 5, bike 15].",
+)
+@click.option(
+    "--far-snap-m",
+    type=FiniteFloatRange(min=0, min_open=True),
+    default=_NETWORK_DEFAULTS["far_snap_m"],
     show_default=True,
-    help="Speed from a point to its nearest road node.",
+    help="Points joined to a road node farther than this are listed with their distance.",
 )
 @click.option(
     "--max-snap-m",
@@ -122,7 +129,8 @@ def travel_command(
     destination_lat: str | None,
     speed_kph: float,
     circuity: float,
-    access_speed_kph: float,
+    access_speed_kph: float | None,
+    far_snap_m: float,
     max_snap_m: float,
     cache_dir: Path | None,
 ) -> None:
@@ -152,6 +160,7 @@ def travel_command(
         speed_kph=speed_kph,
         circuity=circuity,
         access_speed_kph=access_speed_kph,
+        far_snap_m=far_snap_m,
         max_snap_m=max_snap_m,
     )
     if network == "matrix":
@@ -185,6 +194,12 @@ def travel_command(
     table = tm.to_long()
     for row in tm.flags.itertuples(index=False):
         click.echo(f"warning: {row.role} {row.id}: {row.reason}: {row.detail}", err=True)
+    for row in tm.far_snaps(options.far_snap_m).itertuples(index=False):
+        click.echo(
+            f"warning: {row.role} {row.id}: joined to the road network {row.snap_m:,.0f} m away "
+            f"(straight line at {options.access_kph:g} km/h; --far-snap-m {far_snap_m:g})",
+            err=True,
+        )
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.tmp")
     if suffix == ".csv":

@@ -51,6 +51,8 @@ def facility_popup(row: pd.Series, resources: list[str], *, baseline: bool = Fal
                 cells.append(fmt.hours(row.get(f"{r}_wait_hours")))
         lines.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
     lines.append("</table>")
+    if bool(row.get("far_snap", False)):
+        lines.append(f"{far_snap_text(row.get('snap_m'))}<br>")
     for column in row.index:
         if column == "cost" or str(column).endswith("_cost"):
             value = fmt.finite(row[column])
@@ -58,6 +60,14 @@ def facility_popup(row: pd.Series, resources: list[str], *, baseline: bool = Fal
                 lines.append(f"{text(column).replace('_', ' ')}: {fmt.quantity(value)}<br>")
     lines.append("</div>")
     return "".join(lines)
+
+
+def far_snap_text(snap_m: object) -> str:
+    """The note of a point joined to the road network from far away (``far_snap``)."""
+    return (
+        f"<b>joined to the road network {fmt.number(snap_m, 0)} m away</b> (straight line): "
+        "its minutes rest on that leg"
+    )
 
 
 def area_tooltips(areas: pd.DataFrame, resources: list[str]) -> list[str]:
@@ -85,7 +95,9 @@ def area_tooltips(areas: pd.DataFrame, resources: list[str]) -> list[str]:
             f"baseline: {text(get('baseline_site'))} ({fmt.minutes(get('baseline_minutes'))})"
         )
         flag = get("travel_flag") if has_flag else None
-        if isinstance(flag, str) and flag:
+        if bool(get("far_snap", False)):
+            parts.append(far_snap_text(get("snap_m")))
+        elif isinstance(flag, str) and flag:
             parts.append(f"travel note: {text(flag)}")
         reason = get("unmet_reason")
         if isinstance(reason, str) and reason:

@@ -32,6 +32,8 @@ from geoalloc.outputs.charts import (
 )
 from geoalloc.outputs.escape import text
 from geoalloc.outputs.estimate import estimate_box
+from geoalloc.outputs.objective import objective_section
+from geoalloc.outputs.snapping import far_snap_section
 from geoalloc.outputs.unproven import unproven_box
 
 log = logging.getLogger(__name__)
@@ -299,7 +301,9 @@ def report_html(layers: dict[str, gpd.GeoDataFrame], summary: dict, manifest: di
         kpi_table(summary),
         f"<p>areas by status: {_counts(summary.get('area_status'))}<br>"
         f"sites by status: {_counts(summary.get('site_status'))}</p>",
+        objective_section(summary),
         shortfall_section(summary),
+        far_snap_section(summary),
         "<h2>Coverage curve</h2>",
         f"<figure>{coverage_chart(areas, standard)}<figcaption>Share of the population that "
         "reaches a site within t minutes.</figcaption></figure>",

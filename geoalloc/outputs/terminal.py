@@ -28,7 +28,82 @@ def planning_lines(summary: Mapping[str, Any]) -> list[str]:
         )
     statuses = ", ".join(f"{k}: {v}" for k, v in sorted(summary["area_status"].items()))
     lines.append(f"  areas by status: {statuses}")
-    return lines + estimate_lines(summary)
+    return lines + objective_lines(summary) + far_snap_lines(summary) + estimate_lines(summary)
+
+
+def objective_lines(summary: Mapping[str, Any]) -> list[str]:
+    """How the plan was ranked (``summary["objective"]``) in one line, with each level's value
+    (lexicographic), the weights (weighted) or the policy for existing sites (classic models)."""
+    detail = summary.get("objective") or {}
+    kind = detail.get("kind")
+    if kind == "lexicographic":
+        levels = [level for level in detail["levels"] if level["status"] != "skipped"]
+        text = "; ".join(
+            f"{n}. {level['label']}: {fmt.number(level['value'], 1)} {level['unit']}"
+            for n, level in enumerate(levels, 1)
+        )
+        return [f"  plan chosen by, in this order: {text}"]
+    if kind == "weighted":
+        terms = ", ".join(f"{t['label']} × {t['weight']:g} ({t['unit']})" for t in detail["terms"])
+        return [f"  plan chosen by one weighted sum: {terms}; {detail['example']}"]
+    if kind == "classic":
+        return [f"  existing sites: {classic_policy(detail)}"]
+    return []
+
+
+def classic_policy(detail: Mapping[str, Any]) -> str:
+    """A classic model's policy for the existing sites, in words."""
+    existing = detail["existing_sites"]
+    added = detail["sites_open"] - existing
+    if detail["existing"] == "keep":
+        return (
+            f'all {existing} kept open (existing = "keep"); {max(added, 0)} new site(s) '
+            f"added, {detail['sites_open']} open in all"
+        )
+    return (
+        f'may close (existing = "may_close"): {detail["sites_open"]} site(s) open in all, '
+        f"chosen among existing and candidate sites alike"
+    )
+
+
+#: far-joined sites named one by one on the console (all of them are in summary.json)
+FAR_SITES_NAMED = 5
+
+
+def far_snap_lines(summary: Mapping[str, Any]) -> list[str]:
+    """One line on the sites and one on the areas joined to the road network from farther than
+    ``far_snap_m`` (``summary["far_snaps"]``), with their distances; none when there are none."""
+    records = summary.get("far_snaps") or []
+    snapping = summary.get("snapping") or {}
+    if not records or not snapping:
+        return []
+    threshold = fmt.number(snapping.get("far_snap_m"), 0)
+    speed = fmt.number(snapping.get("access_speed_kph"), 0)
+    lines = []
+    sites = [r for r in records if r["role"] == "site"]
+    if sites:
+        named = ", ".join(
+            f"{r.get('name') or r['id']} {fmt.number(r['snap_m'], 0)} m"
+            for r in sites[:FAR_SITES_NAMED]
+        )
+        more = f" and {len(sites) - FAR_SITES_NAMED} more" if len(sites) > FAR_SITES_NAMED else ""
+        lines.append(
+            f"  warning: {len(sites)} site(s) lie more than {threshold} m from the road network: "
+            f"{named}{more}"
+        )
+    areas = [r for r in records if r["role"] == "area"]
+    if areas:
+        people = sum(float(r.get("population") or 0.0) for r in areas)
+        lines.append(
+            f"  warning: {len(areas)} area(s) ({fmt.quantity(round(people))} people) start "
+            f"more than {threshold} m from the road network, up to "
+            f"{fmt.number(areas[0]['snap_m'], 0)} m"
+        )
+    lines.append(
+        f"  (those legs are straight lines at {speed} km/h, [network] access_speed_kph: check "
+        "that the extract covers these places; see far_snaps in summary.json)"
+    )
+    return lines
 
 
 def folder_lines(out_dir: str) -> list[str]:
@@ -64,6 +139,7 @@ def telemedicine_lines(summary: Mapping[str, Any], out_dir: str) -> list[str]:
         f"{fmt.quantity(f['people_gaining_access_through_telemedicine'])}; still without any: "
         f"{fmt.quantity(f['people_still_without_any'])}",
         f"  physician-hours by hub (per week): {hubs or 'none opened'}",
+        *far_snap_lines(summary),
         *folder_lines(out_dir),
     ]
 

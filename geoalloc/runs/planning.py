@@ -50,6 +50,7 @@ from geoalloc.runs.geography import check_geography
 from geoalloc.runs.manifest import SEED, build_manifest
 from geoalloc.runs.result import RunResult
 from geoalloc.runs.schema import FORMAT_VERSION, PlanningSummary
+from geoalloc.runs.snapping import add_snap_columns, far_snap_records, snapping_summary
 from geoalloc.runs.travel import check_travel_table, od_table, origin_flags, travel_matrix_for
 from geoalloc.scenario import Scenario
 from geoalloc.travel import RoadClosures, default_cache_dir, service_areas_for
@@ -513,6 +514,7 @@ def run_planning(
     )
     layers = evaluation["layers"]
     layers["areas"]["travel_flag"] = layers["areas"]["area_id"].map(origin_flags(matrix))
+    add_snap_columns(layers, matrix, scenario.network)
     if group_column and group_column not in layers["areas"].columns:  # for the map and GIS
         groups = inputs.areas[group_column].reindex(layers["areas"]["area_id"])
         layers["areas"][group_column] = groups.astype(str).to_numpy()
@@ -555,9 +557,17 @@ def run_planning(
             "areas": _records(shortfall),
         },
         "travel_flags": flags.to_dict(orient="records"),
+        "snapping": snapping_summary(scenario.network),
+        "far_snaps": far_snap_records(
+            matrix,
+            scenario.network,
+            site_names=inputs.facilities["name"],
+            population=population,
+        ),
         "input_notes": inputs.notes,
         "population_estimate": scenario.areas.population_estimate,
         "solver": solver_summary(allocation, scenario.optimize),
+        "objective": allocation.objective_detail,
         "unproven": unproven_solves([("the plan", allocation)], scenario.optimize),
         "costs": allocation.costs,
         "timings_s": timings,

@@ -50,6 +50,11 @@ class SummaryBase(TypedDict):
     # how the areas' population was estimated, when it is an estimate ([areas]
     # population_estimate): the plan is flagged with it; absent or None when measured
     population_estimate: NotRequired[str | None]
+    # how points join a road network (mode, access_speed_kph, far_snap_m, max_snap_m; None
+    # without roads) and every area or site joined from farther than far_snap_m, farthest first
+    # (id, role area/site, name, snap_m, access_minutes[, population]); see runs/snapping.py
+    snapping: NotRequired[dict[str, Any] | None]
+    far_snaps: NotRequired[list[dict[str, Any]]]
     costs: dict[str, Any]
     timings_s: dict[str, float]
 
@@ -67,6 +72,9 @@ class PlanningSummary(SummaryBase):
     demand_model: dict[str, Any]
     shortfall: dict[str, Any]
     travel_flags: list[dict[str, Any]]
+    # how the plan was ranked: the capacitated model's lexicographic levels (with their values)
+    # or weighted terms, or a classic model's policy for existing sites; see optimize/objective.py
+    objective: NotRequired[dict[str, Any] | None]
     why_sites: NotRequired[list[dict[str, Any]]]
     marginal_value: NotRequired[list[dict[str, Any]]]
     frontier: NotRequired[list[dict[str, Any]]]

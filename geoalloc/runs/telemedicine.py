@@ -46,6 +46,7 @@ from geoalloc.runs.geography import check_geography
 from geoalloc.runs.manifest import build_manifest
 from geoalloc.runs.result import RunResult
 from geoalloc.runs.schema import FORMAT_VERSION, TelemedicineSummary
+from geoalloc.runs.snapping import add_snap_columns, far_snap_records, snapping_summary
 from geoalloc.runs.travel import check_travel_table, od_table, origin_flags, travel_matrix_for
 from geoalloc.scenario import Scenario
 from geoalloc.scenario.telemedicine import CaseMixShares, TelemedicineOptions
@@ -335,6 +336,7 @@ def run_telemedicine(
     figures = telemedicine_figures(table, plan, physical_only)
     figures["by_group"] = access_by_group(table, _group_persons(scenario, areas))
     layers = _layers(scenario, areas, origins, sites, problem, plan, table)
+    add_snap_columns(layers, travel, scenario.network)
     summary: TelemedicineSummary = {
         "format": FORMAT_VERSION,
         "kind": kind.name,
@@ -346,6 +348,10 @@ def run_telemedicine(
         "telemedicine": figures,
         "area_status": {s: int((table["status"] == s).sum()) for s in STATUSES},
         "input_notes": notes,
+        "snapping": snapping_summary(scenario.network),
+        "far_snaps": far_snap_records(
+            travel, scenario.network, site_names=sites["name"], population=population
+        ),
         "solver": solver_summary(plan, scenario.optimize),
         "unproven": unproven_solves([("the telemedicine plan", plan)], scenario.optimize),
         "costs": plan.costs,

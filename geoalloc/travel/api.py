@@ -165,7 +165,7 @@ def _matrix_key(
             "origins": _points_digest(origins),
             "destinations": _points_digest(destinations),
             "max_minutes": max_minutes,
-            "access_speed_kph": options.access_speed_kph,
+            "access_speed_kph": options.access_kph,
             "max_snap_m": options.max_snap_m,
         }
     )
@@ -315,7 +315,7 @@ def compute_matrix(
         network,
         origins,
         destinations,
-        access_speed_kph=options.access_speed_kph,
+        access_speed_kph=options.access_kph,
         max_snap_m=options.max_snap_m,
     )
     tm = matrix_from_snapped(
@@ -358,6 +358,6 @@ def service_areas_for(
         network,
         sites,
         minutes,
-        access_speed_kph=options.access_speed_kph,
+        access_speed_kph=options.access_kph,
         max_snap_m=options.max_snap_m,
     )

@@ -87,6 +87,31 @@ class TravelMatrix:
             }
         )
 
+    def snap_table(self) -> pd.DataFrame:
+        """Each point's off-network distance: columns ``id``, ``role`` (origin / destination),
+        ``snap_m`` (metres to its road node; ``nan`` when not snapped); empty for engines that
+        do not snap (crowfly, a travel table)."""
+        parts = [
+            pd.DataFrame({"id": ids, "role": role, "snap_m": np.asarray(snap, dtype=float)})
+            for ids, role, snap in (
+                (self.origin_ids, "origin", self.origin_snap_m),
+                (self.destination_ids, "destination", self.destination_snap_m),
+            )
+            if snap is not None
+        ]
+        if not parts:
+            return pd.DataFrame({"id": [], "role": [], "snap_m": []}).astype(
+                {"id": object, "role": object, "snap_m": float}
+            )
+        return pd.concat(parts, ignore_index=True)
+
+    def far_snaps(self, threshold_m: float) -> pd.DataFrame:
+        """The points joined to their road node from farther than ``threshold_m`` metres (but
+        snapped: within ``max_snap_m``), farthest first — see :meth:`snap_table`."""
+        table = self.snap_table()
+        far = table[table["snap_m"] > threshold_m]
+        return far.sort_values(["snap_m", "role"], ascending=[False, True], ignore_index=True)
+
     def to_dense(self) -> np.ndarray:
         """The full matrix as floats, ``np.inf`` where unreachable or beyond the cut-off."""
         minutes = self.minutes

@@ -11,6 +11,20 @@ from geoalloc._validate import SECTION_CONFIG
 
 Mode = Literal["drive", "walk", "bike"]
 
+#: Default speed on the off-network leg (the straight line from a point to its nearest road node),
+#: km/h, by mode. Walking and cycling: the modes' own speeds (5 and 15 km/h, as on the network: a
+#: pedestrian or cyclist cuts across car parks and paths). Driving: 20 km/h — local streets at
+#: 30 km/h (the residential class of :data:`geoalloc.travel.speeds.DRIVE_SPEEDS_KPH`) over a route
+#: about 1.5 × the straight line (detour factors of local street networks run 1.2–1.5; the leg is
+#: also where a driver turns in and parks): 30 ÷ 1.5 = 20. A walking pace on a driving leg made a
+#: hospital 1 km from the extract's roads 12 minutes farther than it is (Harrisburg, 2015 extract).
+ACCESS_SPEED_KPH: dict[str, float] = {"drive": 20.0, "walk": 5.0, "bike": 15.0}
+#: Default ``far_snap_m``: an area or site joined to a road node farther than this (metres) is
+#: flagged with its distance. 300 m is a city block or two: beyond it, the point is probably off
+#: the extract's roads (an extract's edge, a missing access road, a misplaced point), and the
+#: straight-line leg stands in for a route nobody checked.
+FAR_SNAP_M = 300.0
+
 #: ``[network]`` keys of a travel table (``source = "matrix"``) and their defaults: the columns
 #: ``geoalloc travel`` writes
 TABLE_COLUMNS = {"origin": "origin", "destination": "destination", "minutes": "minutes"}
@@ -37,11 +51,24 @@ class NetworkOptions(BaseModel):
     speeds_kph: dict[str, float] | None = Field(
         None, description="OSM only: speed per highway class where `maxspeed` is not tagged"
     )
-    access_speed_kph: float = Field(
-        5.0, gt=0, description="speed on the off-network leg from a point to its nearest node"
+    access_speed_kph: float | None = Field(
+        None,
+        gt=0,
+        description="speed on the off-network leg from a point to its nearest node, km/h; "
+        "default by mode (ACCESS_SPEED_KPH): drive 20, walk 5, bike 15",
+    )
+    far_snap_m: float = Field(
+        FAR_SNAP_M,
+        gt=0,
+        description="an area or site joined to a road node farther than this, metres, is "
+        "flagged with its distance (summary far_snaps, the layers' snap_m, the report, the "
+        "console); it is still routed",
     )
     max_snap_m: float = Field(
-        2000.0, gt=0, description="a point farther than this from any node is flagged, not snapped"
+        2000.0,
+        gt=0,
+        description="the hard limit: a point farther than this from any node is flagged "
+        "far_from_network and not routed",
     )
     path: Path | None = Field(
         None,
@@ -84,6 +111,19 @@ class NetworkOptions(BaseModel):
             )
             raise ValueError(msg)
         return self
+
+    @property
+    def access_kph(self) -> float:
+        """The off-network leg's speed, km/h: ``access_speed_kph`` if given, else the mode's
+        default (:data:`ACCESS_SPEED_KPH`)."""
+        if self.access_speed_kph is not None:
+            return self.access_speed_kph
+        return ACCESS_SPEED_KPH[self.mode]
+
+    @property
+    def has_roads(self) -> bool:
+        """Travel is routed over a road graph (an OSM file or a place), so points are snapped."""
+        return not (self.is_crowfly or self.is_matrix)
 
     @property
     def is_crowfly(self) -> bool:

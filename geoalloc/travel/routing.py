@@ -118,7 +118,9 @@ def travel_matrix(
     max_minutes
         Cut-off, minutes: only pairs within it are kept, as a sparse matrix, and trees stop there.
     access_speed_kph
-        Speed on the off-network leg between a point and its nearest node, km/h (walking: 5).
+        Speed on the off-network leg between a point and its nearest node, km/h. The default is
+        a walking pace; a scenario's ``[network]`` picks it by mode
+        (:data:`geoalloc.travel.options.ACCESS_SPEED_KPH`: drive 20, walk 5, bike 15).
     max_snap_m
         A point farther than this from every connected node, metres, is flagged
         ``far_from_network`` and left unreachable instead of being snapped.

@@ -192,3 +192,23 @@ def test_travel_as_a_subprocess(files):
     )
     assert bad.returncode == 3
     assert "unknown format" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_travel_lists_points_joined_far_from_the_roads(files):
+    # a point 0.005° of latitude (557 m) south of D: routed, and listed with its distance
+    lon, lat = COORDS[4]
+    far = gpd.GeoDataFrame({"site_id": ["south"]}, geometry=[Point(lon, lat - 0.005)], crs=4326)
+    far.to_file(files / "far.gpkg")
+    args = ["travel", "--network", str(files / "tiny.osm"), "--origins", str(files / "far.gpkg")]
+    args += ["--destinations", str(files / "sites.geojson"), "--out", str(files / "od.csv")]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    assert (
+        "warning: origin south: joined to the road network 557 m away (straight line at 20 km/h; "
+        "--far-snap-m 300)"
+    ) in result.stderr
+    table = pd.read_csv(files / "od.csv")
+    # 557 m at the drive default, 20 km/h (333.3 m a minute): 1.67 minutes to D itself (site 20)
+    assert table.set_index("destination").loc[20, "minutes"] == pytest.approx(1.671, abs=1e-3)
+    quiet = CliRunner().invoke(cli, [*args, "--far-snap-m", "600"])
+    assert quiet.exit_code == 0 and "joined to the road network" not in quiet.stderr

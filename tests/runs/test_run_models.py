@@ -25,11 +25,12 @@ def _scenario(tmp_path: Path, shared_data: Path, optimize: str, extra: str = "",
 @pytest.mark.parametrize(
     "optimize",
     [
-        'model = "lscp"\nmax_minutes = 20',
-        'model = "mclp"\np = 10\nmax_minutes = 10',
-        'model = "mclp"\np = 10\nbackup_weight = 0.5\nmax_minutes = 10',
-        'model = "p-median"\np = 20\nmax_minutes = 30',
-        'model = "p-center"\np = 20\nmax_minutes = 30',
+        # the 66 hospitals are existing sites: the models choose among them when they may close
+        'model = "lscp"\nexisting = "may_close"\nmax_minutes = 20',
+        'model = "mclp"\np = 10\nexisting = "may_close"\nmax_minutes = 10',
+        'model = "mclp"\np = 10\nbackup_weight = 0.5\nexisting = "may_close"\nmax_minutes = 10',
+        'model = "p-median"\np = 20\nexisting = "may_close"\nmax_minutes = 30',
+        'model = "p-center"\np = 20\nexisting = "may_close"\nmax_minutes = 30',
     ],
 )
 def test_classic_models_run_from_a_scenario(

