@@ -31,6 +31,7 @@ import shapely
 
 from geoalloc._errors import InputError
 from geoalloc._validate import Problems, format_ids
+from geoalloc.inputs.osm_places import parse_count
 from geoalloc.inputs.osm_sites import (
     CANDIDATE_AMENITIES,
     HEALTHCARE_AMENITIES,
@@ -84,38 +85,6 @@ BEDS_COLUMNS = ("beds", "bed_count", "num_beds", "total_beds", "total_bed", "cap
 KIND_COLUMNS = ("kind", "type", "facility_type", "amenity", "healthcare")
 #: two sites this close (metres) are at the same position, whatever their names
 SAME_PLACE_M = 1.0
-
-_APPROXIMATELY = re.compile(r"^(?:~|≈|\+/-|ca\.?|circa|approx\.?|approximately|about|c\.)\s*", re.I)
-_BEDS_WORD = re.compile(r"\s*(?:beds?|betten|lits|camas)\.?$", re.I)
-_THOUSANDS = re.compile(r"^\d{1,3}(?:[,. \u00a0\u202f']\d{3})+$")
-_PLAIN = re.compile(r"^\d+(?:\.\d+)?$")
-
-
-def parse_count(value: object) -> float:
-    """A count written by people (an OSM ``beds`` tag, a spreadsheet cell) as a number; NaN when
-    it is none.
-
-    Accepted: ``"120"``, ``"120.0"``, ``"~50"``, ``"ca. 200"``, ``"approx 80 beds"``,
-    ``"1,200"`` / ``"1.200"`` / ``"1 200"`` (thousands). Not numbers (NaN): ranges (``"50-60"``),
-    lists (``"40;60"``), words (``"many"``), negative numbers, empty text.
-
-    Examples
-    --------
-    >>> parse_count("~50"), parse_count("1,200")
-    (50.0, 1200.0)
-    >>> parse_count("50-60")
-    nan
-    """
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return float("nan")
-    if isinstance(value, int | float | np.number):
-        return float(value) if value >= 0 else float("nan")
-    text = _BEDS_WORD.sub("", _APPROXIMATELY.sub("", str(value).strip())).strip()
-    if _THOUSANDS.match(text):
-        return float(re.sub(r"\D", "", text))
-    if _PLAIN.match(text):
-        return float(text)
-    return float("nan")
 
 
 def _empty_sites() -> gpd.GeoDataFrame:
