@@ -45,6 +45,7 @@ from geoalloc.optimize.problem import (
     unproven_solves,
 )
 from geoalloc.optimize.shortfall import shortfall_reasons, shortfall_summary
+from geoalloc.runs.basemap import BASEMAP_LAYERS, add_base_map
 from geoalloc.runs.evaluate import evaluate
 from geoalloc.runs.geography import check_geography
 from geoalloc.runs.manifest import SEED, build_manifest
@@ -520,6 +521,9 @@ def run_planning(
     shortfall = shortfall_reasons(problem, allocation, scenario.optimize)
     _add_shortfall(layers, shortfall)
     timings["evaluate_s"] = time.perf_counter() - started
+    started = time.perf_counter()
+    add_base_map(scenario, inputs.areas, layers, cache_dir=default_cache_dir())
+    timings["base_map_s"] = time.perf_counter() - started
 
     started = time.perf_counter()
     surge_curves = area_surge(
@@ -620,7 +624,7 @@ class PlanningKind:
 
     name = "planning"
     layers: tuple[str, ...] = ("areas", "facilities", "assignments", "catchments")
-    optional_layers: tuple[str, ...] = ("service_areas", "shortfall")
+    optional_layers: tuple[str, ...] = ("service_areas", "shortfall", *BASEMAP_LAYERS)
     summary_schema: type = PlanningSummary
     comparable = True
 

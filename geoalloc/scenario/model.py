@@ -131,6 +131,12 @@ class AreasOptions(BaseModel):
     layer: str | None = None
     id: str
     population: str
+    name: str | None = Field(
+        None,
+        description="column of the areas' names, shown in the map's tooltips and the report "
+        "(default: a column called name, any case; else, on an OSM network, the place in or "
+        "near each area)",
+    )
     age_bands: dict[str, str] = Field(
         default_factory=dict, description="column -> band label; the rest of population is 'other'"
     )
