@@ -92,13 +92,15 @@ def test_compare_map_shows_the_other_run_as_layers(tmp_path: Path, shared_data: 
     )
     assert result.exit_code == 0, result.output
     comparison = json.loads(result.stdout)
-    lost = [row["area"] for row in comparison["areas_lost_access"]]
+    lost = [(row["area"], row["name"]) for row in comparison["areas_lost_access"]]
     assert lost  # the closure pushes tracts beyond 10 minutes
     html = page.read_text(encoding="utf-8")
     assert "Compared with chicago-test: areas that gained/lost access" in html
     assert "chicago-test: facilities" in html
-    for area in lost:
-        assert f"area {area}\\u003c/b\\u003e: lost access compared with chicago-test" in html
+    for area, name in lost:  # named by the tracts' NAME column
+        assert name.startswith("Census Tract ") and name.endswith(", Cook County, Illinois")
+        tip = f"{name} (area {area})\\u003c/b\\u003e: lost access compared with chicago-test"
+        assert tip in html
     # run A's facilities are there with their status in A: the closed hospital was kept in A
     assert "Advocate Christ Medical Center (kept in chicago-test)" in html
     assert "<script src=" not in html  # self-contained like every map
