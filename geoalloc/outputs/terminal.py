@@ -54,7 +54,12 @@ def telemedicine_lines(summary: Mapping[str, Any], out_dir: str) -> list[str]:
     """What ``geoalloc run`` prints for a telemedicine run."""
     f = summary["telemedicine"]
     solver = summary["solver"]
-    hubs = ", ".join(f"{h}: {fmt.quantity(v)} h" for h, v in f["physician_hours_by_hub"].items())
+    names = f.get("hub_names") or {}
+    hubs = ", ".join(
+        f"{names.get(h, h)}: {fmt.quantity(v)} h" for h, v in f["physician_hours_by_hub"].items()
+    )
+    service = summary.get("area_service") or {}
+    received = ", ".join(f"{k}: {v}" for k, v in service.items() if v)
     return [
         f"scenario {summary['scenario']}: {summary['areas']} areas, {summary['sites']} sites, "
         f"model telemedicine ({solver['name']}: {solver['status']})",
@@ -64,6 +69,8 @@ def telemedicine_lines(summary: Mapping[str, Any], out_dir: str) -> list[str]:
         f"{fmt.quantity(f['people_gaining_access_through_telemedicine'])}; still without any: "
         f"{fmt.quantity(f['people_still_without_any'])}",
         f"  physician-hours by hub (per week): {hubs or 'none opened'}",
+        *([f"  areas by the care they receive: {received}"] if received else []),
+        *estimate_lines(summary),
         *folder_lines(out_dir),
     ]
 

@@ -78,6 +78,9 @@ class TelemedicineSummary(SummaryBase):
     """A telemedicine run: access figures with and without hubs."""
 
     telemedicine: dict[str, Any]
+    # areas by the care they receive (geoalloc.runs.telemedicine.SERVICES); a folder of an
+    # earlier geoalloc may lack it
+    area_service: NotRequired[dict[str, int]]
 
 
 def required_keys(schema: Any) -> frozenset[str]:

@@ -11,8 +11,13 @@ max_minutes``):
   their divertible hours that hubs serve (an area whose divertible hours are all served counts in
   full);
 - *people still without any*: people beyond T minus those gaining access;
-- area status: ``in person`` (within T), ``telemedicine`` (beyond T, all divertible hours
-  tele-served), ``partly`` (beyond T, some), ``still without`` (beyond T, none).
+- area status (access): ``in person`` (within T), ``telemedicine`` (beyond T, all divertible
+  hours tele-served), ``partly`` (beyond T, some), ``still without`` (beyond T, none);
+- area service (the care an area receives in the plan, :data:`SERVICES`): ``all in person``,
+  ``in person and by video``, ``all by video`` (nothing unmet), ``in person, part unmet``,
+  ``by video only, the rest unmet``, ``no care`` (all of its need unmet), ``no need``. An area
+  within T whose physicians' hours are used up by others is ``no care`` or ``by video only``,
+  never ``in person``: the map and the report colour and name areas by it.
 """
 
 from __future__ import annotations
@@ -41,6 +46,7 @@ from geoalloc.inputs.read import (
 )
 from geoalloc.optimize.problem import solver_summary, unproven_solves
 from geoalloc.optimize.telemedicine import TelePlan, TeleProblem, TeleWeights, solve_telemedicine
+from geoalloc.runs.basemap import BASEMAP_LAYERS, add_base_map
 from geoalloc.runs.evaluate import nearest_minutes
 from geoalloc.runs.geography import check_geography
 from geoalloc.runs.manifest import build_manifest
@@ -49,6 +55,7 @@ from geoalloc.runs.schema import FORMAT_VERSION, TelemedicineSummary
 from geoalloc.runs.travel import check_travel_table, od_table, origin_flags, travel_matrix_for
 from geoalloc.scenario import Scenario
 from geoalloc.scenario.telemedicine import CaseMixShares, TelemedicineOptions
+from geoalloc.travel import default_cache_dir
 from geoalloc.travel.matrix import TravelMatrix
 
 if TYPE_CHECKING:
@@ -57,6 +64,18 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 STATUSES = ("in person", "telemedicine", "partly", "still without")
+#: the care an area receives (the ``service`` column), from best to worst
+SERVICES = (
+    "all in person",
+    "in person and by video",
+    "all by video",
+    "in person, part unmet",
+    "by video only, the rest unmet",
+    "no care",
+    "no need",
+)
+#: physician-hours per week below which an area's hours count as none
+HOURS_TOLERANCE = 1e-6
 
 
 def check_telemedicine_inputs(
@@ -335,6 +354,11 @@ def run_telemedicine(
     figures = telemedicine_figures(table, plan, physical_only)
     figures["by_group"] = access_by_group(table, _group_persons(scenario, areas))
     layers = _layers(scenario, areas, origins, sites, problem, plan, table)
+    names = sites["name"].astype(str)
+    figures["hub_names"] = {h: names.get(h, h) for h in figures["physician_hours_by_hub"]}
+    started = time.perf_counter()
+    add_base_map(scenario, areas, layers, cache_dir=default_cache_dir())
+    timings["base_map_s"] = time.perf_counter() - started
     summary: TelemedicineSummary = {
         "format": FORMAT_VERSION,
         "kind": kind.name,
@@ -345,6 +369,7 @@ def run_telemedicine(
         "sites": len(sites),
         "telemedicine": figures,
         "area_status": {s: int((table["status"] == s).sum()) for s in STATUSES},
+        "area_service": {s: int((table["service"] == s).sum()) for s in SERVICES},
         "input_notes": notes,
         "solver": solver_summary(plan, scenario.optimize),
         "unproven": unproven_solves([("the telemedicine plan", plan)], scenario.optimize),
@@ -389,8 +414,27 @@ def area_table(
         "still without",
     )
     table["status"] = status
+    table["service"] = service_received(table)
     table["people_gaining_access"] = np.where(table["beyond_t"], table["population"] * share, 0.0)
     return table
+
+
+def service_received(table: pd.DataFrame) -> np.ndarray:
+    """The care each area receives (one of :data:`SERVICES`) from its ``demand_hours``,
+    ``in_person_hours``, ``tele_hours`` and ``unmet_hours`` (physician-hours per week)."""
+    need = table["demand_hours"].to_numpy(dtype=float) > HOURS_TOLERANCE
+    person = table["in_person_hours"].to_numpy(dtype=float) > HOURS_TOLERANCE
+    video = table["tele_hours"].to_numpy(dtype=float) > HOURS_TOLERANCE
+    unmet = table["unmet_hours"].to_numpy(dtype=float) > HOURS_TOLERANCE
+    cases = [
+        (~need, "no need"),
+        (~unmet & person & ~video, "all in person"),
+        (~unmet & person & video, "in person and by video"),
+        (~unmet & video, "all by video"),
+        (person, "in person, part unmet"),
+        (video, "by video only, the rest unmet"),
+    ]
+    return np.select([c for c, _ in cases], [label for _, label in cases], "no care")
 
 
 def _by_area(pairs: pd.DataFrame, ids: pd.Index) -> np.ndarray:
@@ -531,7 +575,7 @@ class TelemedicineKind:
 
     name = "telemedicine"
     layers: tuple[str, ...] = ("areas", "facilities", "assignments")
-    optional_layers: tuple[str, ...] = ()
+    optional_layers: tuple[str, ...] = BASEMAP_LAYERS
     summary_schema: type = TelemedicineSummary
     comparable = False
 
