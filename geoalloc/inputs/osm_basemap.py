@@ -102,13 +102,21 @@ def osm_roads(
     )
     crs = metric_crs(pieces.geometry)
     pieces = pieces.to_crs(crs)
-    roads = pieces.dissolve(
-        by=["tier", "name"], aggfunc={"highway": lambda h: h.mode().iloc[0]}
-    ).reset_index()
-    merged = shapely.line_merge(roads.geometry.to_numpy())
-    roads = gpd.GeoDataFrame(roads[["highway", "tier", "name"]], geometry=merged, crs=crs).explode(
-        index_parts=False
+    # the segments of one road (tier and name) share their end nodes' coordinates exactly: one
+    # multi-line per road, merged into its connected pieces (no costly union)
+    groups = pieces.groupby(["tier", "name"], sort=True)
+    codes = groups.ngroup().to_numpy()
+    order = np.argsort(codes, kind="stable")
+    merged = shapely.line_merge(
+        shapely.multilinestrings(pieces.geometry.to_numpy()[order], indices=codes[order])
     )
+    counts = pieces.groupby(["tier", "name", "highway"], sort=True).size().reset_index()
+    counts = counts.sort_values(["tier", "name", 0], ascending=[True, True, False], kind="stable")
+    keys = counts.drop_duplicates(["tier", "name"])  # each road's most frequent class
+    roads = gpd.GeoDataFrame(
+        keys[["highway", "tier", "name"]].reset_index(drop=True), geometry=merged, crs=crs
+    )
+    roads = roads.explode(index_parts=False)
     roads["geometry"] = roads.geometry.simplify(simplify_m, preserve_topology=False)
     roads = roads[~roads.geometry.is_empty & (roads.geometry.length > 0)]
     vertices = shapely.get_num_coordinates(roads.geometry.to_numpy())

@@ -20,9 +20,10 @@ import shapely
 
 from geoalloc.inputs.osm_basemap import SIMPLIFY_M, VERTEX_BUDGET, empty_roads, osm_roads
 from geoalloc.inputs.osm_places import display_names, place_names
-from geoalloc.scenario import Scenario
+from geoalloc.scenario import AreasOptions, Scenario
 from geoalloc.travel.cache import read_entry, write_entry
 from geoalloc.travel.graph import file_sha256
+from geoalloc.travel.options import NetworkOptions
 from geoalloc.travel.osm import PBF_SUFFIXES, XML_SUFFIXES
 
 log = logging.getLogger(__name__)
@@ -36,9 +37,8 @@ BASEMAP_LAYERS = ("roads", "places")
 NEAR = "near {place}"
 
 
-def osm_file(scenario: Scenario) -> Path | None:
-    """The scenario's network file when it is OSM data (PBF or XML), else None."""
-    network = scenario.network
+def osm_file(network: NetworkOptions) -> Path | None:
+    """The ``[network]`` source when it is an OSM file (PBF or XML), else None."""
     if network.is_crowfly or network.is_matrix or network.is_place:
         return None
     path = Path(network.source)
@@ -48,13 +48,13 @@ def osm_file(scenario: Scenario) -> Path | None:
     return path
 
 
-def base_layers(scenario: Scenario, *, cache_dir: Path | None) -> dict[str, gpd.GeoDataFrame]:
-    """The ``roads`` and ``places`` layers of the scenario's OSM network (EPSG:4326).
+def base_layers(network: NetworkOptions, *, cache_dir: Path | None) -> dict[str, gpd.GeoDataFrame]:
+    """The ``roads`` and ``places`` layers of a scenario's OSM network (EPSG:4326).
 
     Parameters
     ----------
-    scenario
-        The run's scenario: ``[network] source`` an OSM file, else there is no base map.
+    network
+        The scenario's ``[network]``: its ``source`` an OSM file, else there is no base map.
     cache_dir
         The travel cache (:func:`geoalloc.travel.default_cache_dir`); None reads the file each time.
 
@@ -65,7 +65,7 @@ def base_layers(scenario: Scenario, *, cache_dir: Path | None) -> dict[str, gpd.
         :func:`geoalloc.inputs.osm_places.place_names`; places only from a ``.pbf``), or ``{}``
         when the network is no OSM file.
     """
-    path = osm_file(scenario)
+    path = osm_file(network)
     if path is None:
         return {}
     entry = None
@@ -87,7 +87,7 @@ def base_layers(scenario: Scenario, *, cache_dir: Path | None) -> dict[str, gpd.
 
 
 def area_names(
-    scenario: Scenario, areas: gpd.GeoDataFrame, places: gpd.GeoDataFrame | None
+    options: AreasOptions, areas: gpd.GeoDataFrame, places: gpd.GeoDataFrame | None
 ) -> pd.Series | None:
     """Each area's display name, indexed as ``areas`` (the input areas, indexed by id).
 
@@ -95,7 +95,6 @@ def area_names(
     scenario's id column is such a column, the ids; else, with OSM ``places``, the place in or
     near the area ("Vaduz", "near Vaduz"; none beyond 5 km). None when no area gets a name.
     """
-    options = scenario.areas
     column = options.name
     if column is None:
         column = next((c for c in areas.columns if str(c).lower() == "name"), None)
@@ -188,8 +187,8 @@ def add_base_map(
     """Add the ``roads`` and ``places`` layers (when the network is an OSM file) to a run's
     ``layers``, and a ``name`` column after ``area_id`` to its ``areas`` layer (when the areas
     have names, :func:`area_names`); ``areas`` are the run's input areas, indexed by id."""
-    base = base_layers(scenario, cache_dir=cache_dir)
-    names = area_names(scenario, areas, base.get("places"))
+    base = base_layers(scenario.network, cache_dir=cache_dir)
+    names = area_names(scenario.areas, areas, base.get("places"))
     layer = layers["areas"]
     if names is not None:
         names.index = names.index.astype(str)

@@ -129,3 +129,79 @@ def test_a_time_phased_plan_refuses_a_travel_table(tmp_path: Path) -> None:
     check_deployment(scenario.model_copy(update={"network": network}), None, problems)
     with pytest.raises(InputError, match="site-to-site travel times"):
         problems.raise_if_any(header="deployment")
+
+
+def test_outputs_name_the_care_each_area_receives(result) -> None:
+    """The map and the report say what care each area gets, the hubs by name, in words."""
+    from geoalloc.outputs.telemedicine import build_telemedicine_map, telemedicine_report_html
+    from geoalloc.outputs.terminal import telemedicine_lines
+    from tests.helpers import legend_gaps
+
+    areas = result.layers["areas"].set_index("area_id")
+    assert areas.loc["Balzers", "service"] == "by video only, the rest unmet"
+    assert areas.loc["Schellenberg", "service"] == "no care"
+    assert areas.loc["Vaduz", "service"] == "all in person"
+    assert set(areas.loc[["Ruggell", "Mauren"], "service"]) == {"in person and by video"}
+    assert result.summary["area_service"] == {
+        "all in person": 7,
+        "in person and by video": 2,
+        "all by video": 0,
+        "in person, part unmet": 0,
+        "by video only, the rest unmet": 1,
+        "no care": 1,
+        "no need": 0,
+    }
+    # the offline base map: the extract's roads and its villages
+    assert {"Vaduz", "Balzers", "Schaan"} <= set(result.layers["places"]["name"])
+    assert len(result.layers["roads"]) > 100
+    fmap = build_telemedicine_map(result.layers, result.summary)
+    assert legend_gaps(fmap) == []
+    page = telemedicine_report_html(result.layers, result.summary)
+    # in words: no internal key, no True/False
+    for raw in ("people_beyond_t", "physician_hours_by_hub", "True", "False", "beyond_t"):
+        assert raw not in page, raw
+    assert (
+        "5,749 people live beyond 15.0 min by road of any physician. With 2 video hubs, 4,642 of "
+        "them gain access to the part of their care that video can serve; 1,107 remain without "
+        "any." in page
+    )
+    # who is still without, and why
+    assert (
+        "no road route to a physician (far from network: its trips start too far from the road "
+        "network); the 30.0 % of its need suited to video is served by a hub; the rest needs a "
+        "physician in person" in page
+    )
+    assert (
+        "the nearest physician is 15.8 min away, beyond 15.0 min; not connected, so video "
+        "consultations cannot reach it" in page
+    )
+    # hubs by name, opened first; a chart of the hours per area
+    hubs = page[page.index("<h2>Physician-hours by hub</h2>") :]
+    assert hubs.index("Rathaus Triesenberg") < hubs.index("Rathaus Vaduz") < hubs.index("Post")
+    assert page.count("data:image/svg+xml;base64,") == 1
+    lines = "\n".join(telemedicine_lines(result.summary, "out"))
+    assert "Rathaus Vaduz: 17.9 h, Rathaus Triesenberg: 23.1 h" in lines
+    assert "areas by the care they receive: all in person: 7" in lines
+
+
+def test_an_area_within_reach_without_hours_is_not_in_person(result, tmp_path: Path) -> None:
+    """With the hospital at 150 physician-hours a week, areas within 15 minutes get none: they are
+    labelled by the care they get (video, or no care), while their access status stays
+    "in person" (a physician within reach)."""
+    import pandas as pd
+
+    sites = pd.read_csv(EXAMPLE / "sites.csv", dtype={"id": str})
+    sites.loc[sites["physician_hours"] > 0, "physician_hours"] = 150
+    sites.to_csv(tmp_path / "sites.csv", index=False)
+    scenario = result.scenario
+    join = scenario.facilities.join.model_copy(update={"path": tmp_path / "sites.csv"})
+    facilities = scenario.facilities.model_copy(update={"join": join})
+    short = run_scenario(scenario.model_copy(update={"facilities": facilities}))
+    areas = short.layers["areas"].set_index("area_id")
+    within = areas[areas["status"] == "in person"]
+    starved = within[within["in_person_hours"] <= 1e-6]
+    assert len(starved)  # in reach, but the 150 hours go to others
+    assert set(starved["service"]) <= {"by video only, the rest unmet", "no care"}
+    served = areas["in_person_hours"] > 1e-6
+    assert areas.loc[served, "service"].str.contains("in person").all()
+    assert not areas.loc[~served, "service"].str.contains("in person").any()
