@@ -314,7 +314,10 @@ def catchment_layer(
 
 
 def service_area_layer(
-    fmap: folium.Map, service_areas: gpd.GeoDataFrame | None, legend: Legend
+    fmap: folium.Map,
+    service_areas: gpd.GeoDataFrame | None,
+    legend: Legend,
+    names: Names | None = None,
 ) -> Layer | None:
     """*Service areas (isochrones)*, when given: a polygon per site and band, the largest band
     drawn first so the inner bands stay on top."""
@@ -334,7 +337,7 @@ def service_area_layer(
         service,
         "Service areas (isochrones)",
         tips=[
-            f"{text(s)}: within {float(m):g} min"
+            f"{(names or Names({}, {})).site(s)}: within {float(m):g} min"
             for s, m in zip(service["site"], service["minutes"], strict=True)
         ],
         colours=[colour[float(m)] for m in service["minutes"]],

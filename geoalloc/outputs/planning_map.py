@@ -106,7 +106,7 @@ def build_map(
     assignment_layer(fmap, assignments, resources[0], legend, names)
     unmet_layer(fmap, areas, resources, legend)
     catchment_layer(fmap, catchments, legend, names)
-    service_area_layer(fmap, service_areas, legend)
+    service_area_layer(fmap, service_areas, legend, names)
     shipment_layer(fmap, moves, legend, names)
     baseline = [
         baseline_area_layer(fmap, area_maps, legend),
