@@ -28,12 +28,13 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from pyproj import CRS, Transformer
+from pyproj import CRS
 from scipy import sparse
 from scipy.sparse import csgraph
 
 from geoalloc._errors import InputError
 from geoalloc._validate import Problems, file_problem, format_ids
+from geoalloc.inputs.extent import EXTENT_BUFFER_M, EXTENT_HULL_RATIO, nodes_extent
 from geoalloc.inputs.grid import square_cells
 from geoalloc.inputs.osm_layers import read_boundaries
 from geoalloc.inputs.points import index_by_id
@@ -61,9 +62,6 @@ PLACE_KINDS = (
 )
 #: a place farther than this from an area does not name it (``display_names``'s ``within_m``)
 NAME_WITHIN_M = 5000.0
-#: :func:`network_extent`: concave-hull ratio (1 is the convex hull) and buffer around it
-EXTENT_HULL_RATIO = 0.1
-EXTENT_BUFFER_M = 100.0
 #: :func:`grid_areas`: a cell cut to less than this share of a whole cell joins its neighbour
 MIN_CELL_SHARE = 0.1
 #: :func:`admin_areas`: gaps smaller than this are slivers between boundaries drawn by different
@@ -130,11 +128,7 @@ def network_extent(
         msg = f"{pbf}: no road usable by mode {mode!r} — is this the right extract and mode?"
         raise InputError(msg)
     lonlat = nodes.set_index("id").loc[ids, ["lon", "lat"]].to_numpy()
-    bounds = (*lonlat.min(axis=0), *lonlat.max(axis=0))
-    crs = metric_crs(gpd.GeoSeries([shapely.box(*bounds)], crs=4326))
-    x, y = Transformer.from_crs(4326, crs, always_xy=True).transform(lonlat[:, 0], lonlat[:, 1])
-    hull = shapely.concave_hull(shapely.multipoints(np.column_stack([x, y])), ratio=hull_ratio)
-    hull = hull.buffer(buffer_m)
+    hull, crs = nodes_extent(lonlat[:, 0], lonlat[:, 1], hull_ratio=hull_ratio, buffer_m=buffer_m)
     return _in_degrees(gpd.GeoDataFrame(geometry=[hull], crs=crs)).geometry.iloc[0]
 
 
