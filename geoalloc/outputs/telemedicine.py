@@ -7,6 +7,7 @@ import geopandas as gpd
 import pandas as pd
 
 import geoalloc._text as fmt
+from geoalloc.outputs.checks import checks_section
 from geoalloc.outputs.escape import text
 from geoalloc.outputs.layers import (
     circle_layer,
@@ -162,7 +163,7 @@ def telemedicine_report_html(layers: dict[str, gpd.GeoDataFrame], summary: dict)
         f"<title>{text(summary['scenario'])} — telemedicine</title>"
         "<style>body{font:14px sans-serif;margin:2em}td,th{border:1px solid #ccc;"
         "padding:3px 6px}table{border-collapse:collapse;margin-bottom:1.5em}</style></head><body>"
-        f"<h1>{text(summary['scenario'])}: telemedicine coverage</h1>{unproven_box(summary)}"
+        f"<h1>{text(summary['scenario'])}: telemedicine coverage</h1>{unproven_box(summary)}{checks_section(summary)}"
         f"<p>Standard T = {fmt.minutes(summary['max_minutes'])} by road to a site with "
         "physician-hours. Hours are physician-hours per week.</p>"
         f"{_table(rows)}{by_group}<h2>Physician-hours by hub</h2>{_table(hubs)}"

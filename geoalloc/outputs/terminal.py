@@ -7,6 +7,7 @@ from typing import Any
 
 import geoalloc._text as fmt
 from geoalloc._errors import UNPROVEN_EXIT_CODE
+from geoalloc.outputs.checks import check_lines
 from geoalloc.outputs.estimate import estimate_lines
 
 
@@ -28,7 +29,7 @@ def planning_lines(summary: Mapping[str, Any]) -> list[str]:
         )
     statuses = ", ".join(f"{k}: {v}" for k, v in sorted(summary["area_status"].items()))
     lines.append(f"  areas by status: {statuses}")
-    return lines + estimate_lines(summary)
+    return lines + estimate_lines(summary) + check_lines(summary)
 
 
 def folder_lines(out_dir: str) -> list[str]:
@@ -64,6 +65,7 @@ def telemedicine_lines(summary: Mapping[str, Any], out_dir: str) -> list[str]:
         f"{fmt.quantity(f['people_gaining_access_through_telemedicine'])}; still without any: "
         f"{fmt.quantity(f['people_still_without_any'])}",
         f"  physician-hours by hub (per week): {hubs or 'none opened'}",
+        *check_lines(summary),
         *folder_lines(out_dir),
     ]
 

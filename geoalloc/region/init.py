@@ -576,6 +576,14 @@ def scenario_text(request: InitRequest, inputs: RegionInputs, out: Path) -> str:
         lines.append(
             f"population_estimate = {json.dumps(population['source'], ensure_ascii=False)}"
         )
+    control = request.population_total
+    if control is not None:
+        lines.append(
+            f"population_total = {control:.0f}   # the stated control total: every run checks "
+            "the areas' population against it"
+            if float(control).is_integer()
+            else f"population_total = {control!r}   # the stated control total"
+        )
     lines += [band_line.rstrip("\n")] if band_line else []
     lines += [
         "",
