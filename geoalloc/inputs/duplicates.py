@@ -16,6 +16,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from pyproj import CRS
 
 from geoalloc.inputs.read import metric_crs
 
@@ -58,7 +59,11 @@ def name_similarity(a: str, b: str) -> float:
 
 
 def find_duplicates(
-    sites: gpd.GeoDataFrame, *, within_m: float = 150.0, min_name_similarity: float = 0.6
+    sites: gpd.GeoDataFrame,
+    *,
+    within_m: float = 150.0,
+    min_name_similarity: float = 0.6,
+    crs: CRS | None = None,
 ) -> pd.DataFrame:
     """Pairs of sites that are likely the same facility: within ``within_m`` metres of each other
     and with similar names (:func:`name_similarity` at least ``min_name_similarity``), or at the
@@ -73,6 +78,13 @@ def find_duplicates(
     ----------
     sites
         Points (any CRS); ``site_id`` and ``name`` columns (else the index and no names).
+    within_m
+        Farthest apart (metres) two sites with similar names may be.
+    min_name_similarity
+        Least :func:`name_similarity` of two names that count as similar.
+    crs
+        The CRS in metres the distances are measured in (default: the sites' UTM zone,
+        :func:`~geoalloc.inputs.read.metric_crs`).
 
     Returns
     -------
@@ -99,7 +111,7 @@ def find_duplicates(
         if "named" in sites.columns
         else pd.notna(names) & (pd.Series(names, dtype=object).astype(str).str.strip() != "")
     )
-    projected = sites.geometry.to_crs(metric_crs(sites.geometry))
+    projected = sites.geometry.to_crs(crs if crs is not None else metric_crs(sites.geometry))
     points = projected.representative_point().to_numpy()
     first, second = gpd.GeoSeries(points).sindex.query(
         points, predicate="dwithin", distance=within_m

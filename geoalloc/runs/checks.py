@@ -53,6 +53,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from pyproj import CRS
 
 import geoalloc._text as fmt
 from geoalloc.inputs.duplicates import find_duplicates
@@ -61,8 +62,6 @@ from geoalloc.runs.schema import CheckRecord, PassedCheck
 from geoalloc.travel import default_cache_dir, load_network
 
 if TYPE_CHECKING:
-    from pyproj import CRS
-
     from geoalloc.scenario import Scenario
 
 log = logging.getLogger(__name__)
@@ -127,9 +126,16 @@ class RunFacts:
         if network.is_crowfly or network.is_matrix:
             return None
         graph = load_network(network, cache_dir=default_cache_dir())  # in memory after routing
-        lon = np.concatenate([graph.lon, graph.dropped_lon])
-        lat = np.concatenate([graph.lat, graph.dropped_lat])
-        return nodes_extent(lon, lat, thin_to=EXTENT_NODES)
+        if graph.content_hash not in _EXTENTS:  # a sweep's variants share their network
+            lon = np.concatenate([graph.lon, graph.dropped_lon])
+            lat = np.concatenate([graph.lat, graph.dropped_lat])
+            _EXTENTS.clear()
+            _EXTENTS[graph.content_hash] = nodes_extent(lon, lat, thin_to=EXTENT_NODES)
+        return _EXTENTS[graph.content_hash]
+
+
+#: the last network's extent, by the network's content hash
+_EXTENTS: dict[str, tuple[shapely.Polygon, CRS]] = {}
 
 
 Find = Callable[[RunFacts], list[CheckRecord] | None]
@@ -238,6 +244,20 @@ def _listing(items: list[str], total: int | None = None) -> str:
 
 def _numbers(sites: pd.DataFrame, column: str) -> pd.Series:
     return pd.to_numeric(sites[column], errors="coerce").fillna(0.0).astype(float)
+
+
+def _utm_zone(frame: gpd.GeoDataFrame) -> CRS | None:
+    """The UTM zone of the centre of ``frame`` (EPSG:326xx / 327xx), found without the CRS
+    database search of :func:`~geoalloc.inputs.read.metric_crs` (0.2 s a call); enough to
+    measure distances of a few hundred metres. None near the poles (the caller's default)."""
+    from pyproj import CRS
+
+    west, south, east, north = frame.geometry.to_crs(4326).total_bounds
+    lon, lat = (west + east) / 2, (south + north) / 2
+    if not (np.isfinite(lon) and np.isfinite(lat)) or abs(lat) > 80:
+        return None
+    zone = int((lon + 180) // 6) % 60 + 1
+    return CRS.from_epsg((32600 if lat >= 0 else 32700) + zone)
 
 
 def _standard_text(summary: Mapping[str, Any]) -> str:
@@ -432,14 +452,15 @@ def duplicate_sites(facts: RunFacts) -> list[CheckRecord] | None:
     if "site_id" not in sites.columns or len(sites) < 2:
         return None
     columns = [c for c in ("site_id", "name") if c in sites.columns]
-    pairs = find_duplicates(sites[[*columns, "geometry"]])
+    pairs = find_duplicates(sites[[*columns, "geometry"]], crs=_utm_zone(sites))
     if pairs.empty:
         return []
-    existing = (
-        set(sites.loc[sites["existing"].astype(bool), "site_id"])
-        if "existing" in sites.columns
-        else set(sites["site_id"])
-    )
+    if "existing" in sites.columns:
+        existing = set(sites.loc[sites["existing"].astype(bool), "site_id"])
+    elif "in_person_hours" in sites.columns:  # telemedicine: the sites with physicians today
+        existing = set(sites.loc[_numbers(sites, "in_person_hours") > 0, "site_id"])
+    else:
+        existing = set(sites["site_id"])
     with_existing = pairs["site_a"].isin(existing) | pairs["site_b"].isin(existing)
     records = []
     for severity, group, what_kind in (

@@ -27,24 +27,21 @@ def _facts(folder: Path) -> dict:
 
 
 @pytest.fixture(scope="module")
-def harrisburg(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Harrisburg's extract + HIFLD's hospital CSV as is, on the default 1 km grid."""
-    out = tmp_path_factory.mktemp("init") / "harrisburg"
-    code, stdout, stderr = _init(
-        "--network",
-        str(shared_data / OSM / "harrisburg_pa_2015-03.osm.pbf"),
-        "--facilities",
-        str(shared_data / "us_hifld_hospitals" / "hifld_hospitals.csv.gz"),
-        "--out",
-        str(out),
+def harrisburg(harrisburg_hifld: dict) -> Path:
+    """Harrisburg's extract + HIFLD's hospital CSV as is, on the default 1 km grid (the
+    session's `geoalloc init`, tests/conftest.py)."""
+    out = harrisburg_hifld["folder"]
+    assert harrisburg_hifld["exit_code"] == 0, (
+        harrisburg_hifld["stdout"] + harrisburg_hifld["stderr"]
     )
-    assert code == 0, stdout + stderr
-    assert f"next: geoalloc run {out}/scenario.toml" in stdout
+    assert f"next: geoalloc run {out}/scenario.toml" in harrisburg_hifld["stdout"]
     return out
 
 
 @pytest.mark.slow
-def test_harrisburg_with_hifld_goes_to_a_map_in_two_commands(harrisburg: Path) -> None:
+def test_harrisburg_with_hifld_goes_to_a_map_in_two_commands(
+    harrisburg: Path, harrisburg_hifld_run: dict
+) -> None:
     facts = _facts(harrisburg)["facts"]
     fac = facts["facilities"]
     # HIFLD's five hospitals in the extract's bbox (1,247 beds, PROVENANCE.md) and one more
@@ -60,10 +57,9 @@ def test_harrisburg_with_hifld_goes_to_a_map_in_two_commands(harrisburg: Path) -
     warnings = " ".join(_facts(harrisburg)["warnings"])
     assert "implausibly few" in warnings  # 2015's OSM has few of Harrisburg's buildings
 
-    plan = harrisburg.parent / "plan"
-    result = CliRunner().invoke(cli, ["run", str(harrisburg / "scenario.toml"), "--out", str(plan)])
-    assert result.exit_code == 0, result.output
-    assert "population: an ESTIMATE, not a count" in result.stdout
+    plan = harrisburg_hifld_run["folder"]  # geoalloc run of it, through the CLI
+    assert harrisburg_hifld_run["exit_code"] == 0, harrisburg_hifld_run["output"]
+    assert "population: an ESTIMATE, not a count" in harrisburg_hifld_run["stdout"]
     summary = json.loads((plan / "summary.json").read_text())
     assert summary["areas"] == len(areas) and summary["sites"] == 6
     assert "estimate" in summary["population_estimate"]
@@ -103,6 +99,7 @@ def test_andorra_alone_admin_boundaries_with_their_gap_filled(
     assert sites["candidate"].sum() == facts["facilities"]["candidates"] > 0
     scenario = tomllib.loads((out / "scenario.toml").read_text())
     assert scenario["optimize"]["budget"] == 3  # at most three candidates open by default
+    assert scenario["areas"]["population_total"] == 76000  # every run checks against it
     areas = gpd.read_file(out / "areas.gpkg")
     assert areas["area_id"].is_unique and areas["name"].notna().all()
 
@@ -149,7 +146,10 @@ def test_a_population_raster_is_conserved(
     # stated one is not scaled, it is questioned
     assert population["total"] < HSY_TOTAL / 5
     assert "off the stated control total of 71,724" in stderr
-    assert "population_estimate" not in tomllib.loads((out / "scenario.toml").read_text())["areas"]
+    written = tomllib.loads((out / "scenario.toml").read_text())["areas"]
+    assert "population_estimate" not in written
+    # kept as the control total: every run of the scenario says how far off the areas are
+    assert written["population_total"] == HSY_TOTAL
 
 
 def test_bad_areas_option_is_a_usage_error(tmp_path: Path) -> None:

@@ -65,6 +65,16 @@ def test_story(result) -> None:
     assert result.summary["solver"]["status"] == "optimal"
 
 
+def test_checks_of_a_telemedicine_run(result) -> None:
+    """The checks that read sites and areas apply: the municipalities cover the road network's
+    extent; two video-hub candidates 67 m apart in Triesenberg (the town hall and the post
+    office, names alike by the village's) are a note, not a warning."""
+    (record,) = result.summary["checks"]
+    assert record["id"] == "duplicate_sites" and record["severity"] == "info"
+    assert set(record["ids"]) == {"297699576", "330502153"}
+    assert {p["id"] for p in result.summary["checks_passed"]} == {"network_extent_uncovered"}
+
+
 @pytest.mark.slow
 def test_cli_subprocess(tmp_path: Path, shared_data: Path) -> None:
     out = tmp_path / "run"

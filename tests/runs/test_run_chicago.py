@@ -81,6 +81,27 @@ def test_every_area_appears_and_demand_balances(chicago_run) -> None:
     )
 
 
+def test_checks_name_the_small_hospitals_that_draw_crowds_today(chicago_run) -> None:
+    """Each area to its nearest hospital: a children's hospital (Shriners, 60 beds) and a
+    long-term acute care hospital (Kindred, 95) would be nearest for 253 and 344 beds' demand."""
+    result, out = chicago_run
+    summary = json.loads((out / "summary.json").read_text())
+    (record,) = summary["checks"]
+    assert record["id"] == "baseline_over_capacity" and record["severity"] == "warning"
+    assert record["ids"] == [
+        "Shriners Hospitals for Children",
+        "Kindred Chicago Central Hospital",
+        "Roseland Community Hospital",
+        "Saint Anthony Hospital",
+        "Holy Cross Hospital",
+    ]
+    assert "Shriners Hospitals for Children 421 % (252.6 beds needed, 60 there)" in record["seen"]
+    passed = {p["id"] for p in summary["checks_passed"]}
+    assert {"duplicate_sites", "unreachable_demand", "load_above_capacity"} <= passed
+    report = (out / "report.html").read_text()
+    assert "Kindred Chicago Central Hospital 362 %" in report
+
+
 def test_manifest_has_hashes_and_scenario(chicago_run, shared_data: Path) -> None:
     _, out = chicago_run
     manifest = json.loads((out / "manifest.json").read_text())
