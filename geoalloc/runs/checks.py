@@ -250,8 +250,6 @@ def _utm_zone(frame: gpd.GeoDataFrame) -> CRS | None:
     """The UTM zone of the centre of ``frame`` (EPSG:326xx / 327xx), found without the CRS
     database search of :func:`~geoalloc.inputs.read.metric_crs` (0.2 s a call); enough to
     measure distances of a few hundred metres. None near the poles (the caller's default)."""
-    from pyproj import CRS
-
     west, south, east, north = frame.geometry.to_crs(4326).total_bounds
     lon, lat = (west + east) / 2, (south + north) / 2
     if not (np.isfinite(lon) and np.isfinite(lat)) or abs(lat) > 80:
@@ -371,17 +369,14 @@ def load_above_capacity(facts: RunFacts) -> list[CheckRecord] | None:
     if not rows:
         return []
     model = str(facts.summary.get("model", ""))
-    excess = sum(
-        float(
-            (_numbers(open_sites, f"{r}_load") - _numbers(open_sites, f"{r}_after"))
-            .clip(lower=0)
-            .sum()
-        )
+    excess = [
+        (r, (_numbers(open_sites, f"{r}_load") - _numbers(open_sites, f"{r}_after")).clip(lower=0))
         for r in facts.resources
-    )
+    ]
+    total = ", ".join(f"{fmt.quantity(e.sum())} {r}" for r, e in excess if e.sum() > TOLERANCE)
     seen = (
         f"{len(set(ids))} open site(s) carry more than their capacity in the plan: "
-        f"{_listing(rows)} — {fmt.quantity(excess)} units above capacity in all"
+        f"{_listing(rows)} — {total} above capacity in all"
     )
     why = (
         f"the {model} model places sites by travel time alone and sends every area to an open "

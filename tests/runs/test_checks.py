@@ -5,6 +5,7 @@ HIFLD's hospitals through `geoalloc init` and `geoalloc run`."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -338,3 +339,19 @@ def test_thinned_nodes_draw_the_same_extent(harrisburg) -> None:
     assert len(lon) > 10_000
     assert thinned.area == pytest.approx(every.area, rel=0.02)
     assert every.symmetric_difference(thinned).area < 0.05 * every.area
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [(0, "greater than 0"), (-5, "greater than 0"), (float("inf"), "finite"), (True, "true")],
+)
+def test_a_control_total_must_be_a_positive_number(
+    write_scenario, tmp_path: Path, value: object, message: str
+) -> None:
+    areas = {"path": "a.gpkg", "id": "id", "population": "pop", "population_total": value}
+    facilities = {"path": "s.gpkg", "id": "id", "capacity": {"beds": "beds"}}
+    path = write_scenario(tmp_path, name="t", areas=areas, facilities=facilities)
+    with pytest.raises(geoalloc.InputError) as raised:
+        geoalloc.load_scenario(path)
+    text = str(raised.value)
+    assert "population_total" in text and message in text.lower()
