@@ -47,9 +47,9 @@ LOS_DAYS = 5.0  # mean length of stay, days
 OCCUPANCY_TARGET = 0.85
 #: travel standard per mode, minutes
 MAX_MINUTES = {"drive": 30.0, "walk": 20.0, "bike": 20.0}
-#: facilities up to this far beyond the road network's extent belong to the region (the travel
-#: model's default ``max_snap_m``: a site farther from the roads is flagged by the run, not lost)
-FACILITY_MARGIN_M = 2000.0
+#: facilities up to this far beyond the road network's extent belong to the region: within the
+#: travel model's default ``max_snap_m`` (2 km) of a road node, so that the run can reach them
+FACILITY_MARGIN_M = 1500.0
 #: the most populated cells offered as candidate sites with ``--candidates cells``
 CELL_CANDIDATES = 20
 #: columns taken as the count of a population vector file when --population-column is not given
@@ -158,10 +158,12 @@ def build_region(request: InitRequest) -> RegionInputs:
         population = _estimate_population(
             request.population, request.network, areas, request.areas.kind
         )
-    notes.extend(population.notes)
+    caveats = [n for n in population.notes if "ESTIMATE" in n]
+    notes.extend(n for n in population.notes if n not in caveats)
     totals = population.totals.reindex(areas.index).fillna(0.0)
     bands = population.bands.reindex(areas.index).fillna(0.0)
     check = _population_checks(population, float(totals.sum()), extent, places, request)
+    warnings.extend(f"population: {c}" for c in caveats if request.population_total is None)
     warnings.extend(check.warnings)
     totals, bands = totals * check.factor, bands * check.factor
     areas["population"] = totals.to_numpy()
@@ -270,9 +272,8 @@ def _population_checks(
     per_km2 = total / extent_km2 if extent_km2 > 0 else float("nan")
     if not population.measured and control is None:
         warnings.append(
-            f"population is an ESTIMATE ({population.source}); replace it with a measured "
-            "source (a census table or a population raster), or state the region's total "
-            "(a control total) for the estimate to spread, before deciding"
+            "without a measured population, a published total of the region's residents (a "
+            "control total) makes the estimate better: the buildings then only say where they live"
         )
         if per_km2 < MIN_PLAUSIBLE_PER_KM2:
             warnings.append(
