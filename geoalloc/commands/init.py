@@ -51,6 +51,15 @@ Examples:
     help="Count column of a vector --population file [default: population, pop, ... detected].",
 )
 @click.option(
+    "--age-band",
+    "age_bands",
+    multiple=True,
+    metavar="LABEL=SOURCE",
+    help="Persons of an age band (repeatable): another raster (over65=pop_65plus.tif) or a "
+    "column of the vector --population file (over65=POP65); each becomes an areas column and a "
+    "band of [demand] admissions_per_1000.",
+)
+@click.option(
     "--population-total",
     type=FiniteFloatRange(min=1),
     default=None,
@@ -99,6 +108,7 @@ def init_command(
     areas: str,
     population: str | None,
     population_column: str | None,
+    age_bands: tuple[str, ...],
     population_total: float | None,
     facilities: str,
     candidates: str,
@@ -116,7 +126,7 @@ def init_command(
     request = InitRequest(
         network=network,
         areas=parse_areas(areas),
-        population=parse_population(population, population_column),
+        population=parse_population(population, population_column, age_bands),
         facilities=parse_sites(facilities, "osm"),
         candidates=parse_sites(candidates, "none"),
         mode=mode,

@@ -346,7 +346,12 @@ def _estimate_population(
     assert choice.path is not None
     _check_input(choice.path, "population")
     if choice.kind == "raster":  # grid cells beyond the raster hold nobody (and are left out)
-        return pop.raster_population(choice.path, areas, outside_ok=kind != "file")
+        band_paths = {label: Path(source) for label, source in choice.bands}
+        for label, band_path in band_paths.items():
+            _check_input(band_path, f"population band {label}")
+        return pop.raster_population(
+            choice.path, areas, band_paths=band_paths or None, outside_ok=kind != "file"
+        )
     return _population_from_vector(choice, areas)
 
 
@@ -374,10 +379,15 @@ def _population_from_vector(choice: PopulationChoice, areas: gpd.GeoDataFrame):
             f"{columns} — name it (the population column)"
         )
         raise InputError(msg)
+    bands = dict(choice.bands)
+    missing = sorted(set(bands.values()) - set(columns))
+    if missing:
+        msg = f"population {choice.path}: no column {missing} for the age bands (its columns: {columns})"
+        raise InputError(msg)
     geometry = str(info.get("geometry_type") or "")
     if "Point" in geometry:
-        return pop.points_population(choice.path, areas, value=column)
-    return pop.census_population(choice.path, column, areas)
+        return pop.points_population(choice.path, areas, value=column, band_values=bands or None)
+    return pop.census_population(choice.path, column, areas, band_columns=bands or None)
 
 
 def _count_column(columns: list[str]) -> str | None:

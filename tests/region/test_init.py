@@ -8,11 +8,12 @@ import tomllib
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
 from geoalloc.cli import cli
-from tests.region.hsy import HSY_TOTAL
+from tests.region.hsy import HSY_NODATA, HSY_TOTAL, hsy_lattice, write_raster
 
 OSM = "osm_small_regions"
 
@@ -122,10 +123,13 @@ def test_andorra_estimate_alone_is_flagged_as_implausible(
 
 
 def test_a_population_raster_is_conserved(
-    shared_data: Path, hsy_raster: Path, tmp_path: Path
+    shared_data: Path, hsy_grid: gpd.GeoDataFrame, hsy_raster: Path, tmp_path: Path
 ) -> None:
     """HSY's grid as a GeoTIFF onto a 500 m grid over central Helsinki's roads: the areas hold
-    what the raster holds over the same extent."""
+    what the raster holds over the same extent, and an age band's raster is carried through."""
+    pixels, left, top = hsy_lattice(hsy_grid)
+    over65 = np.where(pixels == HSY_NODATA, HSY_NODATA, pixels * 0.2).astype("float32")
+    band = write_raster(tmp_path / "over65.tif", over65, left, top)
     out = tmp_path / "helsinki"
     code, stdout, stderr = _init(
         "--network",
@@ -136,6 +140,8 @@ def test_a_population_raster_is_conserved(
         str(hsy_raster),
         "--population-total",
         str(HSY_TOTAL),
+        "--age-band",
+        f"over65={band}",
         "--out",
         str(out),
     )
@@ -149,7 +155,11 @@ def test_a_population_raster_is_conserved(
     # stated one is not scaled, it is questioned
     assert population["total"] < HSY_TOTAL / 5
     assert "off the stated control total of 71,724" in stderr
-    assert "population_estimate" not in tomllib.loads((out / "scenario.toml").read_text())["areas"]
+    np.testing.assert_allclose(areas["over65"], 0.2 * areas["population"], rtol=1e-5, atol=1e-3)
+    scenario = tomllib.loads((out / "scenario.toml").read_text())
+    assert scenario["areas"]["age_bands"] == {"over65": "over65"}
+    assert set(scenario["demand"]["admissions_per_1000"]) == {"over65", "other"}
+    assert "population_estimate" not in scenario["areas"]
 
 
 def test_bad_areas_option_is_a_usage_error(tmp_path: Path) -> None:
@@ -158,6 +168,14 @@ def test_bad_areas_option_is_a_usage_error(tmp_path: Path) -> None:
     )
     assert code == 2
     assert "grid:<size>" in stderr
+
+
+def test_age_bands_need_a_population_file(tmp_path: Path) -> None:
+    code, _, stderr = _init(
+        "--network", "x.osm.pbf", "--age-band", "over65=a.tif", "--out", str(tmp_path / "o")
+    )
+    assert code == 2
+    assert "the buildings estimate has no ages" in stderr
 
 
 def test_grid_size_out_of_range_is_a_usage_error(tmp_path: Path) -> None:
