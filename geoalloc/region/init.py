@@ -30,6 +30,7 @@ import pandas as pd
 
 from geoalloc._errors import InputError
 from geoalloc._validate import file_problem
+from geoalloc.region.areas import FAR_FROM_ROADS_M
 from geoalloc.region.choices import AreasChoice, PopulationChoice, parse_areas
 
 log = logging.getLogger(__name__)
@@ -88,6 +89,7 @@ class RegionInputs:
 
     areas: gpd.GeoDataFrame
     facilities: gpd.GeoDataFrame
+    origins: gpd.GeoDataFrame
     age_bands: list[str]
     facts: dict[str, Any]
     notes: list[str]
@@ -194,6 +196,15 @@ def build_region(request: InitRequest) -> RegionInputs:
                 f"({area_facts['fill']['population']:,.0f} residents): filled with "
                 f"{area_facts['fill']['cells']} grid cells (area_source 'grid fill')"
             )
+    with _timed(timings, "origins"):
+        origins = _trip_origins(request, areas)
+    moved = origins["origin"].ne("representative point").to_numpy()
+    if moved.any():
+        notes.append(
+            f"{int(moved.sum())} areas start their trips at a road node inside them: their "
+            f"representative point is more than {FAR_FROM_ROADS_M:,.0f} m from the roads "
+            f"(origins.gpkg; up to {origins['distance_m'].max():,.0f} m moved)"
+        )
     with _timed(timings, "facilities"):
         facilities, facility_facts = _make_facilities(request, extent, areas, notes, warnings)
     total = float(areas["population"].sum())
@@ -220,7 +231,20 @@ def build_region(request: InitRequest) -> RegionInputs:
         "facilities": facility_facts,
         "timings_s": timings,
     }
-    return RegionInputs(areas, facilities, age_bands, facts, notes, warnings)
+    return RegionInputs(areas, facilities, origins, age_bands, facts, notes, warnings)
+
+
+def _trip_origins(request: InitRequest, areas: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Each area's trip origin against the nodes the run will snap to (the routable graph, built
+    and cached now, so that the first run of the scenario reads it from the cache)."""
+    from geoalloc.region.areas import trip_origins
+    from geoalloc.travel.api import default_cache_dir, load_network
+    from geoalloc.travel.options import NetworkOptions
+
+    options = NetworkOptions(source=str(request.network.resolve()), mode=request.mode)
+    graph = load_network(options, cache_dir=default_cache_dir())
+    nodes = np.column_stack([np.asarray(graph.lon, float), np.asarray(graph.lat, float)])
+    return trip_origins(areas, nodes)
 
 
 #: residents per km² of the road network's extent below which an estimate is implausible for a
@@ -582,6 +606,7 @@ def scenario_text(request: InitRequest, inputs: RegionInputs, out: Path) -> str:
         f"# {population['total']:,.0f} residents from {population['method']}{estimate}",
         f"# source: {population['source']}",
         f"# the source holds {population['source_total']:,.0f} over the same extent",
+        'origins = { path = "origins.gpkg", id = "area_id" }  # where trips start: see its column origin',
     ]
     if not population["measured"]:
         lines.append(
@@ -649,6 +674,7 @@ def write_region(
     def write(folder: Path) -> None:
         inputs.areas.to_crs(4326).to_file(folder / "areas.gpkg", driver="GPKG")
         inputs.facilities.to_crs(4326).to_file(folder / "facilities.gpkg", driver="GPKG")
+        inputs.origins.to_crs(4326).to_file(folder / "origins.gpkg", driver="GPKG")
         (folder / "scenario.toml").write_text(scenario_text(request, inputs, out), encoding="utf-8")
         record = {
             "facts": inputs.facts,

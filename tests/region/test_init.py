@@ -106,6 +106,9 @@ def test_andorra_alone_admin_boundaries_with_their_gap_filled(
     assert scenario["optimize"]["budget"] == 3  # at most three candidates open by default
     areas = gpd.read_file(out / "areas.gpkg")
     assert areas["area_id"].is_unique and areas["name"].notna().all()
+    origins = gpd.read_file(out / "origins.gpkg")
+    assert sorted(origins["area_id"]) == sorted(areas["area_id"])
+    assert scenario["areas"]["origins"] == {"path": "origins.gpkg", "id": "area_id"}
 
 
 def test_andorra_estimate_alone_is_flagged_as_implausible(
