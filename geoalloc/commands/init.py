@@ -75,6 +75,16 @@ Examples:
     "CSV with longitude/latitude columns (HIFLD's as is) or a vector file.",
 )
 @click.option(
+    "--lon-column",
+    default=None,
+    help="Longitude column of a --facilities/--candidates CSV [default: detected from its name].",
+)
+@click.option(
+    "--lat-column",
+    default=None,
+    help="Latitude column of a --facilities/--candidates CSV [default: detected from its name].",
+)
+@click.option(
     "--candidates",
     "candidates",
     default="none",
@@ -111,6 +121,8 @@ def init_command(
     age_bands: tuple[str, ...],
     population_total: float | None,
     facilities: str,
+    lon_column: str | None,
+    lat_column: str | None,
     candidates: str,
     new_sites: int,
     mode: str,
@@ -132,6 +144,8 @@ def init_command(
         mode=mode,
         new_sites=new_sites,
         population_total=population_total,
+        lon=lon_column,
+        lat=lat_column,
     )
     if request.facilities in ("none", "cells"):
         raise click.BadParameter(

@@ -81,6 +81,9 @@ class InitRequest:
     new_sites: int = NEW_SITES
     name: str | None = None
     population_total: float | None = None
+    #: longitude/latitude columns of a facilities or candidates CSV (detected when None)
+    lon: str | None = None
+    lat: str | None = None
 
 
 @dataclass
@@ -434,7 +437,7 @@ def _make_facilities(
     source = request.facilities
     if isinstance(source, Path):
         _check_input(source, "facilities")
-        sites = fac.file_facilities(source)
+        sites = fac.file_facilities(source, lon=request.lon, lat=request.lat)
         label = source.name
     else:
         sites = fac.osm_facilities(request.network)
@@ -550,7 +553,7 @@ def _candidates(request: InitRequest, extent: Any, areas: gpd.GeoDataFrame) -> g
         return fac.cell_candidates(areas, areas["population"], top=CELL_CANDIDATES)
     assert isinstance(choice, Path)
     _check_input(choice, "candidates")
-    found = fac.file_facilities(choice)
+    found = fac.file_facilities(choice, lon=request.lon, lat=request.lat)
     inside, _ = fac.within_extent(
         found, _widened(extent, FACILITY_MARGIN_M), where=f"candidates {choice.name}"
     )

@@ -165,6 +165,25 @@ def test_a_population_raster_is_conserved(
     assert "population_estimate" not in scenario["areas"]
 
 
+def test_a_facilities_csv_needs_its_coordinates_named_or_detected(
+    shared_data: Path, tmp_path: Path
+) -> None:
+    """A CSV whose coordinate columns have no common name is refused naming what was looked for
+    (exit 3); naming them with --lon-column/--lat-column reads it."""
+    table = tmp_path / "clinics.csv"
+    table.write_text("name,beds,E,N\nRiverside Clinic,12,-76.88,40.26\n")
+    network = str(shared_data / OSM / "harrisburg_pa_2015-03.osm.pbf")
+    args = ["--network", network, "--facilities", str(table), "--areas", "grid:2km"]
+    code, _, stderr = _init(*args, "--out", str(tmp_path / "a"))
+    assert code == 3
+    assert "no longitude (longitude, lon, lng, long, x)" in stderr and "E, N" in stderr
+    code, stdout, stderr = _init(
+        *args, "--lon-column", "E", "--lat-column", "N", "--out", str(tmp_path / "b")
+    )
+    assert code == 0, stdout + stderr
+    assert "1 existing from clinics.csv (12 beds)" in stdout
+
+
 def test_bad_areas_option_is_a_usage_error(tmp_path: Path) -> None:
     code, _, stderr = _init(
         "--network", "x.osm.pbf", "--areas", "grid:5cm", "--out", str(tmp_path / "o")
