@@ -9,7 +9,8 @@ import geopandas as gpd
 import pyogrio
 import pytest
 
-from tests.helpers import write_chicago_scenario
+from tests.helpers import REPO_ROOT, write_chicago_scenario
+from tests.readme_figures import ReadmeFigures
 
 pytestmark = pytest.mark.slow
 
@@ -100,6 +101,22 @@ def test_checks_name_the_small_hospitals_that_draw_crowds_today(chicago_run) -> 
     assert {"duplicate_sites", "unreachable_demand", "load_above_capacity"} <= passed
     report = (out / "report.html").read_text()
     assert "Kindred Chicago Central Hospital 362 %" in report
+    # the README's paragraph on them quotes this run
+    sites = gpd.read_file(out / "results.gpkg", layer="facilities").set_index("site_id")
+    ratio = sites["beds_baseline_load"] / sites["beds_before"]
+    readme = ReadmeFigures(
+        REPO_ROOT / "README.md",
+        start="On Chicago's tracts and hospitals",
+        end="**Length of stay from history.**",
+    )
+    readme.count("the baseline check names {} hospitals", len(record["ids"]))
+    for site, words in (
+        ("Shriners Hospitals for Children", "(Shriners, {} % of its {} beds)"),
+        ("Kindred Chicago Central Hospital", "(Kindred, {} % of {})"),
+    ):
+        readme.figure(words, 100 * ratio[site], sites.at[site, "beds_before"])
+    readme.not_figures("examples/chicago/beds.toml")
+    readme.verify()
 
 
 def test_manifest_has_hashes_and_scenario(chicago_run, shared_data: Path) -> None:
