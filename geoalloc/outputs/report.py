@@ -31,6 +31,7 @@ from geoalloc.outputs.charts import (
     unmet_chart,
     utilisation_chart,
 )
+from geoalloc.outputs.checks import checks_section
 from geoalloc.outputs.escape import text
 from geoalloc.outputs.estimate import estimate_box
 from geoalloc.outputs.unproven import unproven_box
@@ -312,6 +313,7 @@ def report_html(layers: dict[str, gpd.GeoDataFrame], summary: dict, manifest: di
         "</p>",
         unproven_box(summary),
         estimate_box(summary),
+        checks_section(summary),
         "<h2>Headline: baseline vs plan</h2>",
         "<p class='muted'>Baseline: the existing sites with today's capacity, each area to its "
         "nearest existing site. Plan: the optimised sites and capacities.</p>",

@@ -17,6 +17,7 @@ import pandas as pd
 
 import geoalloc._text as fmt
 from geoalloc.outputs.charts import stacked_bars_chart
+from geoalloc.outputs.checks import checks_section
 from geoalloc.outputs.escape import text
 from geoalloc.outputs.estimate import estimate_box
 from geoalloc.outputs.layers import (
@@ -543,6 +544,7 @@ def telemedicine_report_html(layers: dict[str, gpd.GeoDataFrame], summary: dict)
         "</p>",
         unproven_box(summary),
         estimate_box(summary),
+        checks_section(summary),
         "<h2>Headline: physical sites only vs with video hubs</h2>",
         headline_sentence(summary),
         headline_table(summary, layers),

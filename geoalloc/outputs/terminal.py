@@ -7,6 +7,7 @@ from typing import Any
 
 import geoalloc._text as fmt
 from geoalloc._errors import UNPROVEN_EXIT_CODE
+from geoalloc.outputs.checks import check_lines
 from geoalloc.outputs.estimate import estimate_lines
 
 
@@ -28,7 +29,7 @@ def planning_lines(summary: Mapping[str, Any]) -> list[str]:
         )
     statuses = ", ".join(f"{k}: {v}" for k, v in sorted(summary["area_status"].items()))
     lines.append(f"  areas by status: {statuses}")
-    return lines + estimate_lines(summary)
+    return lines + estimate_lines(summary) + check_lines(summary)
 
 
 def folder_lines(out_dir: str) -> list[str]:
@@ -71,6 +72,7 @@ def telemedicine_lines(summary: Mapping[str, Any], out_dir: str) -> list[str]:
         f"  physician-hours by hub (per week): {hubs or 'none opened'}",
         *([f"  areas by the care they receive: {received}"] if received else []),
         *estimate_lines(summary),
+        *check_lines(summary),
         *folder_lines(out_dir),
     ]
 

@@ -18,6 +18,7 @@ Areas are measured (clipped, gaps, coverage) in the metric CRS of
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +33,7 @@ from scipy.sparse import csgraph
 
 from geoalloc._errors import InputError
 from geoalloc._validate import Problems, format_ids
+from geoalloc.inputs.extent import EXTENT_BUFFER_M, EXTENT_HULL_RATIO, nodes_extent
 from geoalloc.inputs.grid import square_cells
 from geoalloc.inputs.osm_layers import read_boundaries
 
@@ -49,9 +51,6 @@ from geoalloc.travel.osm import read_osm
 
 log = logging.getLogger(__name__)
 
-#: :func:`network_extent`: concave-hull ratio (1 is the convex hull) and buffer around it
-EXTENT_HULL_RATIO = 0.1
-EXTENT_BUFFER_M = 100.0
 #: :func:`grid_areas`: a cell cut to less than this share of a whole cell joins its neighbour
 MIN_CELL_SHARE = 0.1
 #: :func:`admin_areas`: gaps smaller than this are slivers between boundaries drawn by different
@@ -109,8 +108,21 @@ def network_extent(
     InputError
         The file cannot be read, or holds no way ``mode`` may use.
     """
+    lonlat = _mode_nodes(Path(pbf), mode)
+    hull, crs = nodes_extent(lonlat[:, 0], lonlat[:, 1], hull_ratio=hull_ratio, buffer_m=buffer_m)
+    return _in_degrees(gpd.GeoDataFrame(geometry=[hull], crs=crs)).geometry.iloc[0]
+
+
+def _mode_nodes(pbf: Path, mode: str) -> np.ndarray:
+    """Longitude/latitude of the nodes of every way ``mode`` may use (read once per file)."""
     check_mode(mode)
-    pbf = Path(pbf)
+    stat = pbf.stat() if pbf.is_file() else None
+    return _cached_mode_nodes(str(pbf), mode, stat.st_mtime_ns if stat else None)
+
+
+@functools.lru_cache(maxsize=2)
+def _cached_mode_nodes(path: str, mode: str, mtime_ns: int | None) -> np.ndarray:
+    pbf = Path(path)
     nodes, segments = read_osm(pbf)
     used = mode_mask(segments, mode) if len(segments) else np.zeros(0, dtype=bool)
     ids = np.unique(np.concatenate([segments["u"][used], segments["v"][used]]))
@@ -118,12 +130,65 @@ def network_extent(
         msg = f"{pbf}: no road usable by mode {mode!r} — is this the right extract and mode?"
         raise InputError(msg)
     lonlat = nodes.set_index("id").loc[ids, ["lon", "lat"]].to_numpy()
-    bounds = (*lonlat.min(axis=0), *lonlat.max(axis=0))
-    crs = metric_crs(gpd.GeoSeries([shapely.box(*bounds)], crs=4326))
+    lonlat.setflags(write=False)
+    return lonlat
+
+
+#: an area whose representative point is farther than this from the roads starts its trips at a
+#: road node inside it instead (see :func:`trip_origins`)
+FAR_FROM_ROADS_M = 300.0
+
+
+def trip_origins(
+    areas: gpd.GeoDataFrame, node_lonlat: np.ndarray, *, far_m: float = FAR_FROM_ROADS_M
+) -> gpd.GeoDataFrame:
+    """Where each area's trips start: its representative point, or — when that point is farther
+    than ``far_m`` from every road node (the middle of a forest, a mountainside, a lake in a
+    large municipality) — the road node inside the area nearest to it. An area with no road node
+    inside keeps its representative point (and the run flags it if it is beyond the snapping
+    limit). Measured in the areas' UTM zone.
+
+    ``node_lonlat`` holds the longitude/latitude of the nodes trips are snapped to (the routable
+    graph's: :func:`geoalloc.travel.api.load_network`), one row per node.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        ``area_id``, ``origin`` (``"representative point"`` or ``"road node inside the area"``),
+        ``distance_m`` (how far the origin moved), point geometry; EPSG:4326, the areas' index.
+    """
+    from scipy.spatial import cKDTree
+
+    lonlat = np.asarray(node_lonlat, dtype=float)
+    crs = metric_crs(areas.geometry)
+    shapes = areas.geometry.to_crs(crs)
+    points = shapes.representative_point()
     x, y = Transformer.from_crs(4326, crs, always_xy=True).transform(lonlat[:, 0], lonlat[:, 1])
-    hull = shapely.concave_hull(shapely.multipoints(np.column_stack([x, y])), ratio=hull_ratio)
-    hull = hull.buffer(buffer_m)
-    return _in_degrees(gpd.GeoDataFrame(geometry=[hull], crs=crs)).geometry.iloc[0]
+    nodes = np.column_stack([x, y])
+    distance, _ = cKDTree(nodes).query(np.column_stack([points.x, points.y]))
+    origin = np.full(len(areas), "representative point", dtype=object)
+    moved = np.zeros(len(areas))
+    chosen = points.to_numpy().copy()
+    far = np.flatnonzero(distance > far_m)
+    if len(far):
+        node_points = shapely.points(nodes)
+        pairs = shapely.STRtree(node_points).query(shapes.to_numpy()[far], predicate="contains")
+        for k, i in enumerate(far):
+            inside = pairs[1][pairs[0] == k]
+            if len(inside) == 0:
+                continue
+            gaps = shapely.distance(node_points[inside], chosen[i])
+            best = inside[int(np.argmin(gaps))]
+            moved[i] = float(gaps.min())
+            chosen[i] = node_points[best]
+            origin[i] = "road node inside the area"
+    frame = gpd.GeoDataFrame(
+        {"area_id": areas["area_id"].astype(str).to_numpy(), "origin": origin, "distance_m": moved},
+        geometry=chosen,
+        crs=crs,
+        index=areas.index,
+    )
+    return frame.to_crs(4326)
 
 
 # --- grids -------------------------------------------------------------------------------------

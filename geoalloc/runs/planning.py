@@ -46,6 +46,7 @@ from geoalloc.optimize.problem import (
 )
 from geoalloc.optimize.shortfall import shortfall_reasons, shortfall_summary
 from geoalloc.runs.basemap import BASEMAP_LAYERS, add_base_map
+from geoalloc.runs.checks import RunFacts, run_checks
 from geoalloc.runs.evaluate import evaluate
 from geoalloc.runs.geography import check_geography
 from geoalloc.runs.manifest import SEED, build_manifest
@@ -578,6 +579,11 @@ def run_planning(
     surge = demand_model.get("surge")
     if surge and surge.get("daily"):
         summary["surge"] = _surge_chart_data(surge["daily"], layers["facilities"], resources[0])
+    started = time.perf_counter()
+    summary["checks"], summary["checks_passed"] = run_checks(
+        RunFacts(summary=summary, layers=layers, scenario=scenario, od=od)
+    )
+    timings["checks_s"] = time.perf_counter() - started
     return RunResult(
         scenario=scenario,
         kind=kind,

@@ -31,6 +31,25 @@ class SolverFigures(TypedDict):
     gap: NotRequired[float | None]
 
 
+class CheckRecord(TypedDict):
+    """One finding of a plausibility check (``summary["checks"]``, see
+    :mod:`geoalloc.runs.checks`): what was seen, why it matters, what to do."""
+
+    id: str  # the check's id, e.g. "idle_existing_capacity"
+    severity: str  # "warning" (the plan may mislead until this is looked at) | "info"
+    seen: str
+    why: str
+    what_to_do: str
+    ids: NotRequired[list[str]]  # the sites or areas concerned, all of them
+
+
+class PassedCheck(TypedDict):
+    """A plausibility check that ran and found nothing (``summary["checks_passed"]``)."""
+
+    id: str
+    checked: str  # what it looks for, in words
+
+
 class SummaryBase(TypedDict):
     """Keys every kind of run writes."""
 
@@ -52,6 +71,10 @@ class SummaryBase(TypedDict):
     population_estimate: NotRequired[str | None]
     costs: dict[str, Any]
     timings_s: dict[str, float]
+    # plausibility checks (geoalloc.runs.checks): what a planner should look at, warnings first,
+    # and the checks that ran and found nothing; a folder of an earlier geoalloc lacks them
+    checks: NotRequired[list[CheckRecord]]
+    checks_passed: NotRequired[list[PassedCheck]]
 
 
 class PlanningSummary(SummaryBase):

@@ -47,6 +47,7 @@ from geoalloc.inputs.read import (
 from geoalloc.optimize.problem import solver_summary, unproven_solves
 from geoalloc.optimize.telemedicine import TelePlan, TeleProblem, TeleWeights, solve_telemedicine
 from geoalloc.runs.basemap import BASEMAP_LAYERS, add_base_map
+from geoalloc.runs.checks import RunFacts, run_checks
 from geoalloc.runs.evaluate import nearest_minutes
 from geoalloc.runs.geography import check_geography
 from geoalloc.runs.manifest import build_manifest
@@ -376,6 +377,11 @@ def run_telemedicine(
         "costs": plan.costs,
         "timings_s": timings,
     }
+    started = time.perf_counter()
+    summary["checks"], summary["checks_passed"] = run_checks(
+        RunFacts(summary=summary, layers=layers, scenario=scenario)
+    )
+    timings["checks_s"] = time.perf_counter() - started
     return RunResult(
         scenario=scenario,
         kind=kind,

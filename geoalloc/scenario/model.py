@@ -155,6 +155,13 @@ class AreasOptions(BaseModel):
         "(geoalloc init writes it): every run of the scenario flags its plan with it — console, "
         "report, map and summary.json (population_estimate)",
     )
+    population_total: float | None = Field(
+        None,
+        gt=0,
+        description="the region's published population (a census count, persons): a control "
+        "total the areas' population is checked against after every run (summary.json checks, "
+        "id population_total; more than 5 % off is a warning)",
+    )
     districts: DistrictsOptions | None = Field(
         None, description="district polygons: each area's district id into a new column"
     )

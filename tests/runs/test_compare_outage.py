@@ -38,6 +38,9 @@ def test_closed_site_serves_nobody_and_is_flagged(two_runs) -> None:
     assert largest not in set(assignments["site"])
     summary = json.loads((outage / "summary.json").read_text())
     assert summary["plan"]["sites_open"] == 65
+    # the hospital closed carries load today: the outage check finds nothing to say
+    assert facilities.at[largest, "beds_baseline_load"] > 0
+    assert "outage_site_without_load" in {p["id"] for p in summary["checks_passed"]}
     assert summary["served"]["beds"] + summary["unmet"]["beds"] == pytest.approx(
         summary["demand"]["beds"]
     )

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import geopandas as gpd
+import pandas as pd
 import pytest
 
 from geoalloc.runs import run_scenario
 from geoalloc.scenario import load_scenario
 from tests.helpers import REPO_ROOT
+from tests.readme_figures import ReadmeFigures
 
 EXAMPLE = REPO_ROOT / "examples" / "liechtenstein_telemedicine"
 
@@ -20,6 +24,14 @@ EXAMPLE = REPO_ROOT / "examples" / "liechtenstein_telemedicine"
 @pytest.fixture(scope="module")
 def result(shared_data: Path):
     return run_scenario(load_scenario(EXAMPLE / "telemedicine.toml"))
+
+
+@pytest.fixture(scope="module")
+def inputs(shared_data: Path):
+    """The example's checked inputs (areas, sites, the telemedicine problem)."""
+    from geoalloc.runs import check_scenario
+
+    return check_scenario(load_scenario(EXAMPLE / "telemedicine.toml"))
 
 
 def test_story(result) -> None:
@@ -65,6 +77,16 @@ def test_story(result) -> None:
     assert result.summary["solver"]["status"] == "optimal"
 
 
+def test_checks_of_a_telemedicine_run(result) -> None:
+    """The checks that read sites and areas apply: the municipalities cover the road network's
+    extent; two video-hub candidates 67 m apart in Triesenberg (the town hall and the post
+    office, names alike by the village's) are a note, not a warning."""
+    (record,) = result.summary["checks"]
+    assert record["id"] == "duplicate_sites" and record["severity"] == "info"
+    assert set(record["ids"]) == {"297699576", "330502153"}
+    assert {p["id"] for p in result.summary["checks_passed"]} == {"network_extent_uncovered"}
+
+
 @pytest.mark.slow
 def test_cli_subprocess(tmp_path: Path, shared_data: Path) -> None:
     out = tmp_path / "run"
@@ -93,16 +115,14 @@ def test_cli_subprocess(tmp_path: Path, shared_data: Path) -> None:
 
 
 def test_a_travel_table_listing_every_site_gives_the_same_story(
-    result, shared_data: Path, tmp_path: Path
+    result, inputs, tmp_path: Path
 ) -> None:
     """A table computed elsewhere lists the video-only hubs too: they are not unknown ids."""
     from geoalloc.inputs.read import area_origins
-    from geoalloc.runs import check_scenario
     from geoalloc.runs.travel import travel_matrix_for
     from geoalloc.travel.options import NetworkOptions
 
     scenario = load_scenario(EXAMPLE / "telemedicine.toml")
-    inputs = check_scenario(scenario)
     matrix = travel_matrix_for(scenario, area_origins(inputs.areas), inputs.sites)
     table = matrix.to_long()
     physical = set(inputs.problem.site_hours.index[inputs.problem.site_hours > 0])
@@ -205,3 +225,172 @@ def test_an_area_within_reach_without_hours_is_not_in_person(result, tmp_path: P
     served = areas["in_person_hours"] > 1e-6
     assert areas.loc[served, "service"].str.contains("in person").all()
     assert not areas.loc[~served, "service"].str.contains("in person").any()
+
+
+def test_every_figure_of_the_readme_comes_from_the_run(result, inputs) -> None:
+    """The README, figure by figure, against the run and its input tables."""
+    from geoalloc.inputs.read import representative_points
+    from geoalloc.runs.travel import travel_matrix_for
+    from geoalloc.scenario.telemedicine import TelemedicineOptions
+    from geoalloc.travel.options import NetworkOptions
+
+    scenario = load_scenario(EXAMPLE / "telemedicine.toml")
+    toml = tomllib.loads((EXAMPLE / "telemedicine.toml").read_text())
+    tele = toml["telemedicine"]
+    figures, summary = result.summary["telemedicine"], result.summary
+    areas = result.layers["areas"].set_index("area_id")
+    municipalities = pd.read_csv(EXAMPLE / "municipalities.csv").set_index("name")
+    sites = pd.read_csv(EXAMPLE / "sites.csv", dtype={"id": str}).set_index("id")
+    hubs = sites[sites["hub"]]
+    (hospital,) = sites.index[sites["physician_hours"] > 0]
+    oberland = municipalities[municipalities["region"] == "Oberland"]
+    standard = toml["optimize"]["max_minutes"]
+    weeks = TelemedicineOptions.model_fields["weeks_per_year"].default
+    per_person = tele["visits_per_1000"]["all"] / 1000 * tele["minutes_per_visit"] / 60 / weeks
+    # from each polygon's representative point instead of its village
+    matrix = travel_matrix_for(scenario, representative_points(inputs.areas), inputs.sites)
+    table = matrix.to_long()
+    from_middle = table[table["destination"].astype(str) == hospital].set_index("origin")["minutes"]
+    (ignored,) = [n for n in summary["input_notes"] if "belong to no area" in n]
+    by_hub = figures["physician_hours_by_hub"]
+    by_region = {row["group"]: row for row in figures["by_group"] if row["by"] == "region"}
+    beyond = areas[areas["beyond_t"]]
+    within = areas[~areas["beyond_t"]]
+    balzers = areas.loc["Balzers"]
+    opened = sites.loc[list(by_hub)]
+    minutes = areas["minutes_to_physician"]
+
+    readme = ReadmeFigures(EXAMPLE / "README.md")
+    fig = readme.figure
+    fig("more than **{} minutes by road** from a physician", standard)
+    fig("| the {} municipalities (areas) |", len(areas))
+    fig("the Oberland's 2019 total, {}, matches", oberland["population"].sum())
+    readme.count("matches the sum of our {})", len(oberland))
+    fig("(total {}). Checked against", municipalities["population"].sum())
+    assert len(areas) == len(municipalities) and areas["population"].sum() == 38749
+    fig("and {} town halls / post offices as hub candidates", len(hubs))
+    fig(
+        "{} outpatient/specialist visits per {} persons per year, {} physician minutes per visit, "
+        "over {} weeks: {} physician-hours per person per week ({} h/week for the country)",
+        tele["visits_per_1000"]["all"],
+        1000,
+        tele["minutes_per_visit"],
+        weeks,
+        per_person,
+        figures["demand_hours"],
+    )
+    fig("**Divertible share**: {} %", 100 * tele["divertible_share"])
+    fig(
+        "**Physician-hours**: {} in-person hours per week at the Landesspital (`sites.csv`); hubs up "
+        "to {} hours per week each",
+        sites.loc[hospital, "physician_hours"],
+        hubs["hub_max_hours"].max(),
+    )
+    assert hubs["hub_max_hours"].nunique() == 1
+    town_hall = hubs[hubs["label"].str.startswith("Rathaus")]
+    post = hubs.drop(index=town_hall.index)
+    assert post["label"].str.contains("Post").all()
+    fig(
+        "opening a hub {} at a town hall, {} at a post office; {} per weekly physician-hour (for a "
+        "year); budget {}",
+        town_hall["hub_opening_cost"].max(),
+        post["hub_opening_cost"].max(),
+        tele["cost_per_hour"],
+        tele["budget"],
+    )
+    assert town_hall["hub_opening_cost"].nunique() == post["hub_opening_cost"].nunique() == 1
+    fig("**T = {} minutes** by car", standard)
+    fig(
+        "Triesen was {} min away instead of {}, Planken {} instead of {}",
+        from_middle["Triesen"],
+        minutes["Triesen"],
+        from_middle["Planken"],
+        minutes["Planken"],
+    )
+    readme.count("{} village nodes of no municipality", int(re.search(r"(\d+) point", ignored)[1]))
+    assert "Nendeln, Schaanwald, Gamprin-Bendern, Rotenboden" in ignored
+    order = minutes.dropna().sort_values()
+    listed = ", ".join(f"{name} {{}}" for name in order.index)
+    fig(f"to the Landesspital (Vaduz): {listed}.", *order, what="road minutes from each village")
+    assert (areas["nearest_physician"].dropna().astype(str) == hospital).all()
+    assert balzers["travel_flag"] == "far_from_network"
+    fig("farther than `max_snap_m` = {} m", NetworkOptions.model_fields["max_snap_m"].default)
+    assert "max_snap_m" not in toml["network"]
+    fig(
+        "(physical only) | **{}** (Schellenberg {}; Balzers {})",
+        figures["people_beyond_t_physical_only"],
+        beyond.loc["Schellenberg", "population"],
+        beyond.loc["Balzers", "population"],
+    )
+    fig("| people beyond {} min of any physician", standard)
+    fig(
+        "| people gaining access through telemedicine | **{}**",
+        figures["people_gaining_access_through_telemedicine"],
+    )
+    fig("| people still without any | **{}**", figures["people_still_without_any"])
+    fig(
+        "Rathaus Triesenberg (OSM way 297699576) **{}**; Rathaus Vaduz (way 28712183) **{}**",
+        by_hub["297699576"],
+        by_hub["28712183"],
+    )
+    costs = summary["costs"]
+    fig(
+        "| {} opening + {} hours = {} (under the {} budget)",
+        costs["opening"],
+        costs["hours"],
+        costs["total"],
+        tele["budget"],
+    )
+    fig(
+        "| {} / {} / {} (physical only: {} / {} / {})",
+        figures["in_person_hours"],
+        figures["tele_hours"],
+        figures["unmet_hours"],
+        figures["physical_only_served_hours"],
+        0,
+        figures["physical_only_unmet_hours"],
+    )
+    fig(
+        "the **Oberland**'s {} people beyond T",
+        by_region["Oberland"]["people_beyond_t_physical_only"],
+    )
+    fig("the **Unterland**'s {} (Schellenberg)", by_region["Unterland"]["people_still_without_any"])
+    status = summary["area_status"]
+    fig(
+        "Area status: in person {}, telemedicine {} (Balzers), still without {} (Schellenberg)",
+        status["in person"],
+        status["telemedicine"],
+        status["still without"],
+    )
+    fig(
+        "only {} % of Balzers' hours can be done by video; the other {} % ({} h/week)",
+        100 * tele["divertible_share"],
+        100 * (1 - tele["divertible_share"]),
+        balzers["unmet_hours"],
+    )
+    fig("still need a physician within {} minutes and stay unmet", standard)
+    fig(
+        "The Landesspital's {} in-person hours are short of the {} h/week needed within {} minutes",
+        figures["in_person_hours"],
+        within["demand_hours"].sum(),
+        standard,
+    )
+    fig(
+        "(Ruggell {} h, Mauren {} h)",
+        areas.loc["Ruggell", "tele_hours"],
+        areas.loc["Mauren", "tele_hours"],
+    )
+    readme.count("{} hubs open because one may hold", figures["hubs_open"])
+    fig("may hold at most {} hours", hubs["hub_max_hours"].max())
+    assert set(opened.index) == set(town_hall.index)  # the cheapest hubs
+    readme.count("so the {} cheaper town halls open", len(town_hall))
+    readme.not_figures(
+        "liechtenstein_2015-07.osm.pbf",
+        "July 2015",
+        "admin_level=8",
+        "at level 8",
+        "31 December 2019",
+        "2015 extract",
+        "(December 31, 2019)",
+    )
+    readme.verify()
