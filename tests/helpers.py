@@ -171,3 +171,44 @@ def write_chicago_scenario(
     for section, keys in sections.items():
         document[section] = {**document.get(section, {}), **keys}
     return write_scenario(folder, name=name, **document)
+
+
+def legend_gaps(fmap: object) -> list[str]:
+    """What a geoalloc map draws that its legend does not show, as readable lines (none: every
+    mark is in the legend).
+
+    Every overlay layer of ``fmap`` must have a legend section (its ``legend_id``) in the map's
+    legend box, holding each colour the layer draws (its ``colours``); a layer that draws nothing
+    needs none.
+    """
+    import json
+
+    from folium.map import Layer
+
+    from geoalloc.outputs.leaflet import Box
+
+    children = list(fmap._children.values())  # type: ignore[attr-defined]
+    boxes = [c for c in children if isinstance(c, Box) and "geoalloc-legend" in c.css_class_json]
+    legend = json.loads(boxes[0].html_json) if boxes else ""
+    gaps = []
+    for layer in children:
+        if not isinstance(layer, Layer) or not getattr(layer, "overlay", False):
+            continue
+        name = layer.layer_name
+        colours = getattr(layer, "colours", None)
+        if colours is None:
+            gaps.append(f"{name}: not a geoalloc layer (no colours to check)")
+            continue
+        if not colours:
+            continue
+        legend_id = getattr(layer, "legend_id", None)
+        start = legend.find(f"id='{legend_id}'") if legend_id else -1
+        if start < 0:
+            gaps.append(f"{name}: no legend section ({legend_id})")
+            continue
+        end = legend.find("id='geoalloc-legend-", start + 1)
+        section = legend[start : end if end > 0 else len(legend)].lower()
+        gaps += [
+            f"{name}: {c} not in its legend" for c in sorted(colours) if c.lower() not in section
+        ]
+    return gaps

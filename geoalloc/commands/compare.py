@@ -51,14 +51,16 @@ def compare_command(run_a: Path, run_b: Path, as_json: bool, map_path: Path | No
         people = sum(r["population"] for r in rows)
         click.echo(f"areas that {title}: {len(rows)} ({fmt.number(people, 0)} people)")
         for row in sorted(rows, key=lambda r: -r["population"])[:MAX_LISTED]:
+            named = f" ({row['name']})" if row.get("name") else ""
             click.echo(
-                f"  {row['area']}: {fmt.number(row['population'], 0)} people, "
+                f"  {row['area']}{named}: {fmt.number(row['population'], 0)} people, "
                 f"{fmt.number(row['minutes_a'], 2)} → {fmt.number(row['minutes_b'], 2)} min"
             )
         if len(rows) > MAX_LISTED:
             click.echo(f"  … and {len(rows) - MAX_LISTED} more (--json lists all)")
     click.echo(f"sites whose allocation changed: {len(result['sites_changed'])}")
     for row in result["sites_changed"][:MAX_LISTED]:
-        click.echo(f"  {row['site']}: {row['status_a']} → {row['status_b']}")
+        named = f" ({row['name']})" if row.get("name") and row["name"] != row["site"] else ""
+        click.echo(f"  {row['site']}{named}: {row['status_a']} → {row['status_b']}")
     if len(result["sites_changed"]) > MAX_LISTED:
         click.echo(f"  … and {len(result['sites_changed']) - MAX_LISTED} more (--json lists all)")

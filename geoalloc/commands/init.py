@@ -51,6 +51,15 @@ Examples:
     help="Count column of a vector --population file [default: population, pop, ... detected].",
 )
 @click.option(
+    "--age-band",
+    "age_bands",
+    multiple=True,
+    metavar="LABEL=SOURCE",
+    help="Persons of an age band (repeatable): another raster (over65=pop_65plus.tif) or a "
+    "column of the vector --population file (over65=POP65); each becomes an areas column and a "
+    "band of [demand] admissions_per_1000.",
+)
+@click.option(
     "--population-total",
     type=FiniteFloatRange(min=1),
     default=None,
@@ -64,6 +73,16 @@ Examples:
     show_default=True,
     help="Existing facilities: osm (hospitals, clinics, doctors, healthcare=* of the extract), a "
     "CSV with longitude/latitude columns (HIFLD's as is) or a vector file.",
+)
+@click.option(
+    "--lon-column",
+    default=None,
+    help="Longitude column of a --facilities/--candidates CSV [default: detected from its name].",
+)
+@click.option(
+    "--lat-column",
+    default=None,
+    help="Latitude column of a --facilities/--candidates CSV [default: detected from its name].",
 )
 @click.option(
     "--candidates",
@@ -99,8 +118,11 @@ def init_command(
     areas: str,
     population: str | None,
     population_column: str | None,
+    age_bands: tuple[str, ...],
     population_total: float | None,
     facilities: str,
+    lon_column: str | None,
+    lat_column: str | None,
     candidates: str,
     new_sites: int,
     mode: str,
@@ -116,12 +138,14 @@ def init_command(
     request = InitRequest(
         network=network,
         areas=parse_areas(areas),
-        population=parse_population(population, population_column),
+        population=parse_population(population, population_column, age_bands),
         facilities=parse_sites(facilities, "osm"),
         candidates=parse_sites(candidates, "none"),
         mode=mode,
         new_sites=new_sites,
         population_total=population_total,
+        lon=lon_column,
+        lat=lat_column,
     )
     if request.facilities in ("none", "cells"):
         raise click.BadParameter(

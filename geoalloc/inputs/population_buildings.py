@@ -113,7 +113,8 @@ def buildings_population(
     ``floor_m2_per_resident`` (see :mod:`geoalloc.inputs.population_buildings`).
 
     A last resort when no measured population is at hand: the result says so (``measured`` is
-    False, its ``source`` and ``notes`` say it is an estimate) and a warning is logged.
+    False, its ``source`` and its first note say it is an estimate, in words for the caller to
+    show as a warning).
 
     Parameters
     ----------
@@ -167,7 +168,6 @@ def buildings_population(
         "it can be off by a factor of several elsewhere: replace it with a measured population "
         "(a raster, census counts or a population grid) before deciding anything with it"
     )
-    log.warning("population of %s: %s", pbf.name, estimate)
     notes = (
         estimate,
         f"{len(buildings):,} buildings read, {lived:,} of a residential type; "

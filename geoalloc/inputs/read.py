@@ -502,6 +502,8 @@ def read_areas(options: AreasOptions, problems: Problems) -> gpd.GeoDataFrame | 
     computed_bands = options.population_source_bands()
     if source is None:
         wanted["population"] = options.population
+    if options.name is not None:
+        wanted["name"] = options.name
     wanted |= {f"age_bands.{c}": c for c in options.age_bands if c not in computed_bands}
     if _missing_columns(frame, wanted, where, problems):
         return None

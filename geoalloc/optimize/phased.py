@@ -37,6 +37,10 @@ A shipment leaves its origin's stock when it departs and joins the destination's
 in transit it is usable nowhere, so no unit is ever used before it can arrive. The plan *without
 redeployment* is the same model with every ``m`` and ``z`` fixed to 0; it is solved first and
 handed to the solver as a starting solution, so the plan is never worse than it.
+
+A plan solved to a gap may keep shipments that cancel out (19 units A → B and 1 back in the same
+period); :mod:`geoalloc.optimize.phased_cleanup` takes them out after the solve, provably without
+changing what is served, and the checker verifies that none is left.
 """
 
 from __future__ import annotations
@@ -44,6 +48,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -130,6 +135,12 @@ class PhasedPlan(Solved):
         ``ready_day``, ``cost`` (opening + running to the end of the horizon).
     costs
         ``opening``, ``running``, ``transfers``, ``total`` (currency).
+    cancelled
+        What :func:`~geoalloc.optimize.phased_cleanup.cancel_circular_moves` took out of the
+        solver's plan: ``units``, ``shipments`` (touched), ``shipments_removed``,
+        ``transfer_cost`` (currency saved) and ``moves`` (per shipment touched: ``resource``,
+        ``from_site``, ``to_site``, ``depart_day``, ``arrive_day``, ``units`` taken off); zeros
+        and no moves when nothing cancelled out.
     """
 
     redeploy: bool
@@ -141,6 +152,15 @@ class PhasedPlan(Solved):
     temporary: pd.DataFrame
     costs: dict[str, float]
     notes: tuple[str, ...] = field(default_factory=tuple)
+    cancelled: dict[str, Any] = field(
+        default_factory=lambda: {
+            "units": 0.0,
+            "shipments": 0,
+            "shipments_removed": 0,
+            "transfer_cost": 0.0,
+            "moves": [],
+        }
+    )
 
 
 def lead_periods(minutes: np.ndarray, options: DeploymentOptions) -> np.ndarray:
@@ -705,10 +725,14 @@ def solve_phased(
     """Solve the plan without redeployment, then the time-phased plan; check both.
 
     Returns ``(static, plan)``: ``static`` keeps every unit where it is and opens no temporary
-    site; ``plan`` may ship movable units and open temporary sites. Both are verified by
+    site; ``plan`` may ship movable units and open temporary sites, and never holds shipments
+    that cancel out (units sent both ways, or round a ring of sites, with nothing gained:
+    :func:`geoalloc.optimize.phased_cleanup.cancel_circular_moves` takes them out of the
+    solver's plan without changing what it serves). Both are verified by
     :func:`geoalloc.optimize.phased_check.check_phased` (a violation raises ``CheckError``).
     """
     from geoalloc.optimize.phased_check import check_phased
+    from geoalloc.optimize.phased_cleanup import cancel_circular_moves
     from geoalloc.optimize.solvers import usable_solver_options
 
     options = usable_solver_options(options or OptimizeOptions())
@@ -728,6 +752,7 @@ def solve_phased(
     plan, _ = _solve_one(
         ix, options, deployment, redeploy=True, start=start, known_bound=known_bound
     )
+    plan = cancel_circular_moves(problem, options, plan)
     check_phased(problem, options, plan)
     for name, p in (("without redeployment", static), ("with redeployment", plan)):
         log.info(

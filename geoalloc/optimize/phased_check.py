@@ -9,8 +9,10 @@ shows up here. Violations raise :class:`~geoalloc.optimize.check.CheckError`.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+import networkx as nx
 import numpy as np
 import pandas as pd
 
@@ -38,7 +40,7 @@ def check_phased(problem: PhasedProblem, options: OptimizeOptions, plan: PhasedP
     negative, each movable resource's units conserved (at sites + in transit); temporary sites
     hold or serve nothing before they are ready; served ≤ capacity per site, resource and period;
     served only within the travel standard; served + unmet = demand per area, resource, period;
-    the budget.
+    the budget; no shipments that cancel out (:func:`cancelling_cycle`).
     """
     bad: list[str] = []
     dep = problem.options
@@ -150,6 +152,9 @@ def check_phased(problem: PhasedProblem, options: OptimizeOptions, plan: PhasedP
                 room = np.array([cap.loc[site, r] if is_ready(site, t) else 0.0 for t in range(T)])
                 if (level > room + CAP_TOL).any():
                     bad.append(f"{r} at temporary site {site} before it is ready or over its room")
+    cycle = cancelling_cycle(moves, stock, temporary, cap, is_ready, T, dep.integer_moves)
+    if cycle:
+        bad.append(f"shipments that cancel out (nothing gained, cost spent): {cycle}")
     reported = plan.stocks.set_index(["site", "resource", "period"])["stock"]
     for (site, r), level in stock.items():
         for t in range(T):
@@ -231,3 +236,61 @@ def check_phased(problem: PhasedProblem, options: OptimizeOptions, plan: PhasedP
 
 def _tol(scale: float) -> float:
     return 1e-6 + 1e-6 * abs(scale)
+
+
+def cancelling_cycle(
+    moves: pd.DataFrame,
+    stock: dict[tuple[object, str], np.ndarray],
+    temporary: pd.Series,
+    capacity: pd.DataFrame,
+    is_ready: Callable[[object, int], bool],
+    periods: int,
+    integer_moves: bool,
+) -> str | None:
+    """A set of shipments that cancels out, in words, or None when there is none.
+
+    Taking ``δ`` units off some shipments changes site j's stock of r in period t by ``Δs_jrt =
+    δ leaving j by t − δ arriving at j by t``. When every ``Δs ≥ 0`` (and temporary sites keep
+    within their room) the plan serves the same with fewer shipments: those units went round and
+    came back. Such a ``δ`` is a circulation in the time-expanded graph whose nodes are (site,
+    resource, period), with an arc (j, r, t) → (j, r, t + 1) wherever site j's stock may rise in
+    period t (always at an existing site; at a temporary site up to its free room) and, for each
+    shipment, an arc from its (destination, arrival period) back to its (origin, departure
+    period); a non-zero circulation exists exactly when that graph has a directed cycle
+    (with whole-unit shipments: a cycle of arcs that carry at least one unit). ``stock`` is the
+    recomputed stock per (site, resource), one value per period.
+    """
+    if moves.empty:
+        return None
+    least = 1.0 - 1e-6 if integer_moves else CAP_TOL
+    graph = nx.DiGraph()
+    for row in moves.itertuples(index=False):
+        if row.units < least:
+            continue
+        head = (row.to_site, row.resource, int(row.arrive_period))
+        tail = (row.from_site, row.resource, int(row.depart_period))
+        if graph.has_edge(head, tail):  # the same shipment split over rows
+            graph[head][tail]["moves"].append(row)
+        else:
+            graph.add_edge(head, tail, moves=[row])
+    sites = {(s, r) for s, r, _t in list(graph.nodes)}
+    for site, r in sites:
+        for t in range(periods - 1):
+            room = np.inf
+            if temporary.get(site, False):
+                limit = float(capacity.loc[site, r]) if is_ready(site, t) else 0.0
+                room = limit - float(stock[(site, r)][t]) if (site, r) in stock else 0.0
+            if room >= least:
+                graph.add_edge((site, r, t), (site, r, t + 1))
+    try:
+        arcs = nx.find_cycle(graph)
+    except nx.NetworkXNoCycle:
+        return None
+    words = []
+    for head, tail in arcs:
+        for row in graph[head][tail].get("moves", []):
+            words.append(
+                f"{row.units:g} {row.resource} {row.from_site} → {row.to_site} (day "
+                f"{row.depart_day} → {row.arrive_day})"
+            )
+    return "; ".join(words)

@@ -206,3 +206,26 @@ def unmet_chart(deployment: dict) -> str | None:
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     return _svg_img(fig, "unmet demand per period, without and with redeployment")
+
+
+def stacked_bars_chart(
+    labels: list[str], parts: dict[str, tuple[list[float], str]], xlabel: str, alt: str
+) -> str | None:
+    """Horizontal bars, one per label (top to bottom in the given order), each stacked from
+    ``parts`` (``{part label: (values, colour)}``); None when there is no label."""
+    if not labels:
+        return None
+    fig = Figure(figsize=(7.5, max(2.0, 0.24 * len(labels) + 1.0)))
+    ax = fig.add_subplot()
+    y = np.arange(len(labels))[::-1]
+    left = np.zeros(len(labels))
+    for part, (values, colour) in parts.items():
+        widths = np.nan_to_num(np.asarray(values, dtype=float))
+        ax.barh(y, widths, left=left, height=0.7, color=colour, label=_label(part))
+        left += widths
+    ax.set_yticks(y, [_label(n) for n in labels], fontsize=7.5)
+    ax.set_xlabel(_label(xlabel, 80))
+    ax.set_ylim(-0.7, len(labels) - 0.3)
+    ax.grid(axis="x", alpha=0.3)
+    ax.legend(loc="lower right", fontsize=8)
+    return _svg_img(fig, alt)

@@ -67,6 +67,15 @@ def deployment_section(deployment: dict, chart: str | None) -> list[str]:
         )
     else:
         parts.append("<p>No shipment.</p>")
+    cancelled = deployment.get("cancelled_moves") or {}
+    if cancelled.get("units"):
+        parts.append(
+            f"<p class='muted'>Shipments that cancelled out in the solver's plan (units sent both "
+            f"ways between two sites, or round a ring of sites, for nothing) were taken out: "
+            f"{fmt.quantity(cancelled['units'])} units from {cancelled['shipments']} shipment(s), "
+            f"shipping cost {fmt.quantity(cancelled['transfer_cost'])} lower; what is served is "
+            "unchanged, and the checker verified that none is left.</p>"
+        )
     costs = deployment.get("costs", {})
     parts.append(
         "<p>costs: " + ", ".join(f"{text(k)} {fmt.quantity(v)}" for k, v in costs.items()) + "</p>"

@@ -9,6 +9,7 @@ points and lines of the records are taken in EPSG:4326 (:func:`in_4326`). HTML a
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 import folium
 import geopandas as gpd
@@ -17,8 +18,17 @@ import pandas as pd
 import shapely
 from folium.map import Layer
 
+from geoalloc.outputs.escape import text
 from geoalloc.outputs.estimate import estimate_line
-from geoalloc.outputs.leaflet import Box, CircleLayer, GeoJsonData, LineLayer, PolygonLayer
+from geoalloc.outputs.leaflet import (
+    BaseMapLayer,
+    Box,
+    CircleLayer,
+    GeoJsonData,
+    LineLayer,
+    PolygonLayer,
+    delta_line,
+)
 from geoalloc.outputs.styles import AREA_STYLE
 from geoalloc.outputs.unproven import unproven_line
 
@@ -161,10 +171,23 @@ def circle_layer(
     show: bool = True,
     fill_opacity: float = 0.75,
     pane: str = "markerPane",
+    weight: float = 1.5,
+    dash: str | None = None,
+    legend_id: str | None = None,
 ) -> Layer:
     """Circle markers from :func:`circle_record` records, added to ``fmap``; by default above
-    the polygons (``pane="overlayPane"`` puts them among them, below other circles)."""
-    layer = CircleLayer(records, name, show=show, fill_opacity=fill_opacity, pane=pane)
+    the polygons (``pane="overlayPane"`` puts them among them, below other circles); ``dash``
+    draws dashed rings; with ``legend_id``, that :class:`Legend` section shows while it is on."""
+    layer = CircleLayer(
+        records,
+        name,
+        show=show,
+        fill_opacity=fill_opacity,
+        pane=pane,
+        weight=weight,
+        dash=dash,
+        legend_id=legend_id,
+    )
     layer.add_to(fmap)
     return layer
 
@@ -183,11 +206,127 @@ def line_record(line: shapely.LineString, *, width: float, tip: str) -> list:
     ]
 
 
-def line_layer(fmap: folium.Map, records: list[list], name: str, *, show: bool) -> Layer:
-    """Straight lines from :func:`line_record` records, added to ``fmap``."""
-    layer = LineLayer(records, name, show=show)
+def line_layer(
+    fmap: folium.Map,
+    records: list[list],
+    name: str,
+    *,
+    show: bool,
+    colour: str,
+    legend_id: str | None = None,
+) -> Layer:
+    """Straight lines of ``colour`` from :func:`line_record` records, added to ``fmap``; with
+    ``legend_id``, that :class:`Legend` section shows while it is on."""
+    layer = LineLayer(records, name, show=show, colour=colour, legend_id=legend_id)
     layer.add_to(fmap)
     return layer
+
+
+# --- the offline base map ----------------------------------------------------------------------
+
+#: OSM place kinds by label size (1 largest) and the zoom from which their labels show
+PLACE_LABELS = {
+    "city": (1, 0),
+    "borough": (2, 0),
+    "town": (2, 0),
+    "village": (3, 11),
+    "suburb": (3, 12),
+    "quarter": (4, 13),
+    "hamlet": (4, 13),
+    "neighbourhood": (4, 14),
+    "isolated_dwelling": (4, 15),
+    "farm": (4, 15),
+}
+#: the roads' tiers as drawn: colour and width in pixels (1 main roads … 3 streets)
+ROAD_STYLES = {1: ("#8a8a8a", 3.0), 2: ("#9a9a9a", 2.0), 3: ("#b0b0b0", 1.0)}
+ROAD_TIER_NAMES = {1: "main road", 2: "road between places", 3: "street"}
+#: road names show from this zoom on (one label per named main road, on its longest piece)
+ROAD_LABEL_ZOOM = 15
+BASE_MAP_NAME = "Background: roads and places (offline)"
+
+
+def base_map_layer(
+    fmap: folium.Map,
+    roads: gpd.GeoDataFrame | None,
+    places: gpd.GeoDataFrame | None,
+    legend: Legend,
+) -> Layer | None:
+    """*Background: roads and places (offline)*: the run's ``roads`` and ``places`` layers (see
+    :mod:`geoalloc.runs.basemap`) drawn as light lines and labels, shown from the start, with
+    its legend section; None when the run has neither (a crow-fly run, a travel table)."""
+    has_roads = roads is not None and len(roads) > 0
+    has_places = places is not None and len(places) > 0
+    if not has_roads and not has_places:
+        return None
+    tiers: list[dict[str, Any]] = []
+    labels: list[list] = []
+    if has_roads:
+        assert roads is not None
+        roads = in_4326(roads)
+        for tier, group in roads.groupby("tier", sort=True):
+            colour, weight = ROAD_STYLES.get(int(tier), ROAD_STYLES[3])
+            lines = [
+                delta_line(shapely.get_coordinates(geometry))
+                for geometry in group.geometry
+                if geometry is not None and not geometry.is_empty
+            ]
+            tiers.append({"tier": int(tier), "colour": colour, "weight": weight, "lines": lines})
+        labels += _road_labels(roads)
+    if has_places:
+        assert places is not None
+        for row in in_4326(places).itertuples(index=False):
+            size, zoom = PLACE_LABELS.get(str(row.place), (4, 14))
+            point = row.geometry
+            labels.append(
+                [
+                    round(point.y, COORD_DECIMALS),
+                    round(point.x, COORD_DECIMALS),
+                    f"<span>{text(row.name)}</span>",
+                    f"geoalloc-place-{size}",
+                    zoom,
+                ]
+            )
+    rows = [
+        (
+            f"<span class='geoalloc-line' style='border-color:{t['colour']};"
+            f"border-top-width:{max(1.0, t['weight']):g}px'></span>",
+            ROAD_TIER_NAMES.get(t["tier"], "road"),
+        )
+        for t in tiers
+    ]
+    if has_places:
+        rows.append(("<span class='geoalloc-label-sample'>Name</span>", "place (OSM place=*)"))
+    if any(label[3] == "geoalloc-road-label" for label in labels):
+        rows.append(("<span class='geoalloc-label-sample'><i>Name</i></span>", "road name"))
+    legend_id = legend.symbols(
+        "geoalloc-legend-base", "roads and places (from the OSM extract)", rows, show=True
+    )
+    layer = BaseMapLayer(tiers, labels, BASE_MAP_NAME, legend_id=legend_id, show=True)
+    layer.add_to(fmap)
+    return layer
+
+
+def _road_labels(roads: gpd.GeoDataFrame) -> list[list]:
+    """One label per named road of tiers 1–2, at the middle of its longest piece."""
+    named = roads[(roads["name"].astype(str) != "") & (roads["tier"].astype(int) <= 2)]
+    if not len(named):
+        return []
+    metric = named.to_crs(named.estimate_utm_crs())
+    longest = metric.assign(length_m=metric.length).sort_values("length_m", ascending=False)
+    longest = longest.drop_duplicates("name")
+    middles = gpd.GeoSeries(
+        longest.geometry.interpolate(0.5, normalized=True), crs=metric.crs
+    ).to_crs(4326)
+    return [
+        [
+            round(point.y, COORD_DECIMALS),
+            round(point.x, COORD_DECIMALS),
+            f"<span>{text(name)}</span>",
+            "geoalloc-road-label",
+            ROAD_LABEL_ZOOM,
+        ]
+        for name, point in zip(longest["name"], middles, strict=True)
+    ]
 
 
 # --- boxes -------------------------------------------------------------------------------------
@@ -208,22 +347,46 @@ def dot(colour: str, label: str) -> str:
     return f"<span class='geoalloc-dot' style='background:{colour}'></span>{label}"
 
 
+#: the legend's symbols, by the kind of mark a layer draws (``{c}``: its colour)
+SYMBOLS = {
+    "swatch": "<span class='geoalloc-swatch' style='background:{c}'></span>",
+    "dot": "<span class='geoalloc-dot' style='background:{c}'></span>",
+    "faded dot": "<span class='geoalloc-dot' style='background:{c};opacity:0.45'></span>",
+    "ring": "<span class='geoalloc-ring' style='border-color:{c}'></span>",
+    "line": "<span class='geoalloc-line' style='border-color:{c}'></span>",
+    "outline": "<span class='geoalloc-outline' style='border-color:{c}'></span>",
+}
+
+
 class Legend:
-    """The legend box at the bottom right: a section per choropleth, shown while its layer is on
-    (:func:`polygon_view` with the section's ``legend_id``), and sections always shown."""
+    """The legend box at the bottom right: a section per layer, shown while the layer is on (the
+    layer made with the section's ``legend_id``), and sections always shown."""
 
     def __init__(self) -> None:
         self.parts: list[str] = []
 
     def section(
+        self,
+        legend_id: str,
+        title: str,
+        rows: Iterable[tuple[str, str]],
+        *,
+        show: bool,
+        symbol: str = "swatch",
+    ) -> str:
+        """Add a section of ``(colour, label)`` rows drawn as ``symbol`` (a key of
+        :data:`SYMBOLS`) under ``title``; returns ``legend_id``."""
+        mark = SYMBOLS[symbol]
+        return self.symbols(
+            legend_id, title, [(mark.format(c=c), label) for c, label in rows], show=show
+        )
+
+    def symbols(
         self, legend_id: str, title: str, rows: Iterable[tuple[str, str]], *, show: bool
     ) -> str:
-        """Add a section of ``(colour, label)`` swatches under ``title``; returns ``legend_id``."""
+        """Add a section of ``(symbol HTML, label)`` rows under ``title``; returns ``legend_id``."""
         display = "block" if show else "none"
-        body = "".join(
-            f"<div><span class='geoalloc-swatch' style='background:{c}'></span>{label}</div>"
-            for c, label in rows
-        )
+        body = "".join(f"<div>{mark}{label}</div>" for mark, label in rows)
         self.parts.append(
             f"<div id='{legend_id}' class='geoalloc-legend-section' style='display:{display}'>"
             f"<b>{title}</b>{body}</div>"

@@ -27,7 +27,7 @@ import folium
 import geopandas as gpd
 import numpy as np
 from branca.element import Element, MacroElement
-from folium.map import Layer
+from folium.map import Layer, LayerControl
 from folium.template import Template
 
 from geoalloc.outputs.escape import safe_json
@@ -35,6 +35,17 @@ from geoalloc.outputs.escape import safe_json
 log = logging.getLogger(__name__)
 
 _EXTERNAL_REF = re.compile(r"<(?:script|link|img)\b[^>]*\b(?:src|href)\s*=\s*[\"']?(?:https?:)?//")
+
+
+def legend_toggle(layer: Layer, legend_id: str | None) -> str:
+    """JS that shows the legend section ``legend_id`` while ``layer`` is on the map ("" without)."""
+    if not legend_id:
+        return ""
+    return (
+        f'{layer.get_name()}.on("add remove", function (e) {{'
+        f" var box = document.getElementById({safe_json(legend_id)});"
+        ' if (box) { box.style.display = e.type === "add" ? "block" : "none"; } });'
+    )
 
 
 class GeoJsonData(MacroElement):
@@ -52,6 +63,7 @@ class GeoJsonData(MacroElement):
         super().__init__()
         self._name = "geoalloc_data"
         self.data_json = safe_json(collection)
+        self.collection = collection
 
 
 class PolygonLayer(Layer):
@@ -73,12 +85,7 @@ class PolygonLayer(Layer):
                 layer.bindTooltip(f.properties[{{ this.tip_key_json }}], {sticky: true});
             }
         });
-        {%- if this.legend_id %}
-        {{ this.get_name() }}.on("add remove", function (e) {
-            var box = document.getElementById({{ this.legend_id_json }});
-            if (box) { box.style.display = e.type === "add" ? "block" : "none"; }
-        });
-        {%- endif %}
+        {{ this.legend_script }}
         {% endmacro %}
         """
     )
@@ -102,12 +109,21 @@ class PolygonLayer(Layer):
         self.tip_key_json = safe_json(tip_key)
         self.style_json = safe_json(style)
         self.legend_id = legend_id
-        self.legend_id_json = safe_json(legend_id)
+        self.legend_script = legend_toggle(self, legend_id)
+        features = data.collection["features"]
+        #: the colours it draws: the fills of ``colour_key``, else its outline
+        self.colours = (
+            {f["properties"][colour_key] for f in features}
+            if colour_key
+            else ({style.get("color", "#3388ff")} if features else set())
+        )
 
 
 class CircleLayer(Layer):
     """Circle markers from embedded records ``{lat, lon, r, c, tip, popup, cls}``; by default in
-    Leaflet's marker pane, so that they stay above every polygon layer and can be clicked."""
+    Leaflet's marker pane, so that they stay above every polygon layer and can be clicked; a
+    ``dash`` pattern (e.g. ``"4 3"``) draws dashed rings; with ``legend_id``, that legend section
+    shows while the layer is on."""
 
     _template = Template(
         """
@@ -116,12 +132,14 @@ class CircleLayer(Layer):
         {{ this.data_json }}.forEach(function (d) {
             var m = L.circleMarker([d.lat, d.lon], {
                 radius: d.r, color: d.c, fillColor: d.c, fillOpacity: {{ this.fill_opacity }},
-                weight: 1.5, className: d.cls, pane: {{ this.pane_json }}
+                weight: {{ this.weight }}, dashArray: {{ this.dash_json }}, className: d.cls,
+                pane: {{ this.pane_json }}
             });
             if (d.popup) { m.bindPopup(d.popup, {maxWidth: 460}); }
             m.bindTooltip(d.tip);
             m.addTo({{ this.get_name() }});
         });
+        {{ this.legend_script }}
         {% endmacro %}
         """
     )
@@ -134,33 +152,143 @@ class CircleLayer(Layer):
         show: bool,
         fill_opacity: float = 0.75,
         pane: str = "markerPane",
+        weight: float = 1.5,
+        dash: str | None = None,
+        legend_id: str | None = None,
     ):
         super().__init__(name=name, overlay=True, control=True, show=show)
         self._name = "geoalloc_circles"
         self.pane_json = safe_json(pane)
         self.data_json = safe_json(records)
         self.fill_opacity = float(fill_opacity)
+        self.weight = float(weight)
+        self.dash_json = safe_json(dash)
+        self.legend_id = legend_id
+        self.legend_script = legend_toggle(self, legend_id)
+        self.colours = {str(r["c"]) for r in records}
 
 
 class LineLayer(Layer):
-    """Straight lines from embedded records ``[lat1, lon1, lat2, lon2, weight, tooltip]``."""
+    """Straight lines of one ``colour`` from embedded records ``[lat1, lon1, lat2, lon2, weight,
+    tooltip]``; with ``legend_id``, that legend section shows while the layer is on."""
 
     _template = Template(
         """
         {% macro script(this, kwargs) %}
         var {{ this.get_name() }} = L.featureGroup();
         {{ this.data_json }}.forEach(function (d) {
-            L.polyline([[d[0], d[1]], [d[2], d[3]]], {color: "#6a3d9a", weight: d[4], opacity: 0.55})
+            L.polyline([[d[0], d[1]], [d[2], d[3]]],
+                       {color: {{ this.colour_json }}, weight: d[4], opacity: 0.55})
                 .bindTooltip(d[5], {sticky: true}).addTo({{ this.get_name() }});
         });
+        {{ this.legend_script }}
         {% endmacro %}
         """
     )
 
-    def __init__(self, records: list[list], name: str, *, show: bool):
+    def __init__(
+        self,
+        records: list[list],
+        name: str,
+        *,
+        show: bool,
+        colour: str,
+        legend_id: str | None = None,
+    ):
         super().__init__(name=name, overlay=True, control=True, show=show)
         self._name = "geoalloc_lines"
         self.data_json = safe_json(records)
+        self.colour_json = safe_json(colour)
+        self.legend_id = legend_id
+        self.legend_script = legend_toggle(self, legend_id)
+        self.colours = {colour} if records else set()
+
+
+class BaseMapLayer(Layer):
+    """The offline base map: roads as light lines above the areas' fills and below the sites, and
+    place and road names as labels above the sites (below tooltips and popups), never catching a
+    click.
+
+    ``roads``: per tier (1 main … 3 streets), ``{"tier", "colour", "weight", "lines"}`` with each
+    line delta-encoded in 1e-5 degrees (``[lat0, lon0, dlat1, dlon1, …]``, :func:`delta_line`);
+    ``labels``: ``[lat, lon, text, css class, min zoom]`` — a label shows from its zoom on.
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = L.featureGroup();
+        (function (map, group) {
+            [["geoalloc-roads", 410], ["geoalloc-labels", 640]].forEach(function (p) {
+                if (!map.getPane(p[0])) {
+                    var pane = map.createPane(p[0]);
+                    pane.style.zIndex = p[1];
+                    pane.style.pointerEvents = "none";
+                }
+            });
+            function decode(d) {
+                var lat = 0, lon = 0, out = [];
+                for (var i = 0; i < d.length; i += 2) {
+                    lat += d[i]; lon += d[i + 1];
+                    out.push([lat / 1e5, lon / 1e5]);
+                }
+                return out;
+            }
+            {{ this.roads_json }}.forEach(function (tier) {
+                L.polyline(tier.lines.map(decode), {
+                    color: tier.colour, weight: tier.weight, opacity: 0.8, interactive: false,
+                    pane: "geoalloc-roads", className: "geoalloc-road geoalloc-road-" + tier.tier
+                }).addTo(group);
+            });
+            var labels = {{ this.labels_json }}.map(function (d) {
+                var m = L.marker([d[0], d[1]], {
+                    icon: L.divIcon({className: "geoalloc-label " + d[3], html: d[2],
+                                     iconSize: null}),
+                    interactive: false, keyboard: false, pane: "geoalloc-labels"
+                });
+                m.addTo(group);
+                return [m, d[4]];
+            });
+            function showLabels() {
+                var zoom = map.getZoom();
+                labels.forEach(function (l) { l[0].setOpacity(zoom >= l[1] ? 1 : 0); });
+            }
+            map.on("zoomend", showLabels);
+            group.on("add", showLabels);
+        })({{ this._parent.get_name() }}, {{ this.get_name() }});
+        {{ this.legend_script }}
+        {% endmacro %}
+        """
+    )
+
+    def __init__(
+        self,
+        roads: list[dict],
+        labels: list[list],
+        name: str,
+        *,
+        legend_id: str | None = None,
+        show: bool = True,
+    ):
+        super().__init__(name=name, overlay=True, control=True, show=show)
+        self._name = "geoalloc_base"
+        self.roads_json = safe_json(roads)
+        self.labels_json = safe_json(labels)
+        self.legend_id = legend_id
+        self.legend_script = legend_toggle(self, legend_id)
+        self.colours = {str(tier["colour"]) for tier in roads}
+
+
+def delta_line(lonlat: np.ndarray) -> list[int]:
+    """A line's ``(lon, lat)`` vertices as :class:`BaseMapLayer` embeds them: integers of 1e-5
+    degrees (~1 m), the first vertex whole and each next one as its step from the previous, so
+    that a road costs a few characters per vertex; vertices that round to the same point are
+    dropped."""
+    units = np.round(np.asarray(lonlat, dtype=float)[:, ::-1] * 1e5).astype(np.int64)
+    steps = np.diff(units, axis=0, prepend=np.zeros((1, 2), dtype=np.int64))
+    keep = np.ones(len(steps), dtype=bool)
+    keep[1:] = steps[1:].any(axis=1)
+    return steps[keep].ravel().tolist()
 
 
 class Box(MacroElement):
@@ -191,28 +319,38 @@ class Box(MacroElement):
 
 
 class GroupSwitch(MacroElement):
-    """Two buttons that switch between the plan's and the baseline's main layers."""
+    """Buttons that switch between groups of layers (the plan's and the baseline's main layers,
+    and a compared run's): a click shows its group and hides the others'. ``groups`` maps each
+    button's label to ``(tooltip, layers)``; the buttons' CSS classes are ``geoalloc-switch-<i>``
+    and ``geoalloc-switch-<key>`` (the label in lower case, non-letters as ``-``)."""
 
     _template = Template(
         """
         {% macro script(this, kwargs) %}
         var {{ this.get_name() }} = L.control({position: "topleft"});
         {{ this.get_name() }}.onAdd = function (map) {
-            var groups = {
-                plan: [{% for l in this.plan %}{{ l.get_name() }}{{ "," if not loop.last }}{% endfor %}],
-                baseline: [{% for l in this.baseline %}{{ l.get_name() }}{{ "," if not loop.last }}{% endfor %}]
-            };
+            var groups = [
+            {%- for label, key, tip, layers in this.buttons %}
+                {label: {{ label }}, key: {{ key }}, tip: {{ tip }},
+                 layers: [{% for l in layers %}{{ l.get_name() }}{{ "," if not loop.last }}{% endfor %}]}
+                {{- "," if not loop.last }}
+            {%- endfor %}
+            ];
             var bar = L.DomUtil.create("div", "leaflet-bar leaflet-control geoalloc-switch");
-            ["plan", "baseline"].forEach(function (key) {
-                var a = L.DomUtil.create("a", "geoalloc-switch-" + key, bar);
+            groups.forEach(function (group, i) {
+                var a = L.DomUtil.create(
+                    "a", "geoalloc-switch-" + i + " geoalloc-switch-" + group.key, bar);
                 a.href = "#"; a.setAttribute("role", "button");
-                a.textContent = key === "plan" ? "Plan" : "Baseline";
-                a.title = "show the " + key + " layers, hide the other group's";
+                a.textContent = group.label;
+                a.title = group.tip;
                 L.DomEvent.on(a, "click", function (e) {
                     L.DomEvent.preventDefault(e);
-                    var other = key === "plan" ? "baseline" : "plan";
-                    groups[other].forEach(function (l) { map.removeLayer(l); });
-                    groups[key].forEach(function (l) { map.addLayer(l); });
+                    groups.forEach(function (other) {
+                        if (other !== group) {
+                            other.layers.forEach(function (l) { map.removeLayer(l); });
+                        }
+                    });
+                    group.layers.forEach(function (l) { map.addLayer(l); });
                 });
             });
             L.DomEvent.disableClickPropagation(bar);
@@ -223,11 +361,18 @@ class GroupSwitch(MacroElement):
         """
     )
 
-    def __init__(self, plan: list[Layer], baseline: list[Layer]):
+    def __init__(self, groups: dict[str, tuple[str, list[Layer]]]):
         super().__init__()
         self._name = "geoalloc_switch"
-        self.plan = plan
-        self.baseline = baseline
+        self.buttons = [
+            (
+                safe_json(label),
+                safe_json(re.sub(r"[^a-z0-9]+", "-", label.lower()).strip("-")),
+                safe_json(tip),
+                layers,
+            )
+            for label, (tip, layers) in groups.items()
+        ]
 
 
 class Fullscreen(MacroElement):
@@ -280,6 +425,21 @@ PAGE_CSS = """
 path.leaflet-interactive:focus { outline: none; }
 .geoalloc-switch a { width: auto !important; padding: 0 8px; font: bold 12px/30px sans-serif; }
 .leaflet-container { background: #e8e8e8; }
+.geoalloc-line { display: inline-block; width: 18px; height: 0; border-top: 3px solid;
+  margin-right: 5px; vertical-align: middle; }
+.geoalloc-ring { display: inline-block; width: 9px; height: 9px; border-radius: 50%;
+  border: 2px dashed; margin-right: 4px; vertical-align: middle; }
+.geoalloc-outline { display: inline-block; width: 12px; height: 8px; border: 2px solid;
+  margin-right: 5px; vertical-align: middle; }
+.geoalloc-label-sample { font-weight: bold; text-shadow: 0 0 2px #fff; margin-right: 5px; }
+.geoalloc-label span { position: absolute; transform: translate(-50%, -50%); white-space: nowrap;
+  font: 12px/1.2 sans-serif; color: #333;
+  text-shadow: 0 0 3px #fff, 0 0 3px #fff, 0 0 2px #fff, 0 0 1px #fff; }
+.geoalloc-place-1 span { font-size: 16px; font-weight: bold; color: #111; }
+.geoalloc-place-2 span { font-size: 14px; font-weight: bold; color: #222; }
+.geoalloc-place-3 span { font-size: 12px; font-weight: bold; }
+.geoalloc-place-4 span { font-size: 11px; }
+.geoalloc-road-label span { font-size: 11px; font-style: italic; color: #555; }
 """
 
 
@@ -333,6 +493,7 @@ def base_map(areas: gpd.GeoDataFrame) -> folium.Map:
 def map_html(fmap: folium.Map) -> str:
     """The map's page as one self-contained HTML string (Leaflet JS/CSS inlined)."""
     js, css = _leaflet_assets()
+    _control_last(fmap)
     root = fmap.get_root()
     root.header.add_child(Element(f"<style>{css}</style>"), name="leaflet_css_inline", index=0)
     root.header.add_child(Element(f"<script>{js}</script>"), name="leaflet_js_inline", index=0)
@@ -342,6 +503,15 @@ def map_html(fmap: folium.Map) -> str:
         msg = f"map.html would load an external resource: {found.group(0)[:120]!r}"
         raise RuntimeError(msg)
     return page
+
+
+def _control_last(fmap: folium.Map) -> None:
+    """Put the layer control after every layer: its script names the layers rendered before it,
+    and a layer added after it would be ``undefined`` there (``Cannot read properties of
+    undefined (reading 'setZIndex')``, and no control at all)."""
+    children = fmap._children
+    for key in [k for k, child in children.items() if isinstance(child, LayerControl)]:
+        children.move_to_end(key)
 
 
 def save_map(fmap: folium.Map, path: Path | str) -> Path:

@@ -22,7 +22,6 @@ from geoalloc.outputs.layers import (
     Legend,
     circle_layer,
     circle_record,
-    dot,
     in_4326,
     inner_points,
     line_layer,
@@ -32,17 +31,21 @@ from geoalloc.outputs.layers import (
     polygon_view,
 )
 from geoalloc.outputs.leaflet import GeoJsonData
-from geoalloc.outputs.popups import area_tooltips, facility_popup
+from geoalloc.outputs.popups import Names, area_heading, area_tooltips, facility_popup
 from geoalloc.outputs.styles import (
     AREA_STATUS_COLOURS,
+    ASSIGNMENT_COLOUR,
     BASELINE_SITE_COLOUR,
+    CATCHMENT_COLOUR,
     DEMAND_PALETTE,
     NO_DATA_COLOUR,
     OTHER_SITE_COLOUR,
     RISK_PALETTE,
+    SHIPMENT_COLOUR,
     STATUS_COLOURS,
     TEMPORARY_STATUS_COLOURS,
     UNMET_COLOUR,
+    UNMET_DASH,
     band_colours,
     classify_minutes,
     classify_quantiles,
@@ -120,17 +123,21 @@ def baseline_area_layer(fmap: folium.Map, areas: AreaLayers, legend: Legend) -> 
 
 
 def facility_layer(
-    fmap: folium.Map, facilities: gpd.GeoDataFrame, resources: list[str], *, baseline: bool = False
+    fmap: folium.Map,
+    facilities: gpd.GeoDataFrame,
+    resources: list[str],
+    legend: Legend,
+    *,
+    baseline: bool = False,
 ) -> Layer:
     """*Plan: facilities*: circles sized by the first resource's capacity after the plan and
-    coloured by status, with popups; ``baseline``: *Baseline: existing facilities*, sized by the
-    capacity before."""
+    coloured by status (the statuses present in the legend), with popups; ``baseline``:
+    *Baseline: existing facilities*, sized by the capacity before."""
     primary = resources[0]
     after = facilities[f"{primary}_after"].astype(float).fillna(0.0)
     before = facilities[f"{primary}_before"].astype(float).fillna(0.0)
     largest = float(max(after.max(), before.max(), 1e-9))
     capacity = before if baseline else after
-    colours = STATUS_COLOURS | TEMPORARY_STATUS_COLOURS
     kind = "base-site" if baseline else "site"
     records = []
     for i, (_, row) in enumerate(facilities.iterrows()):
@@ -140,7 +147,7 @@ def facility_layer(
         if baseline:
             colour, tip = BASELINE_SITE_COLOUR, f"{text(row.get('name'))} (existing)"
         else:
-            colour = colours.get(status, OTHER_SITE_COLOUR)
+            colour = status_colour(status)
             tip = f"{text(row.get('name'))} ({text(status)})"
         records.append(
             circle_record(
@@ -153,23 +160,50 @@ def facility_layer(
             )
         )
     if baseline:
-        return circle_layer(fmap, records, "Baseline: existing facilities", show=False)
-    return circle_layer(fmap, records, "Plan: facilities", show=True)
-
-
-def facility_legend(legend: Legend, facilities: gpd.GeoDataFrame, primary: str) -> None:
-    """The facilities' status colours (temporary statuses only when a site has one)."""
-    present = set(facilities["status"])
-    temporary = {s: c for s, c in TEMPORARY_STATUS_COLOURS.items() if s in present}
-    legend.fixed(
+        legend_id = legend.section(
+            "geoalloc-legend-base-sites",
+            f"existing facilities (size: {text(primary)} today)",
+            [(BASELINE_SITE_COLOUR, "existing site")],
+            show=False,
+            symbol="dot",
+        )
+        return circle_layer(
+            fmap, records, "Baseline: existing facilities", show=False, legend_id=legend_id
+        )
+    legend_id = legend.section(
+        "geoalloc-legend-sites",
         f"facilities (size: {text(primary)} after the plan)",
-        " ".join(dot(c, s) for s, c in (STATUS_COLOURS | temporary).items()),
+        status_rows(facilities["status"]),
+        show=True,
+        symbol="dot",
     )
+    return circle_layer(fmap, records, "Plan: facilities", show=True, legend_id=legend_id)
 
 
-def assignment_layer(fmap: folium.Map, assignments: gpd.GeoDataFrame, primary: str) -> Layer:
+def status_colour(status: object) -> str:
+    """A site's colour on every map: by its status, :data:`OTHER_SITE_COLOUR` for any other."""
+    return (STATUS_COLOURS | TEMPORARY_STATUS_COLOURS).get(str(status), OTHER_SITE_COLOUR)
+
+
+def status_rows(statuses: pd.Series) -> list[tuple[str, str]]:
+    """``(colour, status)`` of each status present, in the order of the status colours (then
+    any other status, in the colour of :data:`OTHER_SITE_COLOUR`)."""
+    present = {str(s) for s in statuses}
+    colours = STATUS_COLOURS | TEMPORARY_STATUS_COLOURS
+    known = [(c, text(s)) for s, c in colours.items() if s in present]
+    other = [(OTHER_SITE_COLOUR, text(s)) for s in sorted(present - set(colours))]
+    return known + other
+
+
+def assignment_layer(
+    fmap: folium.Map,
+    assignments: gpd.GeoDataFrame,
+    primary: str,
+    legend: Legend,
+    names: Names,
+) -> Layer:
     """*Plan: assignment lines*: one line per (area, site), width by the quantity of ``primary``
-    (of all resources when ``primary`` is not assigned)."""
+    (of all resources when ``primary`` is not assigned); tooltips name the area and the site."""
     records = []
     if len(assignments):
         lines = in_4326(assignments)
@@ -188,23 +222,40 @@ def assignment_layer(fmap: folium.Map, assignments: gpd.GeoDataFrame, primary: s
                 if np.isfinite(q) and q > 0
             )
             tip = (
-                f"area {text(key[0])} → {text(key[1])}: {what} "
+                f"{names.area(key[0])} → {names.site(key[1])}: {what} "
                 f"({fmt.minutes(first.loc[key, 'minutes'])})"
             )
             width = 1 + 5 * float(weights.get(key, 0.0)) / largest
             records.append(line_record(geom, width=width, tip=tip))
-    return line_layer(fmap, records, "Plan: assignment lines", show=False)
+    legend_id = legend.section(
+        "geoalloc-legend-lines",
+        f"assignment lines (width: {text(primary)} assigned)",
+        [(ASSIGNMENT_COLOUR, "from an area to the site that serves it")],
+        show=False,
+        symbol="line",
+    )
+    return line_layer(
+        fmap,
+        records,
+        "Plan: assignment lines",
+        show=False,
+        colour=ASSIGNMENT_COLOUR,
+        legend_id=legend_id,
+    )
 
 
-def unmet_layer(fmap: folium.Map, areas: gpd.GeoDataFrame, resources: list[str]) -> Layer:
-    """*Plan: unmet demand*: a circle inside each area left short, sized by its unmet units."""
+def unmet_layer(
+    fmap: folium.Map, areas: gpd.GeoDataFrame, resources: list[str], legend: Legend
+) -> Layer:
+    """*Plan: unmet demand*: a dashed magenta ring inside each area left short, sized by its
+    unmet units (a symbol no site has: red is a closed site), with its legend entry."""
     unmet_total = sum(areas[f"unmet_{r}"].astype(float).fillna(0.0) for r in resources)
     short = areas[unmet_total > 1e-9]
     records = []
     if len(short):
         largest = float(unmet_total[short.index].max())
         for (idx, row), point in zip(short.iterrows(), inner_points(short), strict=True):
-            tip = f"<b>area {text(row['area_id'])}</b>: unmet " + ", ".join(
+            tip = f"{area_heading(row)}<br>unmet: " + ", ".join(
                 f"{fmt.quantity(row[f'unmet_{r}'])} {text(r)}" for r in resources
             )
             radius = round(3 + 12 * math.sqrt(unmet_total[idx] / largest), 1)
@@ -213,30 +264,60 @@ def unmet_layer(fmap: folium.Map, areas: gpd.GeoDataFrame, resources: list[str])
                     point, radius=radius, colour=UNMET_COLOUR, tip=tip, css_class="geoalloc-unmet"
                 )
             )
+    legend_id = legend.section(
+        "geoalloc-legend-unmet",
+        "unmet demand (size: units short)",
+        [(UNMET_COLOUR, "an area's demand that no site serves")],
+        show=bool(records),
+        symbol="ring",
+    )
     return circle_layer(
         fmap,
         records,
         "Plan: unmet demand" if records else "Plan: unmet demand (none)",
         show=bool(records),
-        fill_opacity=0.5,
+        fill_opacity=0.15,
         pane="overlayPane",  # below the facilities
+        weight=2.0,
+        dash=UNMET_DASH,
+        legend_id=legend_id,
     )
 
 
-def catchment_layer(fmap: folium.Map, catchments: gpd.GeoDataFrame) -> Layer | None:
+def catchment_layer(
+    fmap: folium.Map, catchments: gpd.GeoDataFrame, legend: Legend, names: Names
+) -> Layer | None:
     """*Plan: catchments*: the outline of the areas each site serves, when there are any."""
     if not len(catchments):
         return None
     tips = [
-        f"catchment of {text(s)}: population {fmt.quantity(p)}"
+        f"catchment of {names.site(s)}: population {fmt.quantity(p)}"
         for s, p in zip(catchments["site"], catchments["population"], strict=True)
     ]
-    style = {"color": "#08306b", "weight": 2, "fillOpacity": 0.0}
-    return polygon_layer(fmap, catchments, "Plan: catchments", tips=tips, style=style, show=False)
+    style = {"color": CATCHMENT_COLOUR, "weight": 2, "fillOpacity": 0.0}
+    legend_id = legend.section(
+        "geoalloc-legend-catchments",
+        "catchments",
+        [(CATCHMENT_COLOUR, "outline of the areas a site serves")],
+        show=False,
+        symbol="outline",
+    )
+    return polygon_layer(
+        fmap,
+        catchments,
+        "Plan: catchments",
+        tips=tips,
+        style=style,
+        legend_id=legend_id,
+        show=False,
+    )
 
 
 def service_area_layer(
-    fmap: folium.Map, service_areas: gpd.GeoDataFrame | None, legend: Legend
+    fmap: folium.Map,
+    service_areas: gpd.GeoDataFrame | None,
+    legend: Legend,
+    names: Names | None = None,
 ) -> Layer | None:
     """*Service areas (isochrones)*, when given: a polygon per site and band, the largest band
     drawn first so the inner bands stay on top."""
@@ -256,7 +337,7 @@ def service_area_layer(
         service,
         "Service areas (isochrones)",
         tips=[
-            f"{text(s)}: within {float(m):g} min"
+            f"{(names or Names({}, {})).site(s)}: within {float(m):g} min"
             for s, m in zip(service["site"], service["minutes"], strict=True)
         ],
         colours=[colour[float(m)] for m in service["minutes"]],
@@ -266,7 +347,9 @@ def service_area_layer(
     )
 
 
-def shipment_layer(fmap: folium.Map, moves: gpd.GeoDataFrame | None) -> Layer | None:
+def shipment_layer(
+    fmap: folium.Map, moves: gpd.GeoDataFrame | None, legend: Legend, names: Names
+) -> Layer | None:
     """*Plan: shipments* of a time-phased plan, when there are any: a line per shipment, width by
     units."""
     if moves is None or not len(moves):
@@ -277,10 +360,24 @@ def shipment_layer(fmap: folium.Map, moves: gpd.GeoDataFrame | None) -> Layer | 
         line_record(
             row.geometry,
             width=1 + 5 * float(row.units) / largest,
-            tip=f"{fmt.quantity(row.units)} {text(row.resource)}: {text(row.from_site)} → "
-            f"{text(row.to_site)}, leave day {int(row.depart_day)}, usable from day "
+            tip=f"{fmt.quantity(row.units)} {text(row.resource)}: {names.site(row.from_site)} → "
+            f"{names.site(row.to_site)}, leave day {int(row.depart_day)}, usable from day "
             f"{int(row.arrive_day)}",
         )
         for row in moves.itertuples(index=False)
     ]
-    return line_layer(fmap, records, "Plan: shipments (what moves where and when)", show=True)
+    legend_id = legend.section(
+        "geoalloc-legend-moves",
+        "shipments (width: units)",
+        [(SHIPMENT_COLOUR, "units moved from one site to another")],
+        show=True,
+        symbol="line",
+    )
+    return line_layer(
+        fmap,
+        records,
+        "Plan: shipments (what moves where and when)",
+        show=True,
+        colour=SHIPMENT_COLOUR,
+        legend_id=legend_id,
+    )

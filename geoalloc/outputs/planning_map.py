@@ -1,19 +1,25 @@
 """The stakeholder map (``map.html``) of a planning run: a self-contained Leaflet page.
 
-Layers (each in the layer control, in this order):
+Layers (each in the layer control, in this order, each with its legend section, shown while the
+layer is on — every mark on the map is in the legend):
 
+- *Background: roads and places (offline)* when the run has an OSM network (its ``roads`` and
+  ``places`` layers): light roads and place and road names that need no tile server;
 - *Plan: minutes to assigned site*, *Areas: demand*, *Plan: coverage status* and, when the areas
   carry a ``los_risk`` column, *Areas: LOS-risk-weighted demand* — choropleths, classes by
   mapclassify, each with its legend (units in the title);
 - *Plan: facilities* — circles sized by capacity after the plan and coloured by status, with a
   popup table (capacity before → after, load and utilisation per resource; blocking probability
   ``<r>_blocking`` and expected wait ``<r>_wait_hours`` and cost columns when present);
-- *Plan: assignment lines*, *Plan: unmet demand*, *Plan: catchments*;
+- *Plan: assignment lines*, *Plan: unmet demand* (dashed magenta rings, sized by the units
+  short), *Plan: catchments*;
 - *Service areas* when given (one polygon per site and travel-time band);
 - *Plan: shipments* of a time-phased plan when given;
 - *Baseline: minutes to nearest existing site* and *Baseline: existing facilities*.
 
-Two buttons switch between the plan's and the baseline's main layers. Every string that comes from
+Areas are named by their ``name`` column when the run has one (tooltips read "<name> (area
+<id>)"). Two buttons switch between the plan's and the baseline's main layers (a compared run adds
+a third, :mod:`geoalloc.outputs.compare_map`). Every string that comes from
 input data (ids, names, resource names, the scenario name) is HTML-escaped before it reaches the
 page, and embedded JSON has ``<``, ``>`` and ``&`` escaped, so a facility named
 ``<script>alert(1)</script>`` shows as text.
@@ -21,12 +27,14 @@ page, and embedded JSON has ``<``, ``>`` and ``&`` escaped, so a facility named
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import folium
 import geopandas as gpd
+from folium.map import Layer
 
-from geoalloc.outputs.layers import Legend, in_4326, layer_control, title_box
+from geoalloc.outputs.layers import Legend, base_map_layer, in_4326, layer_control, title_box
 from geoalloc.outputs.leaflet import GroupSwitch, base_map, save_map
 from geoalloc.outputs.planning_layers import (
     area_layers,
@@ -34,12 +42,16 @@ from geoalloc.outputs.planning_layers import (
     baseline_area_layer,
     catchment_layer,
     facility_layer,
-    facility_legend,
     service_area_layer,
     shipment_layer,
     unmet_layer,
 )
-from geoalloc.outputs.popups import title_html
+from geoalloc.outputs.popups import Names, title_html
+
+#: what :func:`build_map` calls to add layers of its own (a compared run's): it adds them to the
+#: map and their sections to the legend, and returns the switch buttons it adds,
+#: ``{label: (tooltip, layers)}``
+Extension = Callable[[folium.Map, Legend], dict[str, tuple[str, list[Layer]]]]
 
 
 def build_map(
@@ -51,6 +63,9 @@ def build_map(
     *,
     service_areas: gpd.GeoDataFrame | None = None,
     moves: gpd.GeoDataFrame | None = None,
+    roads: gpd.GeoDataFrame | None = None,
+    places: gpd.GeoDataFrame | None = None,
+    extend: Extension | None = None,
 ) -> folium.Map:
     """A Folium map of one run, from the run's output layers.
 
@@ -68,6 +83,12 @@ def build_map(
     moves : GeoDataFrame, optional
         Shipments of a time-phased plan (the ``moves`` layer): lines from site to site with
         ``resource``, ``units``, ``from_site``, ``to_site``, ``depart_day``, ``arrive_day``.
+    roads, places : GeoDataFrame, optional
+        The offline base map (:mod:`geoalloc.runs.basemap`): lines with ``tier`` and ``name``,
+        points with ``name`` and ``place``.
+    extend : callable, optional
+        Adds more layers (and their legend sections) before the legend and the layer control are
+        made, and returns the switch buttons for them (:data:`Extension`).
 
     Returns
     -------
@@ -78,28 +99,37 @@ def build_map(
     areas, facilities = in_4326(areas), in_4326(facilities)
     fmap = base_map(areas)
     legend = Legend()
+    names = Names.of(areas, facilities)
+    base = base_map_layer(fmap, roads, places, legend)
     area_maps = area_layers(fmap, areas, summary, legend)
-    plan_sites = facility_layer(fmap, facilities, resources)
-    assignment_layer(fmap, assignments, resources[0])
-    unmet_layer(fmap, areas, resources)
-    catchment_layer(fmap, catchments)
-    service_area_layer(fmap, service_areas, legend)
-    shipment_layer(fmap, moves)
+    plan_sites = facility_layer(fmap, facilities, resources, legend)
+    assignment_layer(fmap, assignments, resources[0], legend, names)
+    unmet_layer(fmap, areas, resources, legend)
+    catchment_layer(fmap, catchments, legend, names)
+    service_area_layer(fmap, service_areas, legend, names)
+    shipment_layer(fmap, moves, legend, names)
     baseline = [
         baseline_area_layer(fmap, area_maps, legend),
-        facility_layer(fmap, facilities, resources, baseline=True),
+        facility_layer(fmap, facilities, resources, legend, baseline=True),
     ]
-    GroupSwitch([area_maps.plan_minutes, plan_sites], baseline).add_to(fmap)
-    facility_legend(legend, facilities, resources[0])
-    title_box(fmap, title_html(summary), summary)
+    groups = {
+        "Plan": ("show the plan's layers, hide the others", [area_maps.plan_minutes, plan_sites]),
+        "Baseline": ("show the baseline's layers (today's sites), hide the others", baseline),
+    }
+    if extend is not None:
+        groups |= extend(fmap, legend)
+    GroupSwitch(groups).add_to(fmap)
+    title_box(fmap, title_html(summary, base_map=base is not None), summary)
     legend.add_to(fmap)
     layer_control(fmap)
     return fmap
 
 
-def map_of_run(layers: dict[str, gpd.GeoDataFrame], summary: dict) -> folium.Map:
-    """:func:`build_map` from a run's ``layers`` (as in ``results.gpkg``; ``service_areas`` and
-    ``moves`` used when present) and its summary."""
+def map_of_run(
+    layers: dict[str, gpd.GeoDataFrame], summary: dict, *, extend: Extension | None = None
+) -> folium.Map:
+    """:func:`build_map` from a run's ``layers`` (as in ``results.gpkg``; ``service_areas``,
+    ``moves``, ``roads`` and ``places`` used when present) and its summary."""
     return build_map(
         layers["areas"],
         layers["facilities"],
@@ -108,6 +138,9 @@ def map_of_run(layers: dict[str, gpd.GeoDataFrame], summary: dict) -> folium.Map
         summary,
         service_areas=layers.get("service_areas"),
         moves=layers.get("moves"),
+        roads=layers.get("roads"),
+        places=layers.get("places"),
+        extend=extend,
     )
 
 

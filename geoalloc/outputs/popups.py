@@ -6,10 +6,66 @@ formatted by :mod:`geoalloc._text`, like the report and the terminal lines.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
+
 import pandas as pd
 
 import geoalloc._text as fmt
 from geoalloc.outputs.escape import text
+
+
+def _named(value: object) -> str:
+    """A display name as text: "" for None, NaN and blanks."""
+    if value is None or (isinstance(value, float) and value != value):
+        return ""
+    return str(value).strip()
+
+
+def area_heading(row: Mapping) -> str:
+    """The first line of an area's tooltip: its display name (``name`` column) and id, or its id."""
+    area_id = text(row.get("area_id"))
+    name = _named(row.get("name"))
+    if name and name != str(row.get("area_id")):
+        return f"<b>{text(name)}</b> (area {area_id})"
+    return f"<b>area {area_id}</b>"
+
+
+@dataclass(frozen=True)
+class Names:
+    """The display names of a run's areas (their ``name`` column, when the run has one) and sites,
+    to name them in tooltips as escaped HTML."""
+
+    areas: dict[str, str]
+    sites: dict[str, str]
+
+    @classmethod
+    def of(cls, areas: pd.DataFrame, facilities: pd.DataFrame | None = None) -> Names:
+        area_names = (
+            {str(a): _named(n) for a, n in zip(areas["area_id"], areas["name"], strict=True)}
+            if "name" in areas.columns
+            else {}
+        )
+        site_names = (
+            {
+                str(s): _named(n)
+                for s, n in zip(facilities["site_id"], facilities["name"], strict=True)
+            }
+            if facilities is not None and "name" in facilities.columns
+            else {}
+        )
+        return cls(area_names, site_names)
+
+    def area(self, area_id: object) -> str:
+        """``"<name> (area <id>)"``, or ``"area <id>"`` when it has no name."""
+        name = self.areas.get(str(area_id), "")
+        if name and name != str(area_id):
+            return f"{text(name)} (area {text(area_id)})"
+        return f"area {text(area_id)}"
+
+    def site(self, site_id: object) -> str:
+        """The site's name, or its id when it has none."""
+        return text(self.sites.get(str(site_id)) or site_id)
 
 
 def facility_popup(row: pd.Series, resources: list[str], *, baseline: bool = False) -> str:
@@ -79,7 +135,7 @@ def area_tooltips(areas: pd.DataFrame, resources: list[str]) -> list[str]:
     columns = [c for c in areas.columns if c != areas.geometry.name]
     for row in areas[columns].to_dict(orient="records"):
         get = row.get
-        parts = [f"<b>area {text(get('area_id'))}</b>"]
+        parts = [area_heading(row)]
         parts.append(f"population: {fmt.quantity(get('population'))}")
         for r in resources:
             parts.append(
@@ -106,8 +162,9 @@ def area_tooltips(areas: pd.DataFrame, resources: list[str]) -> list[str]:
     return tips
 
 
-def title_html(summary: dict) -> str:
-    """The title box of a planning run: scenario, model, standard, baseline vs plan figures."""
+def title_html(summary: dict, *, base_map: bool = False) -> str:
+    """The title box of a planning run: scenario, model, standard, baseline vs plan figures;
+    ``base_map``: the map draws the offline roads and places."""
     resources = summary["resources"]
     plan, base = summary["plan"], summary["baseline"]
     lines = [
@@ -138,5 +195,16 @@ def title_html(summary: dict) -> str:
         gap = solver.get("gap")
         gap_text = f", gap {fmt.percent(100 * gap, 2)}" if isinstance(gap, int | float) else ""
         lines.append(f"solver: {text(solver.get('name'))} {text(solver.get('status'))}{gap_text}")
-    lines.append("<br><i>Background tiles need internet; the data layers work offline.</i>")
+    lines.append(f"<br><i>{offline_note(base_map)}</i>")
     return "".join(lines)
+
+
+def offline_note(base_map: bool) -> str:
+    """What of the map works offline (a title box's last line); ``base_map``: it draws the
+    offline roads and places."""
+    if base_map:
+        return (
+            "Roads and place names come from the OSM extract and work offline; "
+            "the background tiles need internet."
+        )
+    return "Background tiles need internet; the data layers work offline."

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Mapping
 
 import geopandas as gpd
 import pandas as pd
@@ -30,6 +31,7 @@ from geoalloc.outputs.charts import (
     unmet_chart,
     utilisation_chart,
 )
+from geoalloc.outputs.checks import checks_section
 from geoalloc.outputs.escape import text
 from geoalloc.outputs.estimate import estimate_box
 from geoalloc.outputs.objective import objective_section
@@ -234,8 +236,9 @@ def _counts(counts: dict | None) -> str:
 SHORTFALL_ROWS = 25
 
 
-def shortfall_section(summary: dict) -> str:
-    """Who is left without, and why: unmet demand by reason, the budget spent, the largest gaps."""
+def shortfall_section(summary: dict, names: Mapping[str, str] | None = None) -> str:
+    """Who is left without, and why: unmet demand by reason, the budget spent, the largest gaps;
+    ``names``: the areas' display names by id (a column of the largest gaps when given)."""
     shortfall = summary.get("shortfall") or {}
     by_reason = shortfall.get("by_reason") or []
     if not by_reason:
@@ -254,8 +257,12 @@ def shortfall_section(summary: dict) -> str:
         else ""
     )
     areas = sorted(shortfall.get("areas") or [], key=lambda a: -float(a["unmet"]))
+    names = names or {}
+    named = any(names.get(str(a["area"])) for a in areas[:SHORTFALL_ROWS])
     listed = "".join(
-        f"<tr><td>{text(a['area'])}</td><td>{text(a['resource'])}</td><td>{fmt.number(a['unmet'], 2)}"
+        f"<tr><td>{text(a['area'])}</td>"
+        + (f"<td class='text'>{text(names.get(str(a['area'])))}</td>" if named else "")
+        + f"<td>{text(a['resource'])}</td><td>{fmt.number(a['unmet'], 2)}"
         f"</td><td>{fmt.number(a['population'], 0)}</td><td>{fmt.number(a['priority'], 2)}</td>"
         f"<td class='text'>{text(a['detail'])}</td></tr>"
         for a in areas[:SHORTFALL_ROWS]
@@ -271,9 +278,22 @@ def shortfall_section(summary: dict) -> str:
         "<p class='muted'>Unmet demand in the plan, by the limit that keeps it unserved.</p>"
         "<table><tr><th>resource</th><th class='text'>why</th><th>areas</th><th>people</th>"
         f"<th>unmet units</th></tr>{rows}</table>{spent}"
-        "<h3>Largest gaps</h3><table><tr><th>area</th><th>resource</th><th>unmet</th>"
+        "<h3>Largest gaps</h3><table><tr><th>area</th>"
+        + ("<th class='text'>name</th>" if named else "")
+        + "<th>resource</th><th>unmet</th>"
         f"<th>people</th><th>priority</th><th class='text'>detail</th></tr>{listed}</table>{more}"
     )
+
+
+def area_names(areas: pd.DataFrame) -> dict[str, str]:
+    """The areas' display names by id (their ``name`` column; none when they have none)."""
+    if "name" not in areas.columns:
+        return {}
+    return {
+        str(a): str(n)
+        for a, n in zip(areas["area_id"], areas["name"], strict=True)
+        if isinstance(n, str) and n.strip() and n != str(a)
+    }
 
 
 def report_html(layers: dict[str, gpd.GeoDataFrame], summary: dict, manifest: dict) -> str:
@@ -295,6 +315,7 @@ def report_html(layers: dict[str, gpd.GeoDataFrame], summary: dict, manifest: di
         "</p>",
         unproven_box(summary),
         estimate_box(summary),
+        checks_section(summary),
         "<h2>Headline: baseline vs plan</h2>",
         "<p class='muted'>Baseline: the existing sites with today's capacity, each area to its "
         "nearest existing site. Plan: the optimised sites and capacities.</p>",
@@ -302,7 +323,7 @@ def report_html(layers: dict[str, gpd.GeoDataFrame], summary: dict, manifest: di
         f"<p>areas by status: {_counts(summary.get('area_status'))}<br>"
         f"sites by status: {_counts(summary.get('site_status'))}</p>",
         objective_section(summary),
-        shortfall_section(summary),
+        shortfall_section(summary, area_names(areas)),
         far_snap_section(summary),
         "<h2>Coverage curve</h2>",
         f"<figure>{coverage_chart(areas, standard)}<figcaption>Share of the population that "

@@ -36,9 +36,10 @@ def far_snap_section(summary: Mapping[str, Any]) -> str:
         if len(records) > FAR_SNAP_ROWS
         else ""
     )
+    counted = " and ".join(f"{n} {what}(s)" for n, what in ((sites, "site"), (areas, "area")) if n)
     return (
         "<h2>Far from the road network</h2>"
-        f"<p>{sites} site(s) and {areas} area(s) lie more than {threshold} m (straight line) "
+        f"<p>{counted} lie more than {threshold} m (straight line) "
         "from the nearest road of the network. Their trips start or end with a straight-line "
         f"leg at {speed} km/h ({text(snapping.get('mode'))} mode; <code>[network] "
         "access_speed_kph</code>), so their minutes rest on a route nobody checked. Look at "

@@ -20,6 +20,7 @@ STATUS_COLOURS = {
     "expanded": "#6a3d9a",
     "opened": "#33a02c",
     "closed": "#e31a1c",
+    "out of service": "#000000",
     "candidate not chosen": "#999999",
 }
 #: statuses of the temporary sites of a time-phased plan (legend entries only when present)
@@ -36,7 +37,12 @@ AREA_STATUS_COLOURS = {
 #: colours of the areas whose access changed between two compared runs
 ACCESS_CHANGE_COLOURS = {"gained access": "#1a9850", "lost access": "#d73027"}
 BASELINE_SITE_COLOUR = "#1f78b4"
-UNMET_COLOUR = "#e31a1c"
+#: unmet demand: a dashed magenta ring, unlike any site (red is "closed")
+UNMET_COLOUR = "#c51b7d"
+UNMET_DASH = "4 3"
+ASSIGNMENT_COLOUR = "#6a3d9a"
+SHIPMENT_COLOUR = "#b15928"
+CATCHMENT_COLOUR = "#08306b"
 MINUTES_PALETTE = ["#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026", "#67000d"]
 DEMAND_PALETTE = ["#eff3ff", "#bdd7e7", "#6baed6", "#3182bd", "#08519c"]
 RISK_PALETTE = ["#f2f0f7", "#cbc9e2", "#9e9ac8", "#756bb1", "#54278f"]

@@ -7,6 +7,7 @@ from typing import Any
 
 import geoalloc._text as fmt
 from geoalloc._errors import UNPROVEN_EXIT_CODE
+from geoalloc.outputs.checks import check_lines
 from geoalloc.outputs.estimate import estimate_lines
 
 
@@ -28,7 +29,7 @@ def planning_lines(summary: Mapping[str, Any]) -> list[str]:
         )
     statuses = ", ".join(f"{k}: {v}" for k, v in sorted(summary["area_status"].items()))
     lines.append(f"  areas by status: {statuses}")
-    return lines + objective_lines(summary) + far_snap_lines(summary) + estimate_lines(summary)
+    return lines + objective_lines(summary) + estimate_lines(summary) + check_lines(summary)
 
 
 def objective_lines(summary: Mapping[str, Any]) -> list[str]:
@@ -66,46 +67,6 @@ def classic_policy(detail: Mapping[str, Any]) -> str:
     )
 
 
-#: far-joined sites named one by one on the console (all of them are in summary.json)
-FAR_SITES_NAMED = 5
-
-
-def far_snap_lines(summary: Mapping[str, Any]) -> list[str]:
-    """One line on the sites and one on the areas joined to the road network from farther than
-    ``far_snap_m`` (``summary["far_snaps"]``), with their distances; none when there are none."""
-    records = summary.get("far_snaps") or []
-    snapping = summary.get("snapping") or {}
-    if not records or not snapping:
-        return []
-    threshold = fmt.number(snapping.get("far_snap_m"), 0)
-    speed = fmt.number(snapping.get("access_speed_kph"), 0)
-    lines = []
-    sites = [r for r in records if r["role"] == "site"]
-    if sites:
-        named = ", ".join(
-            f"{r.get('name') or r['id']} {fmt.number(r['snap_m'], 0)} m"
-            for r in sites[:FAR_SITES_NAMED]
-        )
-        more = f" and {len(sites) - FAR_SITES_NAMED} more" if len(sites) > FAR_SITES_NAMED else ""
-        lines.append(
-            f"  warning: {len(sites)} site(s) lie more than {threshold} m from the road network: "
-            f"{named}{more}"
-        )
-    areas = [r for r in records if r["role"] == "area"]
-    if areas:
-        people = sum(float(r.get("population") or 0.0) for r in areas)
-        lines.append(
-            f"  warning: {len(areas)} area(s) ({fmt.quantity(round(people))} people) start "
-            f"more than {threshold} m from the road network, up to "
-            f"{fmt.number(areas[0]['snap_m'], 0)} m"
-        )
-    lines.append(
-        f"  (those legs are straight lines at {speed} km/h, [network] access_speed_kph: check "
-        "that the extract covers these places; see far_snaps in summary.json)"
-    )
-    return lines
-
-
 def folder_lines(out_dir: str) -> list[str]:
     """Where the map and the report of a run are."""
     return [f"map: {out_dir}/map.html", f"report: {out_dir}/report.html"]
@@ -129,7 +90,12 @@ def telemedicine_lines(summary: Mapping[str, Any], out_dir: str) -> list[str]:
     """What ``geoalloc run`` prints for a telemedicine run."""
     f = summary["telemedicine"]
     solver = summary["solver"]
-    hubs = ", ".join(f"{h}: {fmt.quantity(v)} h" for h, v in f["physician_hours_by_hub"].items())
+    names = f.get("hub_names") or {}
+    hubs = ", ".join(
+        f"{names.get(h, h)}: {fmt.quantity(v)} h" for h, v in f["physician_hours_by_hub"].items()
+    )
+    service = summary.get("area_service") or {}
+    received = ", ".join(f"{k}: {v}" for k, v in service.items() if v)
     return [
         f"scenario {summary['scenario']}: {summary['areas']} areas, {summary['sites']} sites, "
         f"model telemedicine ({solver['name']}: {solver['status']})",
@@ -139,7 +105,9 @@ def telemedicine_lines(summary: Mapping[str, Any], out_dir: str) -> list[str]:
         f"{fmt.quantity(f['people_gaining_access_through_telemedicine'])}; still without any: "
         f"{fmt.quantity(f['people_still_without_any'])}",
         f"  physician-hours by hub (per week): {hubs or 'none opened'}",
-        *far_snap_lines(summary),
+        *([f"  areas by the care they receive: {received}"] if received else []),
+        *estimate_lines(summary),
+        *check_lines(summary),
         *folder_lines(out_dir),
     ]
 

@@ -18,9 +18,8 @@ Areas are measured (clipped, gaps, coverage) in the metric CRS of
 
 from __future__ import annotations
 
+import functools
 import logging
-import warnings
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,37 +32,25 @@ from scipy import sparse
 from scipy.sparse import csgraph
 
 from geoalloc._errors import InputError
-from geoalloc._validate import Problems, file_problem, format_ids
+from geoalloc._validate import Problems, format_ids
+from geoalloc.inputs.extent import EXTENT_BUFFER_M, EXTENT_HULL_RATIO, nodes_extent
 from geoalloc.inputs.grid import square_cells
 from geoalloc.inputs.osm_layers import read_boundaries
+
+# place names moved to geoalloc.inputs.osm_places (a run's map names its areas too); kept here
+from geoalloc.inputs.osm_places import NAME_WITHIN_M as NAME_WITHIN_M
+from geoalloc.inputs.osm_places import PLACE_KINDS as PLACE_KINDS
+from geoalloc.inputs.osm_places import display_names as display_names
+from geoalloc.inputs.osm_places import nearest_place
+from geoalloc.inputs.osm_places import place_names as place_names
+from geoalloc.inputs.osm_places import read_pbf as _reading
 from geoalloc.inputs.points import index_by_id
 from geoalloc.inputs.read import _check_geometry, metric_crs, read_polygons
-from geoalloc.region.facilities import parse_count
 from geoalloc.travel.graph import check_mode, mode_mask
 from geoalloc.travel.osm import read_osm
 
 log = logging.getLogger(__name__)
 
-#: OSM ``place`` values that name where people live, most important first (the order breaks ties
-#: when several lie in one area); ``locality`` (a named place where nobody lives), ``island`` and
-#: the administrative ones (``country``, ``state``, ``county``…) name no settlement and are left out
-PLACE_KINDS = (
-    "city",
-    "borough",
-    "town",
-    "village",
-    "suburb",
-    "quarter",
-    "hamlet",
-    "neighbourhood",
-    "isolated_dwelling",
-    "farm",
-)
-#: a place farther than this from an area does not name it (``display_names``'s ``within_m``)
-NAME_WITHIN_M = 5000.0
-#: :func:`network_extent`: concave-hull ratio (1 is the convex hull) and buffer around it
-EXTENT_HULL_RATIO = 0.1
-EXTENT_BUFFER_M = 100.0
 #: :func:`grid_areas`: a cell cut to less than this share of a whole cell joins its neighbour
 MIN_CELL_SHARE = 0.1
 #: :func:`admin_areas`: gaps smaller than this are slivers between boundaries drawn by different
@@ -121,8 +108,21 @@ def network_extent(
     InputError
         The file cannot be read, or holds no way ``mode`` may use.
     """
+    lonlat = _mode_nodes(Path(pbf), mode)
+    hull, crs = nodes_extent(lonlat[:, 0], lonlat[:, 1], hull_ratio=hull_ratio, buffer_m=buffer_m)
+    return _in_degrees(gpd.GeoDataFrame(geometry=[hull], crs=crs)).geometry.iloc[0]
+
+
+def _mode_nodes(pbf: Path, mode: str) -> np.ndarray:
+    """Longitude/latitude of the nodes of every way ``mode`` may use (read once per file)."""
     check_mode(mode)
-    pbf = Path(pbf)
+    stat = pbf.stat() if pbf.is_file() else None
+    return _cached_mode_nodes(str(pbf), mode, stat.st_mtime_ns if stat else None)
+
+
+@functools.lru_cache(maxsize=2)
+def _cached_mode_nodes(path: str, mode: str, mtime_ns: int | None) -> np.ndarray:
+    pbf = Path(path)
     nodes, segments = read_osm(pbf)
     used = mode_mask(segments, mode) if len(segments) else np.zeros(0, dtype=bool)
     ids = np.unique(np.concatenate([segments["u"][used], segments["v"][used]]))
@@ -130,146 +130,65 @@ def network_extent(
         msg = f"{pbf}: no road usable by mode {mode!r} — is this the right extract and mode?"
         raise InputError(msg)
     lonlat = nodes.set_index("id").loc[ids, ["lon", "lat"]].to_numpy()
-    bounds = (*lonlat.min(axis=0), *lonlat.max(axis=0))
-    crs = metric_crs(gpd.GeoSeries([shapely.box(*bounds)], crs=4326))
-    x, y = Transformer.from_crs(4326, crs, always_xy=True).transform(lonlat[:, 0], lonlat[:, 1])
-    hull = shapely.concave_hull(shapely.multipoints(np.column_stack([x, y])), ratio=hull_ratio)
-    hull = hull.buffer(buffer_m)
-    return _in_degrees(gpd.GeoDataFrame(geometry=[hull], crs=crs)).geometry.iloc[0]
+    lonlat.setflags(write=False)
+    return lonlat
 
 
-# --- names -------------------------------------------------------------------------------------
+#: an area whose representative point is farther than this from the roads starts its trips at a
+#: road node inside it instead (see :func:`trip_origins`)
+FAR_FROM_ROADS_M = 300.0
 
 
-def place_names(pbf: Path) -> gpd.GeoDataFrame:
-    """The named OSM ``place`` nodes of ``pbf`` where people live (:data:`PLACE_KINDS`).
+def trip_origins(
+    areas: gpd.GeoDataFrame, node_lonlat: np.ndarray, *, far_m: float = FAR_FROM_ROADS_M
+) -> gpd.GeoDataFrame:
+    """Where each area's trips start: its representative point, or — when that point is farther
+    than ``far_m`` from every road node (the middle of a forest, a mountainside, a lake in a
+    large municipality) — the road node inside the area nearest to it. An area with no road node
+    inside keeps its representative point (and the run flags it if it is beyond the snapping
+    limit). Measured in the areas' UTM zone.
+
+    ``node_lonlat`` holds the longitude/latitude of the nodes trips are snapped to (the routable
+    graph's: :func:`geoalloc.travel.api.load_network`), one row per node.
 
     Returns
     -------
     geopandas.GeoDataFrame
-        Columns ``name``, ``place`` (the OSM value), ``osm_id`` (text), ``population`` (the node's
-        ``population`` tag as a number, NaN when untagged or not a number) and point ``geometry``,
-        EPSG:4326, most important kind first, then by name; no rows when the file has none.
+        ``area_id``, ``origin`` (``"representative point"`` or ``"road node inside the area"``),
+        ``distance_m`` (how far the origin moved), point geometry; EPSG:4326, the areas' index.
     """
-    pbf = Path(pbf)
+    from scipy.spatial import cKDTree
 
-    def read() -> gpd.GeoDataFrame | None:
-        from pyrosm import OSM
-
-        return OSM(str(pbf)).get_data_by_custom_criteria(
-            custom_filter={"place": list(PLACE_KINDS)},
-            filter_type="keep",
-            keep_nodes=True,
-            keep_ways=False,
-            keep_relations=False,
-            tags_as_columns=["name", "place", "population"],
-        )
-
-    frame = _reading(pbf, read)
-    columns = ["name", "place", "osm_id", "population"]
-    if frame is None or len(frame) == 0 or "name" not in frame.columns:
-        return gpd.GeoDataFrame(
-            {c: pd.Series(dtype=object) for c in columns}, geometry=[], crs=4326
-        )
-    frame = frame[frame["name"].notna() & (frame["name"].astype(str).str.strip() != "")]
-    places = gpd.GeoDataFrame(
-        {
-            "name": frame["name"].astype(str).str.strip().to_numpy(),
-            "place": frame["place"].astype(str).to_numpy(),
-            "osm_id": frame["id"].astype("int64").astype(str).to_numpy(),
-            "population": frame.get("population", pd.Series(index=frame.index, dtype=object))
-            .map(parse_count)
-            .to_numpy(dtype=float),
-        },
-        geometry=frame.geometry.to_numpy(),
-        crs=4326,
+    lonlat = np.asarray(node_lonlat, dtype=float)
+    crs = metric_crs(areas.geometry)
+    shapes = areas.geometry.to_crs(crs)
+    points = shapes.representative_point()
+    x, y = Transformer.from_crs(4326, crs, always_xy=True).transform(lonlat[:, 0], lonlat[:, 1])
+    nodes = np.column_stack([x, y])
+    distance, _ = cKDTree(nodes).query(np.column_stack([points.x, points.y]))
+    origin = np.full(len(areas), "representative point", dtype=object)
+    moved = np.zeros(len(areas))
+    chosen = points.to_numpy().copy()
+    far = np.flatnonzero(distance > far_m)
+    if len(far):
+        node_points = shapely.points(nodes)
+        pairs = shapely.STRtree(node_points).query(shapes.to_numpy()[far], predicate="contains")
+        for k, i in enumerate(far):
+            inside = pairs[1][pairs[0] == k]
+            if len(inside) == 0:
+                continue
+            gaps = shapely.distance(node_points[inside], chosen[i])
+            best = inside[int(np.argmin(gaps))]
+            moved[i] = float(gaps.min())
+            chosen[i] = node_points[best]
+            origin[i] = "road node inside the area"
+    frame = gpd.GeoDataFrame(
+        {"area_id": areas["area_id"].astype(str).to_numpy(), "origin": origin, "distance_m": moved},
+        geometry=chosen,
+        crs=crs,
+        index=areas.index,
     )
-    rank = places["place"].map({kind: i for i, kind in enumerate(PLACE_KINDS)})
-    order = np.lexsort((places["osm_id"], places["name"], rank))
-    return places.iloc[order].reset_index(drop=True)
-
-
-def display_names(
-    areas: gpd.GeoDataFrame,
-    places: gpd.GeoDataFrame,
-    *,
-    within_m: float = NAME_WITHIN_M,
-    inside: str = "{place}",
-    near: str = "cell near {place}",
-    far: str = "cell {area_id}",
-) -> pd.Series:
-    """A readable name per area: its own ``name`` when it has one (admin areas keep their OSM
-    name), else one made from the places of :func:`place_names`.
-
-    An area without a name is named after the place that lies in it (``inside``; of several, the
-    most important kind, then the nearest to the area's representative point, then by name), else
-    after the place nearest to it within ``within_m`` metres (``near``; ties by kind, then name),
-    else by its id (``far``). The templates take ``{place}`` and ``{area_id}``. Names need not be
-    unique: several cells are near the same village.
-
-    Parameters
-    ----------
-    areas
-        Areas with ``area_id`` (else the index is the id) and, maybe, ``name``; any CRS.
-    places
-        :func:`place_names`'s points (``name``, ``place``).
-
-    Returns
-    -------
-    pandas.Series
-        Text, named ``name``, indexed as ``areas``.
-    """
-    ids = areas["area_id"] if "area_id" in areas.columns else pd.Series(areas.index, areas.index)
-    own = areas["name"] if "name" in areas.columns else pd.Series(None, areas.index, dtype=object)
-    has_name = own.notna().to_numpy() & (own.astype(str).str.strip() != "").to_numpy()
-    names = pd.Series(np.where(has_name, own.astype(str), ""), index=areas.index, name="name")
-    unnamed = np.flatnonzero(~has_name)
-    if len(unnamed) == 0:
-        return names
-    place, is_inside = _place_of(areas.geometry.iloc[unnamed], places, within_m)
-    for position, name, in_it in zip(unnamed, place, is_inside, strict=True):
-        template = far if name is None else (inside if in_it else near)
-        names.iloc[position] = template.format(place=name, area_id=ids.iloc[position])
-    return names
-
-
-def _place_of(
-    geometry: gpd.GeoSeries, places: gpd.GeoDataFrame, within_m: float
-) -> tuple[list[str | None], list[bool]]:
-    """For each geometry: the name of the place in it or nearest to it (None beyond
-    ``within_m``), and whether it lies in it (see :func:`display_names` for the order)."""
-    n = len(geometry)
-    found: list[str | None] = [None] * n
-    inside = [False] * n
-    if n == 0 or len(places) == 0:
-        return found, inside
-    crs = metric_crs(geometry)
-    shapes = gpd.GeoDataFrame(geometry=geometry.to_crs(crs).to_numpy(), crs=crs)
-    points = places.to_crs(crs).reset_index(drop=True)
-    points["rank"] = (
-        points["place"].map({k: i for i, k in enumerate(PLACE_KINDS)}).fillna(len(PLACE_KINDS))
-    )
-    hits = gpd.sjoin(points, shapes, predicate="within", how="inner")
-    if len(hits):
-        centre = shapes.geometry.representative_point()
-        hits["distance_m"] = hits.geometry.distance(
-            gpd.GeoSeries(centre.loc[hits["index_right"]].to_numpy(), index=hits.index, crs=crs)
-        )
-        best = hits.sort_values(["index_right", "rank", "distance_m", "name"]).drop_duplicates(
-            "index_right"
-        )
-        for shape, name in zip(best["index_right"], best["name"], strict=True):
-            found[shape], inside[shape] = name, True
-    rest = [i for i in range(n) if not inside[i]]
-    if rest:
-        nearest = gpd.sjoin_nearest(
-            shapes.iloc[rest], points, max_distance=within_m, distance_col="distance_m"
-        )
-        nearest = nearest.rename_axis("shape").reset_index()
-        best = nearest.sort_values(["shape", "distance_m", "rank", "name"]).drop_duplicates("shape")
-        for shape, name in zip(best["shape"], best["name"], strict=True):
-            found[shape] = name
-    return found, inside
+    return frame.to_crs(4326)
 
 
 # --- grids -------------------------------------------------------------------------------------
@@ -532,7 +451,7 @@ def admin_areas(
     if len(gaps):
         if places is None:
             places = place_names(pbf)
-        named, is_inside = _place_of(gaps.geometry, places, NAME_WITHIN_M)
+        named, is_inside = nearest_place(gaps.geometry, places, NAME_WITHIN_M)
         gaps["place"] = [
             "" if n is None else (f"in {n}" if i else f"near {n}")
             for n, i in zip(named, is_inside, strict=True)
@@ -805,24 +724,3 @@ def _names(frame: gpd.GeoDataFrame, name_column: str | None, ids: pd.Index) -> n
         return ids.to_numpy(dtype=object)
     values = frame[name_column]
     return np.array([None if pd.isna(v) else str(v) for v in values], dtype=object)
-
-
-# --- reading OSM -------------------------------------------------------------------------------
-
-
-def _reading(pbf: Path, read: Callable[[], gpd.GeoDataFrame | None]):
-    """``read()`` of the OSM file ``pbf`` with pyrosm's warnings silenced; InputError when the
-    file is missing or pyrosm cannot read it."""
-    why = file_problem(pbf)
-    if why is not None:
-        msg = f"OSM file {pbf}: {why} — check the path"
-        raise InputError(msg)
-    try:
-        with warnings.catch_warnings():  # pyrosm's pandas/shapely deprecation noise
-            warnings.simplefilter("ignore")
-            return read()
-    except InputError:
-        raise
-    except Exception as exc:  # pyrosm raises bare exceptions of many kinds on a corrupt file
-        msg = f"{pbf} is not a readable OSM PBF file ({type(exc).__name__}: {exc})"
-        raise InputError(msg) from exc

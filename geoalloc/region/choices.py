@@ -57,6 +57,8 @@ class PopulationChoice:
     kind: Literal["raster", "vector", "buildings"]
     path: Path | None = None
     column: str | None = None
+    #: age bands: (label, source) — a raster path per band, or a column of the vector file
+    bands: tuple[tuple[str, str], ...] = ()
 
 
 def parse_areas(value: str) -> AreasChoice:
@@ -83,11 +85,21 @@ def parse_areas(value: str) -> AreasChoice:
     return AreasChoice("file", path=Path(text))
 
 
-def parse_population(value: str | None, column: str | None) -> PopulationChoice:
-    """A raster by its suffix, ``osm-buildings`` (or nothing) for the estimate, else a vector file."""
+def parse_population(
+    value: str | None, column: str | None, bands: tuple[str, ...] | list[str] = ()
+) -> PopulationChoice:
+    """A raster by its suffix, ``osm-buildings`` (or nothing) for the estimate, else a vector file.
+
+    ``bands`` are ``LABEL=SOURCE`` texts: the persons of an age band from another raster (SOURCE
+    a path) or from another column of the vector file (SOURCE a column name); LABEL becomes the
+    areas' column and the band's name in ``[demand] admissions_per_1000``."""
+    parsed = tuple(_band(text) for text in bands)
     if value is None or value.strip().lower() == BUILDINGS:
-        if column is not None:
-            msg = "a population column needs a population file (a vector file with that column)"
+        if column is not None or parsed:
+            msg = (
+                "a population column or age bands need a population file (a raster, or a "
+                "vector file with those columns); the buildings estimate has no ages"
+            )
             raise UsageError(msg)
         return PopulationChoice("buildings")
     path = Path(value)
@@ -95,8 +107,22 @@ def parse_population(value: str | None, column: str | None) -> PopulationChoice:
         if column is not None:
             msg = f"a population column is for vector files; {path.name} is a raster (its values are counted)"
             raise UsageError(msg)
-        return PopulationChoice("raster", path=path)
-    return PopulationChoice("vector", path=path, column=column)
+        return PopulationChoice("raster", path=path, bands=parsed)
+    return PopulationChoice("vector", path=path, column=column, bands=parsed)
+
+
+_BAND = re.compile(r"^(?P<label>[A-Za-z][A-Za-z0-9_]*)=(?P<source>.+)$")
+
+
+def _band(text: str) -> tuple[str, str]:
+    match = _BAND.match(text.strip())
+    if match is None:
+        msg = (
+            f"age band {text!r}: write LABEL=SOURCE, LABEL a column name (letters, digits, _; "
+            "e.g. over65=worldpop_65plus.tif, or over65=POP65 for a column of the vector file)"
+        )
+        raise UsageError(msg)
+    return match["label"], match["source"].strip()
 
 
 def parse_sites(value: str | None, default: str) -> str | Path:

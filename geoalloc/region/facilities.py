@@ -19,9 +19,6 @@ from one of the above only in case (a GeoPackage cannot hold both ``name`` and `
 from __future__ import annotations
 
 import logging
-import re
-import unicodedata
-from difflib import SequenceMatcher
 from pathlib import Path
 
 import geopandas as gpd
@@ -31,6 +28,8 @@ import shapely
 
 from geoalloc._errors import InputError
 from geoalloc._validate import Problems, format_ids
+from geoalloc.inputs.duplicates import find_duplicates, name_similarity
+from geoalloc.inputs.osm_places import parse_count
 from geoalloc.inputs.osm_sites import (
     CANDIDATE_AMENITIES,
     HEALTHCARE_AMENITIES,
@@ -42,7 +41,7 @@ from geoalloc.inputs.osm_sites import (
 )
 from geoalloc.inputs.points import id_like_column
 from geoalloc.inputs.points_table import is_points_table, read_points_table
-from geoalloc.inputs.read import metric_crs, read_vector, representative_points
+from geoalloc.inputs.read import read_vector, representative_points
 
 __all__ = [
     "BEDS_TAGS",
@@ -82,40 +81,6 @@ NAME_COLUMNS = ("name", "facility_name", "site_name", "hospital_name", "facility
 BEDS_COLUMNS = ("beds", "bed_count", "num_beds", "total_beds", "total_bed", "capacity")
 #: a file's kind column, when not given (compared in lower case)
 KIND_COLUMNS = ("kind", "type", "facility_type", "amenity", "healthcare")
-#: two sites this close (metres) are at the same position, whatever their names
-SAME_PLACE_M = 1.0
-
-_APPROXIMATELY = re.compile(r"^(?:~|≈|\+/-|ca\.?|circa|approx\.?|approximately|about|c\.)\s*", re.I)
-_BEDS_WORD = re.compile(r"\s*(?:beds?|betten|lits|camas)\.?$", re.I)
-_THOUSANDS = re.compile(r"^\d{1,3}(?:[,. \u00a0\u202f']\d{3})+$")
-_PLAIN = re.compile(r"^\d+(?:\.\d+)?$")
-
-
-def parse_count(value: object) -> float:
-    """A count written by people (an OSM ``beds`` tag, a spreadsheet cell) as a number; NaN when
-    it is none.
-
-    Accepted: ``"120"``, ``"120.0"``, ``"~50"``, ``"ca. 200"``, ``"approx 80 beds"``,
-    ``"1,200"`` / ``"1.200"`` / ``"1 200"`` (thousands). Not numbers (NaN): ranges (``"50-60"``),
-    lists (``"40;60"``), words (``"many"``), negative numbers, empty text.
-
-    Examples
-    --------
-    >>> parse_count("~50"), parse_count("1,200")
-    (50.0, 1200.0)
-    >>> parse_count("50-60")
-    nan
-    """
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return float("nan")
-    if isinstance(value, int | float | np.number):
-        return float(value) if value >= 0 else float("nan")
-    text = _BEDS_WORD.sub("", _APPROXIMATELY.sub("", str(value).strip())).strip()
-    if _THOUSANDS.match(text):
-        return float(re.sub(r"\D", "", text))
-    if _PLAIN.match(text):
-        return float(text)
-    return float("nan")
 
 
 def _empty_sites() -> gpd.GeoDataFrame:
@@ -529,113 +494,3 @@ def cell_candidates(
     if top is not None:
         sites = sites.head(top)
     return sites.reset_index(drop=True)
-
-
-#: words that say nothing about which facility a name is
-_FILLER = frozenset({"the", "of", "and", "inc", "llc"})
-
-
-def _normalised(name: str) -> str:
-    """Lower case, accents and punctuation removed, filler words dropped, spaces collapsed."""
-    text = unicodedata.normalize("NFKD", name)
-    text = "".join(c for c in text if not unicodedata.combining(c)).casefold()
-    words = re.sub(r"[^\w]+", " ", text).split()
-    return " ".join(w for w in words if w not in _FILLER)
-
-
-def name_similarity(a: str, b: str) -> float:
-    """How alike two facility names are, 0 (nothing shared) to 1 (the same once normalised).
-
-    Both names are normalised (lower case, accents and punctuation removed, "the", "of", "and",
-    "inc", "llc" dropped); the similarity is the larger of :class:`difflib.SequenceMatcher`'s
-    ratio (2 × matched characters ÷ both lengths) on the names and on their words sorted (so
-    word order does not matter).
-
-    Examples
-    --------
-    >>> name_similarity("THE JOHNS HOPKINS HOSPITAL", "Johns Hopkins Hospital")
-    1.0
-    """
-    x, y = _normalised(a), _normalised(b)
-    if not x or not y:
-        return 0.0
-    in_order = SequenceMatcher(None, x, y, autojunk=False).ratio()
-    x_sorted, y_sorted = " ".join(sorted(x.split())), " ".join(sorted(y.split()))
-    return max(in_order, SequenceMatcher(None, x_sorted, y_sorted, autojunk=False).ratio())
-
-
-def find_duplicates(
-    sites: gpd.GeoDataFrame, *, within_m: float = 150.0, min_name_similarity: float = 0.6
-) -> pd.DataFrame:
-    """Pairs of sites that are likely the same facility: within ``within_m`` metres of each other
-    and with similar names (:func:`name_similarity` at least ``min_name_similarity``), or at the
-    same position (within :data:`SAME_PLACE_M`), whatever their names.
-
-    The search uses a spatial index in the sites' metric CRS: only the pairs within ``within_m``
-    are compared. A site whose name was made up (``named`` False: ``"hospital way/123"``) has no
-    name to compare; it pairs by position only. Common cases: one hospital in two lists (HIFLD and
-    OSM), an OSM hospital mapped as a node and as its building.
-
-    Parameters
-    ----------
-    sites
-        Points (any CRS); ``site_id`` and ``name`` columns (else the index and no names).
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per pair: ``site_a``, ``site_b`` (``site_a`` the earlier row), ``name_a``,
-        ``name_b``, ``distance_m``, ``name_similarity`` (NaN when a name is made up), ``reason``
-        (``"similar names"`` or ``"same position"``); closest pairs first.
-    """
-    columns = ["site_a", "site_b", "name_a", "name_b", "distance_m", "name_similarity", "reason"]
-    if len(sites) < 2:
-        return pd.DataFrame(columns=columns)
-    ids = (
-        sites["site_id"].astype(str).to_numpy()
-        if "site_id" in sites.columns
-        else sites.index.astype(str).to_numpy()
-    )
-    names = (
-        sites["name"].astype(object).to_numpy()
-        if "name" in sites.columns
-        else np.full(len(sites), None)
-    )
-    named = (
-        sites["named"].astype(bool).to_numpy()
-        if "named" in sites.columns
-        else pd.notna(names) & (pd.Series(names, dtype=object).astype(str).str.strip() != "")
-    )
-    projected = sites.geometry.to_crs(metric_crs(sites.geometry))
-    points = projected.representative_point().to_numpy()
-    first, second = gpd.GeoSeries(points).sindex.query(
-        points, predicate="dwithin", distance=within_m
-    )
-    pair = first < second
-    first, second = first[pair], second[pair]
-    distance = shapely.distance(points[first], points[second])
-    similarity = np.array(
-        [
-            name_similarity(str(names[i]), str(names[j])) if named[i] and named[j] else np.nan
-            for i, j in zip(first, second, strict=True)
-        ],
-        dtype=float,
-    )
-    same_place = distance <= SAME_PLACE_M
-    similar = np.nan_to_num(similarity, nan=-1.0) >= min_name_similarity
-    keep = same_place | similar
-    pairs = pd.DataFrame(
-        {
-            "site_a": ids[first[keep]],
-            "site_b": ids[second[keep]],
-            "name_a": names[first[keep]],
-            "name_b": names[second[keep]],
-            "distance_m": np.round(distance[keep], 1),
-            "name_similarity": np.round(similarity[keep], 3),
-            "reason": np.where(similar[keep], "similar names", "same position"),
-        },
-        columns=columns,
-    )
-    return pairs.sort_values(["distance_m", "site_a", "site_b"], kind="stable").reset_index(
-        drop=True
-    )

@@ -30,6 +30,7 @@ import pandas as pd
 
 from geoalloc._errors import InputError
 from geoalloc._validate import file_problem
+from geoalloc.region.areas import FAR_FROM_ROADS_M
 from geoalloc.region.choices import AreasChoice, PopulationChoice, parse_areas
 
 log = logging.getLogger(__name__)
@@ -47,9 +48,9 @@ LOS_DAYS = 5.0  # mean length of stay, days
 OCCUPANCY_TARGET = 0.85
 #: travel standard per mode, minutes
 MAX_MINUTES = {"drive": 30.0, "walk": 20.0, "bike": 20.0}
-#: facilities up to this far beyond the road network's extent belong to the region (the travel
-#: model's default ``max_snap_m``: a site farther from the roads is flagged by the run, not lost)
-FACILITY_MARGIN_M = 2000.0
+#: facilities up to this far beyond the road network's extent belong to the region: within the
+#: travel model's default ``max_snap_m`` (2 km) of a road node, so that the run can reach them
+FACILITY_MARGIN_M = 1500.0
 #: the most populated cells offered as candidate sites with ``--candidates cells``
 CELL_CANDIDATES = 20
 #: columns taken as the count of a population vector file when --population-column is not given
@@ -80,6 +81,9 @@ class InitRequest:
     new_sites: int = NEW_SITES
     name: str | None = None
     population_total: float | None = None
+    #: longitude/latitude columns of a facilities or candidates CSV (detected when None)
+    lon: str | None = None
+    lat: str | None = None
 
 
 @dataclass
@@ -88,6 +92,7 @@ class RegionInputs:
 
     areas: gpd.GeoDataFrame
     facilities: gpd.GeoDataFrame
+    origins: gpd.GeoDataFrame
     age_bands: list[str]
     facts: dict[str, Any]
     notes: list[str]
@@ -158,10 +163,12 @@ def build_region(request: InitRequest) -> RegionInputs:
         population = _estimate_population(
             request.population, request.network, areas, request.areas.kind
         )
-    notes.extend(population.notes)
+    caveats = [n for n in population.notes if "ESTIMATE" in n]
+    notes.extend(n for n in population.notes if n not in caveats)
     totals = population.totals.reindex(areas.index).fillna(0.0)
     bands = population.bands.reindex(areas.index).fillna(0.0)
     check = _population_checks(population, float(totals.sum()), extent, places, request)
+    warnings.extend(f"population: {c}" for c in caveats if request.population_total is None)
     warnings.extend(check.warnings)
     totals, bands = totals * check.factor, bands * check.factor
     areas["population"] = totals.to_numpy()
@@ -192,6 +199,15 @@ def build_region(request: InitRequest) -> RegionInputs:
                 f"({area_facts['fill']['population']:,.0f} residents): filled with "
                 f"{area_facts['fill']['cells']} grid cells (area_source 'grid fill')"
             )
+    with _timed(timings, "origins"):
+        origins = _trip_origins(request, areas)
+    moved = origins["origin"].ne("representative point").to_numpy()
+    if moved.any():
+        notes.append(
+            f"{int(moved.sum())} areas start their trips at a road node inside them: their "
+            f"representative point is more than {FAR_FROM_ROADS_M:,.0f} m from the roads "
+            f"(origins.gpkg; up to {origins['distance_m'].max():,.0f} m moved)"
+        )
     with _timed(timings, "facilities"):
         facilities, facility_facts = _make_facilities(request, extent, areas, notes, warnings)
     total = float(areas["population"].sum())
@@ -218,7 +234,20 @@ def build_region(request: InitRequest) -> RegionInputs:
         "facilities": facility_facts,
         "timings_s": timings,
     }
-    return RegionInputs(areas, facilities, age_bands, facts, notes, warnings)
+    return RegionInputs(areas, facilities, origins, age_bands, facts, notes, warnings)
+
+
+def _trip_origins(request: InitRequest, areas: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Each area's trip origin against the nodes the run will snap to (the routable graph, built
+    and cached now, so that the first run of the scenario reads it from the cache)."""
+    from geoalloc.region.areas import trip_origins
+    from geoalloc.travel.api import default_cache_dir, load_network
+    from geoalloc.travel.options import NetworkOptions
+
+    options = NetworkOptions(source=str(request.network.resolve()), mode=request.mode)
+    graph = load_network(options, cache_dir=default_cache_dir())
+    nodes = np.column_stack([np.asarray(graph.lon, float), np.asarray(graph.lat, float)])
+    return trip_origins(areas, nodes)
 
 
 #: residents per km² of the road network's extent below which an estimate is implausible for a
@@ -270,9 +299,8 @@ def _population_checks(
     per_km2 = total / extent_km2 if extent_km2 > 0 else float("nan")
     if not population.measured and control is None:
         warnings.append(
-            f"population is an ESTIMATE ({population.source}); replace it with a measured "
-            "source (a census table or a population raster), or state the region's total "
-            "(a control total) for the estimate to spread, before deciding"
+            "without a measured population, a published total of the region's residents (a "
+            "control total) makes the estimate better: the buildings then only say where they live"
         )
         if per_km2 < MIN_PLAUSIBLE_PER_KM2:
             warnings.append(
@@ -345,7 +373,12 @@ def _estimate_population(
     assert choice.path is not None
     _check_input(choice.path, "population")
     if choice.kind == "raster":  # grid cells beyond the raster hold nobody (and are left out)
-        return pop.raster_population(choice.path, areas, outside_ok=kind != "file")
+        band_paths = {label: Path(source) for label, source in choice.bands}
+        for label, band_path in band_paths.items():
+            _check_input(band_path, f"population band {label}")
+        return pop.raster_population(
+            choice.path, areas, band_paths=band_paths or None, outside_ok=kind != "file"
+        )
     return _population_from_vector(choice, areas)
 
 
@@ -373,10 +406,15 @@ def _population_from_vector(choice: PopulationChoice, areas: gpd.GeoDataFrame):
             f"{columns} — name it (the population column)"
         )
         raise InputError(msg)
+    bands = dict(choice.bands)
+    missing = sorted(set(bands.values()) - set(columns))
+    if missing:
+        msg = f"population {choice.path}: no column {missing} for the age bands (its columns: {columns})"
+        raise InputError(msg)
     geometry = str(info.get("geometry_type") or "")
     if "Point" in geometry:
-        return pop.points_population(choice.path, areas, value=column)
-    return pop.census_population(choice.path, column, areas)
+        return pop.points_population(choice.path, areas, value=column, band_values=bands or None)
+    return pop.census_population(choice.path, column, areas, band_columns=bands or None)
 
 
 def _count_column(columns: list[str]) -> str | None:
@@ -399,7 +437,7 @@ def _make_facilities(
     source = request.facilities
     if isinstance(source, Path):
         _check_input(source, "facilities")
-        sites = fac.file_facilities(source)
+        sites = fac.file_facilities(source, lon=request.lon, lat=request.lat)
         label = source.name
     else:
         sites = fac.osm_facilities(request.network)
@@ -515,7 +553,7 @@ def _candidates(request: InitRequest, extent: Any, areas: gpd.GeoDataFrame) -> g
         return fac.cell_candidates(areas, areas["population"], top=CELL_CANDIDATES)
     assert isinstance(choice, Path)
     _check_input(choice, "candidates")
-    found = fac.file_facilities(choice)
+    found = fac.file_facilities(choice, lon=request.lon, lat=request.lat)
     inside, _ = fac.within_extent(
         found, _widened(extent, FACILITY_MARGIN_M), where=f"candidates {choice.name}"
     )
@@ -571,10 +609,19 @@ def scenario_text(request: InitRequest, inputs: RegionInputs, out: Path) -> str:
         f"# {population['total']:,.0f} residents from {population['method']}{estimate}",
         f"# source: {population['source']}",
         f"# the source holds {population['source_total']:,.0f} over the same extent",
+        'origins = { path = "origins.gpkg", id = "area_id" }  # where trips start: see its column origin',
     ]
     if not population["measured"]:
         lines.append(
             f"population_estimate = {json.dumps(population['source'], ensure_ascii=False)}"
+        )
+    control = request.population_total
+    if control is not None:
+        lines.append(
+            f"population_total = {control:.0f}   # the stated control total: every run checks "
+            "the areas' population against it"
+            if float(control).is_integer()
+            else f"population_total = {control!r}   # the stated control total"
         )
     lines += [band_line.rstrip("\n")] if band_line else []
     lines += [
@@ -638,6 +685,7 @@ def write_region(
     def write(folder: Path) -> None:
         inputs.areas.to_crs(4326).to_file(folder / "areas.gpkg", driver="GPKG")
         inputs.facilities.to_crs(4326).to_file(folder / "facilities.gpkg", driver="GPKG")
+        inputs.origins.to_crs(4326).to_file(folder / "origins.gpkg", driver="GPKG")
         (folder / "scenario.toml").write_text(scenario_text(request, inputs, out), encoding="utf-8")
         record = {
             "facts": inputs.facts,

@@ -56,6 +56,18 @@ def _covered(areas: pd.DataFrame, standard: float | None) -> pd.Series:
     return minutes.notna() & (minutes <= standard if standard is not None else True)
 
 
+def _names(*areas: pd.DataFrame) -> dict[str, str]:
+    """The areas' display names by id (the first run's that has a ``name`` column)."""
+    for frame in areas:
+        if "name" in frame.columns:
+            return {
+                str(i): str(n)
+                for i, n in frame["name"].items()
+                if isinstance(n, str) and n.strip() and n != str(i)
+            }
+    return {}
+
+
 def compare_runs(run_a: Path, run_b: Path) -> dict:
     """What changed from run A to run B (JSON-serialisable).
 
@@ -80,11 +92,13 @@ def compare_runs(run_a: Path, run_b: Path) -> dict:
     minutes_a = a["areas"]["nearest_open_minutes"].reindex(common).astype(float)
     minutes_b = b["areas"]["nearest_open_minutes"].reindex(common).astype(float)
     population = a["areas"]["population"].reindex(common).astype(float)
+    names = _names(b["areas"], a["areas"])
 
     def area_rows(mask: pd.Series) -> list[dict]:
         return [
             {
                 "area": str(i),
+                **({"name": names[i]} if names.get(i) else {}),
                 "population": float(population[i]),
                 "minutes_a": None if np.isnan(minutes_a[i]) else float(minutes_a[i]),
                 "minutes_b": None if np.isnan(minutes_b[i]) else float(minutes_b[i]),
@@ -105,8 +119,10 @@ def compare_runs(run_a: Path, run_b: Path) -> dict:
     site_rows = []
     for site in sites:
         in_a, in_b = site in a["facilities"].index, site in b["facilities"].index
+        frame = b["facilities"] if in_b else a["facilities"]
         row = {
             "site": str(site),
+            "name": str(frame.at[site, "name"]),
             "status_a": a["facilities"].at[site, "status"] if in_a else None,
             "status_b": b["facilities"].at[site, "status"] if in_b else None,
         }
@@ -150,10 +166,8 @@ def compare_runs(run_a: Path, run_b: Path) -> dict:
 
 def write_comparison_map(comparison: dict, run_a: Path, run_b: Path, path: Path) -> Path:
     """Write run B's map with run A as layers (areas that gained/lost access, A's facilities)."""
-    from geoalloc.outputs.maps import add_comparison, map_of_run, save_map
+    from geoalloc.outputs.maps import comparison_map, save_map
 
     b = RunFolder(Path(run_b)).read()
     a = RunFolder(Path(run_a)).read(layers=("facilities",))
-    fmap = map_of_run(b.layers, b.summary)
-    add_comparison(fmap, comparison, b.layers["areas"], a.layers["facilities"])
-    return save_map(fmap, path)
+    return save_map(comparison_map(b.layers, b.summary, comparison, a.layers["facilities"]), path)

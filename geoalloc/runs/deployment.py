@@ -263,6 +263,9 @@ def run_deployment(
     opened = temp["opened"].eq(True).to_numpy()
     facilities.loc[opened, "status"] = "temporary: opened"
     facilities.loc[facilities["temporary"] & ~opened, "status"] = "temporary: not opened"
+    # `open` says whether the time-phased plan uses the site at all: an opened temporary site
+    # is open (from its open day; `temp_open_day`), one not opened is not
+    facilities.loc[facilities["temporary"], "open"] = opened[facilities["temporary"].to_numpy()]
 
     point = facilities.set_index("site_id").geometry
     moves = plan.moves.copy()
@@ -312,6 +315,7 @@ def run_deployment(
             "with_redeployment": {r: float(plan.unmet[r].sum() * P) for r in resources},
         },
         "moves": moves.to_dict(orient="records"),
+        "cancelled_moves": dict(plan.cancelled),
         "units_moved": {
             r: float(moves.loc[moves["resource"] == r, "units"].sum())
             for r in deployment.movable_resources
@@ -369,6 +373,10 @@ class DeploymentKind(PlanningKind):
     ) -> None:
         started = time.perf_counter()
         deployment = run_deployment(scenario, inputs, od, layers, surge)
+        # the temporary sites' status comes from the time-phased plan: count them as it says
+        summary["site_status"] = {
+            str(k): int(v) for k, v in layers["facilities"]["status"].value_counts().items()
+        }
         summary["unproven"] = summary.get("unproven", []) + deployment.pop("unproven")
         summary["deployment"] = deployment
         timings["deployment_s"] = time.perf_counter() - started

@@ -45,6 +45,8 @@ from geoalloc.optimize.problem import (
     unproven_solves,
 )
 from geoalloc.optimize.shortfall import shortfall_reasons, shortfall_summary
+from geoalloc.runs.basemap import BASEMAP_LAYERS, add_base_map
+from geoalloc.runs.checks import RunFacts, run_checks
 from geoalloc.runs.evaluate import evaluate
 from geoalloc.runs.geography import check_geography
 from geoalloc.runs.manifest import SEED, build_manifest
@@ -522,6 +524,9 @@ def run_planning(
     shortfall = shortfall_reasons(problem, allocation, scenario.optimize)
     _add_shortfall(layers, shortfall)
     timings["evaluate_s"] = time.perf_counter() - started
+    started = time.perf_counter()
+    add_base_map(scenario, inputs.areas, layers, cache_dir=default_cache_dir())
+    timings["base_map_s"] = time.perf_counter() - started
 
     started = time.perf_counter()
     surge_curves = area_surge(
@@ -584,6 +589,11 @@ def run_planning(
     surge = demand_model.get("surge")
     if surge and surge.get("daily"):
         summary["surge"] = _surge_chart_data(surge["daily"], layers["facilities"], resources[0])
+    started = time.perf_counter()
+    summary["checks"], summary["checks_passed"] = run_checks(
+        RunFacts(summary=summary, layers=layers, scenario=scenario, od=od)
+    )
+    timings["checks_s"] = time.perf_counter() - started
     return RunResult(
         scenario=scenario,
         kind=kind,
@@ -630,7 +640,7 @@ class PlanningKind:
 
     name = "planning"
     layers: tuple[str, ...] = ("areas", "facilities", "assignments", "catchments")
-    optional_layers: tuple[str, ...] = ("service_areas", "shortfall")
+    optional_layers: tuple[str, ...] = ("service_areas", "shortfall", *BASEMAP_LAYERS)
     summary_schema: type = PlanningSummary
     comparable = True
 

@@ -31,6 +31,25 @@ class SolverFigures(TypedDict):
     gap: NotRequired[float | None]
 
 
+class CheckRecord(TypedDict):
+    """One finding of a plausibility check (``summary["checks"]``, see
+    :mod:`geoalloc.runs.checks`): what was seen, why it matters, what to do."""
+
+    id: str  # the check's id, e.g. "idle_existing_capacity"
+    severity: str  # "warning" (the plan may mislead until this is looked at) | "info"
+    seen: str
+    why: str
+    what_to_do: str
+    ids: NotRequired[list[str]]  # the sites or areas concerned, all of them
+
+
+class PassedCheck(TypedDict):
+    """A plausibility check that ran and found nothing (``summary["checks_passed"]``)."""
+
+    id: str
+    checked: str  # what it looks for, in words
+
+
 class SummaryBase(TypedDict):
     """Keys every kind of run writes."""
 
@@ -57,6 +76,10 @@ class SummaryBase(TypedDict):
     far_snaps: NotRequired[list[dict[str, Any]]]
     costs: dict[str, Any]
     timings_s: dict[str, float]
+    # plausibility checks (geoalloc.runs.checks): what a planner should look at, warnings first,
+    # and the checks that ran and found nothing; a folder of an earlier geoalloc lacks them
+    checks: NotRequired[list[CheckRecord]]
+    checks_passed: NotRequired[list[PassedCheck]]
 
 
 class PlanningSummary(SummaryBase):
@@ -86,6 +109,9 @@ class TelemedicineSummary(SummaryBase):
     """A telemedicine run: access figures with and without hubs."""
 
     telemedicine: dict[str, Any]
+    # areas by the care they receive (geoalloc.runs.telemedicine.SERVICES); a folder of an
+    # earlier geoalloc may lack it
+    area_service: NotRequired[dict[str, int]]
 
 
 def required_keys(schema: Any) -> frozenset[str]:

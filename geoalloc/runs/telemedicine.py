@@ -11,8 +11,13 @@ max_minutes``):
   their divertible hours that hubs serve (an area whose divertible hours are all served counts in
   full);
 - *people still without any*: people beyond T minus those gaining access;
-- area status: ``in person`` (within T), ``telemedicine`` (beyond T, all divertible hours
-  tele-served), ``partly`` (beyond T, some), ``still without`` (beyond T, none).
+- area status (access): ``in person`` (within T), ``telemedicine`` (beyond T, all divertible
+  hours tele-served), ``partly`` (beyond T, some), ``still without`` (beyond T, none);
+- area service (the care an area receives in the plan, :data:`SERVICES`): ``all in person``,
+  ``in person and by video``, ``all by video`` (nothing unmet), ``in person, part unmet``,
+  ``by video only, the rest unmet``, ``no care`` (all of its need unmet), ``no need``. An area
+  within T whose physicians' hours are used up by others is ``no care`` or ``by video only``,
+  never ``in person``: the map and the report colour and name areas by it.
 """
 
 from __future__ import annotations
@@ -41,6 +46,8 @@ from geoalloc.inputs.read import (
 )
 from geoalloc.optimize.problem import solver_summary, unproven_solves
 from geoalloc.optimize.telemedicine import TelePlan, TeleProblem, TeleWeights, solve_telemedicine
+from geoalloc.runs.basemap import BASEMAP_LAYERS, add_base_map
+from geoalloc.runs.checks import RunFacts, run_checks
 from geoalloc.runs.evaluate import nearest_minutes
 from geoalloc.runs.geography import check_geography
 from geoalloc.runs.manifest import build_manifest
@@ -50,6 +57,7 @@ from geoalloc.runs.snapping import add_snap_columns, far_snap_records, snapping_
 from geoalloc.runs.travel import check_travel_table, od_table, origin_flags, travel_matrix_for
 from geoalloc.scenario import Scenario
 from geoalloc.scenario.telemedicine import CaseMixShares, TelemedicineOptions
+from geoalloc.travel import default_cache_dir
 from geoalloc.travel.matrix import TravelMatrix
 
 if TYPE_CHECKING:
@@ -58,6 +66,18 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 STATUSES = ("in person", "telemedicine", "partly", "still without")
+#: the care an area receives (the ``service`` column), from best to worst
+SERVICES = (
+    "all in person",
+    "in person and by video",
+    "all by video",
+    "in person, part unmet",
+    "by video only, the rest unmet",
+    "no care",
+    "no need",
+)
+#: physician-hours per week below which an area's hours count as none
+HOURS_TOLERANCE = 1e-6
 
 
 def check_telemedicine_inputs(
@@ -337,6 +357,11 @@ def run_telemedicine(
     figures["by_group"] = access_by_group(table, _group_persons(scenario, areas))
     layers = _layers(scenario, areas, origins, sites, problem, plan, table)
     add_snap_columns(layers, travel, scenario.network)
+    names = sites["name"].astype(str)
+    figures["hub_names"] = {h: names.get(h, h) for h in figures["physician_hours_by_hub"]}
+    started = time.perf_counter()
+    add_base_map(scenario, areas, layers, cache_dir=default_cache_dir())
+    timings["base_map_s"] = time.perf_counter() - started
     summary: TelemedicineSummary = {
         "format": FORMAT_VERSION,
         "kind": kind.name,
@@ -347,6 +372,7 @@ def run_telemedicine(
         "sites": len(sites),
         "telemedicine": figures,
         "area_status": {s: int((table["status"] == s).sum()) for s in STATUSES},
+        "area_service": {s: int((table["service"] == s).sum()) for s in SERVICES},
         "input_notes": notes,
         "snapping": snapping_summary(scenario.network),
         "far_snaps": far_snap_records(
@@ -357,6 +383,11 @@ def run_telemedicine(
         "costs": plan.costs,
         "timings_s": timings,
     }
+    started = time.perf_counter()
+    summary["checks"], summary["checks_passed"] = run_checks(
+        RunFacts(summary=summary, layers=layers, scenario=scenario)
+    )
+    timings["checks_s"] = time.perf_counter() - started
     return RunResult(
         scenario=scenario,
         kind=kind,
@@ -395,8 +426,27 @@ def area_table(
         "still without",
     )
     table["status"] = status
+    table["service"] = service_received(table)
     table["people_gaining_access"] = np.where(table["beyond_t"], table["population"] * share, 0.0)
     return table
+
+
+def service_received(table: pd.DataFrame) -> np.ndarray:
+    """The care each area receives (one of :data:`SERVICES`) from its ``demand_hours``,
+    ``in_person_hours``, ``tele_hours`` and ``unmet_hours`` (physician-hours per week)."""
+    need = table["demand_hours"].to_numpy(dtype=float) > HOURS_TOLERANCE
+    person = table["in_person_hours"].to_numpy(dtype=float) > HOURS_TOLERANCE
+    video = table["tele_hours"].to_numpy(dtype=float) > HOURS_TOLERANCE
+    unmet = table["unmet_hours"].to_numpy(dtype=float) > HOURS_TOLERANCE
+    cases = [
+        (~need, "no need"),
+        (~unmet & person & ~video, "all in person"),
+        (~unmet & person & video, "in person and by video"),
+        (~unmet & video, "all by video"),
+        (person, "in person, part unmet"),
+        (video, "by video only, the rest unmet"),
+    ]
+    return np.select([c for c, _ in cases], [label for _, label in cases], "no care")
 
 
 def _by_area(pairs: pd.DataFrame, ids: pd.Index) -> np.ndarray:
@@ -537,7 +587,7 @@ class TelemedicineKind:
 
     name = "telemedicine"
     layers: tuple[str, ...] = ("areas", "facilities", "assignments")
-    optional_layers: tuple[str, ...] = ()
+    optional_layers: tuple[str, ...] = BASEMAP_LAYERS
     summary_schema: type = TelemedicineSummary
     comparable = False
 

@@ -131,6 +131,12 @@ class AreasOptions(BaseModel):
     layer: str | None = None
     id: str
     population: str
+    name: str | None = Field(
+        None,
+        description="column of the areas' names, shown in the map's tooltips and the report "
+        "(default: a column called name, any case; else, on an OSM network, the place in or "
+        "near each area)",
+    )
     age_bands: dict[str, str] = Field(
         default_factory=dict, description="column -> band label; the rest of population is 'other'"
     )
@@ -148,6 +154,13 @@ class AreasOptions(BaseModel):
         description="when the population is an estimate, the sentence that says how it was made "
         "(geoalloc init writes it): every run of the scenario flags its plan with it — console, "
         "report, map and summary.json (population_estimate)",
+    )
+    population_total: float | None = Field(
+        None,
+        gt=0,
+        description="the region's published population (a census count, persons): a control "
+        "total the areas' population is checked against after every run (summary.json checks, "
+        "id population_total; more than 5 % off is a warning)",
     )
     districts: DistrictsOptions | None = Field(
         None, description="district polygons: each area's district id into a new column"

@@ -34,6 +34,18 @@ def test_demo_runs_offline_and_says_where_the_map_is(tmp_path: Path) -> None:
     assert summary["served"]["beds"] + summary["unmet"]["beds"] == pytest.approx(
         summary["demand"]["beds"]
     )
+    # readable offline: the extract's roads and place names are in the results and on the map,
+    # and the grid cells are named after the place in or near them
+    roads = gpd.read_file(out / "results.gpkg", layer="roads")
+    places = gpd.read_file(out / "results.gpkg", layer="places")
+    assert {"Helsinki", "Kluuvi", "Kaartinkaupunki"} <= set(places["name"])
+    assert {"Mannerheimintie", "Pohjoisesplanadi"} <= set(roads["name"])
+    assert set(areas["name"]) <= {p for p in places["name"]} | {f"near {p}" for p in places["name"]}
+    assert areas["name"].str.startswith("near ").any()
+    page = (out / "map.html").read_text(encoding="utf-8")
+    assert "Background: roads and places (offline)" in page
+    assert "Mannerheimintie" in page and "Kaartinkaupunki" in page
+    assert "Roads and place names come from the OSM extract and work offline" in page
     # a second run replaces the first (the demo always overwrites its own folder)
     again = subprocess.run(
         [sys.executable, "-m", "geoalloc", "-q", "demo", "--out", "maps/helsinki-demo", "--json"],

@@ -15,6 +15,7 @@ from geoalloc.optimize import OptimizeOptions, available_solvers
 from geoalloc.optimize.check import CheckError
 from geoalloc.optimize.phased import PhasedProblem, lead_periods, solve_phased
 from geoalloc.optimize.phased_check import check_phased
+from geoalloc.optimize.phased_cleanup import cancel_circular_moves
 from geoalloc.optimize.phased_options import DeploymentOptions, MovableResource
 from geoalloc.runs.deployment import periods_from_days
 
@@ -315,3 +316,130 @@ def test_a_unit_cannot_pass_through_a_site_in_the_period_it_arrives() -> None:
     )
     with pytest.raises(CheckError, match="only 0 were there before it"):
         check_phased(problem, options, tampered)
+
+
+# --- shipments that cancel out: taken out of the plan, and caught by the checker ------------------
+
+
+def _ring_problem(*, integer_moves: bool = True) -> tuple[PhasedProblem, OptimizeOptions]:
+    """Sites A (3 ventilators), B and C (1 each), every pair 30 minutes apart (lead 1 day); areas
+    b and c next to B and C need 2 ventilators each on days 1 and 2."""
+    sites = ["A", "B", "C"]
+    demand = pd.DataFrame(
+        {"ventilators": [0.0, 0.0, 2.0, 2.0, 2.0, 2.0]},
+        index=pd.MultiIndex.from_product([[0, 1, 2], ["b", "c"]], names=["period", "area"]),
+    )
+    pairs = [(a, b) for a in sites for b in sites if a != b]
+    problem = PhasedProblem(
+        demand=demand,
+        capacity=pd.DataFrame({"ventilators": [3.0, 1.0, 1.0]}, index=sites),
+        temporary=pd.Series(False, index=sites),
+        od=pd.DataFrame({"area": ["b", "c"], "site": ["B", "C"], "minutes": [2.0, 2.0]}),
+        transfers=pd.DataFrame(
+            {"from_site": [a for a, _ in pairs], "to_site": [b for _, b in pairs], "minutes": 30.0}
+        ),
+        opening_cost=pd.Series(dtype=float),
+        daily_cost=pd.Series(dtype=float),
+        setup_days=pd.Series(dtype=float),
+        options=DeploymentOptions(
+            period_days=1,
+            periods=3,
+            handling_days=0.5,
+            integer_moves=integer_moves,
+            movable=[MovableResource(resource="ventilators", cost_per_unit=COST)],
+        ),
+    )
+    _problem, options = tiny(handling_days=0.5)
+    return problem, options
+
+
+def _with_moves(problem: PhasedProblem, plan, rows: list[tuple[str, str, float, int]]):
+    """``plan`` with these shipments (from, to, units, departure day; lead 1 day) instead of its
+    own, its stocks and costs recomputed to match (what a solver's plan would state)."""
+    moves = pd.DataFrame(
+        [
+            {"resource": "ventilators", "from_site": a, "to_site": b, "units": u,
+             "depart_period": t, "arrive_period": t + 1, "depart_day": t, "arrive_day": t + 1,
+             "minutes": 30.0, "lead_periods": 1, "cost": COST * u}
+            for a, b, u, t in rows
+        ]
+    )  # fmt: skip
+    stocks = plan.stocks.copy()
+    level = []
+    for site, period in zip(stocks["site"], stocks["period"], strict=True):
+        units = float(problem.capacity.loc[site, "ventilators"])
+        units -= sum(u for a, _b, u, t in rows if a == site and t <= period)
+        units += sum(u for _a, b, u, t in rows if b == site and t + 1 <= period)
+        level.append(units)
+    stocks["stock"] = level
+    costs = {**plan.costs, "transfers": float(moves["cost"].sum())}
+    costs["total"] = costs["opening"] + costs["running"] + costs["transfers"]
+    objective = plan.objective + 1e-3 * (costs["transfers"] - plan.costs["transfers"])
+    outcome = dataclasses.replace(plan.outcome, objective=objective)
+    return dataclasses.replace(plan, moves=moves, stocks=stocks, costs=costs, outcome=outcome)
+
+
+@pytest.mark.parametrize(
+    ("rows", "kept"),
+    [
+        # 2 A → B and 1 back the same day: only 1 A → B is needed
+        ([("A", "B", 2.0, 0), ("B", "A", 1.0, 0), ("A", "C", 1.0, 0)], {("A", "B"): 1, ("A", "C"): 1}),
+        # round a ring A → B → C → A: 1 unit goes round for nothing
+        ([("A", "B", 2.0, 0), ("B", "C", 1.0, 0), ("C", "A", 1.0, 0)], {("A", "B"): 1}),
+        # lent on day 0 and sent back on day 1, the day it arrived: B never uses it
+        ([("A", "B", 2.0, 0), ("A", "C", 1.0, 0), ("B", "A", 1.0, 1)], {("A", "B"): 1, ("A", "C"): 1}),
+    ],
+)  # fmt: skip
+@pytest.mark.parametrize("integer_moves", [True, False])
+def test_shipments_that_cancel_out_are_caught_and_taken_out(
+    rows: list, kept: dict, integer_moves: bool
+) -> None:
+    problem, options = _ring_problem(integer_moves=integer_moves)
+    _static, plan = solve_phased(problem, options)
+    # the solver's own plan: 1 unit A → B and 1 A → C on day 0, nothing wasted
+    assert plan.moves.set_index(["from_site", "to_site"])["units"].to_dict() == {
+        ("A", "B"): 1.0,
+        ("A", "C"): 1.0,
+    }
+    if len(rows) == 3 and rows[2][:2] == ("C", "A"):
+        # a ring serves only B from A: C keeps its own unit, short by one on days 1 and 2
+        problem = dataclasses.replace(problem, demand=problem.demand.assign(
+            ventilators=[0.0, 0.0, 2.0, 1.0, 2.0, 1.0]))  # fmt: skip
+        _static, plan = solve_phased(problem, options)
+    wasteful = _with_moves(problem, plan, rows)
+    with pytest.raises(CheckError, match="shipments that cancel out"):
+        check_phased(problem, options, wasteful)
+    cleaned = cancel_circular_moves(problem, options, wasteful)
+    check_phased(problem, options, cleaned)  # stocks, capacities, costs: all consistent
+    got = cleaned.moves.groupby(["from_site", "to_site"])["units"].sum().to_dict()
+    assert got == pytest.approx(kept)
+    # what is served does not change; shipping costs and the objective fall by what was removed
+    pd.testing.assert_frame_equal(cleaned.served, wasteful.served)
+    pd.testing.assert_frame_equal(cleaned.unmet, wasteful.unmet)
+    saved = COST * (sum(r[2] for r in rows) - sum(kept.values()))
+    assert cleaned.costs["transfers"] == pytest.approx(wasteful.costs["transfers"] - saved)
+    assert cleaned.objective == pytest.approx(wasteful.objective - 1e-3 * saved)
+    assert "cancelled out" in cleaned.notes[-1]
+    removed = sum(r[2] for r in rows) - sum(kept.values())
+    assert cleaned.cancelled["units"] == pytest.approx(removed)
+    assert cleaned.cancelled["transfer_cost"] == pytest.approx(saved)
+    assert sum(m["units"] for m in cleaned.cancelled["moves"]) == pytest.approx(removed)
+    assert wasteful.cancelled["units"] == 0
+    # a clean plan goes through unchanged
+    assert cancel_circular_moves(problem, options, cleaned) is cleaned
+
+
+def test_a_unit_lent_and_returned_after_use_is_not_waste() -> None:
+    # B borrows a unit from A on day 0 (usable on days 1 and 2, when area b needs 2) and sends it
+    # back on day 3: taking the pair out would leave b short on days 1 and 2
+    problem, options = _ring_problem()
+    deployment = problem.options.model_copy(update={"periods": 5})
+    demand = pd.DataFrame(
+        {"ventilators": [0.0, 0.0, 2.0, 0.0, 2.0, 0.0, 0.0, 0.0, 0.0, 0.0]},
+        index=pd.MultiIndex.from_product([range(5), ["b", "c"]], names=["period", "area"]),
+    )
+    problem = dataclasses.replace(problem, demand=demand, options=deployment)
+    _static, plan = solve_phased(problem, options)
+    lent = _with_moves(problem, plan, [("A", "B", 1.0, 0), ("B", "A", 1.0, 3)])
+    check_phased(problem, options, lent)
+    assert cancel_circular_moves(problem, options, lent) is lent

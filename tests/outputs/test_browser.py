@@ -1,5 +1,8 @@
-"""map.html and report.html of a real Chicago run, opened in headless Chromium (Selenium +
-chromedriver from Debian) with every request outside 127.0.0.1 blocked.
+"""map.html and report.html of real runs, opened in headless Chromium (Selenium + chromedriver
+from Debian) with every request outside 127.0.0.1 blocked: the Chicago run, the Helsinki demo (with
+its offline roads and place names), a ``geoalloc compare --map`` of two demo runs and the
+Liechtenstein telemedicine example. Every kind of map gets the same checks: no script error, a
+layer control, layers that switch on and off with their legend.
 
 Skipped with the reason when chromium/chromedriver or selenium are absent (``make test`` installs
 them). Screenshots go to ``bench/_out/browser/`` (gitignored) or ``$GEOALLOC_TEST_ARTIFACTS``.
@@ -11,6 +14,7 @@ import contextlib
 import functools
 import http.server
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -150,6 +154,40 @@ def _js_problems(browser) -> list[str]:
         if not blocked:
             problems.append(message)
     return problems
+
+
+def _checked(browser, label: str) -> bool:
+    xpath = f"//label[span[normalize-space()='{label}']]//input"
+    return browser.find_element("xpath", xpath).is_selected()
+
+
+def _click_layer(browser, label: str) -> None:
+    browser.find_element("xpath", f"//label[span[normalize-space()='{label}']]//input").click()
+
+
+def _legend_shown(browser, legend_id: str) -> bool:
+    return browser.find_element("id", legend_id).is_displayed()
+
+
+def _assert_map_works(browser, expected: list[str], toggles: dict[str, str]) -> list[str]:
+    """The checks every map gets: Leaflet loaded, no script error, a layer control listing the
+    ``expected`` layers, and each layer of ``toggles`` (label → its legend section's id) switching
+    off and on again with its legend section. Returns the control's labels."""
+    assert browser.execute_script("return typeof L !== 'undefined' && L.version") == "1.9.3"
+    assert _js_problems(browser) == []
+    assert len(browser.find_elements("css selector", ".leaflet-control-layers")) == 1
+    labels = _layer_labels(browser)
+    for label in expected:
+        assert label in labels, (label, labels)
+    for label, legend_id in toggles.items():
+        on = _checked(browser, label)
+        assert _legend_shown(browser, legend_id) == on, label
+        _click_layer(browser, label)
+        assert _checked(browser, label) != on and _legend_shown(browser, legend_id) != on, label
+        _click_layer(browser, label)
+        assert _checked(browser, label) == on and _legend_shown(browser, legend_id) == on, label
+    assert _js_problems(browser) == []
+    return labels
 
 
 def _external_loads(browser) -> list[str]:
@@ -302,29 +340,150 @@ def test_report_in_browser(driver, served_run: tuple[str, Path]) -> None:
     driver.set_window_size(1400, 900)
 
 
-def test_demo_map_and_report_in_browser(driver, tmp_path: Path) -> None:
-    """``geoalloc demo`` (built-in Helsinki data) gives pages that load cleanly too."""
+@pytest.fixture(scope="module")
+def demo_runs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``geoalloc demo`` (built-in Helsinki data), the same scenario with 3 sites instead of 6,
+    and ``geoalloc compare --map`` of the two, in one folder: ``demo/``, ``p3/``, ``compare.html``."""
+    from click.testing import CliRunner
+
+    from geoalloc.cli import cli
+
+    folder = tmp_path_factory.mktemp("demo_runs")
     done = subprocess.run(
-        [sys.executable, "-m", "geoalloc", "-q", "demo", "--out", str(tmp_path / "demo")],
+        [sys.executable, "-m", "geoalloc", "-q", "demo", "--out", str(folder / "demo")],
         capture_output=True,
         text=True,
         timeout=900,
     )
     assert done.returncode == 0, done.stderr
-    run_dir = tmp_path / "demo"
-    with _serve(run_dir) as base_url:
-        _open(driver, f"{base_url}/map.html")
-        assert driver.execute_script("return typeof L !== 'undefined'")
-        assert (
-            driver.execute_script("return document.querySelectorAll('path.geoalloc-site').length")
-            > 0
+    scenario = (folder / "demo-inputs" / "scenario.toml").read_text(encoding="utf-8")
+    assert "\np = 6 " in scenario
+    variant = scenario.replace("\np = 6 ", "\np = 3 ").replace("helsinki-demo", "helsinki-3-sites")
+    (folder / "demo-inputs" / "p3.toml").write_text(variant, encoding="utf-8")
+    for args in (
+        ["run", str(folder / "demo-inputs" / "p3.toml"), "--out", str(folder / "p3")],
+        [
+            "compare",
+            str(folder / "demo"),
+            str(folder / "p3"),
+            "--map",
+            str(folder / "compare.html"),
+        ],
+    ):
+        result = CliRunner().invoke(cli, ["-q", *args])
+        assert result.exit_code == 0, result.output
+    return folder
+
+
+PLANNING_LAYERS = [
+    "Background: roads and places (offline)",
+    "Plan: minutes to assigned site",
+    "Plan: facilities",
+    "Plan: assignment lines",
+    "Plan: catchments",
+    "Baseline: minutes to nearest existing site",
+    "Baseline: existing facilities",
+]
+PLANNING_TOGGLES = {
+    "Background: roads and places (offline)": "geoalloc-legend-base",
+    "Plan: facilities": "geoalloc-legend-sites",
+    "Plan: assignment lines": "geoalloc-legend-lines",
+    "Plan: catchments": "geoalloc-legend-catchments",
+    "Areas: demand (beds needed)": "geoalloc-legend-d",
+}
+
+
+def test_demo_map_and_report_in_browser(driver, demo_runs: Path) -> None:
+    """The demo's map works like the Chicago one and draws the extract's roads and place names
+    (no tile server needed to find a street); its report loads cleanly."""
+    from selenium.webdriver.common.by import By
+
+    with _serve(demo_runs) as base_url:
+        _open(driver, f"{base_url}/demo/map.html")
+        _assert_map_works(driver, PLANNING_LAYERS, PLANNING_TOGGLES)
+        assert len(driver.find_elements(By.CSS_SELECTOR, "path.geoalloc-site")) > 0
+        # the offline base map: road lines by tier, place labels over them
+        assert len(driver.find_elements(By.CSS_SELECTOR, "path.geoalloc-road")) >= 2
+        labels = driver.execute_script(
+            "return Array.from(document.querySelectorAll('.geoalloc-label'))"
+            ".map(e => e.textContent)"
         )
+        assert {"Helsinki", "Kluuvi", "Mannerheimintie"} <= set(labels)
+        assert driver.execute_script(
+            "var l = Array.from(document.querySelectorAll('.geoalloc-place-1'))"
+            ".find(e => e.textContent === 'Helsinki');"
+            "return l && getComputedStyle(l).opacity === '1'"
+        )
+        _click_layer(driver, "Background: roads and places (offline)")
+        assert driver.find_elements(By.CSS_SELECTOR, "path.geoalloc-road") == []
+        _click_layer(driver, "Background: roads and places (offline)")
+        # the Plan / Baseline switch
+        driver.find_element(By.CSS_SELECTOR, "a.geoalloc-switch-baseline").click()
+        assert _checked(driver, "Baseline: existing facilities")
+        assert not _checked(driver, "Plan: facilities")
+        driver.find_element(By.CSS_SELECTOR, "a.geoalloc-switch-plan").click()
+        assert _checked(driver, "Plan: facilities")
+        # a cell's tooltip names it after the place in or near it
+        tip = driver.execute_script(
+            "var m = window[document.querySelector('.folium-map').id], t = null;"
+            "m.eachLayer(function (l) { if (!t && l.feature && l.getTooltip()) {"
+            " t = l.getTooltip().getContent(); } }); return t;"
+        )
+        assert re.match(r"<b>(near )?[A-Z][\w ]+</b> \(area E\d+N\d+\)", tip), tip
         assert _js_problems(driver) == []
+        assert _external_loads(driver) == []
         _screenshot(driver, "demo_map.png")
-        _open(driver, f"{base_url}/report.html")
+        _open(driver, f"{base_url}/demo/report.html")
         assert len(driver.find_elements("css selector", "img.chart")) >= 2
         assert _js_problems(driver) == []
         _screenshot(driver, "demo_report.png")
+
+
+def test_compare_map_in_browser(driver, demo_runs: Path) -> None:
+    """``geoalloc compare --map``: run B's map with run A's layers, a layer control that lists
+    them, a third switch button that shows run A, and B's unmet demand as dashed rings."""
+    from selenium.webdriver.common.by import By
+
+    from geoalloc.outputs.styles import UNMET_COLOUR
+
+    other = gpd.read_file(demo_runs / "demo" / "results.gpkg", layer="facilities")
+    with _serve(demo_runs) as base_url:
+        _open(driver, f"{base_url}/compare.html")
+        compared = "Compared with helsinki-demo: areas that gained/lost access"
+        labels = _assert_map_works(
+            driver,
+            [*PLANNING_LAYERS, compared, "helsinki-demo: facilities", "Plan: unmet demand"],
+            {
+                **PLANNING_TOGGLES,
+                compared: "geoalloc-legend-compare",
+                "helsinki-demo: facilities": "geoalloc-legend-other-sites",
+                "Plan: unmet demand": "geoalloc-legend-unmet",
+            },
+        )
+        assert labels.index("Baseline: existing facilities") < labels.index(compared)
+        # three areas lost access with 3 sites instead of 6 (red), none gained
+        assert "lost access (3 areas)" in driver.find_element(By.ID, "geoalloc-legend-compare").text
+        # unmet demand: dashed magenta rings, not the red of a closed site
+        rings = driver.find_elements(By.CSS_SELECTOR, "path.geoalloc-unmet")
+        assert rings
+        assert {r.get_attribute("stroke-dasharray") for r in rings} == {"4 3"}
+        assert {r.get_attribute("stroke") for r in rings} == {UNMET_COLOUR}
+        # the switch: Run A shows A's facilities and the changed areas, hides B's plan
+        driver.find_element(By.CSS_SELECTOR, "a.geoalloc-switch-run-a").click()
+        assert _checked(driver, "helsinki-demo: facilities") and _checked(driver, compared)
+        assert not _checked(driver, "Plan: facilities")
+        assert not _checked(driver, "Plan: minutes to assigned site")
+        sites = driver.find_elements(By.CSS_SELECTOR, "path.geoalloc-other-site")
+        assert len(sites) == len(other)
+        assert _legend_shown(driver, "geoalloc-legend-other-sites")
+        assert not _legend_shown(driver, "geoalloc-legend-sites")
+        _screenshot(driver, "compare_map_run_a.png")
+        driver.find_element(By.CSS_SELECTOR, "a.geoalloc-switch-plan").click()
+        assert _checked(driver, "Plan: facilities")
+        assert not _checked(driver, "helsinki-demo: facilities")
+        assert _js_problems(driver) == []
+        assert _external_loads(driver) == []
+        _screenshot(driver, "compare_map.png")
 
 
 def test_optional_layers_in_browser(driver, tmp_path: Path) -> None:
@@ -381,12 +540,26 @@ def test_telemedicine_map_in_browser(driver, tmp_path: Path, shared_data: Path) 
     sites = result.layers["facilities"].reset_index(drop=True)
     with _serve(run_dir) as base_url:
         _open(driver, f"{base_url}/map.html")
-        labels = _layer_labels(driver)
+        labels = _assert_map_works(
+            driver,
+            [],
+            {
+                "Background: roads and places (offline)": "geoalloc-legend-base",
+                "Areas: care received": "geoalloc-legend-service",
+                "Sites with physician-hours": "geoalloc-legend-physical",
+                "Telemedicine hubs (size: hours)": "geoalloc-legend-hubs",
+            },
+        )
         assert set(labels) == {
-            "Areas: access status",
+            "Background: roads and places (offline)",
+            "Areas: care received",
             "Sites with physician-hours",
             "Telemedicine hubs (size: hours)",
         }
+        assert "Balzers" in driver.execute_script(
+            "return Array.from(document.querySelectorAll('.geoalloc-label'))"
+            ".map(e => e.textContent)"
+        )
         opened = sites.index[sites["hub_open"].astype(bool)]
         assert len(opened) == 2
         popup = _click_popup(driver, f"path.geoalloc-site-{opened[0]}")
@@ -394,3 +567,12 @@ def test_telemedicine_map_in_browser(driver, tmp_path: Path, shared_data: Path) 
         assert _js_problems(driver) == []
         assert _external_loads(driver) == []
         _screenshot(driver, "map_telemedicine.png")
+        _open(driver, f"{base_url}/report.html")
+        charts = driver.find_elements("css selector", "img.chart")
+        assert len(charts) == 1
+        assert driver.execute_script("return arguments[0].naturalWidth", charts[0]) > 100
+        assert "Rathaus Vaduz" in driver.find_element("tag name", "body").text
+        assert _js_problems(driver) == []
+        driver.set_window_size(1200, 2600)
+        _screenshot(driver, "report_telemedicine.png")
+        driver.set_window_size(1400, 900)

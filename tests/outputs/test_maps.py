@@ -337,3 +337,78 @@ def test_thousand_detailed_areas_stay_under_5_mb() -> None:
     assert size_mb < 5.0, size_mb
     assert page.count('"area_id') == 0  # tooltips carry the text, not the raw table
     assert page.count("tract-0999") >= 2  # tooltip and assignment line
+
+
+# --- every mark in the legend, unmet demand's symbol, the layer control last -----------------
+
+
+def test_every_mark_on_the_map_is_in_its_legend() -> None:
+    from tests.helpers import legend_gaps
+
+    layers, summary = tiny_run(extras=True)
+    layers["facilities"].loc[2, "status"] = "out of service"  # a status of an outage run
+    service = gpd.GeoDataFrame(
+        {"site": ["s1", "s1"], "minutes": [10.0, 20.0]},
+        geometry=[Point(-87.695, 41.856).buffer(0.01), Point(-87.695, 41.856).buffer(0.02)],
+        crs=4326,
+    )
+    fmap = build_map(
+        layers["areas"],
+        layers["facilities"],
+        layers["assignments"],
+        layers["catchments"],
+        summary,
+        service_areas=service,
+    )
+    assert legend_gaps(fmap) == []
+    page = map_html(fmap)
+    assert "out of service" in page  # its own legend row (black), not an unexplained colour
+    # the check finds a mark without a legend row: a status the legend does not list
+    from geoalloc.outputs.layers import circle_layer, circle_record
+
+    circle_layer(
+        fmap,
+        [circle_record(Point(-87.69, 41.85), radius=3, colour="#123456", tip="x", css_class="x")],
+        "Unexplained",
+    )
+    assert legend_gaps(fmap) == ["Unexplained: no legend section (None)"]
+
+
+def test_unmet_demand_is_a_dashed_ring_unlike_any_site() -> None:
+    from geoalloc.outputs.styles import STATUS_COLOURS, UNMET_COLOUR, UNMET_DASH
+
+    layers, summary = tiny_run()
+    page = _page(layers, summary)
+    unmet = _circles(_embedded_json(page), "geoalloc-unmet")
+    assert [c["c"] for c in unmet] == [UNMET_COLOUR]  # the one area left short (3 beds)
+    assert UNMET_COLOUR not in STATUS_COLOURS.values()
+    assert f"dashArray: {json.dumps(UNMET_DASH)}" in page
+    legend = re.search(
+        r"id='geoalloc-legend-unmet'.*?</div></div>",
+        page.replace("\\u003c", "<").replace("\\u003e", ">"),
+    )
+    assert legend and "geoalloc-ring" in legend.group(0) and UNMET_COLOUR in legend.group(0)
+
+
+def test_a_layer_added_after_the_control_is_listed_in_it() -> None:
+    """The compare map's bug: layers added to a finished map came after the layer control's
+    script, which then named undefined variables (a script error, and no control)."""
+    from geoalloc.outputs.layers import circle_layer, circle_record
+
+    layers, summary = tiny_run()
+    fmap = build_map(
+        layers["areas"],
+        layers["facilities"],
+        layers["assignments"],
+        layers["catchments"],
+        summary,
+    )
+    late = circle_layer(
+        fmap,
+        [circle_record(Point(-87.69, 41.85), radius=3, colour="#123456", tip="x", css_class="x")],
+        "Added late",
+    )
+    page = map_html(fmap)
+    control = page.index("L.control.layers(")
+    assert page.index(f"var {late.get_name()} = ") < control
+    assert f'"Added late" : {late.get_name()},' in page

@@ -82,3 +82,19 @@ def test_chicago_report_written_by_run(chicago_run: Path) -> None:
     manifest = json.loads((chicago_run / "manifest.json").read_text())
     for info in manifest["inputs"].values():
         assert info["sha256"] in page
+
+
+@pytest.mark.slow
+def test_chicago_map_names_its_tracts(chicago_run: Path) -> None:
+    import pyogrio
+
+    areas = gpd.read_file(chicago_run / "results.gpkg", layer="areas")
+    # the tracts' NAME column names them ("Census Tract 104, Cook County, Illinois")
+    assert areas["name"].str.match(r"Census Tract [\d.]+, Cook County, Illinois").all()
+    layers = {name for name, _ in pyogrio.list_layers(chicago_run / "results.gpkg")}
+    assert "roads" not in layers  # crow-fly: no road network, no base map
+    page = (chicago_run / "map.html").read_text(encoding="utf-8")
+    first = areas.iloc[0]
+    assert f"{first['name']} (area {first['area_id']})" in page
+    assert "Background: roads and places" not in page
+    assert "Background tiles need internet; the data layers work offline." in page

@@ -27,6 +27,7 @@ from geoalloc.region.areas import (
     grid_areas,
     network_extent,
     place_names,
+    trip_origins,
     vector_areas,
 )
 from geoalloc.scenario import TableJoin
@@ -369,3 +370,33 @@ def test_vector_areas_refusals(tmp_path: Path, shared_data: Path) -> None:
     gpd.GeoDataFrame({"code": []}, geometry=[], crs=3067).to_file(empty)
     with pytest.raises(InputError, match="has no rows"):
         vector_areas(empty)
+
+
+# --- trip origins ------------------------------------------------------------------------------
+
+
+def test_trip_origins_move_to_a_road_node_inside_only_when_far_from_the_roads() -> None:
+    """Three 2 km cells in UTM 31N: roads near the first's middle (it keeps its point), roads only
+    in a corner of the second (its trips start at the corner node nearest its point), no road
+    in the third (it keeps its point, for the run to flag)."""
+    crs, X0, Y0 = 32631, 500_000, 4_700_000  # near the zone's central meridian, 42° N
+    cells = gpd.GeoDataFrame(
+        {"area_id": ["near", "corner", "roadless"]},
+        geometry=[box(X0 + 2000 * k, Y0, X0 + 2000 * (k + 1), Y0 + 2000) for k in range(3)],
+        crs=crs,
+    ).to_crs(4326)
+    nodes_m = np.array([[1000.0, 1100.0], [2100.0, 100.0], [2300.0, 150.0]]) + [X0, Y0]
+    lonlat = gpd.GeoSeries(gpd.points_from_xy(nodes_m[:, 0], nodes_m[:, 1]), crs=crs).to_crs(4326)
+    origins = trip_origins(cells, np.column_stack([lonlat.x, lonlat.y]))
+    assert list(origins["origin"]) == [
+        "representative point",
+        "road node inside the area",
+        "representative point",
+    ]
+    moved = origins.to_crs(crs).geometry.iloc[1]
+    assert (round(moved.x - X0), round(moved.y - Y0)) == (
+        2300,
+        150,
+    )  # nearer the middle than (2100, 100)
+    assert origins["distance_m"].iloc[1] == pytest.approx(np.hypot(700, 850), abs=0.5)
+    assert origins["distance_m"].iloc[[0, 2]].tolist() == [0.0, 0.0]

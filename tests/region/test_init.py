@@ -8,11 +8,12 @@ import tomllib
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
 from geoalloc.cli import cli
-from tests.region.hsy import HSY_TOTAL
+from tests.region.hsy import HSY_NODATA, HSY_TOTAL, hsy_lattice, write_raster
 
 OSM = "osm_small_regions"
 
@@ -27,24 +28,21 @@ def _facts(folder: Path) -> dict:
 
 
 @pytest.fixture(scope="module")
-def harrisburg(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Harrisburg's extract + HIFLD's hospital CSV as is, on the default 1 km grid."""
-    out = tmp_path_factory.mktemp("init") / "harrisburg"
-    code, stdout, stderr = _init(
-        "--network",
-        str(shared_data / OSM / "harrisburg_pa_2015-03.osm.pbf"),
-        "--facilities",
-        str(shared_data / "us_hifld_hospitals" / "hifld_hospitals.csv.gz"),
-        "--out",
-        str(out),
+def harrisburg(harrisburg_hifld: dict) -> Path:
+    """Harrisburg's extract + HIFLD's hospital CSV as is, on the default 1 km grid (the
+    session's `geoalloc init`, tests/conftest.py)."""
+    out = harrisburg_hifld["folder"]
+    assert harrisburg_hifld["exit_code"] == 0, (
+        harrisburg_hifld["stdout"] + harrisburg_hifld["stderr"]
     )
-    assert code == 0, stdout + stderr
-    assert f"next: geoalloc run {out}/scenario.toml" in stdout
+    assert f"next: geoalloc run {out}/scenario.toml" in harrisburg_hifld["stdout"]
     return out
 
 
 @pytest.mark.slow
-def test_harrisburg_with_hifld_goes_to_a_map_in_two_commands(harrisburg: Path) -> None:
+def test_harrisburg_with_hifld_goes_to_a_map_in_two_commands(
+    harrisburg: Path, harrisburg_hifld_run: dict
+) -> None:
     facts = _facts(harrisburg)["facts"]
     fac = facts["facilities"]
     # HIFLD's five hospitals in the extract's bbox (1,247 beds, PROVENANCE.md) and one more
@@ -60,10 +58,9 @@ def test_harrisburg_with_hifld_goes_to_a_map_in_two_commands(harrisburg: Path) -
     warnings = " ".join(_facts(harrisburg)["warnings"])
     assert "implausibly few" in warnings  # 2015's OSM has few of Harrisburg's buildings
 
-    plan = harrisburg.parent / "plan"
-    result = CliRunner().invoke(cli, ["run", str(harrisburg / "scenario.toml"), "--out", str(plan)])
-    assert result.exit_code == 0, result.output
-    assert "population: an ESTIMATE, not a count" in result.stdout
+    plan = harrisburg_hifld_run["folder"]  # geoalloc run of it, through the CLI
+    assert harrisburg_hifld_run["exit_code"] == 0, harrisburg_hifld_run["output"]
+    assert "population: an ESTIMATE, not a count" in harrisburg_hifld_run["stdout"]
     summary = json.loads((plan / "summary.json").read_text())
     assert summary["areas"] == len(areas) and summary["sites"] == 6
     assert "estimate" in summary["population_estimate"]
@@ -103,8 +100,12 @@ def test_andorra_alone_admin_boundaries_with_their_gap_filled(
     assert sites["candidate"].sum() == facts["facilities"]["candidates"] > 0
     scenario = tomllib.loads((out / "scenario.toml").read_text())
     assert scenario["optimize"]["budget"] == 3  # at most three candidates open by default
+    assert scenario["areas"]["population_total"] == 76000  # every run checks against it
     areas = gpd.read_file(out / "areas.gpkg")
     assert areas["area_id"].is_unique and areas["name"].notna().all()
+    origins = gpd.read_file(out / "origins.gpkg")
+    assert sorted(origins["area_id"]) == sorted(areas["area_id"])
+    assert scenario["areas"]["origins"] == {"path": "origins.gpkg", "id": "area_id"}
 
 
 def test_andorra_estimate_alone_is_flagged_as_implausible(
@@ -122,10 +123,13 @@ def test_andorra_estimate_alone_is_flagged_as_implausible(
 
 
 def test_a_population_raster_is_conserved(
-    shared_data: Path, hsy_raster: Path, tmp_path: Path
+    shared_data: Path, hsy_grid: gpd.GeoDataFrame, hsy_raster: Path, tmp_path: Path
 ) -> None:
     """HSY's grid as a GeoTIFF onto a 500 m grid over central Helsinki's roads: the areas hold
-    what the raster holds over the same extent."""
+    what the raster holds over the same extent, and an age band's raster is carried through."""
+    pixels, left, top = hsy_lattice(hsy_grid)
+    over65 = np.where(pixels == HSY_NODATA, HSY_NODATA, pixels * 0.2).astype("float32")
+    band = write_raster(tmp_path / "over65.tif", over65, left, top)
     out = tmp_path / "helsinki"
     code, stdout, stderr = _init(
         "--network",
@@ -136,6 +140,8 @@ def test_a_population_raster_is_conserved(
         str(hsy_raster),
         "--population-total",
         str(HSY_TOTAL),
+        "--age-band",
+        f"over65={band}",
         "--out",
         str(out),
     )
@@ -149,7 +155,32 @@ def test_a_population_raster_is_conserved(
     # stated one is not scaled, it is questioned
     assert population["total"] < HSY_TOTAL / 5
     assert "off the stated control total of 71,724" in stderr
-    assert "population_estimate" not in tomllib.loads((out / "scenario.toml").read_text())["areas"]
+    np.testing.assert_allclose(areas["over65"], 0.2 * areas["population"], rtol=1e-5, atol=1e-3)
+    scenario = tomllib.loads((out / "scenario.toml").read_text())
+    assert scenario["areas"]["age_bands"] == {"over65": "over65"}
+    assert set(scenario["demand"]["admissions_per_1000"]) == {"over65", "other"}
+    assert "population_estimate" not in scenario["areas"]
+    # kept as the control total: every run of the scenario says how far off the areas are
+    assert scenario["areas"]["population_total"] == HSY_TOTAL
+
+
+def test_a_facilities_csv_needs_its_coordinates_named_or_detected(
+    shared_data: Path, tmp_path: Path
+) -> None:
+    """A CSV whose coordinate columns have no common name is refused naming what was looked for
+    (exit 3); naming them with --lon-column/--lat-column reads it."""
+    table = tmp_path / "clinics.csv"
+    table.write_text("name,beds,E,N\nRiverside Clinic,12,-76.88,40.26\n")
+    network = str(shared_data / OSM / "harrisburg_pa_2015-03.osm.pbf")
+    args = ["--network", network, "--facilities", str(table), "--areas", "grid:2km"]
+    code, _, stderr = _init(*args, "--out", str(tmp_path / "a"))
+    assert code == 3
+    assert "no longitude (longitude, lon, lng, long, x)" in stderr and "E, N" in stderr
+    code, stdout, stderr = _init(
+        *args, "--lon-column", "E", "--lat-column", "N", "--out", str(tmp_path / "b")
+    )
+    assert code == 0, stdout + stderr
+    assert "1 existing from clinics.csv (12 beds)" in stdout
 
 
 def test_bad_areas_option_is_a_usage_error(tmp_path: Path) -> None:
@@ -158,6 +189,14 @@ def test_bad_areas_option_is_a_usage_error(tmp_path: Path) -> None:
     )
     assert code == 2
     assert "grid:<size>" in stderr
+
+
+def test_age_bands_need_a_population_file(tmp_path: Path) -> None:
+    code, _, stderr = _init(
+        "--network", "x.osm.pbf", "--age-band", "over65=a.tif", "--out", str(tmp_path / "o")
+    )
+    assert code == 2
+    assert "the buildings estimate has no ages" in stderr
 
 
 def test_grid_size_out_of_range_is_a_usage_error(tmp_path: Path) -> None:

@@ -38,6 +38,9 @@ def test_closed_site_serves_nobody_and_is_flagged(two_runs) -> None:
     assert largest not in set(assignments["site"])
     summary = json.loads((outage / "summary.json").read_text())
     assert summary["plan"]["sites_open"] == 65
+    # the hospital closed carries load today: the outage check finds nothing to say
+    assert facilities.at[largest, "beds_baseline_load"] > 0
+    assert "outage_site_without_load" in {p["id"] for p in summary["checks_passed"]}
     assert summary["served"]["beds"] + summary["unmet"]["beds"] == pytest.approx(
         summary["demand"]["beds"]
     )
@@ -92,13 +95,15 @@ def test_compare_map_shows_the_other_run_as_layers(tmp_path: Path, shared_data: 
     )
     assert result.exit_code == 0, result.output
     comparison = json.loads(result.stdout)
-    lost = [row["area"] for row in comparison["areas_lost_access"]]
+    lost = [(row["area"], row["name"]) for row in comparison["areas_lost_access"]]
     assert lost  # the closure pushes tracts beyond 10 minutes
     html = page.read_text(encoding="utf-8")
     assert "Compared with chicago-test: areas that gained/lost access" in html
     assert "chicago-test: facilities" in html
-    for area in lost:
-        assert f"area {area}\\u003c/b\\u003e: lost access compared with chicago-test" in html
+    for area, name in lost:  # named by the tracts' NAME column
+        assert name.startswith("Census Tract ") and name.endswith(", Cook County, Illinois")
+        tip = f"{name} (area {area})\\u003c/b\\u003e: lost access compared with chicago-test"
+        assert tip in html
     # run A's facilities are there with their status in A: the closed hospital was kept in A
     assert "Advocate Christ Medical Center (kept in chicago-test)" in html
     assert "<script src=" not in html  # self-contained like every map

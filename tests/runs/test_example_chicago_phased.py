@@ -11,11 +11,13 @@ import tomllib
 from pathlib import Path
 
 import geopandas as gpd
+import pandas as pd
 import pytest
 from click.testing import CliRunner
 
 from geoalloc.cli import cli
 from tests.helpers import REPO_ROOT
+from tests.readme_figures import ReadmeFigures
 
 EXAMPLE = REPO_ROOT / "examples" / "chicago_covid"
 TOL = 1e-6
@@ -236,3 +238,294 @@ def test_report_rebuild_keeps_the_shipments_on_the_map(run: Path) -> None:
     result = CliRunner().invoke(cli, ["report", str(run)])
     assert result.exit_code == 0, result.output
     assert "Plan: shipments (what moves where and when)" in (run / "map.html").read_text()
+
+
+# --- plans without waste, and the README's figures ------------------------------------------------
+
+
+@pytest.mark.slow
+def test_no_shipments_cancel_out(run: Path, outputs) -> None:
+    """Nothing is shipped both ways between two sites in a period, nor round a ring of sites, and
+    temporary sites say `open` exactly when their status says opened."""
+    moves = outputs["moves"]
+    pairs = set(zip(moves["from_site"], moves["to_site"], moves["depart_period"], strict=True))
+    assert not {(a, b, t) for a, b, t in pairs if (b, a, t) in pairs}
+    # the solver's plan sent 19 Ingalls → Roseland on day 0 and 1 back the same day
+    ingalls = moves[moves["from_site"] == "Ingalls Memorial Hospital"]
+    assert ingalls.loc[ingalls["to_site"] == "Roseland Community Hospital", "units"].sum() > 0
+    back = moves[
+        (moves["from_site"] == "Roseland Community Hospital")
+        & (moves["to_site"] == "Ingalls Memorial Hospital")
+    ]
+    assert back.empty
+    facilities = outputs["facilities"]
+    temporary = facilities[facilities["temporary"]]
+    assert (temporary["open"] == (temporary["status"] == "temporary: opened")).all()
+    assert temporary["open"].sum() == sum(
+        t["opened"] for t in outputs["summary"]["deployment"]["temporary_sites"]
+    )
+    site_status = outputs["summary"]["site_status"]
+    assert site_status == facilities["status"].value_counts().to_dict()
+    # what was taken out is said in the report
+    cancelled = outputs["summary"]["deployment"]["cancelled_moves"]
+    report = (run / "report.html").read_text(encoding="utf-8")
+    assert cancelled["units"] > 0 and "cancelled out in the solver's plan" in report
+
+
+#: the README's short names of the hospitals it quotes
+SHORT = {
+    "Loyola": "Foster G. McGaw Hospital - Loyola Univ. Medical Center",
+    "MacNeal": "MacNeal Hospital",
+    "Lutheran General": "Advocate Lutheran General Hospital",
+    "Evanston": "Evanston Hospital",
+    "Ingalls": "Ingalls Memorial Hospital",
+    "Roseland": "Roseland Community Hospital",
+    "Palos": "Palos Community Hospital",
+    "Holy Cross": "Holy Cross Hospital",
+    "Resurrection": "Resurrection Medical Center",
+    "Saint Francis": "Presence Saint Francis Hospital",
+    "Swedish Covenant": "Swedish Covenant Hospital",
+}
+
+
+def _largest(units: pd.Series, names: list[str]) -> list[float]:
+    """The units of the named hospitals, checked to be the largest (ties allowed)."""
+    ids = [SHORT[n] for n in names]
+    rest = units.drop(index=ids)
+    assert units[ids].min() >= (rest.max() if len(rest) else 0), (names, units.nlargest(8))
+    return [float(units[i]) for i in ids]
+
+
+@pytest.mark.slow
+def test_every_figure_of_the_readme_comes_from_the_run(outputs, shared_data: Path) -> None:
+    """The time-phased section of the README, figure by figure, against the run."""
+    scenario = tomllib.loads((EXAMPLE / "icu_phased.toml").read_text())
+    optimize, deployment = scenario["optimize"], scenario["deployment"]
+    (movable,) = deployment["movable"]
+    multipliers = scenario["demand"]["surge"]["multipliers"]
+    crest = max(range(len(multipliers)), key=multipliers.__getitem__)
+    back = next(d for d in range(crest, len(multipliers)) if multipliers[d] == 1.0)
+    sites = gpd.read_file(EXAMPLE / "temporary_sites.geojson")
+    field = sites[sites["kind"] == "field hospital"]
+    mobile = sites[sites["kind"] == "mobile unit"]
+    horizon = deployment["period_days"] * deployment["periods"]
+    summary = outputs["summary"]
+    figures = summary["deployment"]
+    moves, areas = outputs["moves"], outputs["areas"]
+    before = figures["unmet_unit_days"]["without_redeployment"]
+    after = figures["unmet_unit_days"]["with_redeployment"]
+    hospitals = gpd.read_file(shared_data / "chicago_kang2020" / "chicago_hospitals.gpkg")
+    day0, later = moves[moves["depart_day"] == 0], moves[moves["depart_day"] > 0]
+    biggest = moves.loc[moves["units"].idxmax()]
+    opened = [t for t in figures["temporary_sites"] if t["opened"]]
+    to_temporary = moves[moves["to_site"].isin([t["site"] for t in opened])]
+    periods = pd.DataFrame(figures["by_period"])
+    first = periods.iloc[0]
+    worst = periods.loc[periods["unmet_static_ventilators"].idxmax()]
+    costs = figures["costs"]
+    beyond = areas["baseline_minutes"].isna() | (
+        areas["baseline_minutes"] > optimize["max_minutes"]
+    )
+
+    readme = ReadmeFigures(EXAMPLE / "README.md", start="## Six weeks")
+    fig = readme.figure
+    fig(
+        "admissions ×{} at its crest on day {}, back to ×{} by day {}",
+        multipliers[crest],
+        crest,
+        multipliers[back],
+        back,
+    )
+    fig(
+        "A COVID wave fills ICUs: {} % of occupied bed-days in ICU and {} ventilators per ICU bed",
+        100 * scenario["demand"]["icu_share"],
+        scenario["demand"]["ventilators_per_icu_bed"],
+    )
+    icu = tomllib.loads((EXAMPLE / "icu.toml").read_text())["demand"]
+    fig("(`icu.toml`: {} % and {})", 100 * icu["icu_share"], icu["ventilators_per_icu_bed"])
+    readme.count(
+        "McCormick Place (where Chicago did open an alternate care facility in April 2020) and {} points",
+        len(sites) - 1,
+    )
+    fig("leaves beyond {} minutes of any hospital", optimize["max_minutes"])
+    readme.count("{} field hospitals", len(field))
+    fig(
+        "({}–{} beds, {}–{} days to set up, USD {}–{} M to open + USD {}–{} k a day)",
+        field["Total_Bed"].min(),
+        field["Total_Bed"].max(),
+        field["setup_days"].min(),
+        field["setup_days"].max(),
+        field["fixed_cost"].min() / 1e6,
+        field["fixed_cost"].max() / 1e6,
+        field["daily_cost"].min() / 1e3,
+        field["daily_cost"].max() / 1e3,
+    )
+    readme.count("{} mobile units (", len(mobile))
+    (unit,) = mobile.drop(columns=["Hospital", "geometry"]).drop_duplicates().to_dict("records")
+    fig(
+        "({} beds, {} ICU beds and room for {} ventilators, {} days, USD {} k + USD {} k a day)",
+        unit["Total_Bed"],
+        unit["Adult ICU"],
+        unit["Total Vent"],
+        unit["setup_days"],
+        unit["fixed_cost"] / 1e3,
+        unit["daily_cost"] / 1e3,
+    )
+    fig(
+        "USD {} per ventilator shipped + USD {} per ventilator per minute of driving, between "
+        "hospitals up to {} minutes apart, {} day of handling",
+        movable["cost_per_unit"],
+        movable["cost_per_unit_minute"],
+        deployment["max_transfer_minutes"],
+        deployment["handling_days"],
+    )
+    fig(
+        "Planning in {}-day periods over {} days ({} periods)",
+        deployment["period_days"],
+        horizon,
+        deployment["periods"],
+    )
+    assert set(moves["lead_periods"]) == {1}
+    fig(
+        "(lead = ⌈(minutes ÷ {} + {} day) ÷ {} days⌉ = {} period)",
+        1440,
+        deployment["handling_days"],
+        deployment["period_days"],
+        1,
+    )
+    fig("Budget: USD {} M", optimize["budget"] / 1e6)
+    fig(
+        "Unmet demand costs {} demand-minutes per unit-day; USD {} weigh as one",
+        optimize["unmet_penalty_minutes"],
+        1 / optimize["cost_weight"],
+    )
+    gap = figures["solver"]["with_redeployment"]["gap"]
+    assert figures["solver"]["with_redeployment"]["status"] == "optimal"
+    fig("certified optimal within {} %", 100 * gap)
+    fig("| unmet unit-days over the {} days |", horizon)
+    for label, r in (("ventilators", "ventilators"), ("beds", "beds"), ("ICU beds", "icu_beds")):
+        change = 100 * (after[r] / before[r] - 1)
+        fig(f"| {label} | {{}} | {{}} ({{}} %) |", before[r], after[r], change, what=label)
+    fig(
+        "{} of the region's {} ventilators move, in {} shipments",
+        moves["units"].sum(),
+        hospitals["Total Vent"].sum(),
+        len(moves),
+    )
+    fig(
+        "**On day {}**, ahead of the wave, {} ventilators leave in {} shipments",
+        0,
+        day0["units"].sum(),
+        len(day0),
+    )
+    names = ["Loyola", "MacNeal", "Lutheran General", "Evanston"]
+    fig(
+        "(Loyola {}, MacNeal {}, Lutheran General {}, Evanston {} …)",
+        *_largest(day0.groupby("from_site")["units"].sum(), names),
+    )
+    names = ["Holy Cross", "Resurrection", "Saint Francis"]
+    fig(
+        "(Holy Cross {}, Resurrection {}, Saint Francis {} …)",
+        *_largest(day0.groupby("to_site")["units"].sum(), names),
+    )
+    assert (SHORT["MacNeal"], SHORT["Holy Cross"]) == (biggest["from_site"], biggest["to_site"])
+    fig(
+        "the largest single shipment is {} from MacNeal to Holy Cross ({} minutes), usable from "
+        "day {}",
+        biggest["units"],
+        biggest["minutes"],
+        biggest["arrive_day"],
+    )
+    fig(
+        "**On days {}–{}**, as the wave moves, the other {} leave in {} shipments",
+        later["depart_day"].min(),
+        later["depart_day"].max(),
+        later["units"].sum(),
+        len(later),
+    )
+    names = ["Loyola", "Lutheran General", "Ingalls", "Palos", "MacNeal"]
+    fig(
+        "Loyola ({}), Lutheran General ({}), Ingalls ({}), Palos ({}) and MacNeal ({})",
+        *_largest(moves.groupby("from_site")["units"].sum(), names),
+    )
+    names = ["Resurrection", "Holy Cross", "Saint Francis", "Swedish Covenant"]
+    fig(
+        "Resurrection ({}), Holy Cross ({}), Saint Francis ({}) and Swedish Covenant ({})",
+        *_largest(moves.groupby("to_site")["units"].sum(), names),
+    )
+    cancelled = figures["cancelled_moves"]
+    assert len(cancelled["moves"]) == 2, (
+        "the README tells of 2 shipments that cancelled out in the solver's plan; this run took "
+        f"out {cancelled['moves']}: say what it took out"
+    )
+    returned, resent = sorted(cancelled["moves"], key=lambda m: m["depart_day"])
+    assert (returned["from_site"], returned["to_site"]) == (resent["to_site"], resent["from_site"])
+    assert (returned["from_site"], returned["to_site"]) == (SHORT["Roseland"], SHORT["Ingalls"])
+    fig(
+        "sent {} ventilator from Roseland back to Ingalls on day {} and {} more from Ingalls to "
+        "Roseland on day {}",
+        returned["units"],
+        returned["depart_day"],
+        resent["units"],
+        resent["depart_day"],
+    )
+    fig(
+        "({} ventilators in {} shipments, USD {} of shipping",
+        cancelled["units"],
+        cancelled["shipments"],
+        cancelled["transfer_cost"],
+    )
+    # the four mobile units, named, open on day 0, ready on day 3, 10 ventilators each that day
+    assert sorted(t["site"] for t in opened) == sorted(mobile["Hospital"])
+    for name in ("Auburn Gresham", "Brighton Park", "Des Plaines", "South Deering"):
+        assert f"TEMP {name} mobile unit" in {t["site"] for t in opened}
+    (open_day,) = {t["open_day"] for t in opened}
+    (ready_day,) = {t["ready_day"] for t in opened}
+    assert to_temporary.groupby("to_site")["units"].sum().eq(10).all()
+    (arrive_day,) = set(to_temporary["arrive_day"])
+    fig("the {} mobile units (Auburn Gresham", len(opened))
+    fig(
+        "open on day {} and take patients from day {}; each receives {} ventilators on day {}",
+        open_day,
+        ready_day,
+        10,
+        arrive_day,
+    )
+    field_cost = field["fixed_cost"] + field["daily_cost"] * horizon
+    fig("at USD {}–{} M for the six weeks", field_cost.min() / 1e6, field_cost.max() / 1e6)
+    fig(
+        "nothing can help in the first period (days {}–{}): no shipment or mobile unit is usable "
+        "before day {}",
+        first["start_day"],
+        first["end_day"],
+        ready_day,
+    )
+    fig(
+        "unmet ventilators there are {} without and {} with redeployment ({} ventilator in use on "
+        "day {} leaves to be used elsewhere from day {})",
+        first["unmet_static_ventilators"],
+        first["unmet_ventilators"],
+        first["unmet_ventilators"] - first["unmet_static_ventilators"],
+        0,
+        ready_day,
+    )
+    fig(
+        "At the crest (days {}–{}) unmet ventilators fall from {} to {}",
+        worst["start_day"],
+        worst["end_day"],
+        worst["unmet_static_ventilators"],
+        worst["unmet_ventilators"],
+    )
+    fig(
+        "Costs: USD {} M (opening {} M, running {} M, shipping {} M)",
+        *(costs[k] / 1e6 for k in ("total", "opening", "running", "transfers")),
+    )
+    fig("tracts beyond {} minutes of every hospital", optimize["max_minutes"])
+    fig(
+        "{} of the {} ventilator unit-days still unmet are in those {} tracts",
+        areas.loc[beyond, "deploy_unmet_ventilators_unit_days"].sum(),
+        after["ventilators"],
+        int(beyond.sum()),
+    )
+    readme.not_figures("geoalloc 0.1.0", "April 2020")
+    readme.verify()

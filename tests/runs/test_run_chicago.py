@@ -9,7 +9,8 @@ import geopandas as gpd
 import pyogrio
 import pytest
 
-from tests.helpers import write_chicago_scenario
+from tests.helpers import REPO_ROOT, write_chicago_scenario
+from tests.readme_figures import ReadmeFigures
 
 pytestmark = pytest.mark.slow
 
@@ -79,6 +80,43 @@ def test_every_area_appears_and_demand_balances(chicago_run) -> None:
     assert assignments.groupby("site")["quantity"].sum().sum() == pytest.approx(
         summary["served"]["beds"]
     )
+
+
+def test_checks_name_the_small_hospitals_that_draw_crowds_today(chicago_run) -> None:
+    """Each area to its nearest hospital: a children's hospital (Shriners, 60 beds) and a
+    long-term acute care hospital (Kindred, 95) would be nearest for 253 and 344 beds' demand."""
+    result, out = chicago_run
+    summary = json.loads((out / "summary.json").read_text())
+    (record,) = summary["checks"]
+    assert record["id"] == "baseline_over_capacity" and record["severity"] == "warning"
+    assert record["ids"] == [
+        "Shriners Hospitals for Children",
+        "Kindred Chicago Central Hospital",
+        "Roseland Community Hospital",
+        "Saint Anthony Hospital",
+        "Holy Cross Hospital",
+    ]
+    assert "Shriners Hospitals for Children 421 % (252.6 beds needed, 60 there)" in record["seen"]
+    passed = {p["id"] for p in summary["checks_passed"]}
+    assert {"duplicate_sites", "unreachable_demand", "load_above_capacity"} <= passed
+    report = (out / "report.html").read_text()
+    assert "Kindred Chicago Central Hospital 362 %" in report
+    # the README's paragraph on them quotes this run
+    sites = gpd.read_file(out / "results.gpkg", layer="facilities").set_index("site_id")
+    ratio = sites["beds_baseline_load"] / sites["beds_before"]
+    readme = ReadmeFigures(
+        REPO_ROOT / "README.md",
+        start="On Chicago's tracts and hospitals",
+        end="**Length of stay from history.**",
+    )
+    readme.count("the baseline check names {} hospitals", len(record["ids"]))
+    for site, words in (
+        ("Shriners Hospitals for Children", "(Shriners, {} % of its {} beds)"),
+        ("Kindred Chicago Central Hospital", "(Kindred, {} % of {})"),
+    ):
+        readme.figure(words, 100 * ratio[site], sites.at[site, "beds_before"])
+    readme.not_figures("examples/chicago/beds.toml")
+    readme.verify()
 
 
 def test_manifest_has_hashes_and_scenario(chicago_run, shared_data: Path) -> None:
