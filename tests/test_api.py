@@ -102,7 +102,13 @@ def planned() -> geoalloc.RunResult:
 
 
 def _flat(figures: object, prefix: str = "") -> dict[str, object]:
-    """Nested summary figures as one flat dict (dotted keys), for pytest.approx."""
+    """Nested summary figures as one flat dict (dotted keys, ``[i]`` for list items, e.g. the
+    records of ``plan.over_capacity``), for pytest.approx."""
+    if isinstance(figures, list):
+        flat_list: dict[str, object] = {}
+        for i, value in enumerate(figures):
+            flat_list |= _flat(value, f"{prefix}[{i}]")
+        return flat_list
     if not isinstance(figures, dict):
         return {prefix: figures}
     flat: dict[str, object] = {}

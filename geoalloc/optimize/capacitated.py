@@ -13,10 +13,12 @@ Variables
     ``W`` the worst area's mean minutes (only with ``minimax_weight``).
 
 Objective, ``objective = "lexicographic"`` (the default; :mod:`geoalloc.optimize.lexicographic`)
-    1. unmet demand ``Σ π_i d_ir u_ir`` (units; ``π_i`` the priority weight, 1 without);
+    1. unmet demand ``Σ d_ir u_ir`` (units);
     2. cost ``Σ_cand f_j y_j + Σ_exist o_j y_j + Σ k_r s_r e_jr`` (currency);
     3. new sites ``Σ_cand y_j``;
-    4. travel ``Σ d_ir t_ij x_ijr + minimax_weight·W`` (demand-weighted minutes),
+    4. travel ``Σ d_ir t_ij x_ijr + minimax_weight·W`` (demand-weighted minutes), plus, with a
+       priority weight ``π_i``, ``unmet_penalty·Σ π_i d_ir u_ir``: the total unmet is fixed by
+       goal 1, so that term only decides who is left short, against travel;
     each minimised with the levels before it kept at their values.
 Objective, ``objective = "weighted"`` (demand-weighted minutes)
     ``minutes_weight·Σ d_ir t_ij x_ijr + unmet_penalty·Σ π_i d_ir u_ir + minimax_weight·W
@@ -383,11 +385,16 @@ def build_capacitated(
     goals = _goals(
         ix,
         lm,
-        unmet=unit_d * (ix.priority[ua] if ix.priority is not None else 1.0),
+        unmet=unit_d,
         site_cost=np.where(ix.existing, operating, opening),
         module_cost={k: unit_cost[k] * module[k] for k in expandable},
         travel=x_weighted_minutes,
         minimax_weight=options.minimax_weight,
+        priority_penalty=(
+            options.unmet_penalty_minutes * unit_d * ix.priority[ua]
+            if ix.priority is not None
+            else None
+        ),
     )
     layout = _Layout(
         xa, xs, xr, xt, ua, ur, expandable, module, e_ub, opening, operating, unit_cost, goals
@@ -404,8 +411,13 @@ def _goals(
     module_cost: dict[int, float],
     travel: np.ndarray,
     minimax_weight: float,
+    priority_penalty: np.ndarray | None = None,
 ) -> tuple[Goal, ...]:
-    """The lexicographic levels as objective vectors over ``lm``'s columns."""
+    """The lexicographic levels as objective vectors over ``lm``'s columns.
+
+    ``priority_penalty`` (with a priority column): each unmet unit's weight in the travel goal,
+    ``unmet_penalty_minutes × priority`` — the total unmet is fixed by the first goal, so it only
+    decides which areas are left short, against travel, at that documented rate."""
 
     def vector() -> np.ndarray:
         return np.zeros(lm.n_cols)
@@ -423,12 +435,16 @@ def _goals(
     c_travel[blocks["x"]] = travel
     if "W" in blocks:
         c_travel[blocks["W"]] = minimax_weight
+    travel_label = "least travel"
+    if priority_penalty is not None:
+        c_travel[blocks["u"]] = priority_penalty
+        travel_label += " (who is left short: each unit at unmet_penalty_minutes × its priority)"
     unit = demand_unit(ix.resources)
     return (
         Goal("unmet", "least unmet demand within the travel standard", unit, c_unmet),
         Goal("cost", "least cost (opening, expansion, operating)", "currency", c_cost),
         Goal("new_sites", "fewest new sites opened", "sites", c_new),
-        Goal("travel", "least travel", demand_minutes_unit(ix.resources), c_travel),
+        Goal("travel", travel_label, demand_minutes_unit(ix.resources), c_travel),
     )
 
 

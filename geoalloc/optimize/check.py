@@ -322,7 +322,7 @@ def _objective(problem, options, allocation, served, unmet, costs_total) -> floa
             return levels["travel"]
         return (
             options.minutes_weight * levels["minutes"]
-            + options.unmet_penalty_minutes * levels["unmet"]
+            + options.unmet_penalty_minutes * levels["weighted_unmet"]
             + options.cost_weight * costs_total
             + options.minimax_weight * levels["worst_area_minutes"]
         )
@@ -336,14 +336,17 @@ def capacitated_levels(
     unmet: pd.DataFrame,
     costs_total: float,
 ) -> dict[str, float]:
-    """The capacitated plan's goals recomputed from its tables: ``unmet`` (units, × priority),
-    ``cost``, ``new_sites``, ``minutes`` (demand-weighted), ``worst_area_minutes`` (0 without
-    ``minimax_weight``) and ``travel`` (minutes + minimax_weight × worst area)."""
+    """The capacitated plan's goals recomputed from its tables: ``unmet`` (units), ``weighted_unmet``
+    (units × priority), ``cost``, ``new_sites``, ``minutes`` (demand-weighted),
+    ``worst_area_minutes`` (0 without ``minimax_weight``) and ``travel`` (the lexicographic last
+    goal: minutes + minimax_weight × worst area + unmet_penalty_minutes × weighted unmet when
+    there are priority weights)."""
     asg = allocation.assignments
     minutes = float((asg["quantity"] * asg["minutes"]).sum()) if len(asg) else 0.0
     unmet_by_area = unmet.sum(axis=1)
+    weighted_by_area = unmet_by_area
     if problem.priority is not None:
-        unmet_by_area = unmet_by_area * problem.priority.reindex(unmet_by_area.index)
+        weighted_by_area = unmet_by_area * problem.priority.reindex(unmet_by_area.index)
     worst = 0.0
     if options.minimax_weight > 0 and len(asg):
         qt = (asg["quantity"] * asg["minutes"]).groupby([asg["area"], asg["resource"]]).sum()
@@ -354,13 +357,17 @@ def capacitated_levels(
     sites = allocation.sites
     existing = problem.existing.reindex(sites.index).astype(bool)
     new_sites = float((sites["open"].astype(bool) & ~existing).sum())
+    travel = minutes + options.minimax_weight * worst
+    if problem.priority is not None:
+        travel += options.unmet_penalty_minutes * float(weighted_by_area.sum())
     return {
         "unmet": float(unmet_by_area.sum()),
+        "weighted_unmet": float(weighted_by_area.sum()),
         "cost": costs_total,
         "new_sites": new_sites,
         "minutes": minutes,
         "worst_area_minutes": worst,
-        "travel": minutes + options.minimax_weight * worst,
+        "travel": travel,
     }
 
 

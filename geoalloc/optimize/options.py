@@ -10,13 +10,16 @@ The capacitated planning model ranks plans by ``objective``:
     no exchange rate between them is assumed:
 
     1. *unmet demand*: units of demand (beds …) left unserved within ``max_minutes``, summed over
-       resources (× each area's ``priority_column`` weight when given);
+       resources;
     2. *cost*: opening candidates + expanding + operating the existing sites kept (when they may
        close), in the costs' currency;
     3. *new sites*: the number of candidate sites opened — where costs say nothing, a new site is
        still a site to staff and run, so an existing site with room serves first;
     4. *travel*: demand-weighted minutes (``Σ demand × minutes``, e.g. bed-minutes), plus
-       ``minimax_weight`` × the worst area's mean minutes.
+       ``minimax_weight`` × the worst area's mean minutes; with ``priority_column``, plus
+       ``unmet_penalty_minutes`` × each unit left unmet × its area's weight — the total unmet is
+       fixed by goal 1, so the weights decide *who* is left short, traded against travel at that
+       rate (a weight 1 % higher is worth ``0.01 × unmet_penalty_minutes`` minutes a unit).
 
     So a candidate opens only if it serves demand nothing else can (or costs nothing and saves
     travel that no existing site within reach can); an existing site with room is never left idle
@@ -258,7 +261,9 @@ class OptimizeOptions(BaseModel):
         None,
         description="capacitated: an areas column weighting each area's unmet penalty (severity, "
         "LOS risk …), or 'long_stay_share' for the share of its admissions staying longer than "
-        "[demand] risk_days; scarce capacity then goes first where the weight is high",
+        "[demand] risk_days; scarce capacity then goes first where the weight is high, traded "
+        "against travel at unmet_penalty_minutes per unit and weight (with the lexicographic "
+        "objective, once the least total unmet demand is reached)",
     )
     explain: bool = Field(False, description="compute dual prices and the why-this-site table")
     threads: int | None = Field(None, ge=1, description="solver threads (default: solver's choice)")
@@ -315,7 +320,10 @@ class Applies(NamedTuple):
     with_explain: bool = False
     """every planning model reads it when ``explain = true``"""
     weighted_only: bool = False
-    """the capacitated model reads it only with ``objective = "weighted"``"""
+    """the capacitated model reads it only with ``objective = "weighted"`` (or, for
+    ``unmet_penalty_minutes``, with a ``priority_column``: see ``with_priority``)"""
+    with_priority: bool = False
+    """the capacitated model's lexicographic objective reads it when ``priority_column`` is set"""
 
 
 _ALL: frozenset[ModelName] = frozenset(get_args(ModelName))
@@ -358,6 +366,7 @@ APPLIES_TO: dict[str, Applies] = {
         deployment=True,
         with_explain=True,
         weighted_only=True,
+        with_priority=True,
     ),
     "allow_unmet": Applies(_CAPACITATED, deployment=True),
     "minutes_weight": Applies(_CAPACITATED, deployment=True, weighted_only=True),
@@ -420,7 +429,10 @@ def given_keys(options: OptimizeOptions) -> list[str]:
 
 def _reads(row: Applies, options: OptimizeOptions, kind: RunKindName | None) -> bool:
     lexicographic = options.model == "capacitated" and options.objective != "weighted"
-    in_model = options.model in row.models and not (row.weighted_only and lexicographic)
+    unread = row.weighted_only and lexicographic
+    if unread and row.with_priority and options.priority_column is not None:
+        unread = False  # the travel goal weighs who is left short at the penalty
+    in_model = options.model in row.models and not unread
     planning = in_model or (row.with_explain and options.explain)
     if kind == "planning":
         return planning

@@ -24,9 +24,6 @@ first limit that explains it, checked in this order:
     (``objective = "weighted"``) Adding is possible and affordable but costs more (×
     ``cost_weight``) than the unmet penalty it saves: raise ``unmet_penalty_minutes`` or lower
     ``cost_weight``.
-``zero_priority``
-    (``objective = "lexicographic"``) Adding is possible and affordable, but the area's priority
-    weight is 0: its unmet demand counts for nothing in the first goal.
 ``within_solver_gap``
     (``objective = "lexicographic"``) Adding is possible and affordable: the plan's unmet demand
     is proven only within ``mip_gap`` of the least possible, and this remainder is within it.
@@ -66,7 +63,6 @@ REASONS = {
     "resource_budget": "every site within reach is full and this resource's budget is spent",
     "coupling": "expanding would break a resource ratio (coupling) at every site within reach",
     "cost_above_penalty": "adding capacity costs more than the unmet-demand penalty it saves",
-    "zero_priority": "the area's priority weight is 0, so its unmet demand counts for nothing",
     "within_solver_gap": "the least unmet demand is proven only within mip_gap; this is within it",
     "capacity_left_unused": "a site within reach has spare capacity but does not serve the area",
     "solver_stopped_early": "the solver stopped before proving the plan: a better plan may serve "
@@ -74,9 +70,7 @@ REASONS = {
 }
 
 #: reasons that follow from the plan being optimal: for an unproven plan they are not shown
-OPTIMALITY_REASONS = frozenset(
-    {"capacity_left_unused", "cost_above_penalty", "zero_priority", "within_solver_gap"}
-)
+OPTIMALITY_REASONS = frozenset({"capacity_left_unused", "cost_above_penalty", "within_solver_gap"})
 
 
 def _money(value: float) -> str:
@@ -158,11 +152,9 @@ class _Plan:
         return False
 
 
-def _reason(
-    plan: _Plan, resource: str, reachable: tuple, capacitated: bool, priority: float = 1.0
-) -> tuple[str, str]:
+def _reason(plan: _Plan, resource: str, reachable: tuple, capacitated: bool) -> tuple[str, str]:
     """The reason code and detail for unmet ``resource`` demand of an area reaching ``reachable``
-    (site ids, sorted) with priority weight ``priority``."""
+    (site ids, sorted)."""
     if not reachable:
         return "no_site_within_standard", "no site within the standard"
     opened = [s for s in reachable if plan.is_open[s]]
@@ -225,8 +217,6 @@ def _reason(
             f"{full}; adding {resource} within reach costs {_money(cheapest)} "
             f"× cost_weight {options.cost_weight:g} > the unmet penalty it saves",
         )
-    if priority <= 0:
-        return "zero_priority", f"{full}; the area's priority weight is 0"
     return (
         "within_solver_gap",
         f"{full}; adding {resource} within reach costs {_money(cheapest)} and is affordable, "
@@ -276,11 +266,9 @@ def shortfall_reasons(
         short = unmet[resource]
         for area in short.index[short > TOLERANCE]:
             reachable = reachable_by_area.get(area, ())
-            weight = float(priority.get(area, 1.0)) if priority is not None else 1.0
-            # areas reaching the same sites (with a zero weight or not) share the answer
-            key = (resource, reachable, weight <= 0)
+            key = (resource, reachable)  # areas reaching the same sites share the answer
             if key not in answers:
-                reason, detail = _reason(plan, resource, reachable, capacitated, weight)
+                reason, detail = _reason(plan, resource, reachable, capacitated)
                 if stopped and reason in OPTIMALITY_REASONS:
                     reason, detail = "solver_stopped_early", f"{stopped}; {detail}"
                 answers[key] = reason, detail

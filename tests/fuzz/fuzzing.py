@@ -157,7 +157,15 @@ def base_sections() -> dict[str, dict[str, object]]:
             "occupancy_target": 0.85,
             "simulate_queues": False,
         },
-        "optimize": {"model": "capacitated", "p": 3, "max_minutes": 30, "time_limit_s": 10},
+        # the weighted objective: it reads the weights the fuzzing breaks (unmet_penalty_minutes,
+        # minutes_weight, cost_weight), which the lexicographic default refuses as unused
+        "optimize": {
+            "model": "capacitated",
+            "objective": "weighted",
+            "p": 3,
+            "max_minutes": 30,
+            "time_limit_s": 10,
+        },
     }
 
 

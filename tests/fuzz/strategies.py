@@ -104,6 +104,7 @@ NETWORK_KEYS: dict[tuple[str, ...], Bound] = {
     ("network", "speed_kph"): POSITIVE,
     ("network", "circuity"): Bound(low=1),
     ("network", "access_speed_kph"): POSITIVE,
+    ("network", "far_snap_m"): POSITIVE,
     ("network", "max_snap_m"): POSITIVE,
 }
 OPTIMIZE_KEYS: dict[tuple[str, ...], Bound] = {

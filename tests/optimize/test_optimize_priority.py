@@ -27,9 +27,12 @@ def test_scarce_bed_goes_to_the_high_priority_area(backend: str) -> None:
     assert plain.unmet["beds"].to_dict() == pytest.approx({"low": 0.0, "high": 1.0})  # nearer wins
     weighted = solve(_one_bed_two_areas({"low": 1.0, "high": 3.0}), options)
     assert weighted.unmet["beds"].to_dict() == pytest.approx({"low": 1.0, "high": 0.0})
-    # lexicographic (the default): the unmet level is 1 bed × weight 1, then 5 minutes of travel
+    # lexicographic (the default): one bed is unmet whoever gets it (goal 1); the last goal
+    # prices who is left short at the penalty × weight: 5 minutes + 1000 × 1 (low left short)
+    # against 1 minute + 1000 × 3 (high left short)
     levels = {level["key"]: level["value"] for level in weighted.objective_detail["levels"]}
-    assert levels["unmet"] == pytest.approx(1.0) and weighted.objective == pytest.approx(5.0)
+    assert levels["unmet"] == pytest.approx(1.0)
+    assert weighted.objective == pytest.approx(5.0 + options.unmet_penalty_minutes * 1.0)
     check_allocation(_one_bed_two_areas({"low": 1.0, "high": 3.0}), options, weighted)
     # weighted: 5 minutes for the served area + 1 unmet bed × penalty × weight 1
     summed = options.model_copy(update={"objective": "weighted"})

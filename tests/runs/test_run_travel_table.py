@@ -160,15 +160,28 @@ def test_a_plan_from_the_table_is_the_plan_from_the_network(
 ) -> None:
     network = {"source": "matrix", "path": table}  # relative to the scenario file
     out = _run(_scenario(folder, shared_data, f"table-{table.replace('.', '-')}", network))
-    for name in ("facilities", "assignments"):
-        pd.testing.assert_frame_equal(_layer(out, name), _layer(osm_run, name))
+    # a table snaps nothing: no distance to the roads (snap_m), nothing joined far
+    snapped = ["snap_m", "far_snap"]
+    for name in ("facilities", "areas"):
+        layer = _layer(out, name)
+        assert layer["snap_m"].isna().all() and not layer["far_snap"].any()
+        assert _layer(osm_run, name)["snap_m"].notna().all()
+    pd.testing.assert_frame_equal(
+        _layer(out, "facilities").drop(columns=snapped),
+        _layer(osm_run, "facilities").drop(columns=snapped),
+    )
+    pd.testing.assert_frame_equal(_layer(out, "assignments"), _layer(osm_run, "assignments"))
     areas, routed = _layer(out, "areas"), _layer(osm_run, "areas")
     pd.testing.assert_frame_equal(
-        areas.drop(columns="travel_flag"), routed.drop(columns="travel_flag")
+        areas.drop(columns=["travel_flag", *snapped]),
+        routed.drop(columns=["travel_flag", *snapped]),
     )
-    # routing notes the one cell whose nearest road is disconnected (it is reached all the same);
-    # a table knows no roads: every cell has a pair within the horizon, nothing is flagged
-    assert routed["travel_flag"].notna().sum() == 1
+    # routing notes the one cell whose nearest road is disconnected and the cells whose centre is
+    # more than 300 m from a road (all reached all the same); a table knows no roads: every cell
+    # has a pair within the horizon, nothing is flagged
+    flags = routed["travel_flag"].value_counts().to_dict()
+    assert flags == {"nearest_road_disconnected": 1, "far_snap": 6}
+    assert routed.loc[routed["far_snap"], "snap_m"].between(300, 460).all()
     assert areas["travel_flag"].isna().all()
     summary, routed_summary = (json.loads((o / "summary.json").read_text()) for o in (out, osm_run))
     for key in ("demand", "served", "unmet", "plan"):
