@@ -605,6 +605,7 @@ def scenario_text(request: InitRequest, inputs: RegionInputs, out: Path) -> str:
         "[areas]",
         f'path = "areas.gpkg"       # {facts["areas"]["count"]:,} areas: {facts["areas"]["how"]}',
         'id = "area_id"',
+        'name = "name"              # shown in tooltips, tables and the report',
         'population = "population"  '
         f"# {population['total']:,.0f} residents from {population['method']}{estimate}",
         f"# source: {population['source']}",

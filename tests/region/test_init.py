@@ -106,6 +106,7 @@ def test_andorra_alone_admin_boundaries_with_their_gap_filled(
     origins = gpd.read_file(out / "origins.gpkg")
     assert sorted(origins["area_id"]) == sorted(areas["area_id"])
     assert scenario["areas"]["origins"] == {"path": "origins.gpkg", "id": "area_id"}
+    assert scenario["areas"]["name"] == "name"
 
 
 def test_andorra_estimate_alone_is_flagged_as_implausible(
