@@ -18,7 +18,6 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from pyproj import CRS
 
 from geoalloc._validate import (
     CORRUPT_COMPRESSION,
@@ -43,6 +42,7 @@ from geoalloc.inputs.points_table import (
     points_table,
 )
 from geoalloc.scenario import AreasOptions, FacilitiesOptions, FrameSource, TableJoin
+from geoalloc.travel.geodesy import metric_crs
 
 log = logging.getLogger(__name__)
 
@@ -882,17 +882,6 @@ def read_facilities(
         problems.note(where, f"reprojected from {sites.crs.to_string()} to the areas' CRS")
         sites = sites.to_crs(crs)
     return sites
-
-
-def metric_crs(geometry: gpd.GeoSeries) -> CRS:
-    """A CRS in metres to measure ``geometry`` in: its UTM zone, or the polar UPS zone where UTM
-    ends (north of 84° N, south of 80° S — e.g. latitude and longitude swapped put a layer at
-    latitude −87), so that such a layer is read and the geography check can say what is wrong."""
-    try:
-        return geometry.estimate_utm_crs()
-    except RuntimeError:  # pyproj: "Unable to determine UTM CRS"
-        _, miny, _, maxy = geometry.to_crs(4326).total_bounds
-        return CRS.from_epsg(32661 if miny + maxy >= 0 else 32761)
 
 
 def representative_points(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

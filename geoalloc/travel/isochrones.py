@@ -12,6 +12,7 @@ import shapely
 from scipy.sparse import csgraph
 
 from geoalloc._errors import InputError
+from geoalloc.travel.geodesy import metric_crs
 from geoalloc.travel.network import RoadNetwork
 from geoalloc.travel.routing import as_network, snap_both
 
@@ -151,7 +152,7 @@ def crowfly_service_areas(
             circuity,
             MAX_CIRCLE_M / 1000,
         )
-    crs = points.to_crs(4326).estimate_utm_crs()
+    crs = metric_crs(points.to_crs(4326))
     projected = points.to_crs(crs)
     rows = []
     for site, point in zip(sites.index, projected, strict=True):
