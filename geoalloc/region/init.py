@@ -158,7 +158,7 @@ def build_region(request: InitRequest) -> RegionInputs:
         extent = areas_mod.network_extent(request.network, request.mode)
         places = areas_mod.place_names(request.network)
     with _timed(timings, "areas"):
-        areas, area_facts = _make_areas(request, extent, places, notes, warnings)
+        areas, area_facts = _make_areas(request, extent, places)
     with _timed(timings, "population"):
         population = _estimate_population(
             request.population, request.network, areas, request.areas.kind
@@ -321,11 +321,7 @@ def _population_checks(
 
 
 def _make_areas(
-    request: InitRequest,
-    extent: Any,
-    places: gpd.GeoDataFrame,
-    notes: list[str],
-    warnings: list[str],
+    request: InitRequest, extent: Any, places: gpd.GeoDataFrame
 ) -> tuple[gpd.GeoDataFrame, dict[str, Any]]:
     from geoalloc.region import areas as areas_mod
 
@@ -675,28 +671,47 @@ def _toml_key(label: str) -> str:
 
 
 def write_region(
-    inputs: RegionInputs, request: InitRequest, out: Path, *, overwrite: bool = False
+    inputs: RegionInputs,
+    request: InitRequest,
+    out: Path,
+    *,
+    overwrite: bool = False,
+    check: Callable[[Path], list[str]] | None = None,
 ) -> Path:
     """Write the inputs folder atomically (see :func:`geoalloc.runs.folder.write_run_folder`);
-    returns the path of its ``scenario.toml``."""
+    returns the path of its ``scenario.toml``.
+
+    ``check`` is called with the written ``scenario.toml`` before the folder takes its place
+    (it is written beside ``out``, so the scenario's relative paths are already right): its notes
+    join ``init.json``, and an error it raises leaves ``out`` as it was."""
     from geoalloc.runs.folder import dumps_json, write_run_folder
 
     out = Path(out)
 
     def write(folder: Path) -> None:
-        inputs.areas.to_crs(4326).to_file(folder / "areas.gpkg", driver="GPKG")
-        inputs.facilities.to_crs(4326).to_file(folder / "facilities.gpkg", driver="GPKG")
-        inputs.origins.to_crs(4326).to_file(folder / "origins.gpkg", driver="GPKG")
-        (folder / "scenario.toml").write_text(scenario_text(request, inputs, out), encoding="utf-8")
-        record = {
-            "facts": inputs.facts,
-            "notes": inputs.notes,
-            "warnings": inputs.warnings,
-        }
+        timings = inputs.facts["timings_s"]
+        with _timed(timings, "write"):
+            inputs.areas.to_crs(4326).to_file(folder / "areas.gpkg", driver="GPKG")
+            inputs.facilities.to_crs(4326).to_file(folder / "facilities.gpkg", driver="GPKG")
+            inputs.origins.to_crs(4326).to_file(folder / "origins.gpkg", driver="GPKG")
+            text = scenario_text(request, inputs, out)
+            (folder / "scenario.toml").write_text(text, encoding="utf-8")
+        if check is not None:
+            with _timed(timings, "validate"):
+                inputs.notes.extend(check(folder / "scenario.toml"))
+        record = {"facts": inputs.facts, "notes": inputs.notes, "warnings": inputs.warnings}
         (folder / "init.json").write_text(dumps_json(record), encoding="utf-8")
 
     write_run_folder(out, overwrite=overwrite, write=write)
     return out / "scenario.toml"
+
+
+def check_written(scenario_path: Path) -> list[str]:
+    """What ``geoalloc validate`` says of a written scenario: its notes (an error raises)."""
+    from geoalloc.runs import check_scenario
+    from geoalloc.scenario import load_scenario
+
+    return list(check_scenario(load_scenario(scenario_path)).notes)
 
 
 def init_region(
@@ -706,7 +721,7 @@ def init_region(
     overwrite: bool = False,
     progress: Callable[[str], None] | None = None,
 ) -> InitResult:
-    """Build the region's inputs, write them to ``out`` and check that the scenario is valid.
+    """Build the region's inputs, check that the scenario is valid and write them to ``out``.
 
     Parameters
     ----------
@@ -720,26 +735,14 @@ def init_region(
     Raises
     ------
     InputError
-        An input that cannot be used (exit 3), with the culprit and the fix.
+        An input that cannot be used (exit 3), with the culprit and the fix; ``out`` is left as
+        it was.
     OutputExistsError
         ``out`` exists and ``overwrite`` is false (exit 2).
     """
-    from geoalloc.runs import check_scenario
-    from geoalloc.scenario import load_scenario
-
     out = Path(out)
     if progress is not None:
         progress(f"reading {request.network.name}: areas, population, facilities")
     inputs = build_region(request)
-    started = time.perf_counter()
-    scenario_path = write_region(inputs, request, out, overwrite=overwrite)
-    inputs.facts["timings_s"]["write"] = round(time.perf_counter() - started, 3)
-    started = time.perf_counter()
-    checked = check_scenario(load_scenario(scenario_path))
-    inputs.facts["timings_s"]["validate"] = round(time.perf_counter() - started, 3)
-    notes = inputs.notes + list(checked.notes)
-    record = json.loads((out / "init.json").read_text(encoding="utf-8"))
-    record["facts"]["timings_s"] = inputs.facts["timings_s"]
-    record["notes"] = notes
-    (out / "init.json").write_text(json.dumps(record, indent=2), encoding="utf-8")
-    return InitResult(out, scenario_path, inputs.facts, notes, inputs.warnings)
+    scenario_path = write_region(inputs, request, out, overwrite=overwrite, check=check_written)
+    return InitResult(out, scenario_path, inputs.facts, inputs.notes, inputs.warnings)
