@@ -39,6 +39,7 @@ from geoalloc.inputs.osm_sites import (
     public_buildings,
     quiet,
     site_pois,
+    unnamed_name,
 )
 from geoalloc.inputs.population_buildings import (
     FLOOR_M2_PER_RESIDENT,
@@ -132,6 +133,7 @@ def derive_sites(osm, extent) -> gpd.GeoDataFrame:
             gpd.GeoDataFrame(
                 {
                     "osm_id": pois["id"].astype(str),
+                    "osm_type": pois["osm_type"].astype(str),
                     "name": pois["name"],
                     "kind": np.where(is_health, amenity.fillna("healthcare"), amenity),
                     "candidate": ~is_health.to_numpy(),
@@ -146,6 +148,7 @@ def derive_sites(osm, extent) -> gpd.GeoDataFrame:
             gpd.GeoDataFrame(
                 {
                     "osm_id": buildings["id"].astype(str),
+                    "osm_type": buildings["osm_type"].astype(str),
                     "name": buildings["name"],
                     "kind": "building=" + buildings["building"].astype(str),
                     "candidate": True,
@@ -159,7 +162,9 @@ def derive_sites(osm, extent) -> gpd.GeoDataFrame:
         raise InputError(msg)
     sites = pd.concat(frames, ignore_index=True)
     sites = sites[sites.within(extent)].drop_duplicates("osm_id")
-    sites["name"] = sites["name"].fillna(sites["kind"].astype(str) + " " + sites["osm_id"])
+    sites["name"] = sites["name"].fillna(
+        unnamed_name(sites["kind"], sites["osm_type"], sites["osm_id"])
+    )
     sites = sites.sort_values(["candidate", "osm_id"]).reset_index(drop=True)
     sites["site_id"] = [
         ("C" if c else "H") + str(i + 1).zfill(2) for i, c in enumerate(sites["candidate"])

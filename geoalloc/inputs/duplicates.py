@@ -18,6 +18,7 @@ import pandas as pd
 import shapely
 from pyproj import CRS
 
+from geoalloc.inputs.osm_sites import UNNAMED_NAME
 from geoalloc.inputs.read import metric_crs
 
 __all__ = ["SAME_PLACE_M", "find_duplicates", "name_similarity"]
@@ -70,8 +71,9 @@ def find_duplicates(
     same position (within :data:`SAME_PLACE_M`), whatever their names.
 
     The search uses a spatial index in the sites' metric CRS: only the pairs within ``within_m``
-    are compared. A site whose name was made up (``named`` False: ``"hospital way/123"``) has no
-    name to compare; it pairs by position only. Common cases: one hospital in two lists (HIFLD and
+    are compared. A site whose name was made up (``named`` False, or without that column a name
+    like ``"hospital way/123"``: :data:`~geoalloc.inputs.osm_sites.UNNAMED_NAME`) has no name to
+    compare; it pairs by position only. Common cases: one hospital in two lists (HIFLD and
     OSM), an OSM hospital mapped as a node and as its building.
 
     Parameters
@@ -106,11 +108,11 @@ def find_duplicates(
         if "name" in sites.columns
         else np.full(len(sites), None)
     )
-    named = (
-        sites["named"].astype(bool).to_numpy()
-        if "named" in sites.columns
-        else pd.notna(names) & (pd.Series(names, dtype=object).astype(str).str.strip() != "")
-    )
+    if "named" in sites.columns:
+        named = sites["named"].astype(bool).to_numpy()
+    else:  # a run's sites: no name, or an OSM feature's label (kind and id), is no name
+        text = pd.Series(names, dtype=object).astype(str).str.strip()
+        named = (pd.notna(names) & (text != "") & ~text.str.match(UNNAMED_NAME)).to_numpy()
     projected = sites.geometry.to_crs(crs if crs is not None else metric_crs(sites.geometry))
     points = projected.representative_point().to_numpy()
     first, second = gpd.GeoSeries(points).sindex.query(

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 import warnings
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,16 @@ import pandas as pd
 HEALTHCARE_AMENITIES = ["doctors", "clinic", "hospital"]
 CANDIDATE_BUILDINGS = ["public", "school", "university"]
 CANDIDATE_AMENITIES = ["townhall", "community_centre", "library", "school"]
+
+
+#: the name given to an OSM feature that has none: its kind and OSM id ("hospital way/167644847",
+#: "building=public way/17361645") — a label, not a name two sites can be compared by
+UNNAMED_NAME = re.compile(r"^\S+ (node|way|relation)/\d+$")
+
+
+def unnamed_name(kind: pd.Series, osm_type: pd.Series, osm_id: pd.Series) -> pd.Series:
+    """The label of features without a name (see :data:`UNNAMED_NAME`)."""
+    return kind.astype(str) + " " + osm_type.astype(str) + "/" + osm_id.astype(str)
 
 
 def open_osm(path: Path) -> Any:

@@ -302,3 +302,21 @@ def test_cell_candidates() -> None:
     assert list(cell_candidates(named, population)["name"]) == ["cell near Z", "cell near Y"]
     with pytest.raises(ValueError, match="at least 1"):
         cell_candidates(cells, population, top=0)
+
+
+def test_osm_labels_of_unnamed_features_are_no_names_to_compare() -> None:
+    """A run's sites carry no ``named`` column: an unnamed OSM feature's label ("<kind>
+    <type>/<id>", as the demo and geoalloc init write it) pairs by position only, never by its
+    look-alike text; real names 40 m apart still pair."""
+    points = [shapely.Point(24.94, 60.17), shapely.Point(24.94072, 60.17)]  # ~40 m apart
+    sites = gpd.GeoDataFrame(
+        {
+            "site_id": ["a", "b"],
+            "name": ["building=public way/17361645", "building=public way/17429106"],
+        },
+        geometry=points,
+        crs=4326,
+    )
+    assert find_duplicates(sites).empty
+    sites["name"] = ["Kansalliskirjasto", "Kansalliskirjasto"]
+    assert find_duplicates(sites)["reason"].tolist() == ["similar names"]
