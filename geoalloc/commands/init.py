@@ -35,7 +35,7 @@ Examples:
     default="grid:1km",
     show_default=True,
     help=f"Planning areas: {AREAS_HELP}. A grid is clipped to cells with residents; "
-    "admin boundaries are checked against the road network's extent and gaps filled with 1 km cells.",
+    "admin boundaries are checked against the road network's extent and gaps filled with 1 km cells (those with residents).",
 )
 @click.option(
     "--population",

@@ -30,7 +30,7 @@ import pandas as pd
 
 from geoalloc._errors import InputError
 from geoalloc._validate import file_problem
-from geoalloc.region.areas import FAR_FROM_ROADS_M
+from geoalloc.region.areas import FAR_FROM_ROADS_M, GRID_FILL
 from geoalloc.region.choices import AreasChoice, PopulationChoice, parse_areas
 
 log = logging.getLogger(__name__)
@@ -176,13 +176,14 @@ def build_region(request: InitRequest) -> RegionInputs:
     for band in age_bands:
         areas[band] = bands[band].to_numpy()
     areas["population_source"] = population.method + ("" if population.measured else " (estimate)")
-    dropped_cells = 0
-    if request.areas.kind == "grid":  # a grid is clipped to where people live
-        empty = areas["population"].to_numpy() <= 0
-        dropped_cells = int(empty.sum())
-        areas = areas[~empty].reset_index(drop=True)
-        if dropped_cells:
-            notes.append(f"{dropped_cells:,} grid cells with no residents left out")
+    # grid cells (a grid, or the cells filling the boundaries' gaps) are kept where people live
+    empty = areas["area_source"].isin(["grid", GRID_FILL]).to_numpy() & (
+        areas["population"].to_numpy() <= 0
+    )
+    dropped_cells = int(empty.sum())
+    areas = areas[~empty].reset_index(drop=True)
+    if dropped_cells:
+        notes.append(f"{dropped_cells:,} grid cells with no residents left out")
     if len(areas) == 0 or float(areas["population"].sum()) <= 0:
         msg = (
             f"no residents found in the region ({population.source}) — check that the population "
@@ -190,7 +191,7 @@ def build_region(request: InitRequest) -> RegionInputs:
         )
         raise InputError(msg)
     if "fill" in area_facts:
-        filled = areas["area_source"].eq("grid fill").to_numpy()
+        filled = areas["area_source"].eq(GRID_FILL).to_numpy()
         area_facts["fill"]["population"] = round(float(areas.loc[filled, "population"].sum()), 1)
         if area_facts["fill"]["cells"]:
             warnings.append(
@@ -337,7 +338,7 @@ def _make_areas(
         assert choice.admin_level is not None
         admin = areas_mod.admin_areas(request.network, choice.admin_level, extent, places=places)
         areas = admin.areas.rename(columns={"source": "area_source"})
-        filled = areas["area_source"].eq("grid fill").to_numpy()
+        filled = areas["area_source"].eq(GRID_FILL).to_numpy()
         facts["admin_level"] = choice.admin_level
         facts["covered_share"] = round(float(admin.covered_share), 4)
         facts["fill"] = {
