@@ -252,18 +252,6 @@ def _numbers(sites: pd.DataFrame, column: str) -> pd.Series:
     return pd.to_numeric(sites[column], errors="coerce").fillna(0.0).astype(float)
 
 
-def _utm_zone(frame: gpd.GeoDataFrame) -> CRS | None:
-    """The UTM zone of the centre of ``frame`` (EPSG:326xx / 327xx), found without the CRS
-    database search of :func:`~geoalloc.inputs.read.metric_crs` (0.2 s a call); enough to
-    measure distances of a few hundred metres. None near the poles (the caller's default)."""
-    west, south, east, north = frame.geometry.to_crs(4326).total_bounds
-    lon, lat = (west + east) / 2, (south + north) / 2
-    if not (np.isfinite(lon) and np.isfinite(lat)) or abs(lat) > 80:
-        return None
-    zone = int((lon + 180) // 6) % 60 + 1
-    return CRS.from_epsg((32600 if lat >= 0 else 32700) + zone)
-
-
 def _standard_text(summary: Mapping[str, Any]) -> str:
     standard = summary.get("max_minutes")
     return (
@@ -453,7 +441,7 @@ def duplicate_sites(facts: RunFacts) -> list[CheckRecord] | None:
     if "site_id" not in sites.columns or len(sites) < 2:
         return None
     columns = [c for c in ("site_id", "name") if c in sites.columns]
-    pairs = find_duplicates(sites[[*columns, "geometry"]], crs=_utm_zone(sites))
+    pairs = find_duplicates(sites[[*columns, "geometry"]])
     if pairs.empty:
         return []
     if "existing" in sites.columns:
