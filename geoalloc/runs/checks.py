@@ -340,36 +340,37 @@ def _idle_reach(facts: RunFacts, idle_sites: pd.DataFrame, opened: pd.DataFrame)
     return text
 
 
+def _over_capacity(facts: RunFacts, part: str) -> list[dict[str, Any]] | None:
+    """``summary[part]["over_capacity"]`` (``part``: ``plan`` or ``baseline``): the sites above
+    their capacity as the run's evaluation found them
+    (:func:`~geoalloc.runs.evaluate.over_capacity`), fullest first; None when it is not there."""
+    figures = facts.summary.get(part)
+    return figures.get("over_capacity") if isinstance(figures, Mapping) else None
+
+
 @check("load_above_capacity", "open sites loaded above their capacity")
 def load_above_capacity(facts: RunFacts) -> list[CheckRecord] | None:
-    """An open site's load in the plan is above its capacity (the classic models ignore it)."""
-    sites = facts.sites
-    if "open" not in sites.columns or not facts.resources:
+    """An open site's load in the plan is above its capacity (the classic models ignore it):
+    ``summary["plan"]["over_capacity"]``."""
+    records = _over_capacity(facts, "plan")
+    if records is None:
         return None
-    open_sites = sites[sites["open"].astype(bool)]
-    rows, ids = [], []
-    for r in facts.resources:
-        after, load = _numbers(open_sites, f"{r}_after"), _numbers(open_sites, f"{r}_load")
-        over = load > after * (1 + TOLERANCE) + TOLERANCE
-        order = (load - after)[over].sort_values(ascending=False).index
-        for i in order:
-            site = open_sites.at[i, "site_id"]
-            ratio = fmt.share(load[i] / after[i]) if after[i] > 0 else "no capacity"
-            rows.append(
-                f"{facts.names[site]}: {fmt.quantity(load[i])} {r} needed, "
-                f"{fmt.quantity(after[i])} there ({ratio})"
-            )
-            ids.append(site)
-    if not rows:
+    if not records:
         return []
+    rows, excess = [], dict.fromkeys(facts.resources, 0.0)
+    for rec in records:
+        r, load, capacity = rec["resource"], rec["load"], rec["capacity"]
+        ratio = fmt.share(rec["utilisation"]) if capacity > 0 else "no capacity"
+        rows.append(
+            f"{facts.names[rec['site_id']]}: {fmt.quantity(load)} {r} needed, "
+            f"{fmt.quantity(capacity)} there ({ratio})"
+        )
+        excess[r] = excess.get(r, 0.0) + load - capacity
+    ids = list(dict.fromkeys(rec["site_id"] for rec in records))
     model = str(facts.summary.get("model", ""))
-    excess = [
-        (r, (_numbers(open_sites, f"{r}_load") - _numbers(open_sites, f"{r}_after")).clip(lower=0))
-        for r in facts.resources
-    ]
-    total = ", ".join(f"{fmt.quantity(e.sum())} {r}" for r, e in excess if e.sum() > TOLERANCE)
+    total = ", ".join(f"{fmt.quantity(e)} {r}" for r, e in excess.items() if e > TOLERANCE)
     seen = (
-        f"{len(set(ids))} open site(s) carry more than their capacity in the plan: "
+        f"{len(ids)} open site(s) carry more than their capacity in the plan: "
         f"{_listing(rows)} — {total} above capacity in all"
     )
     why = (
@@ -384,7 +385,7 @@ def load_above_capacity(facts: RunFacts) -> list[CheckRecord] | None:
         "capacity and reports what is left unmet), or read these loads as the capacity the "
         "sites would need"
     )
-    return [finding("load_above_capacity", "warning", seen, why, what, list(dict.fromkeys(ids)))]
+    return [finding("load_above_capacity", "warning", seen, why, what, ids)]
 
 
 @check(
@@ -392,28 +393,25 @@ def load_above_capacity(facts: RunFacts) -> list[CheckRecord] | None:
     f"existing sites above {fmt.share(BASELINE_OVERLOAD)} of their capacity in the baseline",
 )
 def baseline_over_capacity(facts: RunFacts) -> list[CheckRecord] | None:
-    """An existing site's baseline load is above :data:`BASELINE_OVERLOAD` × its capacity."""
-    sites = facts.sites
-    if not facts.resources or f"{facts.resources[0]}_baseline_load" not in sites.columns:
+    """An existing site's baseline load is above :data:`BASELINE_OVERLOAD` × its capacity:
+    ``summary["baseline"]["over_capacity"]`` above that share."""
+    records = _over_capacity(facts, "baseline")
+    if records is None:
         return None
-    existing = sites[sites["existing"].astype(bool)]
-    rows, ids = [], []
-    for r in facts.resources:
-        before = _numbers(existing, f"{r}_before")
-        load = _numbers(existing, f"{r}_baseline_load")
-        over = (before > 0) & (load > BASELINE_OVERLOAD * before)
-        ratio = (load / before.where(before > 0)).fillna(0.0)
-        for i in ratio[over].sort_values(ascending=False).index:
-            site = existing.at[i, "site_id"]
-            rows.append(
-                f"{facts.names[site]} {fmt.share(ratio[i])} ({fmt.quantity(load[i])} {r} "
-                f"needed, {fmt.quantity(before[i])} there)"
-            )
-            ids.append(site)
-    if not rows:
+    over = [
+        rec for rec in records if rec["capacity"] > 0 and rec["utilisation"] > BASELINE_OVERLOAD
+    ]
+    if not over:
         return []
+    rows = [
+        f"{facts.names[rec['site_id']]} {fmt.share(rec['utilisation'])} "
+        f"({fmt.quantity(rec['load'])} {rec['resource']} needed, "
+        f"{fmt.quantity(rec['capacity'])} there)"
+        for rec in over
+    ]
+    ids = list(dict.fromkeys(rec["site_id"] for rec in over))
     seen = (
-        f"{len(set(ids))} existing site(s) would be above {fmt.share(BASELINE_OVERLOAD)} of their "
+        f"{len(ids)} existing site(s) would be above {fmt.share(BASELINE_OVERLOAD)} of their "
         f"capacity today (the baseline sends each area to its nearest existing site within "
         f"{_standard_text(facts.summary)}): {_listing(rows)}"
     )
@@ -429,7 +427,7 @@ def baseline_over_capacity(facts: RunFacts) -> list[CheckRecord] | None:
         "not take the patients planned for), their position and travel flags, and the "
         "[demand] rates"
     )
-    return [finding("baseline_over_capacity", "warning", seen, why, what, list(dict.fromkeys(ids)))]
+    return [finding("baseline_over_capacity", "warning", seen, why, what, ids)]
 
 
 @check("duplicate_sites", "sites listed twice (same place, similar names)", ALL_KINDS)
