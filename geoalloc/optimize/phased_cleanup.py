@@ -37,6 +37,7 @@ import pandas as pd
 from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, milp
 
+import geoalloc._text as fmt
 from geoalloc.optimize.linear import relative_gap, status_from_gap
 from geoalloc.optimize.options import OptimizeOptions
 
@@ -117,7 +118,7 @@ def cancel_circular_moves(
         f"shipments that cancelled out (units sent both ways or round a ring of sites) taken out "
         f"of the solver's plan: {cancelled['units']:g} units from {cancelled['shipments']} "
         f"shipment(s), {cancelled['shipments_removed']} of them dropped; shipping cost "
-        f"{saved:,.0f} lower, served demand unchanged"
+        f"{fmt.number(saved, 0)} lower, served demand unchanged"
     )
     log.info("time-phased plan: %s", note)
     return dataclasses.replace(

@@ -457,7 +457,7 @@ def duplicate_sites(facts: RunFacts) -> list[CheckRecord] | None:
         if group.empty:
             continue
         rows = [
-            f"{facts.names[a]} and {facts.names[b]} ({distance:,.0f} m apart, "
+            f"{facts.names[a]} and {facts.names[b]} ({fmt.number(distance, 0)} m apart, "
             + (
                 f"names {fmt.share(similar)} alike)"
                 if reason == "similar names"
