@@ -129,7 +129,7 @@ class RunFacts:
     def extent(self) -> tuple[shapely.Polygon, CRS] | None:
         """The road network's extent in its metric CRS, or None (crowfly, a travel table)."""
         network = self.scenario.network
-        if network.is_crowfly or network.is_matrix:
+        if not network.has_roads:
             return None
         graph = load_network(network, cache_dir=default_cache_dir())  # in memory after routing
         if graph.content_hash not in _EXTENTS:  # a sweep's variants share their network
