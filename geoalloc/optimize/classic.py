@@ -68,6 +68,12 @@ def _need_p(options: OptimizeOptions, ix: Indexed) -> int:
             "sites to open"
         )
         raise InputError(msg)
+    if p == 0:  # add = 0 beside no existing site
+        msg = (
+            f"[optimize] add = 0 and no site is existing: model {options.model!r} would open no "
+            "site at all — give add = the number of new sites to open (at least 1)"
+        )
+        raise InputError(msg)
     if p < kept:
         msg = (
             f"[optimize] p = {p} counts every open site, but the {kept} existing sites stay open "

@@ -7,7 +7,10 @@ start (``setSolution``) that an earlier solve returned, can report an "optimal" 
 bound that the solution it returns does not have. Each level is proven
 within ``mip_gap`` of its own optimum (given the levels before it), so no exchange rate between
 goals is assumed. A level whose goal is constant over the free columns is skipped (nothing to
-choose); a level that does not finish keeps the previous level's solution and says so.
+choose); a level whose goal is already at its least possible value (over the column bounds) at
+the previous level's solution is proven there and not solved again — e.g. no new site opened and
+nothing spent once unmet demand is least; a level that does not finish keeps the previous
+level's solution and says so.
 """
 
 from __future__ import annotations
@@ -77,6 +80,13 @@ class LevelResult:
         }
 
 
+def least_value(lm: LinearModel, c: np.ndarray) -> float:
+    """The least ``c·x`` over ``lm``'s column bounds alone (``-inf`` when unbounded below): a
+    lower bound on the goal over the model's feasible set."""
+    pos, neg = c > 0, c < 0
+    return float(c[pos] @ lm.col_lo[pos] + c[neg] @ lm.col_hi[neg])
+
+
 def _with_rows(lm: LinearModel, rows: list[np.ndarray], his: list[float]) -> LinearModel:
     if not rows:
         return lm
@@ -122,6 +132,15 @@ def solve_lexicographic(
         if not np.any(c[free] != 0.0):
             partial.append((goal, "skipped", None, None, 0.0))
             continue
+        if x is not None:
+            value, least = float(c @ x), least_value(lm, c)
+            gap = relative_gap(value, least)
+            if gap is not None and gap <= 1e-9:  # the solution in hand is this level's optimum
+                partial.append((goal, "optimal", least, gap, 0.0))
+                log.info("lexicographic level %s: %.6g, its least possible: kept", goal.key, value)
+                keep_rows.append(c)
+                keep_values.append(value)
+                continue
         started = time.perf_counter()
         for tol in KEEP_TOLS:
             his = [kept_value(row, v, tol) for row, v in zip(keep_rows, keep_values, strict=True)]

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import geoalloc._text as fmt
 from geoalloc.optimize.options import OptimizeOptions
 
 #: the opening cost used to put ``cost_weight`` in words (``example`` of a weighted objective)
@@ -72,8 +73,8 @@ def weighted_detail(options: OptimizeOptions, resources: list[str]) -> dict[str,
     weighs = options.cost_weight * EXAMPLE_OPENING_COST
     per_unit = options.unmet_penalty_minutes
     example = (
-        f"opening a site that costs {EXAMPLE_OPENING_COST:,.0f} weighs as much as {weighs:,.6g} "
-        f"{minutes}; one {one} unmet weighs {per_unit:,.6g}"
+        f"opening a site that costs {fmt.number(EXAMPLE_OPENING_COST, 0)} weighs as much as "
+        f"{weighs:,.6g} {minutes}; one {one} unmet weighs {per_unit:,.6g}"
     )
     return {"kind": "weighted", "unit": minutes, "terms": terms, "example": example}
 

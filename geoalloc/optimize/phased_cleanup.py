@@ -37,6 +37,7 @@ import pandas as pd
 from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, milp
 
+import geoalloc._text as fmt
 from geoalloc.optimize.linear import relative_gap, status_from_gap
 from geoalloc.optimize.options import OptimizeOptions
 
@@ -74,7 +75,8 @@ def cancel_circular_moves(
     moves = plan.moves
     if moves.empty:
         return plan
-    removed = _largest_cancelling_set(problem, plan)
+    keys, matrix = _rows(problem, moves)
+    removed = _largest_cancelling_set(problem, plan, keys, matrix)
     if removed is None or not (removed > UNIT_TOL).any():
         return plan
 
@@ -85,7 +87,7 @@ def cancel_circular_moves(
     cleaned = moves.assign(units=units, cost=units * per_unit)[kept].reset_index(drop=True)
 
     stocks = plan.stocks.copy()
-    change = _stock_change(problem, moves, removed)
+    change = pd.Series(matrix @ removed, index=keys)
     key = pd.MultiIndex.from_frame(stocks[["site", "resource", "period"]])
     stocks["stock"] = stocks["stock"].to_numpy(dtype=float) + change.reindex(key).fillna(
         0.0
@@ -116,7 +118,7 @@ def cancel_circular_moves(
         f"shipments that cancelled out (units sent both ways or round a ring of sites) taken out "
         f"of the solver's plan: {cancelled['units']:g} units from {cancelled['shipments']} "
         f"shipment(s), {cancelled['shipments_removed']} of them dropped; shipping cost "
-        f"{saved:,.0f} lower, served demand unchanged"
+        f"{fmt.number(saved, 0)} lower, served demand unchanged"
     )
     log.info("time-phased plan: %s", note)
     return dataclasses.replace(
@@ -171,15 +173,12 @@ def _rows(problem: PhasedProblem, moves: pd.DataFrame) -> tuple[pd.MultiIndex, s
     return keys, matrix
 
 
-def _stock_change(problem: PhasedProblem, moves: pd.DataFrame, removed: np.ndarray) -> pd.Series:
-    keys, matrix = _rows(problem, moves)
-    return pd.Series(matrix @ removed, index=keys)
-
-
-def _largest_cancelling_set(problem: PhasedProblem, plan: PhasedPlan) -> np.ndarray | None:
-    """Units to take off each move (the module's linear programme), or None if it fails."""
+def _largest_cancelling_set(
+    problem: PhasedProblem, plan: PhasedPlan, keys: pd.MultiIndex, matrix: sparse.csr_array
+) -> np.ndarray | None:
+    """Units to take off each move (the module's linear programme; ``keys`` and ``matrix`` from
+    :func:`_rows`), or None if it fails."""
     moves = plan.moves
-    keys, matrix = _rows(problem, moves)
     upper = _room(problem, plan).reindex(keys).fillna(np.inf).to_numpy(dtype=float)
     units = moves["units"].to_numpy(dtype=float)
     per_unit = (moves["cost"] / moves["units"]).to_numpy(dtype=float)

@@ -129,7 +129,7 @@ class RunFacts:
     def extent(self) -> tuple[shapely.Polygon, CRS] | None:
         """The road network's extent in its metric CRS, or None (crowfly, a travel table)."""
         network = self.scenario.network
-        if network.is_crowfly or network.is_matrix:
+        if not network.has_roads:
             return None
         graph = load_network(network, cache_dir=default_cache_dir())  # in memory after routing
         if graph.content_hash not in _EXTENTS:  # a sweep's variants share their network
@@ -252,18 +252,6 @@ def _numbers(sites: pd.DataFrame, column: str) -> pd.Series:
     return pd.to_numeric(sites[column], errors="coerce").fillna(0.0).astype(float)
 
 
-def _utm_zone(frame: gpd.GeoDataFrame) -> CRS | None:
-    """The UTM zone of the centre of ``frame`` (EPSG:326xx / 327xx), found without the CRS
-    database search of :func:`~geoalloc.inputs.read.metric_crs` (0.2 s a call); enough to
-    measure distances of a few hundred metres. None near the poles (the caller's default)."""
-    west, south, east, north = frame.geometry.to_crs(4326).total_bounds
-    lon, lat = (west + east) / 2, (south + north) / 2
-    if not (np.isfinite(lon) and np.isfinite(lat)) or abs(lat) > 80:
-        return None
-    zone = int((lon + 180) // 6) % 60 + 1
-    return CRS.from_epsg((32600 if lat >= 0 else 32700) + zone)
-
-
 def _standard_text(summary: Mapping[str, Any]) -> str:
     standard = summary.get("max_minutes")
     return (
@@ -352,36 +340,37 @@ def _idle_reach(facts: RunFacts, idle_sites: pd.DataFrame, opened: pd.DataFrame)
     return text
 
 
+def _over_capacity(facts: RunFacts, part: str) -> list[dict[str, Any]] | None:
+    """``summary[part]["over_capacity"]`` (``part``: ``plan`` or ``baseline``): the sites above
+    their capacity as the run's evaluation found them
+    (:func:`~geoalloc.runs.evaluate.over_capacity`), fullest first; None when it is not there."""
+    figures = facts.summary.get(part)
+    return figures.get("over_capacity") if isinstance(figures, Mapping) else None
+
+
 @check("load_above_capacity", "open sites loaded above their capacity")
 def load_above_capacity(facts: RunFacts) -> list[CheckRecord] | None:
-    """An open site's load in the plan is above its capacity (the classic models ignore it)."""
-    sites = facts.sites
-    if "open" not in sites.columns or not facts.resources:
+    """An open site's load in the plan is above its capacity (the classic models ignore it):
+    ``summary["plan"]["over_capacity"]``."""
+    records = _over_capacity(facts, "plan")
+    if records is None:
         return None
-    open_sites = sites[sites["open"].astype(bool)]
-    rows, ids = [], []
-    for r in facts.resources:
-        after, load = _numbers(open_sites, f"{r}_after"), _numbers(open_sites, f"{r}_load")
-        over = load > after * (1 + TOLERANCE) + TOLERANCE
-        order = (load - after)[over].sort_values(ascending=False).index
-        for i in order:
-            site = open_sites.at[i, "site_id"]
-            ratio = fmt.share(load[i] / after[i]) if after[i] > 0 else "no capacity"
-            rows.append(
-                f"{facts.names[site]}: {fmt.quantity(load[i])} {r} needed, "
-                f"{fmt.quantity(after[i])} there ({ratio})"
-            )
-            ids.append(site)
-    if not rows:
+    if not records:
         return []
+    rows, excess = [], dict.fromkeys(facts.resources, 0.0)
+    for rec in records:
+        r, load, capacity = rec["resource"], rec["load"], rec["capacity"]
+        ratio = fmt.share(rec["utilisation"]) if capacity > 0 else "no capacity"
+        rows.append(
+            f"{facts.names[rec['site_id']]}: {fmt.quantity(load)} {r} needed, "
+            f"{fmt.quantity(capacity)} there ({ratio})"
+        )
+        excess[r] = excess.get(r, 0.0) + load - capacity
+    ids = list(dict.fromkeys(rec["site_id"] for rec in records))
     model = str(facts.summary.get("model", ""))
-    excess = [
-        (r, (_numbers(open_sites, f"{r}_load") - _numbers(open_sites, f"{r}_after")).clip(lower=0))
-        for r in facts.resources
-    ]
-    total = ", ".join(f"{fmt.quantity(e.sum())} {r}" for r, e in excess if e.sum() > TOLERANCE)
+    total = ", ".join(f"{fmt.quantity(e)} {r}" for r, e in excess.items() if e > TOLERANCE)
     seen = (
-        f"{len(set(ids))} open site(s) carry more than their capacity in the plan: "
+        f"{len(ids)} open site(s) carry more than their capacity in the plan: "
         f"{_listing(rows)} — {total} above capacity in all"
     )
     why = (
@@ -396,7 +385,7 @@ def load_above_capacity(facts: RunFacts) -> list[CheckRecord] | None:
         "capacity and reports what is left unmet), or read these loads as the capacity the "
         "sites would need"
     )
-    return [finding("load_above_capacity", "warning", seen, why, what, list(dict.fromkeys(ids)))]
+    return [finding("load_above_capacity", "warning", seen, why, what, ids)]
 
 
 @check(
@@ -404,28 +393,25 @@ def load_above_capacity(facts: RunFacts) -> list[CheckRecord] | None:
     f"existing sites above {fmt.share(BASELINE_OVERLOAD)} of their capacity in the baseline",
 )
 def baseline_over_capacity(facts: RunFacts) -> list[CheckRecord] | None:
-    """An existing site's baseline load is above :data:`BASELINE_OVERLOAD` × its capacity."""
-    sites = facts.sites
-    if not facts.resources or f"{facts.resources[0]}_baseline_load" not in sites.columns:
+    """An existing site's baseline load is above :data:`BASELINE_OVERLOAD` × its capacity:
+    ``summary["baseline"]["over_capacity"]`` above that share."""
+    records = _over_capacity(facts, "baseline")
+    if records is None:
         return None
-    existing = sites[sites["existing"].astype(bool)]
-    rows, ids = [], []
-    for r in facts.resources:
-        before = _numbers(existing, f"{r}_before")
-        load = _numbers(existing, f"{r}_baseline_load")
-        over = (before > 0) & (load > BASELINE_OVERLOAD * before)
-        ratio = (load / before.where(before > 0)).fillna(0.0)
-        for i in ratio[over].sort_values(ascending=False).index:
-            site = existing.at[i, "site_id"]
-            rows.append(
-                f"{facts.names[site]} {fmt.share(ratio[i])} ({fmt.quantity(load[i])} {r} "
-                f"needed, {fmt.quantity(before[i])} there)"
-            )
-            ids.append(site)
-    if not rows:
+    over = [
+        rec for rec in records if rec["capacity"] > 0 and rec["utilisation"] > BASELINE_OVERLOAD
+    ]
+    if not over:
         return []
+    rows = [
+        f"{facts.names[rec['site_id']]} {fmt.share(rec['utilisation'])} "
+        f"({fmt.quantity(rec['load'])} {rec['resource']} needed, "
+        f"{fmt.quantity(rec['capacity'])} there)"
+        for rec in over
+    ]
+    ids = list(dict.fromkeys(rec["site_id"] for rec in over))
     seen = (
-        f"{len(set(ids))} existing site(s) would be above {fmt.share(BASELINE_OVERLOAD)} of their "
+        f"{len(ids)} existing site(s) would be above {fmt.share(BASELINE_OVERLOAD)} of their "
         f"capacity today (the baseline sends each area to its nearest existing site within "
         f"{_standard_text(facts.summary)}): {_listing(rows)}"
     )
@@ -441,7 +427,7 @@ def baseline_over_capacity(facts: RunFacts) -> list[CheckRecord] | None:
         "not take the patients planned for), their position and travel flags, and the "
         "[demand] rates"
     )
-    return [finding("baseline_over_capacity", "warning", seen, why, what, list(dict.fromkeys(ids)))]
+    return [finding("baseline_over_capacity", "warning", seen, why, what, ids)]
 
 
 @check("duplicate_sites", "sites listed twice (same place, similar names)", ALL_KINDS)
@@ -453,7 +439,7 @@ def duplicate_sites(facts: RunFacts) -> list[CheckRecord] | None:
     if "site_id" not in sites.columns or len(sites) < 2:
         return None
     columns = [c for c in ("site_id", "name") if c in sites.columns]
-    pairs = find_duplicates(sites[[*columns, "geometry"]], crs=_utm_zone(sites))
+    pairs = find_duplicates(sites[[*columns, "geometry"]])
     if pairs.empty:
         return []
     if "existing" in sites.columns:
@@ -471,7 +457,7 @@ def duplicate_sites(facts: RunFacts) -> list[CheckRecord] | None:
         if group.empty:
             continue
         rows = [
-            f"{facts.names[a]} and {facts.names[b]} ({distance:,.0f} m apart, "
+            f"{facts.names[a]} and {facts.names[b]} ({fmt.number(distance, 0)} m apart, "
             + (
                 f"names {fmt.share(similar)} alike)"
                 if reason == "similar names"

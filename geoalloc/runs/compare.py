@@ -56,18 +56,6 @@ def _covered(areas: pd.DataFrame, standard: float | None) -> pd.Series:
     return minutes.notna() & (minutes <= standard if standard is not None else True)
 
 
-def _names(*areas: pd.DataFrame) -> dict[str, str]:
-    """The areas' display names by id (the first run's that has a ``name`` column)."""
-    for frame in areas:
-        if "name" in frame.columns:
-            return {
-                str(i): str(n)
-                for i, n in frame["name"].items()
-                if isinstance(n, str) and n.strip() and n != str(i)
-            }
-    return {}
-
-
 def compare_runs(run_a: Path, run_b: Path) -> dict:
     """What changed from run A to run B (JSON-serialisable).
 
@@ -92,7 +80,9 @@ def compare_runs(run_a: Path, run_b: Path) -> dict:
     minutes_a = a["areas"]["nearest_open_minutes"].reindex(common).astype(float)
     minutes_b = b["areas"]["nearest_open_minutes"].reindex(common).astype(float)
     population = a["areas"]["population"].reindex(common).astype(float)
-    names = _names(b["areas"], a["areas"])
+    from geoalloc.outputs.report import area_names
+
+    names = area_names(b["areas"].reset_index()) or area_names(a["areas"].reset_index())
 
     def area_rows(mask: pd.Series) -> list[dict]:
         return [

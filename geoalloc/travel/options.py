@@ -62,7 +62,7 @@ class NetworkOptions(BaseModel):
         gt=0,
         description="an area or site joined to a road node farther than this, metres, is "
         "flagged with its distance (summary far_snaps, the layers' snap_m, the report, the "
-        "console); it is still routed",
+        "console); it is still routed. At most max_snap_m",
     )
     max_snap_m: float = Field(
         2000.0,
@@ -108,6 +108,18 @@ class NetworkOptions(BaseModel):
                 f'{", ".join(given)} {verb} only to a travel table (source = "matrix"), not to '
                 f"source = {self.source!r} — remove {'it' if len(given) == 1 else 'them'}, or set "
                 'source = "matrix"'
+            )
+            raise ValueError(msg)
+        return self
+
+    @model_validator(mode="after")
+    def _far_snap_within_max(self) -> NetworkOptions:
+        if self.far_snap_m > self.max_snap_m:
+            msg = (
+                f"far_snap_m = {self.far_snap_m:g} m is above max_snap_m = {self.max_snap_m:g} m: "
+                "a point farther than max_snap_m from the roads is not routed at all, so none "
+                "would ever be flagged as joined from far — give far_snap_m below max_snap_m "
+                f"(defaults {FAR_SNAP_M:g} and {type(self).model_fields['max_snap_m'].default:g} m)"
             )
             raise ValueError(msg)
         return self

@@ -150,3 +150,50 @@ def test_each_goal_is_kept_while_the_next_is_minimised() -> None:
     same = Goal("flat", "nothing to choose", "units", np.zeros(3))
     _, levels = solve_lexicographic(lm, [same, travel], OptimizeOptions(mip_gap=0))
     assert [level.status for level in levels] == ["skipped", "optimal"]
+
+
+def test_a_level_already_at_its_least_is_kept_without_a_solve() -> None:
+    # one site to pick: A (cost 5, new, 9 minutes), B (cost 1, existing, 2 minutes) or C (cost 3,
+    # new, 7 minutes). Least cost picks B alone, which opens no new site: the new-sites level is
+    # at its least possible value there, proven without solving again; travel is still solved
+    b = ModelBuilder()
+    b.add_vars("pick", 3, lo=0, hi=1, integer=True)
+    b.add_rows("one", 1, [0, 0, 0], [0, 1, 2], 1.0, lo=1.0, hi=1.0)
+    lm = b.build()
+    goals = [
+        Goal("cost", "least cost", "currency", np.array([5.0, 1.0, 3.0])),
+        Goal("new_sites", "fewest new sites", "sites", np.array([1.0, 0.0, 1.0])),
+        Goal("travel", "least travel", "minutes", np.array([9.0, 2.0, 7.0])),
+    ]
+    raw, levels = solve_lexicographic(lm, goals, OptimizeOptions(mip_gap=0))
+    assert raw.x is not None and np.round(raw.x).tolist() == [0.0, 1.0, 0.0]
+    assert [(level.goal.key, level.value, level.status) for level in levels] == [
+        ("cost", 1.0, "optimal"),
+        ("new_sites", 0.0, "optimal"),
+        ("travel", 2.0, "optimal"),
+    ]
+    assert levels[1].solve_s == 0.0 and levels[1].bound == 0.0 and levels[1].gap == 0.0
+    assert levels[0].solve_s > 0.0 and levels[2].solve_s > 0.0
+
+
+def test_a_level_kept_without_a_solve_still_binds_the_next() -> None:
+    # A (cost 1, existing, 9 minutes), B (cost 1, new, 2 minutes), C (cost 5, existing, 1 minute):
+    # least cost leaves A and B, fewest new sites A — whether the solver's first plan was A (the
+    # level kept without a solve) or B — so travel may not move to B or C
+    b = ModelBuilder()
+    b.add_vars("pick", 3, lo=0, hi=1, integer=True)
+    b.add_rows("one", 1, [0, 0, 0], [0, 1, 2], 1.0, lo=1.0, hi=1.0)
+    lm = b.build()
+    goals = [
+        Goal("cost", "least cost", "currency", np.array([1.0, 1.0, 5.0])),
+        Goal("new_sites", "fewest new sites", "sites", np.array([0.0, 1.0, 0.0])),
+        Goal("travel", "least travel", "minutes", np.array([9.0, 2.0, 1.0])),
+    ]
+    raw, levels = solve_lexicographic(lm, goals, OptimizeOptions(mip_gap=0))
+    assert raw.x is not None and np.round(raw.x).tolist() == [1.0, 0.0, 0.0]
+    assert [(level.goal.key, level.value) for level in levels] == [
+        ("cost", 1.0),
+        ("new_sites", 0.0),
+        ("travel", 9.0),
+    ]
+    assert all(level.status == "optimal" for level in levels)

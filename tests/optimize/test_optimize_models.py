@@ -148,6 +148,19 @@ def test_missing_p_is_an_input_error():
         solve(prob, OptimizeOptions(model="mclp"))
 
 
+@pytest.mark.parametrize("model", ["p-median", "mclp", "p-center"])
+def test_adding_no_site_beside_no_existing_site_is_an_input_error(model):
+    # every site a candidate: add = 0 would open nothing (p-median and p-center failed inside
+    # their heuristic; mclp returned an "optimal" plan with no site)
+    prob = make_problem(P_MEDIAN, {"a1": 1, "a2": 2}, existing=())
+    with pytest.raises(InputError, match="add = 0 and no site is existing"):
+        solve(prob, OptimizeOptions(model=model, add=0, max_minutes=None))
+    # beside existing sites, add = 0 keeps them and opens nothing more
+    kept = make_problem(P_MEDIAN, {"a1": 1, "a2": 2}, existing=("s1",))
+    plan = solve(kept, OptimizeOptions(model=model, add=0, max_minutes=None))
+    assert plan.sites["open"].to_dict() == {"s1": True, "s2": False}
+
+
 def test_bad_od_is_an_input_error_listing_ids():
     prob = make_problem({("a1", "s1"): 1, ("a2", "s1"): -3, ("zz", "s1"): 2}, {"a1": 1, "a2": 1})
     with pytest.raises(InputError) as err:

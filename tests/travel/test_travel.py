@@ -24,6 +24,7 @@ from shapely.geometry import Point
 
 from geoalloc._errors import InputError
 from geoalloc.parallel import chunked, run_map
+from geoalloc.scenario import load_scenario
 from geoalloc.travel import (
     NetworkOptions,
     RoadNetwork,
@@ -34,6 +35,7 @@ from geoalloc.travel import (
     travel_matrix,
 )
 from geoalloc.travel.speeds import parse_maxspeed
+from tests.helpers import write_chicago_scenario
 
 R_EARTH = 6_371_009.0
 COORDS = {
@@ -317,6 +319,19 @@ def test_point_outside_the_extent_is_flagged_not_snapped(tiny):
     assert flag["role"] == "origin" and flag["reason"] == "far_from_network"
     assert np.isnan(tm.origin_snap_m[1])
     assert tm.to_long()["origin"].tolist() == ["near"]
+
+
+def test_far_snap_threshold_lies_within_the_hard_limit(tmp_path):
+    """A far-snap flag beyond max_snap_m could never be raised (such points are not routed at
+    all): the scenario is refused, naming both keys; at the limit it is accepted."""
+    assert NetworkOptions(far_snap_m=2000.0, max_snap_m=2000.0).far_snap_m == 2000.0
+    scenario = write_chicago_scenario(tmp_path, tmp_path, network={"far_snap_m": 5000})
+    with pytest.raises(InputError) as caught:
+        load_scenario(scenario)
+    assert caught.value.exit_code == 3
+    assert "far_snap_m = 5000 m is above max_snap_m = 2000 m" in str(caught.value)
+    write_chicago_scenario(tmp_path, tmp_path, network={"far_snap_m": 5000, "max_snap_m": 6000})
+    assert load_scenario(scenario).network.far_snap_m == 5000.0
 
 
 def test_site_on_an_island(tiny):
