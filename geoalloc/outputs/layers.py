@@ -342,11 +342,6 @@ def title_box(fmap: folium.Map, html_text: str, summary: dict) -> None:
     ).add_to(fmap)
 
 
-def dot(colour: str, label: str) -> str:
-    """A coloured dot and its (escaped) label, as in the legends of site colours."""
-    return f"<span class='geoalloc-dot' style='background:{colour}'></span>{label}"
-
-
 #: the legend's symbols, by the kind of mark a layer draws (``{c}``: its colour)
 SYMBOLS = {
     "swatch": "<span class='geoalloc-swatch' style='background:{c}'></span>",
