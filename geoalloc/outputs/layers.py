@@ -355,7 +355,7 @@ SYMBOLS = {
 
 class Legend:
     """The legend box at the bottom right: a section per layer, shown while the layer is on (the
-    layer made with the section's ``legend_id``), and sections always shown."""
+    layer made with the section's ``legend_id``)."""
 
     def __init__(self) -> None:
         self.parts: list[str] = []
@@ -387,10 +387,6 @@ class Legend:
             f"<b>{title}</b>{body}</div>"
         )
         return legend_id
-
-    def fixed(self, title: str, body: str) -> None:
-        """Add a section that is always shown."""
-        self.parts.append(f"<div class='geoalloc-legend-section'><b>{title}</b><br>{body}</div>")
 
     def add_to(self, fmap: folium.Map) -> None:
         Box("".join(self.parts), position="bottomright", css_class="geoalloc-legend").add_to(fmap)
