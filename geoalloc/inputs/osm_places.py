@@ -155,15 +155,17 @@ def display_names(
     ids = areas["area_id"] if "area_id" in areas.columns else pd.Series(areas.index, areas.index)
     own = areas["name"] if "name" in areas.columns else pd.Series(None, areas.index, dtype=object)
     has_name = own.notna().to_numpy() & (own.astype(str).str.strip() != "").to_numpy()
-    names = pd.Series(np.where(has_name, own.astype(str), ""), index=areas.index, name="name")
+    names = np.where(has_name, own.astype(str), "").astype(object)
     unnamed = np.flatnonzero(~has_name)
-    if len(unnamed) == 0:
-        return names
-    place, is_inside = nearest_place(areas.geometry.iloc[unnamed], places, within_m)
-    for position, name, in_it in zip(unnamed, place, is_inside, strict=True):
-        template = far if name is None else (inside if in_it else near)
-        names.iloc[position] = template.format(place=name, area_id=ids.iloc[position])
-    return names
+    if len(unnamed):
+        place, is_inside = nearest_place(areas.geometry.iloc[unnamed], places, within_m)
+        names[unnamed] = [
+            (far if name is None else (inside if in_it else near)).format(
+                place=name, area_id=area_id
+            )
+            for name, in_it, area_id in zip(place, is_inside, ids.iloc[unnamed], strict=True)
+        ]
+    return pd.Series(names.astype(str), index=areas.index, name="name")
 
 
 def nearest_place(
