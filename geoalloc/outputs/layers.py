@@ -31,6 +31,7 @@ from geoalloc.outputs.leaflet import (
 )
 from geoalloc.outputs.styles import AREA_STYLE
 from geoalloc.outputs.unproven import unproven_line
+from geoalloc.travel.geodesy import metric_crs
 
 COORD_DECIMALS = 5  # ~1 m: enough for a regional map, keeps the file small
 SIMPLIFY_M = 15.0
@@ -52,7 +53,7 @@ def light_geometry(frame: gpd.GeoDataFrame) -> gpd.GeoSeries:
         geometry = geometry.set_crs(4326)
     if geometry.empty or (geometry.isna() | geometry.is_empty).all():
         return geometry.to_crs(4326)  # nothing to simplify (and no extent to pick a UTM zone from)
-    projected = geometry.to_crs(geometry.estimate_utm_crs())
+    projected = geometry.to_crs(metric_crs(geometry))
     simple = projected.simplify(SIMPLIFY_M, preserve_topology=True).to_crs(4326)
     rounded = shapely.transform(simple.to_numpy(), lambda xy: np.round(xy, COORD_DECIMALS))
     return gpd.GeoSeries(rounded, index=frame.index, crs=4326)
@@ -61,7 +62,7 @@ def light_geometry(frame: gpd.GeoDataFrame) -> gpd.GeoSeries:
 def inner_points(frame: gpd.GeoDataFrame) -> gpd.GeoSeries:
     """A point inside each shape of ``frame`` (where its circle goes), in EPSG:4326."""
     geometry = frame.geometry if frame.crs is not None else frame.geometry.set_crs(4326)
-    projected = geometry.to_crs(geometry.estimate_utm_crs())
+    projected = geometry.to_crs(metric_crs(geometry))
     return projected.representative_point().to_crs(4326)
 
 
@@ -311,7 +312,7 @@ def _road_labels(roads: gpd.GeoDataFrame) -> list[list]:
     named = roads[(roads["name"].astype(str) != "") & (roads["tier"].astype(int) <= 2)]
     if not len(named):
         return []
-    metric = named.to_crs(named.estimate_utm_crs())
+    metric = named.to_crs(metric_crs(named))
     longest = metric.assign(length_m=metric.length).sort_values("length_m", ascending=False)
     longest = longest.drop_duplicates("name")
     middles = gpd.GeoSeries(
