@@ -74,6 +74,12 @@ def parse_count(value: object) -> float:
     return float("nan")
 
 
+def empty_places() -> gpd.GeoDataFrame:
+    """A places layer with no rows (the columns of :func:`place_names`)."""
+    columns = {c: pd.Series(dtype=object) for c in ("name", "place", "osm_id")}
+    return gpd.GeoDataFrame(columns | {"population": pd.Series(dtype=float)}, geometry=[], crs=4326)
+
+
 def place_names(pbf: Path) -> gpd.GeoDataFrame:
     """The named OSM ``place`` nodes of ``pbf`` where people live (:data:`PLACE_KINDS`).
 
@@ -99,11 +105,8 @@ def place_names(pbf: Path) -> gpd.GeoDataFrame:
         )
 
     frame = read_pbf(pbf, read)
-    columns = ["name", "place", "osm_id", "population"]
     if frame is None or len(frame) == 0 or "name" not in frame.columns:
-        return gpd.GeoDataFrame(
-            {c: pd.Series(dtype=object) for c in columns}, geometry=[], crs=4326
-        )
+        return empty_places()
     frame = frame[frame["name"].notna() & (frame["name"].astype(str).str.strip() != "")]
     places = gpd.GeoDataFrame(
         {
