@@ -74,6 +74,12 @@ def parse_count(value: object) -> float:
     return float("nan")
 
 
+def empty_places() -> gpd.GeoDataFrame:
+    """A places layer with no rows (the columns of :func:`place_names`)."""
+    columns = {c: pd.Series(dtype=object) for c in ("name", "place", "osm_id")}
+    return gpd.GeoDataFrame(columns | {"population": pd.Series(dtype=float)}, geometry=[], crs=4326)
+
+
 def place_names(pbf: Path) -> gpd.GeoDataFrame:
     """The named OSM ``place`` nodes of ``pbf`` where people live (:data:`PLACE_KINDS`).
 
@@ -99,11 +105,8 @@ def place_names(pbf: Path) -> gpd.GeoDataFrame:
         )
 
     frame = read_pbf(pbf, read)
-    columns = ["name", "place", "osm_id", "population"]
     if frame is None or len(frame) == 0 or "name" not in frame.columns:
-        return gpd.GeoDataFrame(
-            {c: pd.Series(dtype=object) for c in columns}, geometry=[], crs=4326
-        )
+        return empty_places()
     frame = frame[frame["name"].notna() & (frame["name"].astype(str).str.strip() != "")]
     places = gpd.GeoDataFrame(
         {
@@ -155,15 +158,17 @@ def display_names(
     ids = areas["area_id"] if "area_id" in areas.columns else pd.Series(areas.index, areas.index)
     own = areas["name"] if "name" in areas.columns else pd.Series(None, areas.index, dtype=object)
     has_name = own.notna().to_numpy() & (own.astype(str).str.strip() != "").to_numpy()
-    names = pd.Series(np.where(has_name, own.astype(str), ""), index=areas.index, name="name")
+    names = np.where(has_name, own.astype(str), "").astype(object)
     unnamed = np.flatnonzero(~has_name)
-    if len(unnamed) == 0:
-        return names
-    place, is_inside = nearest_place(areas.geometry.iloc[unnamed], places, within_m)
-    for position, name, in_it in zip(unnamed, place, is_inside, strict=True):
-        template = far if name is None else (inside if in_it else near)
-        names.iloc[position] = template.format(place=name, area_id=ids.iloc[position])
-    return names
+    if len(unnamed):
+        place, is_inside = nearest_place(areas.geometry.iloc[unnamed], places, within_m)
+        names[unnamed] = [
+            (far if name is None else (inside if in_it else near)).format(
+                place=name, area_id=area_id
+            )
+            for name, in_it, area_id in zip(place, is_inside, ids.iloc[unnamed], strict=True)
+        ]
+    return pd.Series(names.astype(str), index=areas.index, name="name")
 
 
 def nearest_place(

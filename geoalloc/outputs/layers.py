@@ -31,6 +31,7 @@ from geoalloc.outputs.leaflet import (
 )
 from geoalloc.outputs.styles import AREA_STYLE
 from geoalloc.outputs.unproven import unproven_line
+from geoalloc.travel.geodesy import metric_crs
 
 COORD_DECIMALS = 5  # ~1 m: enough for a regional map, keeps the file small
 SIMPLIFY_M = 15.0
@@ -52,7 +53,7 @@ def light_geometry(frame: gpd.GeoDataFrame) -> gpd.GeoSeries:
         geometry = geometry.set_crs(4326)
     if geometry.empty or (geometry.isna() | geometry.is_empty).all():
         return geometry.to_crs(4326)  # nothing to simplify (and no extent to pick a UTM zone from)
-    projected = geometry.to_crs(geometry.estimate_utm_crs())
+    projected = geometry.to_crs(metric_crs(geometry))
     simple = projected.simplify(SIMPLIFY_M, preserve_topology=True).to_crs(4326)
     rounded = shapely.transform(simple.to_numpy(), lambda xy: np.round(xy, COORD_DECIMALS))
     return gpd.GeoSeries(rounded, index=frame.index, crs=4326)
@@ -61,7 +62,7 @@ def light_geometry(frame: gpd.GeoDataFrame) -> gpd.GeoSeries:
 def inner_points(frame: gpd.GeoDataFrame) -> gpd.GeoSeries:
     """A point inside each shape of ``frame`` (where its circle goes), in EPSG:4326."""
     geometry = frame.geometry if frame.crs is not None else frame.geometry.set_crs(4326)
-    projected = geometry.to_crs(geometry.estimate_utm_crs())
+    projected = geometry.to_crs(metric_crs(geometry))
     return projected.representative_point().to_crs(4326)
 
 
@@ -311,7 +312,7 @@ def _road_labels(roads: gpd.GeoDataFrame) -> list[list]:
     named = roads[(roads["name"].astype(str) != "") & (roads["tier"].astype(int) <= 2)]
     if not len(named):
         return []
-    metric = named.to_crs(named.estimate_utm_crs())
+    metric = named.to_crs(metric_crs(named))
     longest = metric.assign(length_m=metric.length).sort_values("length_m", ascending=False)
     longest = longest.drop_duplicates("name")
     middles = gpd.GeoSeries(
@@ -342,11 +343,6 @@ def title_box(fmap: folium.Map, html_text: str, summary: dict) -> None:
     ).add_to(fmap)
 
 
-def dot(colour: str, label: str) -> str:
-    """A coloured dot and its (escaped) label, as in the legends of site colours."""
-    return f"<span class='geoalloc-dot' style='background:{colour}'></span>{label}"
-
-
 #: the legend's symbols, by the kind of mark a layer draws (``{c}``: its colour)
 SYMBOLS = {
     "swatch": "<span class='geoalloc-swatch' style='background:{c}'></span>",
@@ -360,7 +356,7 @@ SYMBOLS = {
 
 class Legend:
     """The legend box at the bottom right: a section per layer, shown while the layer is on (the
-    layer made with the section's ``legend_id``), and sections always shown."""
+    layer made with the section's ``legend_id``)."""
 
     def __init__(self) -> None:
         self.parts: list[str] = []
@@ -392,10 +388,6 @@ class Legend:
             f"<b>{title}</b>{body}</div>"
         )
         return legend_id
-
-    def fixed(self, title: str, body: str) -> None:
-        """Add a section that is always shown."""
-        self.parts.append(f"<div class='geoalloc-legend-section'><b>{title}</b><br>{body}</div>")
 
     def add_to(self, fmap: folium.Map) -> None:
         Box("".join(self.parts), position="bottomright", css_class="geoalloc-legend").add_to(fmap)

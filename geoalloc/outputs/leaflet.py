@@ -206,8 +206,8 @@ class LineLayer(Layer):
 
 class BaseMapLayer(Layer):
     """The offline base map: roads as light lines above the areas' fills and below the sites, and
-    place and road names as labels above the sites (below tooltips and popups), never catching a
-    click.
+    place and road names as labels above the roads and below the sites (a site at a village's
+    centre, where its place node is, stays in view), never catching a click.
 
     ``roads``: per tier (1 main … 3 streets), ``{"tier", "colour", "weight", "lines"}`` with each
     line delta-encoded in 1e-5 degrees (``[lat0, lon0, dlat1, dlon1, …]``, :func:`delta_line`);
@@ -219,7 +219,7 @@ class BaseMapLayer(Layer):
         {% macro script(this, kwargs) %}
         var {{ this.get_name() }} = L.featureGroup();
         (function (map, group) {
-            [["geoalloc-roads", 410], ["geoalloc-labels", 640]].forEach(function (p) {
+            [["geoalloc-roads", 410], ["geoalloc-labels", 450]].forEach(function (p) {
                 if (!map.getPane(p[0])) {
                     var pane = map.createPane(p[0]);
                     pane.style.zIndex = p[1];

@@ -248,12 +248,15 @@ def unmet_layer(
     fmap: folium.Map, areas: gpd.GeoDataFrame, resources: list[str], legend: Legend
 ) -> Layer:
     """*Plan: unmet demand*: a dashed magenta ring inside each area left short, sized by its
-    unmet units (a symbol no site has: red is a closed site), with its legend entry."""
+    unmet units on the scale of the largest area's demand (a full ring is an area as needy as any
+    left wholly short; a sliver of one resident's need stays a small ring), a symbol no site has
+    (red is a closed site), with its legend entry."""
     unmet_total = sum(areas[f"unmet_{r}"].astype(float).fillna(0.0) for r in resources)
+    demand_total = sum(areas[f"demand_{r}"].astype(float).fillna(0.0) for r in resources)
     short = areas[unmet_total > 1e-9]
     records = []
     if len(short):
-        largest = float(unmet_total[short.index].max())
+        largest = float(max(demand_total.max(), unmet_total.max()))
         for (idx, row), point in zip(short.iterrows(), inner_points(short), strict=True):
             tip = f"{area_heading(row)}<br>unmet: " + ", ".join(
                 f"{fmt.quantity(row[f'unmet_{r}'])} {text(r)}" for r in resources

@@ -18,11 +18,11 @@ layer is on — every mark on the map is in the legend):
 - *Baseline: minutes to nearest existing site* and *Baseline: existing facilities*.
 
 Areas are named by their ``name`` column when the run has one (tooltips read "<name> (area
-<id>)"). Two buttons switch between the plan's and the baseline's main layers (a compared run adds
-a third, :mod:`geoalloc.outputs.compare_map`). Every string that comes from
-input data (ids, names, resource names, the scenario name) is HTML-escaped before it reaches the
-page, and embedded JSON has ``<``, ``>`` and ``&`` escaped, so a facility named
-``<script>alert(1)</script>`` shows as text.
+<id>)"). Two buttons switch between the plan's main layers (its minutes, facilities and unmet
+demand) and the baseline's (a compared run adds a third, :mod:`geoalloc.outputs.compare_map`).
+Every string that comes from input data (ids, names, resource names, the scenario name) is
+HTML-escaped before it reaches the page, and embedded JSON has ``<``, ``>`` and ``&`` escaped, so
+a facility named ``<script>alert(1)</script>`` shows as text.
 """
 
 from __future__ import annotations
@@ -104,7 +104,7 @@ def build_map(
     area_maps = area_layers(fmap, areas, summary, legend)
     plan_sites = facility_layer(fmap, facilities, resources, legend)
     assignment_layer(fmap, assignments, resources[0], legend, names)
-    unmet_layer(fmap, areas, resources, legend)
+    unmet = unmet_layer(fmap, areas, resources, legend)
     catchment_layer(fmap, catchments, legend, names)
     service_area_layer(fmap, service_areas, legend, names)
     shipment_layer(fmap, moves, legend, names)
@@ -112,8 +112,11 @@ def build_map(
         baseline_area_layer(fmap, area_maps, legend),
         facility_layer(fmap, facilities, resources, legend, baseline=True),
     ]
+    # the plan's unmet rings go with its switch button: left on, they would read as the
+    # baseline's (or the compared run's) unmet demand
+    plan = [area_maps.plan_minutes, plan_sites, *([unmet] if unmet.show else [])]
     groups = {
-        "Plan": ("show the plan's layers, hide the others", [area_maps.plan_minutes, plan_sites]),
+        "Plan": ("show the plan's layers, hide the others", plan),
         "Baseline": ("show the baseline's layers (today's sites), hide the others", baseline),
     }
     if extend is not None:

@@ -19,7 +19,7 @@ import pandas as pd
 import shapely
 
 from geoalloc.inputs.osm_basemap import SIMPLIFY_M, VERTEX_BUDGET, empty_roads, osm_roads
-from geoalloc.inputs.osm_places import display_names, place_names
+from geoalloc.inputs.osm_places import display_names, empty_places, place_names
 from geoalloc.scenario import AreasOptions, Scenario
 from geoalloc.travel.cache import read_entry, write_entry
 from geoalloc.travel.graph import file_sha256
@@ -76,7 +76,7 @@ def base_layers(network: NetworkOptions, *, cache_dir: Path | None) -> dict[str,
             log.info("map roads and places of %s from cache %s", path.name, entry)
             return _from_arrays(arrays)
     roads = osm_roads(path)
-    places = place_names(path) if path.name.lower().endswith(PBF_SUFFIXES) else _no_places()
+    places = place_names(path) if path.name.lower().endswith(PBF_SUFFIXES) else empty_places()
     layers = {"roads": roads, "places": places}
     if entry is not None:
         try:
@@ -120,11 +120,6 @@ def _key(path: Path) -> str:
 
     identity = f"{BASEMAP_VERSION}|{file_sha256(path)}|{SIMPLIFY_M}|{VERTEX_BUDGET}"
     return hashlib.sha256(identity.encode()).hexdigest()
-
-
-def _no_places() -> gpd.GeoDataFrame:
-    columns = {c: pd.Series(dtype=object) for c in ("name", "place", "osm_id")}
-    return gpd.GeoDataFrame(columns | {"population": pd.Series(dtype=float)}, geometry=[], crs=4326)
 
 
 def _to_arrays(layers: dict[str, gpd.GeoDataFrame]) -> dict[str, np.ndarray]:

@@ -475,13 +475,16 @@ def test_compare_map_in_browser(driver, demo_runs: Path) -> None:
         assert _checked(driver, "helsinki-demo: facilities") and _checked(driver, compared)
         assert not _checked(driver, "Plan: facilities")
         assert not _checked(driver, "Plan: minutes to assigned site")
+        # B's unmet rings go too: beside A's sites they would read as A's unmet demand
+        assert not _checked(driver, "Plan: unmet demand")
+        assert driver.find_elements(By.CSS_SELECTOR, "path.geoalloc-unmet") == []
         sites = driver.find_elements(By.CSS_SELECTOR, "path.geoalloc-other-site")
         assert len(sites) == len(other)
         assert _legend_shown(driver, "geoalloc-legend-other-sites")
         assert not _legend_shown(driver, "geoalloc-legend-sites")
         _screenshot(driver, "compare_map_run_a.png")
         driver.find_element(By.CSS_SELECTOR, "a.geoalloc-switch-plan").click()
-        assert _checked(driver, "Plan: facilities")
+        assert _checked(driver, "Plan: facilities") and _checked(driver, "Plan: unmet demand")
         assert not _checked(driver, "helsinki-demo: facilities")
         assert _js_problems(driver) == []
         assert _external_loads(driver) == []

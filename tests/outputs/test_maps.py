@@ -412,3 +412,18 @@ def test_a_layer_added_after_the_control_is_listed_in_it() -> None:
     control = page.index("L.control.layers(")
     assert page.index(f"var {late.get_name()} = ") < control
     assert f'"Added late" : {late.get_name()},' in page
+
+
+def test_unmet_rings_share_one_scale_with_the_areas_demand() -> None:
+    """A ring's size says how much is short: a sliver of an area's need is a small ring even when
+    it is the only shortfall on the map, and an area as needy as any, left wholly short, the
+    largest ring."""
+    layers, summary = tiny_run()
+    areas = layers["areas"]
+    areas.loc[2, ["served_beds", "unmet_beds"]] = [11.99, 0.01]  # of 12 beds needed
+    sliver = _circles(_embedded_json(_page(layers, summary)), "geoalloc-unmet")
+    areas.loc[2, ["served_beds", "unmet_beds"]] = [0.0, 12.0]  # the largest demand, all unmet
+    areas.loc[0, ["served_beds", "unmet_beds"]] = [1.0, 1.0]  # half of 2 beds
+    both = _circles(_embedded_json(_page(layers, summary)), "geoalloc-unmet")
+    assert [c["r"] for c in sliver] == [3.3]
+    assert [c["r"] for c in both] == [round(3 + 12 * (1 / 12) ** 0.5, 1), 15.0]

@@ -95,3 +95,28 @@ def test_an_edited_value_with_the_header_kept_is_caught(tmp_path, caplog):
     with caplog.at_level(logging.INFO, logger="geoalloc.travel.cache"):
         assert read_entry(entry, "travel matrix") is None
     assert "checksum does not match its content" in caplog.text
+
+
+def test_a_file_is_hashed_once_until_it_changes(tmp_path):
+    """A run asks for its network file's SHA-256 several times (graph key, base map key): the
+    file is read once while its inode, size and modification time stay; an edit is seen."""
+    import hashlib
+    import os
+
+    from geoalloc.travel.graph import file_sha256
+
+    network = tmp_path / "net.osm"
+    network.write_bytes(b"<osm>one</osm>")
+    first = file_sha256(network)
+    assert first == hashlib.sha256(b"<osm>one</osm>").hexdigest()
+    stat = network.stat()
+    # the same bytes' length written in place with the old time put back: not read again
+    with network.open("r+b") as stream:
+        stream.write(b"<osm>two</osm>")
+    os.utime(network, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert file_sha256(network) == first
+    # any edit that moves the modification time is read
+    os.utime(network, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))
+    assert file_sha256(network) == hashlib.sha256(b"<osm>two</osm>").hexdigest()
+    network.write_bytes(b"<osm>three</osm>")
+    assert file_sha256(network) == hashlib.sha256(b"<osm>three</osm>").hexdigest()
