@@ -25,7 +25,8 @@ def text(value: object) -> str:
 
 
 def safe_json(obj: object) -> str:
-    """JSON that can sit inside a ``<script>`` element (``<``, ``>``, ``&`` escaped; NaN → null)."""
+    """JSON that can sit inside a ``<script>`` element (``<``, ``>``, ``&`` escaped; NaN → null;
+    numpy scalars as numbers; keys as text)."""
 
     def clean(o: object) -> object:
         if isinstance(o, float):
@@ -38,5 +39,21 @@ def safe_json(obj: object) -> str:
             return clean(o.item())
         return o
 
-    dumped = json.dumps(clean(obj), separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    try:  # most data has no NaN and no numpy value: json walks it in C, many times faster
+        dumped = json.dumps(
+            obj, separators=(",", ":"), ensure_ascii=False, allow_nan=False, default=_plain
+        )
+    except (ValueError, TypeError):
+        dumped = json.dumps(clean(obj), separators=(",", ":"), ensure_ascii=False, allow_nan=False)
     return dumped.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def _plain(o: object) -> object:
+    """A numpy scalar as the Python number json writes (any other object: TypeError, so that
+    :func:`safe_json` takes the slow path, which cleans every value)."""
+    if isinstance(o, np.generic):
+        item = o.item()
+        if isinstance(item, float) and not math.isfinite(item):
+            raise ValueError("not finite")
+        return item
+    raise TypeError(type(o).__name__)

@@ -213,20 +213,24 @@ def assignment_layer(
         )
         weights = quantities.get(primary, quantities.sum(axis=1)).fillna(0.0)
         largest = float(max(weights.max(), 1e-9))
-        for key, geom in first.geometry.items():
+        # one row per line, aligned on the lines' order (a label lookup per line took ~0.5 s
+        # for Chicago's 887 lines)
+        per_line = quantities.reindex(first.index)
+        units = per_line.to_numpy(dtype=float)
+        line_weights = weights.reindex(first.index).fillna(0.0).to_numpy(dtype=float)
+        resource_names = [text(r) for r in per_line.columns]
+        for key, geom, row, weight, minutes in zip(
+            first.index, first.geometry, units, line_weights, first["minutes"], strict=True
+        ):
             if geom is None or geom.is_empty:
                 continue
             what = ", ".join(
-                f"{fmt.quantity(q)} {text(r)}"
-                for r, q in quantities.loc[key].items()
+                f"{fmt.quantity(q)} {r}"
+                for r, q in zip(resource_names, row, strict=True)
                 if np.isfinite(q) and q > 0
             )
-            tip = (
-                f"{names.area(key[0])} → {names.site(key[1])}: {what} "
-                f"({fmt.minutes(first.loc[key, 'minutes'])})"
-            )
-            width = 1 + 5 * float(weights.get(key, 0.0)) / largest
-            records.append(line_record(geom, width=width, tip=tip))
+            tip = f"{names.area(key[0])} → {names.site(key[1])}: {what} ({fmt.minutes(minutes)})"
+            records.append(line_record(geom, width=1 + 5 * float(weight) / largest, tip=tip))
     legend_id = legend.section(
         "geoalloc-legend-lines",
         f"assignment lines (width: {text(primary)} assigned)",
