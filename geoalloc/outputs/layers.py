@@ -45,16 +45,20 @@ def in_4326(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return frame.to_crs(4326) if frame.crs is not None else frame.set_crs(4326)
 
 
-def light_geometry(frame: gpd.GeoDataFrame) -> gpd.GeoSeries:
-    """Geometry simplified by :data:`SIMPLIFY_M` metres in a projected CRS, in EPSG:4326 with
-    coordinates rounded to :data:`COORD_DECIMALS` decimals, so large maps stay small."""
+def light_geometry(frame: gpd.GeoDataFrame, simplify_m: float = SIMPLIFY_M) -> gpd.GeoSeries:
+    """Geometry simplified by ``simplify_m`` metres (:data:`SIMPLIFY_M`; 0: not simplified) in a
+    projected CRS, in EPSG:4326 with coordinates rounded to :data:`COORD_DECIMALS` decimals, so
+    large maps stay small."""
     geometry = frame.geometry
     if geometry.crs is None:
         geometry = geometry.set_crs(4326)
     if geometry.empty or (geometry.isna() | geometry.is_empty).all():
         return geometry.to_crs(4326)  # nothing to simplify (and no extent to pick a UTM zone from)
-    projected = geometry.to_crs(metric_crs(geometry))
-    simple = projected.simplify(SIMPLIFY_M, preserve_topology=True).to_crs(4326)
+    if simplify_m > 0:
+        projected = geometry.to_crs(metric_crs(geometry))
+        simple = projected.simplify(simplify_m, preserve_topology=True).to_crs(4326)
+    else:
+        simple = geometry.to_crs(4326)
     rounded = shapely.transform(simple.to_numpy(), lambda xy: np.round(xy, COORD_DECIMALS))
     return gpd.GeoSeries(rounded, index=frame.index, crs=4326)
 
@@ -69,24 +73,72 @@ def inner_points(frame: gpd.GeoDataFrame) -> gpd.GeoSeries:
 def _feature_collection(geometry: gpd.GeoSeries, properties: pd.DataFrame) -> dict:
     features = []
     records = properties.to_dict(orient="records")
-    for geom, props in zip(geometry, records, strict=True):
-        if geom is None or geom.is_empty:
+    for geom, props in zip(_geojson_geometries(geometry), records, strict=True):
+        if geom is None:
             continue
-        features.append(
-            {"type": "Feature", "properties": props, "geometry": shapely.geometry.mapping(geom)}
-        )
+        features.append({"type": "Feature", "properties": props, "geometry": geom})
     return {"type": "FeatureCollection", "features": features}
+
+
+def _geojson_geometries(geometry: gpd.GeoSeries) -> list[dict | None]:
+    """The GeoJSON ``geometry`` of each shape (None for a missing or empty one), as
+    ``shapely.geometry.mapping`` gives it; polygons and multipolygons are read in a few
+    vectorised calls instead of one Python walk per ring (~10× faster for 10⁵ vertices)."""
+    shapes = np.asarray(geometry.to_numpy(), dtype=object)
+    missing = shapely.is_missing(shapes) | shapely.is_empty(shapes)
+    kinds = shapely.get_type_id(shapes)
+    flat = (kinds == shapely.GeometryType.POLYGON) | (kinds == shapely.GeometryType.MULTIPOLYGON)
+    present = shapes[~missing]
+    parts = shapely.get_parts(present)
+    if (
+        not (flat | missing).all() or shapely.has_z(present).any() or shapely.is_empty(parts).any()
+    ):  # anything else (points, lines, 3D, empty parts): shapely's own walk
+        return [
+            None if m else shapely.geometry.mapping(g) for g, m in zip(shapes, missing, strict=True)
+        ]
+    rings = shapely.get_rings(parts)
+    xy = shapely.get_coordinates(rings).tolist()
+    ring_ends = np.cumsum(shapely.get_num_coordinates(rings)).tolist()
+    rings_per_part = (shapely.get_num_interior_rings(parts) + 1).tolist()
+    parts_per_shape = shapely.get_num_geometries(present).tolist()
+    ring_coords = []
+    start = 0
+    for end in ring_ends:
+        ring_coords.append(xy[start:end])
+        start = end
+    part_coords = []
+    start = 0
+    for count in rings_per_part:
+        part_coords.append(ring_coords[start : start + count])
+        start += count
+    out: list[dict | None] = [None] * len(shapes)
+    start = 0
+    for position, kind, count in zip(
+        np.flatnonzero(~missing).tolist(), kinds[~missing].tolist(), parts_per_shape, strict=True
+    ):
+        if kind == shapely.GeometryType.POLYGON:
+            out[position] = {"type": "Polygon", "coordinates": part_coords[start]}
+        else:
+            coordinates = part_coords[start : start + count]
+            out[position] = {"type": "MultiPolygon", "coordinates": coordinates}
+        start += count
+    return out
 
 
 # --- polygons, circles, lines ------------------------------------------------------------------
 
 
 def polygon_data(
-    fmap: folium.Map, polygons: gpd.GeoDataFrame, properties: pd.DataFrame
+    fmap: folium.Map,
+    polygons: gpd.GeoDataFrame,
+    properties: pd.DataFrame,
+    *,
+    simplify_m: float = SIMPLIFY_M,
 ) -> GeoJsonData:
     """``polygons`` with their ``properties`` (a ``tip`` column of HTML, colour columns),
-    embedded once in ``fmap`` for one or several :func:`polygon_view` layers."""
-    data = GeoJsonData(_feature_collection(light_geometry(polygons), properties))
+    embedded once in ``fmap`` for one or several :func:`polygon_view` layers; outlines
+    simplified by ``simplify_m`` metres (:func:`light_geometry`)."""
+    data = GeoJsonData(_feature_collection(light_geometry(polygons, simplify_m), properties))
     data.add_to(fmap)
     return data
 
@@ -126,14 +178,16 @@ def polygon_layer(
     style: dict | None = None,
     legend_id: str | None = None,
     show: bool = True,
+    simplify_m: float = SIMPLIFY_M,
 ) -> Layer:
-    """Polygons with an HTML tooltip each and an optional fill colour each, added to ``fmap``."""
+    """Polygons with an HTML tooltip each and an optional fill colour each, added to ``fmap``;
+    outlines simplified by ``simplify_m`` metres."""
     props = pd.DataFrame({"tip": tips}, index=polygons.index)
     if colours is not None:
         props["c"] = colours
     return polygon_view(
         fmap,
-        polygon_data(fmap, polygons, props),
+        polygon_data(fmap, polygons, props, simplify_m=simplify_m),
         name,
         colour_key="c" if colours is not None else None,
         style=style,

@@ -22,11 +22,13 @@ import re
 from contextlib import suppress
 from functools import cache
 from pathlib import Path
+from typing import cast
 
 import folium
 import geopandas as gpd
 import numpy as np
 from branca.element import Element, MacroElement
+from folium.elements import ElementAddToElement
 from folium.map import Layer, LayerControl
 from folium.template import Template
 
@@ -48,7 +50,38 @@ def legend_toggle(layer: Layer, legend_id: str | None) -> str:
     )
 
 
-class GeoJsonData(MacroElement):
+class _AsIs:
+    """For geoalloc's page elements: their rendered scripts go into the page as they are.
+
+    branca's ``MacroElement.render`` wraps each rendered macro in an ``Element``, which compiles
+    it as a Jinja template again: with the layer's data in it, that took ~2 s for a map of
+    100,000 areas (and read ``{{ … }}`` in input text as template code). This renders the
+    same page (Jinja drops one trailing newline; so does this) without the second compile.
+    """
+
+    def render(self, **kwargs: object) -> None:
+        element = cast(MacroElement, self)
+        if isinstance(element, Layer) and element.show:  # what folium's Layer.render adds
+            element.add_child(
+                ElementAddToElement(
+                    element_name=element.get_name(),
+                    element_parent_name=element._parent.get_name(),
+                ),
+                name=element.get_name() + "_add",
+            )
+        figure = element.get_root()
+        module = element._template.module.__dict__
+        for part in ("header", "html", "script"):
+            macro = module.get(part)
+            if macro is not None:
+                rendered = str(macro(element, kwargs))
+                rendered = rendered[:-1] if rendered.endswith("\n") else rendered
+                getattr(figure, part).add_child(RawHtml(rendered), name=element.get_name())
+        for child in element._children.values():
+            child.render(**kwargs)
+
+
+class GeoJsonData(_AsIs, MacroElement):
     """A FeatureCollection embedded once as a JS variable, shared by several layers."""
 
     _template = Template(
@@ -66,7 +99,7 @@ class GeoJsonData(MacroElement):
         self.collection = collection
 
 
-class PolygonLayer(Layer):
+class PolygonLayer(_AsIs, Layer):
     """Polygons from shared data, filled with a per-feature colour property, with a tooltip; with
     ``legend_id``, the legend section of that id shows while the layer is on."""
 
@@ -119,7 +152,7 @@ class PolygonLayer(Layer):
         )
 
 
-class CircleLayer(Layer):
+class CircleLayer(_AsIs, Layer):
     """Circle markers from embedded records ``{lat, lon, r, c, tip, popup, cls}``; by default in
     Leaflet's marker pane, so that they stay above every polygon layer and can be clicked; a
     ``dash`` pattern (e.g. ``"4 3"``) draws dashed rings; with ``legend_id``, that legend section
@@ -168,7 +201,7 @@ class CircleLayer(Layer):
         self.colours = {str(r["c"]) for r in records}
 
 
-class LineLayer(Layer):
+class LineLayer(_AsIs, Layer):
     """Straight lines of one ``colour`` from embedded records ``[lat1, lon1, lat2, lon2, weight,
     tooltip]``; with ``legend_id``, that legend section shows while the layer is on."""
 
@@ -204,7 +237,7 @@ class LineLayer(Layer):
         self.colours = {colour} if records else set()
 
 
-class BaseMapLayer(Layer):
+class BaseMapLayer(_AsIs, Layer):
     """The offline base map: roads as light lines above the areas' fills and below the sites, and
     place and road names as labels above the roads and below the sites (a site at a village's
     centre, where its place node is, stays in view), never catching a click.
@@ -291,7 +324,7 @@ def delta_line(lonlat: np.ndarray) -> list[int]:
     return steps[keep].ravel().tolist()
 
 
-class Box(MacroElement):
+class Box(_AsIs, MacroElement):
     """A Leaflet control holding fixed HTML (title, legend); the HTML is built from escaped text."""
 
     _template = Template(
@@ -318,7 +351,7 @@ class Box(MacroElement):
         self.css_class_json = safe_json(css_class)
 
 
-class GroupSwitch(MacroElement):
+class GroupSwitch(_AsIs, MacroElement):
     """Buttons that switch between groups of layers (the plan's and the baseline's main layers,
     and a compared run's): a click shows its group and hides the others'. ``groups`` maps each
     button's label to ``(tooltip, layers)``; the buttons' CSS classes are ``geoalloc-switch-<i>``
@@ -375,7 +408,7 @@ class GroupSwitch(MacroElement):
         ]
 
 
-class Fullscreen(MacroElement):
+class Fullscreen(_AsIs, MacroElement):
     """A fullscreen button (the browser's Fullscreen API), so no plugin has to be fetched."""
 
     _template = Template(

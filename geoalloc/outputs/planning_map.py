@@ -17,6 +17,14 @@ layer is on — every mark on the map is in the legend):
 - *Plan: shipments* of a time-phased plan when given;
 - *Baseline: minutes to nearest existing site* and *Baseline: existing facilities*.
 
+A large run (more than ``max_areas`` areas, :data:`~geoalloc.outputs.display_grid.MAP_AREAS_MAX`
+by default) draws its areas aggregated on a display grid of square cells
+(:mod:`geoalloc.outputs.display_grid`, :mod:`geoalloc.outputs.grid_layers`): the same layers and
+legend sections, one shape per cell instead of per area (10⁵ polygons are tens of MB and freeze a
+browser); unmet-demand rings and assignment lines per cell; catchments and service areas
+simplified on the scale of a cell. The title box says so, and that every area is in
+``results.gpkg``.
+
 Areas are named by their ``name`` column when the run has one (tooltips read "<name> (area
 <id>)"). Two buttons switch between the plan's main layers (its minutes, facilities and unmet
 demand) and the baseline's (a compared run adds a third, :mod:`geoalloc.outputs.compare_map`).
@@ -34,7 +42,21 @@ import folium
 import geopandas as gpd
 from folium.map import Layer
 
-from geoalloc.outputs.layers import Legend, base_map_layer, in_4326, layer_control, title_box
+from geoalloc.outputs.display_grid import MAP_AREAS_MAX, display_grid
+from geoalloc.outputs.grid_layers import (
+    aggregation_note,
+    grid_area_layers,
+    grid_assignment_layer,
+    grid_unmet_layer,
+)
+from geoalloc.outputs.layers import (
+    SIMPLIFY_M,
+    Legend,
+    base_map_layer,
+    in_4326,
+    layer_control,
+    title_box,
+)
 from geoalloc.outputs.leaflet import GroupSwitch, base_map, save_map
 from geoalloc.outputs.planning_layers import (
     area_layers,
@@ -66,6 +88,7 @@ def build_map(
     roads: gpd.GeoDataFrame | None = None,
     places: gpd.GeoDataFrame | None = None,
     extend: Extension | None = None,
+    max_areas: int = MAP_AREAS_MAX,
 ) -> folium.Map:
     """A Folium map of one run, from the run's output layers.
 
@@ -89,6 +112,8 @@ def build_map(
     extend : callable, optional
         Adds more layers (and their legend sections) before the legend and the layer control are
         made, and returns the switch buttons for them (:data:`Extension`).
+    max_areas : int
+        Above this many areas, the areas are drawn aggregated on a display grid (see the module).
 
     Returns
     -------
@@ -96,17 +121,31 @@ def build_map(
         Save it with :func:`~geoalloc.outputs.leaflet.save_map` to get a self-contained page.
     """
     resources = list(summary["resources"])
-    areas, facilities = in_4326(areas), in_4326(facilities)
-    fmap = base_map(areas)
+    # a large run's areas are drawn on a display grid in their metric CRS: not projected twice
+    grid = display_grid(areas) if len(areas) > max_areas else None
+    if grid is None:
+        areas = in_4326(areas)
+    facilities = in_4326(facilities)
+    fmap = base_map(areas if grid is None else in_4326(grid.cells))
     legend = Legend()
     names = Names.of(areas, facilities)
     base = base_map_layer(fmap, roads, places, legend)
-    area_maps = area_layers(fmap, areas, summary, legend)
+    simplify_m = SIMPLIFY_M if grid is None else max(SIMPLIFY_M, grid.cell_m / 4)
+    if grid is None:
+        area_maps = area_layers(fmap, areas, summary, legend)
+    else:
+        area_maps = grid_area_layers(fmap, areas, grid, summary, legend)
     plan_sites = facility_layer(fmap, facilities, resources, legend)
-    assignment_layer(fmap, assignments, resources[0], legend, names)
-    unmet = unmet_layer(fmap, areas, resources, legend)
-    catchment_layer(fmap, catchments, legend, names)
-    service_area_layer(fmap, service_areas, legend, names)
+    if grid is None:
+        assignment_layer(fmap, assignments, resources[0], legend, names)
+        unmet = unmet_layer(fmap, areas, resources, legend)
+    else:
+        grid_assignment_layer(
+            fmap, assignments, areas, facilities, grid, resources[0], legend, names
+        )
+        unmet = grid_unmet_layer(fmap, areas, grid, resources, legend, names)
+    catchment_layer(fmap, catchments, legend, names, simplify_m=simplify_m)
+    service_area_layer(fmap, service_areas, legend, names, simplify_m=simplify_m)
     shipment_layer(fmap, moves, legend, names)
     baseline = [
         baseline_area_layer(fmap, area_maps, legend),
@@ -122,17 +161,23 @@ def build_map(
     if extend is not None:
         groups |= extend(fmap, legend)
     GroupSwitch(groups).add_to(fmap)
-    title_box(fmap, title_html(summary, base_map=base is not None), summary)
+    note = aggregation_note(grid, len(areas)) if grid is not None else ""
+    title_box(fmap, note + title_html(summary, base_map=base is not None), summary)
     legend.add_to(fmap)
     layer_control(fmap)
     return fmap
 
 
 def map_of_run(
-    layers: dict[str, gpd.GeoDataFrame], summary: dict, *, extend: Extension | None = None
+    layers: dict[str, gpd.GeoDataFrame],
+    summary: dict,
+    *,
+    extend: Extension | None = None,
+    max_areas: int = MAP_AREAS_MAX,
 ) -> folium.Map:
     """:func:`build_map` from a run's ``layers`` (as in ``results.gpkg``; ``service_areas``,
-    ``moves``, ``roads`` and ``places`` used when present) and its summary."""
+    ``moves``, ``roads`` and ``places`` used when present) and its summary; above
+    ``max_areas`` areas, drawn on a display grid."""
     return build_map(
         layers["areas"],
         layers["facilities"],
@@ -144,9 +189,17 @@ def map_of_run(
         roads=layers.get("roads"),
         places=layers.get("places"),
         extend=extend,
+        max_areas=max_areas,
     )
 
 
-def write_map(path: Path | str, layers: dict[str, gpd.GeoDataFrame], summary: dict) -> Path:
-    """Build the map of a run from its ``layers`` (as in ``results.gpkg``) and write it to ``path``."""
-    return save_map(map_of_run(layers, summary), path)
+def write_map(
+    path: Path | str,
+    layers: dict[str, gpd.GeoDataFrame],
+    summary: dict,
+    *,
+    max_areas: int = MAP_AREAS_MAX,
+) -> Path:
+    """Build the map of a run from its ``layers`` (as in ``results.gpkg``) and write it to
+    ``path``; above ``max_areas`` areas, drawn on a display grid."""
+    return save_map(map_of_run(layers, summary, max_areas=max_areas), path)

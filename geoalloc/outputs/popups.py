@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 
@@ -68,11 +69,13 @@ class Names:
         return text(self.sites.get(str(site_id)) or site_id)
 
 
-def facility_popup(row: pd.Series, resources: list[str], *, baseline: bool = False) -> str:
-    """HTML of a facility's popup: capacity before → after, load and utilisation per resource,
-    and the queue check (``<r>_blocking``, ``<r>_wait_hours``) and cost columns when present."""
-    blocking = any(f"{r}_blocking" in row.index for r in resources)
-    waiting = any(f"{r}_wait_hours" in row.index for r in resources)
+def facility_popup(row: Mapping[str, Any], resources: list[str], *, baseline: bool = False) -> str:
+    """HTML of a facility's popup (``row``: its columns, a Series or a dict): capacity before →
+    after, load and utilisation per resource, and the queue check (``<r>_blocking``,
+    ``<r>_wait_hours``) and cost columns when present."""
+    columns = list(row.keys())
+    blocking = any(f"{r}_blocking" in columns for r in resources)
+    waiting = any(f"{r}_wait_hours" in columns for r in resources)
     header = ["resource", "capacity before → after", "load", "utilisation"]
     if baseline:
         header = ["resource", "capacity", "load (baseline)", "utilisation (baseline)"]
@@ -109,7 +112,7 @@ def facility_popup(row: pd.Series, resources: list[str], *, baseline: bool = Fal
     lines.append("</table>")
     if bool(row.get("far_snap", False)):
         lines.append(f"{far_snap_text(row.get('snap_m'))}<br>")
-    for column in row.index:
+    for column in columns:
         if column == "cost" or str(column).endswith("_cost"):
             value = fmt.finite(row[column])
             if value is not None:
