@@ -66,7 +66,8 @@ def aggregation_note(grid: DisplayGrid, n_areas: int) -> str:
     colours are and where every area is."""
     return (
         "<div class='geoalloc-aggregated'><b>Areas shown aggregated</b>: "
-        f"{n_areas:,} areas on {len(grid.cells):,} display cells of {grid.label} "
+        f"{n_areas:,} areas on {len(grid.cells):,} display "
+        f"cell{'s' if len(grid.cells) != 1 else ''} of {grid.label} "
         "(sums of population and demand, population-weighted mean minutes). Every area, with "
         "all its values, is in <b>results.gpkg</b> (layer <i>areas</i>).</div>"
     )

@@ -22,7 +22,7 @@ import re
 from contextlib import suppress
 from functools import cache
 from pathlib import Path
-from typing import cast
+from typing import Any
 
 import folium
 import geopandas as gpd
@@ -50,7 +50,7 @@ def legend_toggle(layer: Layer, legend_id: str | None) -> str:
     )
 
 
-class _AsIs:
+class _AsIs(MacroElement):
     """For geoalloc's page elements: their rendered scripts go into the page as they are.
 
     branca's ``MacroElement.render`` wraps each rendered macro in an ``Element``, which compiles
@@ -59,29 +59,29 @@ class _AsIs:
     same page (Jinja drops one trailing newline; so does this) without the second compile.
     """
 
-    def render(self, **kwargs: object) -> None:
-        element = cast(MacroElement, self)
-        if isinstance(element, Layer) and element.show:  # what folium's Layer.render adds
-            element.add_child(
+    def render(self, **kwargs: Any) -> Any:
+        if isinstance(self, Layer) and self.show:  # what folium's Layer.render adds
+            parent = self._parent
+            assert parent is not None  # rendered as a child of the map
+            self.add_child(
                 ElementAddToElement(
-                    element_name=element.get_name(),
-                    element_parent_name=element._parent.get_name(),
+                    element_name=self.get_name(), element_parent_name=parent.get_name()
                 ),
-                name=element.get_name() + "_add",
+                name=self.get_name() + "_add",
             )
-        figure = element.get_root()
-        module = element._template.module.__dict__
+        figure = self.get_root()
+        module = self._template.module.__dict__
         for part in ("header", "html", "script"):
             macro = module.get(part)
             if macro is not None:
-                rendered = str(macro(element, kwargs))
+                rendered = str(macro(self, kwargs))
                 rendered = rendered[:-1] if rendered.endswith("\n") else rendered
-                getattr(figure, part).add_child(RawHtml(rendered), name=element.get_name())
-        for child in element._children.values():
+                getattr(figure, part).add_child(RawHtml(rendered), name=self.get_name())
+        for child in self._children.values():
             child.render(**kwargs)
 
 
-class GeoJsonData(_AsIs, MacroElement):
+class GeoJsonData(_AsIs):
     """A FeatureCollection embedded once as a JS variable, shared by several layers."""
 
     _template = Template(
@@ -324,7 +324,7 @@ def delta_line(lonlat: np.ndarray) -> list[int]:
     return steps[keep].ravel().tolist()
 
 
-class Box(_AsIs, MacroElement):
+class Box(_AsIs):
     """A Leaflet control holding fixed HTML (title, legend); the HTML is built from escaped text."""
 
     _template = Template(
@@ -351,7 +351,7 @@ class Box(_AsIs, MacroElement):
         self.css_class_json = safe_json(css_class)
 
 
-class GroupSwitch(_AsIs, MacroElement):
+class GroupSwitch(_AsIs):
     """Buttons that switch between groups of layers (the plan's and the baseline's main layers,
     and a compared run's): a click shows its group and hides the others'. ``groups`` maps each
     button's label to ``(tooltip, layers)``; the buttons' CSS classes are ``geoalloc-switch-<i>``
@@ -408,7 +408,7 @@ class GroupSwitch(_AsIs, MacroElement):
         ]
 
 
-class Fullscreen(_AsIs, MacroElement):
+class Fullscreen(_AsIs):
     """A fullscreen button (the browser's Fullscreen API), so no plugin has to be fetched."""
 
     _template = Template(

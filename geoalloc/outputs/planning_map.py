@@ -42,7 +42,7 @@ import folium
 import geopandas as gpd
 from folium.map import Layer
 
-from geoalloc.outputs.display_grid import MAP_AREAS_MAX, display_grid
+from geoalloc.outputs.display_grid import DISPLAY_CELLS_MAX, MAP_AREAS_MAX, display_grid
 from geoalloc.outputs.grid_layers import (
     aggregation_note,
     grid_area_layers,
@@ -89,6 +89,7 @@ def build_map(
     places: gpd.GeoDataFrame | None = None,
     extend: Extension | None = None,
     max_areas: int = MAP_AREAS_MAX,
+    max_cells: int = DISPLAY_CELLS_MAX,
 ) -> folium.Map:
     """A Folium map of one run, from the run's output layers.
 
@@ -114,6 +115,8 @@ def build_map(
         made, and returns the switch buttons for them (:data:`Extension`).
     max_areas : int
         Above this many areas, the areas are drawn aggregated on a display grid (see the module).
+    max_cells : int
+        The display grid's most cells with areas in them.
 
     Returns
     -------
@@ -122,7 +125,7 @@ def build_map(
     """
     resources = list(summary["resources"])
     # a large run's areas are drawn on a display grid in their metric CRS: not projected twice
-    grid = display_grid(areas) if len(areas) > max_areas else None
+    grid = display_grid(areas, max_cells=max_cells) if len(areas) > max_areas else None
     if grid is None:
         areas = in_4326(areas)
     facilities = in_4326(facilities)
@@ -174,10 +177,11 @@ def map_of_run(
     *,
     extend: Extension | None = None,
     max_areas: int = MAP_AREAS_MAX,
+    max_cells: int = DISPLAY_CELLS_MAX,
 ) -> folium.Map:
     """:func:`build_map` from a run's ``layers`` (as in ``results.gpkg``; ``service_areas``,
     ``moves``, ``roads`` and ``places`` used when present) and its summary; above
-    ``max_areas`` areas, drawn on a display grid."""
+    ``max_areas`` areas, drawn on a display grid of at most ``max_cells`` cells."""
     return build_map(
         layers["areas"],
         layers["facilities"],
@@ -190,6 +194,7 @@ def map_of_run(
         places=layers.get("places"),
         extend=extend,
         max_areas=max_areas,
+        max_cells=max_cells,
     )
 
 
@@ -199,7 +204,8 @@ def write_map(
     summary: dict,
     *,
     max_areas: int = MAP_AREAS_MAX,
+    max_cells: int = DISPLAY_CELLS_MAX,
 ) -> Path:
     """Build the map of a run from its ``layers`` (as in ``results.gpkg``) and write it to
-    ``path``; above ``max_areas`` areas, drawn on a display grid."""
-    return save_map(map_of_run(layers, summary, max_areas=max_areas), path)
+    ``path``; above ``max_areas`` areas, drawn on a display grid of at most ``max_cells`` cells."""
+    return save_map(map_of_run(layers, summary, max_areas=max_areas, max_cells=max_cells), path)

@@ -581,3 +581,89 @@ def test_telemedicine_map_in_browser(driver, tmp_path: Path, shared_data: Path) 
         driver.set_window_size(1200, 2600)
         _screenshot(driver, "report_telemedicine.png")
         driver.set_window_size(1400, 900)
+
+
+@pytest.fixture(scope="module")
+def short_chicago_run(tmp_path_factory: pytest.TempPathFactory, shared_data: Path) -> Path:
+    """The Chicago run with stays of 20 days instead of 5 (four times the bed-days) and all 66
+    hospitals: the beds fall short, so some tracts are left partly or wholly unserved (without
+    the queue simulation, which the map does not draw)."""
+    from geoalloc.runs import run_scenario, write_run
+    from geoalloc.scenario import load_scenario
+    from tests.helpers import write_chicago_scenario
+
+    folder = tmp_path_factory.mktemp("chicago_short")
+    scenario = write_chicago_scenario(
+        folder,
+        shared_data,
+        name="chicago-short",
+        p=66,
+        demand={"los_days": 20.0, "simulate_queues": False},
+    )
+    return write_run(run_scenario(load_scenario(scenario)), folder / "run")
+
+
+def test_gridded_map_in_browser(driver, short_chicago_run: Path) -> None:
+    """Above its threshold of areas (set low here: 300 of 878 tracts) the map draws the areas on
+    a display grid: one path per display cell, the note that they are aggregated and where each
+    area is, unmet demand still visible as rings (one per cell with areas short) and in the
+    coverage status's colours, a fraction of the per-polygon page's size, every tract in
+    results.gpkg."""
+    from selenium.webdriver.common.by import By
+
+    from geoalloc.outputs.display_grid import cell_values, display_grid
+    from geoalloc.outputs.maps import write_map
+    from geoalloc.outputs.styles import AREA_STATUS_COLOURS, UNMET_COLOUR
+    from geoalloc.runs.folder import RunFolder
+
+    loaded = RunFolder(short_chicago_run).read()
+    areas = loaded.layers["areas"]
+    assert len(areas) == 878  # every tract is in the results
+    short = areas["unmet_beds"].astype(float) > 1e-9
+    assert short.sum() > 0 and (areas["status"] == "unserved").any()
+    page = write_map(
+        short_chicago_run / "grid.html", loaded.layers, loaded.summary, max_areas=300, max_cells=150
+    )
+    grid = display_grid(areas, max_cells=150)
+    values = cell_values(areas, grid, ["beds"], loaded.summary["max_minutes"])
+    cells_short = int((values["short_areas"] > 0).sum())
+    per_polygon_mb = (short_chicago_run / "map.html").stat().st_size / 1e6
+    grid_mb = page.stat().st_size / 1e6
+    assert grid_mb < 0.5 * per_polygon_mb, (grid_mb, per_polygon_mb)
+    with _serve(short_chicago_run) as base_url:
+        _open(driver, f"{base_url}/grid.html")
+        _assert_map_works(
+            driver,
+            [label for label in PLANNING_LAYERS if not label.startswith("Background")],
+            {k: v for k, v in PLANNING_TOGGLES.items() if not k.startswith("Background")}
+            | {"Plan: unmet demand": "geoalloc-legend-unmet"},
+        )
+        assert len(driver.find_elements(By.CSS_SELECTOR, "path.geoalloc-cell")) == len(grid.cells)
+        assert len(grid.cells) < 150 < len(areas)
+        title = driver.find_element(By.CSS_SELECTOR, ".geoalloc-title").text
+        assert f"Areas shown aggregated: 878 areas on {len(grid.cells)} display cells" in title
+        assert "results.gpkg" in title
+        legend = driver.find_element(By.ID, "geoalloc-legend-m").text
+        assert f"population-weighted mean per {grid.label} cell" in legend
+        # unmet demand: a dashed ring per display cell with areas short
+        rings = driver.find_elements(By.CSS_SELECTOR, "path.geoalloc-unmet")
+        assert len(rings) == cells_short > 0
+        assert {r.get_attribute("stroke") for r in rings} == {UNMET_COLOUR}
+        # the coverage status shows the unserved cells in red
+        _click_layer(driver, "Plan: coverage status")
+        fills = [
+            p.get_attribute("fill")
+            for p in driver.find_elements(By.CSS_SELECTOR, "path.geoalloc-cell")
+        ]
+        unserved = int((values["status"] == "unserved").sum())
+        assert unserved > 0 and fills.count(AREA_STATUS_COLOURS["unserved"]) == unserved
+        # a cell's tooltip counts its areas
+        tip = driver.execute_script(
+            "var m = window[document.querySelector('.folium-map').id], t = null;"
+            "m.eachLayer(function (l) { if (!t && l.feature && l.getTooltip()) {"
+            " t = l.getTooltip().getContent(); } }); return t;"
+        )
+        assert re.search(r"<b>[\d,]+ areas?</b> in this [\d.]+ k?m display cell", tip), tip
+        assert _js_problems(driver) == []
+        assert _external_loads(driver) == []
+        _screenshot(driver, "map_display_grid.png")
