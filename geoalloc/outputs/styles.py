@@ -1,5 +1,10 @@
 """The maps' colours and how values become colours: status colours, palettes, and the classes of
-minutes (anchored on the travel standard) and of other values (quantiles, by mapclassify).
+minutes (anchored on the travel standard) and of other values (quantiles).
+
+The classes are mapclassify's ``Quantiles`` and ``UserDefined``, computed here with the same
+arithmetic (scipy's ``scoreatpercentile`` with fractional interpolation, mapclassify's ``bin1d``):
+importing mapclassify pulls in scikit-learn and matplotlib's pyplot, ~2.5 s of every run that
+writes a map. ``tests/outputs/test_maps.py`` checks the two give the same classes.
 
 A classifier returns a colour per value and the legend rows ``(colour, label)`` that explain them.
 """
@@ -7,9 +12,7 @@ A classifier returns a colour per value and the legend rows ``(colour, label)`` 
 from __future__ import annotations
 
 import math
-import warnings
 
-import mapclassify
 import numpy as np
 import pandas as pd
 
@@ -55,7 +58,7 @@ Legend = list[tuple[str, str]]
 
 
 def classify_quantiles(values: pd.Series, palette: list[str], unit: str) -> tuple[list, Legend]:
-    """Colour per value (quantile classes by mapclassify) and legend rows ``(colour, label)``;
+    """Colour per value (quantile classes, as mapclassify's) and legend rows ``(colour, label)``;
     ``unit`` is HTML (escape input text)."""
     finite = values[np.isfinite(values.astype(float))]
     colours = pd.Series(NO_DATA_COLOUR, index=values.index, dtype=object)
@@ -64,13 +67,11 @@ def classify_quantiles(values: pd.Series, palette: list[str], unit: str) -> tupl
         colours[finite.index] = palette[len(palette) // 2]
         return colours.tolist(), [(palette[len(palette) // 2], label)]
     k = min(len(palette), int(finite.nunique()))
-    with warnings.catch_warnings():  # mapclassify warns when quantiles coincide; we merge them
-        warnings.simplefilter("ignore", UserWarning)
-        classifier = mapclassify.Quantiles(finite.to_numpy(dtype=float), k=k)
-    bins = list(classifier.bins)
+    y = finite.to_numpy(dtype=float)
+    bins = list(quantile_bins(y, k))  # coinciding quantiles merge: fewer classes
     step = max(1, len(palette) // len(bins)) if len(bins) < len(palette) else 1
     picked = [palette[min(i * step, len(palette) - 1)] for i in range(len(bins))]
-    colours[finite.index] = [picked[c] for c in classifier.yb]
+    colours[finite.index] = [picked[c] for c in bin_ids(y, bins)]
     legend = []
     lower = float(finite.min())
     for i, upper in enumerate(bins):
@@ -87,7 +88,8 @@ def classify_quantiles(values: pd.Series, palette: list[str], unit: str) -> tupl
 def classify_minutes(
     values: pd.Series, standard: float | None, vmax: float, missing_label: str
 ) -> tuple[list, Legend]:
-    """Classes anchored on the travel standard (thirds of it, then beyond), via mapclassify;
+    """Classes anchored on the travel standard (thirds of it, then beyond), as mapclassify's
+    ``UserDefined``;
     without a standard, fifths of ``vmax`` (minutes)."""
     finite = values[np.isfinite(values.astype(float))]
     colours = pd.Series(NO_DATA_COLOUR, index=values.index, dtype=object)
@@ -100,8 +102,9 @@ def classify_minutes(
     edges = sorted(set(edges))
     legend = []
     if len(finite):
-        classifier = mapclassify.UserDefined(finite.to_numpy(dtype=float), bins=edges)
-        colours[finite.index] = [MINUTES_PALETTE[c] for c in classifier.yb]
+        y = finite.to_numpy(dtype=float)
+        user_bins = edges if edges[-1] >= y.max() else [*edges, float(y.max())]
+        colours[finite.index] = [MINUTES_PALETTE[c] for c in bin_ids(y, user_bins)]
     lower = 0.0
     for i, upper in enumerate(edges):
         if i == len(edges) - 1:
@@ -119,3 +122,37 @@ def classify_minutes(
 def band_colours(bands: list[float]) -> dict[float, str]:
     """A colour per travel-time band of the service areas, the shortest band darkest."""
     return {b: SERVICE_PALETTE[min(i, len(SERVICE_PALETTE) - 1)] for i, b in enumerate(bands)}
+
+
+def quantile_bins(y: np.ndarray, k: int) -> np.ndarray:
+    """The upper bounds of ``k`` quantile classes of ``y`` (coinciding ones merged), as
+    ``mapclassify.Quantiles(y, k).bins``."""
+    step = 100.0 / k
+    percents = np.arange(step, 100 + step, step)
+    if percents[-1] > 100.0:
+        percents[-1] = 100.0
+    ordered = np.sort(np.asarray(y, dtype=float))
+    return np.unique(np.array([_score_at_percentile(ordered, p) for p in percents]))
+
+
+def _score_at_percentile(ordered: np.ndarray, percent: float) -> float:
+    """``scipy.stats.scoreatpercentile(y, percent)`` of sorted ``y`` (fractional interpolation,
+    the same arithmetic)."""
+    index = percent / 100.0 * (len(ordered) - 1)
+    i = int(index)
+    if i == index:
+        return float(np.add.reduce(ordered[i : i + 1] * np.array(1)) / 1.0)
+    weights = np.array([(i + 1 - index), (index - i)], float)
+    return float(np.add.reduce(ordered[i : i + 2] * weights) / weights.sum())
+
+
+def bin_ids(y: np.ndarray, bins: list[float] | np.ndarray) -> np.ndarray:
+    """The class of each value of ``y``: ``i`` where ``bins[i - 1] < y ≤ bins[i]`` (0 below the
+    first bound, and above the last), as mapclassify's ``bin1d``."""
+    y = np.asarray(y, dtype=float)
+    uppers = [float(b) for b in bins]
+    lowers = [-float("inf"), *uppers[:-1]]
+    ids = np.zeros(y.shape, dtype=int)
+    for k, (lower, upper) in enumerate(zip(lowers, uppers, strict=True)):
+        ids += (y > lower) * (y <= upper) * k
+    return ids

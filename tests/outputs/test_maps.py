@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -427,3 +428,34 @@ def test_unmet_rings_share_one_scale_with_the_areas_demand() -> None:
     both = _circles(_embedded_json(_page(layers, summary)), "geoalloc-unmet")
     assert [c["r"] for c in sliver] == [3.3]
     assert [c["r"] for c in both] == [round(3 + 12 * (1 / 12) ** 0.5, 1), 15.0]
+
+
+@pytest.mark.slow  # importing mapclassify (scikit-learn, pyplot) takes ~3 s
+def test_classes_are_mapclassifys(shared_data: Path) -> None:
+    """The map's quantile and user-defined classes equal mapclassify's (computed without
+    importing it, which pulls in scikit-learn and pyplot), on Chicago's tract populations and on
+    values with many ties."""
+    import warnings
+
+    import mapclassify
+
+    from geoalloc.outputs.styles import bin_ids, quantile_bins
+
+    tracts = gpd.read_file(shared_data / "chicago_kang2020" / "chicago_tracts_pop.gpkg")
+    samples = [
+        tracts["TotalPop"].to_numpy(float),
+        tracts["OverFifty"].to_numpy(float) / 7.0,
+        np.repeat([0.0, 1.0, 2.5, 2.5, 40.0], 7),
+        np.array([3.0, 3.0, 3.0, 9.0]),
+    ]
+    for y in samples:
+        for k in (2, 3, 5, 7):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)
+                theirs = mapclassify.Quantiles(y, k=k)
+            bins = quantile_bins(y, k)
+            assert bins.tolist() == theirs.bins.tolist()
+            assert bin_ids(y, bins).tolist() == theirs.yb.tolist()
+        for edges in ([10.0, 20.0, 30.0, 60.0], [float(np.median(y)), float(y.max()) + 1e-9]):
+            theirs = mapclassify.UserDefined(y, bins=edges)
+            assert bin_ids(y, theirs.bins).tolist() == theirs.yb.tolist()
