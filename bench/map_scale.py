@@ -3,26 +3,26 @@ and the time headless Chromium takes to load and draw it — with the per-polygo
 polygon per area, the map of every run up to ``MAP_AREAS_MAX`` areas) as the baseline in the same
 run at 10,000 areas.
 
-Geometry (real): the New York DIMACS road graph (``../shared/data/dimacs_usa_road``, 264,346
-nodes, see ``bench/dimacs_ny.py``), its nodes projected to UTM 18N (EPSG:32618); the areas are the
-squares of a regular grid over the graph's extent that hold at least one road node, the cell size
-chosen so that at least N squares do, and the N squares with the most nodes kept (ties by
-position).
+Geometry and population: the state-scale instance the other state-scale benchmarks share
+(``bench/state_instance.py``): on the New York DIMACS road graph (``../shared/data/dimacs_usa_road``,
+264,346 nodes, real geometry), the squares of a regular grid in UTM 18N (EPSG:32618) that hold
+road nodes, the N with the most nodes; residents proportional to the road nodes times a log-normal
+factor (synthetic, stated there), 20 million in all; 2,000 candidate sites in cells drawn by
+population, at their cells' road nodes.
 
 Plan values (SYNTHESISED for this benchmark — no solve; the map build, not the plan, is measured):
 
-- population per area: 25 persons × the area's road nodes × a log-normal factor (μ = 0, σ = 0.6),
-  ``numpy.random.default_rng(17)``; demand: 1.2 beds per 1,000 persons;
-- sites: 2,000 road nodes drawn with the same generator; 400 of them are existing sites, of which
-  the plan keeps 300, closes 100 and opens 100 of the 1,600 candidates (so 400 open); each open
-  site has capacity for a share of the demand near it (beds = 0.8 × the demand of the areas
-  nearest to it, so that about a fifth of the demand is unmet);
+- demand: 1.2 beds per 1,000 residents;
+- sites: 400 of the 2,000 candidate sites, drawn with ``numpy.random.default_rng(17)``, are
+  existing; the plan keeps 300 of them, closes 100 and opens 100 of the other 1,600, drawn the
+  same way (so 400 are open); an open
+  site's beds are 0.8 × the demand of the areas nearest to it within the standard, so about a fifth
+  of that demand is unmet;
 - minutes: crow-fly (haversine × circuity 1.3 at 40 km/h, as geoalloc's ``crowfly`` network
   computes them) from each area's centre to its nearest open site (the plan) and nearest existing
-  site (the baseline); an area farther than the 45-minute standard is left unserved; areas are
-  served nearest first until their site is full, the rest is unmet (``partly served`` /
-  ``unserved``);
-- catchments: the union of the squares each open site serves (shapely ``coverage_union``).
+  site (the baseline); an area beyond the 45-minute standard is unserved; a site serves its areas
+  nearest first until it is full, the rest is unmet (``partly served`` / ``unserved``);
+- catchments: the union of the squares each open site serves (shapely ``coverage_union_all``).
 
 The layers have every column the run's ``results.gpkg`` has that the map reads (the same names
 and units), and the map is built by the real code: ``geoalloc.outputs.maps.write_map``.
@@ -86,31 +86,22 @@ CHROMIUM_FLAGS = [
 
 
 def grid_areas(n_areas: int, lon: np.ndarray, lat: np.ndarray):
-    """The ``n_areas`` squares of a regular grid over the nodes with the most nodes, and their
-    node counts (EPSG:32618)."""
+    """The areas of the shared state-scale instance (``bench/state_instance.py``): squares in
+    EPSG:32618 with their ``population``, and the instance (for its sites)."""
     import geopandas as gpd
     import shapely
-    from pyproj import Transformer
+    from state_instance import state_instance
 
-    x, y = Transformer.from_crs(4326, 32618, always_xy=True).transform(lon, lat)
-    width, height = np.ptp(x), np.ptp(y)
-    cell_m = float(np.sqrt(width * height / n_areas))
-    while True:
-        ix = np.floor((x - x.min()) / cell_m).astype(np.int64)
-        iy = np.floor((y - y.min()) / cell_m).astype(np.int64)
-        keys, counts = np.unique(np.stack([ix, iy], axis=1), axis=0, return_counts=True)
-        if len(keys) >= n_areas:
-            break
-        cell_m *= 0.95
-    order = np.lexsort((keys[:, 1], keys[:, 0], -counts))[:n_areas]
-    keys, counts = keys[order], counts[order]
-    x0, y0 = x.min() + keys[:, 0] * cell_m, y.min() + keys[:, 1] * cell_m
-    squares = shapely.box(x0, y0, x0 + cell_m, y0 + cell_m)
-    frame = gpd.GeoDataFrame({"nodes": counts}, geometry=squares, crs=32618)
-    return frame, cell_m
+    instance = state_instance(lon, lat, n_areas=n_areas, n_sites=SITES)
+    half = instance.cell_m / 2
+    squares = shapely.box(
+        instance.x_m - half, instance.y_m - half, instance.x_m + half, instance.y_m + half
+    )
+    frame = gpd.GeoDataFrame({"population": instance.population}, geometry=squares, crs=32618)
+    return frame, instance
 
 
-def synthetic_plan(areas, lon: np.ndarray, lat: np.ndarray, rng: np.random.Generator) -> dict:
+def synthetic_plan(areas, instance, lon: np.ndarray, lat: np.ndarray) -> dict:
     """The layers of a plan on ``areas`` (see the module docstring: values synthesised)."""
     import geopandas as gpd
     import pandas as pd
@@ -120,17 +111,18 @@ def synthetic_plan(areas, lon: np.ndarray, lat: np.ndarray, rng: np.random.Gener
     from geoalloc.travel.geodesy import haversine_m
 
     n = len(areas)
-    population = np.round(25.0 * areas["nodes"].to_numpy() * rng.lognormal(0.0, 0.6, n))
+    population = areas["population"].to_numpy(float)
     demand = population * BEDS_PER_1000 / 1000
     centres = areas.geometry.centroid.to_crs(4326)
     alon, alat = centres.x.to_numpy(), centres.y.to_numpy()
-    nodes = rng.choice(len(lon), SITES, replace=False)
+    nodes = instance.site_node - 1  # DIMACS ids are 1-based
     slon, slat = lon[nodes], lat[nodes]
+    order = np.random.default_rng(SEED).permutation(SITES)  # spread the roles over the region
     existing = np.zeros(SITES, dtype=bool)
-    existing[:EXISTING] = True
+    existing[order[:EXISTING]] = True
     open_ = existing.copy()
-    open_[EXISTING - CLOSED : EXISTING] = False  # closed by the plan
-    open_[EXISTING : EXISTING + OPENED] = True  # opened by the plan
+    open_[order[EXISTING - CLOSED : EXISTING]] = False  # closed by the plan
+    open_[order[EXISTING : EXISTING + OPENED]] = True  # opened by the plan
 
     def nearest(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         ids = np.flatnonzero(mask)
@@ -180,7 +172,7 @@ def synthetic_plan(areas, lon: np.ndarray, lat: np.ndarray, rng: np.random.Gener
         status=status,
         travel_flag=None,
         far_snap=False,
-    ).drop(columns="nodes")
+    )
     load = np.bincount(site, weights=served, minlength=SITES)
     base_load = np.bincount(base_site, weights=demand, minlength=SITES)
     before = np.where(existing, np.maximum(capacity, 10.0), 0.0)
@@ -388,10 +380,10 @@ def main() -> None:
     try:
         with chromium() as browser, serve(out) as base_url:
             for n in (int(s) for s in args.sizes.split(",")):
-                rng = np.random.default_rng(SEED)
                 started = time.perf_counter()
-                areas, cell_m = grid_areas(n, lon, lat)
-                plan = synthetic_plan(areas, lon, lat, rng)
+                areas, instance = grid_areas(n, lon, lat)
+                cell_m = instance.cell_m
+                plan = synthetic_plan(areas, instance, lon, lat)
                 made_s = time.perf_counter() - started
                 short = int((plan["layers"]["areas"]["unmet_beds"] > 1e-9).sum())
                 print(
@@ -426,9 +418,10 @@ def report(rows: list[dict], load_before: tuple, load_after: tuple) -> str:
         BEGIN,
         "## Map at scale (issue 17, target 3: a map that opens) — `bench/map_scale.py`",
         "",
-        "Command: `.venv/bin/python bench/map_scale.py` (from the repo root). Areas: squares of a "
-        "regular grid over the New York DIMACS graph's extent holding road nodes (real "
-        "geometry); **plan values synthesised** (crow-fly nearest open site, capacity for 80 % "
+        "Command: `.venv/bin/python bench/map_scale.py` (from the repo root). Areas and "
+        "population: the shared state-scale instance (`bench/state_instance.py`: squares over "
+        "the New York DIMACS graph's road nodes, synthetic population, 20 M in all); **plan "
+        "values synthesised** (crow-fly nearest open site, capacity for 80 % "
         "of the demand near each site: no solve — see the script's docstring); map built by "
         "`geoalloc.outputs.maps.write_map`; load + draw in headless Chromium from 127.0.0.1, "
         "median of 3 loads. Targets: 100,000 areas open in < 5 s and < 30 MB.",
