@@ -55,6 +55,163 @@ def _arrivals(rng: np.random.Generator, rate_per_day: float, horizon_days: float
     return np.sort(rng.uniform(0.0, horizon_days, n))
 
 
+# The simulations below give, arrival for arrival, the decisions of the textbook event loop (a
+# heap of the times servers fall free, popped at each arrival; kept in ``tests/demand`` and
+# ``bench/queue_sim.py`` as the reference) without stepping through every arrival in Python.
+# At arrival i the servers still busy are those whose stay ends after t_i. While nobody has been
+# turned away (loss) or has waited (queue), arrival j leaves at d_j = t_j + s_j, so the number
+# busy at t_i is #{j < i: d_j > t_i} = i − #{j: d_j ≤ t_i} (every later arrival leaves after t_i
+# when every stay ends after it starts, d_j > t_j, which is checked), one sorted search for all i.
+# Only arrivals that find every server busy by that count need a step of their own.
+
+
+def _full_at(
+    t: np.ndarray, d: np.ndarray, carried: np.ndarray, servers: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The arrivals that would find every server busy if none of them waited or was turned away.
+
+    ``t`` are arrival times (sorted, ≥ 0), ``d`` their departures (each > its arrival),
+    ``carried`` the sorted departures of earlier patients. Returns their positions in ``t`` and
+    the number busy at each, #{j < i: d_j > t_i} + #{carried > t_i}.
+
+    A cheap bound comes first: with time cut into bins (about two arrivals each), those busy at
+    an arrival in bin k arrived in a bin ≤ k and leave in a bin ≥ k, at most #{t in bins ≤ k} −
+    #{d in bins < k} − 1 (the arrival itself) + the carried ones. The exact count, one sorted
+    search, is taken only where that bound reaches ``servers``: on a lightly loaded site, nowhere.
+    """
+    none = np.empty(0, dtype=np.intp)
+    n = len(t)
+    if n - 1 + len(carried) < servers:
+        return none, none
+    bins = max(n // 2, 1)
+    per_day = bins / float(t[-1]) if t[-1] > 0 else 1.0
+    # one monotone map for both: bin(d) < bin(t) ⇒ d < t, and bin(d) > bin(t) ⇒ d > t
+    t_bin = np.minimum(t * per_day, bins).astype(np.intp)
+    d_bin = np.minimum(d * per_day, bins).astype(np.intp)
+    left = np.bincount(d_bin, minlength=bins + 1)
+    bound = np.cumsum(np.bincount(t_bin, minlength=bins + 1)) - np.cumsum(left) + left
+    # the bound only rises at bins holding an arrival, so its maximum is reached at one
+    if bound.max() - 1 + len(carried) < servers:
+        return none, none
+    maybe = np.flatnonzero(bound[t_bin] - 1 + len(carried) >= servers)
+    busy = maybe - np.searchsorted(np.sort(d), t[maybe], side="right")
+    if len(carried):
+        busy += len(carried) - np.searchsorted(carried, t[maybe], side="right")
+    full = busy >= servers
+    return maybe[full], busy[full]
+
+
+def _loss_accepted(t: np.ndarray, d: np.ndarray, servers: int) -> np.ndarray:
+    """Which arrivals find a free server in an M/G/c/c system (arrivals ``t`` sorted, leaving at
+    ``d`` = arrival + stay if accepted).
+
+    An arrival is turned away when the accepted patients still in service fill every server. The
+    count of :func:`_full_at` assumes everyone was accepted, an upper bound; the arrivals where it
+    reaches ``servers`` are settled in order, less the turned-away patients it still holds.
+    """
+    if not bool(np.all(d > t)):  # a stay lost to rounding: the count's premise fails
+        return _loss_accepted_stepwise(t, d, servers)
+    accepted = np.ones(len(t), dtype=bool)
+    candidates, busy = _full_at(t, d, np.empty(0), servers)
+    if not candidates.size:
+        return accepted
+    away: list[float] = []  # departures the count holds for patients who were turned away
+    for i, ti, di, busy_i in zip(
+        candidates.tolist(), t[candidates].tolist(), d[candidates].tolist(), busy.tolist(), strict=True
+    ):
+        while away and away[0] <= ti:
+            heapq.heappop(away)
+        if busy_i - len(away) >= servers:
+            accepted[i] = False
+            heapq.heappush(away, di)
+    return accepted
+
+
+def _loss_accepted_stepwise(t: np.ndarray, d: np.ndarray, servers: int) -> np.ndarray:
+    """:func:`_loss_accepted` one arrival at a time (when some stay ends as it starts)."""
+    accepted = np.zeros(len(t), dtype=bool)
+    busy: list[float] = []
+    for i, (ti, di) in enumerate(zip(t.tolist(), d.tolist(), strict=True)):
+        while busy and busy[0] <= ti:
+            heapq.heappop(busy)
+        if len(busy) < servers:
+            heapq.heappush(busy, di)
+            accepted[i] = True
+    return accepted
+
+
+QUIET_ARRIVALS = 32  # a congested stretch ends after this many arrivals in a row without a wait
+MIN_WINDOW = 256  # arrivals counted at once after a congested stretch
+
+
+def _queue_waits(t: np.ndarray, s: np.ndarray, servers: int) -> np.ndarray:
+    """Waits (days) of arrivals ``t`` (sorted) with stays ``s`` in an M/G/c FCFS queue.
+
+    Stretches where nobody waits are found with :func:`_full_at` over a window of
+    arrivals; from the first arrival that finds every server busy, arrivals are stepped one at a
+    time through a heap of the times servers fall free until the queue has been empty for
+    ``QUIET_ARRIVALS`` arrivals, then counting resumes with the servers still busy carried in.
+    """
+    n = len(t)
+    waits = np.zeros(n)
+    d = t + s
+    if not bool(np.all(d > t)):  # a stay lost to rounding: the count's premise fails
+        return _queue_waits_stepwise(t, s, servers)
+    tl: list[float] = []
+    sl: list[float] = []
+    carried = np.empty(0)  # sorted departures after t[m] of patients who arrived before m
+    m = 0
+    window = n
+    while m < n:
+        hi = min(n, m + window)
+        full, _ = _full_at(t[m:hi], d[m:hi], carried, servers)
+        if not full.size:  # nobody in the window waits
+            if hi < n:
+                pending = np.concatenate([carried, d[m:hi]])
+                carried = np.sort(pending[pending > t[hi]])
+            m = hi
+            window *= 2
+            continue
+        v = m + int(full[0])
+        pending = np.concatenate([carried, d[m:v]])
+        free = pending[pending > t[v]].tolist()  # every server is busy: `servers` of them
+        heapq.heapify(free)
+        if not tl:
+            tl, sl = t.tolist(), s.tolist()
+        quiet = 0
+        i = v
+        while i < n and quiet < QUIET_ARRIVALS:
+            ti = tl[i]
+            f = free[0]
+            if ti >= f:
+                heapq.heapreplace(free, ti + sl[i])
+                quiet += 1
+            else:
+                waits[i] = f - ti
+                heapq.heapreplace(free, f + sl[i])
+                quiet = 0
+            i += 1
+        stepped = i - v
+        if i < n:
+            left = np.array(free)
+            carried = np.sort(left[left > t[i]])
+        m = i
+        window = max(MIN_WINDOW, 2 * stepped)
+    return waits
+
+
+def _queue_waits_stepwise(t: np.ndarray, s: np.ndarray, servers: int) -> np.ndarray:
+    """:func:`_queue_waits` one arrival at a time (when some stay ends as it starts)."""
+    free = [0.0] * servers
+    waits = np.empty(len(t))
+    for i, (ti, si) in enumerate(zip(t.tolist(), s.tolist(), strict=True)):
+        f = heapq.heappop(free)
+        start = ti if ti > f else f
+        waits[i] = start - ti
+        heapq.heappush(free, start + si)
+    return waits
+
+
 def simulate_loss(
     arrivals_per_day: float,
     servers: int,
@@ -72,18 +229,12 @@ def simulate_loss(
     end = warmup_days + days
     t = _arrivals(rng, arrivals_per_day, end)
     s = los.sample(rng, len(t)) if len(t) else np.empty(0)
-    accepted = np.zeros(len(t), dtype=bool)
-    busy: list[float] = []
-    for i, (ti, si) in enumerate(zip(t.tolist(), s.tolist(), strict=True)):
-        while busy and busy[0] <= ti:
-            heapq.heappop(busy)
-        if len(busy) < servers:
-            heapq.heappush(busy, ti + si)
-            accepted[i] = True
+    d = t + s
+    accepted = _loss_accepted(t, d, servers)
     counted = t >= warmup_days
     n = int(counted.sum())
     blocked = float((~accepted & counted).sum() / n) if n else math.nan
-    occ_time = np.clip(np.minimum(t + s, end) - np.maximum(t, warmup_days), 0.0, None)[
+    occ_time = np.clip(np.minimum(d, end) - np.maximum(t, warmup_days), 0.0, None)[
         accepted
     ].sum()
     occupancy = float(occ_time / (days * servers)) if servers else math.nan
@@ -103,13 +254,7 @@ def simulate_queue(
     end = warmup_days + days
     t = _arrivals(rng, arrivals_per_day, end)
     s = los.sample(rng, len(t)) if len(t) else np.empty(0)
-    free = [0.0] * servers
-    waits = np.empty(len(t))
-    for i, (ti, si) in enumerate(zip(t.tolist(), s.tolist(), strict=True)):
-        f = heapq.heappop(free)
-        start = ti if ti > f else f
-        waits[i] = start - ti
-        heapq.heappush(free, start + si)
+    waits = _queue_waits(t, s, servers)
     counted = waits[t >= warmup_days]
     if not counted.size:
         return math.nan, math.nan
