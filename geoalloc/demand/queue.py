@@ -72,49 +72,55 @@ def _full_at(
 
     ``t`` are arrival times (sorted, ≥ 0), ``d`` their departures (each > its arrival),
     ``carried`` the sorted departures of earlier patients. Returns their positions in ``t`` and
-    the number busy at each, #{j < i: d_j > t_i} + #{carried > t_i}.
+    the number busy at each, #{j < i: d_j > t_i} + #{carried > t_i} = i − #{j: d_j ≤ t_i} + ….
 
-    A cheap bound comes first: with time cut into bins (about two arrivals each), those busy at
-    an arrival in bin k arrived in a bin ≤ k and leave in a bin ≥ k, at most #{t in bins ≤ k} −
-    #{d in bins < k} − 1 (the arrival itself) + the carried ones. The exact count, one sorted
-    search, is taken only where that bound reaches ``servers``: on a lightly loaded site, nowhere.
+    Times are put in bins by one monotone map, so a departure in an earlier bin than an arrival
+    is before it and one in a later bin after it. Those busy at an arrival in bin k arrived in a
+    bin ≤ k and leave in a bin ≥ k: at most #{t in bins ≤ k} − 1 − #{d in bins < k}
+    + #carried. Only in the bins where that bound reaches ``servers`` (on a lightly loaded site,
+    none) are the departures in the same bin sorted and counted exactly.
     """
     none = np.empty(0, dtype=np.intp)
     n = len(t)
     if n - 1 + len(carried) < servers:
         return none, none
-    bins = max(n // 2, 1)
+    bins = max(n // 8, 1)
     per_day = bins / float(t[-1]) if t[-1] > 0 else 1.0
-    # one monotone map for both: bin(d) < bin(t) ⇒ d < t, and bin(d) > bin(t) ⇒ d > t
-    t_bin = np.minimum(t * per_day, bins).astype(np.intp)
+    t_bin = (t * per_day).astype(np.intp)  # ≤ bins: t ≤ t[-1]
     d_bin = np.minimum(d * per_day, bins).astype(np.intp)
-    left = np.bincount(d_bin, minlength=bins + 1)
-    bound = np.cumsum(np.bincount(t_bin, minlength=bins + 1)) - np.cumsum(left) + left
-    # the bound only rises at bins holding an arrival, so its maximum is reached at one
-    if bound.max() - 1 + len(carried) < servers:
+    before = np.zeros(bins + 2, dtype=np.intp)  # before[k]: departures in bins < k
+    np.cumsum(np.bincount(d_bin, minlength=bins + 1), out=before[1:])
+    arrived = np.cumsum(np.bincount(t_bin, minlength=bins + 1))  # arrived[k]: in bins ≤ k
+    flagged = arrived - 1 - before[:-1] + len(carried) >= servers
+    if not flagged.any():
         return none, none
-    maybe = np.flatnonzero(bound[t_bin] - 1 + len(carried) >= servers)
-    busy = maybe - np.searchsorted(np.sort(d), t[maybe], side="right")
+    maybe = np.flatnonzero(flagged[t_bin])
+    k = t_bin[maybe]
+    near = np.sort(d[flagged[d_bin]])  # departures in flagged bins
+    near_bin = np.minimum(near * per_day, bins).astype(np.intp)
+    gone = (
+        before[k]
+        + np.searchsorted(near, t[maybe], side="right")
+        - np.searchsorted(near_bin, k, side="left")
+    )
+    busy = maybe - gone
     if len(carried):
         busy += len(carried) - np.searchsorted(carried, t[maybe], side="right")
     full = busy >= servers
     return maybe[full], busy[full]
 
 
-def _loss_accepted(t: np.ndarray, d: np.ndarray, servers: int) -> np.ndarray:
+def _loss_accepted(
+    t: np.ndarray, d: np.ndarray, servers: int, candidates: np.ndarray, busy: np.ndarray
+) -> np.ndarray:
     """Which arrivals find a free server in an M/G/c/c system (arrivals ``t`` sorted, leaving at
-    ``d`` = arrival + stay if accepted).
+    ``d`` = arrival + stay if accepted), given the ``candidates`` and ``busy`` of :func:`_full_at`.
 
     An arrival is turned away when the accepted patients still in service fill every server. The
     count of :func:`_full_at` assumes everyone was accepted, an upper bound; the arrivals where it
     reaches ``servers`` are settled in order, less the turned-away patients it still holds.
     """
-    if not bool(np.all(d > t)):  # a stay lost to rounding: the count's premise fails
-        return _loss_accepted_stepwise(t, d, servers)
     accepted = np.ones(len(t), dtype=bool)
-    candidates, busy = _full_at(t, d, np.empty(0), servers)
-    if not candidates.size:
-        return accepted
     away: list[float] = []  # departures the count holds for patients who were turned away
     for i, ti, di, busy_i in zip(
         candidates.tolist(), t[candidates].tolist(), d[candidates].tolist(), busy.tolist(), strict=True
@@ -224,19 +230,29 @@ def simulate_loss(
     """One run of an M/G/c/c loss system: (share of arrivals blocked, mean occupancy of servers).
 
     Arrivals before ``warmup_days`` load the system but are not counted; the run lasts
-    ``warmup_days + days`` days.
+    ``warmup_days + days`` days. A patient who finds every server busy is turned away (and
+    counted as blocked); occupancy is the accepted patients' bed-days inside the counted days
+    over ``days × servers``. The figures equal those of an event loop stepping through every
+    arrival with the same draws (see the module notes).
     """
     end = warmup_days + days
     t = _arrivals(rng, arrivals_per_day, end)
     s = los.sample(rng, len(t)) if len(t) else np.empty(0)
     d = t + s
-    accepted = _loss_accepted(t, d, servers)
-    counted = t >= warmup_days
-    n = int(counted.sum())
-    blocked = float((~accepted & counted).sum() / n) if n else math.nan
-    occ_time = np.clip(np.minimum(d, end) - np.maximum(t, warmup_days), 0.0, None)[
-        accepted
-    ].sum()
+    first = int(np.searchsorted(t, warmup_days, side="left"))  # arrivals from here on count
+    n = len(t) - first
+    stay = np.maximum(np.minimum(d, end) - np.maximum(t, warmup_days), 0.0)
+    if bool(np.all(d > t)):
+        candidates, busy = _full_at(t, d, np.empty(0), servers)
+        accepted = _loss_accepted(t, d, servers, candidates, busy) if candidates.size else None
+    else:  # a stay lost to rounding (d = t): the count's premise fails
+        accepted = _loss_accepted_stepwise(t, d, servers)
+    if accepted is not None:
+        turned_away = n - int(np.count_nonzero(accepted[first:]))
+        occ_time = stay[accepted].sum()
+    else:
+        turned_away, occ_time = 0, stay.sum()
+    blocked = turned_away / n if n else math.nan
     occupancy = float(occ_time / (days * servers)) if servers else math.nan
     return blocked, occupancy
 
@@ -250,14 +266,19 @@ def simulate_queue(
     days: float,
     warmup_days: float,
 ) -> tuple[float, float]:
-    """One run of an M/G/c first-come-first-served queue: (mean wait in days, share that waits)."""
+    """One run of an M/G/c first-come-first-served queue: (mean wait in days, share that waits).
+
+    Waits are of the arrivals after ``warmup_days`` (NaN when there are none); ``servers`` must
+    be ≥ 1 when anyone arrives. The figures equal those of an event loop stepping through every
+    arrival with the same draws (see the module notes).
+    """
     end = warmup_days + days
     t = _arrivals(rng, arrivals_per_day, end)
     s = los.sample(rng, len(t)) if len(t) else np.empty(0)
-    waits = _queue_waits(t, s, servers)
-    counted = waits[t >= warmup_days]
-    if not counted.size:
+    first = int(np.searchsorted(t, warmup_days, side="left"))  # arrivals from here on count
+    if first == len(t):
         return math.nan, math.nan
+    counted = _queue_waits(t, s, servers)[first:]
     return float(counted.mean()), float((counted > 0).mean())
 
 
