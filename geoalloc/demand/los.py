@@ -113,17 +113,24 @@ class LosFit:
         """
         p = self.params
         if self.distribution == "exponential":
-            draws = rng.standard_exponential(size) * p["scale_days"]
+            draws = rng.standard_exponential(size)
+            draws *= p["scale_days"]
         elif self.distribution == "lognormal":
-            draws = np.exp(p["sigma"] * rng.standard_normal(size)) * math.exp(p["mu"])
+            draws = rng.standard_normal(size)
+            draws *= p["sigma"]
+            np.exp(draws, out=draws)
+            draws *= math.exp(p["mu"])
         elif self.distribution == "gamma":
-            draws = rng.standard_gamma(p["shape"], size) * p["scale_days"]
+            draws = rng.standard_gamma(p["shape"], size)
+            draws *= p["scale_days"]
         elif self.distribution == "weibull":  # scipy draws it by inverting the CDF
             u = rng.uniform(size=size)
-            draws = pow(-special.log1p(-u), 1.0 / p["shape"]) * p["scale_days"]
+            draws = pow(-special.log1p(-u), 1.0 / p["shape"])
+            draws *= p["scale_days"]
         else:
             return np.asarray(self.frozen.rvs(size=size, random_state=rng), dtype=float)
-        return draws + 0.0  # scipy adds loc = 0, which also turns a -0.0 into 0.0
+        draws += 0.0  # scipy adds loc = 0, which also turns a -0.0 into 0.0
+        return draws
 
     def to_dict(self) -> dict:
         return {

@@ -52,7 +52,9 @@ def _ci(values: np.ndarray, level: float = 0.95) -> tuple[float, float, float]:
 
 def _arrivals(rng: np.random.Generator, rate_per_day: float, horizon_days: float) -> np.ndarray:
     n = int(rng.poisson(rate_per_day * horizon_days))
-    return np.sort(rng.uniform(0.0, horizon_days, n))
+    t = rng.uniform(0.0, horizon_days, n)
+    t.sort()
+    return t
 
 
 # The simulations below give, arrival for arrival, the decisions of the textbook event loop (a
@@ -65,47 +67,51 @@ def _arrivals(rng: np.random.Generator, rate_per_day: float, horizon_days: float
 # Only arrivals that find every server busy by that count need a step of their own.
 
 
+GROUP = 8  # arrivals bounded together by :func:`_full_at`
+
+
 def _full_at(
     t: np.ndarray, d: np.ndarray, carried: np.ndarray, servers: int
-) -> tuple[np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray] | None:
     """The arrivals that would find every server busy if none of them waited or was turned away.
 
-    ``t`` are arrival times (sorted, ≥ 0), ``d`` their departures (each > its arrival),
+    ``t`` are arrival times (sorted, ≥ 0), ``d`` their departures (each ≥ its arrival),
     ``carried`` the sorted departures of earlier patients. Returns their positions in ``t`` and
-    the number busy at each, #{j < i: d_j > t_i} + #{carried > t_i} = i − #{j: d_j ≤ t_i} + ….
+    the number busy at each, #{j < i: d_j > t_i} + #{carried > t_i} = i − #{j: d_j ≤ t_i} + …,
+    or None when that count cannot be had this way (a stay that ends as it starts, d = t).
 
-    Times are put in bins by one monotone map, so a departure in an earlier bin than an arrival
-    is before it and one in a later bin after it. Those busy at an arrival in bin k arrived in a
-    bin ≤ k and leave in a bin ≥ k: at most #{t in bins ≤ k} − 1 − #{d in bins < k}
-    + #carried. Only in the bins where that bound reaches ``servers`` (on a lightly loaded site,
-    none) are the departures in the same bin sorted and counted exactly.
+    A cheap bound comes first. Departures go into time bins (about ``GROUP`` each) by a monotone
+    map, so a departure in an earlier bin than an arrival is before it. For an arrival i among a
+    group of ``GROUP`` consecutive arrivals starting at g, busy_i ≤ (last position in the group)
+    − #{d in bins before t_g's} + #carried. Only in the groups where that bound reaches
+    ``servers`` (on a lightly loaded site, none) are the arrivals counted exactly, by a search
+    in the sorted departures.
     """
     none = np.empty(0, dtype=np.intp)
     n = len(t)
     if n - 1 + len(carried) < servers:
         return none, none
-    bins = max(n // 8, 1)
+    bins = max(n // GROUP, 1)
     per_day = bins / float(t[-1]) if t[-1] > 0 else 1.0
-    t_bin = (t * per_day).astype(np.intp)  # ≤ bins: t ≤ t[-1]
-    d_bin = np.minimum(d * per_day, bins).astype(np.intp)
-    before = np.zeros(bins + 2, dtype=np.intp)  # before[k]: departures in bins < k
-    np.cumsum(np.bincount(d_bin, minlength=bins + 1), out=before[1:])
-    arrived = np.cumsum(np.bincount(t_bin, minlength=bins + 1))  # arrived[k]: in bins ≤ k
-    flagged = arrived - 1 - before[:-1] + len(carried) >= servers
+    d_bin = d * per_day
+    np.minimum(d_bin, bins, out=d_bin)
+    d_bin = d_bin.astype(np.intp)
+    left = np.bincount(d_bin, minlength=bins + 1)
+    before = np.cumsum(left)
+    before -= left  # before[k]: departures in bins < k
+    last = np.arange(GROUP - 1, n + GROUP - 1, GROUP)  # the last position in each group
+    last[-1] = n - 1
+    flagged = last - before[(t[::GROUP] * per_day).astype(np.intp)] + len(carried) >= servers
     if not flagged.any():
         return none, none
-    maybe = np.flatnonzero(flagged[t_bin])
-    k = t_bin[maybe]
-    near = np.sort(d[flagged[d_bin]])  # departures in flagged bins
-    near_bin = np.minimum(near * per_day, bins).astype(np.intp)
-    gone = (
-        before[k]
-        + np.searchsorted(near, t[maybe], side="right")
-        - np.searchsorted(near_bin, k, side="left")
-    )
+    if not bool(np.all(d > t)):
+        return None
+    maybe = np.flatnonzero(np.repeat(flagged, GROUP)[:n])
+    t_maybe = t[maybe]
+    gone = np.searchsorted(np.sort(d), t_maybe, side="right")
     busy = maybe - gone
     if len(carried):
-        busy += len(carried) - np.searchsorted(carried, t[maybe], side="right")
+        busy += len(carried) - np.searchsorted(carried, t_maybe, side="right")
     full = busy >= servers
     return maybe[full], busy[full]
 
@@ -122,14 +128,17 @@ def _loss_accepted(
     """
     accepted = np.ones(len(t), dtype=bool)
     away: list[float] = []  # departures the count holds for patients who were turned away
+    turned: list[int] = []
+    pop, push = heapq.heappop, heapq.heappush
     for i, ti, di, busy_i in zip(
         candidates.tolist(), t[candidates].tolist(), d[candidates].tolist(), busy.tolist(), strict=True
     ):
         while away and away[0] <= ti:
-            heapq.heappop(away)
+            pop(away)
         if busy_i - len(away) >= servers:
-            accepted[i] = False
-            heapq.heappush(away, di)
+            turned.append(i)
+            push(away, di)
+    accepted[turned] = False
     return accepted
 
 
@@ -146,7 +155,7 @@ def _loss_accepted_stepwise(t: np.ndarray, d: np.ndarray, servers: int) -> np.nd
     return accepted
 
 
-QUIET_ARRIVALS = 32  # a congested stretch ends after this many arrivals in a row without a wait
+QUIET_ARRIVALS = 64  # a congested stretch ends after this many arrivals in a row without a wait
 MIN_WINDOW = 256  # arrivals counted at once after a congested stretch
 
 
@@ -161,8 +170,6 @@ def _queue_waits(t: np.ndarray, s: np.ndarray, servers: int) -> np.ndarray:
     n = len(t)
     waits = np.zeros(n)
     d = t + s
-    if not bool(np.all(d > t)):  # a stay lost to rounding: the count's premise fails
-        return _queue_waits_stepwise(t, s, servers)
     tl: list[float] = []
     sl: list[float] = []
     carried = np.empty(0)  # sorted departures after t[m] of patients who arrived before m
@@ -170,7 +177,10 @@ def _queue_waits(t: np.ndarray, s: np.ndarray, servers: int) -> np.ndarray:
     window = n
     while m < n:
         hi = min(n, m + window)
-        full, _ = _full_at(t[m:hi], d[m:hi], carried, servers)
+        found = _full_at(t[m:hi], d[m:hi], carried, servers)
+        if found is None:
+            return _queue_waits_stepwise(t, s, servers)
+        full = found[0]
         if not full.size:  # nobody in the window waits
             if hi < n:
                 pending = np.concatenate([carried, d[m:hi]])
@@ -241,12 +251,14 @@ def simulate_loss(
     d = t + s
     first = int(np.searchsorted(t, warmup_days, side="left"))  # arrivals from here on count
     n = len(t) - first
-    stay = np.maximum(np.minimum(d, end) - np.maximum(t, warmup_days), 0.0)
-    if bool(np.all(d > t)):
-        candidates, busy = _full_at(t, d, np.empty(0), servers)
-        accepted = _loss_accepted(t, d, servers, candidates, busy) if candidates.size else None
-    else:  # a stay lost to rounding (d = t): the count's premise fails
+    stay = np.minimum(d, end)  # bed-days inside the counted days
+    stay -= np.maximum(t, warmup_days)
+    np.maximum(stay, 0.0, out=stay)
+    full = _full_at(t, d, np.empty(0), servers)
+    if full is None:
         accepted = _loss_accepted_stepwise(t, d, servers)
+    else:
+        accepted = _loss_accepted(t, d, servers, *full) if full[0].size else None
     if accepted is not None:
         turned_away = n - int(np.count_nonzero(accepted[first:]))
         occ_time = stay[accepted].sum()
