@@ -16,6 +16,7 @@ must be used with ``capacity_method = "erlang_b"``, whose per-area units are not
 
 from __future__ import annotations
 
+import bisect
 import heapq
 import logging
 import math
@@ -63,37 +64,41 @@ def _arrivals(rng: np.random.Generator, rate_per_day: float, horizon_days: float
 # At arrival i the servers still busy are those whose stay ends after t_i. While nobody has been
 # turned away (loss) or has waited (queue), arrival j leaves at d_j = t_j + s_j, so the number
 # busy at t_i is #{j < i: d_j > t_i} = i − #{j: d_j ≤ t_i} (every later arrival leaves after t_i
-# when every stay ends after it starts, d_j > t_j, which is checked), one sorted search for all i.
-# Only arrivals that find every server busy by that count need a step of their own.
+# when every stay ends after it starts, d_j > t_j, which is checked): array arithmetic, first a
+# bound over time bins, then a sorted search where the bound does not settle it. Only arrivals
+# that find every server busy by that count need a step of their own: in a loss system, a
+# turned-away patient just leaves the count; in a queue, stepping resumes from the first wait.
 
 
 GROUP = 8  # arrivals bounded together by :func:`_full_at`
 
 
 def _full_at(
-    t: np.ndarray, d: np.ndarray, carried: np.ndarray, servers: int
+    t: np.ndarray, d: np.ndarray, servers: int
 ) -> tuple[np.ndarray, np.ndarray] | None:
     """The arrivals that would find every server busy if none of them waited or was turned away.
 
-    ``t`` are arrival times (sorted, ≥ 0), ``d`` their departures (each ≥ its arrival),
-    ``carried`` the sorted departures of earlier patients. Returns their positions in ``t`` and
-    the number busy at each, #{j < i: d_j > t_i} + #{carried > t_i} = i − #{j: d_j ≤ t_i} + …,
-    or None when that count cannot be had this way (a stay that ends as it starts, d = t).
+    ``t`` are arrival times (sorted), ``d`` their departures (each ≥ its arrival). Returns
+    their positions in ``t`` and the number busy at each, #{j < i: d_j > t_i} = i − #{j: d_j ≤
+    t_i}, or None when that count cannot be had this way (a stay that ends as it starts, d = t).
 
     A cheap bound comes first. Departures go into time bins (about ``GROUP`` each) by a monotone
     map, so a departure in an earlier bin than an arrival is before it. For an arrival i among a
     group of ``GROUP`` consecutive arrivals starting at g, busy_i ≤ (last position in the group)
-    − #{d in bins before t_g's} + #carried. Only in the groups where that bound reaches
+    − #{d in bins before t_g's}. Only in the groups where that bound reaches
     ``servers`` (on a lightly loaded site, none) are the arrivals counted exactly, by a search
     in the sorted departures.
     """
     none = np.empty(0, dtype=np.intp)
     n = len(t)
-    if n - 1 + len(carried) < servers:
+    if n - 1 < servers:
         return none, none
     bins = max(n // GROUP, 1)
-    per_day = bins / float(t[-1]) if t[-1] > 0 else 1.0
-    d_bin = d * per_day
+    t0 = float(t[0])
+    span = float(t[-1]) - t0
+    per_day = bins / span if span > 0 else 1.0
+    d_bin = d - t0
+    d_bin *= per_day
     np.minimum(d_bin, bins, out=d_bin)
     d_bin = d_bin.astype(np.intp)
     left = np.bincount(d_bin, minlength=bins + 1)
@@ -101,7 +106,8 @@ def _full_at(
     before -= left  # before[k]: departures in bins < k
     last = np.arange(GROUP - 1, n + GROUP - 1, GROUP)  # the last position in each group
     last[-1] = n - 1
-    flagged = last - before[(t[::GROUP] * per_day).astype(np.intp)] + len(carried) >= servers
+    first_bin = ((t[::GROUP] - t0) * per_day).astype(np.intp)  # ≤ bins: t ≤ t[-1]
+    flagged = last - before[first_bin] >= servers
     if not flagged.any():
         return none, none
     if not bool(np.all(d > t)):
@@ -110,8 +116,6 @@ def _full_at(
     t_maybe = t[maybe]
     gone = np.searchsorted(np.sort(d), t_maybe, side="right")
     busy = maybe - gone
-    if len(carried):
-        busy += len(carried) - np.searchsorted(carried, t_maybe, side="right")
     full = busy >= servers
     return maybe[full], busy[full]
 
@@ -156,63 +160,78 @@ def _loss_accepted_stepwise(t: np.ndarray, d: np.ndarray, servers: int) -> np.nd
 
 
 QUIET_ARRIVALS = 64  # a congested stretch ends after this many arrivals in a row without a wait
-MIN_WINDOW = 256  # arrivals counted at once after a congested stretch
 
 
 def _queue_waits(t: np.ndarray, s: np.ndarray, servers: int) -> np.ndarray:
     """Waits (days) of arrivals ``t`` (sorted) with stays ``s`` in an M/G/c FCFS queue.
 
-    Stretches where nobody waits are found with :func:`_full_at` over a window of
-    arrivals; from the first arrival that finds every server busy, arrivals are stepped one at a
-    time through a heap of the times servers fall free until the queue has been empty for
-    ``QUIET_ARRIVALS`` arrivals, then counting resumes with the servers still busy carried in.
+    An arrival waits exactly when the patients still in the hospital at its arrival (in service
+    or queued) are ``servers`` or more; a patient who waited leaves later than t + s. So the
+    count of :func:`_full_at` (as if nobody had waited) is exact once every patient who waited
+    has left, and before that it is short by the patients who waited and are still in for the
+    delay. Arrivals are stepped one at a time through a heap of the times servers fall free only
+    from an arrival that the count (with that correction) finds waiting until either the last
+    patient who waited has left or ``QUIET_ARRIVALS`` arrivals in a row have not waited.
     """
     n = len(t)
     waits = np.zeros(n)
     d = t + s
-    tl: list[float] = []
-    sl: list[float] = []
-    carried = np.empty(0)  # sorted departures after t[m] of patients who arrived before m
-    m = 0
-    window = n
-    while m < n:
-        hi = min(n, m + window)
-        found = _full_at(t[m:hi], d[m:hi], carried, servers)
-        if found is None:
-            return _queue_waits_stepwise(t, s, servers)
-        full = found[0]
-        if not full.size:  # nobody in the window waits
-            if hi < n:
-                pending = np.concatenate([carried, d[m:hi]])
-                carried = np.sort(pending[pending > t[hi]])
-            m = hi
-            window *= 2
-            continue
-        v = m + int(full[0])
-        pending = np.concatenate([carried, d[m:v]])
-        free = pending[pending > t[v]].tolist()  # every server is busy: `servers` of them
+    found = _full_at(t, d, servers)
+    if found is None:
+        return _queue_waits_stepwise(t, s, servers)
+    candidates = found[0].tolist()
+    if not candidates:
+        return waits
+    tl, sl = t.tolist(), s.tolist()
+    leave = d.copy()  # departures, later for those who waited
+    d_sorted = np.sort(d)
+    delayed: list[tuple[float, float]] = []  # (d, actual departure) of those who waited
+    last_out = -math.inf  # when the last patient who waited leaves
+    v = candidates[0]
+    while v < n:
+        earlier = leave[:v]
+        free = earlier[earlier > tl[v]].tolist()  # `servers` patients in service, none queued
         heapq.heapify(free)
-        if not tl:
-            tl, sl = t.tolist(), s.tolist()
         quiet = 0
         i = v
         while i < n and quiet < QUIET_ARRIVALS:
             ti = tl[i]
+            if ti >= last_out and i > v:
+                break
             f = free[0]
             if ti >= f:
                 heapq.heapreplace(free, ti + sl[i])
                 quiet += 1
             else:
                 waits[i] = f - ti
-                heapq.heapreplace(free, f + sl[i])
+                out = f + sl[i]
+                heapq.heapreplace(free, out)
+                leave[i] = out
+                delayed.append((ti + sl[i], out))
+                last_out = max(last_out, out)
                 quiet = 0
             i += 1
-        stepped = i - v
-        if i < n:
-            left = np.array(free)
-            carried = np.sort(left[left > t[i]])
-        m = i
-        window = max(MIN_WINDOW, 2 * stepped)
+        # the next arrival to wait: while patients who waited are still in, the count as if
+        # nobody had waited plus those of them in for their delay (d ≤ t < departure) ...
+        v = n
+        if i < n and tl[i] < last_out:
+            hi = int(np.searchsorted(t, last_out, side="left"))
+            window = t[i:hi]
+            busy = np.arange(i, hi) - np.searchsorted(d_sorted, window, side="right")
+            delayed = late = [(a, b) for a, b in delayed if b > tl[i]]
+            if late:
+                starts, ends = np.sort([a for a, _ in late]), np.sort([b for _, b in late])
+                busy += np.searchsorted(starts, window, side="right")
+                busy -= np.searchsorted(ends, window, side="right")
+            waiting = np.flatnonzero(busy >= servers)
+            if waiting.size:
+                v = i + int(waiting[0])
+                continue
+            i = hi
+        # ... and after them, the count alone
+        at = bisect.bisect_left(candidates, i)
+        if at < len(candidates):
+            v = candidates[at]
     return waits
 
 
@@ -254,7 +273,7 @@ def simulate_loss(
     stay = np.minimum(d, end)  # bed-days inside the counted days
     stay -= np.maximum(t, warmup_days)
     np.maximum(stay, 0.0, out=stay)
-    full = _full_at(t, d, np.empty(0), servers)
+    full = _full_at(t, d, servers)
     if full is None:
         accepted = _loss_accepted_stepwise(t, d, servers)
     else:
