@@ -173,6 +173,49 @@ def same(a: list, b: list) -> bool:
     )
 
 
+def compare(sites: pd.DataFrame, los: LosFit, options, queue_allowed: bool, repeat: int) -> dict:
+    """Time the 400 runs and the whole queue check, reference vs geoalloc; check they agree."""
+    opts = options.model_copy(update={"queue_allowed": queue_allowed})
+    reps = opts.simulation_replications
+    specs = run_specs(queue_check_plan(sites, los, options=opts, seed=SEED), los, reps)
+    ours = simulate_queue if queue_allowed else simulate_loss
+    ref = reference_queue if queue_allowed else reference_loss
+
+    def ref_new_draws(*args, **kwargs):
+        return ref(*args, draws=_new_draws, **kwargs)
+
+    row: dict = {"system": "queue" if queue_allowed else "loss", "load": os.getloadavg()[0]}
+    row["ref_wall"], row["ref_cpu"], ref_out = best_of(
+        repeat, lambda: all_runs(specs, los, reps, ref)
+    )
+    row["mid_wall"], _, mid_out = best_of(repeat, lambda: all_runs(specs, los, reps, ref_new_draws))
+    row["new_wall"], row["new_cpu"], new_out = best_of(
+        repeat, lambda: all_runs(specs, los, reps, ours)
+    )
+    row["runs_equal"] = same(ref_out, new_out) and same(mid_out, new_out)
+    row["runs"] = sum(len(site) for site in new_out)
+    row["arrivals"] = sum(lam * (days + warm) * reps for _, lam, _, days, warm in specs)
+
+    # the whole queue check, with the reference loop swapped in for the before figure
+    name = ours.__name__
+    row["qc_new"], _, qc_new = best_of(
+        repeat, lambda: queue_check_plan(sites, los, options=opts, seed=SEED)
+    )
+    setattr(queue_module, name, ref)
+    try:
+        row["qc_ref"], _, qc_ref = best_of(
+            repeat, lambda: queue_check_plan(sites, los, options=opts, seed=SEED)
+        )
+    finally:
+        setattr(queue_module, name, ours)
+    try:
+        pd.testing.assert_frame_equal(qc_ref, qc_new, check_exact=True)
+        row["table_equal"] = True
+    except AssertionError:
+        row["table_equal"] = False
+    return row
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scenario", type=Path, default=ROOT / "examples/chicago/beds.toml")
@@ -182,72 +225,27 @@ def main() -> int:
     started = time.perf_counter()
     sites, los, options = plan_inputs(args.scenario)
     print(f"plan solved in {time.perf_counter() - started:.1f} s (not timed below)")
-    ok = True
-    rows = []
-    for label, queue_allowed in (("loss", False), ("queue", True)):
-        opts = options.model_copy(update={"queue_allowed": queue_allowed})
-        reps = opts.simulation_replications
-        check = queue_check_plan(sites, los, options=opts, seed=SEED)
-        specs = run_specs(check, los, reps)
-        ours = simulate_queue if queue_allowed else simulate_loss
-        ref = reference_queue if queue_allowed else reference_loss
-
-        def ref_new(*a, _ref=ref, **k):
-            return _ref(*a, draws=_new_draws, **k)
-
-        load = os.getloadavg()[0]
-        ref_wall, ref_cpu, ref_out = best_of(
-            args.repeat, lambda ref=ref: all_runs(specs, los, reps, ref)
-        )
-        mid_wall, mid_cpu, mid_out = best_of(
-            args.repeat, lambda fn=ref_new: all_runs(specs, los, reps, fn)
-        )
-        new_wall, new_cpu, new_out = best_of(
-            args.repeat, lambda fn=ours: all_runs(specs, los, reps, fn)
-        )
-        runs_equal = same(ref_out, new_out) and same(mid_out, new_out)
-
-        # the whole queue check, with the reference loop swapped in for the before figure
-        name = "simulate_queue" if queue_allowed else "simulate_loss"
-        qc_new_wall, _, qc_new = best_of(
-            args.repeat, lambda o=opts: queue_check_plan(sites, los, options=o, seed=SEED)
-        )
-        setattr(queue_module, name, ref)
-        try:
-            qc_ref_wall, _, qc_ref = best_of(
-                args.repeat, lambda o=opts: queue_check_plan(sites, los, options=o, seed=SEED)
-            )
-        finally:
-            setattr(queue_module, name, ours)
-        try:
-            pd.testing.assert_frame_equal(qc_ref, qc_new, check_exact=True)
-            table_equal = True
-        except AssertionError:
-            table_equal = False
-        ok = ok and runs_equal and table_equal
-        n_runs = sum(len(site) for site in new_out)
-        arrivals = sum(lam * (days + warm) * reps for _, lam, _, days, warm in specs)
-        rows.append(
-            (label, n_runs, arrivals, load, ref_wall, ref_cpu, mid_wall, new_wall, new_cpu,
-             qc_ref_wall, qc_new_wall, runs_equal, table_equal)
-        )  # fmt: skip
-
+    rows = [compare(sites, los, options, allowed, args.repeat) for allowed in (False, True)]
     print(f"\nload average (1 min) at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     print(
-        "\n| system | runs | arrivals | load | reference s (CPU) | ref. + new draws s | "
-        "geoalloc s (CPU) | ratio wall (CPU) | loop-only ratio | queue_check s before → after "
-        "| equal runs / table |"
+        "\n| system | runs | arrivals | load | reference s (CPU s) | ref. + new LOS draws s | "
+        "geoalloc s (CPU s) | ratio wall (CPU) | ratio to ref. + new draws | "
+        "queue_check s before → after | runs / table equal |"
     )
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
-    for (label, n_runs, arrivals, load, rw, rc, mw, nw, nc, qr, qn, re, te) in rows:
+    for r in rows:
         print(
-            f"| {label} | {n_runs} | {arrivals:,.0f} | {load:.1f} | {rw:.3f} ({rc:.3f}) | "
-            f"{mw:.3f} | {nw:.3f} ({nc:.3f}) | **{rw / nw:.1f}×** ({rc / nc:.1f}×) | "
-            f"{mw / nw:.1f}× | {qr:.3f} → {qn:.3f} | {re} / {te} |"
+            f"| {r['system']} | {r['runs']} | {r['arrivals']:,.0f} | {r['load']:.1f} | "
+            f"{r['ref_wall']:.3f} ({r['ref_cpu']:.3f}) | {r['mid_wall']:.3f} | "
+            f"{r['new_wall']:.3f} ({r['new_cpu']:.3f}) | "
+            f"**{r['ref_wall'] / r['new_wall']:.1f}×** ({r['ref_cpu'] / r['new_cpu']:.1f}×) | "
+            f"{r['mid_wall'] / r['new_wall']:.1f}× | {r['qc_ref']:.3f} → {r['qc_new']:.3f} | "
+            f"{r['runs_equal']} / {r['table_equal']} |"
         )
-    if not ok:
+    if not all(r["runs_equal"] and r["table_equal"] for r in rows):
         print("MISMATCH: the counting simulation differs from the reference loop", file=sys.stderr)
-    return 0 if ok else 1
+        return 1
+    return 0
 
 
 if __name__ == "__main__":

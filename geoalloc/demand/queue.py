@@ -73,9 +73,7 @@ def _arrivals(rng: np.random.Generator, rate_per_day: float, horizon_days: float
 GROUP = 8  # arrivals bounded together by :func:`_full_at`
 
 
-def _full_at(
-    t: np.ndarray, d: np.ndarray, servers: int
-) -> tuple[np.ndarray, np.ndarray] | None:
+def _full_at(t: np.ndarray, d: np.ndarray, servers: int) -> tuple[np.ndarray, np.ndarray] | None:
     """The arrivals that would find every server busy if none of them waited or was turned away.
 
     ``t`` are arrival times (sorted), ``d`` their departures (each ≥ its arrival). Returns
@@ -135,7 +133,11 @@ def _loss_accepted(
     turned: list[int] = []
     pop, push = heapq.heappop, heapq.heappush
     for i, ti, di, busy_i in zip(
-        candidates.tolist(), t[candidates].tolist(), d[candidates].tolist(), busy.tolist(), strict=True
+        candidates.tolist(),
+        t[candidates].tolist(),
+        d[candidates].tolist(),
+        busy.tolist(),
+        strict=True,
     ):
         while away and away[0] <= ti:
             pop(away)
@@ -274,10 +276,11 @@ def simulate_loss(
     stay -= np.maximum(t, warmup_days)
     np.maximum(stay, 0.0, out=stay)
     full = _full_at(t, d, servers)
+    accepted: np.ndarray | None = None  # None: every arrival is accepted
     if full is None:
         accepted = _loss_accepted_stepwise(t, d, servers)
-    else:
-        accepted = _loss_accepted(t, d, servers, *full) if full[0].size else None
+    elif full[0].size:
+        accepted = _loss_accepted(t, d, servers, *full)
     if accepted is not None:
         turned_away = n - int(np.count_nonzero(accepted[first:]))
         occ_time = stay[accepted].sum()
