@@ -17,6 +17,7 @@ must be used with ``capacity_method = "erlang_b"``, whose per-area units are not
 from __future__ import annotations
 
 import bisect
+import functools
 import heapq
 import logging
 import math
@@ -40,13 +41,18 @@ log = logging.getLogger(__name__)
 WARMUP_MEAN_LOS = 10.0
 
 
+@functools.lru_cache(maxsize=64)
+def _t_quantile(q: float, dof: int) -> float:
+    return float(stats.t.ppf(q, dof))
+
+
 def _ci(values: np.ndarray, level: float = 0.95) -> tuple[float, float, float]:
     values = np.asarray(values, dtype=float)
     mean = float(values.mean())
     if len(values) < 2:
         return mean, math.nan, math.nan
     half = float(
-        stats.t.ppf(0.5 + level / 2, len(values) - 1) * values.std(ddof=1) / math.sqrt(len(values))
+        _t_quantile(0.5 + level / 2, len(values) - 1) * values.std(ddof=1) / math.sqrt(len(values))
     )
     return mean, max(mean - half, 0.0), mean + half
 
