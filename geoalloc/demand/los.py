@@ -127,9 +127,9 @@ class LosFit:
             u = rng.uniform(size=size)
             draws = pow(-special.log1p(-u), 1.0 / p["shape"])
             draws *= p["scale_days"]
+            draws += 0.0  # scipy adds loc = 0, which turns the -0.0 of u = 0 (shape 1) into 0.0
         else:
             return np.asarray(self.frozen.rvs(size=size, random_state=rng), dtype=float)
-        draws += 0.0  # scipy adds loc = 0, which also turns a -0.0 into 0.0
         return draws
 
     def to_dict(self) -> dict:

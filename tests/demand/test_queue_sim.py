@@ -173,4 +173,5 @@ def test_los_draws_equal_scipy(los):
             b = np.asarray(los.frozen.rvs(size=size, random_state=theirs), dtype=float)
             assert a.dtype == b.dtype and a.shape == b.shape
             assert np.array_equal(a, b)
+            assert np.array_equal(np.signbit(a), np.signbit(b))  # no -0.0 where scipy has 0.0
             assert ours.random() == theirs.random()
