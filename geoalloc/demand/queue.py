@@ -190,7 +190,6 @@ def _queue_waits(t: np.ndarray, s: np.ndarray, servers: int) -> np.ndarray:
     candidates = found[0].tolist()
     if not candidates:
         return waits
-    tl, sl = t.tolist(), s.tolist()
     leave = d.copy()  # departures, later for those who waited
     d_sorted = np.sort(d)
     delayed: list[tuple[float, float]] = []  # (d, actual departure) of those who waited
@@ -198,35 +197,41 @@ def _queue_waits(t: np.ndarray, s: np.ndarray, servers: int) -> np.ndarray:
     v = candidates[0]
     while v < n:
         earlier = leave[:v]
-        free = earlier[earlier > tl[v]].tolist()  # `servers` patients in service, none queued
+        free = earlier[earlier > t[v]].tolist()  # `servers` patients in service, none queued
         heapq.heapify(free)
         quiet = 0
-        i = v
+        i = base = v
+        tl: list[float] = []
+        sl: list[float] = []
         while i < n and quiet < QUIET_ARRIVALS:
-            ti = tl[i]
+            if i - base == len(tl):  # the next arrivals as Python floats, a block at a time
+                base = i
+                tl, sl = t[i : i + 256].tolist(), s[i : i + 256].tolist()
+            ti, si = tl[i - base], sl[i - base]
             if ti >= last_out and i > v:
                 break
             f = free[0]
             if ti >= f:
-                heapq.heapreplace(free, ti + sl[i])
+                heapq.heapreplace(free, ti + si)
                 quiet += 1
             else:
                 waits[i] = f - ti
-                out = f + sl[i]
+                out = f + si
                 heapq.heapreplace(free, out)
                 leave[i] = out
-                delayed.append((ti + sl[i], out))
+                delayed.append((ti + si, out))
                 last_out = max(last_out, out)
                 quiet = 0
             i += 1
         # the next arrival to wait: while patients who waited are still in, the count as if
         # nobody had waited plus those of them in for their delay (d ≤ t < departure) ...
         v = n
-        if i < n and tl[i] < last_out:
+        if i < n and t[i] < last_out:
             hi = int(np.searchsorted(t, last_out, side="left"))
             window = t[i:hi]
             busy = np.arange(i, hi) - np.searchsorted(d_sorted, window, side="right")
-            delayed = late = [(a, b) for a, b in delayed if b > tl[i]]
+            ti = float(t[i])
+            delayed = late = [(a, b) for a, b in delayed if b > ti]
             if late:
                 starts, ends = np.sort([a for a, _ in late]), np.sort([b for _, b in late])
                 busy += np.searchsorted(starts, window, side="right")
