@@ -1,6 +1,6 @@
 """Queue-check simulation benchmark: the Chicago beds plan's 400 runs, event loop vs counting.
 
-Run from the repo root (one command, about a minute on 2 cores):
+Run from the repo root (one command, about two minutes on 2 busy cores):
 
     .venv/bin/python bench/queue_sim.py            # --repeat 3 (best of), --scenario PATH
 
