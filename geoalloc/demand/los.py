@@ -105,8 +105,32 @@ class LosFit:
         return np.asarray(self.frozen.sf(np.asarray(days, dtype=float)), dtype=float)
 
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
-        """``size`` LOS draws in days."""
-        return np.asarray(self.frozen.rvs(size=size, random_state=rng), dtype=float)
+        """``size`` LOS draws in days.
+
+        The same numbers, from the same ``rng`` state, as ``self.frozen.rvs(size=size,
+        random_state=rng)``, drawn without building the scipy distribution and checking its
+        arguments on every call (which took longer than the draws in the queue simulation).
+        """
+        p = self.params
+        if self.distribution == "exponential":
+            draws = rng.standard_exponential(size)
+            draws *= p["scale_days"]
+        elif self.distribution == "lognormal":
+            draws = rng.standard_normal(size)
+            draws *= p["sigma"]
+            np.exp(draws, out=draws)
+            draws *= math.exp(p["mu"])
+        elif self.distribution == "gamma":
+            draws = rng.standard_gamma(p["shape"], size)
+            draws *= p["scale_days"]
+        elif self.distribution == "weibull":  # scipy draws it by inverting the CDF
+            u = rng.uniform(size=size)
+            draws = pow(-special.log1p(-u), 1.0 / p["shape"])
+            draws *= p["scale_days"]
+            draws += 0.0  # scipy adds loc = 0, which turns the -0.0 of u = 0 (shape 1) into 0.0
+        else:
+            return np.asarray(self.frozen.rvs(size=size, random_state=rng), dtype=float)
+        return draws
 
     def to_dict(self) -> dict:
         return {

@@ -189,7 +189,7 @@ class DemandOptions(BaseModel):
     simulate_queues: bool = Field(
         True,
         description="run the seeded queue simulation beside the Erlang figures in each open "
-        "site's queue check (about 15 ms a site; false keeps the analytic figures only)",
+        "site's queue check (a few ms a site; false keeps the analytic figures only)",
     )
     risk_days: float = Field(7.0, gt=0, description="k of the LOS risk P(LOS > k days)")
     surge_multiplier: float | str | SurgeMultiplierTable = Field(

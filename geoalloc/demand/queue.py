@@ -16,6 +16,8 @@ must be used with ``capacity_method = "erlang_b"``, whose per-area units are not
 
 from __future__ import annotations
 
+import bisect
+import functools
 import heapq
 import logging
 import math
@@ -39,20 +41,223 @@ log = logging.getLogger(__name__)
 WARMUP_MEAN_LOS = 10.0
 
 
+@functools.lru_cache(maxsize=64)
+def _t_quantile(q: float, dof: int) -> float:
+    return float(stats.t.ppf(q, dof))
+
+
 def _ci(values: np.ndarray, level: float = 0.95) -> tuple[float, float, float]:
     values = np.asarray(values, dtype=float)
     mean = float(values.mean())
     if len(values) < 2:
         return mean, math.nan, math.nan
     half = float(
-        stats.t.ppf(0.5 + level / 2, len(values) - 1) * values.std(ddof=1) / math.sqrt(len(values))
+        _t_quantile(0.5 + level / 2, len(values) - 1) * values.std(ddof=1) / math.sqrt(len(values))
     )
     return mean, max(mean - half, 0.0), mean + half
 
 
 def _arrivals(rng: np.random.Generator, rate_per_day: float, horizon_days: float) -> np.ndarray:
     n = int(rng.poisson(rate_per_day * horizon_days))
-    return np.sort(rng.uniform(0.0, horizon_days, n))
+    t = rng.uniform(0.0, horizon_days, n)
+    t.sort()
+    return t
+
+
+# The simulations below give, arrival for arrival, the decisions of the textbook event loop (a
+# heap of the times servers fall free, popped at each arrival; kept in ``tests/demand`` and
+# ``bench/queue_sim.py`` as the reference) without stepping through every arrival in Python.
+# At arrival i the servers still busy are those whose stay ends after t_i. While nobody has been
+# turned away (loss) or has waited (queue), arrival j leaves at d_j = t_j + s_j, so the number
+# busy at t_i is #{j < i: d_j > t_i} = i − #{j: d_j ≤ t_i} (every later arrival leaves after t_i
+# when every stay ends after it starts, d_j > t_j, which is checked): array arithmetic, first a
+# bound over time bins, then a sorted search where the bound does not settle it. Only arrivals
+# that find every server busy by that count need a step of their own: in a loss system, a
+# turned-away patient just leaves the count; in a queue, stepping resumes from the first wait.
+
+
+GROUP = 8  # arrivals bounded together by :func:`_full_at`
+
+
+def _full_at(t: np.ndarray, d: np.ndarray, servers: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """The arrivals that would find every server busy if none of them waited or was turned away.
+
+    ``t`` are arrival times (sorted), ``d`` their departures (each ≥ its arrival). Returns
+    their positions in ``t`` and the number busy at each, #{j < i: d_j > t_i} = i − #{j: d_j ≤
+    t_i}, or None when that count cannot be had this way (a stay that ends as it starts, d = t).
+
+    A cheap bound comes first. Departures go into time bins (about ``GROUP`` each) by a monotone
+    map, so a departure in an earlier bin than an arrival is before it. For an arrival i among a
+    group of ``GROUP`` consecutive arrivals starting at g, busy_i ≤ (last position in the group)
+    − #{d in bins before t_g's}. Only in the groups where that bound reaches
+    ``servers`` (on a lightly loaded site, none) are the arrivals counted exactly, by a search
+    in the sorted departures.
+    """
+    none = np.empty(0, dtype=np.intp)
+    n = len(t)
+    if n - 1 < servers:
+        return none, none
+    bins = max(n // GROUP, 1)
+    t0 = float(t[0])
+    span = float(t[-1]) - t0
+    per_day = bins / span if span > 0 else 1.0
+    d_bin = d - t0
+    d_bin *= per_day
+    np.minimum(d_bin, bins, out=d_bin)
+    d_bin = d_bin.astype(np.intp)
+    left = np.bincount(d_bin, minlength=bins + 1)
+    before = np.cumsum(left)
+    before -= left  # before[k]: departures in bins < k
+    last = np.arange(GROUP - 1, n + GROUP - 1, GROUP)  # the last position in each group
+    last[-1] = n - 1
+    first_bin = ((t[::GROUP] - t0) * per_day).astype(np.intp)  # ≤ bins: t ≤ t[-1]
+    flagged = last - before[first_bin] >= servers
+    if not flagged.any():
+        return none, none
+    if not bool(np.all(d > t)):
+        return None
+    maybe = np.flatnonzero(np.repeat(flagged, GROUP)[:n])
+    t_maybe = t[maybe]
+    gone = np.searchsorted(np.sort(d), t_maybe, side="right")
+    busy = maybe - gone
+    full = busy >= servers
+    return maybe[full], busy[full]
+
+
+def _loss_accepted(
+    t: np.ndarray, d: np.ndarray, servers: int, candidates: np.ndarray, busy: np.ndarray
+) -> np.ndarray:
+    """Which arrivals find a free server in an M/G/c/c system (arrivals ``t`` sorted, leaving at
+    ``d`` = arrival + stay if accepted), given the ``candidates`` and ``busy`` of :func:`_full_at`.
+
+    An arrival is turned away when the accepted patients still in service fill every server. The
+    count of :func:`_full_at` assumes everyone was accepted, an upper bound; the arrivals where it
+    reaches ``servers`` are settled in order, less the turned-away patients it still holds.
+    """
+    accepted = np.ones(len(t), dtype=bool)
+    away: list[float] = []  # departures the count holds for patients who were turned away
+    turned: list[int] = []
+    pop, push = heapq.heappop, heapq.heappush
+    for i, ti, di, busy_i in zip(
+        candidates.tolist(),
+        t[candidates].tolist(),
+        d[candidates].tolist(),
+        busy.tolist(),
+        strict=True,
+    ):
+        while away and away[0] <= ti:
+            pop(away)
+        if busy_i - len(away) >= servers:
+            turned.append(i)
+            push(away, di)
+    accepted[turned] = False
+    return accepted
+
+
+def _loss_accepted_stepwise(t: np.ndarray, d: np.ndarray, servers: int) -> np.ndarray:
+    """:func:`_loss_accepted` one arrival at a time (when some stay ends as it starts)."""
+    accepted = np.zeros(len(t), dtype=bool)
+    busy: list[float] = []
+    for i, (ti, di) in enumerate(zip(t.tolist(), d.tolist(), strict=True)):
+        while busy and busy[0] <= ti:
+            heapq.heappop(busy)
+        if len(busy) < servers:
+            heapq.heappush(busy, di)
+            accepted[i] = True
+    return accepted
+
+
+QUIET_ARRIVALS = 64  # a congested stretch ends after this many arrivals in a row without a wait
+
+
+def _queue_waits(t: np.ndarray, s: np.ndarray, servers: int) -> np.ndarray:
+    """Waits (days) of arrivals ``t`` (sorted) with stays ``s`` in an M/G/c FCFS queue.
+
+    An arrival waits exactly when the patients still in the hospital at its arrival (in service
+    or queued) are ``servers`` or more; a patient who waited leaves later than t + s. So the
+    count of :func:`_full_at` (as if nobody had waited) is exact once every patient who waited
+    has left, and before that it is short by the patients who waited and are still in for the
+    delay. Arrivals are stepped one at a time through a heap of the times servers fall free only
+    from an arrival that the count (with that correction) finds waiting until either the last
+    patient who waited has left or ``QUIET_ARRIVALS`` arrivals in a row have not waited.
+    """
+    n = len(t)
+    waits = np.zeros(n)
+    d = t + s
+    found = _full_at(t, d, servers)
+    if found is None:
+        return _queue_waits_stepwise(t, s, servers)
+    candidates = found[0].tolist()
+    if not candidates:
+        return waits
+    leave = d.copy()  # departures, later for those who waited
+    d_sorted = np.sort(d)
+    delayed: list[tuple[float, float]] = []  # (d, actual departure) of those who waited
+    last_out = -math.inf  # when the last patient who waited leaves
+    v = candidates[0]
+    while v < n:
+        earlier = leave[:v]
+        free = earlier[earlier > t[v]].tolist()  # `servers` patients in service, none queued
+        heapq.heapify(free)
+        quiet = 0
+        i = base = v
+        tl: list[float] = []
+        sl: list[float] = []
+        while i < n and quiet < QUIET_ARRIVALS:
+            if i - base == len(tl):  # the next arrivals as Python floats, a block at a time
+                base = i
+                tl, sl = t[i : i + 256].tolist(), s[i : i + 256].tolist()
+            ti, si = tl[i - base], sl[i - base]
+            if ti >= last_out and i > v:
+                break
+            f = free[0]
+            if ti >= f:
+                heapq.heapreplace(free, ti + si)
+                quiet += 1
+            else:
+                waits[i] = f - ti
+                out = f + si
+                heapq.heapreplace(free, out)
+                leave[i] = out
+                delayed.append((ti + si, out))
+                last_out = max(last_out, out)
+                quiet = 0
+            i += 1
+        # the next arrival to wait: while patients who waited are still in, the count as if
+        # nobody had waited plus those of them in for their delay (d ≤ t < departure) ...
+        v = n
+        if i < n and t[i] < last_out:
+            hi = int(np.searchsorted(t, last_out, side="left"))
+            window = t[i:hi]
+            busy = np.arange(i, hi) - np.searchsorted(d_sorted, window, side="right")
+            ti = float(t[i])
+            delayed = late = [(a, b) for a, b in delayed if b > ti]
+            if late:
+                starts, ends = np.sort([a for a, _ in late]), np.sort([b for _, b in late])
+                busy += np.searchsorted(starts, window, side="right")
+                busy -= np.searchsorted(ends, window, side="right")
+            waiting = np.flatnonzero(busy >= servers)
+            if waiting.size:
+                v = i + int(waiting[0])
+                continue
+            i = hi
+        # ... and after them, the count alone
+        at = bisect.bisect_left(candidates, i)
+        if at < len(candidates):
+            v = candidates[at]
+    return waits
+
+
+def _queue_waits_stepwise(t: np.ndarray, s: np.ndarray, servers: int) -> np.ndarray:
+    """:func:`_queue_waits` one arrival at a time (when some stay ends as it starts)."""
+    free = [0.0] * servers
+    waits = np.empty(len(t))
+    for i, (ti, si) in enumerate(zip(t.tolist(), s.tolist(), strict=True)):
+        f = heapq.heappop(free)
+        start = ti if ti > f else f
+        waits[i] = start - ti
+        heapq.heappush(free, start + si)
+    return waits
 
 
 def simulate_loss(
@@ -67,25 +272,32 @@ def simulate_loss(
     """One run of an M/G/c/c loss system: (share of arrivals blocked, mean occupancy of servers).
 
     Arrivals before ``warmup_days`` load the system but are not counted; the run lasts
-    ``warmup_days + days`` days.
+    ``warmup_days + days`` days. A patient who finds every server busy is turned away (and
+    counted as blocked); occupancy is the accepted patients' bed-days inside the counted days
+    over ``days × servers``. The figures equal those of an event loop stepping through every
+    arrival with the same draws (see the module notes).
     """
     end = warmup_days + days
     t = _arrivals(rng, arrivals_per_day, end)
     s = los.sample(rng, len(t)) if len(t) else np.empty(0)
-    accepted = np.zeros(len(t), dtype=bool)
-    busy: list[float] = []
-    for i, (ti, si) in enumerate(zip(t.tolist(), s.tolist(), strict=True)):
-        while busy and busy[0] <= ti:
-            heapq.heappop(busy)
-        if len(busy) < servers:
-            heapq.heappush(busy, ti + si)
-            accepted[i] = True
-    counted = t >= warmup_days
-    n = int(counted.sum())
-    blocked = float((~accepted & counted).sum() / n) if n else math.nan
-    occ_time = np.clip(np.minimum(t + s, end) - np.maximum(t, warmup_days), 0.0, None)[
-        accepted
-    ].sum()
+    d = t + s
+    first = int(np.searchsorted(t, warmup_days, side="left"))  # arrivals from here on count
+    n = len(t) - first
+    stay = np.minimum(d, end)  # bed-days inside the counted days
+    stay -= np.maximum(t, warmup_days)
+    np.maximum(stay, 0.0, out=stay)
+    full = _full_at(t, d, servers)
+    accepted: np.ndarray | None = None  # None: every arrival is accepted
+    if full is None:
+        accepted = _loss_accepted_stepwise(t, d, servers)
+    elif full[0].size:
+        accepted = _loss_accepted(t, d, servers, *full)
+    if accepted is not None:
+        turned_away = n - int(np.count_nonzero(accepted[first:]))
+        occ_time = stay[accepted].sum()
+    else:
+        turned_away, occ_time = 0, stay.sum()
+    blocked = turned_away / n if n else math.nan
     occupancy = float(occ_time / (days * servers)) if servers else math.nan
     return blocked, occupancy
 
@@ -99,20 +311,19 @@ def simulate_queue(
     days: float,
     warmup_days: float,
 ) -> tuple[float, float]:
-    """One run of an M/G/c first-come-first-served queue: (mean wait in days, share that waits)."""
+    """One run of an M/G/c first-come-first-served queue: (mean wait in days, share that waits).
+
+    Waits are of the arrivals after ``warmup_days`` (NaN when there are none); ``servers`` must
+    be ≥ 1 when anyone arrives. The figures equal those of an event loop stepping through every
+    arrival with the same draws (see the module notes).
+    """
     end = warmup_days + days
     t = _arrivals(rng, arrivals_per_day, end)
     s = los.sample(rng, len(t)) if len(t) else np.empty(0)
-    free = [0.0] * servers
-    waits = np.empty(len(t))
-    for i, (ti, si) in enumerate(zip(t.tolist(), s.tolist(), strict=True)):
-        f = heapq.heappop(free)
-        start = ti if ti > f else f
-        waits[i] = start - ti
-        heapq.heappush(free, start + si)
-    counted = waits[t >= warmup_days]
-    if not counted.size:
+    first = int(np.searchsorted(t, warmup_days, side="left"))  # arrivals from here on count
+    if first == len(t):
         return math.nan, math.nan
+    counted = _queue_waits(t, s, servers)[first:]
     return float(counted.mean()), float((counted > 0).mean())
 
 
