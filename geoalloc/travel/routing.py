@@ -23,7 +23,7 @@ import pandas as pd
 from scipy import sparse
 
 from geoalloc._errors import InputError
-from geoalloc.parallel import chunked, default_workers, run_each, run_map
+from geoalloc.parallel import Executor, chunked, default_workers, run_each, run_map
 from geoalloc.travel._kernel import (
     POINT_INDEX,
     PairShared,
@@ -270,7 +270,8 @@ def _tasks_for(n_sources: int, executor: str, n_workers: int, trees_per_task: in
 
 def _pick_executor(
     executor: ExecutorChoice, n_sources: int, n_nodes: int, n_workers: int
-) -> ExecutorChoice:
+) -> Executor:
+    """``"auto"``: worker processes for large jobs (see :data:`PARALLEL_WORK`), else serial."""
     if executor == "auto":
         big = n_sources * n_nodes >= PARALLEL_WORK
         return "processes" if big and n_workers > 1 and n_sources > 1 else "serial"
