@@ -3,7 +3,8 @@ or on Dask distributed.
 
 Every parallel step in geoalloc goes through :func:`run_map`, so a backend is added here once.
 Results come back in the order of ``items`` whatever the backend, so a run gives the same answer on
-each. The heavy steps are plain, picklable, module-level functions over arrays (no module globals):
+each; :func:`run_each` hands each result to a callback as it arrives instead, for outputs too large
+to hold twice. The heavy steps are plain, picklable, module-level functions over arrays (no module globals):
 
 - ``"serial"``: a loop in this process;
 - ``"processes"``: a :class:`concurrent.futures.ProcessPoolExecutor` on this machine;
@@ -241,6 +242,47 @@ def run_map(
         One result per item, in the order of ``items``. The first task error is raised as is.
     """
     items = list(items)
+    results: list[Any] = [None] * len(items)
+
+    def keep(i: int, result: Any) -> None:
+        results[i] = result
+        if on_done is not None:
+            on_done(i)
+
+    run_each(
+        fn,
+        items,
+        keep,
+        executor=executor,
+        workers=workers,
+        desc=desc,
+        scheduler=scheduler,
+        shared=shared,
+        retries=retries,
+    )
+    return results
+
+
+def run_each(
+    fn: Callable[..., R],
+    items: Iterable[Any],
+    on_result: Callable[[int, R], None],
+    *,
+    executor: Executor = "serial",
+    workers: int | None = None,
+    desc: str | None = None,
+    scheduler: Any = None,
+    shared: Any = _NOTHING,
+    retries: int = DASK_RETRIES,
+) -> None:
+    """:func:`run_map`, but each result is handed to ``on_result(position, result)`` in this
+    process as soon as its task finishes (any order) and not kept: the caller folds results in as
+    they come, so they never all sit in memory at once (large outputs, e.g. routing pairs).
+
+    The parameters are those of :func:`run_map`. The first task error is raised as is; tasks not
+    started yet are then cancelled.
+    """
+    items = list(items)
     if executor not in EXECUTORS:
         msg = f"executor {executor!r} is not one of {', '.join(EXECUTORS)}"
         raise ValueError(msg)
@@ -248,26 +290,24 @@ def run_map(
         msg = f"a scheduler is only used with executor 'dask', not {executor!r}"
         raise ValueError(msg)
     if not items:
-        return []
+        return
     has_shared = shared is not _NOTHING
     progress = _Progress(len(items), desc)
     try:
         if executor == "serial" or (executor == "processes" and len(items) <= 1):
-            results = []
             for i, item in enumerate(items):
-                results.append(fn(item, shared) if has_shared else fn(item))
+                result = fn(item, shared) if has_shared else fn(item)
                 progress.update()
-                if on_done is not None:
-                    on_done(i)
-            return results
-        if executor == "processes":
-            return _process_map(fn, items, shared, workers, progress, on_done)
-        return _dask_map(fn, items, shared, workers, scheduler, retries, progress, on_done)
+                on_result(i, result)
+        elif executor == "processes":
+            _process_map(fn, items, shared, workers, progress, on_result)
+        else:
+            _dask_map(fn, items, shared, workers, scheduler, retries, progress, on_result)
     finally:
         progress.close()
 
 
-def _process_map(fn, items, shared, workers, progress: _Progress, on_done) -> list:
+def _process_map(fn, items, shared, workers, progress: _Progress, on_result) -> None:
     n = min(workers or default_workers(), len(items))
     log.debug("run_map: %d items over %d processes", len(items), n)
     if shared is _NOTHING:
@@ -279,21 +319,24 @@ def _process_map(fn, items, shared, workers, progress: _Progress, on_done) -> li
         )
         calls = [(_call_with_process_shared, fn, item) for item in items]
     with pool:
-        futures = [pool.submit(*call) for call in calls]
+        futures: list[Any] = [pool.submit(*call) for call in calls]
         position = {future: i for i, future in enumerate(futures)}
         for future in as_completed(futures):
             error = future.exception()
             if error is not None:
                 for other in futures:
-                    other.cancel()
+                    if other is not None:
+                        other.cancel()
                 raise error
             progress.update()
-            if on_done is not None:
-                on_done(position[future])
-        return [future.result() for future in futures]
+            i = position.pop(future)
+            futures[i] = None  # the result is the caller's now: nothing here holds it
+            on_result(i, future.result())
 
 
-def _dask_map(fn, items, shared, workers, scheduler, retries, progress: _Progress, on_done) -> list:
+def _dask_map(
+    fn, items, shared, workers, scheduler, retries, progress: _Progress, on_result
+) -> None:
     distributed = import_distributed()
     with dask_client(scheduler, workers) as client:
         started = time.perf_counter()
@@ -308,12 +351,11 @@ def _dask_map(fn, items, shared, workers, scheduler, retries, progress: _Progres
         try:
             for future in distributed.as_completed(futures):
                 if future.status == "error":
-                    break  # gather raises it below
+                    client.gather([future])  # raises the task's error
                 progress.update()
-                if on_done is not None:
-                    on_done(position[future.key])
-            results = client.gather(futures)
+                i = position[future.key]
+                futures[i] = None  # released: the cluster may drop the result once handed over
+                on_result(i, future.result())
         finally:
-            client.cancel(futures + scattered)
+            client.cancel([f for f in futures if f is not None] + scattered)
         log.debug("dask: %d tasks in %.2f s", len(items), time.perf_counter() - started)
-        return results

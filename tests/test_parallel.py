@@ -12,7 +12,7 @@ import pytest
 from pydantic import ValidationError
 
 from geoalloc._errors import InputError
-from geoalloc.parallel import ComputeOptions, chunked, run_map
+from geoalloc.parallel import ComputeOptions, chunked, run_each, run_map
 from geoalloc.scenario import load_scenario
 from geoalloc.travel import RoadNetwork, travel_matrix
 from tests.helpers import write_chicago_scenario
@@ -36,6 +36,24 @@ def test_run_map_keeps_order_and_passes_shared(executor):
     done = []
     run_map(abs, items, executor=executor, workers=2, on_done=done.append)
     assert sorted(done) == items
+
+
+@pytest.mark.parametrize("executor", ["serial", "processes"])
+def test_run_each_hands_over_every_result_once(executor):
+    items = list(range(12))
+    received: list[tuple[int, int]] = []
+    out = run_each(
+        operator.mul,
+        items,
+        lambda i, result: received.append((i, result)),
+        executor=executor,
+        workers=2,
+        shared=3,
+    )
+    assert out is None
+    assert sorted(received) == [(i, 3 * i) for i in items]
+    with pytest.raises(ValueError, match="three is not allowed"):
+        run_each(_fail_on_three, range(6), lambda i, r: None, executor=executor, workers=2)
 
 
 @pytest.mark.parametrize("executor", ["serial", "processes"])

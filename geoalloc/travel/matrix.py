@@ -38,7 +38,9 @@ class TravelMatrix:
     minutes
         Either a dense ``(n_origins, n_destinations)`` float array with ``np.inf`` for unreachable
         pairs, or, when a cut-off was set, a ``scipy.sparse.coo_array`` that stores only the pairs
-        within ``max_minutes`` (explicit zeros are kept: a zero is a real zero-minute trip).
+        within ``max_minutes`` (explicit zeros are kept: a zero is a real zero-minute trip). The
+        road engine's pairs have int32 row and column indices and float64 minutes (16 bytes a
+        pair), in a fixed order for given inputs whatever the executor.
     max_minutes
         The cut-off, or ``None`` for a full matrix.
     flags

@@ -6,6 +6,12 @@ per origin. When origins are the fewer, trees grow from them on the forward grap
 run over a CSR matrix with scipy.sparse.csgraph, a few at a time (bounded memory), in worker
 processes for large jobs (:func:`geoalloc.parallel.run_map`), with a cut-off when ``max_minutes``
 is set. Unreachable pairs stay ``inf`` (dense) or absent (sparse), never zero.
+
+With a cut-off, nothing of size origins × destinations is made: workers expand node pairs to point
+pairs and filter them at the cut-off block by block, and send back int32 indices and float64
+minutes per task; the tasks' pairs are folded into the matrix's arrays as they arrive
+(:func:`geoalloc.parallel.run_each`), so the peak stays near the pairs themselves (a state-scale
+100,000 × 2,000 matrix of 118.6 M pairs: 1.9 GB of pairs, 2.7 GB peak with two workers).
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Literal
 
 import geopandas as gpd
@@ -22,8 +29,16 @@ import pandas as pd
 from scipy import sparse
 
 from geoalloc._errors import InputError
-from geoalloc.parallel import chunked, default_workers, run_map
-from geoalloc.travel._kernel import TreeTask, run_trees
+from geoalloc.parallel import Executor, chunked, default_workers, run_each, run_map
+from geoalloc.travel._kernel import (
+    POINT_INDEX,
+    PairShared,
+    PairTask,
+    PointGroups,
+    TreeTask,
+    run_tree_pairs,
+    run_trees,
+)
 from geoalloc.travel.matrix import FLAG_COLUMNS, TravelMatrix, unreached_flags
 from geoalloc.travel.network import RoadNetwork
 from geoalloc.travel.snap import Snapped, local_crs, node_xy, snap_points
@@ -35,8 +50,8 @@ PARALLEL_WORK = 15_000_000
 ExecutorChoice = Literal["auto", "serial", "processes", "dask"]
 #: tasks a Dask routing run is split into at least (an existing cluster may be large)
 DASK_TASKS = 64
-#: With a cut-off, the pairs within it: (row index, column index, seconds) arrays.
-Pairs = tuple[np.ndarray, np.ndarray, np.ndarray]
+#: With a cut-off, trees per task at most, so each task's pairs (sent back whole) stay small
+TREES_PER_TASK = 32
 
 
 def as_network(G: nx.MultiDiGraph | RoadNetwork) -> RoadNetwork:
@@ -191,43 +206,42 @@ def matrix_from_snapped(
     if cutoff_s is not None and not math.isfinite(cutoff_s):  # trees need a number to stop at
         msg = f"max_minutes must be a finite number of minutes, got {max_minutes!r}"
         raise InputError(msg)
-    limit_s = np.full(len(src_nodes), np.inf)
-    if cutoff_s is not None and len(src_nodes):
-        # A tree may stop at the cut-off less the shortest off-network legs at both ends.
-        src_pos = np.searchsorted(src_nodes, src_snap.node[src_snap.node >= 0])
-        min_leg = np.full(len(src_nodes), np.inf)
-        np.minimum.at(min_leg, src_pos, src_snap.leg_s[src_snap.node >= 0])
-        tgt_min_leg = float(np.nanmin(tgt_snap.leg_s)) if np.isfinite(tgt_snap.leg_s).any() else 0.0
-        limit_s = np.maximum(cutoff_s - min_leg - tgt_min_leg, 0.0)
-        # a hair of slack so no pair is lost to rounding; pairs are filtered exactly below
-        limit_s = limit_s * (1 + 1e-12) + 1e-9
-    block = _run_trees(
-        graph,
-        src_nodes,
-        tgt_nodes,
-        limit_s,
-        pairs=cutoff_s is not None,
-        executor=executor,
-        workers=workers,
-        scheduler=scheduler,
-    )
-    if from_destinations:  # rows: origin nodes, columns: destination nodes
-        block = block.T if isinstance(block, np.ndarray) else (block[1], block[0], block[2])
-    seconds = _expand(block, so, origin_nodes, sd, dest_nodes, cutoff_s)
     n_o, n_d = len(so.ids), len(sd.ids)
-    if isinstance(seconds, np.ndarray):  # no cut-off
+    if cutoff_s is None:  # dense: every pair
+        block = _run_trees(
+            graph,
+            src_nodes,
+            tgt_nodes,
+            np.full(len(src_nodes), np.inf),
+            executor=executor,
+            workers=workers,
+            scheduler=scheduler,
+        )
+        if from_destinations:  # rows: origin nodes, columns: destination nodes
+            block = block.T
+        seconds = _expand(block, so, origin_nodes, sd, dest_nodes)
         minutes: np.ndarray | sparse.coo_array = seconds / 60.0
         reach_o = np.isfinite(seconds).any(axis=1) if n_d else np.zeros(n_o, bool)
         reach_d = np.isfinite(seconds).any(axis=0) if n_o else np.zeros(n_d, bool)
     else:
-        rows, cols, secs = seconds
-        values = secs / 60.0
-        if max_minutes is not None:  # always here; drops a pair pushed over by the division
-            keep = values <= max_minutes
-            rows, cols, values = rows[keep], cols[keep], values[keep]
-        minutes = sparse.coo_array((values, (rows, cols)), shape=(n_o, n_d))
-        reach_o = np.bincount(rows, minlength=n_o) > 0
-        reach_d = np.bincount(cols, minlength=n_d) > 0
+        assert max_minutes is not None  # cutoff_s is set from it
+        pairs = _run_pairs(
+            graph,
+            (src_snap, src_nodes),
+            (tgt_snap, tgt_nodes),
+            sources_are_origins=not from_destinations,
+            cutoff_s=cutoff_s,
+            max_minutes=float(max_minutes),
+            executor=executor,
+            workers=workers,
+            scheduler=scheduler,
+        )
+        if from_destinations:  # sources are the destinations: rows are the targets
+            rows, cols, reach_o, reach_d = pairs.target, pairs.source, pairs.reach_t, pairs.reach_s
+        else:
+            rows, cols, reach_o, reach_d = pairs.source, pairs.target, pairs.reach_s, pairs.reach_t
+        # int32 indices and float64 minutes are kept as they are (coo_array copies neither)
+        minutes = sparse.coo_array((pairs.minutes, (rows, cols)), shape=(n_o, n_d))
     flags = so.flags + sd.flags
     if len(so.ids) and len(sd.ids):  # else nothing to reach: not the points' fault
         for snap, reach, role in ((so, reach_o, "origin"), (sd, reach_d, "destination")):
@@ -244,45 +258,50 @@ def matrix_from_snapped(
     )
 
 
+def _tasks_for(n_sources: int, executor: str, n_workers: int, trees_per_task: int | None):
+    """Contiguous source slices, one per task (see :func:`_run_trees`)."""
+    if executor == "processes":
+        # the graph goes to each worker once; two tasks per worker even out uneven trees
+        n_tasks = 2 * n_workers
+    elif executor == "dask":
+        # the cluster may have more workers than this machine has cores: enough tasks for them
+        # (scheduling costs ~2 ms a task, so 64 tasks cost nothing next to the trees)
+        n_tasks = max(2 * n_workers, DASK_TASKS)
+    else:
+        n_tasks = max(1, n_sources // 8)
+    if trees_per_task is not None:  # bounded output per task
+        n_tasks = max(n_tasks, math.ceil(n_sources / trees_per_task))
+    return [np.asarray(p) for p in chunked(range(n_sources), n_tasks)]
+
+
+def _pick_executor(
+    executor: ExecutorChoice, n_sources: int, n_nodes: int, n_workers: int
+) -> Executor:
+    """``"auto"``: worker processes for large jobs (see :data:`PARALLEL_WORK`), else serial."""
+    if executor == "auto":
+        big = n_sources * n_nodes >= PARALLEL_WORK
+        return "processes" if big and n_workers > 1 and n_sources > 1 else "serial"
+    return executor
+
+
 def _run_trees(
     graph,
     sources,
     targets,
     limit_s,
     *,
-    pairs: bool,
     executor: ExecutorChoice,
     workers: int | None,
     scheduler=None,
-) -> np.ndarray | Pairs:
-    """Seconds from one tree per source: dense ``(sources, targets)``, or with cut-offs
-    (``pairs``) the ``(source index, target index, seconds)`` arrays of the pairs within them."""
+) -> np.ndarray:
+    """Seconds from one tree per source, dense ``(sources, targets)``, ``inf`` where unreached."""
     if len(sources) == 0 or len(targets) == 0:
-        if pairs:
-            return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0)
         return np.full((len(sources), len(targets)), np.inf)
     n_workers = workers or default_workers()
-    if executor == "auto":
-        big = len(sources) * graph.shape[0] >= PARALLEL_WORK
-        executor = "processes" if big and n_workers > 1 and len(sources) > 1 else "serial"
-    if executor == "processes":
-        # the graph goes to each worker once; two tasks per worker even out uneven trees
-        parts = chunked(range(len(sources)), 2 * n_workers)
-    elif executor == "dask":
-        # the cluster may have more workers than this machine has cores: enough tasks for them
-        # (scheduling costs ~2 ms a task, so 64 tasks cost nothing next to the trees)
-        parts = chunked(range(len(sources)), max(2 * n_workers, DASK_TASKS))
-    else:
-        parts = chunked(range(len(sources)), max(1, len(sources) // 8))
-    tasks = [TreeTask(sources[p], targets, limit_s[p]) for p in map(np.asarray, parts)]
-    log.info(
-        "routing: %d trees over %d nodes to %d targets (%s%s)",
-        len(sources),
-        graph.shape[0],
-        len(targets),
-        executor,
-        f", {n_workers} workers" if executor == "processes" else "",
-    )
+    executor = _pick_executor(executor, len(sources), graph.shape[0], n_workers)
+    parts = _tasks_for(len(sources), executor, n_workers, None)
+    tasks = [TreeTask(sources[p], targets, limit_s[p]) for p in parts]
+    _log_routing(len(sources), graph.shape[0], len(targets), executor, n_workers)
     blocks = run_map(
         run_trees,
         tasks,
@@ -292,57 +311,152 @@ def _run_trees(
         shared=graph,
         desc="shortest-path trees",
     )
-    if pairs:
-        offsets = np.cumsum([0] + [len(p) for p in parts])
-        rows = np.concatenate([b[0] + off for b, off in zip(blocks, offsets, strict=False)])
-        cols = np.concatenate([b[1] for b in blocks])
-        secs = np.concatenate([b[2] for b in blocks])
-        return rows, cols, secs
     return np.vstack(blocks)
 
 
+def _log_routing(n_sources, n_nodes, n_targets, executor, n_workers) -> None:
+    log.info(
+        "routing: %d trees over %d nodes to %d targets (%s%s)",
+        n_sources,
+        n_nodes,
+        n_targets,
+        executor,
+        f", {n_workers} workers" if executor == "processes" else "",
+    )
+
+
+@dataclass(frozen=True)
+class PointPairs:
+    """The point pairs within a cut-off: ``source``/``target`` point indices (int32) into the
+    side the trees grow from / reach, their ``minutes`` (float64), and which points of each side
+    reach at least one point of the other (``reach_s``, ``reach_t``)."""
+
+    source: np.ndarray
+    target: np.ndarray
+    minutes: np.ndarray
+    reach_s: np.ndarray
+    reach_t: np.ndarray
+
+
+def _run_pairs(
+    graph,
+    source_side: tuple[Snapped, np.ndarray],
+    target_side: tuple[Snapped, np.ndarray],
+    *,
+    sources_are_origins: bool,
+    cutoff_s: float,
+    max_minutes: float,
+    executor: ExecutorChoice,
+    workers: int | None,
+    scheduler=None,
+) -> PointPairs:
+    """The point pairs within ``cutoff_s``: one tree per source node, expanded to points and
+    filtered in the workers (:func:`geoalloc.travel._kernel.run_tree_pairs`), folded into
+    arrays that grow in place as each task's pairs arrive, in task order (deterministic)."""
+    (src_snap, src_nodes), (tgt_snap, tgt_nodes) = source_side, target_side
+    assembly = _PairAssembly(len(src_snap.ids), len(tgt_snap.ids))
+    if len(src_nodes) == 0 or len(tgt_nodes) == 0:
+        return assembly.finish()
+    src_ok, tgt_ok = src_snap.node >= 0, tgt_snap.node >= 0
+    src_pos = np.searchsorted(src_nodes, src_snap.node[src_ok])
+    tgt_pos = np.searchsorted(tgt_nodes, tgt_snap.node[tgt_ok])
+    # A tree may stop at the cut-off less the shortest off-network legs at both ends.
+    min_leg = np.full(len(src_nodes), np.inf)
+    np.minimum.at(min_leg, src_pos, src_snap.leg_s[src_ok])
+    tgt_min_leg = float(np.nanmin(tgt_snap.leg_s)) if np.isfinite(tgt_snap.leg_s).any() else 0.0
+    limit_s = np.maximum(cutoff_s - min_leg - tgt_min_leg, 0.0)
+    # a hair of slack so no pair is lost to rounding; pairs are filtered exactly in the kernel
+    limit_s = limit_s * (1 + 1e-12) + 1e-9
+    shared = PairShared(
+        graph=graph,
+        targets=tgt_nodes,
+        source_points=PointGroups.build(
+            src_pos, np.flatnonzero(src_ok), src_snap.leg_s, len(src_nodes)
+        ),
+        target_points=PointGroups.build(
+            tgt_pos, np.flatnonzero(tgt_ok), tgt_snap.leg_s, len(tgt_nodes)
+        ),
+        sources_are_origins=sources_are_origins,
+        cutoff_s=cutoff_s,
+        max_minutes=max_minutes,
+    )
+    n_workers = workers or default_workers()
+    executor = _pick_executor(executor, len(src_nodes), graph.shape[0], n_workers)
+    parts = _tasks_for(len(src_nodes), executor, n_workers, TREES_PER_TASK)
+    tasks = [PairTask(int(p[0]), src_nodes[p], limit_s[p]) for p in parts]
+    _log_routing(len(src_nodes), graph.shape[0], len(tgt_nodes), executor, n_workers)
+    run_each(
+        run_tree_pairs,
+        tasks,
+        assembly.add,
+        executor=executor,
+        workers=n_workers,
+        scheduler=scheduler,
+        shared=shared,
+        desc="shortest-path trees",
+    )
+    return assembly.finish()
+
+
+class _PairAssembly:
+    """Task results folded, in task order, into three arrays grown in place.
+
+    ``ndarray.resize`` reallocates; for large arrays the C library moves the pages (``mremap`` on
+    Linux) rather than copying them, and pages not written yet take no memory, so the peak stays
+    near the pairs themselves plus the results that arrived ahead of their turn.
+    """
+
+    def __init__(self, n_source_points: int, n_target_points: int) -> None:
+        self.source = np.empty(0, POINT_INDEX)
+        self.target = np.empty(0, POINT_INDEX)
+        self.minutes = np.empty(0, np.float64)
+        self.size = 0
+        self.reach_s = np.zeros(n_source_points, bool)
+        self.reach_t = np.zeros(n_target_points, bool)
+        self.waiting: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+        self.next = 0
+
+    def add(self, position: int, pairs: tuple[np.ndarray, np.ndarray, np.ndarray]) -> None:
+        self.waiting[position] = pairs
+        while self.next in self.waiting:
+            self._append(*self.waiting.pop(self.next))
+            self.next += 1
+
+    def _append(self, source: np.ndarray, target: np.ndarray, minutes: np.ndarray) -> None:
+        n = len(minutes)
+        end = self.size + n
+        if end > len(self.minutes):
+            capacity = max(end, len(self.minutes) * 3 // 2, 1 << 16)
+            for array in (self.source, self.target, self.minutes):
+                array.resize(capacity, refcheck=False)
+        self.source[self.size : end] = source
+        self.target[self.size : end] = target
+        self.minutes[self.size : end] = minutes
+        self.reach_s[source] = True
+        self.reach_t[target] = True
+        self.size = end
+
+    def finish(self) -> PointPairs:
+        for array in (self.source, self.target, self.minutes):
+            array.resize(self.size, refcheck=False)
+        return PointPairs(self.source, self.target, self.minutes, self.reach_s, self.reach_t)
+
+
 def _expand(
-    block: np.ndarray | Pairs,
+    block: np.ndarray,
     so: Snapped,
     origin_nodes: np.ndarray,
     sd: Snapped,
     dest_nodes: np.ndarray,
-    cutoff_s: float | None,
-) -> np.ndarray | Pairs:
-    """From node pairs to point pairs, adding the off-network legs (seconds).
-
-    ``block`` is dense ``(origin nodes, destination nodes)`` without a cut-off, else ``(origin
-    node index, destination node index, seconds)`` arrays of the pairs within it; the result has
-    the same form, over points.
-    """
+) -> np.ndarray:
+    """From dense ``(origin nodes, destination nodes)`` seconds to ``(origins, destinations)``
+    point seconds, adding the off-network legs (``inf`` for points not snapped)."""
     n_o, n_d = len(so.ids), len(sd.ids)
     o_ok = so.node >= 0
     d_ok = sd.node >= 0
     o_pos = np.searchsorted(origin_nodes, so.node[o_ok])
     d_pos = np.searchsorted(dest_nodes, sd.node[d_ok])
-    if isinstance(block, np.ndarray):
-        out = np.full((n_o, n_d), np.inf)
-        sub = block[np.ix_(o_pos, d_pos)] + so.leg_s[o_ok][:, None] + sd.leg_s[d_ok][None, :]
-        out[np.ix_(np.flatnonzero(o_ok), np.flatnonzero(d_ok))] = sub
-        return out
-    node_o, node_d, node_secs = block
-    # points grouped by node: node k's points are points[start[k] : start[k] + count[k]]
-    o_points, o_start, o_count = _groups(np.flatnonzero(o_ok), o_pos, len(origin_nodes))
-    d_points, d_start, d_count = _groups(np.flatnonzero(d_ok), d_pos, len(dest_nodes))
-    per_pair = o_count[node_o] * d_count[node_d]
-    pair = np.repeat(np.arange(len(node_o)), per_pair)
-    local = np.arange(len(pair)) - np.repeat(np.cumsum(per_pair) - per_pair, per_pair)
-    width = d_count[node_d][pair]
-    rows = o_points[o_start[node_o][pair] + local // width]
-    cols = d_points[d_start[node_d][pair] + local % width]
-    secs = node_secs[pair] + so.leg_s[rows] + sd.leg_s[cols]
-    keep = secs <= cutoff_s
-    return rows[keep], cols[keep], secs[keep]
-
-
-def _groups(points: np.ndarray, node_pos: np.ndarray, n_nodes: int):
-    """Points sorted by node, each node's start in that order, and its number of points."""
-    order = np.argsort(node_pos, kind="stable")
-    count = np.bincount(node_pos, minlength=n_nodes)
-    start = np.cumsum(count) - count
-    return points[order], start, count
+    out = np.full((n_o, n_d), np.inf)
+    sub = block[np.ix_(o_pos, d_pos)] + so.leg_s[o_ok][:, None] + sd.leg_s[d_ok][None, :]
+    out[np.ix_(np.flatnonzero(o_ok), np.flatnonzero(d_ok))] = sub
+    return out

@@ -471,6 +471,33 @@ def test_cutoff_with_many_points_per_node_equals_the_filtered_full_matrix(tiny):
         )
 
 
+def test_cutoff_pairs_are_compact_and_the_same_on_every_executor(tiny, monkeypatch):
+    """One tree per task, so the pairs arrive task by task (in any order from the processes):
+    the matrix holds int32 indices and float64 minutes, in the same order on every executor,
+    and equals the dense matrix filtered at the cut-off."""
+    import geoalloc.travel.routing as routing
+
+    monkeypatch.setattr(routing, "TREES_PER_TASK", 1)
+    rng = np.random.default_rng(5)
+    lonlat = np.column_stack([rng.uniform(24.9995, 25.0025, 60), rng.uniform(59.9985, 60.0005, 60)])
+    layer = points(list(range(60)), lonlat.tolist())
+    for origins, sites in ((layer.iloc[:45], layer.iloc[45:]), (layer.iloc[:3], layer.iloc[3:])):
+        full = travel_matrix(tiny, origins, sites).minutes
+        cut = float(np.quantile(full, 0.7))
+        runs = [
+            travel_matrix(tiny, origins, sites, max_minutes=cut, executor=executor, workers=2)
+            for executor in ("serial", "processes")
+        ]
+        for tm in runs:
+            coo = tm.minutes
+            assert coo.row.dtype == np.int32 and coo.col.dtype == np.int32
+            assert coo.data.dtype == np.float64
+            np.testing.assert_array_equal(tm.to_dense(), np.where(full <= cut, full, np.inf))
+        first, second = (tm.minutes for tm in runs)
+        for name in ("row", "col", "data"):
+            np.testing.assert_array_equal(getattr(first, name), getattr(second, name))
+
+
 def test_service_areas_for_a_network_scenario_use_the_cached_graph(tiny_osm, tmp_path):
     options = NetworkOptions(source=str(tiny_osm))
     sites = points(["s", "island"], [COORDS[3], COORDS[5]])
