@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import warnings
-
-import pulp
+from typing import TYPE_CHECKING
 
 from geoalloc._errors import SolverError
+
+if TYPE_CHECKING:
+    import pulp
 
 _PULP_NAMES = {"highs": "HiGHS", "cbc": "PULP_CBC_CMD"}
 
 
 def available_solvers() -> list[str]:
     """geoalloc's names of the solvers PuLP can run here, preferred first."""
+    import pulp  # here: the solvers are asked only when a model is solved
+
     here = set(pulp.listSolvers(onlyAvailable=True))
     return [name for name, pulp_name in _PULP_NAMES.items() if pulp_name in here]
 
@@ -40,6 +44,8 @@ def make_solver(
         warnings.filterwarnings(
             "ignore", message=".*PULP_CBC_CMD is deprecated", category=DeprecationWarning
         )
+        import pulp
+
         solver_cls = pulp.getSolver(_PULP_NAMES[name]).__class__
         return _construct(solver_cls, name, time_limit_s, mip_gap, log_path)
 

@@ -1,5 +1,5 @@
 """The maps' colours and how values become colours: status colours, palettes, and the classes of
-minutes (anchored on the travel standard) and of other values (quantiles, by mapclassify).
+minutes (anchored on the travel standard) and of other values (quantiles, as mapclassify's).
 
 A classifier returns a colour per value and the legend rows ``(colour, label)`` that explain them.
 """
@@ -7,9 +7,7 @@ A classifier returns a colour per value and the legend rows ``(colour, label)`` 
 from __future__ import annotations
 
 import math
-import warnings
 
-import mapclassify
 import numpy as np
 import pandas as pd
 
@@ -54,8 +52,35 @@ AREA_STYLE = {"color": "#555555", "weight": 0.3, "fillOpacity": 0.65}
 Legend = list[tuple[str, str]]
 
 
+def quantile_bins(y: np.ndarray, k: int) -> np.ndarray:
+    """The upper bounds of ``k`` quantile classes of ``y``, equal ones merged: mapclassify's
+    ``Quantiles(y, k).bins`` to the last bit (its percentiles are scipy's ``scoreatpercentile``),
+    without importing mapclassify (which loads scikit-learn and matplotlib's pyplot)."""
+    ordered = np.sort(np.asarray(y, dtype=float))
+    step = 100.0 / k
+    percents = np.arange(step, 100 + step, step)
+    if percents[-1] > 100.0:
+        percents[-1] = 100.0
+    scores = []
+    for percent in percents:
+        index = percent / 100.0 * (len(ordered) - 1)
+        i = int(index)
+        if i == index:
+            scores.append(ordered[i])
+        else:  # the same weighted sum as scipy, so the same rounding
+            weights = np.array([(i + 1 - index), (index - i)], float)
+            scores.append(np.add.reduce(ordered[i : i + 2] * weights) / weights.sum())
+    return np.unique(np.array(scores))
+
+
+def class_of(y: np.ndarray, upper: list[float] | np.ndarray) -> np.ndarray:
+    """The class of each value: ``j`` where ``upper[j-1] < y <= upper[j]`` (0 up to
+    ``upper[0]``), as mapclassify's ``bin1d``; every value must be ``<= upper[-1]``."""
+    return np.searchsorted(np.asarray(upper, dtype=float), np.asarray(y, dtype=float), side="left")
+
+
 def classify_quantiles(values: pd.Series, palette: list[str], unit: str) -> tuple[list, Legend]:
-    """Colour per value (quantile classes by mapclassify) and legend rows ``(colour, label)``;
+    """Colour per value (quantile classes as mapclassify's) and legend rows ``(colour, label)``;
     ``unit`` is HTML (escape input text)."""
     finite = values[np.isfinite(values.astype(float))]
     colours = pd.Series(NO_DATA_COLOUR, index=values.index, dtype=object)
@@ -64,13 +89,11 @@ def classify_quantiles(values: pd.Series, palette: list[str], unit: str) -> tupl
         colours[finite.index] = palette[len(palette) // 2]
         return colours.tolist(), [(palette[len(palette) // 2], label)]
     k = min(len(palette), int(finite.nunique()))
-    with warnings.catch_warnings():  # mapclassify warns when quantiles coincide; we merge them
-        warnings.simplefilter("ignore", UserWarning)
-        classifier = mapclassify.Quantiles(finite.to_numpy(dtype=float), k=k)
-    bins = list(classifier.bins)
+    y = finite.to_numpy(dtype=float)
+    bins = list(quantile_bins(y, k))  # quantiles that coincide are merged: fewer classes
     step = max(1, len(palette) // len(bins)) if len(bins) < len(palette) else 1
     picked = [palette[min(i * step, len(palette) - 1)] for i in range(len(bins))]
-    colours[finite.index] = [picked[c] for c in classifier.yb]
+    colours[finite.index] = [picked[c] for c in class_of(y, bins)]
     legend = []
     lower = float(finite.min())
     for i, upper in enumerate(bins):
@@ -87,7 +110,8 @@ def classify_quantiles(values: pd.Series, palette: list[str], unit: str) -> tupl
 def classify_minutes(
     values: pd.Series, standard: float | None, vmax: float, missing_label: str
 ) -> tuple[list, Legend]:
-    """Classes anchored on the travel standard (thirds of it, then beyond), via mapclassify;
+    """Classes anchored on the travel standard (thirds of it, then beyond), as mapclassify's
+    ``UserDefined``;
     without a standard, fifths of ``vmax`` (minutes)."""
     finite = values[np.isfinite(values.astype(float))]
     colours = pd.Series(NO_DATA_COLOUR, index=values.index, dtype=object)
@@ -100,8 +124,9 @@ def classify_minutes(
     edges = sorted(set(edges))
     legend = []
     if len(finite):
-        classifier = mapclassify.UserDefined(finite.to_numpy(dtype=float), bins=edges)
-        colours[finite.index] = [MINUTES_PALETTE[c] for c in classifier.yb]
+        y = finite.to_numpy(dtype=float)
+        upper = [*edges, float(y.max())] if edges[-1] < y.max() else edges
+        colours[finite.index] = [MINUTES_PALETTE[c] for c in class_of(y, upper)]
     lower = 0.0
     for i, upper in enumerate(edges):
         if i == len(edges) - 1:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
-import networkx as nx
 import numpy as np
 import shapely
 from scipy.sparse import csgraph
@@ -15,6 +15,9 @@ from geoalloc._errors import InputError
 from geoalloc.travel.geodesy import metric_crs
 from geoalloc.travel.network import RoadNetwork
 from geoalloc.travel.routing import as_network, snap_both
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 log = logging.getLogger(__name__)
 
