@@ -149,9 +149,21 @@ def write_pages(
 
 
 def write_layers(gpkg: Path, layers: dict[str, gpd.GeoDataFrame]) -> None:
-    """Every layer into the GeoPackage ``gpkg``, one table each."""
-    for name, layer in layers.items():
-        layer.to_file(gpkg, layer=name, driver="GPKG")
+    """Every layer into the GeoPackage ``gpkg``, one table each.
+
+    SQLite does not sync to disk after each layer (``OGR_SQLITE_SYNCHRONOUS=OFF`` while writing):
+    the file is written into the run's temporary folder, which appears whole or not at all, as the
+    folder's other files (written without syncing too); the syncs took half the write's time.
+    """
+    import pyogrio
+
+    before = pyogrio.get_gdal_config_option("OGR_SQLITE_SYNCHRONOUS")
+    pyogrio.set_gdal_config_options({"OGR_SQLITE_SYNCHRONOUS": "OFF"})
+    try:
+        for name, layer in layers.items():
+            layer.to_file(gpkg, layer=name, driver="GPKG")
+    finally:
+        pyogrio.set_gdal_config_options({"OGR_SQLITE_SYNCHRONOUS": before})
 
 
 @dataclass(frozen=True)
