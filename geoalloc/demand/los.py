@@ -162,6 +162,7 @@ def _logpdf_sf(name: str, theta: np.ndarray) -> tuple:
     is ~100× slower); :class:`LosFit.frozen` gives the same distributions for everything else.
     """
     from scipy import special
+
     if name == "lognormal":
         mu, sigma = float(theta[0]), math.exp(theta[1])
 
