@@ -253,6 +253,10 @@ def shortfall_reasons(
     rows = []
     if unmet.empty:
         return pd.DataFrame(columns=columns)
+    if not (unmet > TOLERANCE).to_numpy().any():  # nothing short: no reasons to look for
+        return pd.DataFrame(rows, columns=columns).sort_values(
+            ["area", "resource"], key=lambda s: s.astype(str), ignore_index=True
+        )
     plan = _Plan(problem, allocation, options)
     od = problem.od
     if options.max_minutes is not None:
