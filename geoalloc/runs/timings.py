@@ -14,7 +14,7 @@ not also counted in the outer one, so the stages add up to the run's time.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
@@ -25,15 +25,22 @@ _ACTIVE: ContextVar[StageClock | None] = ContextVar("geoalloc_stage_clock", defa
 
 
 class StageClock:
-    """Seconds per stage of one run; the innermost open stage is the one charged."""
+    """Seconds per stage of one run; the innermost open stage is the one charged.
 
-    def __init__(self) -> None:
+    Parameters
+    ----------
+    now
+        The time source, seconds (default :func:`time.perf_counter`).
+    """
+
+    def __init__(self, now: Callable[[], float] = time.perf_counter) -> None:
         self.seconds: dict[str, float] = {}
+        self._now = now
         self._open: list[str] = []
-        self._since = time.perf_counter()
+        self._since = now()
 
     def _charge(self) -> None:
-        now = time.perf_counter()
+        now = self._now()
         if self._open:
             name = self._open[-1]
             self.seconds[name] = self.seconds.get(name, 0.0) + (now - self._since)
