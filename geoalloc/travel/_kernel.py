@@ -11,7 +11,6 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import sparse
-from scipy.sparse import csgraph
 
 #: Bytes of one dense ``(sources, n_nodes)`` distance block (bounds memory per worker).
 BLOCK_BYTES = 12 * 1024 * 1024
@@ -39,6 +38,8 @@ def run_trees(
     cut-offs (every ``limit_s`` finite): only the pairs within them, as ``(source index, target
     index, seconds)`` arrays, so memory follows the feasible pairs, not sources × targets.
     """
+    from scipy.sparse import csgraph  # here: it loads scipy.linalg (a crowfly run routes nothing)
+
     n = graph.shape[0]
     per_block = max(1, BLOCK_BYTES // (8 * max(n, 1)))
     cut = bool(np.isfinite(task.limit_s).all())

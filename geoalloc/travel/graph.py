@@ -28,7 +28,6 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 from scipy import sparse
-from scipy.sparse import csgraph
 
 from geoalloc._errors import InputError
 from geoalloc.travel.geodesy import OSMNX_EARTH_RADIUS_M, haversine_m
@@ -197,6 +196,8 @@ def largest_scc_mask(tail: np.ndarray, head: np.ndarray, n: int) -> np.ndarray:
     if n == 0:
         return np.zeros(0, dtype=bool)
     adj = sparse.csr_array((np.ones(len(tail)), (tail, head)), shape=(n, n))
+    from scipy.sparse import csgraph  # here: it loads scipy.linalg, which a crowfly run skips
+
     _, labels = csgraph.connected_components(adj, directed=True, connection="strong")
     sizes = np.bincount(labels)
     return labels == int(np.argmax(sizes))

@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING
 import geopandas as gpd
 import numpy as np
 import shapely
-from scipy.sparse import csgraph
 
 from geoalloc._errors import InputError
 from geoalloc.travel.geodesy import metric_crs
@@ -76,6 +75,8 @@ def service_areas(
     _, snapped = snap_both(
         network, sites.iloc[:0], sites, access_speed_kph=access_speed_kph, max_snap_m=max_snap_m
     )
+    from scipy.sparse import csgraph  # here: it loads scipy.linalg, which a crowfly run skips
+
     from geoalloc.travel.snap import local_crs, node_xy
 
     crs = local_crs(network)
