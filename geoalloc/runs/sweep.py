@@ -88,6 +88,8 @@ class SweepResult:
     out_dir: Path
     table: pd.DataFrame
     outcomes: list[VariantOutcome]
+    #: seconds per stage of the sweep itself (travel, variants, write; as in sweep.json)
+    timings_s: dict[str, float] = field(default_factory=dict)
 
     @property
     def failed(self) -> list[VariantOutcome]:
@@ -413,7 +415,9 @@ def run_sweep(
     assert table_out is not None
     n_bad = sum(o.status != "ok" for o in outcomes)
     log.info("sweep: %d ok, %d failed → %s", len(outcomes) - n_bad, n_bad, written)
-    return SweepResult(out_dir=written, table=table_out, outcomes=outcomes)
+    return SweepResult(
+        out_dir=written, table=table_out, outcomes=outcomes, timings_s=clock.as_dict()
+    )
 
 
 def _prepare(
