@@ -250,7 +250,7 @@ def shortfall_reasons(
     """
     columns = ["area", "resource", "unmet", "population", "priority", "reason", "detail"]
     unmet = allocation.unmet
-    rows = []
+    rows: list[dict] = []
     if unmet.empty:
         return pd.DataFrame(columns=columns)
     if not (unmet > TOLERANCE).to_numpy().any():  # nothing short: no reasons to look for

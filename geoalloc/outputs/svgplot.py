@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from xml.sax.saxutils import escape
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 #: font sizes in px (the report shows the image at its width, ≤ the page's)
 FONT_PX = 11
@@ -87,8 +88,8 @@ class Chart:
 
     def line(
         self,
-        xs: Sequence[float],
-        ys: Sequence[float],
+        xs: ArrayLike,
+        ys: ArrayLike,
         colour: str,
         *,
         label: str | None = None,
@@ -125,17 +126,18 @@ class Chart:
 
     def bars(
         self,
-        rows: Sequence[float],
-        widths: Sequence[float],
+        rows: ArrayLike,
+        widths: ArrayLike,
         colour: str,
         *,
         height: float,
-        left: Sequence[float] | None = None,
+        left: ArrayLike | None = None,
         label: str | None = None,
     ) -> None:
         """Horizontal bars centred on row positions ``rows`` (row units), from ``left`` (or 0)."""
-        starts = np.zeros(len(widths)) if left is None else np.asarray(left, dtype=float)
-        for row, w, start in zip(rows, np.asarray(widths, dtype=float), starts, strict=True):
+        sizes = np.asarray(widths, dtype=float)
+        starts = np.zeros(len(sizes)) if left is None else np.asarray(left, dtype=float)
+        for row, w, start in zip(np.asarray(rows, dtype=float), sizes, starts, strict=True):
             if not (math.isfinite(w) and w > 0):
                 continue
             x0, x1 = self.px(start), self.px(start + w)
