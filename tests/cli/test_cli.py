@@ -3,6 +3,7 @@ import sys
 from pathlib import Path
 
 import click
+import pytest
 from click.testing import CliRunner
 
 from geoalloc.cli import GeoallocGroup, cli
@@ -104,6 +105,7 @@ NOT_FOR_VALIDATE = (
 )
 
 
+@pytest.mark.slow  # a subprocess that reads the Chicago inputs (~5 s)
 def test_validate_of_a_small_scenario_imports_only_what_reading_inputs_needs(
     tmp_path: Path, shared_data: Path
 ) -> None:

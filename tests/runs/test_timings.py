@@ -79,6 +79,7 @@ def verbose_run(tmp_path_factory: pytest.TempPathFactory, shared_data: Path):
     return result, tmp / "run"
 
 
+@pytest.mark.slow
 def test_summary_and_manifest_on_disk_hold_every_stage_with_write(verbose_run) -> None:
     result, out = verbose_run
     assert result.exit_code == 0, result.output
@@ -91,6 +92,7 @@ def test_summary_and_manifest_on_disk_hold_every_stage_with_write(verbose_run) -
     assert manifest["timings_s"] == summary["timings_s"]
 
 
+@pytest.mark.slow
 def test_verbose_prints_the_stage_table_on_stderr(verbose_run) -> None:
     result, out = verbose_run
     summary = json.loads((out / "summary.json").read_text())
@@ -100,6 +102,7 @@ def test_verbose_prints_the_stage_table_on_stderr(verbose_run) -> None:
     assert table[6].split()[1] == f"{summary['timings_s']['write']:.2f}"
 
 
+@pytest.mark.slow
 def test_the_report_shows_the_stages_and_write_once_rebuilt(verbose_run, tmp_path: Path) -> None:
     _, out = verbose_run
     first = (out / "report.html").read_text()  # written inside the write stage: before its end
