@@ -35,8 +35,20 @@ class Terminated(KeyboardInterrupt):
     """SIGTERM, raised in the main thread: it unwinds (and cleans up) like Ctrl-C."""
 
 
+#: the signal that stopped this run, once one has: an interrupt that lands while an extension
+#: module initialises comes out as that import's error ("ImportError: initialization failed"),
+#: and is still the user's Ctrl-C, not a bug
+_stopped_by: list[KeyboardInterrupt] = []
+
+
 def _raise_terminated(signum: int, frame: object) -> None:
-    raise Terminated
+    _stopped_by.append(Terminated())
+    raise _stopped_by[-1]
+
+
+def _raise_interrupted(signum: int, frame: object) -> None:
+    _stopped_by.append(KeyboardInterrupt())
+    raise _stopped_by[-1]
 
 
 def _report_interrupt(exc: BaseException) -> int:
@@ -138,6 +150,8 @@ class GeoallocGroup(click.Group):
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
         except Exception as exc:  # an unexpected internal error: exit 1, traceback only with -v
+            if _stopped_by:  # a signal turned into another error on its way out
+                ctx.exit(_report_interrupt(_stopped_by[-1]))
             if ctx.params.get("verbose", 0) > 0:
                 click.echo(traceback.format_exc().rstrip(), err=True)
             click.echo(
@@ -184,6 +198,7 @@ def main() -> None:
     traceback, exit 143 or 130, whenever it comes."""
     try:
         signal.signal(signal.SIGTERM, _raise_terminated)
+        signal.signal(signal.SIGINT, _raise_interrupted)
         cli(prog_name="geoalloc")
     except KeyboardInterrupt as exc:
         sys.exit(_report_interrupt(exc))

@@ -34,7 +34,6 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, Field, model_validator
-from tqdm.auto import tqdm
 
 from geoalloc._errors import InputError
 from geoalloc._validate import SECTION_CONFIG
@@ -166,6 +165,8 @@ class _Progress:
     def __init__(self, total: int, desc: str | None) -> None:
         self.total, self.desc, self.done = total, desc or "tasks", 0
         self.started = time.perf_counter()
+        from tqdm.auto import tqdm  # here: importing it costs ~0.1 s, a bar is drawn only by a map
+
         show = desc is not None and sys.stderr.isatty()
         self.bar = tqdm(total=total, desc=desc, disable=not show, file=sys.stderr, leave=False)
         self.step = max(1, total // 10)

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from geoalloc.inputs.demo import build_demo_inputs
+from geoalloc.outputs.terminal import timing_lines
 from geoalloc.runs import run_scenario
 from geoalloc.runs.folder import dumps_json
 from geoalloc.runs.output_lock import hold_output
@@ -39,6 +40,9 @@ def demo_command(out: Path, as_json: bool) -> None:
         return
     for line in result.kind.summary_lines(result.summary, str(written)):
         click.echo(line)
+    if click.get_current_context().find_root().params.get("verbose"):  # -v: where time went
+        for line in timing_lines(result.summary.get("timings_s")):
+            click.echo(line, err=True)
     click.echo(f"inputs and scenario: {inputs_dir}/scenario.toml (copy it to plan your own region)")
     click.echo(
         f"done in {time.perf_counter() - started:.1f} s — open {written.resolve()}/map.html in a browser"

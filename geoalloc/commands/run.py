@@ -8,7 +8,7 @@ import click
 
 from geoalloc._errors import UNPROVEN_EXIT_CODE
 from geoalloc.commands._options import compute_from_cli, compute_options
-from geoalloc.outputs.terminal import unproven_lines
+from geoalloc.outputs.terminal import timing_lines, unproven_lines
 from geoalloc.runs import default_out_dir, run_scenario
 from geoalloc.runs.folder import dumps_json
 from geoalloc.runs.output_lock import hold_output
@@ -41,6 +41,9 @@ def run_and_report(
     else:
         for line in result.kind.summary_lines(result.summary, str(written)):
             click.echo(line)
+    if click.get_current_context().find_root().params.get("verbose"):  # -v: where time went
+        for line in timing_lines(result.summary.get("timings_s")):
+            click.echo(line, err=True)
     unproven = result.summary.get("unproven") or []
     for line in unproven_lines(unproven):
         click.echo(line, err=True)

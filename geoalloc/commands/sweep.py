@@ -11,6 +11,7 @@ import click
 import geoalloc._text as fmt
 from geoalloc._errors import UNPROVEN_EXIT_CODE, InputError
 from geoalloc.commands._options import compute_from_cli, compute_options
+from geoalloc.outputs.terminal import timing_lines
 from geoalloc.runs.folder import dumps_json
 from geoalloc.runs.output_lock import hold_output
 from geoalloc.runs.sweep import cartesian_variants, parse_value, read_variants_csv, run_sweep
@@ -112,6 +113,9 @@ def sweep_command(
                 reason = str(row["reason"]).splitlines()[0] if row["reason"] else ""
                 click.echo(f"  {row['variant']}: {row['status']} ({row['error']}: {reason})")
         click.echo(f"table: {result.out_dir}/kpis.csv · chart: {result.out_dir}/chart.png")
+    if click.get_current_context().find_root().params.get("verbose"):  # -v: where time went
+        for line in timing_lines(result.timings_s):
+            click.echo(line, err=True)
     failed = result.failed
     if failed:
         click.echo(f"{len(failed)} of {len(table)} variant(s) failed — see kpis.csv", err=True)

@@ -33,9 +33,22 @@ from geoalloc.demand.needs import (
     resource_needs,
 )
 from geoalloc.demand.options import DemandOptions, HistoryOptions, SurgeOptions
-from geoalloc.demand.queue import queue_check, queue_check_plan, simulate_loss, simulate_queue
 from geoalloc.demand.summary import fit_history, los_summary
 from geoalloc.demand.surge import SurgeResult, surge_needs
+
+#: names served from :mod:`geoalloc.demand.queue` on first use: the queue module imports
+#: scipy.stats, which a run that checks no queue (``geoalloc validate``, equipment plans) skips
+_QUEUE_NAMES = frozenset({"queue_check", "queue_check_plan", "simulate_loss", "simulate_queue"})
+
+
+def __getattr__(name: str) -> object:
+    if name in _QUEUE_NAMES:
+        from geoalloc.demand import queue
+
+        return getattr(queue, name)
+    msg = f"module {__name__!r} has no attribute {name!r}"
+    raise AttributeError(msg)
+
 
 __all__ = [
     "DemandOptions",

@@ -18,13 +18,16 @@ import math
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, special, stats
 
 from geoalloc._errors import InputError
 from geoalloc.demand.history import History
+
+if TYPE_CHECKING:
+    from scipy import stats
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +76,8 @@ class LosFit:
     @property
     def frozen(self) -> stats.rv_continuous:
         """The scipy frozen distribution."""
+        from scipy import stats  # here, not at import: a run without LOS figures skips scipy.stats
+
         p = self.params
         if self.distribution == "lognormal":
             return stats.lognorm(s=p["sigma"], scale=math.exp(p["mu"]))
@@ -87,6 +92,8 @@ class LosFit:
 
     @property
     def mean_days(self) -> float:
+        if self.distribution == "exponential":  # its scale, exactly: no scipy.stats to import
+            return float(self.params["scale_days"])
         return float(self.frozen.mean())
 
     @property
@@ -98,6 +105,9 @@ class LosFit:
 
     def p_longer(self, days: float) -> float:
         """LOS risk P(LOS > ``days``)."""
+        if self.distribution == "exponential" and math.isfinite(days):  # scipy's formula
+            x = float(days) / self.params["scale_days"]
+            return 1.0 if x <= 0 else float(np.exp(-x))
         return float(self.frozen.sf(days))
 
     def survival(self, days: np.ndarray) -> np.ndarray:
@@ -124,6 +134,8 @@ class LosFit:
             draws = rng.standard_gamma(p["shape"], size)
             draws *= p["scale_days"]
         elif self.distribution == "weibull":  # scipy draws it by inverting the CDF
+            from scipy import special
+
             u = rng.uniform(size=size)
             draws = pow(-special.log1p(-u), 1.0 / p["shape"])
             draws *= p["scale_days"]
@@ -175,6 +187,8 @@ def _logpdf_sf(name: str, theta: np.ndarray) -> tuple:
     Closed forms with :mod:`scipy.special` (building a frozen scipy distribution per evaluation
     is ~100× slower); :class:`LosFit.frozen` gives the same distributions for everything else.
     """
+    from scipy import special
+
     if name == "lognormal":
         mu, sigma = float(theta[0]), math.exp(theta[1])
 
@@ -300,6 +314,8 @@ def fit_los(
             return _negloglik(
                 name, t, ex_vals, ex_w.astype(float), iv_lo, iv_hi, iv_w.astype(float)
             )
+
+        from scipy import optimize
 
         with np.errstate(all="ignore"):
             res = optimize.minimize(

@@ -24,7 +24,6 @@ import math
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from geoalloc._errors import InputError
 from geoalloc.demand.erlang import (
@@ -43,6 +42,8 @@ WARMUP_MEAN_LOS = 10.0
 
 @functools.lru_cache(maxsize=64)
 def _t_quantile(q: float, dof: int) -> float:
+    from scipy import stats  # here: a run without a queue simulation skips scipy.stats
+
     return float(stats.t.ppf(q, dof))
 
 

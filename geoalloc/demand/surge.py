@@ -14,7 +14,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy import signal
 
 from geoalloc._errors import InputError
 from geoalloc._validate import (
@@ -68,6 +67,8 @@ def census(admissions: np.ndarray, weights: np.ndarray, baseline: np.ndarray) ->
     ``baseline`` (admissions per day per area) is assumed constant for the ``len(weights)`` days
     before day 0, so day 0 starts in the baseline's steady state.
     """
+    from scipy import signal  # here: scipy.signal is slow to import and only surges need it
+
     tail = len(weights)
     lead = np.repeat(baseline[None, :], tail, axis=0)
     full = np.vstack([lead, admissions])

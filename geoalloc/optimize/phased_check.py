@@ -12,7 +12,6 @@ import math
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-import networkx as nx
 import numpy as np
 import pandas as pd
 
@@ -262,6 +261,8 @@ def cancelling_cycle(
     """
     if moves.empty:
         return None
+    import networkx as nx  # here: only a time-phased plan's moves need a graph
+
     least = 1.0 - 1e-6 if integer_moves else CAP_TOL
     graph = nx.DiGraph()
     for row in moves.itertuples(index=False):

@@ -250,9 +250,13 @@ def shortfall_reasons(
     """
     columns = ["area", "resource", "unmet", "population", "priority", "reason", "detail"]
     unmet = allocation.unmet
-    rows = []
+    rows: list[dict] = []
     if unmet.empty:
         return pd.DataFrame(columns=columns)
+    if not (unmet > TOLERANCE).to_numpy().any():  # nothing short: no reasons to look for
+        return pd.DataFrame(rows, columns=columns).sort_values(
+            ["area", "resource"], key=lambda s: s.astype(str), ignore_index=True
+        )
     plan = _Plan(problem, allocation, options)
     od = problem.od
     if options.max_minutes is not None:

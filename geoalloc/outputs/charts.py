@@ -1,39 +1,46 @@
-"""The report's charts, drawn with matplotlib (Agg) and embedded as base64 SVG images, so that
-nothing is fetched and nothing in them can run. Each returns an ``<img>`` element (``None`` when
-there is nothing to draw); labels from input data are shortened and never read as mathtext.
+"""The report's charts, drawn as SVG by :mod:`geoalloc.outputs.svgplot` and embedded as base64
+images, so that nothing is fetched and nothing in them can run. Each returns an ``<img>`` element
+(``None`` when there is nothing to draw); labels from input data are shortened and kept as text.
 """
 
 from __future__ import annotations
 
 import base64
-import io
-import warnings
 
-import matplotlib
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
 
 from geoalloc.outputs.escape import text
+from geoalloc.outputs.svgplot import Chart
 
 PLAN_COLOUR = "#d95f02"
 BASELINE_COLOUR = "#1b9e77"
+#: pixels per inch of the former figure sizes (the charts keep their proportions)
+PX_PER_IN = 80
 
 
 def _label(value: object, width: int = 38) -> str:
-    """Input text as a matplotlib label: shortened, and ``$`` escaped so it is never mathtext."""
-    return str(value)[:width].replace("$", r"\$")
+    """Input text as a chart label: shortened (the SVG writer escapes it)."""
+    return str(value)[:width]
 
 
-def _svg_img(fig: Figure, alt: str) -> str:
-    buffer = io.BytesIO()
-    # text stays text, which the browser draws in its own fonts: labels from input data may be in
-    # any script (matplotlib's DejaVu Sans has no CJK or emoji, and warned about each glyph)
-    with matplotlib.rc_context({"svg.fonttype": "none"}), warnings.catch_warnings():
-        warnings.filterwarnings("ignore", "Glyph .* missing from font", UserWarning)
-        fig.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
-    data = base64.b64encode(buffer.getvalue()).decode("ascii")
+def _svg_img(chart: Chart, alt: str) -> str:
+    data = base64.b64encode(chart.svg().encode("utf-8")).decode("ascii")
     return f"<img class='chart' alt='{text(alt)}' src='data:image/svg+xml;base64,{data}'>"
+
+
+def _span(values: object, low: float | None = None) -> tuple[float, float]:
+    """The finite range of ``values`` with a 5 % margin (starting at ``low`` when given)."""
+    array = np.asarray(values, dtype=float)
+    finite = array[np.isfinite(array)]
+    lo = float(finite.min()) if finite.size else 0.0
+    hi = float(finite.max()) if finite.size else 1.0
+    if low is not None:
+        lo = min(low, lo)
+    if hi <= lo:
+        hi = lo + 1.0
+    pad = 0.05 * (hi - lo)
+    return (lo if low is not None else lo - pad, hi + pad)
 
 
 def coverage_curve(minutes: pd.Series, population: pd.Series, grid: np.ndarray) -> np.ndarray:
@@ -68,29 +75,23 @@ def coverage_chart(areas: pd.DataFrame, standard: float | None) -> str:
     top = float(np.nanmax(every)) if np.isfinite(every).any() else 1.0
     top = max(top, standard or 0.0, 1.0) * 1.05
     grid = np.linspace(0.0, top, 300)
-    fig = Figure(figsize=(7.5, 3.6))
-    ax = fig.add_subplot()
+    chart = Chart(
+        7.5 * PX_PER_IN,
+        3.6 * PX_PER_IN,
+        (0.0, top),
+        (0.0, 101.0),
+        xlabel="travel time t (minutes)",
+        ylabel="population within t (%)",
+    )
     for label, (minutes, colour, style) in series.items():
         share = coverage_curve(minutes.astype(float), population, grid)
-        ax.plot(grid, 100 * share, color=colour, linestyle=style, label=label, linewidth=2)
+        chart.line(grid, 100 * share, colour, label=label, dash=_DASHES[style])
     if standard:
-        ax.axvline(standard, color="#555", linewidth=1, linestyle="--")
-        ax.annotate(
-            f"standard {standard:g} min",
-            (standard, 50),
-            xytext=(-4, 0),
-            textcoords="offset points",
-            ha="right",
-            fontsize=8,
-            color="#555",
-        )
-    ax.set_xlabel("travel time t (minutes)")
-    ax.set_ylabel("population within t (%)")
-    ax.set_ylim(0, 101)
-    ax.set_xlim(0, top)
-    ax.grid(alpha=0.3)
-    ax.legend(loc="lower right", fontsize=8)
-    return _svg_img(fig, "coverage curve: share of population within t minutes")
+        chart.vline(standard, note=f"standard {standard:g} min")
+    return _svg_img(chart, "coverage curve: share of population within t minutes")
+
+
+_DASHES = {"-": None, ":": "2,3", "--": "7,4"}
 
 
 #: utilisation bars are drawn up to this share (a load on a site without capacity is infinite)
@@ -108,20 +109,23 @@ def utilisation_chart(facilities: pd.DataFrame, resource: str) -> str:
     shown["_b"] = base[shown.index].clip(upper=UTILISATION_CAP).fillna(0.0)
     shown = shown.sort_values("_u")
     names = [_label(n) for n in shown["name"]]
-    fig = Figure(figsize=(7.5, max(2.0, 0.17 * len(shown) + 0.9)))
-    ax = fig.add_subplot()
-    y = np.arange(len(shown))
-    ax.barh(y + 0.2, 100 * shown["_b"], height=0.4, color=BASELINE_COLOUR, label="baseline")
-    ax.barh(y - 0.2, 100 * shown["_u"], height=0.4, color=PLAN_COLOUR, label="plan")
-    ax.axvline(100, color="#555", linewidth=1, linestyle="--")
-    ax.set_yticks(y, names, fontsize=6.5)
     capped = bool((shown[["_u", "_b"]] >= UTILISATION_CAP).any().any())
     cap_note = f"; bars capped at {100 * UTILISATION_CAP:.0f} %" if capped else ""
-    ax.set_xlabel(f"{_label(resource)} utilisation (% of capacity{cap_note})")
-    ax.set_ylim(-0.7, len(shown) - 0.3)
-    ax.grid(axis="x", alpha=0.3)
-    ax.legend(loc="lower right", fontsize=8)
-    return _svg_img(fig, f"{resource} utilisation per site")
+    top = max(100.0, float(100 * shown[["_u", "_b"]].to_numpy().max(initial=0.0))) * 1.05
+    chart = Chart(
+        7.5 * PX_PER_IN,
+        max(2.0, 0.17 * len(shown) + 0.9) * PX_PER_IN,
+        (0.0, top),
+        (-0.7, len(shown) - 0.3),
+        xlabel=f"{_label(resource)} utilisation (% of capacity{cap_note})",
+        rows=names,
+        y_grid=False,
+    )
+    y = np.arange(len(shown))
+    chart.bars(y + 0.2, 100 * shown["_b"], BASELINE_COLOUR, height=0.4, label="baseline")
+    chart.bars(y - 0.2, 100 * shown["_u"], PLAN_COLOUR, height=0.4, label="plan")
+    chart.vline(100)
+    return _svg_img(chart, f"{resource} utilisation per site")
 
 
 def _records(value: object) -> pd.DataFrame | None:
@@ -140,17 +144,20 @@ def surge_chart(surge: object) -> str | None:
     x_name = next((c for c in ("day", "date", "t", "time") if c in frame.columns), None)
     x = frame[x_name] if x_name else pd.Series(np.arange(len(frame)))
     resource = _label(frame["resource"].iloc[0]) if "resource" in frame.columns else "capacity"
-    fig = Figure(figsize=(7.5, 3.2))
-    ax = fig.add_subplot()
-    ax.plot(x, frame["needed"].astype(float), color=PLAN_COLOUR, linewidth=2, label="needed")
-    ax.plot(
-        x, frame["available"].astype(float), color=BASELINE_COLOUR, linewidth=2, label="available"
+    needed = frame["needed"].astype(float)
+    available = frame["available"].astype(float)
+    xs = pd.to_numeric(x, errors="coerce") if x_name != "date" else pd.Series(np.arange(len(x)))
+    chart = Chart(
+        7.5 * PX_PER_IN,
+        3.2 * PX_PER_IN,
+        _span(xs),
+        _span(pd.concat([needed, available])),
+        xlabel=_label(x_name or "step"),
+        ylabel=resource,
     )
-    ax.set_xlabel(_label(x_name or "step"))
-    ax.set_ylabel(resource)
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
-    return _svg_img(fig, "surge curve: needed vs available")
+    chart.line(xs, needed, PLAN_COLOUR, label="needed")
+    chart.line(xs, available, BASELINE_COLOUR, label="available")
+    return _svg_img(chart, "surge curve: needed vs available")
 
 
 def frontier_chart(frontier: object) -> str | None:
@@ -162,14 +169,17 @@ def frontier_chart(frontier: object) -> str | None:
     if len(numeric) < 2:
         return None
     x, y = numeric[0], numeric[1]
-    fig = Figure(figsize=(6, 3.6))
-    ax = fig.add_subplot()
     ordered = frame.sort_values(x)
-    ax.plot(ordered[x], ordered[y], marker="o", color=PLAN_COLOUR)
-    ax.set_xlabel(_label(x))
-    ax.set_ylabel(_label(y))
-    ax.grid(alpha=0.3)
-    return _svg_img(fig, "equity-efficiency frontier")
+    chart = Chart(
+        6 * PX_PER_IN,
+        3.6 * PX_PER_IN,
+        _span(ordered[x]),
+        _span(ordered[y]),
+        xlabel=_label(x),
+        ylabel=_label(y),
+    )
+    chart.line(ordered[x], ordered[y], PLAN_COLOUR, width=1.5, markers=True)
+    return _svg_img(chart, "equity-efficiency frontier")
 
 
 def unmet_chart(deployment: dict) -> str | None:
@@ -183,29 +193,30 @@ def unmet_chart(deployment: dict) -> str | None:
         resources = [
             c.removeprefix("unmet_static_") for c in frame if c.startswith("unmet_static_")
         ]
-    fig = Figure(figsize=(7.5, 3.2))
-    ax = fig.add_subplot()
-    for r in resources[:2]:
-        ax.step(
-            frame["start_day"],
+    shown = resources[:2]
+    values = [frame[f"unmet_static_{r}"] for r in shown] + [frame[f"unmet_{r}"] for r in shown]
+    chart = Chart(
+        7.5 * PX_PER_IN,
+        3.2 * PX_PER_IN,
+        _span(frame["start_day"]),
+        _span(pd.concat(values) if values else pd.Series([0.0]), low=0.0),
+        xlabel="day",
+        ylabel="units unmet",
+    )
+    for r in shown:
+        days = frame["start_day"]
+        chart.line(
+            days,
             frame[f"unmet_static_{r}"],
-            where="post",
-            color=BASELINE_COLOUR,
+            BASELINE_COLOUR,
+            width=1.5,
+            step=True,
             label=f"{r}: without redeployment",
         )
-        ax.step(
-            frame["start_day"],
-            frame[f"unmet_{r}"],
-            where="post",
-            color=PLAN_COLOUR,
-            linewidth=2,
-            label=f"{r}: with redeployment",
+        chart.line(
+            days, frame[f"unmet_{r}"], PLAN_COLOUR, step=True, label=f"{r}: with redeployment"
         )
-    ax.set_xlabel("day")
-    ax.set_ylabel("units unmet")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
-    return _svg_img(fig, "unmet demand per period, without and with redeployment")
+    return _svg_img(chart, "unmet demand per period, without and with redeployment")
 
 
 def stacked_bars_chart(
@@ -215,17 +226,22 @@ def stacked_bars_chart(
     ``parts`` (``{part label: (values, colour)}``); None when there is no label."""
     if not labels:
         return None
-    fig = Figure(figsize=(7.5, max(2.0, 0.24 * len(labels) + 1.0)))
-    ax = fig.add_subplot()
     y = np.arange(len(labels))[::-1]
+    total = np.zeros(len(labels))
+    for values, _colour in parts.values():
+        total += np.nan_to_num(np.asarray(values, dtype=float))
+    chart = Chart(
+        7.5 * PX_PER_IN,
+        max(2.0, 0.24 * len(labels) + 1.0) * PX_PER_IN,
+        (0.0, max(float(total.max(initial=0.0)), 1e-9) * 1.05),
+        (-0.7, len(labels) - 0.3),
+        xlabel=_label(xlabel, 80),
+        rows=[_label(n) for n in labels][::-1],
+        y_grid=False,
+    )
     left = np.zeros(len(labels))
     for part, (values, colour) in parts.items():
         widths = np.nan_to_num(np.asarray(values, dtype=float))
-        ax.barh(y, widths, left=left, height=0.7, color=colour, label=_label(part))
+        chart.bars(y, widths, colour, height=0.7, left=left, label=_label(part))
         left += widths
-    ax.set_yticks(y, [_label(n) for n in labels], fontsize=7.5)
-    ax.set_xlabel(_label(xlabel, 80))
-    ax.set_ylim(-0.7, len(labels) - 0.3)
-    ax.grid(axis="x", alpha=0.3)
-    ax.legend(loc="lower right", fontsize=8)
-    return _svg_img(fig, alt)
+    return _svg_img(chart, alt)

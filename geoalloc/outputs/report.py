@@ -201,10 +201,16 @@ def _solver_table(summary: dict) -> str:
         ("model build", fmt.number(solver.get("build_s"), 2, " s")),
         ("solve", fmt.number(solver.get("solve_s"), 2, " s")),
     ]
-    for key, value in (summary.get("timings_s") or {}).items():
+    timings = summary.get("timings_s") or {}
+    for key, value in timings.items():
         rows.append((f"run step {text(key).removesuffix('_s')}", fmt.number(value, 2, " s")))
-    total = sum(v for v in (summary.get("timings_s") or {}).values() if isinstance(v, int | float))
-    rows.append(("run time (all steps)", fmt.number(total, 2, " s")))
+    if timings and "write" not in timings:  # this page is written in that step
+        rows.append(("run step write", "in summary.json (this page is written in it)"))
+    total = sum(v for v in timings.values() if isinstance(v, int | float))
+    label = (
+        "run time (all steps)" if "write" in timings or not timings else "run time (before write)"
+    )
+    rows.append((label, fmt.number(total, 2, " s")))
     return "<table>" + "".join(f"<tr><td>{a}</td><td>{b}</td></tr>" for a, b in rows) + "</table>"
 
 

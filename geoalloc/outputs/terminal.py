@@ -72,6 +72,18 @@ def folder_lines(out_dir: str) -> list[str]:
     return [f"map: {out_dir}/map.html", f"report: {out_dir}/report.html"]
 
 
+def timing_lines(timings: Mapping[str, Any] | None) -> list[str]:
+    """The seconds per stage of a run (``summary["timings_s"]``) as a small table, and their sum."""
+    rows = [(str(k), float(v)) for k, v in (timings or {}).items() if isinstance(v, int | float)]
+    if not rows:
+        return []
+    width = max(len(name) for name, _ in [*rows, ("total", 0.0)])
+    lines = ["time per stage:"]
+    lines += [f"  {name:<{width}} {seconds:7.2f} s" for name, seconds in rows]
+    lines.append(f"  {'total':<{width}} {sum(s for _, s in rows):7.2f} s")
+    return lines
+
+
 def deployment_lines(summary: Mapping[str, Any]) -> list[str]:
     """The time-phased plan in one line: shipments, temporary sites, unmet unit-days."""
     deployment = summary["deployment"]

@@ -11,7 +11,6 @@ with its three hooks filled in.
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -30,6 +29,7 @@ from geoalloc.optimize.phased_options import DeploymentOptions
 from geoalloc.optimize.problem import solver_summary, unproven_solves
 from geoalloc.runs.planning import Inputs, PlanningKind
 from geoalloc.runs.schema import PlanningSummary
+from geoalloc.runs.timings import stage
 from geoalloc.scenario import Scenario
 from geoalloc.travel import compute_matrix, default_cache_dir
 
@@ -369,17 +369,15 @@ class DeploymentKind(PlanningKind):
         layers: dict[str, gpd.GeoDataFrame],
         surge: SurgeResult | None,
         summary: PlanningSummary,
-        timings: dict[str, float],
     ) -> None:
-        started = time.perf_counter()
-        deployment = run_deployment(scenario, inputs, od, layers, surge)
+        with stage("solve"):  # the time-phased plan (its own figures are few)
+            deployment = run_deployment(scenario, inputs, od, layers, surge)
         # the temporary sites' status comes from the time-phased plan: count them as it says
         summary["site_status"] = {
             str(k): int(v) for k, v in layers["facilities"]["status"].value_counts().items()
         }
         summary["unproven"] = summary.get("unproven", []) + deployment.pop("unproven")
         summary["deployment"] = deployment
-        timings["deployment_s"] = time.perf_counter() - started
 
 
 DEPLOYMENT = DeploymentKind()

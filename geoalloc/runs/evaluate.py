@@ -13,7 +13,7 @@ from __future__ import annotations
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from shapely.geometry import LineString
+import shapely
 
 from geoalloc.optimize.problem import Allocation
 
@@ -220,6 +220,16 @@ def area_status(demand: pd.DataFrame, unmet: pd.DataFrame, reachable: pd.Series)
     return status
 
 
+def _assignment_lines(
+    area_points: gpd.GeoSeries, site_points: gpd.GeoSeries, areas: pd.Series, sites: pd.Series
+) -> np.ndarray:
+    """A line from each area's point to its site's point, built in one call (as shapely
+    ``LineString([area xy, site xy])`` one by one, which took ~0.3 s for 900 lines)."""
+    start = shapely.get_coordinates(area_points.loc[areas.to_numpy()].to_numpy())
+    end = shapely.get_coordinates(site_points.loc[sites.to_numpy()].to_numpy())
+    return shapely.linestrings(np.stack([start, end], axis=1).reshape(-1, 2, 2))
+
+
 def evaluate(
     *,
     areas: gpd.GeoDataFrame,
@@ -318,10 +328,7 @@ def evaluate(
     sites["status"] = status
 
     point_of = area_points.geometry.to_crs(4326)
-    lines = [
-        LineString([point_of[a].coords[0], sites.geometry[s].coords[0]])
-        for a, s in zip(assignments["area"], assignments["site"], strict=True)
-    ]
+    lines = _assignment_lines(point_of, sites.geometry, assignments["area"], assignments["site"])
     assignment_layer = gpd.GeoDataFrame(
         assignments.reset_index(drop=True), geometry=lines, crs=4326
     )

@@ -35,7 +35,6 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 from pyproj import CRS
-from scipy.spatial import cKDTree
 
 from geoalloc._validate import Problems, format_ids
 from geoalloc.inputs.coordinates import DEGREES_BOUNDS
@@ -465,13 +464,26 @@ def _unit_xyz(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
     return np.column_stack([np.cos(phi) * np.cos(lam), np.cos(phi) * np.sin(lam), np.sin(phi)])
 
 
+#: point × reference pairs up to which the nearest reference is found by comparing all pairs
+BRUTE_FORCE_PAIRS = 4_000_000
+
+
 def _nearest_m(
     lon: np.ndarray, lat: np.ndarray, ref_lon: np.ndarray, ref_lat: np.ndarray
 ) -> np.ndarray:
     """Great-circle metres from each point to the nearest reference point (a chord k-d tree)."""
     if not len(lon) or not len(ref_lon):
         return np.full(len(lon), np.inf)
-    chord, _ = cKDTree(_unit_xyz(ref_lon, ref_lat)).query(_unit_xyz(lon, lat))
+    points, refs = _unit_xyz(lon, lat), _unit_xyz(ref_lon, ref_lat)
+    if len(points) * len(refs) <= BRUTE_FORCE_PAIRS:  # small: no k-d tree (nor scipy.spatial)
+        chord = np.empty(len(points))
+        for start in range(0, len(points), 4096):
+            block = points[start : start + 4096, None, :] - refs[None, :, :]
+            chord[start : start + 4096] = np.sqrt((block * block).sum(axis=2).min(axis=1))
+    else:
+        from scipy.spatial import cKDTree
+
+        chord, _ = cKDTree(refs).query(points)
     return 2 * EARTH_RADIUS_M * np.arcsin(np.clip(np.asarray(chord) / 2, 0.0, 1.0))
 
 

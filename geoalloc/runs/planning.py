@@ -9,7 +9,6 @@ model may use, and what it adds to the results.
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -26,7 +25,6 @@ from geoalloc.demand.area_needs import area_surge, surge_multiplier
 from geoalloc.demand.cases import case_multiplier, cases_per_area
 from geoalloc.demand.los import LosModel
 from geoalloc.demand.options import DemandOptions
-from geoalloc.demand.queue import is_bed_like, queue_check_plan
 from geoalloc.demand.summary import fit_history, los_summary
 from geoalloc.demand.surge import SurgeResult
 from geoalloc.inputs.read import (
@@ -53,6 +51,7 @@ from geoalloc.runs.manifest import SEED, build_manifest
 from geoalloc.runs.result import RunResult
 from geoalloc.runs.schema import FORMAT_VERSION, PlanningSummary
 from geoalloc.runs.snapping import add_snap_columns, far_snap_records, snapping_summary
+from geoalloc.runs.timings import StageClock, stage, timed_run
 from geoalloc.runs.travel import check_travel_table, od_table, origin_flags, travel_matrix_for
 from geoalloc.scenario import Scenario
 from geoalloc.travel import RoadClosures, default_cache_dir, service_areas_for
@@ -140,7 +139,10 @@ def check_inputs(scenario: Scenario, kind: PlanningKind | None = None) -> Inputs
     needs, los, demand, cases_report = None, None, scenario.demand, None
     if areas is not None and not problems:
         try:
-            los = fit_history(scenario.history, scenario.demand, area_ids=areas.index, seed=SEED)
+            with stage("demand"):
+                los = fit_history(
+                    scenario.history, scenario.demand, area_ids=areas.index, seed=SEED
+                )
             if los.history is not None and scenario.history is not None:
                 for line in los.history.problems.lines(f"[history] {scenario.history.path.name}"):
                     problems.note("[history]", line)
@@ -154,11 +156,13 @@ def check_inputs(scenario: Scenario, kind: PlanningKind | None = None) -> Inputs
                     los=los,
                 )
 
-            needs = needs_of(areas, demand)
+            with stage("demand"):
+                needs = needs_of(areas, demand)
             if demand.cases is not None:  # the case multiplier is relative to these baseline needs
                 areas, demand, cases_report = _case_surge(scenario, areas, needs, problems)
                 if not problems:
-                    needs = needs_of(areas, demand)
+                    with stage("demand"):
+                        needs = needs_of(areas, demand)
         except InputError as exc:
             problems.errors.extend(exc.problems)
     _check_optimize_columns(scenario, areas, facilities, problems)
@@ -329,6 +333,8 @@ def _demand_model(
     surge: SurgeResult | None,
 ) -> dict:
     """LOS, queue check and surge for ``summary.json``; adds their per-area/per-site columns."""
+    from geoalloc.demand.queue import is_bed_like, queue_check_plan  # scipy.stats: only here
+
     bed_like = [r for r in planned_resources(inputs.demand) if is_bed_like(r, inputs.demand)]
     primary = bed_like[0] if bed_like else None  # no queue check for equipment- or staff-only plans
     queue = (
@@ -462,33 +468,34 @@ def run_planning(
 
     ``travel``: a matrix already computed for these inputs, network and horizon (a sweep reuses one).
     """
-    timings: dict[str, float] = {}
-    started = time.perf_counter()
-    inputs = check_inputs(scenario, kind)
-    timings["inputs_s"] = time.perf_counter() - started
+    with timed_run() as clock:
+        return _run_planning(scenario, kind, clock, travel=travel)
+
+
+def _run_planning(
+    scenario: Scenario, kind: PlanningKind, clock: StageClock, *, travel: TravelMatrix | None
+) -> RunResult:
+    with stage("read"):
+        inputs = check_inputs(scenario, kind)
 
     resources = planned_resources(scenario.demand)
     population = inputs.areas[scenario.areas.population].astype(float)
 
-    started = time.perf_counter()
-    matrix = travel if travel is not None else inputs.travel_matrix(scenario)
-    od = od_table(matrix)
-    area_points = inputs.area_points
-    flags = matrix.flags
-    timings["travel_s"] = time.perf_counter() - started
+    with stage("travel"):
+        matrix = travel if travel is not None else inputs.travel_matrix(scenario)
+        od = od_table(matrix)
+        area_points = inputs.area_points
+        flags = matrix.flags
     standard = scenario.optimize.max_minutes
     log.info("travel: %d (area, site) pairs within the horizon", len(od))
 
-    started = time.perf_counter()
-    closed = pd.Index(scenario.outage.closed_sites, dtype=object)
-    problem = build_problem(scenario, inputs, od, kind)
-    allocation = solve(problem, scenario.optimize)
-    timings["optimize_s"] = time.perf_counter() - started
-    frontier_table = None
-    if scenario.optimize.frontier_floors:
-        started = time.perf_counter()
-        frontier_table = frontier(problem, scenario.optimize)
-        timings["frontier_s"] = time.perf_counter() - started
+    with stage("solve"):
+        closed = pd.Index(scenario.outage.closed_sites, dtype=object)
+        problem = build_problem(scenario, inputs, od, kind)
+        allocation = solve(problem, scenario.optimize)
+        frontier_table = (
+            frontier(problem, scenario.optimize) if scenario.optimize.frontier_floors else None
+        )
     if allocation.status == "infeasible":
         raise InfeasibleError(f"{allocation.model}: the solver proved the model infeasible")
     if allocation.status == "no_solution":
@@ -498,108 +505,104 @@ def run_planning(
         )
         raise SolverError(msg)
 
-    started = time.perf_counter()
-    evaluation = evaluate(
-        areas=inputs.areas,
-        area_points=area_points,
-        population=population,
-        needs=inputs.needs,
-        resources=resources,
-        facilities=inputs.facilities,
-        od=od,
-        allocation=allocation,
-        max_minutes=standard,
-        out_of_service=closed,
-        groups=inputs.areas[group_column]
-        if (group_column := scenario.optimize.equity_group_column)
-        else None,
-    )
-    layers = evaluation["layers"]
-    layers["areas"]["travel_flag"] = layers["areas"]["area_id"].map(origin_flags(matrix))
-    add_snap_columns(layers, matrix, scenario.network)
-    if group_column and group_column not in layers["areas"].columns:  # for the map and GIS
-        groups = inputs.areas[group_column].reindex(layers["areas"]["area_id"])
-        layers["areas"][group_column] = groups.astype(str).to_numpy()
-    layers["service_areas"] = _service_areas(scenario, inputs, layers["facilities"])
-    shortfall = shortfall_reasons(problem, allocation, scenario.optimize)
-    _add_shortfall(layers, shortfall)
-    timings["evaluate_s"] = time.perf_counter() - started
-    started = time.perf_counter()
-    add_base_map(scenario, inputs.areas, layers, cache_dir=default_cache_dir())
-    timings["base_map_s"] = time.perf_counter() - started
-
-    started = time.perf_counter()
-    surge_curves = area_surge(
-        inputs.areas,
-        population=scenario.areas.population,
-        age_bands=scenario.areas.age_bands,
-        options=inputs.demand,
-        los=inputs.los,
-    )
-    demand_model = _demand_model(scenario, inputs, allocation, layers, surge_curves)
-    timings["queue_check_s"] = time.perf_counter() - started
-
-    summary: PlanningSummary = {
-        "format": FORMAT_VERSION,
-        "kind": kind.name,
-        "scenario": scenario.name,
-        "model": allocation.model,
-        "max_minutes": standard,
-        "resources": resources,
-        "areas": len(inputs.areas),
-        "sites": len(inputs.facilities),
-        "demand": evaluation["demand"],
-        "served": evaluation["plan"]["served"],
-        "unmet": evaluation["plan"]["unmet"],
-        "baseline": evaluation["baseline"],
-        "plan": evaluation["plan"],
-        "area_status": evaluation["area_status"],
-        "site_status": evaluation["site_status"],
-        "demand_model": demand_model
-        | ({"cases": inputs.cases_report} if inputs.cases_report is not None else {}),
-        "shortfall": {
-            "by_reason": shortfall_summary(shortfall),
-            "areas": _records(shortfall),
-        },
-        "travel_flags": flags.to_dict(orient="records"),
-        "snapping": snapping_summary(scenario.network),
-        "far_snaps": far_snap_records(
-            matrix,
-            scenario.network,
-            site_names=inputs.facilities["name"],
+    with stage("evaluate"):  # inner stages (demand, a kind's own solve) are not counted twice
+        evaluation = evaluate(
+            areas=inputs.areas,
+            area_points=area_points,
             population=population,
-        ),
-        "input_notes": inputs.notes,
-        "population_estimate": scenario.areas.population_estimate,
-        "solver": solver_summary(allocation, scenario.optimize),
-        "objective": allocation.objective_detail,
-        "unproven": unproven_solves([("the plan", allocation)], scenario.optimize),
-        "costs": allocation.costs,
-        "timings_s": timings,
-    }
-    if allocation.why is not None:
-        summary["why_sites"] = _records(allocation.why)
-    if allocation.marginal_value is not None:
-        summary["marginal_value"] = _records(allocation.marginal_value)
-    if frontier_table is not None:
-        first = ["worst_group_coverage", "mean_minutes"]  # the report plots the first two
-        ordered = first + [c for c in frontier_table.columns if c not in first]
-        summary["frontier"] = _records(frontier_table[ordered].reset_index(drop=True))
-    kind.extend(scenario, inputs, od, layers, surge_curves, summary, timings)
-    surge = demand_model.get("surge")
-    if surge and surge.get("daily"):
-        summary["surge"] = _surge_chart_data(surge["daily"], layers["facilities"], resources[0])
-    started = time.perf_counter()
-    summary["checks"], summary["checks_passed"] = run_checks(
-        RunFacts(summary=summary, layers=layers, scenario=scenario, od=od)
-    )
-    timings["checks_s"] = time.perf_counter() - started
+            needs=inputs.needs,
+            resources=resources,
+            facilities=inputs.facilities,
+            od=od,
+            allocation=allocation,
+            max_minutes=standard,
+            out_of_service=closed,
+            groups=inputs.areas[group_column]
+            if (group_column := scenario.optimize.equity_group_column)
+            else None,
+        )
+        layers = evaluation["layers"]
+        layers["areas"]["travel_flag"] = layers["areas"]["area_id"].map(origin_flags(matrix))
+        add_snap_columns(layers, matrix, scenario.network)
+        if group_column and group_column not in layers["areas"].columns:  # for the map and GIS
+            groups = inputs.areas[group_column].reindex(layers["areas"]["area_id"])
+            layers["areas"][group_column] = groups.astype(str).to_numpy()
+        layers["service_areas"] = _service_areas(scenario, inputs, layers["facilities"])
+        shortfall = shortfall_reasons(problem, allocation, scenario.optimize)
+        _add_shortfall(layers, shortfall)
+        add_base_map(scenario, inputs.areas, layers, cache_dir=default_cache_dir())
+
+        # the surge curves are demand; the queue check below evaluates the plan
+        with stage("demand"):
+            surge_curves = area_surge(
+                inputs.areas,
+                population=scenario.areas.population,
+                age_bands=scenario.areas.age_bands,
+                options=inputs.demand,
+                los=inputs.los,
+            )
+        demand_model = _demand_model(scenario, inputs, allocation, layers, surge_curves)
+
+        summary: PlanningSummary = {
+            "format": FORMAT_VERSION,
+            "kind": kind.name,
+            "scenario": scenario.name,
+            "model": allocation.model,
+            "max_minutes": standard,
+            "resources": resources,
+            "areas": len(inputs.areas),
+            "sites": len(inputs.facilities),
+            "demand": evaluation["demand"],
+            "served": evaluation["plan"]["served"],
+            "unmet": evaluation["plan"]["unmet"],
+            "baseline": evaluation["baseline"],
+            "plan": evaluation["plan"],
+            "area_status": evaluation["area_status"],
+            "site_status": evaluation["site_status"],
+            "demand_model": demand_model
+            | ({"cases": inputs.cases_report} if inputs.cases_report is not None else {}),
+            "shortfall": {
+                "by_reason": shortfall_summary(shortfall),
+                "areas": _records(shortfall),
+            },
+            "travel_flags": flags.to_dict(orient="records"),
+            "snapping": snapping_summary(scenario.network),
+            "far_snaps": far_snap_records(
+                matrix,
+                scenario.network,
+                site_names=inputs.facilities["name"],
+                population=population,
+            ),
+            "input_notes": inputs.notes,
+            "population_estimate": scenario.areas.population_estimate,
+            "solver": solver_summary(allocation, scenario.optimize),
+            "objective": allocation.objective_detail,
+            "unproven": unproven_solves([("the plan", allocation)], scenario.optimize),
+            "costs": allocation.costs,
+            "timings_s": {},
+        }
+        if allocation.why is not None:
+            summary["why_sites"] = _records(allocation.why)
+        if allocation.marginal_value is not None:
+            summary["marginal_value"] = _records(allocation.marginal_value)
+        if frontier_table is not None:
+            first = ["worst_group_coverage", "mean_minutes"]  # the report plots the first two
+            ordered = first + [c for c in frontier_table.columns if c not in first]
+            summary["frontier"] = _records(frontier_table[ordered].reset_index(drop=True))
+        kind.extend(scenario, inputs, od, layers, surge_curves, summary)
+        surge = demand_model.get("surge")
+        if surge and surge.get("daily"):
+            summary["surge"] = _surge_chart_data(surge["daily"], layers["facilities"], resources[0])
+        summary["checks"], summary["checks_passed"] = run_checks(
+            RunFacts(summary=summary, layers=layers, scenario=scenario, od=od)
+        )
+    summary["timings_s"] = clock.as_dict()
     return RunResult(
         scenario=scenario,
         kind=kind,
         layers=layers,
         summary=dict(summary),
-        manifest=build_manifest(scenario, timings),
+        manifest=build_manifest(scenario, summary["timings_s"]),
         plan=allocation,
     )
 
@@ -695,7 +698,6 @@ class PlanningKind:
         layers: dict[str, gpd.GeoDataFrame],
         surge: SurgeResult | None,
         summary: PlanningSummary,
-        timings: dict[str, float],
     ) -> None:
         """Add the kind's own results to ``layers`` and ``summary`` (planning adds nothing)."""
 

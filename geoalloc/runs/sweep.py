@@ -34,6 +34,7 @@ from geoalloc._errors import GeoallocError, InputError
 from geoalloc._validate import file_problem
 from geoalloc.parallel import ComputeOptions, dask_client, run_map
 from geoalloc.runs.kinds import require_comparable
+from geoalloc.runs.timings import stage, timed_run
 from geoalloc.runs.travel import horizon_minutes
 from geoalloc.scenario import Scenario, resolve_paths
 from geoalloc.scenario.errors import validation_problems
@@ -87,6 +88,8 @@ class SweepResult:
     out_dir: Path
     table: pd.DataFrame
     outcomes: list[VariantOutcome]
+    #: seconds per stage of the sweep itself (travel, variants, write; as in sweep.json)
+    timings_s: dict[str, float] = field(default_factory=dict)
 
     @property
     def failed(self) -> list[VariantOutcome]:
@@ -370,50 +373,51 @@ def run_sweep(
     log.info("sweep: %d variants of %s on %s", len(variants), scenario.name, compute.executor)
 
     outcomes: list[VariantOutcome] = []
-    timings: dict[str, float] = {}
     table_out: pd.DataFrame | None = None
 
     def write(folder: Path) -> None:
         nonlocal outcomes, table_out
-        started = time.perf_counter()
-        tasks, matrices = _prepare(scenario, variants, folder)
-        timings["travel_s"] = time.perf_counter() - started
-        started = time.perf_counter()
-        outcomes = _run_tasks(tasks, matrices, compute)
-        timings["variants_s"] = time.perf_counter() - started
-        for i, (task, outcome) in enumerate(zip(tasks, outcomes, strict=True)):
-            if outcome.status == "ok" and not task.out_dir.is_dir():
-                msg = (
-                    f"the run folder {task.out_dir} written by a worker is not visible here — "
-                    "the sweep folder must be on a file system shared with the Dask workers"
-                )
-                outcomes[i] = VariantOutcome(
-                    outcome.name, "failed", "InputError", msg, InputError.exit_code
-                )
-        table = _table(variants, outcomes, varied)
-        table.to_csv(folder / "kpis.csv", index=False)
-        (folder / "kpis.json").write_text(
-            json.dumps(_records(table), indent=2, allow_nan=False), encoding="utf-8"
-        )
-        _chart(table, folder / "chart.png", scenario.name)
-        meta = {
-            "scenario": scenario.model_dump(mode="json"),
-            "varied_keys": varied,
-            "variants": [{"name": v.name, "values": v.values} for v in variants],
-            "compute": compute.model_dump(mode="json"),
-            "travel_matrices": len(matrices),
-            "timings_s": timings,
-        }
-        (folder / "sweep.json").write_text(
-            json.dumps(meta, indent=2, default=str), encoding="utf-8"
-        )
-        table_out = table
+        with stage("travel"):  # the shared matrices (reading a variant's inputs inside: read)
+            tasks, matrices = _prepare(scenario, variants, folder)
+        with stage("variants"):  # each variant's own stages are in its summary.json
+            outcomes = _run_tasks(tasks, matrices, compute)
+        with stage("write"):
+            for i, (task, outcome) in enumerate(zip(tasks, outcomes, strict=True)):
+                if outcome.status == "ok" and not task.out_dir.is_dir():
+                    msg = (
+                        f"the run folder {task.out_dir} written by a worker is not visible here — "
+                        "the sweep folder must be on a file system shared with the Dask workers"
+                    )
+                    outcomes[i] = VariantOutcome(
+                        outcome.name, "failed", "InputError", msg, InputError.exit_code
+                    )
+            table = _table(variants, outcomes, varied)
+            table.to_csv(folder / "kpis.csv", index=False)
+            (folder / "kpis.json").write_text(
+                json.dumps(_records(table), indent=2, allow_nan=False), encoding="utf-8"
+            )
+            _chart(table, folder / "chart.png", scenario.name)
+            meta = {
+                "scenario": scenario.model_dump(mode="json"),
+                "varied_keys": varied,
+                "variants": [{"name": v.name, "values": v.values} for v in variants],
+                "compute": compute.model_dump(mode="json"),
+                "travel_matrices": len(matrices),
+                "timings_s": clock.as_dict(),  # write: up to here
+            }
+            (folder / "sweep.json").write_text(
+                json.dumps(meta, indent=2, default=str), encoding="utf-8"
+            )
+            table_out = table
 
-    written = write_run_folder(out_dir, overwrite=overwrite, write=write)
+    with timed_run() as clock:
+        written = write_run_folder(out_dir, overwrite=overwrite, write=write)
     assert table_out is not None
     n_bad = sum(o.status != "ok" for o in outcomes)
     log.info("sweep: %d ok, %d failed → %s", len(outcomes) - n_bad, n_bad, written)
-    return SweepResult(out_dir=written, table=table_out, outcomes=outcomes)
+    return SweepResult(
+        out_dir=written, table=table_out, outcomes=outcomes, timings_s=clock.as_dict()
+    )
 
 
 def _prepare(

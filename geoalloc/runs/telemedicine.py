@@ -23,7 +23,6 @@ max_minutes``):
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
@@ -54,6 +53,7 @@ from geoalloc.runs.manifest import build_manifest
 from geoalloc.runs.result import RunResult
 from geoalloc.runs.schema import FORMAT_VERSION, TelemedicineSummary
 from geoalloc.runs.snapping import add_snap_columns, far_snap_records, snapping_summary
+from geoalloc.runs.timings import StageClock, stage, timed_run
 from geoalloc.runs.travel import check_travel_table, od_table, origin_flags, travel_matrix_for
 from geoalloc.scenario import Scenario
 from geoalloc.scenario.telemedicine import CaseMixShares, TelemedicineOptions
@@ -106,7 +106,8 @@ def check_telemedicine_inputs(
             if isinstance(options.divertible_share, CaseMixShares)
             else _area_share(areas, options, problems)
         )
-        demand = _outpatient_hours(scenario, areas, options, problems)
+        with stage("demand"):  # physician-hours needed per area
+            demand = _outpatient_hours(scenario, areas, options, problems)
         if share is not None and demand is not None and connected is not None:
             divertible = (share * demand).where(connected, 0.0)
     site_hours = hubs = None
@@ -322,78 +323,79 @@ def run_telemedicine(
     scenario: Scenario, kind: TelemedicineKind, *, travel: TravelMatrix | None = None
 ) -> RunResult:
     """Run a ``[telemedicine]`` scenario end to end (nothing is written)."""
+    with timed_run() as clock:
+        return _run_telemedicine(scenario, kind, clock, travel=travel)
+
+
+def _run_telemedicine(
+    scenario: Scenario, kind: TelemedicineKind, clock: StageClock, *, travel: TravelMatrix | None
+) -> RunResult:
     options = scenario.telemedicine
     assert options is not None  # the kind handles [telemedicine] scenarios only
-    timings: dict[str, float] = {}
-    started = time.perf_counter()
-    problem, areas, sites, notes = check_telemedicine_inputs(scenario)
-    timings["inputs_s"] = time.perf_counter() - started
+    with stage("read"):  # the hours needed per area inside: stage demand
+        problem, areas, sites, notes = check_telemedicine_inputs(scenario)
     standard = problem.max_minutes
     physical = problem.site_hours.index[problem.site_hours > 0]
 
-    started = time.perf_counter()
-    origins = area_origins(areas)  # where each area's trips start (travel and the layers)
-    if travel is None:
-        # a travel table may list every site; a routed matrix needs only the physical ones
-        destinations = sites if scenario.network.is_matrix else sites.loc[physical]
-        travel = travel_matrix_for(scenario, origins, destinations)
-    od = od_table(travel)
-    od = od[od["site"].isin(physical)]
-    timings["travel_s"] = time.perf_counter() - started
-    nearest = nearest_minutes(od, areas.index, physical)
+    with stage("travel"):
+        origins = area_origins(areas)  # where each area's trips start (travel and the layers)
+        if travel is None:
+            # a travel table may list every site; a routed matrix needs only the physical ones
+            destinations = sites if scenario.network.is_matrix else sites.loc[physical]
+            travel = travel_matrix_for(scenario, origins, destinations)
+        od = od_table(travel)
+        od = od[od["site"].isin(physical)]
+        nearest = nearest_minutes(od, areas.index, physical)
 
-    started = time.perf_counter()
-    problem = replace(problem, od=od[od["minutes"] <= standard])
-    weights = TeleWeights(options.unmet_penalty, options.tele_minutes, options.cost_weight)
-    plan = solve_telemedicine(problem, scenario.optimize, weights)
-    no_hubs = replace(problem, hubs=problem.hubs.iloc[0:0])
-    physical_only = solve_telemedicine(no_hubs, scenario.optimize, weights)
-    timings["optimize_s"] = time.perf_counter() - started
+    with stage("solve"):
+        problem = replace(problem, od=od[od["minutes"] <= standard])
+        weights = TeleWeights(options.unmet_penalty, options.tele_minutes, options.cost_weight)
+        plan = solve_telemedicine(problem, scenario.optimize, weights)
+        no_hubs = replace(problem, hubs=problem.hubs.iloc[0:0])
+        physical_only = solve_telemedicine(no_hubs, scenario.optimize, weights)
 
-    population = areas[scenario.areas.population].astype(float)
-    table = area_table(problem, plan, nearest, population)
-    table["travel_flag"] = origin_flags(travel).reindex(table.index)
-    figures = telemedicine_figures(table, plan, physical_only)
-    figures["by_group"] = access_by_group(table, _group_persons(scenario, areas))
-    layers = _layers(scenario, areas, origins, sites, problem, plan, table)
-    add_snap_columns(layers, travel, scenario.network)
-    names = sites["name"].astype(str)
-    figures["hub_names"] = {h: names.get(h, h) for h in figures["physician_hours_by_hub"]}
-    started = time.perf_counter()
-    add_base_map(scenario, areas, layers, cache_dir=default_cache_dir())
-    timings["base_map_s"] = time.perf_counter() - started
-    summary: TelemedicineSummary = {
-        "format": FORMAT_VERSION,
-        "kind": kind.name,
-        "scenario": scenario.name,
-        "model": "telemedicine",
-        "max_minutes": standard,
-        "areas": len(areas),
-        "sites": len(sites),
-        "telemedicine": figures,
-        "area_status": {s: int((table["status"] == s).sum()) for s in STATUSES},
-        "area_service": {s: int((table["service"] == s).sum()) for s in SERVICES},
-        "input_notes": notes,
-        "snapping": snapping_summary(scenario.network),
-        "far_snaps": far_snap_records(
-            travel, scenario.network, site_names=sites["name"], population=population
-        ),
-        "solver": solver_summary(plan, scenario.optimize),
-        "unproven": unproven_solves([("the telemedicine plan", plan)], scenario.optimize),
-        "costs": plan.costs,
-        "timings_s": timings,
-    }
-    started = time.perf_counter()
-    summary["checks"], summary["checks_passed"] = run_checks(
-        RunFacts(summary=summary, layers=layers, scenario=scenario)
-    )
-    timings["checks_s"] = time.perf_counter() - started
+    with stage("evaluate"):
+        population = areas[scenario.areas.population].astype(float)
+        table = area_table(problem, plan, nearest, population)
+        table["travel_flag"] = origin_flags(travel).reindex(table.index)
+        figures = telemedicine_figures(table, plan, physical_only)
+        figures["by_group"] = access_by_group(table, _group_persons(scenario, areas))
+        layers = _layers(scenario, areas, origins, sites, problem, plan, table)
+        add_snap_columns(layers, travel, scenario.network)
+        names = sites["name"].astype(str)
+        figures["hub_names"] = {h: names.get(h, h) for h in figures["physician_hours_by_hub"]}
+        add_base_map(scenario, areas, layers, cache_dir=default_cache_dir())
+        summary: TelemedicineSummary = {
+            "format": FORMAT_VERSION,
+            "kind": kind.name,
+            "scenario": scenario.name,
+            "model": "telemedicine",
+            "max_minutes": standard,
+            "areas": len(areas),
+            "sites": len(sites),
+            "telemedicine": figures,
+            "area_status": {s: int((table["status"] == s).sum()) for s in STATUSES},
+            "area_service": {s: int((table["service"] == s).sum()) for s in SERVICES},
+            "input_notes": notes,
+            "snapping": snapping_summary(scenario.network),
+            "far_snaps": far_snap_records(
+                travel, scenario.network, site_names=sites["name"], population=population
+            ),
+            "solver": solver_summary(plan, scenario.optimize),
+            "unproven": unproven_solves([("the telemedicine plan", plan)], scenario.optimize),
+            "costs": plan.costs,
+            "timings_s": {},
+        }
+        summary["checks"], summary["checks_passed"] = run_checks(
+            RunFacts(summary=summary, layers=layers, scenario=scenario)
+        )
+    summary["timings_s"] = clock.as_dict()
     return RunResult(
         scenario=scenario,
         kind=kind,
         layers=layers,
         summary=dict(summary),
-        manifest=build_manifest(scenario, timings),
+        manifest=build_manifest(scenario, summary["timings_s"]),
         plan=plan,
     )
 

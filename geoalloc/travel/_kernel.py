@@ -17,7 +17,6 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import sparse
-from scipy.sparse import csgraph
 
 #: Bytes of one dense ``(sources, n_nodes)`` distance block (bounds memory per worker).
 BLOCK_BYTES = 12 * 1024 * 1024
@@ -41,6 +40,8 @@ class TreeTask:
 def run_trees(task: TreeTask, graph: sparse.csr_array) -> np.ndarray:
     """Seconds from each source of ``task`` to each target over the CSR ``graph``: a dense
     ``(sources, targets)`` array, ``inf`` where unreachable."""
+    from scipy.sparse import csgraph  # here: it loads scipy.linalg (a crowfly run routes nothing)
+
     n = graph.shape[0]
     per_block = max(1, BLOCK_BYTES // (8 * max(n, 1)))
     dense = np.empty((len(task.sources), len(task.targets)), dtype=np.float64)
@@ -114,6 +115,8 @@ def run_tree_pairs(task: PairTask, shared: PairShared) -> tuple[np.ndarray, np.n
     they are within ``cutoff_s`` and their minutes (seconds / 60) within ``max_minutes``, the
     exact test of the dense matrix, so both forms agree pair for pair.
     """
+    from scipy.sparse import csgraph  # here: it loads scipy.linalg (a crowfly run routes nothing)
+
     graph, targets = shared.graph, shared.targets
     per_block = max(1, BLOCK_BYTES // (8 * max(graph.shape[0], 1)))
     pieces = []

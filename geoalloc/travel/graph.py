@@ -23,17 +23,19 @@ import json
 import logging
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import networkx as nx
 import numpy as np
 import pandas as pd
 from scipy import sparse
-from scipy.sparse import csgraph
 
 from geoalloc._errors import InputError
 from geoalloc.travel.geodesy import OSMNX_EARTH_RADIUS_M, haversine_m
 from geoalloc.travel.osm import read_osm, source_kind
 from geoalloc.travel.speeds import edge_speeds_kph
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 log = logging.getLogger(__name__)
 
@@ -194,6 +196,8 @@ def largest_scc_mask(tail: np.ndarray, head: np.ndarray, n: int) -> np.ndarray:
     if n == 0:
         return np.zeros(0, dtype=bool)
     adj = sparse.csr_array((np.ones(len(tail)), (tail, head)), shape=(n, n))
+    from scipy.sparse import csgraph  # here: it loads scipy.linalg, which a crowfly run skips
+
     _, labels = csgraph.connected_components(adj, directed=True, connection="strong")
     sizes = np.bincount(labels)
     return labels == int(np.argmax(sizes))
@@ -230,6 +234,8 @@ def graph_from_tables(
         int(keep_edge.sum()),
         n_dropped,
     )
+    import networkx as nx  # here: a run on crowfly or a cached network never builds a graph
+
     G = nx.MultiDiGraph(
         crs="epsg:4326",
         name=name,
@@ -361,6 +367,8 @@ def _largest_scc(G: nx.MultiDiGraph, *, name: str) -> nx.MultiDiGraph:
     if G.number_of_nodes() == 0:
         msg = f"{name}: the road graph is empty"
         raise InputError(msg)
+    import networkx as nx
+
     largest = max(nx.strongly_connected_components(G), key=len)
     dropped = [n for n in G.nodes if n not in largest]
     lonlat = np.array([[G.nodes[n]["x"], G.nodes[n]["y"]] for n in dropped], dtype=float).reshape(

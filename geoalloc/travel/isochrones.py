@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
-import networkx as nx
 import numpy as np
 import shapely
-from scipy.sparse import csgraph
 
 from geoalloc._errors import InputError
 from geoalloc.travel.geodesy import metric_crs
 from geoalloc.travel.network import RoadNetwork
 from geoalloc.travel.routing import as_network, snap_both
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +75,8 @@ def service_areas(
     _, snapped = snap_both(
         network, sites.iloc[:0], sites, access_speed_kph=access_speed_kph, max_snap_m=max_snap_m
     )
+    from scipy.sparse import csgraph  # here: it loads scipy.linalg, which a crowfly run skips
+
     from geoalloc.travel.snap import local_crs, node_xy
 
     crs = local_crs(network)

@@ -10,8 +10,8 @@ import hashlib
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import networkx as nx
 import numpy as np
 from pyproj import CRS, Transformer
 from scipy import sparse
@@ -19,6 +19,9 @@ from scipy import sparse
 from geoalloc._errors import InputError
 from geoalloc.travel.cache import discard, read_entry, write_entry
 from geoalloc.travel.graph import dropped_lonlat, largest_scc_mask
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 log = logging.getLogger(__name__)
 

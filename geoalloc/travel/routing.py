@@ -18,12 +18,12 @@ from __future__ import annotations
 
 import logging
 import math
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import geopandas as gpd
-import networkx as nx
 import numpy as np
 import pandas as pd
 from scipy import sparse
@@ -43,6 +43,9 @@ from geoalloc.travel.matrix import FLAG_COLUMNS, TravelMatrix, unreached_flags
 from geoalloc.travel.network import RoadNetwork
 from geoalloc.travel.snap import Snapped, local_crs, node_xy, snap_points
 
+if TYPE_CHECKING:
+    import networkx as nx
+
 log = logging.getLogger(__name__)
 
 #: Trees × nodes above which "auto" runs trees in worker processes (≈ 1 s of single-core work).
@@ -54,11 +57,17 @@ DASK_TASKS = 64
 TREES_PER_TASK = 32
 
 
+def _is_networkx_graph(G: object) -> bool:
+    """A networkx graph, judged without importing networkx (a graph implies it is imported)."""
+    nx_module = sys.modules.get("networkx")
+    return nx_module is not None and isinstance(G, nx_module.Graph)
+
+
 def as_network(G: nx.MultiDiGraph | RoadNetwork) -> RoadNetwork:
     """The arrays form of a graph (a :class:`RoadNetwork` passes through)."""
     if isinstance(G, RoadNetwork):
         return G
-    if isinstance(G, nx.Graph):
+    if _is_networkx_graph(G):
         return RoadNetwork.from_graph(G)
     msg = f"expected a networkx MultiDiGraph or a RoadNetwork, got {type(G).__name__}"
     raise InputError(msg)
@@ -158,7 +167,7 @@ def travel_matrix(
         msg = f"max_minutes must be a non-negative number of minutes, got {max_minutes!r}"
         raise InputError(msg)
     network = as_network(G)
-    graph_nodes = G if isinstance(G, nx.Graph) else None
+    graph_nodes = G if _is_networkx_graph(G) else None
     so, sd = snap_both(
         network,
         origins,

@@ -5,16 +5,19 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 from pyproj import CRS, Transformer
-from scipy.spatial import cKDTree
 
 from geoalloc._errors import InputError
 from geoalloc._validate import Problems
 from geoalloc.travel.network import RoadNetwork
+
+if TYPE_CHECKING:
+    from scipy.spatial import cKDTree
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +88,8 @@ def snap_points(
     xy: np.ndarray | None = None,
 ) -> Snapped:
     """Snap ``points`` (a GeoDataFrame in any CRS, or a sequence of node ids) to ``network``."""
+    from scipy.spatial import cKDTree  # here: a crowfly run or a check of the inputs snaps nothing
+
     flags: list[dict] = []
     if not isinstance(points, gpd.GeoDataFrame):
         return _snap_node_ids(network, points, role)

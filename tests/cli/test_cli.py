@@ -3,10 +3,11 @@ import sys
 from pathlib import Path
 
 import click
+import pytest
 from click.testing import CliRunner
 
 from geoalloc.cli import GeoallocGroup, cli
-from tests.helpers import REPO_ROOT
+from tests.helpers import REPO_ROOT, write_chicago_scenario
 
 
 def test_solvers_lists_highs_first() -> None:
@@ -76,6 +77,54 @@ def test_help_lists_every_command_as_loaded_without_importing_them() -> None:
     for name in COMMANDS:  # load every command, then the group formats their own short help
         assert cli.get_command(context, name) is not None
     assert CliRunner().invoke(cli, ["--help"]).output == lazy_help.rstrip("\n") + "\n"
+
+
+#: what checking a scenario's inputs never needs: the solvers, the map and report stack, routing
+#: graphs, statistics and plotting (each costs 0.05–1 s of start-up)
+NOT_FOR_VALIDATE = (
+    "dask",
+    "folium",
+    "branca",
+    "geoalloc.outputs.leaflet",
+    "geoalloc.outputs.report",
+    "highspy",
+    "mapclassify",
+    "matplotlib",
+    "networkx",
+    "osmnx",
+    "pulp",
+    "pyrosm",
+    "scipy.linalg",
+    "scipy.optimize",
+    "scipy.signal",
+    "scipy.sparse.csgraph",
+    "scipy.spatial",
+    "scipy.stats",
+    "sklearn",
+    "tqdm",
+)
+
+
+@pytest.mark.slow  # a subprocess that reads the Chicago inputs (~5 s)
+def test_validate_of_a_small_scenario_imports_only_what_reading_inputs_needs(
+    tmp_path: Path, shared_data: Path
+) -> None:
+    """`geoalloc validate` starts fast: the Chicago crow-fly scenario (878 tracts, 66 hospitals) is
+    checked without loading the solvers, the map and report stack, networkx or scipy.stats."""
+    scenario = write_chicago_scenario(tmp_path, shared_data)
+    code = (
+        "import sys\n"
+        "from click.testing import CliRunner\n"
+        "from geoalloc.cli import cli\n"
+        f"result = CliRunner().invoke(cli, ['validate', {str(scenario)!r}])\n"
+        f"heavy = sorted(m for m in {NOT_FOR_VALIDATE!r} if m in sys.modules)\n"
+        "print(result.exit_code, repr(heavy))\n"
+        "print(result.output)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    first, _, output = proc.stdout.partition("\n")
+    assert "is valid" in output  # the inputs were read and checked
+    assert first == "0 []", output
 
 
 def _cli_with_a_bug() -> click.Group:

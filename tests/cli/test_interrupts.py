@@ -140,3 +140,42 @@ def test_of_two_runs_to_one_folder_the_second_is_refused_and_the_first_completes
     assert f"map: {out}/map.html" in stdout
     RunFolder(out).read()  # complete
     assert _hidden(tmp_path) == []
+
+
+def test_an_interrupt_that_surfaces_as_an_import_error_is_still_ctrl_c(
+    scenario: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C while an extension module initialises (the solver's, imported when the solve
+    starts) comes out of the import as ``ImportError: initialization failed``: the signal
+    handler's record makes it exit 130 with the interrupt's line, not 1 as an internal error."""
+    from click.testing import CliRunner
+
+    import geoalloc.cli
+    import geoalloc.commands.run
+
+    def solver_import_hit_by_ctrl_c(*args: object, **kwargs: object) -> None:
+        try:
+            geoalloc.cli._raise_interrupted(signal.SIGINT, None)
+        except KeyboardInterrupt:
+            raise ImportError("initialization failed") from None
+
+    monkeypatch.setattr(geoalloc.cli, "_stopped_by", [])
+    monkeypatch.setattr(geoalloc.commands.run, "run_scenario", solver_import_hit_by_ctrl_c)
+    result = CliRunner().invoke(
+        geoalloc.cli.cli, ["run", str(scenario), "--out", str(tmp_path / "r")]
+    )
+    assert result.exit_code == 130, result.output
+    assert "geoalloc: interrupted (Ctrl-C)" in result.output
+    assert "internal error" not in result.output
+    # without a signal, the same error is a bug: exit 1
+    monkeypatch.setattr(geoalloc.cli, "_stopped_by", [])
+    monkeypatch.setattr(
+        geoalloc.commands.run,
+        "run_scenario",
+        lambda *a, **k: (_ for _ in ()).throw(ImportError("initialization failed")),
+    )
+    result = CliRunner().invoke(
+        geoalloc.cli.cli, ["run", str(scenario), "--out", str(tmp_path / "s")]
+    )
+    assert result.exit_code == 1
+    assert "internal error: ImportError" in result.output

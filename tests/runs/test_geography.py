@@ -14,6 +14,7 @@ import tomllib
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pytest
 import shapely
@@ -365,3 +366,21 @@ def test_refused_as_a_subprocess_too(tmp_path: Path, shared_data: Path) -> None:
     assert done.returncode == 3, done.stderr
     assert "likely cause: the wrong extract (andorra_2013-05.osm.pbf)" in done.stderr
     assert "Traceback" not in done.stderr + done.stdout
+
+
+def test_nearest_distances_by_all_pairs_equal_the_kd_tree(
+    shared_data: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Small inputs skip the k-d tree (and importing scipy.spatial): the same metres, exactly."""
+    from geoalloc.runs import geography
+
+    tracts = gpd.read_file(shared_data / "chicago_kang2020" / "chicago_tracts_pop.gpkg")
+    points = tracts.representative_point().to_crs(4326)
+    sites = gpd.read_file(shared_data / "chicago_kang2020" / "chicago_hospitals.gpkg")
+    sites = sites.representative_point().to_crs(4326)
+    args = (points.x.to_numpy(), points.y.to_numpy(), sites.x.to_numpy(), sites.y.to_numpy())
+    all_pairs = geography._nearest_m(*args)
+    monkeypatch.setattr(geography, "BRUTE_FORCE_PAIRS", 0)
+    tree = geography._nearest_m(*args)
+    assert len(all_pairs) == len(tracts) and np.isfinite(all_pairs).all()
+    assert all_pairs.tolist() == tree.tolist()

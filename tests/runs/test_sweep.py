@@ -24,6 +24,7 @@ from geoalloc.runs.sweep import (
     read_variants_csv,
     sweep_keys,
 )
+from geoalloc.runs.timings import STAGES
 from geoalloc.scenario import load_scenario
 from tests.helpers import write_chicago_scenario
 
@@ -150,6 +151,11 @@ def test_sweep_cli_reports_failed_variants_while_others_complete(tmp_path, share
     meta = json.loads((out / "sweep.json").read_text())
     assert meta["travel_matrices"] == 1  # p, los_days and resource do not change travel
     assert meta["varied_keys"] == ["optimize.p", "demand.los_days", "demand.resource"]
+    # the sweep's own stages, from the clock every run uses (each variant's are in its folder)
+    assert list(meta["timings_s"]) == [*STAGES, "variants"]
+    assert meta["timings_s"]["travel"] > 0 and meta["timings_s"]["variants"] > 0
+    variant = json.loads((out / "variants" / "ok-a" / "summary.json").read_text())
+    assert list(variant["timings_s"]) == list(STAGES)
     for name in ("ok-a", "ok-b"):
         assert {"map.html", "results.gpkg", "summary.json", "manifest.json"} <= {
             p.name for p in (out / "variants" / name).iterdir()
