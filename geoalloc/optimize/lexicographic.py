@@ -99,6 +99,69 @@ def _with_rows(lm: LinearModel, rows: list[np.ndarray], his: list[float]) -> Lin
     )
 
 
+def _solve_keeping(
+    lm: LinearModel,
+    keep_rows: list[np.ndarray],
+    keep_values: list[float],
+    c: np.ndarray,
+    key: str,
+    options,
+) -> RawSolution:
+    """``min c·x`` over ``lm`` with every earlier level kept at its value."""
+    for tol in KEEP_TOLS:
+        his = [kept_value(row, v, tol) for row, v in zip(keep_rows, keep_values, strict=True)]
+        model = replace(_with_rows(lm, keep_rows, his), c=c, offset=0.0)
+        solved = solve_with_options(model, options)
+        if solved.x is not None or solved.outcome != "infeasible" or not keep_rows:
+            break
+        # the earlier levels kept so tightly that rounding leaves no room: loosen them
+        log.info("lexicographic level %r: infeasible at slack %g, loosened", key, tol)
+    return solved
+
+
+def _next_goal(goals: list[Goal], free: np.ndarray) -> Goal | None:
+    """The first of ``goals`` with something to choose (not constant over the free columns)."""
+    for goal in goals:
+        if np.any(np.asarray(goal.c, dtype=float)[free] != 0.0):
+            return goal
+    return None
+
+
+def _solve_held_at_least(
+    lm: LinearModel,
+    keep_rows: list[np.ndarray],
+    keep_values: list[float],
+    c: np.ndarray,
+    ahead: Goal | None,
+    options,
+) -> RawSolution | None:
+    """The first level held at its least possible value while the next one is minimised, when
+    that is feasible: a solution of it proves the first level optimal (no solution can do
+    better than the least over the column bounds), and it is the next level's own solve (the
+    same model that level gets once the first is kept at that value). ``None`` — solve the
+    first level — when the held model finds no solution: the solver then stops at its root
+    relaxation where that already stays above the least, as when demand is left unmet.
+
+    It saves the first level's solve where its least is reached, e.g. no unmet demand: on the
+    Chicago beds example that solve took longer than the travel level after it.
+    """
+    least = least_value(lm, c)
+    if ahead is None or not np.isfinite(least):
+        return None
+    his = [kept_value(row, v, 0.0) for row, v in zip(keep_rows, keep_values, strict=True)]
+    held = replace(
+        _with_rows(lm, [*keep_rows, c], [*his, least]),
+        c=np.asarray(ahead.c, dtype=float),
+        offset=0.0,
+    )
+    solved = solve_with_options(held, options)
+    found = solved.x is not None and solved.outcome in ("solved", "time_limit")
+    if not found or float(c @ solved.x) > kept_value(c, least):
+        log.info("lexicographic: held at its least, the first level found no plan: solved")
+        return None
+    return solved
+
+
 def solve_lexicographic(
     lm: LinearModel, goals: list[Goal], options
 ) -> tuple[RawSolution, list[LevelResult]]:
@@ -127,12 +190,26 @@ def solve_lexicographic(
     raw: RawSolution | None = None
     partial: list[tuple[Goal, str, float | None, float | None, float]] = []
     total_s = 0.0
-    for goal in goals:
+    solved_ahead: RawSolution | None = None  # this level's solve, done by the level before
+    for k, goal in enumerate(goals):
         c = np.asarray(goal.c, dtype=float)
         if not np.any(c[free] != 0.0):
             partial.append((goal, "skipped", None, None, 0.0))
             continue
-        if x is not None:
+        if solved_ahead is None and x is None:
+            ahead = _next_goal(goals[k + 1 :], free)
+            started = time.perf_counter()
+            held = _solve_held_at_least(lm, keep_rows, keep_values, c, ahead, options)
+            total_s += time.perf_counter() - started
+            if held is not None:  # proven at its least: the next level is solved already
+                least = least_value(lm, c)
+                partial.append((goal, "optimal", least, 0.0, 0.0))
+                log.info("lexicographic level %s: %.6g, its least possible: held", goal.key, least)
+                keep_rows.append(c)
+                keep_values.append(least)
+                solved_ahead = held
+                continue
+        if x is not None and solved_ahead is None:
             value, least = float(c @ x), least_value(lm, c)
             gap = relative_gap(value, least)
             if gap is not None and gap <= 1e-9:  # the solution in hand is this level's optimum
@@ -142,14 +219,10 @@ def solve_lexicographic(
                 keep_values.append(value)
                 continue
         started = time.perf_counter()
-        for tol in KEEP_TOLS:
-            his = [kept_value(row, v, tol) for row, v in zip(keep_rows, keep_values, strict=True)]
-            model = replace(_with_rows(lm, keep_rows, his), c=c, offset=0.0)
-            solved = solve_with_options(model, options)
-            if solved.x is not None or solved.outcome != "infeasible" or not keep_rows:
-                break
-            # the earlier levels kept so tightly that rounding leaves no room: loosen them
-            log.info("lexicographic level %r: infeasible at slack %g, loosened", goal.key, tol)
+        if solved_ahead is not None:
+            solved, solved_ahead = solved_ahead, None
+        else:
+            solved = _solve_keeping(lm, keep_rows, keep_values, c, goal.key, options)
         total_s += time.perf_counter() - started
         if solved.x is None:
             if x is None:  # the first level decides feasibility: the caller diagnoses

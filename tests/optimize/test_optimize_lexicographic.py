@@ -197,3 +197,62 @@ def test_a_level_kept_without_a_solve_still_binds_the_next() -> None:
         ("travel", 9.0),
     ]
     assert all(level.status == "optimal" for level in levels)
+
+
+def _count_solves(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    import geoalloc.optimize.lexicographic as lexicographic
+
+    calls: list[str] = []
+    real = lexicographic.solve_with_options
+
+    def counted(model, options, **overrides):
+        solved = real(model, options, **overrides)
+        calls.append(solved.outcome if solved.x is not None else "no plan")
+        return solved
+
+    monkeypatch.setattr(lexicographic, "solve_with_options", counted)
+    return calls
+
+
+def test_a_first_level_that_reaches_its_least_is_proven_by_the_next_levels_solve(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # two units to place, one per site at most: A (unmet 0, 9 minutes), B (0, 2), C (unmet 1, 1).
+    # Unmet demand can be 0 (its least over the bounds): travel is solved with unmet held at 0
+    # and that one solve proves both levels; C, the quickest, would leave demand unmet
+    b = ModelBuilder()
+    b.add_vars("pick", 3, lo=0, hi=1, integer=True)
+    b.add_rows("two", 1, [0, 0, 0], [0, 1, 2], 1.0, lo=2.0, hi=2.0)
+    lm = b.build()
+    unmet = Goal("unmet", "least unmet", "beds", np.array([0.0, 0.0, 1.0]))
+    travel = Goal("travel", "least travel", "minutes", np.array([9.0, 2.0, 1.0]))
+    calls = _count_solves(monkeypatch)
+    raw, levels = solve_lexicographic(lm, [unmet, travel], OptimizeOptions(mip_gap=0))
+    assert raw.x is not None and np.round(raw.x).tolist() == [1.0, 1.0, 0.0]
+    assert [(level.goal.key, level.value, level.status, level.gap) for level in levels] == [
+        ("unmet", 0.0, "optimal", 0.0),
+        ("travel", 11.0, "optimal", 0.0),
+    ]
+    assert levels[0].bound == 0.0 and levels[0].solve_s == 0.0 and levels[1].solve_s > 0.0
+    assert calls == ["solved"]
+
+
+def test_a_first_level_above_its_least_is_solved_after_the_held_try(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # three units to place on three sites: C must be used, so unmet cannot be 0; the held try
+    # finds no plan and the levels are solved in turn, with the same values as without it
+    b = ModelBuilder()
+    b.add_vars("pick", 3, lo=0, hi=1, integer=True)
+    b.add_rows("three", 1, [0, 0, 0], [0, 1, 2], 1.0, lo=3.0, hi=3.0)
+    lm = b.build()
+    unmet = Goal("unmet", "least unmet", "beds", np.array([0.0, 0.0, 1.0]))
+    travel = Goal("travel", "least travel", "minutes", np.array([9.0, 2.0, 1.0]))
+    calls = _count_solves(monkeypatch)
+    raw, levels = solve_lexicographic(lm, [unmet, travel], OptimizeOptions(mip_gap=0))
+    assert raw.x is not None and np.round(raw.x).tolist() == [1.0, 1.0, 1.0]
+    assert [(level.goal.key, level.value, level.status) for level in levels] == [
+        ("unmet", 1.0, "optimal"),
+        ("travel", 12.0, "optimal"),
+    ]
+    assert calls[0] == "no plan" and len(calls) >= 2
