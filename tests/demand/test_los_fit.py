@@ -169,3 +169,17 @@ def test_degenerate_rows_do_not_run_the_fit_off():
         fit_los(huge, huge)
     month = np.full(50, 30.0)  # alike but ordinary: fitted as before
     assert fit_los(month, month).mean_days == pytest.approx(30.0)
+
+
+def test_exponential_quantiles_are_scipys_without_importing_it() -> None:
+    # an assumed LOS (no history) is exponential: its median and p90 are computed in closed
+    # form, as scipy.stats.expon does, so a run need not import scipy.stats for them
+    from scipy import stats
+
+    rng = np.random.default_rng(7)
+    for scale in [*rng.uniform(0.1, 40.0, 60), 1.0, 5.0]:
+        fit = LosFit.assumed(float(scale))
+        frozen = stats.expon(scale=scale)
+        for q in [*rng.uniform(0.0, 1.0, 20), 0.0, 0.5, 0.9, 0.99]:
+            assert fit.quantile_days(float(q)) == float(frozen.ppf(q))
+        assert fit.median_days == float(frozen.median())
