@@ -24,6 +24,12 @@ def cache_path(n_areas: int, n_sites: int) -> Path:
     return Path(f"/tmp/statemilp_od_{n_areas}x{n_sites}.npz")
 
 
+def _sorted(rows, cols, minutes):
+    """The pairs sorted by (area, site), as the optimiser's index keeps them."""
+    order = np.lexsort((cols, rows))
+    return rows[order], cols[order], minutes[order]
+
+
 def load_od(n_areas: int, n_sites: int, *, block: int = 250, rebuild: bool = False):
     from dimacs_ny import ny_network, read_dimacs
     from state_instance import state_instance
@@ -33,7 +39,11 @@ def load_od(n_areas: int, n_sites: int, *, block: int = 250, rebuild: bool = Fal
     path = cache_path(n_areas, n_sites)
     if path.is_file() and not rebuild:
         z = np.load(path)
-        return inst, z["rows"], z["cols"], z["minutes"]
+        if "sorted" in z.files:
+            return inst, z["rows"], z["cols"], z["minutes"]
+        r, c, t = _sorted(z["rows"], z["cols"], z["minutes"])
+        np.savez(path, rows=r, cols=c, minutes=t, sorted=np.array(True))
+        return inst, r, c, t
     from geoalloc.travel import travel_matrix
 
     net = ny_network(tail, head, seconds, lon, lat)
@@ -50,8 +60,8 @@ def load_od(n_areas: int, n_sites: int, *, block: int = 250, rebuild: bool = Fal
         mins.append(M.data.astype(np.float32))
         print(f"  sites {start}..{start + len(nodes)}: {M.nnz:,} pairs, "
               f"{time.perf_counter() - t0:.1f} s", file=sys.stderr)
-    r, c, t = np.concatenate(rows), np.concatenate(cols), np.concatenate(mins)
-    np.savez(path, rows=r, cols=c, minutes=t)
+    r, c, t = _sorted(np.concatenate(rows), np.concatenate(cols), np.concatenate(mins))
+    np.savez(path, rows=r, cols=c, minutes=t, sorted=np.array(True))
     return inst, r, c, t
 
 
