@@ -45,10 +45,10 @@ RATES_PER_1000 = {"beds": 2.5, "icu_beds": 0.3, "ventilators": 0.15}
 def build(n_areas: int, n_sites: int, p: int):
     """The Indexed problem (pairs sorted by area, site) and its AllocationProblem tables."""
     import pandas as pd
+    from state_od_cache import load_od
 
     from geoalloc.optimize._prepare import Indexed
     from geoalloc.optimize.problem import AllocationProblem
-    from state_od_cache import load_od
 
     inst, rows, cols, minutes = load_od(n_areas, n_sites)  # sorted by (area, site)
     pop = inst.population
@@ -101,6 +101,7 @@ def run_case(case: str, n_areas: int, n_sites: int, p: int, time_limit_s: float,
             minutes=ix.minutes.astype(float),
         )
         classic._DENSE_LIMIT = 10**12
+        classic.SCALE_CELLS = 10**12
         from geoalloc.optimize import capacitated_scale
 
         capacitated_scale.SCALE_COLUMNS = 10**12

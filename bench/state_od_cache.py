@@ -58,8 +58,11 @@ def load_od(n_areas: int, n_sites: int, *, block: int = 250, rebuild: bool = Fal
         rows.append(M.row.astype(np.int32))
         cols.append((M.col + start).astype(np.int32))
         mins.append(M.data.astype(np.float32))
-        print(f"  sites {start}..{start + len(nodes)}: {M.nnz:,} pairs, "
-              f"{time.perf_counter() - t0:.1f} s", file=sys.stderr)
+        print(
+            f"  sites {start}..{start + len(nodes)}: {M.nnz:,} pairs, "
+            f"{time.perf_counter() - t0:.1f} s",
+            file=sys.stderr,
+        )
     r, c, t = _sorted(np.concatenate(rows), np.concatenate(cols), np.concatenate(mins))
     np.savez(path, rows=r, cols=c, minutes=t, sorted=np.array(True))
     return inst, r, c, t
@@ -68,5 +71,7 @@ def load_od(n_areas: int, n_sites: int, *, block: int = 250, rebuild: bool = Fal
 if __name__ == "__main__":
     n, m = int(sys.argv[1]), int(sys.argv[2])
     inst, r, c, t = load_od(n, m, rebuild="--rebuild" in sys.argv)
-    print(f"{n} x {m}: {len(r):,} pairs, areas {len(inst.population)}, "
-          f"unique area nodes {len(np.unique(inst.area_node))}")
+    print(
+        f"{n} x {m}: {len(r):,} pairs, areas {len(inst.population)}, "
+        f"unique area nodes {len(np.unique(inst.area_node))}"
+    )

@@ -190,7 +190,7 @@ def transport_plan(
             threads=options.threads,
             want_duals=True,
         )
-        if raw.x is None:
+        if raw.x is None or raw.objective is None:
             return np.inf, [], duals
         if raw.row_duals is not None:
             duals[units, r] = raw.row_duals[:U]

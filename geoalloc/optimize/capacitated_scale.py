@@ -21,14 +21,13 @@ would have more than :data:`SCALE_COLUMNS` assignment columns.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import time
 
 import numpy as np
 
 from geoalloc.optimize._prepare import Indexed
-from geoalloc.optimize.linear import relative_gap, solve_with_options, status_from_gap
+from geoalloc.optimize.linear import relative_gap, status_from_gap
 from geoalloc.optimize.nearest import nearest_lists
 from geoalloc.optimize.options import OptimizeOptions
 from geoalloc.optimize.problem import Allocation, AllocationProblem, SolveOutcome
@@ -101,7 +100,11 @@ def solve_capacitated_at_scale(
     fixed = ix.existing & (not _may_close(options))
     p = options.p
     C = CapacitatedLists(
-        lists, ix.demand, ix.capacity, site_cost, options.minutes_weight,
+        lists,
+        ix.demand,
+        ix.capacity,
+        site_cost,
+        options.minutes_weight,
         options.unmet_penalty_minutes,
     )
     S0 = _pmedian_sites(ix, lists, options, p if p is not None else max(1, int(fixed.sum())))
@@ -120,13 +123,19 @@ def solve_capacitated_at_scale(
     t_lr = time.perf_counter()
     budget = max(1.0, (deadline - time.monotonic()) - 1.5 * plan_s)
     lb, _lam, sets = lagrangian(
-        C, p, fixed, upper=ub, lam=lam0, deadline=time.monotonic() + budget,
+        C,
+        p,
+        fixed,
+        upper=ub,
+        lam=lam0,
+        deadline=time.monotonic() + budget,
         target_gap=options.mip_gap,
     )
     lr_s = time.perf_counter() - t_lr
     tried = 1
     for S in reversed(sets[-1:]):
-        if relative_gap(ub, lb) is not None and relative_gap(ub, lb) <= options.mip_gap:
+        now_gap = relative_gap(ub, lb)
+        if now_gap is not None and now_gap <= options.mip_gap:
             break
         cand = np.zeros(ix.m, dtype=bool)
         cand[S] = True

@@ -299,7 +299,9 @@ def beamr_rounds(
             if cost < ub:
                 ub, best_S = cost, S
         gap = relative_gap(ub, lb)
-        log.info("p-median BEAMR round %d: %d columns, bound %s, incumbent %.8g", rounds, cols, lb, ub)
+        log.info(
+            "p-median BEAMR round %d: %d columns, bound %s, incumbent %.8g", rounds, cols, lb, ub
+        )
         if gap is not None and gap <= options.mip_gap + 1e-9:
             break
         if raw.x is None or raw.outcome == "time_limit":
@@ -309,7 +311,9 @@ def beamr_rounds(
         if not grow.any():
             break
         k = k.copy()
-        k[grow] = np.minimum(np.minimum(lists.degree[grow], K), np.maximum(2 * k[grow], k[grow] + 4))
+        k[grow] = np.minimum(
+            np.minimum(lists.degree[grow], K), np.maximum(2 * k[grow], k[grow] + 4)
+        )
     return best_S, ub, lb, rounds, cols, solve_s
 
 
@@ -319,9 +323,7 @@ def solve_lists(ix, options, w: np.ndarray, p: int, kept: np.ndarray, lists: Nea
     hard_deadline = time.monotonic() + options.hard_limit_s
     penalty = lists.penalty
     budget = 0.4 * options.time_limit_s
-    S = greedy_interchange_lists(
-        lists, w, p, ix.m, kept=kept, deadline=time.monotonic() + budget
-    )
+    S = greedy_interchange_lists(lists, w, p, ix.m, kept=kept, deadline=time.monotonic() + budget)
 
     def true_cost(S: np.ndarray) -> float:
         opened = np.zeros(ix.m, dtype=bool)
@@ -336,6 +338,7 @@ def solve_lists(ix, options, w: np.ndarray, p: int, kept: np.ndarray, lists: Nea
     in_s[S] = True
     b1, b2, _ = _first_two(lists, in_s, penalty)
     tl = time.perf_counter()
+    lb: float | None
     lb, _lam = lagrangian_bound(
         lists,
         w,
