@@ -1,22 +1,20 @@
-"""The capacitated model at state scale: k-nearest reduction with a catch-all, bound kept.
+"""The capacitated model at state scale: nearest-site lists, a Lagrangian bound, LP plans.
 
 The full model (:mod:`geoalloc.optimize.capacitated`) has one column per (pair, resource): 10⁸
-pairs × 3 resources at state scale. Here area ``i`` keeps only its ``k_i`` nearest sites; the
-share of its demand for ``r`` that the full model would send farther (or leave unmet) goes to the
-``u_ir`` column, priced at ``d_ir · min(minutes_weight · t_i(k_i+1), unmet_penalty)`` — the
-minutes of the nearest site left out, or the penalty. With the weighted objective, every full
-plan maps to a reduced one that costs no more (the catch-all has no capacity row, so capacity rows
-only lose load), so the reduced MILP's proven bound is a **lower bound on the full optimum**.
+pairs × 3 resources at state scale, far beyond what HiGHS loads. Here each area keeps its
+:data:`LIST_WIDTH` nearest sites and a catch-all priced at the minutes of the nearest site left
+out (or the unmet penalty): with the weighted objective every full plan maps to a reduced one
+that costs no more, so a lower bound of the reduced problem bounds the full optimum. The bound is
+the Lagrangian relaxation of the assignment rows (:mod:`geoalloc.optimize.capacitated_lagrange`,
+one continuous knapsack per site and resource); the plans are full-model plans — a p-median
+incumbent's sites and the relaxation's last choice, each assigned by transportation LPs over the
+listed pairs — priced exactly. The gap between the two is the certificate.
 
-Its solution is also a full plan once the catch-all share is counted as unmet at the penalty:
-that plan's objective (the full model's prices) is the incumbent, and the gap between the two is
-the certificate. ``k_i`` starts at the rank of the second-nearest site of a p-median incumbent
-(weighted by the first resource's demand) and doubles where the catch-all is used at less than
-the penalty, until the gap is within ``mip_gap`` or the time is up.
-
-Used when the objective is ``weighted`` without a coverage floor, a minimax term or priority
-weights (each of which would make the catch-all price no longer a relaxation), and the full model
-would have more than :data:`SCALE_COLUMNS` assignment columns.
+Used when the objective is ``weighted`` and the full model would have more than
+:data:`SCALE_COLUMNS` assignment columns, and only without a coverage floor, a minimax term,
+priority weights (each would make the catch-all price no longer a relaxation), single-source
+assignment, expansion, budgets or couplings (not in the relaxation yet); otherwise the full model
+is built as before.
 """
 
 from __future__ import annotations
