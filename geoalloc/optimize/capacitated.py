@@ -527,6 +527,13 @@ def solve_capacitated(
     options: OptimizeOptions,
     groups: np.ndarray | None = None,
 ) -> Allocation:
+    from geoalloc.optimize.capacitated_scale import (
+        reduction_applies,
+        solve_capacitated_at_scale,
+    )
+
+    if reduction_applies(ix, options, groups):
+        return solve_capacitated_at_scale(ix, problem, options, groups)
     started = time.perf_counter()
     lm, lay = build_capacitated(ix, problem, options, groups)
     build_s = time.perf_counter() - started

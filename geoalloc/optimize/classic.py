@@ -484,6 +484,9 @@ def solve_p_median(
     if notes:
         notes = [notes[0].replace("were left out", f"count as unmet at {penalty:g} minutes")]
 
+    if ix.n * ix.m > SCALE_CELLS:
+        return _solve_p_median_at_scale(ix, options, p, w, penalty, notes)
+
     # pairs usable at all: cheaper than being unmet
     use = ix.minutes < penalty
     pa, ps, pt = ix.pair_area[use], ix.pair_site[use], ix.minutes[use]
@@ -632,6 +635,49 @@ def solve_p_median(
         build_s=build_total,
         solve_s=solve_total,
         notes=tuple(notes),
+    )
+
+
+#: areas × sites above which the p-median runs at scale (no dense matrix): at 20,000 × 500 the
+#: dense path took 312 s and proved no bound within 300 s, the path at scale 17 s and 0.9 %
+SCALE_CELLS = 2_000_000
+#: nearest sites kept per area by the p-median at scale
+SCALE_LIST_WIDTH = 64
+
+
+def _solve_p_median_at_scale(
+    ix: Indexed,
+    options: OptimizeOptions,
+    p: int,
+    w: np.ndarray,
+    penalty: float,
+    notes: list[str],
+) -> Allocation:
+    """p-median without a dense matrix: :mod:`geoalloc.optimize.pmedian_sparse`."""
+    from geoalloc.optimize.nearest import nearest_lists, nearest_open_exact
+    from geoalloc.optimize.pmedian_sparse import solve_lists
+
+    started = time.perf_counter()
+    lists = nearest_lists(ix, SCALE_LIST_WIDTH, penalty)
+    lists_s = time.perf_counter() - started
+    kept = kept_open(ix, options)
+    opened, _ub, lb, more, build_s, solve_s, _cols = solve_lists(ix, options, w, p, kept, lists)
+    site, minutes = nearest_open_exact(ix, lists, opened)
+    objective = float(w @ np.where(site >= 0, minutes, penalty))
+    gap = relative_gap(objective, lb)
+    return _finish(
+        ix,
+        options,
+        model="p-median",
+        opened=opened,
+        site=site,
+        minutes=minutes,
+        objective=objective,
+        bound=lb,
+        gap=gap,
+        build_s=lists_s + build_s,
+        solve_s=solve_s,
+        notes=tuple(notes + more),
     )
 
 

@@ -1,0 +1,201 @@
+"""The capacitated model at state scale by Lagrangian relaxation on each area's nearest sites.
+
+Reduced problem (a relaxation of the full one, so its lower bounds bound the full optimum):
+area ``i`` keeps its ``K`` nearest sites; the part of its demand for ``r`` that goes farther or
+is left unmet goes to ``u_ir`` at ``d_ir · min(minutes_weight · beyond_i, unmet_penalty)`` per
+unit share (``beyond_i``: minutes of the nearest site not listed) — no full plan costs less there.
+
+Relaxing the assignment rows ``Σ_j x_ijr + u_ir = 1`` with multipliers ``λ_ir`` splits it by site:
+
+    L(λ) = Σ λ_ir + Σ min(0, price_ir − λ_ir) + min_{Σ y = p} Σ_j y_j (f_j + V_j(λ)),
+    V_j(λ) = Σ_r min { Σ_i (w d_ir t_ij − λ_ir) x_ijr : Σ_i d_ir x_ijr ≤ c_jr, 0 ≤ x ≤ 1 },
+
+each ``V_j`` a continuous knapsack solved exactly by sorting. ``L(λ)`` is a lower bound for every
+``λ``; subgradient steps raise it. Plans: for a set of open sites, the assignment is the
+transportation LP over the listed pairs to open sites (unmet at the penalty), solved per resource
+with HiGHS — a feasible plan of the full model, priced exactly. The sets tried are a p-median
+incumbent and the relaxation's own site choices.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import numpy as np
+
+from geoalloc.optimize.linear import ModelBuilder, relative_gap, solve_highs_arrays
+from geoalloc.optimize.nearest import NearestLists
+
+log = logging.getLogger(__name__)
+
+
+class CapacitatedLists:
+    """The listed (area, site) entries, flat, with demand per resource and the catch-all price."""
+
+    def __init__(
+        self,
+        lists: NearestLists,
+        demand: np.ndarray,
+        capacity: np.ndarray,
+        site_cost: np.ndarray,
+        minutes_weight: float,
+        penalty: float,
+    ) -> None:
+        n, K = lists.site.shape
+        flat = lists.site.ravel()
+        valid = flat >= 0
+        self.lists = lists
+        self.n, self.R = demand.shape
+        self.m = capacity.shape[0]
+        self.row = np.repeat(np.arange(n, dtype=np.int64), K)[valid]
+        self.site = flat[valid].astype(np.int64)
+        self.t = lists.minutes.ravel()[valid]
+        self.demand = demand
+        self.capacity = capacity
+        self.site_cost = site_cost
+        self.mw = minutes_weight
+        self.penalty = penalty
+        # the catch-all's price per unit of demand
+        self.price = np.minimum(minutes_weight * lists.beyond, penalty)
+
+
+def _knapsacks(C: CapacitatedLists, lam: np.ndarray, r: int):
+    """Per site, ``V_jr``; and the shares x of the entries that enter (entry index, share)."""
+    d = C.demand[C.row, r]
+    a = C.mw * d * C.t - lam[C.row, r]
+    take = np.flatnonzero((a < 0) & (d > 0))
+    if not len(take):
+        return np.zeros(C.m), take, np.zeros(0)
+    s = C.site[take]
+    q = a[take] / d[take]
+    order = np.lexsort((q, s))
+    take, s = take[order], s[order]
+    dd = d[take]
+    cum = np.cumsum(dd)
+    starts = np.searchsorted(s, np.arange(C.m))
+    first = starts[s]
+    before = cum - dd - np.where(first > 0, cum[first - 1], 0.0)
+    share = np.clip((C.capacity[s, r] - before) / dd, 0.0, 1.0)
+    value = np.bincount(s, weights=a[take] * share, minlength=C.m)
+    return value, take, share
+
+
+def lagrangian(
+    C: CapacitatedLists,
+    p: int | None,
+    fixed: np.ndarray,
+    *,
+    upper: float,
+    lam: np.ndarray,
+    iterations: int = 5000,
+    deadline: float | None = None,
+    target_gap: float = 0.0,
+) -> tuple[float, np.ndarray, list[np.ndarray]]:
+    """Best bound found, its multipliers, and the site sets the relaxation chose (latest last)."""
+    n, R = C.demand.shape
+    lam = lam.copy()
+    catch = C.demand * C.price[:, None]
+    best, best_lam = -np.inf, lam.copy()
+    theta, stall = 2.0, 0
+    sets: list[np.ndarray] = []
+    for _ in range(iterations):
+        V = C.site_cost.copy()
+        parts = []
+        for r in range(R):
+            v, take, share = _knapsacks(C, lam, r)
+            V += v
+            parts.append((take, share))
+        y = fixed.copy()
+        if p is not None:
+            free = int(p - fixed.sum())
+            cand = np.flatnonzero(~fixed)
+            if free > 0:
+                y[cand[np.argpartition(V[cand], free - 1)[:free]]] = True
+        else:
+            y |= V < 0
+        value = float(lam.sum() + np.minimum(0.0, catch - lam).sum() + V[y].sum())
+        if not np.isfinite(best) or value > best + 1e-12 * max(abs(best), 1.0):
+            best, best_lam, stall = value, lam.copy(), 0
+            sets.append(np.flatnonzero(y))
+        else:
+            stall += 1
+            if stall >= 15:
+                theta, stall = theta / 2, 0
+        gap = relative_gap(upper, best)
+        if gap is not None and gap <= target_gap:
+            break
+        if deadline is not None and time.monotonic() > deadline:
+            break
+        g = np.ones((n, R))
+        g -= (catch < lam) & (C.demand > 0)
+        for r, (take, share) in enumerate(parts):
+            on = y[C.site[take]]
+            g[:, r] -= np.bincount(C.row[take[on]], weights=share[on], minlength=n)
+        g[C.demand <= 0] = 0.0
+        norm = float((g * g).sum())
+        if norm == 0 or theta < 1e-4:
+            break
+        lam = lam + theta * max(upper - value, 1e-9 * max(abs(upper), 1.0)) / norm * g
+        log.debug("capacitated Lagrangian: %.8g (best %.8g, θ %.3g)", value, best, theta)
+    return best, best_lam, sets
+
+
+def transport_plan(
+    C: CapacitatedLists, opened: np.ndarray, options
+) -> tuple[float, list, np.ndarray]:
+    """The least-cost assignment to ``opened`` over the listed pairs (unmet at the penalty), one
+    LP per resource: its objective in the full model's prices, per resource the served entries
+    as (entry index, share), and the assignment rows' duals (n, R) — multipliers to start the
+    relaxation from."""
+    on = np.flatnonzero(opened[C.site])
+    total = float(C.site_cost[opened].sum())
+    plan = []
+    duals = np.zeros((C.n, C.R))
+    for r in range(C.R):
+        d = C.demand[:, r]
+        e = on[d[C.row[on]] > 0]
+        units = np.flatnonzero(d > 0)
+        unit_of = np.full(C.n, -1)
+        unit_of[units] = np.arange(len(units))
+        X, U = len(e), len(units)
+        b = ModelBuilder()
+        x0 = b.add_vars("x", X, cost=C.mw * d[C.row[e]] * C.t[e], lo=0, hi=1)
+        u0 = b.add_vars("u", U, cost=options.unmet_penalty_minutes * d[units], lo=0, hi=1)
+        b.add_rows(
+            "assign",
+            U,
+            np.concatenate([unit_of[C.row[e]], np.arange(U)]),
+            np.concatenate([x0 + np.arange(X), u0 + np.arange(U)]),
+            1.0,
+            lo=1.0,
+            hi=1.0,
+        )
+        sites = np.flatnonzero(opened)
+        row_of = np.full(C.m, -1)
+        row_of[sites] = np.arange(len(sites))
+        b.add_rows(
+            "capacity",
+            len(sites),
+            row_of[C.site[e]],
+            x0 + np.arange(X),
+            d[C.row[e]],
+            hi=C.capacity[sites, r],
+        )
+        raw = solve_highs_arrays(
+            b.build(),
+            time_limit_s=options.time_limit_s,
+            mip_gap=0.0,
+            hard_limit_s=options.hard_limit_s,
+            threads=options.threads,
+            want_duals=True,
+        )
+        if raw.x is None or raw.objective is None:
+            return np.inf, [], duals
+        if raw.row_duals is not None:
+            duals[units, r] = raw.row_duals[:U]
+        total += float(raw.objective)
+        share = raw.x[x0 : x0 + X]
+        nz = share > 1e-12
+        plan.append((e[nz], share[nz]))
+    return total, plan, duals
