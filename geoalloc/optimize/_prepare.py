@@ -7,7 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from geoalloc._validate import Problems
+from geoalloc._errors import InputError
+from geoalloc._validate import Problems, format_ids
 from geoalloc.optimize.options import OptimizeOptions
 from geoalloc.optimize.problem import AllocationProblem
 
@@ -191,3 +192,22 @@ def prepare(problem: AllocationProblem, *, max_minutes: float | None = None) -> 
         existing=existing.astype(bool).to_numpy(),
         priority=priority,
     )
+
+
+def may_close(options: OptimizeOptions) -> bool:
+    """Existing sites may close with ``allow_closing``, or when ``p`` says how many stay open."""
+    return options.allow_closing or options.p is not None
+
+
+def site_values(ix: Indexed, series: pd.Series | None, what: str) -> np.ndarray:
+    """A cost per site of ``ix`` (0 where ``series`` is None); missing or negative: InputError."""
+    if series is None:
+        return np.zeros(ix.m)
+    s = pd.to_numeric(series.reindex(ix.sites), errors="coerce")
+    if s.isna().any() or (s < 0).any():
+        bad = s.index[s.isna() | (s < 0)]
+        msg = (
+            f"{what}: missing or negative values for sites {format_ids(bad)} — give each a cost ≥ 0"
+        )
+        raise InputError(msg)
+    return s.to_numpy(dtype=float)

@@ -47,7 +47,7 @@ import pandas as pd
 
 from geoalloc._errors import InfeasibleError, InputError, SolverError
 from geoalloc._validate import format_ids
-from geoalloc.optimize._prepare import Indexed
+from geoalloc.optimize._prepare import Indexed, may_close, site_values
 from geoalloc.optimize._result import site_table
 from geoalloc.optimize.lexicographic import Goal, combined_gap, solve_lexicographic
 from geoalloc.optimize.linear import (
@@ -85,24 +85,6 @@ class _Layout:
     goals: tuple[Goal, ...] = ()  # the lexicographic levels, most important first
 
 
-def _may_close(options: OptimizeOptions) -> bool:
-    """Existing sites may close with ``allow_closing``, or when ``p`` says how many stay open."""
-    return options.allow_closing or options.p is not None
-
-
-def _site_series(ix: Indexed, series: pd.Series | None, what: str) -> np.ndarray:
-    if series is None:
-        return np.zeros(ix.m)
-    s = pd.to_numeric(series.reindex(ix.sites), errors="coerce")
-    if s.isna().any() or (s < 0).any():
-        bad = s.index[s.isna() | (s < 0)]
-        msg = (
-            f"{what}: missing or negative values for sites {format_ids(bad)} — give each a cost ≥ 0"
-        )
-        raise InputError(msg)
-    return s.to_numpy(dtype=float)
-
-
 def build_capacitated(
     ix: Indexed, problem: AllocationProblem, options: OptimizeOptions, groups: np.ndarray | None
 ) -> tuple[LinearModel, _Layout]:
@@ -128,9 +110,9 @@ def build_capacitated(
     module = np.array([float(options.module_size.get(r, 1.0)) for r in ix.resources])
     unit_cost = np.array([float(options.cost_per_unit.get(r, 0.0)) for r in ix.resources])
     expandable = [res_pos[r] for r in ix.resources if r in options.cost_per_unit]
-    opening = _site_series(ix, problem.opening_cost, "opening cost")
-    operating = _site_series(ix, problem.operating_cost, "operating cost")
-    fixed_open = ix.existing & (not _may_close(options))
+    opening = site_values(ix, problem.opening_cost, "opening cost")
+    operating = site_values(ix, problem.operating_cost, "operating cost")
+    fixed_open = ix.existing & (not may_close(options))
     total_demand = ix.demand.sum(axis=0)
 
     # expansion bounds (modules)
@@ -256,8 +238,8 @@ def build_capacitated(
         hi=0.0,
     )
     # linking x ≤ y at sites that may be closed
-    may_close = ~fixed_open
-    lk = np.flatnonzero(may_close[xs])
+    closable = ~fixed_open
+    lk = np.flatnonzero(closable[xs])
     if len(lk):
         L = len(lk)
         b.add_rows(
@@ -270,7 +252,7 @@ def build_capacitated(
         )
     # expansion only where open: s e ≤ U y  (U = e_ub × s)
     for k in expandable:
-        sites_k = np.flatnonzero(may_close & (e_ub[:, k] > 0))
+        sites_k = np.flatnonzero(closable & (e_ub[:, k] > 0))
         if len(sites_k):
             S = len(sites_k)
             b.add_rows(
@@ -626,7 +608,7 @@ def diagnose(
     """Why the capacitated model has no solution: cheap checks, then an elastic re-solve."""
     reasons: list[str] = []
     R = len(ix.resources)
-    fixed_open = ix.existing & (not _may_close(options))
+    fixed_open = ix.existing & (not may_close(options))
     max_after = ix.capacity + lay.e_ub * lay.module
     for c in options.couplings:
         a = ix.resources.index(c.resource)

@@ -24,7 +24,7 @@ import time
 
 import numpy as np
 
-from geoalloc.optimize._prepare import Indexed
+from geoalloc.optimize._prepare import Indexed, may_close, site_values
 from geoalloc.optimize.linear import relative_gap, status_from_gap
 from geoalloc.optimize.nearest import nearest_lists
 from geoalloc.optimize.options import OptimizeOptions
@@ -79,7 +79,6 @@ def solve_capacitated_at_scale(
     import pandas as pd
 
     from geoalloc.optimize._result import site_table
-    from geoalloc.optimize.capacitated import _may_close, _site_series
     from geoalloc.optimize.capacitated_lagrange import (
         CapacitatedLists,
         lagrangian,
@@ -92,10 +91,10 @@ def solve_capacitated_at_scale(
     deadline = time.monotonic() + options.time_limit_s
     cutoff = options.unmet_penalty_minutes / options.minutes_weight
     lists = nearest_lists(ix, LIST_WIDTH, cutoff)
-    opening = _site_series(ix, problem.opening_cost, "opening cost")
-    operating = _site_series(ix, problem.operating_cost, "operating cost")
+    opening = site_values(ix, problem.opening_cost, "opening cost")
+    operating = site_values(ix, problem.operating_cost, "operating cost")
     site_cost = options.cost_weight * np.where(ix.existing, operating, opening)
-    fixed = ix.existing & (not _may_close(options))
+    fixed = ix.existing & (not may_close(options))
     p = options.p
     C = CapacitatedLists(
         lists,
