@@ -41,6 +41,7 @@ from geoalloc.optimize.linear import (
 )
 from geoalloc.optimize.objective import classic_detail
 from geoalloc.optimize.options import OptimizeOptions
+from geoalloc.optimize.pmedian_sparse import beamr_solve
 from geoalloc.optimize.problem import Allocation, SolveOutcome
 
 log = logging.getLogger(__name__)
@@ -582,21 +583,10 @@ def solve_p_median(
         remaining = hard_deadline - time.monotonic()
         if remaining <= 1.0:
             break
-        raw = solve_with_options(
-            lm,
-            options,
-            time_limit_s=min(options.time_limit_s, remaining * 0.9),
-            hard_limit_s=remaining,
-            start=start,
+        raw, lb, (ub, best_S) = beamr_solve(
+            lm, options, start, remaining, lb, (ub, best_S), true_cost
         )
         solve_total += raw.solve_s
-        if raw.bound is not None:
-            lb = raw.bound if lb is None else max(lb, raw.bound)
-        if raw.x is not None:
-            S = np.flatnonzero(raw.x[lm.blocks["y"]] > 0.5)
-            cost = true_cost(S)
-            if cost < ub:
-                ub, best_S = cost, S
         gap = relative_gap(ub, lb) if np.isfinite(ub) else None
         log.info("p-median BEAMR round %d: %d arcs, bound %s, incumbent %.6g", rounds, P, lb, ub)
         if gap is not None and gap <= options.mip_gap + 1e-9:

@@ -28,11 +28,19 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 
 import numpy as np
 
-from geoalloc.optimize.linear import ModelBuilder, relative_gap, solve_with_options
+from geoalloc.optimize.linear import (
+    LinearModel,
+    ModelBuilder,
+    RawSolution,
+    relative_gap,
+    solve_with_options,
+)
 from geoalloc.optimize.nearest import NearestLists, nearest_open_exact
+from geoalloc.optimize.options import OptimizeOptions
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +63,38 @@ class _Entries:
 
     def of_site(self, j: int) -> np.ndarray:
         return self.by_site[self.site_ptr[j] : self.site_ptr[j + 1]]
+
+
+def beamr_solve(
+    lm: LinearModel,
+    options: OptimizeOptions,
+    start: np.ndarray | None,
+    remaining_s: float,
+    lb: float | None,
+    incumbent: tuple[float, np.ndarray | None],
+    true_cost: Callable[[np.ndarray], float],
+    *,
+    known_bound: float | None = None,
+) -> tuple[RawSolution, float | None, tuple[float, np.ndarray | None]]:
+    """One solve of a BEAMR-reduced p-median (``y`` the site block) within ``remaining_s``: the
+    reduced model's bound raises ``lb`` (its optimum bounds the full problem's), and its sites,
+    priced on every pair by ``true_cost``, replace the ``(cost, sites)`` incumbent when cheaper."""
+    raw = solve_with_options(
+        lm,
+        options,
+        time_limit_s=min(options.time_limit_s, remaining_s * 0.9),
+        hard_limit_s=remaining_s,
+        start=start,
+        known_bound=known_bound,
+    )
+    if raw.bound is not None:
+        lb = raw.bound if lb is None else max(lb, raw.bound)
+    if raw.x is not None:
+        sites = np.flatnonzero(raw.x[lm.blocks["y"]] > 0.5)
+        cost = true_cost(sites)
+        if cost < incumbent[0]:
+            incumbent = (cost, sites)
+    return raw, lb, incumbent
 
 
 def _first_two(
@@ -282,22 +322,11 @@ def beamr_rounds(
         remaining = hard_deadline - time.monotonic()
         if remaining <= 1.0:
             break
-        raw = solve_with_options(
-            lm,
-            options,
-            time_limit_s=min(options.time_limit_s, remaining * 0.9),
-            hard_limit_s=remaining,
-            start=start,
-            known_bound=lb,
+        raw, lb, (ub, found) = beamr_solve(
+            lm, options, start, remaining, lb, (ub, best_S), true_cost, known_bound=lb
         )
+        best_S = best_S if found is None else found
         solve_s += raw.solve_s
-        if raw.bound is not None:
-            lb = raw.bound if lb is None else max(lb, raw.bound)
-        if raw.x is not None:
-            S = np.flatnonzero(raw.x[lm.blocks["y"]] > 0.5)
-            cost = true_cost(S)
-            if cost < ub:
-                ub, best_S = cost, S
         gap = relative_gap(ub, lb)
         log.info(
             "p-median BEAMR round %d: %d columns, bound %s, incumbent %.8g", rounds, cols, lb, ub
