@@ -4,7 +4,7 @@
 instance's areas and sites (int32) and minutes (float32) of every pair within 45 minutes, by
 ``geoalloc.travel.travel_matrix`` on the New York graph. The sites are routed in blocks of
 ``block`` so that the peak memory stays a few GB at 100,000 × 2,000; the pairs are cached to
-``/tmp/statemilp_od_{n_areas}x{n_sites}.npz`` (``--rebuild`` to ignore the cache).
+``/tmp/geoalloc_state_od_{n_areas}x{n_sites}.npz`` (``--rebuild`` to ignore the cache).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ CUTOFF_MIN = 45.0
 
 
 def cache_path(n_areas: int, n_sites: int) -> Path:
-    return Path(f"/tmp/statemilp_od_{n_areas}x{n_sites}.npz")
+    return Path(f"/tmp/geoalloc_state_od_{n_areas}x{n_sites}.npz")
 
 
 def _sorted(rows, cols, minutes):
