@@ -41,7 +41,7 @@ from geoalloc.optimize.linear import (
 )
 from geoalloc.optimize.objective import classic_detail
 from geoalloc.optimize.options import OptimizeOptions
-from geoalloc.optimize.pmedian_sparse import beamr_solve
+from geoalloc.optimize.pmedian_sparse import beamr_model, beamr_solve
 from geoalloc.optimize.problem import Allocation, SolveOutcome
 
 log = logging.getLogger(__name__)
@@ -544,41 +544,7 @@ def solve_p_median(
         left = ~keep & (rank == k[pa])
         nxt[pa[left]] = np.minimum(pt[left], penalty)
         P = len(xa)
-        b = ModelBuilder()
-        y0 = b.add_vars("y", ix.m, lo=kept.astype(float), hi=1, integer=True)
-        x0 = b.add_vars("x", P, cost=w[xa] * xt, lo=0, hi=1)
-        z0 = b.add_vars("z", ix.n, cost=w * nxt, lo=0, hi=1)
-        b.add_rows(
-            "assign",
-            ix.n,
-            np.concatenate([xa, np.arange(ix.n)]),
-            np.concatenate([x0 + np.arange(P), z0 + np.arange(ix.n)]),
-            1.0,
-            lo=1.0,
-            hi=1.0,
-        )
-        b.add_rows(
-            "link",
-            P,
-            np.concatenate([np.arange(P), np.arange(P)]),
-            np.concatenate([x0 + np.arange(P), y0 + xs]),
-            np.concatenate([np.ones(P), -np.ones(P)]),
-            hi=0.0,
-        )
-        b.add_rows("p", 1, np.zeros(ix.m), y0 + np.arange(ix.m), 1.0, lo=float(p), hi=float(p))
-        lm = b.build()
-        start = None
-        if best_S is not None:
-            start = np.zeros(lm.n_cols)
-            start[y0 + best_S] = 1.0
-            in_b = np.zeros(ix.m, dtype=bool)
-            in_b[best_S] = True
-            open_pairs = np.flatnonzero(in_b[xs])
-            ua, fi = np.unique(xa[open_pairs], return_index=True)
-            start[x0 + open_pairs[fi]] = 1.0
-            zs = np.ones(ix.n)
-            zs[ua] = 0.0
-            start[z0 : z0 + ix.n] = zs
+        lm, start = beamr_model(w, p, kept, xa, xs, xt, nxt, best_S)
         build_total += time.perf_counter() - tb
         remaining = hard_deadline - time.monotonic()
         if remaining <= 1.0:

@@ -65,6 +65,58 @@ class _Entries:
         return self.by_site[self.site_ptr[j] : self.site_ptr[j + 1]]
 
 
+def beamr_model(
+    w: np.ndarray,
+    p: int,
+    kept: np.ndarray,
+    xa: np.ndarray,
+    xs: np.ndarray,
+    xt: np.ndarray,
+    catch_all: np.ndarray,
+    incumbent: np.ndarray | None,
+) -> tuple[LinearModel, np.ndarray | None]:
+    """The BEAMR-reduced p-median over the kept pairs (area ``xa``, site ``xs``, minutes ``xt``)
+    with a catch-all per area priced at ``catch_all`` minutes, and a start from the
+    ``incumbent`` site set (each area at its first kept open site, else the catch-all)."""
+    n, m, P = len(w), len(kept), len(xa)
+    b = ModelBuilder()
+    y0 = b.add_vars("y", m, lo=kept.astype(float), hi=1, integer=True)
+    x0 = b.add_vars("x", P, cost=w[xa] * xt, lo=0, hi=1)
+    z0 = b.add_vars("z", n, cost=w * catch_all, lo=0, hi=1)
+    b.add_rows(
+        "assign",
+        n,
+        np.concatenate([xa, np.arange(n)]),
+        np.concatenate([x0 + np.arange(P), z0 + np.arange(n)]),
+        1.0,
+        lo=1.0,
+        hi=1.0,
+    )
+    b.add_rows(
+        "link",
+        P,
+        np.concatenate([np.arange(P), np.arange(P)]),
+        np.concatenate([x0 + np.arange(P), y0 + xs]),
+        np.concatenate([np.ones(P), -np.ones(P)]),
+        hi=0.0,
+    )
+    b.add_rows("p", 1, np.zeros(m), y0 + np.arange(m), 1.0, lo=float(p), hi=float(p))
+    lm = b.build()
+    if incumbent is None:
+        return lm, None
+    start = np.zeros(lm.n_cols)
+    start[y0 + incumbent] = 1.0
+    is_open = np.zeros(m, dtype=bool)
+    is_open[incumbent] = True
+    open_pairs = np.flatnonzero(is_open[xs])
+    served, first = np.unique(xa[open_pairs], return_index=True)
+    start[x0 + open_pairs[first]] = 1.0
+    unserved = np.ones(n)
+    unserved[served] = 0.0
+    start[z0 : z0 + n] = unserved
+    return lm, start
+
+
 def beamr_solve(
     lm: LinearModel,
     options: OptimizeOptions,
@@ -284,41 +336,8 @@ def beamr_rounds(
         rows = np.arange(n)
         nxt = np.where(k < K, lists.minutes[rows, np.minimum(k, K - 1)], lists.beyond)
         nxt = np.minimum(np.where(np.isfinite(nxt), nxt, lists.penalty), lists.penalty)
-        P = len(xa)
-        b = ModelBuilder()
-        y0 = b.add_vars("y", ix.m, lo=kept.astype(float), hi=1, integer=True)
-        x0 = b.add_vars("x", P, cost=w[xa] * xt, lo=0, hi=1)
-        z0 = b.add_vars("z", n, cost=w * nxt, lo=0, hi=1)
-        b.add_rows(
-            "assign",
-            n,
-            np.concatenate([xa, rows]),
-            np.concatenate([x0 + np.arange(P), z0 + rows]),
-            1.0,
-            lo=1.0,
-            hi=1.0,
-        )
-        b.add_rows(
-            "link",
-            P,
-            np.concatenate([np.arange(P), np.arange(P)]),
-            np.concatenate([x0 + np.arange(P), y0 + xs]),
-            np.concatenate([np.ones(P), -np.ones(P)]),
-            hi=0.0,
-        )
-        b.add_rows("p", 1, np.zeros(ix.m), y0 + np.arange(ix.m), 1.0, lo=float(p), hi=float(p))
-        lm = b.build()
+        lm, start = beamr_model(w, p, kept, xa, xs, xt, nxt, best_S)
         cols = lm.n_cols
-        start = np.zeros(lm.n_cols)
-        start[y0 + best_S] = 1.0
-        in_b = np.zeros(ix.m, dtype=bool)
-        in_b[best_S] = True
-        open_x = np.flatnonzero(in_b[xs])
-        ua, fi = np.unique(xa[open_x], return_index=True)
-        start[x0 + open_x[fi]] = 1.0
-        zs = np.ones(n)
-        zs[ua] = 0.0
-        start[z0 : z0 + n] = zs
         remaining = hard_deadline - time.monotonic()
         if remaining <= 1.0:
             break
