@@ -32,7 +32,6 @@ from geoalloc.outputs.display_grid import DisplayGrid, cell_anchors, cell_values
 from geoalloc.outputs.escape import text
 from geoalloc.outputs.layers import (
     Legend,
-    circle_layer,
     circle_record,
     in_4326,
     line_layer,
@@ -40,7 +39,7 @@ from geoalloc.outputs.layers import (
     polygon_data,
     polygon_view,
 )
-from geoalloc.outputs.planning_layers import AreaLayers
+from geoalloc.outputs.planning_layers import AreaLayers, unmet_rings
 from geoalloc.outputs.popups import Names
 from geoalloc.outputs.styles import (
     AREA_STATUS_COLOURS,
@@ -50,7 +49,6 @@ from geoalloc.outputs.styles import (
     NO_DATA_COLOUR,
     RISK_PALETTE,
     UNMET_COLOUR,
-    UNMET_DASH,
     classify_minutes,
     classify_quantiles,
 )
@@ -255,23 +253,12 @@ def grid_unmet_layer(
                     css_class="geoalloc-unmet",
                 )
             )
-    legend_id = legend.section(
-        "geoalloc-legend-unmet",
-        f"unmet demand (size: units short per {grid.label} cell)",
-        [(UNMET_COLOUR, "the demand no site serves in a display cell's areas")],
-        show=bool(records),
-        symbol="ring",
-    )
-    return circle_layer(
+    return unmet_rings(
         fmap,
         records,
-        "Plan: unmet demand" if records else "Plan: unmet demand (none)",
-        show=bool(records),
-        fill_opacity=0.15,
-        pane="overlayPane",  # below the facilities
-        weight=2.0,
-        dash=UNMET_DASH,
-        legend_id=legend_id,
+        legend,
+        f"unmet demand (size: units short per {grid.label} cell)",
+        "the demand no site serves in a display cell's areas",
     )
 
 

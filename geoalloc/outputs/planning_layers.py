@@ -277,10 +277,24 @@ def unmet_layer(
                     point, radius=radius, colour=UNMET_COLOUR, tip=tip, css_class="geoalloc-unmet"
                 )
             )
+    return unmet_rings(
+        fmap,
+        records,
+        legend,
+        "unmet demand (size: units short)",
+        "an area's demand that no site serves",
+    )
+
+
+def unmet_rings(
+    fmap: folium.Map, records: list[dict], legend: Legend, title: str, meaning: str
+) -> Layer:
+    """*Plan: unmet demand* from its ring ``records`` (dashed, below the facilities), with its
+    legend section; shown at first when there are any, named "(none)" when there are not."""
     legend_id = legend.section(
         "geoalloc-legend-unmet",
-        "unmet demand (size: units short)",
-        [(UNMET_COLOUR, "an area's demand that no site serves")],
+        title,
+        [(UNMET_COLOUR, meaning)],
         show=bool(records),
         symbol="ring",
     )
