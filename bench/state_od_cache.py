@@ -2,8 +2,8 @@
 
 ``load_od(n_areas, n_sites)`` returns ``(instance, rows, cols, minutes)``: positions into the
 instance's areas and sites (int32) and minutes (float32) of every pair within 45 minutes, by
-``geoalloc.travel.travel_matrix`` on the New York graph. The sites are routed in blocks of
-``block`` so that the peak memory stays a few GB at 100,000 × 2,000; the pairs are cached to
+``geoalloc.travel.travel_matrix`` on the New York graph (one call: its cut-off pairs are compact,
+2.7 GB at the peak for 100,000 × 2,000); the pairs are cached to
 ``/tmp/geoalloc_state_od_{n_areas}x{n_sites}.npz`` (``--rebuild`` to ignore the cache).
 """
 
@@ -30,7 +30,7 @@ def _sorted(rows, cols, minutes):
     return rows[order], cols[order], minutes[order]
 
 
-def load_od(n_areas: int, n_sites: int, *, block: int = 250, rebuild: bool = False):
+def load_od(n_areas: int, n_sites: int, *, rebuild: bool = False):
     from dimacs_ny import ny_network, read_dimacs
     from state_instance import state_instance
 
@@ -49,21 +49,11 @@ def load_od(n_areas: int, n_sites: int, *, block: int = 250, rebuild: bool = Fal
     net = ny_network(tail, head, seconds, lon, lat)
     # a few cells share their nearest node: route each node once, then copy its row to its areas
     nodes_u, area_of = np.unique(inst.area_node, return_inverse=True)
-    rows, cols, mins = [], [], []
     t0 = time.perf_counter()
-    for start in range(0, n_sites, block):
-        nodes = inst.site_node[start : start + block]
-        tm = travel_matrix(net, nodes_u, nodes, max_minutes=CUTOFF_MIN, workers=2)
-        M = tm.minutes.tocsr()[area_of].tocoo()
-        rows.append(M.row.astype(np.int32))
-        cols.append((M.col + start).astype(np.int32))
-        mins.append(M.data.astype(np.float32))
-        print(
-            f"  sites {start}..{start + len(nodes)}: {M.nnz:,} pairs, "
-            f"{time.perf_counter() - t0:.1f} s",
-            file=sys.stderr,
-        )
-    r, c, t = _sorted(np.concatenate(rows), np.concatenate(cols), np.concatenate(mins))
+    tm = travel_matrix(net, nodes_u, inst.site_node, max_minutes=CUTOFF_MIN, workers=2)
+    M = tm.minutes.tocsr()[area_of].tocoo()
+    print(f"  {M.nnz:,} pairs in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
+    r, c, t = _sorted(M.row.astype(np.int32), M.col.astype(np.int32), M.data.astype(np.float32))
     np.savez(path, rows=r, cols=c, minutes=t, sorted=np.array(True))
     return inst, r, c, t
 
