@@ -95,7 +95,6 @@ def add_comparison(
             for kind, c in ACCESS_CHANGE_COLOURS.items()
             if counts[kind]
         ],
-        show=bool(rows),
     )
     areas_layer = polygon_layer(
         fmap,
@@ -129,7 +128,6 @@ def add_comparison(
         "geoalloc-legend-other-sites",
         f"facilities of {other} (faded), by their status there",
         status_rows(sites["status"]),
-        show=False,
         symbol="faded dot",
     )
     sites_layer = circle_layer(

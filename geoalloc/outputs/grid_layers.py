@@ -142,7 +142,7 @@ def grid_area_layers(
                 fmap, data, name, colour_key=key, legend_id=legend_id, show=show, style=CELL_STYLE
             )
         )
-        legend.section(legend_id, title, rows, show=show)
+        legend.section(legend_id, title, rows)
     return AreaLayers(
         data,
         shown[0],
@@ -336,7 +336,6 @@ def grid_assignment_layer(
         "geoalloc-legend-lines",
         f"assignment lines (width: {text(primary)} assigned)",
         [(ASSIGNMENT_COLOUR, f"from a {grid.label} display cell to a site that serves it")],
-        show=False,
         symbol="line",
     )
     return line_layer(

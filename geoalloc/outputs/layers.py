@@ -354,7 +354,7 @@ def base_map_layer(
     if any(label[3] == "geoalloc-road-label" for label in labels):
         rows.append(("<span class='geoalloc-label-sample'><i>Name</i></span>", "road name"))
     legend_id = legend.symbols(
-        "geoalloc-legend-base", "roads and places (from the OSM extract)", rows, show=True
+        "geoalloc-legend-base", "roads and places (from the OSM extract)", rows
     )
     layer = BaseMapLayer(tiers, labels, BASE_MAP_NAME, legend_id=legend_id, show=True)
     layer.add_to(fmap)
@@ -413,7 +413,8 @@ class Legend:
     layer made with the section's ``legend_id``)."""
 
     def __init__(self) -> None:
-        self.parts: list[str] = []
+        #: ``(legend_id, inner HTML)`` of each section, in the order they were added
+        self.parts: list[tuple[str, str]] = []
 
     def section(
         self,
@@ -421,30 +422,33 @@ class Legend:
         title: str,
         rows: Iterable[tuple[str, str]],
         *,
-        show: bool,
         symbol: str = "swatch",
     ) -> str:
         """Add a section of ``(colour, label)`` rows drawn as ``symbol`` (a key of
         :data:`SYMBOLS`) under ``title``; returns ``legend_id``."""
         mark = SYMBOLS[symbol]
-        return self.symbols(
-            legend_id, title, [(mark.format(c=c), label) for c, label in rows], show=show
-        )
+        return self.symbols(legend_id, title, [(mark.format(c=c), label) for c, label in rows])
 
-    def symbols(
-        self, legend_id: str, title: str, rows: Iterable[tuple[str, str]], *, show: bool
-    ) -> str:
+    def symbols(self, legend_id: str, title: str, rows: Iterable[tuple[str, str]]) -> str:
         """Add a section of ``(symbol HTML, label)`` rows under ``title``; returns ``legend_id``."""
-        display = "block" if show else "none"
         body = "".join(f"<div>{mark}{label}</div>" for mark, label in rows)
-        self.parts.append(
-            f"<div id='{legend_id}' class='geoalloc-legend-section' style='display:{display}'>"
-            f"<b>{title}</b>{body}</div>"
-        )
+        self.parts.append((legend_id, f"<b>{title}</b>{body}"))
         return legend_id
 
     def add_to(self, fmap: folium.Map) -> None:
-        Box("".join(self.parts), position="bottomright", css_class="geoalloc-legend").add_to(fmap)
+        """The legend box, once every layer is on ``fmap``: a section is shown at first when the
+        layer made with its ``legend_id`` is (a section without a layer is always shown)."""
+        shown = {
+            child.legend_id: bool(child.show)
+            for child in fmap._children.values()
+            if getattr(child, "legend_id", None)
+        }
+        html = "".join(
+            f"<div id='{legend_id}' class='geoalloc-legend-section' "
+            f"style='display:{'block' if shown.get(legend_id, True) else 'none'}'>{inner}</div>"
+            for legend_id, inner in self.parts
+        )
+        Box(html, position="bottomright", css_class="geoalloc-legend").add_to(fmap)
 
 
 def layer_control(fmap: folium.Map) -> None:

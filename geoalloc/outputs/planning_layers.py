@@ -110,15 +110,13 @@ def area_layers(
         legend_id = f"geoalloc-legend-{key}"
         show = key == "m"
         shown.append(polygon_view(fmap, data, name, colour_key=key, legend_id=legend_id, show=show))
-        legend.section(legend_id, title, rows, show=show)
+        legend.section(legend_id, title, rows)
     return AreaLayers(data, shown[0], legend_base)
 
 
 def baseline_area_layer(fmap: folium.Map, areas: AreaLayers, legend: Legend) -> Layer:
     """*Baseline: minutes to nearest existing site*, from the areas of :func:`area_layers`."""
-    legend_id = legend.section(
-        "geoalloc-legend-b", areas.baseline_title, areas.baseline_legend, show=False
-    )
+    legend_id = legend.section("geoalloc-legend-b", areas.baseline_title, areas.baseline_legend)
     name = "Baseline: minutes to nearest existing site"
     return polygon_view(
         fmap, areas.data, name, colour_key="b", legend_id=legend_id, style=areas.style
@@ -170,7 +168,6 @@ def facility_layer(
             "geoalloc-legend-base-sites",
             f"existing facilities (size: {text(primary)} today)",
             [(BASELINE_SITE_COLOUR, "existing site")],
-            show=False,
             symbol="dot",
         )
         return circle_layer(
@@ -180,7 +177,6 @@ def facility_layer(
         "geoalloc-legend-sites",
         f"facilities (size: {text(primary)} after the plan)",
         status_rows(facilities["status"]),
-        show=True,
         symbol="dot",
     )
     return circle_layer(fmap, records, "Plan: facilities", show=True, legend_id=legend_id)
@@ -241,7 +237,6 @@ def assignment_layer(
         "geoalloc-legend-lines",
         f"assignment lines (width: {text(primary)} assigned)",
         [(ASSIGNMENT_COLOUR, "from an area to the site that serves it")],
-        show=False,
         symbol="line",
     )
     return line_layer(
@@ -295,7 +290,6 @@ def unmet_rings(
         "geoalloc-legend-unmet",
         title,
         [(UNMET_COLOUR, meaning)],
-        show=bool(records),
         symbol="ring",
     )
     return circle_layer(
@@ -332,7 +326,6 @@ def catchment_layer(
         "geoalloc-legend-catchments",
         "catchments",
         [(CATCHMENT_COLOUR, "outline of the areas a site serves")],
-        show=False,
         symbol="outline",
     )
     return polygon_layer(
@@ -366,7 +359,6 @@ def service_area_layer(
         "geoalloc-legend-service",
         "service areas (minutes to the site)",
         [(colour[b], f"≤ {b:g} min") for b in bands],
-        show=False,
     )
     return polygon_layer(
         fmap,
@@ -407,7 +399,6 @@ def shipment_layer(
         "geoalloc-legend-moves",
         "shipments (width: units)",
         [(SHIPMENT_COLOUR, "units moved from one site to another")],
-        show=True,
         symbol="line",
     )
     return line_layer(

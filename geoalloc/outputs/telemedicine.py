@@ -133,7 +133,6 @@ def build_telemedicine_map(layers: dict[str, gpd.GeoDataFrame], summary: dict) -
         "geoalloc-legend-service",
         "care each area receives",
         [(c, text(s)) for s, c in colours.items() if s in present],
-        show=True,
     )
     polygon_layer(
         fmap,
@@ -169,7 +168,6 @@ def build_telemedicine_map(layers: dict[str, gpd.GeoDataFrame], summary: dict) -
         "geoalloc-legend-physical",
         "in-person care",
         [(PHYSICAL_SITE_COLOUR, "site with physician-hours")],
-        show=True,
         symbol="dot",
     )
     circle_layer(fmap, physical, "Sites with physician-hours", legend_id=legend_id)
@@ -177,7 +175,7 @@ def build_telemedicine_map(layers: dict[str, gpd.GeoDataFrame], summary: dict) -
     if any(h["c"] == HUB_CLOSED_COLOUR for h in hubs):
         hub_rows.append((HUB_CLOSED_COLOUR, "hub candidate, not opened"))
     legend_id = legend.section(
-        "geoalloc-legend-hubs", "video consultations", hub_rows, show=True, symbol="dot"
+        "geoalloc-legend-hubs", "video consultations", hub_rows, symbol="dot"
     )
     circle_layer(fmap, hubs, "Telemedicine hubs (size: hours)", legend_id=legend_id)
     figures = summary["telemedicine"]
