@@ -264,6 +264,7 @@ def fit_los(
     *,
     distributions: Sequence[str] = DISTRIBUTIONS,
     where: str = "history",
+    weights: np.ndarray | None = None,
 ) -> LosFit:
     """Fit each candidate to LOS intervals by maximum likelihood; return the lowest-AIC one.
 
@@ -275,9 +276,22 @@ def fit_los(
         Candidates, from :data:`DISTRIBUTIONS`.
     where
         Where the rows come from (the history file and its LOS column), for error messages.
+    weights
+        Optional weight ≥ 0 per row (e.g. older admissions weighing less when a history is pooled
+        with new data); the likelihood is the weighted sum of the rows' log-likelihoods, and rows of
+        weight 0 are left out. ``n`` of the fit counts the rows of weight > 0. Default: every row 1.
     """
     low = np.asarray(low_days, dtype=float)
     high = np.asarray(high_days, dtype=float)
+    if weights is not None:
+        row_w = np.asarray(weights, dtype=float)
+        if row_w.shape != low.shape or not (np.isfinite(row_w) & (row_w >= 0)).all():
+            msg = f"{where}: LOS weights must be one finite number ≥ 0 per row"
+            raise InputError(msg)
+        kept = row_w > 0
+        low, high, row_w = low[kept], high[kept], row_w[kept]
+    else:
+        row_w = np.ones(low.shape)
     if low.size == 0:
         msg = "cannot fit an LOS distribution to no rows"
         raise InputError(msg)
@@ -286,19 +300,20 @@ def fit_los(
     lo = np.where(zero, 0.0, low)
     hi = np.where(zero, ZERO_LOS_DAYS, high)
     # group identical rows: banded data have few distinct intervals
-    ex_vals, ex_w = np.unique(low[is_exact], return_counts=True)
+    ex_vals, ex_inverse = np.unique(low[is_exact], return_inverse=True)
+    ex_w = np.bincount(ex_inverse, weights=row_w[is_exact], minlength=len(ex_vals))
     pairs = np.column_stack([lo[~is_exact], hi[~is_exact]])
+    iv_w: np.ndarray = np.empty(0)
+    iv_lo = iv_hi = np.empty(0)
     if pairs.size:
-        iv, iv_w = np.unique(pairs, axis=0, return_counts=True)
+        iv, iv_inverse = np.unique(pairs, axis=0, return_inverse=True)
+        iv_w = np.bincount(iv_inverse.ravel(), weights=row_w[~is_exact], minlength=len(iv))
         iv_lo, iv_hi = iv[:, 0], iv[:, 1]
-    else:
-        iv_lo = iv_hi = np.empty(0)
-        iv_w = np.empty(0, dtype=int)
     mid = np.concatenate(
         [ex_vals, np.where(np.isinf(iv_hi), iv_lo * 1.5 + 1.0, (iv_lo + iv_hi) / 2)]
     )
     weights = np.concatenate([ex_w, iv_w]).astype(float)
-    n = int(weights.sum())
+    n = int(low.size)
     ends = np.concatenate([low, high])
     longest = float(np.max(ends[np.isfinite(ends)], initial=ZERO_LOS_DAYS))
 

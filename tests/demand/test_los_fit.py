@@ -183,3 +183,20 @@ def test_exponential_quantiles_are_scipys_without_importing_it() -> None:
         for q in [*rng.uniform(0.0, 1.0, 20), 0.0, 0.5, 0.9, 0.99]:
             assert fit.quantile_days(float(q)) == float(frozen.ppf(q))
         assert fit.median_days == float(frozen.median())
+
+
+def test_weights_equal_repeated_rows_and_zero_weight_drops_a_row():
+    rng = np.random.default_rng(5)
+    days = np.round(rng.gamma(2.0, 3.0, 120), 2)
+    repeat = np.where(np.arange(120) % 3 == 0, 2, 1)  # every third stay counted twice
+    weighted = fit_los(days, days, weights=repeat.astype(float))
+    repeated = fit_los(np.repeat(days, repeat), np.repeat(days, repeat))
+    assert weighted.distribution == repeated.distribution
+    assert weighted.params == pytest.approx(repeated.params, rel=1e-6)
+    assert weighted.loglik == pytest.approx(repeated.loglik, rel=1e-9)
+    dropped = fit_los(days, days, weights=(np.arange(120) >= 20).astype(float))
+    alone = fit_los(days[20:], days[20:])
+    assert dropped.params == pytest.approx(alone.params, rel=1e-9)
+    assert dropped.n == 100
+    with pytest.raises(InputError, match="weights"):
+        fit_los(days, days, weights=-np.ones(120))

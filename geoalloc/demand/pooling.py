@@ -1,0 +1,135 @@
+"""Pooling old and new admissions: how much each admission counts when the model is refitted.
+
+When new admissions arrive, the LOS model and admission rates can be refitted on the new data
+alone, or on the old and new data pooled. The rule is the planner's choice, stated in the report:
+
+- ``"new"``: only the admissions given as new (weight 1; the old weigh 0);
+- ``"all"``: every admission, old and new, weighs 1 (nothing is forgotten);
+- ``"window"``: a sliding window: admissions of the last ``window_days`` before ``as_of`` weigh 1,
+  older ones 0;
+- ``"exponential"``: exponential forgetting: an admission ``a`` days before ``as_of`` weighs
+  ``0.5 ** (a / half_life_days)`` (half-life weighting, as in exponentially weighted moving
+  averages).
+
+``as_of`` is the latest admission unless given. Rates need the time the weights cover:
+:func:`weighted_years` is the integral of the weight over the span the admissions cover, so that
+``Σ weights ÷ weighted_years`` is the weighted estimate of admissions per year under a rate that is
+constant in time (and equals the plain count ÷ years for ``"all"``).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from geoalloc._errors import InputError
+
+PoolRule = Literal["new", "all", "window", "exponential"]
+POOL_RULES: tuple[str, ...] = ("new", "all", "window", "exponential")
+DAYS_PER_YEAR = 365.25
+
+
+def _days_before(admit: pd.Series, as_of: pd.Timestamp) -> np.ndarray:
+    return ((as_of - admit).dt.total_seconds() / 86400.0).to_numpy(dtype=float)
+
+
+def _checked_admit(admit: object, rule: str) -> pd.Series:
+    times = pd.to_datetime(pd.Series(admit), errors="coerce")
+    if times.isna().any():
+        rows = ", ".join(str(i) for i in np.flatnonzero(times.isna().to_numpy())[:5])
+        msg = (
+            f"pooling rule {rule!r} weighs admissions by date: {int(times.isna().sum())} "
+            f"admission(s) have no readable date (rows {rows}) — give [history] admit, or use "
+            "rule 'new' or 'all'"
+        )
+        raise InputError(msg)
+    return times
+
+
+def pool_weights(
+    admit: object,
+    is_new: np.ndarray,
+    rule: PoolRule,
+    *,
+    window_days: float = 365.0,
+    half_life_days: float = 180.0,
+    as_of: pd.Timestamp | None = None,
+) -> np.ndarray:
+    """The weight of each admission (old and new together) under ``rule``.
+
+    Parameters
+    ----------
+    admit
+        Admission times (array-like of datetimes), one per admission; read only by ``"window"``
+        and ``"exponential"``.
+    is_new
+        True for the admissions that came with the update.
+    rule
+        ``"new"``, ``"all"``, ``"window"`` or ``"exponential"`` (see the module's documentation).
+    window_days, half_life_days
+        The window of ``"window"`` and the half-life of ``"exponential"``, in days (> 0).
+    as_of
+        The date the weights are taken at (default: the latest admission).
+
+    Returns
+    -------
+    numpy.ndarray
+        One weight in [0, 1] per admission.
+    """
+    new = np.asarray(is_new, dtype=bool)
+    if rule not in POOL_RULES:
+        raise InputError(f"unknown pooling rule {rule!r} — choose one of {', '.join(POOL_RULES)}")
+    if rule == "new":
+        return new.astype(float)
+    if rule == "all":
+        return np.ones(len(new))
+    for name, value in (("window_days", window_days), ("half_life_days", half_life_days)):
+        if not (math.isfinite(value) and value > 0):
+            raise InputError(f"pooling: {name} must be a number of days > 0 (got {value})")
+    times = _checked_admit(admit, rule)
+    if len(times) != len(new):
+        raise InputError("pooling: one admission time per admission is needed")
+    at = pd.Timestamp(as_of) if as_of is not None else times.max()
+    age = np.maximum(_days_before(times, at), 0.0)
+    if rule == "window":
+        return (age <= window_days).astype(float)
+    return np.power(0.5, age / half_life_days)
+
+
+def weighted_years(
+    rule: PoolRule,
+    *,
+    years: float,
+    window_days: float = 365.0,
+    half_life_days: float = 180.0,
+    new_years: float | None = None,
+) -> float:
+    """The years the weights cover: ``Σ weights ÷ weighted_years`` is admissions per year.
+
+    Parameters
+    ----------
+    rule, window_days, half_life_days
+        As in :func:`pool_weights` (weights taken at the end of the span).
+    years
+        The years the pooled history covers (old and new together, ending at ``as_of``).
+    new_years
+        ``"new"``: the years the new admissions cover (required).
+    """
+    if not (math.isfinite(years) and years > 0):
+        raise InputError(f"pooling: the history must cover a time > 0 (got {years} years)")
+    if rule == "all":
+        return years
+    if rule == "new":
+        if new_years is None or not new_years > 0:
+            raise InputError("pooling rule 'new': the years the new admissions cover are needed")
+        return new_years
+    span_days = years * DAYS_PER_YEAR
+    if rule == "window":
+        return min(window_days, span_days) / DAYS_PER_YEAR
+    if rule == "exponential":
+        h = half_life_days
+        return h / math.log(2) * (1.0 - 0.5 ** (span_days / h)) / DAYS_PER_YEAR
+    raise InputError(f"unknown pooling rule {rule!r} — choose one of {', '.join(POOL_RULES)}")
