@@ -10,7 +10,7 @@ import pandas as pd
 from geoalloc._errors import InputError
 from geoalloc._validate import columns_found, format_ids
 from geoalloc.demand.history import read_table
-from geoalloc.demand.los import MIN_ROWS_FIT, LosFit, LosModel, fit_los
+from geoalloc.demand.los import MIN_ROWS_FIT, LosFit, LosModel, fit_los, row_weights
 from geoalloc.demand.needs import (
     DAYS_PER_YEAR,
     band_admissions_per_year,
@@ -86,8 +86,9 @@ def rates_from_history(
 
     Per age band when the history has an ``age_band`` column whose labels are band labels of the
     areas, otherwise one rate ``"all"``: admissions in the history ÷ years covered ÷ population of
-    all areas × 1000. Only rows with a usable LOS count (bad rows are reported by the history).
-    None when the history has no area id or no known time span.
+    all areas × 1000. Only rows with a usable LOS count (bad rows are reported by the history); in
+    a pooled history each row counts its weight, over the years the weights cover
+    (:mod:`geoalloc.demand.pooling`). None when the history has no area id or no known time span.
     """
     history = los.history
     if history is None or "area" not in history.table.columns or not options.rates_from_history:
@@ -98,8 +99,10 @@ def rates_from_history(
         )
         return None
     table = history.table
+    weights = row_weights(table)
+    admissions = pd.Series(1.0 if weights is None else weights, index=table.index)
     if "age_band" in table.columns:
-        counts = table["age_band"].astype(str).value_counts()
+        counts = admissions.groupby(table["age_band"].astype(str)).sum()
         unknown = sorted(set(counts.index) - set(bands.columns))
         if unknown:
             msg = (
@@ -114,7 +117,9 @@ def rates_from_history(
             if pop[b] > 0
         }
     else:
-        rates = {"all": len(table) / history.years / float(bands.to_numpy().sum()) * 1000.0}
+        rates = {
+            "all": float(admissions.sum()) / history.years / float(bands.to_numpy().sum()) * 1000.0
+        }
     log.info("admission rates per 1,000 per year from the history: %s", rates)
     return rates
 
@@ -142,6 +147,7 @@ def los_by_band(los: LosModel, bands: list[str]) -> dict[str, LosFit]:
                 rows["los_low_days"].to_numpy(),
                 rows["los_high_days"].to_numpy(),
                 where=f"history rows of age band {band!r}",
+                weights=row_weights(rows),
             )
         else:
             log.info("age band %r: %d history rows, using the overall LOS", band, len(rows))

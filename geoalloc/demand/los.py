@@ -486,6 +486,17 @@ class LosModel:
         return cls(LosFit.assumed(mean_days), risk_days)
 
 
+#: a history table column with each row's weight (a pooled history: see geoalloc.demand.pooling)
+WEIGHT_COLUMN = "weight"
+
+
+def row_weights(table: pd.DataFrame) -> np.ndarray | None:
+    """The rows' weights of a pooled history table, or None (every row counts once)."""
+    if WEIGHT_COLUMN not in table.columns:
+        return None
+    return table[WEIGHT_COLUMN].to_numpy(dtype=float)
+
+
 def fit_los_model(
     history: History,
     *,
@@ -502,6 +513,7 @@ def fit_los_model(
         t["los_low_days"].to_numpy(),
         t["los_high_days"].to_numpy(),
         where=f"{history.source or 'history'} ({history.los_from})",
+        weights=row_weights(t),
     )
     clf = long_stay_classifier(history, by, risk_days=risk_days, seed=seed) if classifier else None
     return LosModel(overall, risk_days, table, history, clf)

@@ -26,6 +26,8 @@ import numpy as np
 import pandas as pd
 
 from geoalloc._errors import InputError
+from geoalloc.demand.history import History, HistoryProblems
+from geoalloc.demand.los import WEIGHT_COLUMN
 
 PoolRule = Literal["new", "all", "window", "exponential"]
 POOL_RULES: tuple[str, ...] = ("new", "all", "window", "exponential")
@@ -133,3 +135,67 @@ def weighted_years(
         h = half_life_days
         return h / math.log(2) * (1.0 - 0.5 ** (span_days / h)) / DAYS_PER_YEAR
     raise InputError(f"unknown pooling rule {rule!r} — choose one of {', '.join(POOL_RULES)}")
+
+
+def pooled_history(
+    old: History,
+    new: History,
+    rule: PoolRule,
+    *,
+    window_days: float = 365.0,
+    half_life_days: float = 180.0,
+) -> History:
+    """``old`` and ``new`` as one history whose rows carry their weight under ``rule``.
+
+    The table gains ``weight`` (read by the LOS fit and the admission rates) and ``is_new``;
+    ``years`` becomes the years the weights cover (:func:`weighted_years`), taking the two
+    histories as consecutive periods (``old.years + new.years`` in all). Rows of weight 0 stay in
+    the table (and in its problem counts) but count for nothing.
+    """
+    if old.kind != new.kind:
+        msg = (
+            f"the new history has {new.kind} LOS ({new.los_from}) but the plan's has {old.kind} "
+            f"LOS ({old.los_from}) — give the new admissions in the same columns as the plan's"
+        )
+        raise InputError(msg)
+    columns = [c for c in old.table.columns if c in new.table.columns]
+    table = pd.concat(
+        [old.table[columns].assign(is_new=False), new.table[columns].assign(is_new=True)],
+        ignore_index=True,
+    )
+    admit = table["admit"] if "admit" in table.columns else pd.Series(pd.NaT, index=table.index)
+    table[WEIGHT_COLUMN] = pool_weights(
+        admit,
+        table["is_new"].to_numpy(),
+        rule,
+        window_days=window_days,
+        half_life_days=half_life_days,
+    )
+    years = None
+    if old.years and new.years:
+        years = weighted_years(
+            rule,
+            years=old.years + new.years,
+            window_days=window_days,
+            half_life_days=half_life_days,
+            new_years=new.years,
+        )
+    problems = HistoryProblems(
+        n_rows=old.problems.n_rows + new.problems.n_rows,
+        counts={
+            k: old.problems.counts.get(k, 0) + new.problems.counts.get(k, 0)
+            for k in {*old.problems.counts, *new.problems.counts}
+        },
+        examples={**old.problems.examples, **new.problems.examples},
+        columns={**old.problems.columns, **new.problems.columns},
+        values={**old.problems.values, **new.problems.values},
+    )
+    return History(
+        table=table,
+        kind=new.kind,
+        los_from=new.los_from,
+        groups=[g for g in new.groups if g in old.groups],
+        problems=problems,
+        source=f"{old.source} + {new.source} (pooled: {rule})",
+        years=years,
+    )

@@ -77,3 +77,39 @@ def test_pooling_refuses_what_it_cannot_use():
         pool_weights(ADMIT, NEW, "exponential", half_life_days=0)
     with pytest.raises(InputError, match="years the new admissions"):
         weighted_years("new", years=2)
+
+
+def _mimic_period_histories(mimic):
+    from geoalloc.demand.history import read_history
+
+    adm = pd.read_csv(mimic / "hosp" / "admissions.csv.gz")
+    patients = pd.read_csv(mimic / "hosp" / "patients.csv.gz")
+    adm = adm.merge(patients[["subject_id", "anchor_year", "anchor_year_group"]], on="subject_id")
+    real_year = (
+        adm["anchor_year_group"].str.slice(0, 4).astype(int)
+        + 1
+        + pd.to_datetime(adm["admittime"]).dt.year
+        - adm["anchor_year"]
+    )
+    cols = ["hadm_id", "admittime", "dischtime"]
+    old = read_history(adm.loc[real_year <= 2013, cols])
+    new = read_history(adm.loc[real_year > 2013, cols])
+    return old, new
+
+
+def test_pooled_mimic_periods_fit_like_their_rows(shared_data):
+    from geoalloc.demand.los import fit_los_model
+    from geoalloc.demand.pooling import pooled_history
+
+    old, new = _mimic_period_histories(shared_data / "mimic_iv_demo_2.2")
+    every = pooled_history(old, new, "all")
+    assert len(every.table) == len(old.table) + len(new.table)
+    both = pd.concat([old.table, new.table])
+    alone = fit_los(both["los_low_days"], both["los_high_days"])
+    assert fit_los_model(every, classifier=False).overall.params == pytest.approx(alone.params)
+    only_new = fit_los_model(pooled_history(old, new, "new"), classifier=False).overall
+    assert only_new.params == pytest.approx(fit_los_model(new, classifier=False).overall.params)
+    assert only_new.n == len(new.table)
+    # (MIMIC's dates are shifted per patient, so date-weighted rules only check the weights here)
+    recent = pooled_history(old, new, "exponential", half_life_days=365).table["weight"]
+    assert recent.max() == 1.0 and (recent > 0).all()
