@@ -140,9 +140,7 @@ def check_inputs(scenario: Scenario, kind: PlanningKind | None = None) -> Inputs
     if areas is not None and not problems:
         try:
             with stage("demand"):
-                los = fit_history(
-                    scenario.history, scenario.demand, area_ids=areas.index, seed=SEED
-                )
+                los = (kind or PLANNING).los_model(scenario, areas.index)
             if los.history is not None and scenario.history is not None:
                 for line in los.history.problems.lines(f"[history] {scenario.history.path.name}"):
                     problems.note("[history]", line)
@@ -492,7 +490,7 @@ def _run_planning(
     with stage("solve"):
         closed = pd.Index(scenario.outage.closed_sites, dtype=object)
         problem = build_problem(scenario, inputs, od, kind)
-        allocation = solve(problem, scenario.optimize)
+        allocation = kind.solve_plan(scenario, inputs, problem)
         frontier_table = (
             frontier(problem, scenario.optimize) if scenario.optimize.frontier_floors else None
         )
@@ -679,6 +677,18 @@ class PlanningKind:
         return planning_lines(summary) + folder_lines(out_dir)
 
     # --- hooks for kinds built on planning ---------------------------------------------------
+
+    def los_model(self, scenario: Scenario, area_ids: pd.Index) -> LosModel:
+        """The LOS model (and the history the admission rates come from): the scenario's
+        ``[history]`` fitted, else the assumed LOS; a kind may fit another (e.g. pooled) one."""
+        return fit_history(scenario.history, scenario.demand, area_ids=area_ids, seed=SEED)
+
+    def solve_plan(
+        self, scenario: Scenario, inputs: Inputs, problem: AllocationProblem
+    ) -> Allocation:
+        """The plan for ``problem``: the ``[optimize]`` model solved from scratch; a kind may
+        start from another plan (an update re-plans from its parent's)."""
+        return solve(problem, scenario.optimize)
 
     def add_sites(
         self, scenario: Scenario, facilities: gpd.GeoDataFrame | None, problems: Problems
