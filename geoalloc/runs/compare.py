@@ -37,12 +37,7 @@ def read_run(folder: Path) -> dict:
         )
         raise UsageError(msg)
     run = run_folder.read(layers=("areas", "facilities"))
-    return {
-        "folder": run.folder,
-        "summary": run.summary,
-        "areas": run.layers["areas"].set_index("area_id"),
-        "facilities": run.layers["facilities"].set_index("site_id"),
-    }
+    return results_of(run.folder, run.summary, run.layers["areas"], run.layers["facilities"])
 
 
 def _diff(a: float | None, b: float | None) -> float | None:
@@ -62,7 +57,23 @@ def compare_runs(run_a: Path, run_b: Path) -> dict:
     Areas are matched by id; an id present in only one run is listed, not dropped. An area *gains
     access* when an open site is within B's standard in B but not within A's standard in A.
     """
-    a, b = read_run(run_a), read_run(run_b)
+    return compare_results(read_run(run_a), read_run(run_b))
+
+
+def results_of(
+    folder: Path | str, summary: dict, areas: pd.DataFrame, facilities: pd.DataFrame
+) -> dict:
+    """A run's results as :func:`compare_results` takes them (a run not written yet, too)."""
+    return {
+        "folder": folder,
+        "summary": summary,
+        "areas": areas.set_index("area_id"),
+        "facilities": facilities.set_index("site_id"),
+    }
+
+
+def compare_results(a: dict, b: dict) -> dict:
+    """:func:`compare_runs` of two runs' results (as :func:`read_run` or :func:`results_of` give)."""
     kpis = {}
     for key in KPI_KEYS:
         va, vb = a["summary"]["plan"].get(key), b["summary"]["plan"].get(key)
