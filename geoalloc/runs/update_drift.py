@@ -8,7 +8,9 @@ Four parts, each read by a planner before deciding whether to re-plan:
   (:func:`geoalloc.demand.drift.rate_drift`); person-years are the population × the years each
   history covers;
 - **population** per area: old → new persons, areas added or removed;
-- **capacity** per site and resource: old → new units, sites added or removed.
+- **capacity** per site and resource: old → new units, sites added or removed;
+- **needs** per area and resource (the units the demand model makes of all the above and of the
+  scenario's other assumptions, e.g. a surge): old → new.
 
 A change below the noise (no test rejects, no population or capacity change beyond rounding) is
 reported as such: ``changed`` is False and re-planning can be skipped.
@@ -46,6 +48,8 @@ class DataDrift:
         (``same``, ``changed``, ``added``, ``removed``).
     capacity
         Per site and resource: ``units_old``, ``units_new``, ``change``, ``status``.
+    needs
+        Per area and resource: ``units_old``, ``units_new``, ``change``, ``status``.
     lines
         The findings in plain words, most important first.
     """
@@ -55,6 +59,7 @@ class DataDrift:
     rates_by: str | None
     population: pd.DataFrame
     capacity: pd.DataFrame
+    needs: pd.DataFrame
     lines: list[str] = field(default_factory=list)
 
     @property
@@ -65,6 +70,7 @@ class DataDrift:
             or (self.rates is not None and bool(self.rates["changed"].any()))
             or bool((self.population["status"] != "same").any())
             or bool((self.capacity["status"] != "same").any())
+            or bool((self.needs["status"] != "same").any())
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -85,6 +91,11 @@ class DataDrift:
             "rates": rates,
             "population": _status_counts(self.population),
             "capacity": _status_counts(self.capacity),
+            "needs": _status_counts(self.needs),
+            "needs_total": {
+                str(r): {"old": float(g["units_old"].sum()), "new": float(g["units_new"].sum())}
+                for r, g in self.needs.groupby("resource")
+            },
         }
 
 
@@ -127,8 +138,10 @@ def population_drift(old: pd.Series, new: pd.Series) -> pd.DataFrame:
     return out
 
 
-def capacity_drift(old: pd.DataFrame, new: pd.DataFrame, resources: list[str]) -> pd.DataFrame:
-    """Units per site and resource, old → new (every site of either side)."""
+def capacity_drift(
+    old: pd.DataFrame, new: pd.DataFrame, resources: list[str], key: str = "site"
+) -> pd.DataFrame:
+    """Units per site (or ``key``) and resource, old → new (every site of either side)."""
     rows = []
     for resource in resources:
         o = old[resource] if resource in old.columns else pd.Series(dtype=float)
@@ -136,10 +149,10 @@ def capacity_drift(old: pd.DataFrame, new: pd.DataFrame, resources: list[str]) -
         part = population_drift(o, n).rename(
             columns={"population_old": "units_old", "population_new": "units_new"}
         )
-        part.index.name = "site"
+        part.index.name = key
         rows.append(part.drop(columns="change_pct").reset_index().assign(resource=resource))
     table = pd.concat(rows, ignore_index=True)
-    return table[["site", "resource", "units_old", "units_new", "change", "status"]]
+    return table[[key, "resource", "units_old", "units_new", "change", "status"]]
 
 
 def _stays(history: History | None) -> np.ndarray | None:
@@ -194,6 +207,8 @@ def data_drift(
     new_population: pd.Series,
     old_capacity: pd.DataFrame,
     new_capacity: pd.DataFrame,
+    old_needs: pd.DataFrame,
+    new_needs: pd.DataFrame,
     resources: list[str],
     risk_days: float = 7.0,
     alpha: float = ALPHA,
@@ -208,6 +223,8 @@ def data_drift(
         Persons per area id.
     old_capacity, new_capacity
         Units per site id (one column per resource).
+    old_needs, new_needs
+        Units needed per area id (one column per resource).
     resources
         The planned resources.
     risk_days, alpha
@@ -258,7 +275,15 @@ def data_drift(
     if len(cap_changed):
         sites = cap_changed["site"].nunique()
         lines.append(f"capacity: {sites} site(s) changed ({len(cap_changed)} site-resource rows)")
-    drift = DataDrift(los, rates, rates_by, population, capacity, lines)
+    needs = capacity_drift(old_needs, new_needs, resources, key="area")
+    for resource, group in needs.groupby("resource", sort=False):
+        moved = group[group["status"] != "same"]
+        if len(moved):
+            lines.append(
+                f"{resource} needed: {group['units_old'].sum():,.1f} → "
+                f"{group['units_new'].sum():,.1f} units ({len(moved)} area(s) changed)"
+            )
+    drift = DataDrift(los, rates, rates_by, population, capacity, needs, lines)
     if not drift.changed:
         lines.append("no change beyond the noise: the data support keeping the plan")
     return drift

@@ -31,6 +31,29 @@ def test_capacity_drift_per_site_and_resource():
     assert len(table) == 4
 
 
+NEEDS = pd.DataFrame({"beds": [1.5, 2.5]}, index=["a", "b"])
+
+
+def test_needs_changes_are_found_without_any_history():
+    population = pd.Series({"a": 1000.0, "b": 1000.0})
+    capacity = pd.DataFrame({"beds": [10.0]}, index=["s1"])
+    surge = NEEDS.mul([1.0, 1.4], axis=0)
+    drift = data_drift(
+        old_history=None,
+        new_history=None,
+        old_population=population,
+        new_population=population,
+        old_capacity=capacity,
+        new_capacity=capacity,
+        old_needs=NEEDS,
+        new_needs=surge,
+        resources=["beds"],
+    )
+    assert drift.changed and drift.los is None and drift.rates is None
+    assert drift.lines == ["beds needed: 4.0 → 5.0 units (1 area(s) changed)"]
+    assert drift.to_dict()["needs_total"] == {"beds": {"old": 4.0, "new": 5.0}}
+
+
 def _history(days, start, area=None, years=1.0):
     admit = pd.Timestamp(start) + pd.to_timedelta(np.linspace(0, 300, len(days)), unit="D")
     frame = pd.DataFrame({"admittime": admit, "dischtime": admit + pd.to_timedelta(days, unit="D")})
@@ -56,6 +79,8 @@ def test_no_change_is_said_when_nothing_changed():
         new_population=population,
         old_capacity=capacity,
         new_capacity=capacity,
+        old_needs=NEEDS,
+        new_needs=NEEDS,
         resources=["beds"],
     )
     assert not drift.changed
@@ -77,6 +102,8 @@ def test_a_longer_stay_and_a_busier_area_are_found():
         new_population=population,
         old_capacity=capacity,
         new_capacity=capacity,
+        old_needs=NEEDS,
+        new_needs=NEEDS,
         resources=["beds"],
     )
     assert drift.changed and drift.los is not None and drift.los.changed
