@@ -92,7 +92,8 @@ class ChangeLimits:
         Sites opened + sites closed.
     max_units_changed
         Resource → units added or removed over all sites, ``Σ_j |units added now − units added
-        in the plan in force|`` (e.g. ``{"beds": 40}``: at most 40 beds moved).
+        in the plan in force|`` (e.g. ``{"beds": 40}``: at most 40 beds moved). A resource
+        without ``cost_per_unit`` is never added, so its limit always holds.
     unmet_per_change
         Units of unmet demand a change must avoid to be made: each site opened or closed and each
         module added or removed costs this much in the unmet goal (lexicographic objective), or
@@ -192,9 +193,9 @@ def _current_arrays(
             problems.append(
                 f"site(s) {format_ids(gone_open)} open in the plan in force are not among the "
                 "problem's sites (e.g. the new facilities removed them) — keep them in the "
-                "facilities (capacity 0 takes one out of service and counts its closure as a "
-                "change), or drop them from the plan in force (current.opened / current.added) "
-                "to re-plan without them"
+                "facilities with capacity 0 (out of service: the re-plan closes them, each "
+                "closure a change), or drop them from the plan in force (current.opened / "
+                "current.added) to re-plan without them (with [optimize] p, lower p to match)"
             )
         if gone_closed:
             notes.append(
@@ -211,7 +212,7 @@ def _current_arrays(
         raise InputError(problems, header="the plan in force does not fit the problem")
     fixed_open = ix.existing & (not may_close(options))
     listed = ix.sites.isin(opened_s.index)
-    opened = opened_s.reindex(ix.sites).fillna(False).astype(bool).to_numpy()
+    opened = opened_s.astype(bool).reindex(ix.sites, fill_value=False).to_numpy(dtype=bool).copy()
     new_sites = ix.sites[~listed]
     if len(new_sites):
         opened[~listed & fixed_open] = True
@@ -546,10 +547,13 @@ def _allocation(
     raw: RawSolution,
     levels: list[LevelResult],
     build_s: float,
+    c: np.ndarray,
 ) -> Allocation:
     """The plan of ``raw.x`` with its own figures (see the module's notes): the objective
     without the change cost; the bound moved by the change cost at ``raw.x``, so that the gap
-    is that of the sum minimised."""
+    is that of the sum minimised (``c``: its costs per column). A bound the solver stated with
+    an objective that ``raw.x`` does not have is not used (see
+    :mod:`geoalloc.optimize.lexicographic` on HiGHS and starts)."""
     if raw.x is None:  # pragma: no cover - the callers pass solutions only
         raise SolverError("re-plan: no solution to decode")
     x = raw.x
@@ -557,8 +561,17 @@ def _allocation(
         levels = _plain_levels(levels, model.lay.goals, x, model.lm.n_cols)
     else:
         plain = float(_pad(model.base.c, len(x)) @ x + model.base.offset)
-        minimised = float(raw.objective) if raw.objective is not None else plain
-        bound = None if raw.bound is None else raw.bound - (minimised - plain)
+        minimised = float(c @ x + model.lm.offset)
+        stated = raw.objective
+        bound = raw.bound
+        if stated is None or abs(stated - minimised) > 1e-6 * max(1.0, abs(minimised)):
+            log.warning(
+                "re-plan: the solver stated %s for a solution worth %.10g: its bound is not used",
+                stated,
+                minimised,
+            )
+            bound = None
+        bound = None if bound is None else bound - (minimised - plain)
         raw = replace(raw, objective=plain, bound=bound)
     return capacitated_allocation(model.ix, options, model.lm, model.lay, raw, levels, build_s)
 
@@ -658,14 +671,14 @@ class _Replanner:
             log.warning(notes[-1])
             chosen, kept = best, True
         else:
-            allocation = _allocation(model, options, raw, levels, model.build_s)
+            allocation = _allocation(model, options, raw, levels, model.build_s, c)
             score = _score(model, options, goals, c, raw.x)
             if _worse(score, best.score):
                 notes.append(
                     "re-plan: the solve came out worse than keeping "
                     + ("the plan in force" if best is current else "a plan with fewer changes")
                     + f" (status {allocation.status}, gap {allocation.gap}); that plan is "
-                    "returned — raise time_limit_s for a better one"
+                    "returned — lower mip_gap or raise time_limit_s for a better one"
                 )
                 log.warning(notes[-1])
                 chosen, kept = best, True

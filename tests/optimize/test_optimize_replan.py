@@ -284,3 +284,25 @@ def test_other_refusals() -> None:
     # the plan in force breaks p on the new data
     with pytest.raises(InputError, match="p = 2"):
         solve_replan(_wards(), WARDS.model_copy(update={"p": 2}), plan, ChangeLimits())
+
+
+def test_sites_new_to_the_plan_count_as_closed_in_it() -> None:
+    # the facilities now list two candidates the plan in force never saw
+    plan = _plan({"s1": True})
+    result = solve_replan(_candidates(), CANDIDATES, plan, ChangeLimits(max_site_changes=1))
+    assert result.current.sites["open"].to_dict() == {"c1": False, "c2": False, "s1": True}
+    assert result.n_site_changes == 1
+    assert any("c1" in note and "not in the plan in force" in note for note in result.notes)
+
+
+def test_a_solve_worse_than_a_plan_in_hand_returns_that_plan() -> None:
+    from geoalloc.optimize.replan import _Replanner
+
+    replanner = _Replanner(_wards(), WARDS, NOTHING_ADDED)
+    replanner.solve(ChangeLimits())
+    fresh = replanner.last
+    # handed a better plan than any within no change, the solve keeps it (and says so)
+    result = replanner.solve(ChangeLimits(max_changes=0), fresh)
+    assert result.kept_current
+    assert _added(result) == {"s1": 10.0, "s2": 10.0, "s3": 10.0}
+    assert any("came out worse" in note for note in result.notes)
