@@ -30,7 +30,7 @@ import numpy as np
 from geoalloc._errors import InputError
 from geoalloc.optimize import solve
 from geoalloc.optimize.first_stage import first_stage_of
-from geoalloc.optimize.replan import ChangeLimits, solve_replan
+from geoalloc.optimize.replan import ChangeLimits, disruption_frontier, solve_replan
 from geoalloc.runs.planning import build_problem, check_inputs
 from geoalloc.runs.travel import od_table
 from geoalloc.scenario import load_scenario
@@ -42,6 +42,9 @@ def main() -> None:
     parser.add_argument("--south-of", type=float, default=41.80, help="latitude, degrees")
     parser.add_argument("--limits", default="0,1,2,4,8,none")
     parser.add_argument("--p", type=int, default=None, help="hospitals kept (beds.toml: 40)")
+    parser.add_argument(
+        "--frontier", action="store_true", help="also the limits as one disruption_frontier call"
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)
 
@@ -80,6 +83,12 @@ def main() -> None:
         f"{fresh.objective:,.0f} bed-minutes, {time.perf_counter() - started:.1f} s"
     )
     sweep(new, options, current, args.limits, "beds")
+    if args.frontier:
+        limits = [None if t.strip() == "none" else int(t) for t in args.limits.split(",")]
+        started = time.perf_counter()
+        front = disruption_frontier(new, options, current, limits)
+        print(f"disruption_frontier, {time.perf_counter() - started:.1f} s:")
+        print(front.to_string(index=False, float_format=lambda v: f"{v:,.1f}"))
     kept = plan.sites.index[plan.sites["open"]]
     closed = kept[0]
     fewer = replace(

@@ -665,8 +665,9 @@ class _Replanner:
                 else "the solver called the model infeasible"
             )
             notes.append(
-                f"re-plan: {why} (it said {raw.solver_label!r}); the plan in force is a feasible "
-                "point and is kept — raise time_limit_s"
+                f"re-plan: {why} (it said {raw.solver_label!r}); "
+                + ("the plan in force" if best is current else "a plan with fewer changes")
+                + " is kept (a feasible point of the model) — raise time_limit_s"
             )
             log.warning(notes[-1])
             chosen, kept = best, True
@@ -689,11 +690,12 @@ class _Replanner:
             allocation = dataclasses.replace(
                 allocation, notes=tuple(n for n in allocation.notes if "re-evaluated" not in n)
             )
-        allocation = dataclasses.replace(allocation, notes=allocation.notes + tuple(notes))
+        fresh_notes = tuple(n for n in notes if n not in allocation.notes)
+        allocation = dataclasses.replace(allocation, notes=allocation.notes + fresh_notes)
         if not kept:
             check_allocation(self.problem, options, allocation)
         self.last = replace(chosen, allocation=allocation)
-        return _result(model, self.current, allocation, notes, kept, chosen.x)
+        return _result(model, self.current, allocation, notes, kept)
 
 
 # ---------------------------------------------------------------------------------- results
@@ -754,7 +756,6 @@ def _result(
     allocation: Allocation,
     notes: list[str],
     kept: bool,
-    x: np.ndarray,
 ) -> Replan:
     ix, lay = model.ix, model.lay
     opened0, added0 = _plan_arrays(model, current)
