@@ -539,6 +539,24 @@ def solve_capacitated(
             f"{raw.solver_label!r}) — raise time_limit_s or loosen mip_gap"
         )
         raise SolverError(msg)
+    return capacitated_allocation(ix, options, lm, lay, raw, levels, build_s)
+
+
+def capacitated_allocation(
+    ix: Indexed,
+    options: OptimizeOptions,
+    lm: LinearModel,
+    lay: _Layout,
+    raw: RawSolution,
+    levels: list,
+    build_s: float,
+) -> Allocation:
+    """The :class:`Allocation` of a solution ``raw.x`` of ``lm`` (built by
+    :func:`build_capacitated`, possibly extended with more columns and rows: only its blocks are
+    read), with the lexicographic ``levels`` it reached (empty with the weighted objective)."""
+    if raw.x is None:  # pragma: no cover - the callers pass solutions only
+        raise SolverError("capacitated model: no solution to decode")
+    lexicographic = options.objective == "lexicographic"
     opened, added, after, assignments, load, unmet = _decode(ix, lm, lay, raw.x)
     notes = [f"capacitated model: {lm.n_cols} columns, {lm.n_rows} rows, {lm.A.nnz} non-zeros"]
     short = unmet.sum()

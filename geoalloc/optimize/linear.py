@@ -96,6 +96,39 @@ class ModelBuilder:
         self._vals: list[np.ndarray] = []
         self._rlo: list[np.ndarray] = []
         self._rhi: list[np.ndarray] = []
+        self._offset = 0.0
+
+    @classmethod
+    def starting_from(cls, lm: LinearModel) -> ModelBuilder:
+        """A builder holding ``lm``'s columns, rows, blocks and offset: add columns and rows
+        (which may use ``lm``'s columns), then :meth:`build` the extended model.
+
+        ``lm``'s rows keep their coefficients (a new column is in none of them) and its blocks
+        keep their names and positions, so whatever decodes ``lm``'s solutions decodes the
+        extended model's. :meth:`build` keeps ``lm.offset`` unless given another.
+        """
+        b = cls()
+        b._c.append(lm.c.astype(float))
+        b._lo.append(lm.col_lo.astype(float))
+        b._hi.append(lm.col_hi.astype(float))
+        b._int.append(lm.integer.astype(bool))
+        b._n_cols = lm.n_cols
+        coo = lm.A.tocoo()
+        b._rows.append(np.asarray(coo.row, dtype=np.int64))
+        b._cols.append(np.asarray(coo.col, dtype=np.int64))
+        b._vals.append(np.asarray(coo.data, dtype=float))
+        b._rlo.append(lm.row_lo.astype(float))
+        b._rhi.append(lm.row_hi.astype(float))
+        b._n_rows = lm.n_rows
+        b.blocks = dict(lm.blocks)
+        b.row_blocks = dict(lm.row_blocks)
+        b._offset = lm.offset
+        return b
+
+    @property
+    def n_cols(self) -> int:
+        """Columns so far."""
+        return self._n_cols
 
     def add_vars(
         self, name: str, n: int, *, cost=0.0, lo=0.0, hi=INF, integer: bool = False
@@ -123,7 +156,7 @@ class ModelBuilder:
         self.row_blocks[name] = slice(start, start + n)
         return start
 
-    def build(self, offset: float = 0.0) -> LinearModel:
+    def build(self, offset: float | None = None) -> LinearModel:
         def cat(parts: list[np.ndarray], dtype) -> np.ndarray:
             return np.concatenate(parts).astype(dtype) if parts else np.empty(0, dtype=dtype)
 
@@ -144,7 +177,7 @@ class ModelBuilder:
             row_hi=cat(self._rhi, float),
             blocks=dict(self.blocks),
             row_blocks=dict(self.row_blocks),
-            offset=offset,
+            offset=self._offset if offset is None else offset,
         )
 
 
