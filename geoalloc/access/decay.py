@@ -60,7 +60,7 @@ class Decay:
     def step(cls, steps: object) -> Decay:
         """Weights by travel-time zone: ``[[10, 1.0], [20, 0.68], [30, 0.22]]`` gives trips of
         0–10 minutes (10 included) weight 1, 10–20 weight 0.68, 20–30 weight 0.22, longer 0."""
-        problems = _step_problems(steps)
+        problems = step_problems(steps)
         if problems:
             raise InputError(problems, header="access decay steps: " + str(steps))
         pairs = tuple((float(u), float(w)) for u, w in steps)  # type: ignore[attr-defined]
@@ -141,7 +141,7 @@ def _positive(name: str, value: float) -> None:
         raise InputError(f"access decay {name} = {value!r}: must be a finite number > 0")
 
 
-def _step_problems(steps: object) -> list[str]:
+def step_problems(steps: object) -> list[str]:
     """Every problem of a steps list ``[[upper_minutes, weight], ...]``."""
     try:
         pairs = [(float(u), float(w)) for u, w in steps]  # type: ignore[attr-defined]

@@ -328,8 +328,8 @@ def _prepare(
     _check_direction(pairs, area, site, demand.index, supply.index)
     keep = np.ones(len(minutes), dtype=bool) if max_minutes is None else minutes <= max_minutes
     area, site, minutes = area[keep], site[keep], minutes[keep]
-    key = area.astype(np.int64) * len(supply.index) + site
-    if len(np.unique(key)) < len(key):
+    key = np.sort(area.astype(np.int64) * len(supply.index) + site)
+    if (key[1:] == key[:-1]).any():
         raise InputError(
             "travel table: an (area, site) pair appears more than once — keep one row per pair "
             "(the shortest trip)"
