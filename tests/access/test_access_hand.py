@@ -160,3 +160,19 @@ def test_the_row_order_does_not_matter():
         a = access_index(PAIRS, DEMAND, SUPPLY, method=method, max_minutes=30)
         b = access_index(shuffled, DEMAND, SUPPLY, method=method, max_minutes=30)
         np.testing.assert_allclose(a.ratio, b.ratio, rtol=1e-12)
+
+
+def test_the_readme_example_runs_and_says_what_it_shows(capsys):
+    import re
+
+    from tests.helpers import REPO_ROOT
+
+    text = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    section = text.split("\n## Access indices (2SFCA, E2SFCA, BFCA, gravity)\n", 1)[1]
+    (block,) = re.findall(r"```python\n(.*?)```", section.split("\n## ", 1)[0], flags=re.S)
+    exec(compile(block, "README.md", "exec"), {})  # noqa: S102 - the README's own example
+    printed = capsys.readouterr().out.split("\n")
+    assert printed[0].split() == ["per_1000", "ratio", "sites_in_reach", "nothing_in_reach"]
+    # c reaches nothing: kept, with 0 and flagged
+    area, per_1000, ratio, in_reach, nothing = printed[-2].split()
+    assert (area, float(per_1000), float(ratio), in_reach, nothing) == ("c", 0, 0, "0", "True")

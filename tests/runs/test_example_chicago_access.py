@@ -178,3 +178,33 @@ def test_readme_figures(runs, shared_data: Path) -> None:
         "Tract 7004.02",
     )
     readme.verify()
+
+
+def test_main_readme_figures(runs) -> None:
+    icu, closed = runs["icu_access"], runs["icu_access_christ_closed"]
+    figures = icu.summary["access"]["baseline"]
+    areas = icu.areas
+    low = (areas["baseline_minutes"] <= 10) & (areas["baseline_access_e2sfca"] <= figures["p10"])
+    ca = closed.areas
+    before, after = ca["baseline_access_e2sfca"], ca["access_e2sfca"]
+    kept = (
+        (ca["baseline_minutes"] <= 10)
+        & (ca["nearest_open_minutes"] <= 10)
+        & ((before - after) / before > 0.25)
+    )
+    readme = ReadmeFigures(
+        REPO_ROOT / "README.md",
+        start="**Example** (`examples/chicago_access/`",
+        end="## Rural telemedicine coverage",
+    )
+    fig = readme.figure
+    fig("on the {} Chicago tracts", icu.summary["areas"])
+    fig("have {} ICU beds per 1,000 on average", figures["mean"])
+    fig("the worst-served tenth {} or less", figures["p10"])
+    fig("the best-served tenth {} or more", figures["p90"])
+    fig("{} tracts within {} minutes of a hospital", low.sum(), 10)
+    fig("{} tracts lose access", (after < before - 1e-9).sum())
+    fig("{} of them by more than a quarter", kept.sum())
+    fig("keep a hospital within {} minutes", 10)
+    readme.not_figures("Kang et al. (2020)", "30-minute", "1.00/0.68/0.22", "over-50s", "1,000")
+    readme.verify()
