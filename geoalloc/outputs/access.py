@@ -32,7 +32,7 @@ def access_words(block: dict) -> str:
             else ""
         )
     )
-    unit = "per 1,000 people" if per == 1000.0 else f"per {text(block['resource'])} needed"
+    unit = "per 1,000 people" if per == 1000.0 else f"per unit of {text(block['resource'])} needed"
     return (
         f"<p>Method: the {text(block['method_name'])}. Every site's {text(block['resource'])} "
         f"is shared among {who} within its catchment, and each area adds up its shares of the "

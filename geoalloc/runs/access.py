@@ -116,7 +116,7 @@ def add_access(
     persons = areas[options.population_column or scenario.areas.population].astype(float)
     if options.demand == "needs":
         demand = needs[resource].reindex(areas.index).fillna(0.0).astype(float)
-        per, units = 1.0, f"{resource} per {resource} needed"
+        per, units = 1.0, f"{resource} per unit of {resource} needed"
         weights = areas[scenario.areas.population].astype(float)
     else:
         demand, per = persons, PER_PEOPLE

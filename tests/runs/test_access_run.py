@@ -13,6 +13,7 @@ import geoalloc  # noqa: E402
 from geoalloc import InputError  # noqa: E402
 from geoalloc.access import Decay, access_index  # noqa: E402
 from geoalloc.outputs.access import access_section  # noqa: E402
+from geoalloc.outputs.terminal import planning_lines  # noqa: E402
 from geoalloc.runs.planning import check_inputs  # noqa: E402
 from geoalloc.runs.travel import horizon_minutes, od_table  # noqa: E402
 
@@ -107,6 +108,8 @@ def test_the_summary_block(run):
         total = sum(g["population"] for g in figures["by_group"].values())
         assert total == pytest.approx(people.sum())
     assert block["plan"]["mean"] < block["baseline"]["mean"]
+    (line,) = [line for line in planning_lines(run.summary) if "access (" in line]
+    assert line.startswith("  access (e2sfca, icu_beds per 1,000 people (OverFifty), 30 min")
 
 
 def test_the_report_and_the_map_show_it(run, tmp_path):
@@ -174,3 +177,39 @@ def test_a_scenario_file_with_a_bad_access_section_exits_3(tmp_path, shared_data
     result = CliRunner().invoke(cli, ["validate", str(scenario)])
     assert result.exit_code == 3
     assert "access.max_minute" in result.output
+
+
+@pytest.mark.parametrize(
+    ("access", "unit"),
+    [
+        ({"method": "bfca", "max_minutes": 15}, "icu_beds per 1,000 people"),
+        ({"method": "gravity", "power": 2, "min_minutes": 2}, "icu_beds per 1,000 people"),
+        (
+            {"method": "2sfca", "demand": "needs", "max_minutes": 15},
+            "icu_beds per unit of icu_beds needed",
+        ),
+    ],
+    ids=["bfca", "gravity", "needs"],
+)
+def test_every_method_and_demand_reaches_the_areas_layer(south_side, access, unit):
+    result = _plan(south_side, access={"resource": "icu_beds", **access})
+    block = result.summary["access"]
+    assert block["units"] == unit
+    inputs = check_inputs(result.scenario)
+    od = od_table(inputs.travel_matrix(result.scenario))
+    demand = (
+        inputs.needs["icu_beds"]
+        if access.get("demand") == "needs"
+        else inputs.areas["TotalPop"].astype(float)
+    )
+    expected = access_index(
+        od,
+        demand,
+        inputs.facilities["icu_beds"].astype(float),
+        method=access["method"],
+        max_minutes=access.get("max_minutes", 8),
+        decay=result.scenario.access.decay_function(),
+    )
+    per = 1.0 if access.get("demand") == "needs" else 1000.0
+    column = result.areas[f"baseline_access_{access['method']}"]
+    np.testing.assert_allclose(column, (expected.ratio * per).reindex(column.index), rtol=1e-12)
