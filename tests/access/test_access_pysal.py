@@ -141,3 +141,17 @@ def test_chicago_shares_every_bed_and_bfca_counts_no_one_twice(chicago):
     assert balanced.sum() == pytest.approx(demand[within["area"].unique()].sum(), rel=1e-9)
     expected = (supply / balanced.reindex(supply.index)).fillna(0.0)
     np.testing.assert_allclose(bfca.site_ratio, expected, rtol=1e-9)
+
+
+def test_a_pair_exactly_at_the_cut_off_counts_in_both():
+    """pysal/access's ``max_cost`` keeps ``cost <= max_cost`` too: the same value at the cut-off."""
+    od = pd.DataFrame(
+        {"area": ["a", "b", "b"], "site": ["s", "s", "t"], "minutes": [30.0, 10.0, 30.0000001]}
+    )
+    demand = pd.Series({"a": 1000.0, "b": 3000.0}).rename_axis("area")
+    supply = pd.Series({"s": 8.0, "t": 5.0}).rename_axis("site")  # pysal joins on index names
+    model = _pysal(od, demand, supply)
+    theirs = _with_pysal(lambda: model.two_stage_fca(name="fca", max_cost=30))
+    ours = two_step_fca(od, demand, supply, max_minutes=30)
+    assert ours.ratio.tolist() == pytest.approx([8 / 4000, 8 / 4000], rel=1e-12)
+    np.testing.assert_allclose(ours.ratio, theirs.iloc[:, 0].reindex(ours.ratio.index), rtol=1e-12)
