@@ -172,6 +172,11 @@ def balanced_fca(
     person counted twice), and ``Σ_i A_i = Σ_j R_j`` (no level of service counted twice); the
     same definition as ipeaGIT/accessibility's ``bfca``. Parameters, returns and errors as
     :func:`two_step_fca`.
+
+    Reading it: ``R_j`` is supply per person, but each area receives only its share of it, so
+    ``A_i`` is an apportioned level of service — values run far lower than the 2SFCA's (a site
+    with 100 areas in reach gives each about a hundredth of its ``R_j``) and
+    ``Σ_i D_i A_i`` is not the total supply. Compare areas with one another, not with a 2SFCA.
     """
     decay = decay or Decay.none()
     t = _prepare(pairs, demand, supply, max_minutes, decay)

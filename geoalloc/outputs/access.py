@@ -39,7 +39,15 @@ def access_words(block: dict) -> str:
         f"sites within its own catchment: the index is {text(block['resource'])} {unit} "
         "within reach, counting the competition for them. A higher value is better access; 0 "
         "means no site with this resource within the catchment.</p>"
-        f"<p>Catchment: {fmt.number(block.get('max_minutes'), 0)} minutes, <b>inclusive</b> — a "
+        + (
+            "<p>The balanced FCA shares each person among the sites in reach and each site's "
+            "level of service among the areas in reach, so nobody is counted twice; an area's "
+            "value is its share of the sites' levels of service, far lower than a 2SFCA value. "
+            "Compare areas with one another.</p>"
+            if block.get("method") == "bfca"
+            else ""
+        )
+        + f"<p>Catchment: {fmt.number(block.get('max_minutes'), 0)} minutes, <b>inclusive</b> — a "
         f"site exactly {fmt.number(block.get('max_minutes'), 0)} minutes away counts. Distance "
         f"decay: {text(block.get('decay_text'))}. Baseline: today's capacity at the existing "
         "sites; plan: the capacity after the plan at the sites it keeps open.</p>"
