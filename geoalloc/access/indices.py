@@ -300,16 +300,77 @@ def _prepare(
         isinstance(max_minutes, bool) or not np.isfinite(max_minutes) or max_minutes <= 0
     ):
         raise InputError(f"access max_minutes = {max_minutes!r}: must be a finite number > 0")
+    problems = _value_problems(demand, "demand", "area") + _value_problems(supply, "supply", "site")
     if isinstance(pairs, TravelMatrix):
-        horizon = pairs.max_minutes
-        if horizon is not None and (max_minutes is None or max_minutes > horizon):
-            msg = (
-                f"the travel matrix stops at {horizon:g} minutes, short of the access catchment "
-                f"({'none' if max_minutes is None else f'{max_minutes:g} minutes'}): compute "
-                "the matrix up to the catchment"
-            )
+        area, site, minutes = _matrix_pairs(pairs, demand, supply, max_minutes, problems)
+    else:
+        area, site, minutes = _table_pairs(pairs, demand, supply, problems)
+        if max_minutes is not None:
+            keep = np.flatnonzero(minutes <= max_minutes)
+            area, site, minutes = area[keep], site[keep], minutes[keep]
+    return _Pairs(
+        area=area,
+        site=site,
+        weight=decay.weights(minutes),
+        demand=demand.to_numpy(dtype=float),
+        supply=supply.to_numpy(dtype=float),
+        area_ids=demand.index,
+        site_ids=supply.index,
+    )
+
+
+def _matrix_pairs(
+    matrix: TravelMatrix,
+    demand: pd.Series,
+    supply: pd.Series,
+    max_minutes: float | None,
+    problems: list[str],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A travel matrix's pairs as positions in ``demand`` and ``supply``: its ids are looked up
+    once each, never once per pair (118 million pairs of a state take seconds)."""
+    horizon = matrix.max_minutes
+    if horizon is not None and (max_minutes is None or max_minutes > horizon):
+        problems.append(
+            f"the travel matrix stops at {horizon:g} minutes, short of the access catchment "
+            f"({'none' if max_minutes is None else f'{max_minutes:g} minutes'}): compute the "
+            "matrix up to the catchment"
+        )
+    if problems:
+        raise InputError(problems, header=f"{len(problems)} problem(s) in the access inputs")
+    origin = demand.index.get_indexer(matrix.origin_ids)
+    destination = supply.index.get_indexer(matrix.destination_ids)
+    _check_direction(matrix.origin_ids, matrix.destination_ids, origin, destination, demand, supply)
+    values = matrix.minutes
+    if isinstance(values, np.ndarray):
+        rows, cols = np.nonzero(np.isfinite(values))
+        minutes = values[rows, cols]
+    else:
+        rows, cols, minutes = values.row, values.col, values.data
+        bad = ~np.isfinite(minutes) | (minutes < 0)
+        if bad.any():
+            msg = f"travel matrix: {int(bad.sum())} pair(s) with minutes missing or negative"
             raise InputError(msg)
-        pairs = pairs.to_long().rename(columns={"origin": "area", "destination": "site"})
+    # one pass over the pairs: those within both the matrix's cut-off (a matrix may hold pairs
+    # beyond it) and the catchment
+    limits = [m for m in (horizon, max_minutes) if m is not None]
+    if limits and (minutes > min(limits)).any():
+        keep = np.flatnonzero(minutes <= min(limits))
+        rows, cols, minutes = rows[keep], cols[keep], minutes[keep]
+    return _take(origin, rows), _take(destination, cols), minutes
+
+
+def _take(positions: np.ndarray, index: np.ndarray) -> np.ndarray:
+    """``positions[index]``, without the copy when ``positions`` is 0, 1, 2 … (the same order)."""
+    if np.array_equal(positions, np.arange(len(positions))):
+        return index
+    small = np.int32 if len(positions) < 2**31 else np.int64
+    return positions.astype(small)[index]
+
+
+def _table_pairs(
+    pairs: pd.DataFrame, demand: pd.Series, supply: pd.Series, problems: list[str]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A long table's pairs as positions in ``demand`` and ``supply``, checked."""
     missing = [c for c in ("area", "site", "minutes") if c not in pairs.columns]
     if missing:
         msg = (
@@ -317,7 +378,6 @@ def _prepare(
             "area, site, minutes — one row per (area, site) pair"
         )
         raise InputError(msg)
-    problems = _value_problems(demand, "demand", "area") + _value_problems(supply, "supply", "site")
     minutes = pairs["minutes"].to_numpy(dtype=float)
     bad = ~np.isfinite(minutes) | (minutes < 0)
     if bad.any():
@@ -328,26 +388,26 @@ def _prepare(
         )
     if problems:
         raise InputError(problems, header=f"{len(problems)} problem(s) in the access inputs")
-    area = demand.index.get_indexer(pd.Index(pairs["area"]))
-    site = supply.index.get_indexer(pd.Index(pairs["site"]))
-    _check_direction(pairs, area, site, demand.index, supply.index)
-    keep = np.ones(len(minutes), dtype=bool) if max_minutes is None else minutes <= max_minutes
-    area, site, minutes = area[keep], site[keep], minutes[keep]
+    area = _positions(pairs["area"], demand.index)
+    site = _positions(pairs["site"], supply.index)
+    _check_direction(pd.Index(pairs["area"]), pd.Index(pairs["site"]), area, site, demand, supply)
     key = np.sort(area.astype(np.int64) * len(supply.index) + site)
     if (key[1:] == key[:-1]).any():
         raise InputError(
             "travel table: an (area, site) pair appears more than once — keep one row per pair "
             "(the shortest trip)"
         )
-    return _Pairs(
-        area=area,
-        site=site,
-        weight=decay.weights(minutes),
-        demand=demand.to_numpy(dtype=float),
-        supply=supply.to_numpy(dtype=float),
-        area_ids=demand.index,
-        site_ids=supply.index,
-    )
+    return area, site, minutes
+
+
+def _positions(values: pd.Series, index: pd.Index) -> np.ndarray:
+    """The position in ``index`` of each value (-1: not there); a categorical column is looked up
+    by its categories, once each."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        found = index.get_indexer(values.cat.categories)
+        codes = values.cat.codes.to_numpy()
+        return np.where(codes >= 0, found[codes], -1)
+    return index.get_indexer(pd.Index(values))
 
 
 def _value_problems(values: pd.Series, what: str, ids: str) -> list[str]:
@@ -366,20 +426,22 @@ def _value_problems(values: pd.Series, what: str, ids: str) -> list[str]:
 
 
 def _check_direction(
-    pairs: pd.DataFrame,
+    area_values: pd.Index,
+    site_values: pd.Index,
     area: np.ndarray,
     site: np.ndarray,
-    area_ids: pd.Index,
-    site_ids: pd.Index,
+    demand: pd.Series,
+    supply: pd.Series,
 ) -> None:
-    """Every area of the table is a demand id and every site a supply id; a table from sites to
-    areas (pysal/access #18) is named as such."""
+    """Every area of the table is a demand id and every site a supply id (``area``/``site``: the
+    positions found, -1 for none); a table from sites to areas (pysal/access #18) is named as
+    such."""
     if (area >= 0).all() and (site >= 0).all():
         return
-    unknown_areas = pd.Index(pairs["area"][area < 0]).unique()
-    unknown_sites = pd.Index(pairs["site"][site < 0]).unique()
-    swapped = (unknown_areas.isin(site_ids).mean() > 0.5 if len(unknown_areas) else True) and (
-        unknown_sites.isin(area_ids).mean() > 0.5 if len(unknown_sites) else True
+    unknown_areas = area_values[area < 0].unique()
+    unknown_sites = site_values[site < 0].unique()
+    swapped = (unknown_areas.isin(supply.index).mean() > 0.5 if len(unknown_areas) else True) and (
+        unknown_sites.isin(demand.index).mean() > 0.5 if len(unknown_sites) else True
     )
     if swapped:
         msg = (

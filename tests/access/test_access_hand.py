@@ -176,3 +176,15 @@ def test_the_readme_example_runs_and_says_what_it_shows(capsys):
     # c reaches nothing: kept, with 0 and flagged
     area, per_1000, ratio, in_reach, nothing = printed[-2].split()
     assert (area, float(per_1000), float(ratio), in_reach, nothing) == ("c", 0, 0, "0", "True")
+
+
+def test_a_swapped_matrix_and_a_categorical_table():
+    minutes = np.array([[5.0, np.inf], [20.0, 10.0]])  # sites S, T (rows) → areas A, B
+    swapped = TravelMatrix(pd.Index(["S", "T"]), pd.Index(["A", "B"]), minutes)
+    with pytest.raises(InputError, match="runs the wrong way"):
+        two_step_fca(swapped, DEMAND, SUPPLY, max_minutes=30)
+    categorical = PAIRS.astype({"area": "category", "site": "category"})
+    for method in ("2sfca", "bfca"):
+        a = access_index(categorical, DEMAND, SUPPLY, method=method, max_minutes=30)
+        b = access_index(PAIRS, DEMAND, SUPPLY, method=method, max_minutes=30)
+        pd.testing.assert_series_equal(a.ratio, b.ratio)
