@@ -15,6 +15,7 @@ from geoalloc.access.options import AccessOptions
 from geoalloc.demand import planned_resources
 from geoalloc.runs.evaluate import weighted_quantile
 from geoalloc.scenario import Scenario
+from geoalloc.travel.matrix import TravelMatrix
 
 #: how many of the worst-off areas the summary lists
 WORST_AREAS = 10
@@ -85,7 +86,7 @@ def add_access(
     scenario: Scenario,
     areas: gpd.GeoDataFrame,
     needs: pd.DataFrame,
-    od: pd.DataFrame,
+    travel: pd.DataFrame | TravelMatrix,
     layers: dict[str, gpd.GeoDataFrame],
 ) -> dict:
     """Compute ``[access]``'s index for the baseline and the plan, add the columns
@@ -102,8 +103,9 @@ def add_access(
         The run's input areas, indexed by id (population and the ``population_column``).
     needs
         Per area id, the units of each resource needed (for ``demand = "needs"``).
-    od
-        The run's travel table (``area``, ``site``, ``minutes``), at least as far as the catchment.
+    travel
+        The run's travel matrix from the areas to the sites (or its long table ``area``,
+        ``site``, ``minutes``), at least as far as the catchment.
     layers
         The run's layers: ``facilities`` has ``<resource>_before`` (today) and
         ``<resource>_after`` (the plan); ``areas`` gets the new columns.
@@ -150,7 +152,7 @@ def add_access(
     layer["access_population"] = weights.reindex(area_ids).to_numpy()
     for which, supply in supplies.items():
         index = access_index(
-            od, demand, supply, method=options.method, max_minutes=max_minutes, decay=decay
+            travel, demand, supply, method=options.method, max_minutes=max_minutes, decay=decay
         )
         values = (index.ratio * per).reindex(area_ids)
         prefix = "baseline_" if which == "baseline" else ""

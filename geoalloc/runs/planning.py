@@ -584,7 +584,7 @@ def _run_planning(
             "timings_s": {},
         }
         if scenario.access is not None:
-            summary["access"] = add_access(scenario, inputs.areas, inputs.needs, od, layers)
+            summary["access"] = add_access(scenario, inputs.areas, inputs.needs, matrix, layers)
         if allocation.why is not None:
             summary["why_sites"] = _records(allocation.why)
         if allocation.marginal_value is not None:
