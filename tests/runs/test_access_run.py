@@ -213,3 +213,26 @@ def test_every_method_and_demand_reaches_the_areas_layer(south_side, access, uni
     per = 1.0 if access.get("demand") == "needs" else 1000.0
     column = result.areas[f"baseline_access_{access['method']}"]
     np.testing.assert_allclose(column, (expected.ratio * per).reindex(column.index), rtol=1e-12)
+
+
+def test_a_telemedicine_scenario_refuses_access(south_side):
+    tracts, hospitals = south_side
+    with pytest.raises(InputError, match="telemedicine run does not read it"):
+        geoalloc.plan(
+            tracts,
+            hospitals,
+            area_id="GEOID",
+            population="TotalPop",
+            site_id="Hospital",
+            optimize={"max_minutes": 8},
+            access={"method": "2sfca"},
+            telemedicine={  # refused when the scenario is read, before any column is looked up
+                "connected": "online",
+                "divertible_share": 0.3,
+                "visits_per_1000": {"all": 3000.0},
+                "minutes_per_visit": 15.0,
+                "site_hours": "hours",
+                "hub": "is_hub",
+                "hub_max_hours": 50.0,
+            },
+        )
