@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 # Packages under the type checker (mypy, settings in pyproject.toml): a package joins when it is typed.
-TYPED  := geoalloc/travel geoalloc/demand geoalloc/optimize geoalloc/scenario geoalloc/runs geoalloc/region geoalloc/api.py
+TYPED  := geoalloc/access geoalloc/travel geoalloc/demand geoalloc/optimize geoalloc/scenario geoalloc/runs geoalloc/region geoalloc/api.py
 
 .PHONY: demo test bench fuzz lint clean browser
 

@@ -17,6 +17,7 @@ import pandas as pd
 from pydantic import BaseModel, ValidationError
 
 from geoalloc._errors import InputError
+from geoalloc.access.options import AccessOptions
 from geoalloc.demand.options import DemandOptions, HistoryOptions
 from geoalloc.optimize.options import OptimizeOptions
 from geoalloc.optimize.phased_options import DeploymentOptions
@@ -92,6 +93,7 @@ def plan(
     telemedicine: TelemedicineOptions | Mapping[str, Any] | None = None,
     deployment: DeploymentOptions | Mapping[str, Any] | None = None,
     compute: ComputeOptions | Mapping[str, Any] | None = None,
+    access: AccessOptions | Mapping[str, Any] | None = None,
     areas_options: Mapping[str, Any] | None = None,
     facilities_options: Mapping[str, Any] | None = None,
     name: str = "plan",
@@ -137,8 +139,9 @@ def plan(
     network
         ``[network]``: ``"crowfly"`` (default), an OSM file, ``"place:<name>"``, or a dict /
         :class:`~geoalloc.travel.options.NetworkOptions` with mode, speeds …
-    history, outage, telemedicine, deployment, compute
-        The scenario sections of these names (default: none, as when absent from a file).
+    history, outage, telemedicine, deployment, compute, access
+        The scenario sections of these names (default: none, as when absent from a file);
+        ``access`` adds an accessibility index per area (:mod:`geoalloc.access.options`).
     areas_options, facilities_options
         Further ``[areas]`` / ``[facilities]`` keys (``districts``, ``origins``, ``join``,
         ``capacity_scale`` …).
@@ -212,6 +215,7 @@ def plan(
         "telemedicine": telemedicine,
         "deployment": deployment,
         "compute": compute,
+        "access": access,
     }
     sections |= {key: value for key, value in optional.items() if value is not None}
     try:

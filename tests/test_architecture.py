@@ -10,7 +10,7 @@ from pathlib import Path
 import geoalloc
 
 PACKAGE = Path(geoalloc.__file__).parent
-ENGINES = ("geoalloc.travel", "geoalloc.demand", "geoalloc.optimize")
+ENGINES = ("geoalloc.access", "geoalloc.travel", "geoalloc.demand", "geoalloc.optimize")
 #: what each layer may import from geoalloc (besides itself, the private helpers and the engines)
 SHARED = ("geoalloc._errors", "geoalloc._validate", "geoalloc._text", "geoalloc.parallel")
 

@@ -17,6 +17,7 @@ import pandas as pd
 from folium.map import Layer
 
 import geoalloc._text as fmt
+from geoalloc.outputs.access import access_title
 from geoalloc.outputs.escape import text
 from geoalloc.outputs.layers import (
     SIMPLIFY_M,
@@ -34,6 +35,7 @@ from geoalloc.outputs.layers import (
 from geoalloc.outputs.leaflet import GeoJsonData
 from geoalloc.outputs.popups import Names, area_heading, area_tooltips, facility_popup
 from geoalloc.outputs.styles import (
+    ACCESS_PALETTE,
     AREA_STATUS_COLOURS,
     ASSIGNMENT_COLOUR,
     BASELINE_SITE_COLOUR,
@@ -69,8 +71,9 @@ def area_layers(
     fmap: folium.Map, areas: gpd.GeoDataFrame, summary: dict, legend: Legend
 ) -> AreaLayers:
     """One embedded set of areas and its choropleths: *Plan: minutes to assigned site* (shown),
-    *Areas: demand*, *Plan: coverage status* and, with a ``los_risk`` column, *Areas:
-    LOS-risk-weighted demand*; minutes classed on the travel standard, others by quantiles."""
+    *Areas: demand*, *Plan: coverage status*, with a ``los_risk`` column *Areas:
+    LOS-risk-weighted demand*, and with ``summary["access"]`` *Access: <units> (<method>)* (the
+    plan's index); minutes classed on the travel standard, others by quantiles."""
     resources = list(summary["resources"])
     primary = text(resources[0])
     props = pd.DataFrame(index=areas.index)
@@ -104,6 +107,12 @@ def area_layers(
         choropleths.append(
             ("r", "Areas: LOS-risk-weighted demand", legend_risk, f"{primary} needed × LOS risk")
         )
+    access = summary.get("access")
+    if access and access["columns"]["plan"] in areas.columns:
+        values = areas[access["columns"]["plan"]].astype(float)
+        units = text(access["units"])
+        props["a"], legend_access = classify_quantiles(values, ACCESS_PALETTE, units)
+        choropleths.append(("a", access_title(access), legend_access, access_title(access)))
     data = polygon_data(fmap, areas, props)
     shown = []
     for key, name, rows, title in choropleths:

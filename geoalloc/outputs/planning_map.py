@@ -6,7 +6,8 @@ layer is on — every mark on the map is in the legend):
 - *Background: roads and places (offline)* when the run has an OSM network (its ``roads`` and
   ``places`` layers): light roads and place and road names that need no tile server;
 - *Plan: minutes to assigned site*, *Areas: demand*, *Plan: coverage status* and, when the areas
-  carry a ``los_risk`` column, *Areas: LOS-risk-weighted demand* — choropleths, classes by
+  carry a ``los_risk`` column, *Areas: LOS-risk-weighted demand*, and with ``[access]`` *Access:
+  <units> (<method>)* (off at first) — choropleths, classes by
   mapclassify, each with its legend (units in the title);
 - *Plan: facilities* — circles sized by capacity after the plan and coloured by status, with a
   popup table (capacity before → after, load and utilisation per resource; blocking probability

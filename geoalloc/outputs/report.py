@@ -11,7 +11,8 @@ Optional summary entries are shown when present:
   records;
 - ``summary["frontier"]``: the equity–efficiency frontier, a list of records whose first two
   numeric entries are plotted (x, y), e.g. ``[{"minutes_mean": 6.1, "gini_minutes": 0.30}, ...]``;
-- ``plan["cost"]`` / ``baseline["cost"]`` and ``plan["worst_group_covered_pct"]``.
+- ``plan["cost"]`` / ``baseline["cost"]`` and ``plan["worst_group_covered_pct"]``;
+- ``summary["access"]``: the ``[access]`` index (:mod:`geoalloc.outputs.access`).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import geopandas as gpd
 import pandas as pd
 
 import geoalloc._text as fmt
+from geoalloc.outputs.access import access_section
 from geoalloc.outputs.charts import (
     coverage_chart,
     frontier_chart,
@@ -32,6 +34,7 @@ from geoalloc.outputs.charts import (
     utilisation_chart,
 )
 from geoalloc.outputs.checks import checks_section
+from geoalloc.outputs.display_grid import MAP_AREAS_MAX
 from geoalloc.outputs.escape import text
 from geoalloc.outputs.estimate import estimate_box
 from geoalloc.outputs.objective import objective_section
@@ -341,6 +344,9 @@ def report_html(layers: dict[str, gpd.GeoDataFrame], summary: dict, manifest: di
             f"<figure>{utilisation_chart(facilities, r)}<figcaption>Load ÷ capacity; the dashed "
             "line is 100 %.</figcaption></figure>",
         ]
+    if summary.get("access"):
+        on_grid = len(areas) > MAP_AREAS_MAX
+        parts.append(access_section(areas, summary["access"], on_display_grid=on_grid))
     surge = surge_chart(summary.get("surge")) if summary.get("surge") else None
     if surge:
         parts += ["<h2>Surge: needed vs available</h2>", f"<figure>{surge}</figure>"]

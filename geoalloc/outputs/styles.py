@@ -49,6 +49,8 @@ CATCHMENT_COLOUR = "#08306b"
 MINUTES_PALETTE = ["#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026", "#67000d"]
 DEMAND_PALETTE = ["#eff3ff", "#bdd7e7", "#6baed6", "#3182bd", "#08519c"]
 RISK_PALETTE = ["#f2f0f7", "#cbc9e2", "#9e9ac8", "#756bb1", "#54278f"]
+#: the access index, low (red: little supply per person within reach) to high (green)
+ACCESS_PALETTE = ["#d7191c", "#fdae61", "#ffffbf", "#a6d96a", "#1a9641"]
 SERVICE_PALETTE = ["#238b45", "#74c476", "#bae4b3", "#edf8e9", "#f7fcf5"]
 NO_DATA_COLOUR = "#bbbbbb"
 #: outline and fill of the area choropleths

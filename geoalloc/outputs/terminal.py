@@ -29,7 +29,22 @@ def planning_lines(summary: Mapping[str, Any]) -> list[str]:
         )
     statuses = ", ".join(f"{k}: {v}" for k, v in sorted(summary["area_status"].items()))
     lines.append(f"  areas by status: {statuses}")
+    lines += access_lines(summary)
     return lines + objective_lines(summary) + estimate_lines(summary) + check_lines(summary)
+
+
+def access_lines(summary: Mapping[str, Any]) -> list[str]:
+    """The ``[access]`` index in one line: people-weighted mean and zero access, baseline → plan."""
+    block = summary.get("access")
+    if not block:
+        return []
+    base, plan = block["baseline"], block["plan"]
+    return [
+        f"  access ({block['method']}, {block['units']}, {fmt.number(block['max_minutes'], 0)} min "
+        f"inclusive): mean {fmt.number(base['mean'], 2)} → {fmt.number(plan['mean'], 2)}, "
+        f"p10 {fmt.number(base['p10'], 2)} → {fmt.number(plan['p10'], 2)}, people with none "
+        f"{fmt.share(base['zero_share'])} → {fmt.share(plan['zero_share'])}"
+    ]
 
 
 def objective_lines(summary: Mapping[str, Any]) -> list[str]:

@@ -336,9 +336,8 @@ def _check_crowfly(scenario: Scenario, areas: Layer, sites: Layer, problems: Pro
         site_cause = (
             f"the reach is shorter than the distances: the nearest site lies "
             f"{_distance_text(float(np.min(site_m)))} from an area",
-            f"check [optimize] max_minutes ({horizon / HORIZON_FACTOR:g}; the horizon is "
-            f"{HORIZON_FACTOR:g} times it), [network] speed_kph and circuity — or the "
-            f"coordinates of {sites.file}",
+            f"check [optimize] max_minutes ({_horizon_text(scenario, horizon)}), "
+            f"[network] speed_kph and circuity — or the coordinates of {sites.file}",
         )
     _outside(sites, around_areas, site_m, site_ok, site_cause, problems)
 
@@ -556,3 +555,12 @@ def _crs_name(crs: CRS) -> str:
 
 def _distance_text(metres: float) -> str:
     return f"{metres / 1000:,.0f} km" if metres >= 10_000 else f"{metres:,.0f} m"
+
+
+def _horizon_text(scenario: Scenario, horizon: float) -> str:
+    """The standard and how the horizon follows from it (or from ``[access] max_minutes``)."""
+    standard = scenario.optimize.max_minutes
+    assert standard is not None
+    if horizon > standard * HORIZON_FACTOR:
+        return f"{standard:g}; the horizon is [access] max_minutes, {horizon:g}"
+    return f"{standard:g}; the horizon is {HORIZON_FACTOR:g} times it"

@@ -43,6 +43,7 @@ from geoalloc.optimize.problem import (
     unproven_solves,
 )
 from geoalloc.optimize.shortfall import shortfall_reasons, shortfall_summary
+from geoalloc.runs.access import add_access, check_access_inputs
 from geoalloc.runs.basemap import BASEMAP_LAYERS, add_base_map
 from geoalloc.runs.checks import RunFacts, run_checks
 from geoalloc.runs.evaluate import evaluate
@@ -164,6 +165,7 @@ def check_inputs(scenario: Scenario, kind: PlanningKind | None = None) -> Inputs
         except InputError as exc:
             problems.errors.extend(exc.problems)
     _check_optimize_columns(scenario, areas, facilities, problems)
+    check_access_inputs(scenario, areas, problems)
     if facilities is not None:
         unknown = sorted(set(scenario.outage.closed_sites) - set(facilities.index))
         if unknown:
@@ -579,6 +581,8 @@ def _run_planning(
             "costs": allocation.costs,
             "timings_s": {},
         }
+        if scenario.access is not None:
+            summary["access"] = add_access(scenario, inputs.areas, inputs.needs, matrix, layers)
         if allocation.why is not None:
             summary["why_sites"] = _records(allocation.why)
         if allocation.marginal_value is not None:

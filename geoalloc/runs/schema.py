@@ -103,6 +103,10 @@ class PlanningSummary(SummaryBase):
     frontier: NotRequired[list[dict[str, Any]]]
     surge: NotRequired[dict[str, Any] | None]
     deployment: NotRequired[dict[str, Any]]  # time-phased runs only
+    # [access]: an accessibility index per area for the baseline and the plan (method, resource,
+    # units, catchment, decay; population-weighted mean, p10/median/p90, zero share, worst-off
+    # areas, by equity group); see runs/access.py
+    access: NotRequired[dict[str, Any]]
 
 
 class TelemedicineSummary(SummaryBase):

@@ -26,9 +26,14 @@ def routing_options(scenario: Scenario) -> dict:
 
 
 def horizon_minutes(scenario: Scenario) -> float | None:
-    """How far travel is computed: ``HORIZON_FACTOR`` × the standard (None: no cut-off)."""
+    """How far travel is computed: ``HORIZON_FACTOR`` × the standard, or ``[access]
+    max_minutes`` when that reaches farther (None: no cut-off)."""
     standard = scenario.optimize.max_minutes
-    return standard * HORIZON_FACTOR if standard is not None else None
+    if standard is None:
+        return None
+    horizon = standard * HORIZON_FACTOR
+    catchment = scenario.access.max_minutes if scenario.access is not None else None
+    return max(horizon, catchment) if catchment is not None else horizon
 
 
 def site_points(facilities: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field, ValidationError, field_validator, model_v
 
 from geoalloc._errors import InputError
 from geoalloc._validate import SECTION_CONFIG, file_problem
+from geoalloc.access.options import AccessOptions
 from geoalloc.demand.options import DemandOptions, HistoryOptions
 from geoalloc.optimize.options import OptimizeOptions, RunKindName, refuse_inapplicable
 from geoalloc.optimize.phased_options import DeploymentOptions
@@ -279,7 +280,7 @@ class Scenario(BaseModel):
         The run's name (a folder name: letters, digits, ``.``, ``_``, ``-``).
     areas, facilities
         ``[areas]`` and ``[facilities]``: the layers (a file or a GeoDataFrame) and their columns.
-    history, network, demand, optimize, outage, compute, telemedicine, deployment
+    history, network, demand, optimize, outage, compute, telemedicine, deployment, access
         The other sections; absent ones take their defaults (or none).
 
     Raises
@@ -314,6 +315,11 @@ class Scenario(BaseModel):
     deployment: DeploymentOptions | None = Field(
         None, description="time-phased emergency deployment (see geoalloc.optimize.phased_options)"
     )
+    access: AccessOptions | None = Field(
+        None,
+        description="an accessibility index (2SFCA, E2SFCA, BFCA, gravity) per area for the "
+        "baseline and the plan (see geoalloc.access.options)",
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -341,6 +347,12 @@ class Scenario(BaseModel):
     def _optimize_keys_apply(self) -> Scenario:
         # [optimize] keys the run does not read are refused at load time, before any lookup
         refuse_inapplicable(self.optimize, kind=self.optimize_reader())
+        if self.access is not None and self.optimize_reader() == "telemedicine":
+            msg = (
+                "[access] is reported by planning runs; a telemedicine run does not read it — "
+                "remove the section"
+            )
+            raise ValueError(msg)
         return self
 
 
