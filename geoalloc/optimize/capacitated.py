@@ -86,8 +86,20 @@ class _Layout:
 
 
 def build_capacitated(
-    ix: Indexed, problem: AllocationProblem, options: OptimizeOptions, groups: np.ndarray | None
+    ix: Indexed,
+    problem: AllocationProblem,
+    options: OptimizeOptions,
+    groups: np.ndarray | None,
+    *,
+    expansion_demand: np.ndarray | None = None,
 ) -> tuple[LinearModel, _Layout]:
+    """The capacitated model of ``ix`` (see the module's notes) and where its pieces live.
+
+    ``expansion_demand``: per resource (in ``ix.resources`` order), the total demand that bounds
+    the modules added at one site (``⌈demand / module⌉``); default this problem's own total. The
+    sample-average model passes the largest total over its draws, so that every draw's model has
+    the same expansion columns and rows.
+    """
     R = len(ix.resources)
     res_pos = {r: k for k, r in enumerate(ix.resources)}
     bad = [
@@ -113,7 +125,7 @@ def build_capacitated(
     opening = site_values(ix, problem.opening_cost, "opening cost")
     operating = site_values(ix, problem.operating_cost, "operating cost")
     fixed_open = ix.existing & (not may_close(options))
-    total_demand = ix.demand.sum(axis=0)
+    total_demand = ix.demand.sum(axis=0) if expansion_demand is None else expansion_demand
 
     # expansion bounds (modules)
     e_ub = np.zeros((ix.m, R))
