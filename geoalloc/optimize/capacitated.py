@@ -67,7 +67,7 @@ log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
-class _Layout:
+class Layout:
     """Where each piece of the model lives, to decode a solution."""
 
     xa: np.ndarray  # area per x column
@@ -92,7 +92,7 @@ def build_capacitated(
     groups: np.ndarray | None,
     *,
     expansion_demand: np.ndarray | None = None,
-) -> tuple[LinearModel, _Layout]:
+) -> tuple[LinearModel, Layout]:
     """The capacitated model of ``ix`` (see the module's notes) and where its pieces live.
 
     ``expansion_demand``: per resource (in ``ix.resources`` order), the total demand that bounds
@@ -390,7 +390,7 @@ def build_capacitated(
             else None
         ),
     )
-    layout = _Layout(
+    layout = Layout(
         xa, xs, xr, xt, ua, ur, expandable, module, e_ub, opening, operating, unit_cost, goals
     )
     return lm, layout
@@ -442,7 +442,9 @@ def _goals(
     )
 
 
-def _decode(ix: Indexed, lm: LinearModel, lay: _Layout, xval: np.ndarray):
+def decode_solution(ix: Indexed, lm: LinearModel, lay: Layout, xval: np.ndarray):
+    """A solution of :func:`build_capacitated`'s model as the plan's arrays and tables:
+    ``(opened, added, after, assignments, load, unmet)``."""
     R = len(ix.resources)
     opened = xval[lm.blocks["y"]] > 0.5
     added = np.zeros((ix.m, R))
@@ -498,9 +500,7 @@ def _decode(ix: Indexed, lm: LinearModel, lay: _Layout, xval: np.ndarray):
     return opened, added, after, assignments, load, unmet_df
 
 
-def plan_costs(
-    ix: Indexed, lay: _Layout, opened: np.ndarray, added: np.ndarray
-) -> dict[str, float]:
+def plan_costs(ix: Indexed, lay: Layout, opened: np.ndarray, added: np.ndarray) -> dict[str, float]:
     costs = {
         "opening": float(lay.opening[opened & ~ix.existing].sum()),
         "operating": float(lay.operating[opened & ix.existing].sum()),
@@ -551,7 +551,7 @@ def solve_capacitated(
             f"{raw.solver_label!r}) — raise time_limit_s or loosen mip_gap"
         )
         raise SolverError(msg)
-    opened, added, after, assignments, load, unmet = _decode(ix, lm, lay, raw.x)
+    opened, added, after, assignments, load, unmet = decode_solution(ix, lm, lay, raw.x)
     notes = [f"capacitated model: {lm.n_cols} columns, {lm.n_rows} rows, {lm.A.nnz} non-zeros"]
     short = unmet.sum()
     for r, v in short.items():
@@ -570,7 +570,7 @@ def solve_capacitated(
         marginal = marginal_values(ix, lm, lay, raw.x)
         why = why_table(ix, opened, assignments, options)
     if lexicographic:
-        outcome = _lexicographic_outcome(raw, levels, options, build_s)
+        outcome = lexicographic_outcome(raw, levels, options, build_s)
         detail = {
             "kind": "lexicographic",
             "levels": [level.record() for level in levels],
@@ -592,7 +592,7 @@ def solve_capacitated(
     )
 
 
-def _lexicographic_outcome(
+def lexicographic_outcome(
     raw: RawSolution, levels: list, options: OptimizeOptions, build_s: float
 ) -> SolveOutcome:
     """The outcome of a lexicographic solve: objective and bound are the travel level's (the
@@ -615,7 +615,7 @@ def _lexicographic_outcome(
 
 
 def diagnose(
-    ix: Indexed, problem: AllocationProblem, options: OptimizeOptions, groups, lay: _Layout
+    ix: Indexed, problem: AllocationProblem, options: OptimizeOptions, groups, lay: Layout
 ) -> list[str]:
     """Why the capacitated model has no solution: cheap checks, then an elastic re-solve."""
     reasons: list[str] = []
@@ -695,7 +695,7 @@ def diagnose(
             "the model is infeasible and an elastic re-solve (unmet demand allowed) found "
             "no plan either"
         ]
-    opened, added, _after, _a, _l, unmet = _decode(ix, lm, lay2, raw.x)
+    opened, added, _after, _a, _l, unmet = decode_solution(ix, lm, lay2, raw.x)
     for r, v in unmet.sum().items():
         if v > 1e-6:
             areas = unmet.index[unmet[r] > 1e-6]
@@ -724,7 +724,7 @@ def diagnose(
 # ------------------------------------------------------------------------------- explain
 
 
-def marginal_values(ix: Indexed, lm: LinearModel, lay: _Layout, xval: np.ndarray) -> pd.DataFrame:
+def marginal_values(ix: Indexed, lm: LinearModel, lay: Layout, xval: np.ndarray) -> pd.DataFrame:
     """Minutes saved per extra unit of capacity at each open site: LP duals with integers fixed."""
     lo, hi = lm.col_lo.copy(), lm.col_hi.copy()
     ints = np.flatnonzero(lm.integer)

@@ -46,14 +46,14 @@ from scipy import sparse
 
 from geoalloc._errors import InfeasibleError, InputError, SolverError
 from geoalloc._validate import format_ids
-from geoalloc.optimize._prepare import Indexed, _sorted_index, prepare
+from geoalloc.optimize._prepare import Indexed, prepare, sorted_ids
 from geoalloc.optimize._result import site_table
 from geoalloc.optimize.capacitated import (
-    _decode,
-    _Layout,
-    _lexicographic_outcome,
+    Layout,
     build_capacitated,
+    decode_solution,
     diagnose,
+    lexicographic_outcome,
     plan_costs,
 )
 from geoalloc.optimize.check import check_allocation
@@ -210,7 +210,7 @@ def first_stage_of(allocation: Allocation, problem: AllocationProblem) -> FirstS
     -------
     FirstStage
     """
-    sites = _sorted_index(problem.capacity.index)
+    sites = sorted_ids(problem.capacity.index)
     table = allocation.sites
     if "open" not in table.columns:
         msg = "the plan's sites table has no 'open' column: give a plan from geoalloc's solve"
@@ -227,7 +227,8 @@ def first_stage_of(allocation: Allocation, problem: AllocationProblem) -> FirstS
     for r in problem.resources:
         column = f"{r}_added"
         if column in table.columns:
-            added[r] = pd.to_numeric(table[column], errors="coerce").reindex(sites).fillna(0.0)
+            units = pd.to_numeric(table[column], errors="coerce").reindex(sites).fillna(0.0)
+            added[r] = units + 0.0  # no -0.0
     opened.index.name = added.index.name = "site"
     return FirstStage(opened=opened, added=added)
 
@@ -294,7 +295,7 @@ class _Draw:
     ix: Indexed
     groups: np.ndarray | None
     lm: LinearModel
-    lay: _Layout
+    lay: Layout
 
 
 def _first_stage_blocks(lm: LinearModel) -> list[str]:
@@ -500,7 +501,7 @@ def _draw_allocation(
     """One draw's plan as an :class:`Allocation` (for the independent check), with the opened
     (m,) and added (m, R) arrays."""
     ix, lm, lay = draw.ix, draw.lm, draw.lay
-    opened, added, after, assignments, load, unmet = _decode(ix, lm, lay, x)
+    opened, added, after, assignments, load, unmet = decode_solution(ix, lm, lay, x)
     table = site_table(ix, opened, after, load)
     for k in lay.expandable:
         table[f"{ix.resources[k]}_added"] = added[:, k]
@@ -522,10 +523,17 @@ def _draw_allocation(
 
 
 def _in_sample(
-    draw: _Draw, x: np.ndarray, options: OptimizeOptions, outcome: SolveOutcome, lexicographic: bool
+    draw: _Draw,
+    x: np.ndarray,
+    options: OptimizeOptions,
+    outcome: SolveOutcome,
+    lexicographic: bool,
+    *,
+    check: bool,
 ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
-    """One draw's part of the sample-average solution, checked independently: its unmet table,
-    opened and added. Its own objective (and level values) are stated for the check."""
+    """One draw's part of the sample-average solution (checked independently with ``check``):
+    its unmet table, opened and added. Its own objective (and level values) are stated for the
+    check."""
     levels: list[dict] | None
     if lexicographic:
         values = {g.key: float(np.asarray(g.c) @ x) for g in draw.lay.goals}
@@ -536,13 +544,14 @@ def _in_sample(
         objective = float(draw.lm.c @ x + draw.lm.offset)
     own = replace(outcome, objective=objective, bound=None, gap=None)
     allocation, opened, added = _draw_allocation(draw, x, options, own, levels)
-    check_allocation(draw.problem, options, allocation)
+    if check:
+        check_allocation(draw.problem, options, allocation)
     return allocation.unmet, opened, added
 
 
 def _first_stage(ix: Indexed, opened: np.ndarray, added: np.ndarray) -> FirstStage:
     opened_s = pd.Series(opened.astype(bool), index=ix.sites, name="open")
-    added_df = pd.DataFrame(added, index=ix.sites, columns=ix.resources)
+    added_df = pd.DataFrame(added + 0.0, index=ix.sites, columns=ix.resources)  # no -0.0
     opened_s.index.name = added_df.index.name = "site"
     return FirstStage(opened=opened_s, added=added_df)
 
@@ -584,7 +593,10 @@ def _why_infeasible(draws: Sequence[_Draw], options: OptimizeOptions) -> list[st
 
 
 def solve_sample_average(
-    problems: Sequence[AllocationProblem], options: OptimizeOptions | None = None
+    problems: Sequence[AllocationProblem],
+    options: OptimizeOptions | None = None,
+    *,
+    check: bool = True,
 ) -> SampleAveragePlan:
     """The plan that is best on average over ``problems``: the two-stage sample-average model.
 
@@ -597,6 +609,10 @@ def solve_sample_average(
         The ``[optimize]`` section; ``model`` must be ``capacitated``. Every option of that model
         applies (floors and minimax per draw, budgets, ``p`` and couplings on the shared plan),
         but ``explain`` and ``frontier_floors``, which are refused.
+    check
+        Check every draw's assignment independently
+        (:func:`~geoalloc.optimize.check.check_allocation`: pairs, capacity, allocated + unmet =
+        demand, budgets, floors, each level's value). About 0.2 s a draw on the Chicago tracts.
 
     Returns
     -------
@@ -647,13 +663,15 @@ def solve_sample_average(
         )
         raise SolverError(msg)
     if lexicographic:
-        outcome = _lexicographic_outcome(raw, level_results, options, build_s)
+        outcome = lexicographic_outcome(raw, level_results, options, build_s)
     else:
         outcome = SolveOutcome.from_solution(raw, options, build_s)
     unmet_per_draw = []
     plan = None
     for draw, colmap in zip(draws, stacked.colmaps, strict=True):
-        unmet, opened, added = _in_sample(draw, raw.x[colmap], options, outcome, lexicographic)
+        unmet, opened, added = _in_sample(
+            draw, raw.x[colmap], options, outcome, lexicographic, check=check
+        )
         unmet_per_draw.append(unmet)
         if plan is None:
             plan = _first_stage(draw.ix, opened, added)
@@ -680,7 +698,7 @@ def solve_sample_average(
 # ------------------------------------------------------------------------------ a fixed plan
 
 
-def _pinned(lm: LinearModel, lay: _Layout, ix: Indexed, opened: np.ndarray, added: np.ndarray):
+def _pinned(lm: LinearModel, lay: Layout, ix: Indexed, opened: np.ndarray, added: np.ndarray):
     """``lm`` with ``y`` and ``e`` fixed to the plan (continuous: nothing left to branch on) and
     the rows on them alone dropped (the plan is taken as given)."""
     lo, hi, integer = lm.col_lo.copy(), lm.col_hi.copy(), lm.integer.copy()
@@ -715,7 +733,11 @@ def _pinned(lm: LinearModel, lay: _Layout, ix: Indexed, opened: np.ndarray, adde
 
 
 def evaluate_plan(
-    problem: AllocationProblem, options: OptimizeOptions | None, plan: FirstStage
+    problem: AllocationProblem,
+    options: OptimizeOptions | None,
+    plan: FirstStage,
+    *,
+    check: bool = True,
 ) -> PlanOnDraw:
     """The same capacitated model with the first stage fixed (y and e bounds pinned to the plan):
     the least unmet demand, then the least travel, this plan can achieve under ``problem``'s
@@ -733,6 +755,9 @@ def evaluate_plan(
         taken as given. An equity floor the plan cannot keep in this draw is dropped, with a note.
     plan
         Sites open and units added (:func:`first_stage_of`, :attr:`SampleAveragePlan.plan`).
+    check
+        Check the assignment independently (:func:`~geoalloc.optimize.check.check_allocation`);
+        about 0.2 s on the Chicago tracts, a third of the evaluation.
 
     Returns
     -------
@@ -777,7 +802,8 @@ def evaluate_plan(
         raise InfeasibleError(msg)
     draw, x, outcome, levels = solved
     allocation, _opened, _added = _draw_allocation(draw, x, given, outcome, levels)
-    check_allocation(checked_problem, given, allocation)
+    if check:
+        check_allocation(checked_problem, given, allocation)
     assignments = allocation.assignments
     served_minutes = (
         float((assignments["quantity"] * assignments["minutes"]).sum()) if len(assignments) else 0.0
@@ -819,6 +845,6 @@ def _solve_fixed(
         raise SolverError(msg)
     draw = _Draw(problem, ix, groups, lm, lay)
     if options.objective == "lexicographic":
-        outcome = _lexicographic_outcome(raw, level_results, options, build_s)
+        outcome = lexicographic_outcome(raw, level_results, options, build_s)
         return draw, raw.x, outcome, [level.record() for level in level_results]
     return draw, raw.x, SolveOutcome.from_solution(raw, options, build_s), None
