@@ -161,6 +161,28 @@ def test_two_draws_open_the_site_no_single_future_would() -> None:
     assert np.mean([_total(e.unmet) for e in evaluated]) > saa.expected_unmet
 
 
+def test_draws_differ_in_travel_too() -> None:
+    """As above, but in draw 1 the roads are slower (every trip × 1.5) and the standard is 10
+    minutes: s3 (12 minutes away) reaches no one there, s1 and s2 still do (7.5 minutes).
+
+    Unmet beds per site opened: draw 0 (6,1): s1 1, s2 6, s3 2; draw 1 (0,10): s1 10, s2 4,
+    s3 10; expected 5.5, 5, 6: the plan opens s2. Travel: 1 bed × 5 minutes in draw 0, 6 beds ×
+    7.5 minutes in draw 1, 25 bed-minutes on average.
+    """
+    slow = _three_sites(0, 10)
+    slow = dataclasses.replace(slow, od=slow.od.assign(minutes=slow.od["minutes"] * 1.5))
+    options = OptimizeOptions(**EXACT, p=1, max_minutes=10.0)
+    saa = solve_sample_average([_three_sites(6, 1), slow], options)
+    assert saa.plan.opened.to_dict() == {"s1": False, "s2": True, "s3": False}
+    assert saa.expected_unmet == pytest.approx(5.0)
+    assert [u["beds"].to_dict() for u in saa.unmet_per_draw] == [
+        {"A": 6.0, "B": 0.0},
+        {"A": 0.0, "B": 4.0},
+    ]
+    assert _level_values(saa.levels)["travel"] == pytest.approx(25.0)
+    assert evaluate_plan(slow, options, saa.plan).served_minutes == pytest.approx(45.0)
+
+
 # ---------------------------------------------------------------------------- one draw = solve
 
 
