@@ -48,7 +48,8 @@ class Indexed:
         return self.demand[:, 0]
 
 
-def _sorted_index(index: pd.Index) -> pd.Index:
+def sorted_ids(index: pd.Index) -> pd.Index:
+    """``index`` sorted, by text where its ids do not compare (the order of every model)."""
     try:
         return index.sort_values()
     except TypeError:
@@ -111,8 +112,8 @@ def prepare(problem: AllocationProblem, *, max_minutes: float | None = None) -> 
             )
     problems.raise_if_any("the optimisation problem is invalid")
 
-    areas = _sorted_index(demand.index)
-    sites = _sorted_index(cap.index)
+    areas = sorted_ids(demand.index)
+    sites = sorted_ids(cap.index)
     a = areas.get_indexer(od["area"])
     s = sites.get_indexer(od["site"])
     t = pd.to_numeric(od["minutes"], errors="coerce").to_numpy(dtype=float)

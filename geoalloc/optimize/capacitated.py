@@ -67,7 +67,7 @@ log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
-class _Layout:
+class Layout:
     """Where each piece of the model lives, to decode a solution."""
 
     xa: np.ndarray  # area per x column
@@ -86,8 +86,20 @@ class _Layout:
 
 
 def build_capacitated(
-    ix: Indexed, problem: AllocationProblem, options: OptimizeOptions, groups: np.ndarray | None
-) -> tuple[LinearModel, _Layout]:
+    ix: Indexed,
+    problem: AllocationProblem,
+    options: OptimizeOptions,
+    groups: np.ndarray | None,
+    *,
+    expansion_demand: np.ndarray | None = None,
+) -> tuple[LinearModel, Layout]:
+    """The capacitated model of ``ix`` (see the module's notes) and where its pieces live.
+
+    ``expansion_demand``: per resource (in ``ix.resources`` order), the total demand that bounds
+    the modules added at one site (``⌈demand / module⌉``); default this problem's own total. The
+    sample-average model passes the largest total over its draws, so that every draw's model has
+    the same expansion columns and rows.
+    """
     R = len(ix.resources)
     res_pos = {r: k for k, r in enumerate(ix.resources)}
     bad = [
@@ -113,7 +125,7 @@ def build_capacitated(
     opening = site_values(ix, problem.opening_cost, "opening cost")
     operating = site_values(ix, problem.operating_cost, "operating cost")
     fixed_open = ix.existing & (not may_close(options))
-    total_demand = ix.demand.sum(axis=0)
+    total_demand = ix.demand.sum(axis=0) if expansion_demand is None else expansion_demand
 
     # expansion bounds (modules)
     e_ub = np.zeros((ix.m, R))
@@ -378,7 +390,7 @@ def build_capacitated(
             else None
         ),
     )
-    layout = _Layout(
+    layout = Layout(
         xa, xs, xr, xt, ua, ur, expandable, module, e_ub, opening, operating, unit_cost, goals
     )
     return lm, layout
@@ -430,7 +442,9 @@ def _goals(
     )
 
 
-def _decode(ix: Indexed, lm: LinearModel, lay: _Layout, xval: np.ndarray):
+def decode_solution(ix: Indexed, lm: LinearModel, lay: Layout, xval: np.ndarray):
+    """A solution of :func:`build_capacitated`'s model as the plan's arrays and tables:
+    ``(opened, added, after, assignments, load, unmet)``."""
     R = len(ix.resources)
     opened = xval[lm.blocks["y"]] > 0.5
     added = np.zeros((ix.m, R))
@@ -486,9 +500,7 @@ def _decode(ix: Indexed, lm: LinearModel, lay: _Layout, xval: np.ndarray):
     return opened, added, after, assignments, load, unmet_df
 
 
-def plan_costs(
-    ix: Indexed, lay: _Layout, opened: np.ndarray, added: np.ndarray
-) -> dict[str, float]:
+def plan_costs(ix: Indexed, lay: Layout, opened: np.ndarray, added: np.ndarray) -> dict[str, float]:
     costs = {
         "opening": float(lay.opening[opened & ~ix.existing].sum()),
         "operating": float(lay.operating[opened & ix.existing].sum()),
@@ -546,7 +558,7 @@ def capacitated_allocation(
     ix: Indexed,
     options: OptimizeOptions,
     lm: LinearModel,
-    lay: _Layout,
+    lay: Layout,
     raw: RawSolution,
     levels: list,
     build_s: float,
@@ -557,7 +569,7 @@ def capacitated_allocation(
     if raw.x is None:  # pragma: no cover - the callers pass solutions only
         raise SolverError("capacitated model: no solution to decode")
     lexicographic = options.objective == "lexicographic"
-    opened, added, after, assignments, load, unmet = _decode(ix, lm, lay, raw.x)
+    opened, added, after, assignments, load, unmet = decode_solution(ix, lm, lay, raw.x)
     notes = [f"capacitated model: {lm.n_cols} columns, {lm.n_rows} rows, {lm.A.nnz} non-zeros"]
     short = unmet.sum()
     for r, v in short.items():
@@ -576,7 +588,7 @@ def capacitated_allocation(
         marginal = marginal_values(ix, lm, lay, raw.x)
         why = why_table(ix, opened, assignments, options)
     if lexicographic:
-        outcome = _lexicographic_outcome(raw, levels, options, build_s)
+        outcome = lexicographic_outcome(raw, levels, options, build_s)
         detail = {
             "kind": "lexicographic",
             "levels": [level.record() for level in levels],
@@ -598,7 +610,7 @@ def capacitated_allocation(
     )
 
 
-def _lexicographic_outcome(
+def lexicographic_outcome(
     raw: RawSolution, levels: list, options: OptimizeOptions, build_s: float
 ) -> SolveOutcome:
     """The outcome of a lexicographic solve: objective and bound are the travel level's (the
@@ -621,7 +633,7 @@ def _lexicographic_outcome(
 
 
 def diagnose(
-    ix: Indexed, problem: AllocationProblem, options: OptimizeOptions, groups, lay: _Layout
+    ix: Indexed, problem: AllocationProblem, options: OptimizeOptions, groups, lay: Layout
 ) -> list[str]:
     """Why the capacitated model has no solution: cheap checks, then an elastic re-solve."""
     reasons: list[str] = []
@@ -701,7 +713,7 @@ def diagnose(
             "the model is infeasible and an elastic re-solve (unmet demand allowed) found "
             "no plan either"
         ]
-    opened, added, _after, _a, _l, unmet = _decode(ix, lm, lay2, raw.x)
+    opened, added, _after, _a, _l, unmet = decode_solution(ix, lm, lay2, raw.x)
     for r, v in unmet.sum().items():
         if v > 1e-6:
             areas = unmet.index[unmet[r] > 1e-6]
@@ -730,7 +742,7 @@ def diagnose(
 # ------------------------------------------------------------------------------- explain
 
 
-def marginal_values(ix: Indexed, lm: LinearModel, lay: _Layout, xval: np.ndarray) -> pd.DataFrame:
+def marginal_values(ix: Indexed, lm: LinearModel, lay: Layout, xval: np.ndarray) -> pd.DataFrame:
     """Minutes saved per extra unit of capacity at each open site: LP duals with integers fixed."""
     lo, hi = lm.col_lo.copy(), lm.col_hi.copy()
     ints = np.flatnonzero(lm.integer)

@@ -15,7 +15,7 @@ import pandas as pd
 
 from geoalloc._errors import InputError
 from geoalloc._validate import format_ids
-from geoalloc.optimize._prepare import _sorted_index
+from geoalloc.optimize._prepare import sorted_ids
 from geoalloc.optimize.problem import Allocation, AllocationProblem
 
 
@@ -57,7 +57,7 @@ def first_stage_of(allocation: Allocation, problem: AllocationProblem) -> FirstS
     InputError
         The plan has no ``open`` column, or does not list every site of ``problem``.
     """
-    sites = _sorted_index(problem.capacity.index)
+    sites = sorted_ids(problem.capacity.index)
     table = allocation.sites
     if "open" not in table.columns:
         msg = "the plan's sites table has no 'open' column: give a plan from geoalloc's solve"
@@ -74,6 +74,7 @@ def first_stage_of(allocation: Allocation, problem: AllocationProblem) -> FirstS
     for r in problem.resources:
         column = f"{r}_added"
         if column in table.columns:
-            added[r] = pd.to_numeric(table[column], errors="coerce").reindex(sites).fillna(0.0)
+            units = pd.to_numeric(table[column], errors="coerce").reindex(sites).fillna(0.0)
+            added[r] = units + 0.0  # no -0.0
     opened.index.name = added.index.name = "site"
     return FirstStage(opened=opened, added=added)

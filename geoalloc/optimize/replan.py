@@ -58,7 +58,7 @@ from geoalloc._errors import InputError, SolverError
 from geoalloc._validate import format_ids
 from geoalloc.optimize._prepare import Indexed, may_close, prepare
 from geoalloc.optimize.capacitated import (
-    _Layout,
+    Layout,
     build_capacitated,
     capacitated_allocation,
 )
@@ -178,7 +178,7 @@ def _usable(options: OptimizeOptions) -> OptimizeOptions:
 
 
 def _current_arrays(
-    ix: Indexed, lay: _Layout, options: OptimizeOptions, current: FirstStage
+    ix: Indexed, lay: Layout, options: OptimizeOptions, current: FirstStage
 ) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """The plan in force over ``ix``: opened (m,), modules (m, R); notes. Refuses (InputError)
     a plan the model cannot take as it is."""
@@ -280,7 +280,7 @@ def _current_arrays(
 
 
 def _why_not_feasible(
-    ix: Indexed, options: OptimizeOptions, lay: _Layout, opened: np.ndarray, modules: np.ndarray
+    ix: Indexed, options: OptimizeOptions, lay: Layout, opened: np.ndarray, modules: np.ndarray
 ) -> list[str]:
     """Cheap reasons why the plan in force breaks a constraint of the model's options."""
     reasons = []
@@ -317,7 +317,7 @@ class _Model:
     """The new problem's capacitated model with the distance to the plan in force."""
 
     ix: Indexed
-    lay: _Layout
+    lay: Layout
     base: LinearModel  # the capacitated model as built
     lm: LinearModel  # base + distance columns and rows (limit rows unbounded)
     opened0: np.ndarray  # (m,) the plan in force
@@ -336,7 +336,7 @@ def _pad(c: np.ndarray, n: int) -> np.ndarray:
 
 def _extend(
     ix: Indexed,
-    lay: _Layout,
+    lay: Layout,
     base: LinearModel,
     opened0: np.ndarray,
     modules0: np.ndarray,
