@@ -19,6 +19,7 @@ from geoalloc.scenario.booleans import refuse_bools_as_numbers
 from geoalloc.scenario.errors import validation_problems
 from geoalloc.scenario.frames import LayerSource
 from geoalloc.scenario.paths import resolve_paths
+from geoalloc.scenario.robustness import RobustnessOptions
 from geoalloc.scenario.telemedicine import TelemedicineOptions
 from geoalloc.travel.options import NetworkOptions
 
@@ -279,7 +280,7 @@ class Scenario(BaseModel):
         The run's name (a folder name: letters, digits, ``.``, ``_``, ``-``).
     areas, facilities
         ``[areas]`` and ``[facilities]``: the layers (a file or a GeoDataFrame) and their columns.
-    history, network, demand, optimize, outage, compute, telemedicine, deployment
+    history, network, demand, optimize, outage, compute, telemedicine, deployment, robustness
         The other sections; absent ones take their defaults (or none).
 
     Raises
@@ -313,6 +314,11 @@ class Scenario(BaseModel):
     telemedicine: TelemedicineOptions | None = None
     deployment: DeploymentOptions | None = Field(
         None, description="time-phased emergency deployment (see geoalloc.optimize.phased_options)"
+    )
+    robustness: RobustnessOptions | None = Field(
+        None,
+        description="the uncertainty `geoalloc robust` draws futures from (defaults when absent; "
+        "see geoalloc.scenario.robustness); `geoalloc run` does not read it",
     )
 
     @model_validator(mode="before")
