@@ -399,6 +399,14 @@ def run_robust(
     )
 
 
+def share_column(scenario: Scenario, sites: pd.DataFrame) -> str:
+    """``chosen_share``, or ``expanded_share`` when every site is fixed open (all exist, no
+    ``p`` and no closing): then only the expansion varies between the draws' plans."""
+    options = scenario.optimize
+    fixed_open = bool(sites["existing"].all()) and options.p is None and not options.allow_closing
+    return "expanded_share" if fixed_open else "chosen_share"
+
+
 def _uncertainty(options: RobustnessOptions, scenario: Scenario) -> dict[str, Any]:
     """Every factor with its value and default, as the run used them."""
     defaults = RobustnessOptions()
@@ -472,9 +480,8 @@ def _results(
             sites[f"{r}_added_mean"] = units.mean(axis=0)
             sites[f"{r}_added_p10"] = np.percentile(units, 10, axis=0)
             sites[f"{r}_added_p90"] = np.percentile(units, 90, axis=0)
-    sites["coin_toss"] = (sites["chosen_share"] >= COIN_TOSS[0]) & (
-        sites["chosen_share"] <= COIN_TOSS[1]
-    )
+    share = share_column(scenario, sites)
+    sites["coin_toss"] = (sites[share] >= COIN_TOSS[0]) & (sites[share] <= COIN_TOSS[1])
 
     # --- areas: probability of being served within the standard, under each plan
     def p_covered(evaluations: list[PlanEvaluation]) -> tuple[np.ndarray, np.ndarray, int]:
@@ -547,7 +554,7 @@ def _results(
         "evaluated": {"robust_plan": n_robust, "mean_plan": n_mean},
         "mean_plan_is": "the plan solve() gives for the needs per area averaged over all draws, "
         "at speed factor 1 (the base travel times) and the population as given",
-        "chosen_share_of": "chosen_share" if not bool(sites["existing"].all()) else "expanded_share",
+        "chosen_share_of": share,
         "kpis": kpis,
         "comparison": comparison,
         "saa": {
