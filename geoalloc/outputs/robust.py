@@ -76,8 +76,7 @@ def _share_column(summary: dict) -> str:
 def _area_tip(row: pd.Series, resources: list[str]) -> str:
     lines = [
         area_heading(row),
-        f"served within the standard: {fmt.percent(100 * row['p_covered'])} of draws "
-        "(robust plan)",
+        f"served within the standard: {fmt.percent(100 * row['p_covered'])} of draws (robust plan)",
         f"under the mean plan: {fmt.percent(100 * row['p_covered_mean_plan'])} of draws",
         f"population: {fmt.quantity(row['population'])}",
     ]
@@ -263,7 +262,9 @@ def uncertainty_section(summary: dict) -> str:
         f"the surge part of admissions by about ± {pct('surge_error')} (when the scenario has a "
         "surge).",
     ]
-    defaults = [k for k, v in u.items() if isinstance(v, dict) and v.get("value") == v.get("default")]
+    defaults = [
+        k for k, v in u.items() if isinstance(v, dict) and v.get("value") == v.get("default")
+    ]
     return (
         "<h2>The uncertainty assumed</h2>"
         f"<p>{robustness['draws']} plausible futures were drawn (seed {robustness['seed']}) in "
@@ -288,9 +289,7 @@ def kpi_section(summary: dict) -> str:
     rows = []
     for key, label in names.items():
         block = kpis.get(key) or {}
-        rows.append(
-            [f"{label}: population covered", *_interval(block.get("covered_pct"), 1, " %")]
-        )
+        rows.append([f"{label}: population covered", *_interval(block.get("covered_pct"), 1, " %")])
         for r, stats in (block.get("unmet") or {}).items():
             rows.append([f"{label}: {text(r)} unmet (units)", *_interval(stats)])
     return "<h2>Figures over the draws</h2>" + _table(
@@ -398,9 +397,7 @@ def areas_section(areas: pd.DataFrame) -> str:
     )
 
 
-def robust_report_html(
-    layers: dict[str, gpd.GeoDataFrame], summary: dict, manifest: dict
-) -> str:
+def robust_report_html(layers: dict[str, gpd.GeoDataFrame], summary: dict, manifest: dict) -> str:
     """The report page of a robust run."""
     areas = pd.DataFrame(layers["areas"].drop(columns="geometry"))
     sites = pd.DataFrame(layers["facilities"].drop(columns="geometry"))

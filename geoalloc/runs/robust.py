@@ -205,7 +205,7 @@ def _comparison(
     n_worst = max(1, int(np.ceil(WORST_SHARE * len(total)))) if len(total) else 0
     worst = np.argsort(-total, kind="stable")[:n_worst]
 
-    def per_resource(rows: np.ndarray) -> dict[str, float | None]:
+    def per_resource(rows: np.ndarray) -> dict[str, Any]:
         if not rows.any():
             return dict.fromkeys([*resources, "total"])
         means = totals[rows].mean(axis=0)
@@ -245,7 +245,7 @@ def check_robust(scenario: Scenario) -> Inputs:
         msg = (
             f"geoalloc robust plans the capacitated model (first stage: sites open and units "
             f"added; second: the assignment); scenario {scenario.name!r} has [optimize] model = "
-            f"{scenario.optimize.model!r} — set model = \"capacitated\""
+            f'{scenario.optimize.model!r} — set model = "capacitated"'
         )
         raise UsageError(msg)
     return check_inputs(scenario)
@@ -341,7 +341,9 @@ def run_robust(
             draws_wall_s = time.perf_counter() - started
         solved = [o for o in outcomes if _ok(o.status)]
         if not solved:
-            msg = f"robust: none of the {len(outcomes)} draws could be solved ({outcomes[0].status})"
+            msg = (
+                f"robust: none of the {len(outcomes)} draws could be solved ({outcomes[0].status})"
+            )
             raise InputError(msg)
         saa_n = min(options.saa_draws, options.draws)
         with stage("saa"):
@@ -412,7 +414,7 @@ def _uncertainty(options: RobustnessOptions, scenario: Scenario) -> dict[str, An
     defaults = RobustnessOptions()
     fields = RobustnessOptions.model_fields
     with_history = scenario.history is not None
-    out = {}
+    out: dict[str, Any] = {}
     for key in fields:
         value = getattr(options, key)
         out[key] = {
@@ -454,7 +456,10 @@ def _results(
     added = np.array([o.added for o in solved], dtype=float)  # draws × sites × resources
     robust, mean = plans["robust"], plans["mean"]
     sites = gpd.GeoDataFrame(
-        {"site_id": site_ids.astype(str), "name": inputs.facilities.loc[site_ids, "name"].astype(str)},
+        {
+            "site_id": site_ids.astype(str),
+            "name": inputs.facilities.loc[site_ids, "name"].astype(str),
+        },
         geometry=inputs.facilities.geometry.loc[site_ids].to_crs(4326).to_numpy(),
         crs=4326,
     )
@@ -472,8 +477,8 @@ def _results(
         sites[f"{r}_before"] = before
         sites[f"{r}_added"] = robust_added
         sites[f"{r}_after"] = np.where(robust_open, before + robust_added, 0.0)
-        sites[f"mean_plan_{r}_added"] = mean.added.reindex(index=site_ids)[r].fillna(0.0).to_numpy(
-            float
+        sites[f"mean_plan_{r}_added"] = (
+            mean.added.reindex(index=site_ids)[r].fillna(0.0).to_numpy(float)
         )
         if r in expandable:
             units = added[:, :, i]
@@ -487,7 +492,11 @@ def _results(
     def p_covered(evaluations: list[PlanEvaluation]) -> tuple[np.ndarray, np.ndarray, int]:
         good = [e for e in evaluations if _ok(e.status) and _ok(by_k[e.k].status)]
         if not good:
-            return np.full(len(area_ids), np.nan), np.full((len(area_ids), len(resources)), np.nan), 0
+            return (
+                np.full(len(area_ids), np.nan),
+                np.full((len(area_ids), len(resources)), np.nan),
+                0,
+            )
         hits = np.array([covered(e.unmet, by_k[e.k].demand, tolerance) for e in good])
         unmet = np.mean([e.unmet for e in good], axis=0)
         return hits.mean(axis=0), unmet, len(good)

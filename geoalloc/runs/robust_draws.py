@@ -235,8 +235,10 @@ def draw_inputs(base: DrawBase, factors: DrawFactors) -> Inputs:
     areas[MULTIPLIER_COLUMN] = (factors.admission * (1.0 + excess)).clip(lower=0.0)
     has_history = inputs.los.history is not None
     demand = _demand_of(inputs.demand, factors, has_history=has_history)
-    los = scaled_los(inputs.los, factors.los) if has_history else LosModel.assumed(
-        demand.los_days, demand.risk_days
+    los = (
+        scaled_los(inputs.los, factors.los)
+        if has_history
+        else LosModel.assumed(demand.los_days, demand.risk_days)
     )
     needs = area_needs(
         areas,

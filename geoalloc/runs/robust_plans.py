@@ -15,7 +15,7 @@ from __future__ import annotations
 import importlib.util
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -100,7 +100,9 @@ def _evaluate_plan(
     unmet = unmet.fillna(problem.demand)
     served = allocation.assignments
     minutes = float((served["quantity"] * served["minutes"]).sum()) if len(served) else 0.0
-    return _PlanOnDraw(unmet=unmet, served_minutes=minutes, status=allocation.status, gap=allocation.gap)
+    return _PlanOnDraw(
+        unmet=unmet, served_minutes=minutes, status=allocation.status, gap=allocation.gap
+    )
 
 
 def _solve_sample_average(problems: Sequence[AllocationProblem], options: OptimizeOptions) -> Any:
@@ -111,7 +113,7 @@ def _solve_sample_average(problems: Sequence[AllocationProblem], options: Optimi
     raise SolverError(msg)
 
 
-if HAS_STOCHASTIC:  # pragma: no branch
+if TYPE_CHECKING or HAS_STOCHASTIC:  # typed as the two-stage model's own
     from geoalloc.optimize.stochastic import (  # type: ignore[import-not-found,unused-ignore]
         FirstStage,
         PlanOnDraw,
@@ -119,7 +121,7 @@ if HAS_STOCHASTIC:  # pragma: no branch
         first_stage_of,
         solve_sample_average,
     )
-else:
+else:  # until it is part of geoalloc
     FirstStage = _FirstStage
     PlanOnDraw = _PlanOnDraw
     first_stage_of = _first_stage_of
