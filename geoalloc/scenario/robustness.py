@@ -52,13 +52,13 @@ class RobustnessOptions(BaseModel):
         DEFAULT_DRAWS,
         ge=1,
         le=MAX_DRAWS,
-        description="plausible futures drawn (each solved on its own); the CLI's --draws "
-        "overrides it",
+        description="plausible futures drawn (each solved on its own); `geoalloc robust` may "
+        "override it",
     )
     seed: int = Field(
         DEFAULT_SEED,
         ge=0,
-        description="seed of the draws (a non-negative integer); the CLI's --seed overrides it",
+        description="seed of the draws (a non-negative integer); `geoalloc robust` may override it",
     )
     population_error: float = Field(
         0.10,
