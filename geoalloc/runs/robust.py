@@ -43,7 +43,7 @@ from geoalloc._errors import GeoallocError, InputError, UsageError
 from geoalloc.demand import planned_resources
 from geoalloc.optimize import solve
 from geoalloc.optimize.problem import solver_summary
-from geoalloc.parallel import ComputeOptions, run_map
+from geoalloc.parallel import ComputeOptions, dask_client, run_map
 from geoalloc.runs.manifest import build_manifest
 from geoalloc.runs.planning import Inputs, build_problem, check_inputs
 from geoalloc.runs.result import RunResult
@@ -305,9 +305,22 @@ def run_robust(
     InputError
         Bad inputs or ``[robustness]`` values.
     """
+    compute = compute or scenario.compute
+    if compute.executor == "dask":  # one cluster for the draws and the evaluations
+        with dask_client(compute.scheduler, compute.workers) as client:
+            return _run_robust(scenario, compute, travel, scheduler=client)
+    return _run_robust(scenario, compute, travel)
+
+
+def _run_robust(
+    scenario: Scenario,
+    compute: ComputeOptions,
+    travel: TravelMatrix | None,
+    *,
+    scheduler: Any = None,
+) -> RunResult:
     with timed_run() as clock:
         options = scenario.robustness or RobustnessOptions()
-        compute = compute or scenario.compute
         with stage("read"):
             inputs = check_robust(scenario)
         with stage("travel"):
@@ -335,6 +348,8 @@ def run_robust(
             los_values=base.los_values,
         )
         map_options = compute.map_options()
+        if scheduler is not None:
+            map_options["scheduler"] = scheduler
         with stage("draws"):
             started = time.perf_counter()
             outcomes = run_map(solve_draw, factors, shared=base, desc="draws", **map_options)

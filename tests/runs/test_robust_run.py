@@ -155,3 +155,17 @@ def test_processes_give_the_serial_results(serial, scenario) -> None:
         np.testing.assert_array_equal(a[numeric].to_numpy(), b[numeric].to_numpy())
     for key in ("kpis", "comparison", "draw_factors", "coin_toss_sites"):
         assert result.summary["robustness"][key] == parallel.summary["robustness"][key]
+
+
+@pytest.mark.slow
+@pytest.mark.dask
+def test_dask_gives_the_serial_results(serial, scenario) -> None:
+    pytest.importorskip("distributed")
+    result, _ = serial
+    on_dask = run_robust(scenario, compute=ComputeOptions(executor="dask", workers=2))
+    for layer in ("facilities", "areas"):
+        a, b = result.layers[layer], on_dask.layers[layer]
+        numeric = a.select_dtypes("number").columns
+        np.testing.assert_array_equal(a[numeric].to_numpy(), b[numeric].to_numpy())
+    assert result.summary["robustness"]["kpis"] == on_dask.summary["robustness"]["kpis"]
+    assert on_dask.summary["robustness"]["executor"] == "dask"
