@@ -23,7 +23,7 @@ import pandas as pd
 
 from geoalloc.demand import area_needs
 from geoalloc.demand.area_needs import surge_multiplier
-from geoalloc.demand.los import LosFit, LosModel
+from geoalloc.demand.los import WEIGHT_COLUMN, LosFit, LosModel
 from geoalloc.demand.options import DemandOptions
 from geoalloc.optimize.problem import AllocationProblem
 from geoalloc.runs.planning import Inputs, build_problem
@@ -97,10 +97,15 @@ class DrawBase:
 
 def history_los_values(los: LosModel) -> np.ndarray | None:
     """One LOS value per history row, days: the exact LOS, else the middle of its band (the lower
-    end of an open last band). None without a history."""
+    end of an open last band). None without a history. A pooled history's rows of weight 0 are
+    left out; the bootstrap resamples the others alike (it does not use their weights)."""
     if los.history is None or los.history.table.empty:
         return None
     table = los.history.table
+    if WEIGHT_COLUMN in table.columns:
+        table = table[table[WEIGHT_COLUMN].to_numpy(dtype=float) > 0]
+        if table.empty:
+            return None
     low = table["los_low_days"].to_numpy(dtype=float)
     high = table["los_high_days"].to_numpy(dtype=float)
     values = np.where(np.isfinite(high), (low + high) / 2.0, low)

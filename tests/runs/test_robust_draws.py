@@ -22,6 +22,7 @@ from geoalloc.runs.robust_draws import (
 from geoalloc.runs.travel import od_table, travel_matrix_for
 from geoalloc.scenario import load_scenario
 from geoalloc.scenario.robustness import RobustnessOptions
+from tests.helpers import REPO_ROOT
 from tests.runs.robust_instance import BEDS_PER_PERSON, POPULATION, write_instance
 
 
@@ -168,3 +169,30 @@ def test_robustness_values_are_checked(tmp_path: Path, write_scenario) -> None:
     assert with_robustness(scenario, draws=7, seed=3).robustness.draws == 7
     with pytest.raises(InputError, match="draws"):
         with_robustness(scenario, draws=0)
+
+
+def test_with_a_history_the_los_factor_scales_the_fitted_stays(shared_data: Path) -> None:
+    """The resource-limited Chicago scenario fits LOS per age band to the MIMIC-IV demo
+    admissions: a draw's LOS factor scales every band's fitted stay, so the bed-days too."""
+    from geoalloc.runs.robust_draws import DrawFactors
+
+    path = REPO_ROOT / "examples" / "chicago_resource_limited" / "ventilators.toml"
+    scenario = with_robustness(load_scenario(path))
+    inputs = check_inputs(scenario)
+    base = make_base(
+        scenario,
+        inputs,
+        od_table(travel_matrix_for(scenario, inputs.area_points, inputs.facilities)),
+    )
+    assert base.los_values is not None and len(base.los_values) > 50
+    (drawn,) = draw_factors(
+        base.options, draws=1, seed=1, n_areas=len(base.area_ids), los_values=base.los_values
+    )
+    assert drawn.los != 1.0
+    ones = np.ones(len(base.area_ids))
+    same = DrawFactors(k=0, population=ones, admission=1.0, los=1.0, speed=1.0, surge=1.0)
+    longer = DrawFactors(k=0, population=ones, admission=1.0, los=1.25, speed=1.0, surge=1.0)
+    before = draw_inputs(base, same).needs["bed_days_per_day"]
+    after = draw_inputs(base, longer).needs["bed_days_per_day"]
+    np.testing.assert_allclose(before, inputs.needs["bed_days_per_day"], rtol=1e-9)
+    np.testing.assert_allclose(after, 1.25 * before, rtol=2e-3)
