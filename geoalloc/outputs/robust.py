@@ -252,9 +252,16 @@ def uncertainty_section(summary: dict) -> str:
         if u.get("los_bootstrap")
         else f"the mean length of stay by about ± {pct('los_error')}"
     )
+    alternative = u.get("population_alternative", {}).get("value")
     items = [
         f"each area's population is off by about ± {pct('population_error')} (one standard "
-        "deviation, independently per area, on average right);",
+        "deviation, independently per area, on average right)"
+        + (
+            f", after taking either the given population or column {text(alternative)} "
+            "(each in half of the draws);"
+            if alternative
+            else ";"
+        ),
         f"admission rates across the region by about ± {pct('admission_rate_error')};",
         f"{los};",
         f"road speeds anywhere between {fmt.percent(100 * lo, 0)} and {fmt.percent(100 * hi, 0)} "

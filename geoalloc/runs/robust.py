@@ -40,6 +40,7 @@ import numpy as np
 import pandas as pd
 
 from geoalloc._errors import GeoallocError, InputError, UsageError
+from geoalloc._validate import format_ids
 from geoalloc.demand import planned_resources
 from geoalloc.optimize import solve
 from geoalloc.optimize.problem import solver_summary
@@ -248,7 +249,33 @@ def check_robust(scenario: Scenario) -> Inputs:
             f'{scenario.optimize.model!r} — set model = "capacitated"'
         )
         raise UsageError(msg)
-    return check_inputs(scenario)
+    inputs = check_inputs(scenario)
+    check_alternative(scenario, inputs)
+    return inputs
+
+
+def check_alternative(scenario: Scenario, inputs: Inputs) -> None:
+    """``[robustness] population_alternative`` must be a column of persons (numbers ≥ 0)."""
+    column = (scenario.robustness or RobustnessOptions()).population_alternative
+    if column is None:
+        return
+    where = "[robustness] population_alternative"
+    areas = inputs.areas
+    if column not in areas.columns:
+        found = ", ".join(str(c) for c in areas.columns if c != "geometry")
+        msg = (
+            f"{where}: column {column!r} is not in the areas file — name a second population "
+            f"column of it (columns are: {found})"
+        )
+        raise InputError(msg)
+    values = pd.to_numeric(areas[column], errors="coerce")
+    bad = values.index[~(values >= 0)]
+    if len(bad):
+        msg = (
+            f"{where}: column {column!r} must hold persons (numbers ≥ 0) — fix these areas "
+            f"(ids: {format_ids(bad)})"
+        )
+        raise InputError(msg)
 
 
 def with_robustness(
@@ -346,6 +373,7 @@ def _run_robust(
             n_areas=len(inputs.areas),
             surge=base.surge,
             los_values=base.los_values,
+            alternative=options.population_alternative is not None,
         )
         map_options = compute.map_options()
         if scheduler is not None:
@@ -611,6 +639,7 @@ def _results(
                 "speed": f.speed,
                 "surge": f.surge,
                 "population_mean": float(f.population.mean()),
+                "population_alternative": f.alternative,
             }
             for f in factors
         ],

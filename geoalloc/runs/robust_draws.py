@@ -4,7 +4,8 @@ Draw ``k`` of ``N`` takes the generator ``np.random.Generator(PCG64(SeedSequence
 its numbers depend on ``seed`` and ``k`` only, so draw ``k`` is the same whatever ``N`` (≥ k + 1)
 and whatever executor solves it. Each generator is read in a fixed order: one standard normal per
 area (population, in sorted area id order), then three standard normals (admission rates, LOS,
-surge), one uniform (speed) and, with a ``[history]``, the bootstrap's row indices.
+surge), one uniform (speed), with a ``[history]`` the bootstrap's row indices and, with
+``population_alternative``, one uniform (the alternative population when below 1/2).
 
 The inputs, the travel matrix and the checks are made once (:class:`DrawBase`); a draw only
 recomputes the needs per area (:func:`geoalloc.demand.area_needs` on its perturbed population and
@@ -47,6 +48,8 @@ class DrawFactors:
     admission, los, speed, surge
         Region-wide factors on admission rates, mean LOS, road speeds (travel minutes are divided
         by it) and the surge part of admissions (1 when the scenario has no surge).
+    alternative
+        Whether the draw takes ``[robustness] population_alternative`` as its population.
     """
 
     k: int
@@ -55,6 +58,7 @@ class DrawFactors:
     los: float
     speed: float
     surge: float
+    alternative: bool = False
 
 
 @dataclass(frozen=True)
@@ -163,6 +167,7 @@ def draw_factors(
     n_areas: int,
     surge: bool = False,
     los_values: np.ndarray | None = None,
+    alternative: bool = False,
 ) -> list[DrawFactors]:
     """The factors of every draw (see the module's docstring for the order of the numbers)."""
     out = []
@@ -176,6 +181,7 @@ def draw_factors(
             los = float(los_values[rows].mean() / los_values.mean())
         else:
             los = float(_lognormal(options.los_error, z_los))
+        use_alternative = alternative and float(rng.random()) < 0.5
         out.append(
             DrawFactors(
                 k=k,
@@ -184,6 +190,7 @@ def draw_factors(
                 los=los,
                 speed=lo + (hi - lo) * u_speed,
                 surge=float(_lognormal(options.surge_error, z_surge)) if surge else 1.0,
+                alternative=use_alternative,
             )
         )
     return out
@@ -234,7 +241,16 @@ def draw_inputs(base: DrawBase, factors: DrawFactors) -> Inputs:
     ids = base.area_ids
     factor = pd.Series(factors.population, index=ids).reindex(inputs.areas.index)
     areas = inputs.areas.copy()
-    for column in (scenario.areas.population, *scenario.areas.age_bands):
+    population = scenario.areas.population
+    alternative = base.options.population_alternative
+    if factors.alternative and alternative is not None:
+        given = areas[population].astype(float)
+        other = pd.to_numeric(areas[alternative], errors="coerce").astype(float)
+        share = (other / given).where(given > 0, 0.0)
+        for column in scenario.areas.age_bands:  # the bands keep their shares
+            areas[column] = areas[column].astype(float) * share
+        areas[population] = other
+    for column in (population, *scenario.areas.age_bands):
         areas[column] = areas[column].astype(float) * factor
     excess = (base.multiplier - 1.0) * factors.surge
     areas[MULTIPLIER_COLUMN] = (factors.admission * (1.0 + excess)).clip(lower=0.0)

@@ -30,7 +30,8 @@ class RobustnessOptions(BaseModel):
     inputs:
 
     - population: per area, times a mean-one lognormal factor ``exp(sd·z − sd²/2)`` with
-      ``sd = population_error``;
+      ``sd = population_error``; with ``population_alternative``, each draw first takes either
+      population column with probability 1/2;
     - admission rates: one region-wide mean-one lognormal factor (``admission_rate_error``);
     - length of stay: one region-wide mean-one lognormal factor on the mean LOS
       (``los_error``); with a ``[history]``, instead the ratio of the mean LOS of a bootstrap
@@ -66,6 +67,12 @@ class RobustnessOptions(BaseModel):
         le=MAX_LOG_SD,
         description="standard deviation (log scale, ≈ relative error) of each area's population "
         "factor; 0 keeps the population as given",
+    )
+    population_alternative: str | None = Field(
+        None,
+        description="a second population column of the areas file (persons, e.g. another "
+        "census or a gridded estimate): each draw takes it instead of [areas] population with "
+        "probability 1/2, before the per-area error (age bands keep their shares)",
     )
     admission_rate_error: float = Field(
         0.10,

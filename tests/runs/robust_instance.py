@@ -24,6 +24,8 @@ BEDS_PER_PERSON = 100 / 1000 * 5 / 365
 POPULATION = {"A": 10_000.0, "B": 20_000.0, "C": 10_000.0}
 X_M = {"A": 0.0, "B": 20_000.0, "C": 40_000.0}
 SITE_BEDS = {"S1": 1000.0, "S2": POPULATION["B"] * BEDS_PER_PERSON, "S3": 1000.0}
+#: a second population column, ``pop_other``: this share of ``pop`` per area
+ALTERNATIVE_SHARE = {"A": 1.0, "B": 1.0, "C": 3.0}
 SITE_AREA = {"S1": "A", "S2": "B", "S3": "C"}
 ORIGIN = (380_000.0, 6_670_000.0)  # southern Finland, EPSG:3067
 
@@ -34,7 +36,11 @@ def write_instance(
     """Write the areas, the sites and the scenario file into ``folder``; the scenario's path."""
     x0, y0 = ORIGIN
     areas = gpd.GeoDataFrame(
-        {"id": list(POPULATION), "pop": list(POPULATION.values())},
+        {
+            "id": list(POPULATION),
+            "pop": list(POPULATION.values()),
+            "pop_other": [POPULATION[a] * ALTERNATIVE_SHARE[a] for a in POPULATION],
+        },
         geometry=[box(x0 + x - 500, y0 - 500, x0 + x + 500, y0 + 500) for x in X_M.values()],
         crs=3067,
     )

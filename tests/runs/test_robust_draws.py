@@ -9,9 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from geoalloc._errors import InputError
 from geoalloc.demand.los import LosFit, LosModel
 from geoalloc.runs.planning import check_inputs
-from geoalloc.runs.robust import robust_horizon, with_robustness
+from geoalloc.runs.robust import check_robust, robust_horizon, with_robustness
 from geoalloc.runs.robust_draws import (
     draw_factors,
     draw_inputs,
@@ -23,7 +24,12 @@ from geoalloc.runs.travel import od_table, travel_matrix_for
 from geoalloc.scenario import load_scenario
 from geoalloc.scenario.robustness import RobustnessOptions
 from tests.helpers import REPO_ROOT
-from tests.runs.robust_instance import BEDS_PER_PERSON, POPULATION, write_instance
+from tests.runs.robust_instance import (
+    ALTERNATIVE_SHARE,
+    BEDS_PER_PERSON,
+    POPULATION,
+    write_instance,
+)
 
 
 def _factors(options: RobustnessOptions, draws: int, seed: int = 1, **kw):
@@ -157,9 +163,40 @@ def test_the_surge_part_of_admissions_takes_the_surge_factor(
     assert needs.loc["A", "beds"] == pytest.approx(expected, rel=1e-9)
 
 
-def test_robustness_values_are_checked(tmp_path: Path, write_scenario) -> None:
-    from geoalloc._errors import InputError
+def test_a_draw_may_take_the_alternative_population(tmp_path: Path, write_scenario) -> None:
+    from geoalloc.runs.robust_draws import DrawFactors
 
+    robustness = {"population_alternative": "pop_other"}
+    path = write_instance(tmp_path, write_scenario, robustness=robustness)
+    scenario = with_robustness(load_scenario(path))
+    inputs = check_robust(scenario)
+    base = make_base(
+        scenario,
+        inputs,
+        od_table(travel_matrix_for(scenario, inputs.area_points, inputs.facilities)),
+    )
+    factors = draw_factors(base.options, draws=200, seed=1, n_areas=3, alternative=True)
+    taken = np.array([f.alternative for f in factors])
+    assert abs(taken.mean() - 0.5) < 4 * 0.5 / math.sqrt(len(taken))
+    # the other factors are those of the draws without the alternative: it is drawn last
+    plain = draw_factors(base.options, draws=200, seed=1, n_areas=3)
+    assert [f.speed for f in factors] == [f.speed for f in plain]
+    pf = np.array([1.0, 1.1, 0.9])
+    other = DrawFactors(
+        k=0, population=pf, admission=1.0, los=1.0, speed=1.0, surge=1.0, alternative=True
+    )
+    needs = draw_inputs(base, other).needs["beds"]
+    for i, area in enumerate("ABC"):
+        people = POPULATION[area] * ALTERNATIVE_SHARE[area] * pf[i]
+        assert needs[area] == pytest.approx(people * BEDS_PER_PERSON, rel=1e-9)
+    missing = write_instance(
+        tmp_path, write_scenario, robustness={"population_alternative": "nope"}
+    )
+    with pytest.raises(InputError, match="population_alternative.*'nope'"):
+        check_robust(with_robustness(load_scenario(missing)))
+
+
+def test_robustness_values_are_checked(tmp_path: Path, write_scenario) -> None:
     path = write_instance(tmp_path, write_scenario, robustness={"speed_factor": [1.2, 0.8]})
     with pytest.raises(InputError, match="speed_factor"):
         load_scenario(path)
