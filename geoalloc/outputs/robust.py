@@ -318,11 +318,19 @@ def comparison_section(summary: dict) -> str:
             robust = (comparison["robust_plan"].get(key) or {}).get(r)
             mean = (comparison["mean_plan"].get(key) or {}).get(r)
             rows.append([f"{label}: {text(r)}", fmt.number(robust, 2), fmt.number(mean, 2)])
+    outside = comparison["robust_plan"].get("out_of_sample_draws")
+    none_outside = (
+        "<p class='muted'>Every draw was one the robust plan was solved on (saa_draws = draws): "
+        "there are no out-of-sample draws.</p>"
+        if not outside
+        else ""
+    )
     return (
         "<h2>Robust plan vs the plan for the mean future</h2>"
         "<p>Units of need left unmet, both plans evaluated on the same draws (sites and added "
         "units fixed, patients assigned as well as each draw allows).</p>"
         + _table(["figure", "robust plan", "mean plan"], rows)
+        + none_outside
     )
 
 
@@ -351,14 +359,19 @@ def _chosen_chart(sites: pd.DataFrame, share: str) -> str:
     )
 
 
+def _site_name(row: pd.Series) -> str:
+    name, site = str(row["name"]), str(row["site_id"])
+    return text(name) if name == site else f"{text(name)} (site {text(site)})"
+
+
 def sites_section(sites: pd.DataFrame, summary: dict) -> str:
     """The coin-toss sites, and the chart of how often each site is chosen."""
     share = _share_column(summary)
     coin = sites[(sites[share] >= 0.2) & (sites[share] <= 0.8)].sort_values(share, ascending=False)
-    what = "opens" if share == "chosen_share" else "expands"
+    what = "open" if share == "chosen_share" else "expand"
     rows = [
         [
-            f"{text(r['name'])} ({text(r['site_id'])})",
+            _site_name(r),
             fmt.percent(100 * r[share]),
             "yes" if r["open"] else "no",
             "yes" if r["mean_plan_open"] else "no",
@@ -366,7 +379,9 @@ def sites_section(sites: pd.DataFrame, summary: dict) -> str:
         for _, r in coin.iterrows()
     ]
     table = (
-        _table(["site", f"share of draws whose plan {what} it", "robust plan", "mean plan"], rows)
+        _table(
+            ["site", f"share of draws whose plan would {what} it", "robust plan", "mean plan"], rows
+        )
         if rows
         else "<p>No site is a coin toss: each is chosen in fewer than 20 % or more than 80 % of "
         "the draws.</p>"

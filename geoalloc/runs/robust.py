@@ -553,8 +553,11 @@ def _results(
         geometry=areas_in.geometry.to_crs(4326).to_numpy(),
         crs=4326,
     )
-    if "name" in areas_in.columns:
-        areas["name"] = areas_in["name"].astype(str).to_numpy()
+    name_column = scenario.areas.name or next(
+        (c for c in areas_in.columns if str(c).lower() == "name"), None
+    )
+    if name_column is not None and name_column in areas_in.columns:
+        areas["name"] = areas_in[name_column].astype(str).to_numpy()
     areas["population"] = areas_in[scenario.areas.population].astype(float).to_numpy()
     mean_demand = np.mean([o.demand for o in solved], axis=0)
     for i, r in enumerate(resources):
