@@ -39,7 +39,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geoalloc._errors import GeoallocError, InputError, UsageError
+from geoalloc._errors import GeoallocError, InputError, SolverError, UsageError
 from geoalloc._validate import format_ids
 from geoalloc.demand import planned_resources
 from geoalloc.optimize import solve
@@ -388,9 +388,10 @@ def _run_robust(
         solved = [o for o in outcomes if _ok(o.status)]
         if not solved:
             msg = (
-                f"robust: none of the {len(outcomes)} draws could be solved ({outcomes[0].status})"
+                f"robust: none of the {len(outcomes)} draws could be solved (the first: "
+                f"{outcomes[0].status}) — run the scenario with `geoalloc run` to see why"
             )
-            raise InputError(msg)
+            raise SolverError(msg)
         saa_n = min(options.saa_draws, options.draws)
         with stage("saa"):
             saa_problems = [draw_problem(base, f) for f in factors[:saa_n]]
