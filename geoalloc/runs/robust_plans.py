@@ -1,13 +1,14 @@
 """The two-stage plans of ``geoalloc robust``, in one place: every call the robust run makes to
 :mod:`geoalloc.optimize.stochastic` goes through this module.
 
-- :func:`first_stage_of`: a solved plan's first stage (sites open, units added per resource);
+- :func:`first_stage_of` (:mod:`geoalloc.optimize.first_stage`): a solved plan's first stage
+  (sites open, units added per resource);
 - :func:`evaluate_plan`: a first stage fixed, the assignment solved on one draw;
 - :func:`solve_sample_average`: the sample-average (extensive form) model over several draws.
 
-Until :mod:`geoalloc.optimize.stochastic` is part of geoalloc, the first two are computed here
-with :func:`geoalloc.optimize.solve` (the plan's sites fixed open at their capacity, nothing else
-open, no expansion), and :func:`solve_sample_average` says that it needs that module.
+Until :mod:`geoalloc.optimize.stochastic` is part of geoalloc, :func:`evaluate_plan` is computed
+here with :func:`geoalloc.optimize.solve` (the plan's sites fixed open at their capacity, nothing
+else open, no expansion), and :func:`solve_sample_average` says that it needs that module.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import pandas as pd
 
 from geoalloc._errors import SolverError
 from geoalloc.optimize import solve
+from geoalloc.optimize.first_stage import FirstStage, first_stage_of
 from geoalloc.optimize.options import OptimizeOptions
 from geoalloc.optimize.problem import Allocation, AllocationProblem
 
@@ -48,15 +50,6 @@ _FIRST_STAGE_KEYS: dict[str, Any] = {
 
 
 @dataclass(frozen=True)
-class _FirstStage:
-    """A plan's first stage: ``opened`` (site id → bool) and ``added`` (site id × resource,
-    units added)."""
-
-    opened: pd.Series
-    added: pd.DataFrame
-
-
-@dataclass(frozen=True)
 class _PlanOnDraw:
     """A first stage on one draw: units unmet per area × resource, the served demand's minutes
     (Σ units × minutes), the solver's status and gap."""
@@ -67,21 +60,8 @@ class _PlanOnDraw:
     gap: float | None
 
 
-def _first_stage_of(allocation: Allocation, problem: AllocationProblem) -> _FirstStage:
-    sites = allocation.sites.reindex(problem.capacity.index)
-    opened = sites["open"].fillna(False).astype(bool)
-    added = pd.DataFrame(
-        {
-            r: (sites[f"{r}_after"] - sites[f"{r}_before"]).fillna(0.0).clip(lower=0.0)
-            for r in problem.resources
-        },
-        index=problem.capacity.index,
-    )
-    return _FirstStage(opened=opened, added=added.where(opened.to_numpy()[:, None], 0.0))
-
-
 def _evaluate_plan(
-    problem: AllocationProblem, options: OptimizeOptions, plan: _FirstStage
+    problem: AllocationProblem, options: OptimizeOptions, plan: FirstStage
 ) -> _PlanOnDraw:
     opened = plan.opened.reindex(problem.capacity.index).fillna(False).astype(bool)
     sites = opened.index[opened.to_numpy()]
@@ -115,16 +95,12 @@ def _solve_sample_average(problems: Sequence[AllocationProblem], options: Optimi
 
 if TYPE_CHECKING or HAS_STOCHASTIC:  # typed as the two-stage model's own
     from geoalloc.optimize.stochastic import (  # type: ignore[import-not-found,unused-ignore]
-        FirstStage,
         PlanOnDraw,
         evaluate_plan,
-        first_stage_of,
         solve_sample_average,
     )
 else:  # until it is part of geoalloc
-    FirstStage = _FirstStage
     PlanOnDraw = _PlanOnDraw
-    first_stage_of = _first_stage_of
     evaluate_plan = _evaluate_plan
     solve_sample_average = _solve_sample_average
 
