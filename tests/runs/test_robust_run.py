@@ -169,3 +169,36 @@ def test_dask_gives_the_serial_results(serial, scenario) -> None:
         np.testing.assert_array_equal(a[numeric].to_numpy(), b[numeric].to_numpy())
     assert result.summary["robustness"]["kpis"] == on_dask.summary["robustness"]["kpis"]
     assert on_dask.summary["robustness"]["executor"] == "dask"
+
+
+def test_the_interim_plan_evaluation_agrees_with_the_two_stage_model(serial, scenario) -> None:
+    """robust_plans' own evaluation of a fixed plan (a solve with the plan's sites fixed) leaves
+    the same units unmet as geoalloc.optimize.stochastic's, draw by draw."""
+    from geoalloc.optimize.stochastic import evaluate_plan
+    from geoalloc.runs import robust_plans
+    from geoalloc.runs.planning import check_inputs
+    from geoalloc.runs.robust_draws import draw_problem, make_base
+    from geoalloc.runs.travel import od_table, travel_matrix_for
+
+    result, _ = serial
+    sites = result.facilities
+    plan = robust_plans.FirstStage(
+        opened=sites["open"].astype(bool),
+        added=sites[["beds_added"]].rename(columns=lambda c: "beds"),
+    )
+    inputs = check_inputs(scenario)
+    base = make_base(
+        scenario,
+        inputs,
+        od_table(
+            travel_matrix_for(scenario, inputs.area_points, inputs.facilities, min_horizon=12.0)
+        ),
+    )
+    for factors in _factors(scenario)[:3]:
+        problem = draw_problem(base, factors)
+        ours = robust_plans._evaluate_plan(problem, scenario.optimize, plan)
+        theirs = evaluate_plan(problem, scenario.optimize, plan)
+        np.testing.assert_allclose(
+            ours.unmet.to_numpy(), theirs.unmet.reindex_like(ours.unmet).to_numpy(), atol=1e-6
+        )
+        assert ours.served_minutes == pytest.approx(theirs.served_minutes, abs=1e-6)
