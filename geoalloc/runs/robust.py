@@ -232,6 +232,16 @@ def _comparison(
 # the run
 
 
+def same_plan(a: Any, b: Any) -> bool:
+    """Whether two first stages open the same sites and add the same units (evaluated once)."""
+    opened_a, opened_b = a.opened.astype(bool), b.opened.astype(bool)
+    if not opened_a.sort_index().equals(opened_b.sort_index()):
+        return False
+    added_a = a.added.sort_index().sort_index(axis=1).astype(float)
+    added_b = b.added.reindex_like(added_a).astype(float)
+    return bool(np.allclose(added_a.to_numpy(), added_b.fillna(np.inf).to_numpy(), atol=1e-9))
+
+
 def check_robust(scenario: Scenario) -> Inputs:
     """Refuse what ``geoalloc robust`` does not take (exit 2); read and check the inputs (exit 3)."""
     from geoalloc.runs.kinds import kind_for
@@ -415,12 +425,13 @@ def _run_robust(
             mean_plan = first_stage_of(mean_allocation, mean_problem)
         plans = {"robust": saa.plan, "mean": mean_plan}
         with stage("evaluate"):
-            items = [(f, name) for f in factors for name in ("robust", "mean")]
+            names = ["robust"] if same_plan(saa.plan, mean_plan) else ["robust", "mean"]
+            items = [(f, name) for f in factors for name in names]
             evaluations = run_map(
                 evaluate_draw, items, shared=(base, plans), desc="evaluate", **map_options
             )
-            robust_eval = [e for e in evaluations[0::2]]
-            mean_eval = [e for e in evaluations[1::2]]
+            robust_eval = evaluations[0 :: len(names)]
+            mean_eval = evaluations[len(names) - 1 :: len(names)]  # the same when one plan
             layers, summary = _results(
                 scenario,
                 inputs,
