@@ -74,6 +74,72 @@ def run(scenario: Scenario | str | os.PathLike[str]) -> RunResult:
     return run_scenario(scenario)
 
 
+def robust(
+    scenario: Scenario | str | os.PathLike[str],
+    *,
+    draws: int | None = None,
+    seed: int | None = None,
+    executor: str | None = None,
+    workers: int | None = None,
+) -> RunResult:
+    """Plans under uncertainty: ``geoalloc robust`` without the writing.
+
+    Draws ``draws`` plausible futures from the scenario's ``[robustness]`` uncertainty (its
+    documented defaults when the section is absent), solves each, solves the robust plan (a
+    sample-average model over the first ``saa_draws`` draws) and the plan for the mean future, and
+    evaluates both on every draw.
+
+    Parameters
+    ----------
+    scenario
+        A capacitated planning :class:`~geoalloc.scenario.Scenario` or the path of its TOML file.
+    draws, seed
+        Override ``[robustness] draws`` (default 100) and ``seed`` (default 1).
+    executor, workers
+        Where the draws run (``"serial"``, ``"processes"``, ``"dask"``; default: ``[compute]``).
+
+    Returns
+    -------
+    RunResult
+        Of kind ``robust``: layers ``facilities`` (``chosen_share``, ``expanded_share``, the
+        robust and the mean plan) and ``areas`` (``p_covered``), ``summary["robustness"]``.
+
+    Raises
+    ------
+    UsageError
+        The scenario is not a capacitated planning scenario.
+    InputError
+        An input or a ``[robustness]`` value is invalid (the key is named).
+    SolverError
+        No solver, or no solution within the time limit.
+
+    Examples
+    --------
+    >>> result = geoalloc.robust("icu_robust.toml", draws=20, seed=1)  # doctest: +SKIP
+    >>> result.facilities["chosen_share"].sort_values().tail(3)  # doctest: +SKIP
+    """
+    from geoalloc.runs.robust import run_robust, with_robustness
+
+    if not isinstance(scenario, Scenario):
+        scenario = load_scenario(Path(scenario))
+    scenario = with_robustness(scenario, draws=draws, seed=seed)
+    compute = scenario.compute
+    update: dict[str, Any] = {}
+    if executor is not None:
+        update["executor"] = executor
+        if executor != "dask":
+            update["scheduler"] = None
+    if workers is not None:
+        update["workers"] = workers
+    if update:
+        try:
+            compute = ComputeOptions.model_validate(compute.model_dump() | update)
+        except ValidationError as exc:
+            problems = validation_problems(exc, "geoalloc.robust()")
+            raise InputError(problems, header="invalid executor or workers") from None
+    return run_robust(scenario, compute=compute)
+
+
 def plan(
     areas: Any,
     facilities: Any,
@@ -245,4 +311,4 @@ def _network(value: object) -> object:
     raise TypeError(msg)
 
 
-__all__ = ["load_scenario", "plan", "run"]
+__all__ = ["load_scenario", "plan", "robust", "run"]

@@ -70,6 +70,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "init": ("geoalloc.commands.init", "init_command"),
     "los": ("geoalloc.commands.los", "los_command"),
     "report": ("geoalloc.commands.report", "report_command"),
+    "robust": ("geoalloc.commands.robust", "robust_command"),
     "run": ("geoalloc.commands.run", "run_command"),
     "sweep": ("geoalloc.commands.sweep", "sweep_command"),
     "travel": ("geoalloc.commands.travel", "travel_command"),

@@ -23,12 +23,14 @@ from geoalloc.runs.kinds import (
 )
 from geoalloc.runs.planning import PLANNING
 from geoalloc.runs.result import RunResult
+from geoalloc.runs.robust import ROBUST
 from geoalloc.runs.telemedicine import TELEMEDICINE
 from geoalloc.scenario import Scenario
 from geoalloc.travel.matrix import TravelMatrix
 
 register(TELEMEDICINE)
 register(DEPLOYMENT)
+register(ROBUST)  # asked for by `geoalloc robust`, never by a scenario section
 register(PLANNING, fallback=True)
 
 

@@ -121,3 +121,12 @@ class TelemedicineSummary(SummaryBase):
 def required_keys(schema: Any) -> frozenset[str]:
     """The keys a summary of ``schema`` (a TypedDict class) must hold: those not ``NotRequired``."""
     return frozenset(schema.__required_keys__)
+
+
+class RobustSummary(SummaryBase):
+    """A robust run (``geoalloc robust``): the stated uncertainty, KPI distributions over the
+    draws for the draws' own plans, the robust plan and the mean plan, and their comparison
+    (see :mod:`geoalloc.runs.robust`)."""
+
+    resources: list[str]
+    robustness: dict[str, Any]

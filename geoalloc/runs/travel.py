@@ -47,6 +47,7 @@ def travel_matrix_for(
     sites: gpd.GeoDataFrame,
     *,
     closures: RoadClosures | None = None,
+    min_horizon: float | None = None,
 ) -> TravelMatrix:
     """Travel minutes from every area's trip origin to every site, up to the horizon, as the
     scenario's ``[network]``, ``[outage]`` and ``[compute]`` ask (cached on disk).
@@ -61,12 +62,18 @@ def travel_matrix_for(
         The sites (any CRS, points or polygons' representative points), indexed by site id.
     closures
         Roads cut or slowed by ``[outage] road_closures``.
+    min_horizon
+        Minutes the horizon must reach at least (``geoalloc robust``: the standard divided by
+        the slowest speed factor, so that one matrix serves every draw); default: the horizon.
     """
+    horizon = horizon_minutes(scenario)
+    if horizon is not None and min_horizon is not None:
+        horizon = max(horizon, min_horizon)
     return compute_matrix(
         scenario.network,
         area_points,
         site_points(sites),
-        max_minutes=horizon_minutes(scenario),
+        max_minutes=horizon,
         cache_dir=default_cache_dir(),
         closures=closures,
         **routing_options(scenario),

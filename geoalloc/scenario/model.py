@@ -20,6 +20,7 @@ from geoalloc.scenario.booleans import refuse_bools_as_numbers
 from geoalloc.scenario.errors import validation_problems
 from geoalloc.scenario.frames import LayerSource
 from geoalloc.scenario.paths import resolve_paths
+from geoalloc.scenario.robustness import RobustnessOptions
 from geoalloc.scenario.telemedicine import TelemedicineOptions
 from geoalloc.travel.options import NetworkOptions
 
@@ -280,7 +281,7 @@ class Scenario(BaseModel):
         The run's name (a folder name: letters, digits, ``.``, ``_``, ``-``).
     areas, facilities
         ``[areas]`` and ``[facilities]``: the layers (a file or a GeoDataFrame) and their columns.
-    history, network, demand, optimize, outage, compute, telemedicine, deployment, access
+    history, network, demand, optimize, outage, compute, telemedicine, deployment, access, robustness
         The other sections; absent ones take their defaults (or none).
 
     Raises
@@ -319,6 +320,11 @@ class Scenario(BaseModel):
         None,
         description="an accessibility index (2SFCA, E2SFCA, BFCA, gravity) per area for the "
         "baseline and the plan (see geoalloc.access.options)",
+    )
+    robustness: RobustnessOptions | None = Field(
+        None,
+        description="the uncertainty `geoalloc robust` draws futures from (defaults when absent; "
+        "see geoalloc.scenario.robustness); `geoalloc run` does not read it",
     )
 
     @model_validator(mode="before")
