@@ -8,7 +8,7 @@ capacity (``geoalloc.optimize``), and the results are written as data and Folium
 The public API (see the README's "Python API"):
 
 - :func:`load_scenario` reads a scenario TOML file; :func:`run` runs a scenario;
-  :func:`plan` plans straight from GeoDataFrames; :func:`robust` plans under uncertainty. All return a :class:`RunResult`
+  :func:`plan` plans straight from GeoDataFrames; :func:`robust` plans under uncertainty; :func:`update` keeps a plan current with new data. All return a :class:`RunResult`
   (``.areas``, ``.facilities``, ``.assignments``, ``.summary``, ``.explore()``, ``.write(dir)``).
 - :class:`Scenario` is a validated scenario (its sections' options objects live with their
   engines: ``geoalloc.demand.DemandOptions``, ``geoalloc.optimize.OptimizeOptions``,
@@ -34,7 +34,7 @@ except PackageNotFoundError:  # running from a source tree that was not installe
     __version__ = "0.0.0+unknown"
 
 if TYPE_CHECKING:
-    from geoalloc.api import load_scenario, plan, robust, run
+    from geoalloc.api import load_scenario, plan, robust, run, update
     from geoalloc.runs.result import RunResult
     from geoalloc.scenario import Scenario
 
@@ -44,6 +44,7 @@ _LAZY = {
     "plan": "geoalloc.api",
     "robust": "geoalloc.api",
     "run": "geoalloc.api",
+    "update": "geoalloc.api",
     "RunResult": "geoalloc.runs.result",
     "Scenario": "geoalloc.scenario",
 }
@@ -76,4 +77,5 @@ __all__ = [
     "plan",
     "robust",
     "run",
+    "update",
 ]

@@ -140,6 +140,66 @@ def robust(
     return run_robust(scenario, compute=compute)
 
 
+def update(
+    run_dir: str | os.PathLike[str],
+    *,
+    history: str | os.PathLike[str] | None = None,
+    areas: str | os.PathLike[str] | None = None,
+    facilities: str | os.PathLike[str] | None = None,
+    scenario: str | os.PathLike[str] | None = None,
+    max_changes: int | None = None,
+    max_site_changes: int | None = None,
+    max_units: dict[str, float] | None = None,
+    change_cost: float = 0.0,
+    pool: str = "all",
+    window_days: float = 365.0,
+    half_life_days: float = 180.0,
+    alpha: float = 0.05,
+    skip_below_noise: bool = False,
+    out: str | os.PathLike[str] | None = None,
+) -> RunResult:
+    """Update the plan of a run folder with new data (the same as ``geoalloc update``).
+
+    The plan is re-made from the one in force with the least disruption allowed by the limits
+    (``max_changes``: sites opened or closed plus modules added or removed; ``max_site_changes``;
+    ``max_units``: units per resource; ``change_cost``: units of demand a change must serve), and
+    the result says what changed in the data and in the plan, and why. Nothing is written:
+    ``.write(out)`` writes the folder (give the same ``out`` here so that the manifest records the
+    parent's path relative to it).
+
+    Examples
+    --------
+    >>> result = geoalloc.update("maps/chicago-beds", scenario="surge.toml", max_changes=4,
+    ...                          out="maps/chicago-beds-u1")  # doctest: +SKIP
+    >>> result.summary["update"]["change_rows"]  # doctest: +SKIP
+    """
+    from geoalloc.optimize.replan import ChangeLimits
+    from geoalloc.runs.update import UpdateRequest, run_update
+
+    def path(value: str | os.PathLike[str] | None) -> Path | None:
+        return Path(value) if value is not None else None
+
+    request = UpdateRequest(
+        parent=Path(run_dir),
+        history=path(history),
+        areas=path(areas),
+        facilities=path(facilities),
+        scenario=path(scenario),
+        limits=ChangeLimits(
+            max_changes=max_changes,
+            max_site_changes=max_site_changes,
+            max_units_changed=dict(max_units or {}),
+            unmet_per_change=change_cost,
+        ),
+        pool=pool,  # type: ignore[arg-type]
+        window_days=window_days,
+        half_life_days=half_life_days,
+        alpha=alpha,
+        skip_below_noise=skip_below_noise,
+    )
+    return run_update(request, out_dir=path(out))
+
+
 def plan(
     areas: Any,
     facilities: Any,
@@ -311,4 +371,4 @@ def _network(value: object) -> object:
     raise TypeError(msg)
 
 
-__all__ = ["load_scenario", "plan", "robust", "run"]
+__all__ = ["load_scenario", "plan", "robust", "run", "update"]

@@ -67,13 +67,16 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "compare": ("geoalloc.commands.compare", "compare_command"),
     "demo": ("geoalloc.commands.demo", "demo_command"),
     "frontier": ("geoalloc.commands.frontier", "frontier_command"),
+    "follow": ("geoalloc.commands.update", "follow_command"),
     "init": ("geoalloc.commands.init", "init_command"),
+    "lineage": ("geoalloc.commands.lineage", "lineage_command"),
     "los": ("geoalloc.commands.los", "los_command"),
     "report": ("geoalloc.commands.report", "report_command"),
     "robust": ("geoalloc.commands.robust", "robust_command"),
     "run": ("geoalloc.commands.run", "run_command"),
     "sweep": ("geoalloc.commands.sweep", "sweep_command"),
     "travel": ("geoalloc.commands.travel", "travel_command"),
+    "update": ("geoalloc.commands.update", "update_command"),
     "validate": ("geoalloc.commands.validate", "validate_command"),
 }
 

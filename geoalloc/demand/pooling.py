@@ -20,6 +20,7 @@ constant in time (and equals the plain count ÷ years for ``"all"``).
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Literal
 
 import numpy as np
@@ -137,8 +138,50 @@ def weighted_years(
     raise InputError(f"unknown pooling rule {rule!r} — choose one of {', '.join(POOL_RULES)}")
 
 
+def _merged_problems(histories: Sequence[History]) -> HistoryProblems:
+    counts: dict[str, int] = {}
+    for h in histories:
+        for reason, n in h.problems.counts.items():
+            counts[reason] = counts.get(reason, 0) + n
+    return HistoryProblems(
+        n_rows=sum(h.problems.n_rows for h in histories),
+        counts=counts,
+        examples={k: v for h in histories for k, v in h.problems.examples.items()},
+        columns={k: v for h in histories for k, v in h.problems.columns.items()},
+        values={k: v for h in histories for k, v in h.problems.values.items()},
+    )
+
+
+def joined_history(histories: Sequence[History]) -> History:
+    """Consecutive histories (oldest first) as one: their rows, and the years they cover together
+    (None unless each knows its own)."""
+    if not histories:
+        raise InputError("no history to join")
+    first = histories[0]
+    for h in histories[1:]:
+        if h.kind != first.kind:
+            msg = (
+                f"{h.source}: {h.kind} LOS ({h.los_from}) but {first.source} has {first.kind} "
+                f"LOS ({first.los_from}) — give every period's admissions in the same columns"
+            )
+            raise InputError(msg)
+    if len(histories) == 1:
+        return first
+    columns = [c for c in first.table.columns if all(c in h.table.columns for h in histories)]
+    years = [h.years for h in histories]
+    return History(
+        table=pd.concat([h.table[columns] for h in histories], ignore_index=True),
+        kind=first.kind,
+        los_from=first.los_from,
+        groups=[g for g in first.groups if all(g in h.groups for h in histories)],
+        problems=_merged_problems(histories),
+        source=" + ".join(h.source for h in histories),
+        years=sum(y for y in years if y) if all(years) else None,
+    )
+
+
 def pooled_history(
-    old: History,
+    old: History | Sequence[History],
     new: History,
     rule: PoolRule,
     *,
@@ -150,8 +193,11 @@ def pooled_history(
     The table gains ``weight`` (read by the LOS fit and the admission rates) and ``is_new``;
     ``years`` becomes the years the weights cover (:func:`weighted_years`), taking the two
     histories as consecutive periods (``old.years + new.years`` in all). Rows of weight 0 stay in
-    the table (and in its problem counts) but count for nothing.
+    the table (and in its problem counts) but count for nothing. ``old`` may be several
+    consecutive histories, oldest first (a chain of updates): they are joined first.
     """
+    if not isinstance(old, History):
+        old = joined_history(old)
     if old.kind != new.kind:
         msg = (
             f"the new history has {new.kind} LOS ({new.los_from}) but the plan's has {old.kind} "
@@ -180,16 +226,7 @@ def pooled_history(
             half_life_days=half_life_days,
             new_years=new.years,
         )
-    problems = HistoryProblems(
-        n_rows=old.problems.n_rows + new.problems.n_rows,
-        counts={
-            k: old.problems.counts.get(k, 0) + new.problems.counts.get(k, 0)
-            for k in {*old.problems.counts, *new.problems.counts}
-        },
-        examples={**old.problems.examples, **new.problems.examples},
-        columns={**old.problems.columns, **new.problems.columns},
-        values={**old.problems.values, **new.problems.values},
-    )
+    problems = _merged_problems([old, new])
     return History(
         table=table,
         kind=new.kind,

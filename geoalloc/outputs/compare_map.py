@@ -31,6 +31,8 @@ def comparison_map(
     summary: dict,
     comparison: dict,
     other_facilities: gpd.GeoDataFrame,
+    *,
+    button: str = OTHER_RUN_BUTTON,
 ) -> folium.Map:
     """Run B's map (its ``layers`` and ``summary``) with run A of ``comparison`` as layers.
 
@@ -44,6 +46,8 @@ def comparison_map(
         ``minutes_a``, ``minutes_b`` in minutes).
     other_facilities
         Run A's facilities layer (``site_id``, ``name``, ``status``, points).
+    button
+        The label of the switch button that shows run A (an update's map: "Plan kept").
 
     Returns
     -------
@@ -55,7 +59,7 @@ def comparison_map(
         shown = add_comparison(fmap, legend, comparison, layers["areas"], other_facilities)
         other = text(comparison["scenario_a"])
         tip = f"show {other}: the areas whose access differs and its facilities"
-        return {OTHER_RUN_BUTTON: (tip, shown)}
+        return {button: (tip, shown)}
 
     return map_of_run(layers, summary, extend=extend)
 

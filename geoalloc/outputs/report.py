@@ -40,6 +40,7 @@ from geoalloc.outputs.estimate import estimate_box
 from geoalloc.outputs.objective import objective_section
 from geoalloc.outputs.snapping import far_snap_section
 from geoalloc.outputs.unproven import unproven_box
+from geoalloc.outputs.update_report import update_section
 
 log = logging.getLogger(__name__)
 
@@ -325,6 +326,7 @@ def report_html(layers: dict[str, gpd.GeoDataFrame], summary: dict, manifest: di
         unproven_box(summary),
         estimate_box(summary),
         checks_section(summary),
+        *update_section(summary),
         "<h2>Headline: baseline vs plan</h2>",
         "<p class='muted'>Baseline: the existing sites with today's capacity, each area to its "
         "nearest existing site. Plan: the optimised sites and capacities.</p>",

@@ -25,12 +25,14 @@ from geoalloc.runs.planning import PLANNING
 from geoalloc.runs.result import RunResult
 from geoalloc.runs.robust import ROBUST
 from geoalloc.runs.telemedicine import TELEMEDICINE
+from geoalloc.runs.update import UPDATE
 from geoalloc.scenario import Scenario
 from geoalloc.travel.matrix import TravelMatrix
 
 register(TELEMEDICINE)
 register(DEPLOYMENT)
 register(ROBUST)  # asked for by `geoalloc robust`, never by a scenario section
+register(UPDATE)  # asked for by `geoalloc update`, never by a scenario section
 register(PLANNING, fallback=True)
 
 

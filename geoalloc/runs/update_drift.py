@@ -3,8 +3,8 @@
 Four parts, each read by a planner before deciding whether to re-plan:
 
 - **LOS** (with a history in both): :func:`geoalloc.demand.drift.los_drift` on the stays;
-- **admission rates** (with a history in both): per area when both histories carry area ids, else
-  one region-wide rate, with exact rate ratios
+- **admission rates** (when both histories carry area ids and a time span: the plan's rates then
+  come from its history), per area, with exact rate ratios
   (:func:`geoalloc.demand.drift.rate_drift`); person-years are the population × the years each
   history covers;
 - **population** per area: old → new persons, areas added or removed;
@@ -40,9 +40,9 @@ class DataDrift:
     los
         LOS drift, or None without a history with exact stays on both sides.
     rates
-        Rate drift per key (area, or ``all``), or None without histories on both sides.
+        Rate drift per area, or None (see the module's documentation).
     rates_by
-        What the rate keys are: ``"area"`` or ``"region"`` (one key, ``all``).
+        ``"area"`` when rates were compared.
     population
         Per area: ``population_old``, ``population_new``, ``change``, ``change_pct``, ``status``
         (``same``, ``changed``, ``added``, ``removed``).
@@ -52,6 +52,9 @@ class DataDrift:
         Per area and resource: ``units_old``, ``units_new``, ``change``, ``status``.
     lines
         The findings in plain words, most important first.
+    needs_follow_history
+        True when only the history changed: the needs then move with its refit, and whether that
+        is a change is the LOS and rate tests' to say, not the needs table's.
     """
 
     los: LosDrift | None
@@ -61,6 +64,7 @@ class DataDrift:
     capacity: pd.DataFrame
     needs: pd.DataFrame
     lines: list[str] = field(default_factory=list)
+    needs_follow_history: bool = False
 
     @property
     def changed(self) -> bool:
@@ -70,7 +74,7 @@ class DataDrift:
             or (self.rates is not None and bool(self.rates["changed"].any()))
             or bool((self.population["status"] != "same").any())
             or bool((self.capacity["status"] != "same").any())
-            or bool((self.needs["status"] != "same").any())
+            or (not self.needs_follow_history and bool((self.needs["status"] != "same").any()))
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -164,39 +168,28 @@ def _stays(history: History | None) -> np.ndarray | None:
 
 def _rate_tables(
     old: History, new: History, old_population: pd.Series, new_population: pd.Series
-) -> tuple[pd.DataFrame, pd.DataFrame, str] | None:
-    """Admissions and person-years per key, or None when a history has no time span."""
+) -> tuple[pd.DataFrame, pd.DataFrame] | None:
+    """Admissions and person-years per area, or None: the histories carry no area ids (the
+    plan's rates are then its ``[demand]`` rates, not the history's) or no time span."""
+    if "area" not in old.table.columns or "area" not in new.table.columns:
+        return None
     if not old.years or not new.years:
         return None
-    both_area = "area" in old.table.columns and "area" in new.table.columns
-    if both_area:
-        by = "area"
 
-        def counts(h: History, population: pd.Series) -> pd.DataFrame:
-            n = h.table["area"].astype(str).value_counts()
-            pop = population.copy()
-            pop.index = pop.index.astype(str)
-            return pd.DataFrame(
-                {
-                    "admissions": n.reindex(pop.index).fillna(0).to_numpy(),
-                    "person_years": pop.to_numpy(dtype=float) * float(h.years or 0),
-                },
-                index=pop.index,
-            )[lambda t: t["person_years"] > 0]
+    def counts(h: History, population: pd.Series) -> pd.DataFrame:
+        n = h.table["area"].astype(str).value_counts()
+        pop = population.copy()
+        pop.index = pop.index.astype(str)
+        table = pd.DataFrame(
+            {
+                "admissions": n.reindex(pop.index).fillna(0).to_numpy(),
+                "person_years": pop.to_numpy(dtype=float) * float(h.years or 0),
+            },
+            index=pop.index,
+        )
+        return table[table["person_years"] > 0]
 
-        return counts(old, old_population), counts(new, new_population), by
-    by = "region"
-    return (
-        pd.DataFrame(
-            {"admissions": [len(old.table)], "person_years": [old_population.sum() * old.years]},
-            index=pd.Index(["all"], name="key"),
-        ),
-        pd.DataFrame(
-            {"admissions": [len(new.table)], "person_years": [new_population.sum() * new.years]},
-            index=pd.Index(["all"], name="key"),
-        ),
-        by,
-    )
+    return counts(old, old_population), counts(new, new_population)
 
 
 def data_drift(
@@ -212,6 +205,7 @@ def data_drift(
     resources: list[str],
     risk_days: float = 7.0,
     alpha: float = ALPHA,
+    needs_follow_history: bool = False,
 ) -> DataDrift:
     """Compare the plan's data with the new data (see the module's documentation).
 
@@ -229,6 +223,8 @@ def data_drift(
         The planned resources.
     risk_days, alpha
         As in :func:`geoalloc.demand.drift.los_drift`.
+    needs_follow_history
+        Only the history changed (see :class:`DataDrift`).
     """
     lines: list[str] = []
     los = None
@@ -240,26 +236,12 @@ def data_drift(
     if old_history is not None and new_history is not None:
         tables = _rate_tables(old_history, new_history, old_population, new_population)
         if tables is not None:
-            old_t, new_t, rates_by = tables
-            rates = rate_drift(old_t, new_t, alpha=alpha)
+            rates_by = "area"
+            rates = rate_drift(*tables, alpha=alpha)
             changed = rates[rates["changed"]]
-            if rates_by == "region":
-                row = rates.iloc[0]
-                lines.append(
-                    f"admission rate {row['rate_old_per_1000']:.3g} → "
-                    f"{row['rate_new_per_1000']:.3g} per 1,000 per year (ratio "
-                    f"{row['rate_ratio']:.3g}, {row['ratio_ci_low']:.3g} to "
-                    f"{row['ratio_ci_high']:.3g}; p = {row['p_value']:.2g})"
-                    + (": changed" if bool(row["changed"]) else ": no change beyond the noise")
-                )
-            else:
-                lines.append(
-                    f"admission rates per {rates_by}: {len(changed)} of {len(rates)} changed "
-                    f"beyond the noise (exact rate ratios, Holm-adjusted, level {alpha:g})"
-                )
-        else:
             lines.append(
-                "admission rates not compared: a history has no time span ([history] years)"
+                f"admission rates per area: {len(changed)} of {len(rates)} changed beyond the "
+                f"noise (exact rate ratios, Holm-adjusted, level {alpha:g})"
             )
     population = population_drift(old_population, new_population)
     pop_changed = population[population["status"] != "same"]
@@ -283,7 +265,9 @@ def data_drift(
                 f"{resource} needed: {group['units_old'].sum():,.1f} → "
                 f"{group['units_new'].sum():,.1f} units ({len(moved)} area(s) changed)"
             )
-    drift = DataDrift(los, rates, rates_by, population, capacity, needs, lines)
+    drift = DataDrift(
+        los, rates, rates_by, population, capacity, needs, lines, needs_follow_history
+    )
     if not drift.changed:
         lines.append("no change beyond the noise: the data support keeping the plan")
     return drift

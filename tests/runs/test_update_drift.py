@@ -84,7 +84,7 @@ def test_no_change_is_said_when_nothing_changed():
         resources=["beds"],
     )
     assert not drift.changed
-    assert drift.rates_by == "region"
+    assert drift.rates is None  # no area ids: the plan's rates are not the history's
     assert drift.lines[-1].startswith("no change beyond the noise")
     assert drift.to_dict()["changed"] is False
 
@@ -111,3 +111,4 @@ def test_a_longer_stay_and_a_busier_area_are_found():
     assert drift.rates.loc["b", "changed"] and not drift.rates.loc["a", "changed"]
     assert drift.rates.loc["b", "rate_ratio"] == pytest.approx(2.0)
     assert "1 of 2 changed" in drift.lines[1]
+    assert drift.rates.loc["b", "rate_new_per_1000"] == pytest.approx(200.0)

@@ -1,0 +1,278 @@
+"""``geoalloc update RUN_DIR …``: new data in, the plan re-made with the least disruption; and
+``geoalloc follow RUN_DIR INBOX``: every new file of a folder applied in order, unattended."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from geoalloc._errors import UNPROVEN_EXIT_CODE
+from geoalloc.outputs.terminal import timing_lines, unproven_lines
+from geoalloc.runs.folder import dumps_json
+from geoalloc.runs.output_lock import hold_output
+
+POOL_RULES = ("all", "new", "window", "exponential")
+
+
+def _parse_units(specs: tuple[str, ...]) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for spec in specs:
+        resource, sep, value = spec.partition("=")
+        try:
+            out[resource.strip()] = float(value)
+        except ValueError:
+            sep = ""
+        if not sep or not resource.strip():
+            raise click.UsageError(
+                f"--max-units {spec!r}: expected RESOURCE=UNITS (e.g. --max-units beds=40)"
+            )
+    return out
+
+
+def _parse_frontier(spec: str | None) -> tuple[int | None, ...]:
+    if not spec:
+        return ()
+    limits: list[int | None] = []
+    for part in spec.split(","):
+        part = part.strip().lower()
+        if part in ("none", "unlimited"):
+            limits.append(None)
+        elif part.isdigit():
+            limits.append(int(part))
+        else:
+            raise click.UsageError(
+                f"--frontier {spec!r}: expected whole numbers ≥ 0 or 'none', e.g. 0,2,4,none"
+            )
+    return tuple(limits)
+
+
+def update_options(function: Any) -> Any:
+    """The options ``update`` and ``follow`` share: limits, pooling, drift level."""
+    options = [
+        click.option(
+            "--max-changes",
+            type=click.IntRange(min=0),
+            default=None,
+            help="At most this many changes: sites opened or closed plus modules added or removed "
+            "(0: keep the plan, re-evaluated on the new data).",
+        ),
+        click.option(
+            "--max-site-changes",
+            type=click.IntRange(min=0),
+            default=None,
+            help="At most this many sites opened or closed.",
+        ),
+        click.option(
+            "--max-units",
+            "max_units",
+            multiple=True,
+            metavar="RESOURCE=UNITS",
+            help="At most this many units of a resource added or removed over all sites "
+            "(repeatable), e.g. --max-units beds=40.",
+        ),
+        click.option(
+            "--change-cost",
+            "unmet_per_change",
+            type=click.FloatRange(min=0),
+            default=0.0,
+            show_default=True,
+            help="Make a change only if it serves at least this many more units of demand "
+            "(e.g. 5: a hospital opened, closed or a module moved must serve 5 more beds).",
+        ),
+        click.option(
+            "--pool",
+            type=click.Choice(POOL_RULES),
+            default="all",
+            show_default=True,
+            help="How a new history is pooled with the plan's for the refit: all (old and new), "
+            "new (new only), window (the last --window-days), exponential (--half-life-days).",
+        ),
+        click.option("--window-days", type=click.FloatRange(min=0, min_open=True), default=365.0),
+        click.option(
+            "--half-life-days", type=click.FloatRange(min=0, min_open=True), default=180.0
+        ),
+        click.option(
+            "--alpha",
+            type=click.FloatRange(min=0, max=1, min_open=True, max_open=True),
+            default=0.05,
+            show_default=True,
+            help="Level of the drift tests: the chance of a false alarm when nothing changed.",
+        ),
+        click.option(
+            "--frontier",
+            default=None,
+            metavar="N1,N2,...",
+            help="Also re-plan at these limits on the changes ('none': no limit) and report "
+            "disruption against unmet demand and travel, e.g. --frontier 0,2,4,8,none.",
+        ),
+        click.option(
+            "--skip-below-noise",
+            is_flag=True,
+            help="Keep the plan as it is when the data did not change beyond the noise.",
+        ),
+    ]
+    for option in reversed(options):
+        function = option(function)
+    return function
+
+
+def _request(parent: Path, new: dict[str, Path | None], settings: dict[str, Any]):
+    from geoalloc.optimize.replan import ChangeLimits
+    from geoalloc.runs.update import UpdateRequest
+
+    limits = ChangeLimits(
+        max_changes=settings["max_changes"],
+        max_site_changes=settings["max_site_changes"],
+        max_units_changed=_parse_units(settings["max_units"]),
+        unmet_per_change=settings["unmet_per_change"],
+    )
+    return UpdateRequest(
+        parent=parent,
+        frontier=_parse_frontier(settings["frontier"]),
+        limits=limits,
+        pool=settings["pool"],
+        window_days=settings["window_days"],
+        half_life_days=settings["half_life_days"],
+        alpha=settings["alpha"],
+        skip_below_noise=settings["skip_below_noise"],
+        **new,
+    )
+
+
+def _report(result: Any, written: Path, as_json: bool) -> None:
+    if as_json:
+        click.echo(dumps_json(result.summary | {"out_dir": str(written)}))
+    else:
+        for line in result.kind.summary_lines(result.summary, str(written)):
+            click.echo(line)
+    if click.get_current_context().find_root().params.get("verbose"):
+        for line in timing_lines(result.summary.get("timings_s")):
+            click.echo(line, err=True)
+
+
+@click.command("update")
+@click.argument("run_dir", metavar="RUN_DIR", type=click.Path(path_type=Path, file_okay=False))
+@click.option(
+    "--history",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="New admissions (the same columns as the plan's [history]).",
+)
+@click.option(
+    "--areas",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="New areas file (same id and population columns).",
+)
+@click.option(
+    "--facilities",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="New facilities file (same id and capacity columns).",
+)
+@click.option(
+    "--scenario",
+    "scenario_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="A new scenario file replacing the plan's (e.g. a surge).",
+)
+@update_options
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, file_okay=False),
+    required=True,
+    help="The update's run folder.",
+)
+@click.option("--overwrite", is_flag=True, help="Replace the output folder if it exists.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout.")
+def update_command(
+    run_dir: Path,
+    history: Path | None,
+    areas: Path | None,
+    facilities: Path | None,
+    scenario_path: Path | None,
+    out: Path,
+    overwrite: bool,
+    as_json: bool,
+    **settings: Any,
+) -> None:
+    """Update the plan of RUN_DIR with new data: drift found, the plan re-made from the current
+    one with the least disruption, what changed and why. Writes a normal run folder (map.html,
+    report.html, results.gpkg, summary.json, manifest.json naming its parent).
+
+    Example: geoalloc update maps/chicago-beds --scenario surge.toml --max-changes 4 --out maps/u1
+    """
+    from geoalloc.runs.update import run_update
+
+    new = {"history": history, "areas": areas, "facilities": facilities, "scenario": scenario_path}
+    request = _request(run_dir, new, settings)
+    with hold_output(out):
+        if out.exists() and not overwrite:
+            raise click.UsageError(
+                f"output folder {out} exists — pass --overwrite to replace it, or choose --out"
+            )
+        result = run_update(request, out_dir=out)
+        written = result.write(out, overwrite=overwrite)
+    _report(result, written, as_json)
+    unproven = result.summary.get("unproven") or []
+    for line in unproven_lines(unproven):
+        click.echo(line, err=True)
+    if unproven:
+        click.get_current_context().exit(UNPROVEN_EXIT_CODE)
+
+
+@click.command("follow")
+@click.argument("run_dir", metavar="RUN_DIR", type=click.Path(path_type=Path, file_okay=False))
+@click.argument("inbox", metavar="INBOX", type=click.Path(path_type=Path, file_okay=False))
+@click.option(
+    "--as",
+    "role",
+    type=click.Choice(("history", "areas", "facilities")),
+    default="history",
+    show_default=True,
+    help="What the inbox files are.",
+)
+@click.option(
+    "--pattern",
+    default="*.csv",
+    show_default=True,
+    help="Which files of INBOX to apply (applied in name order: date your files).",
+)
+@click.option(
+    "--out-root",
+    type=click.Path(path_type=Path, file_okay=False),
+    required=True,
+    help="Where each update's folder is written (one per file, named after it).",
+)
+@update_options
+def follow_command(
+    run_dir: Path, inbox: Path, role: str, pattern: str, out_root: Path, **settings: Any
+) -> None:
+    """Apply every file of INBOX, in name order, as an update of the plan of RUN_DIR, each update
+    starting from the one before: for a schedule (cron) or a folder that receives new files.
+
+    Safe to rerun: a file already applied (same content, same parent) is skipped; an update
+    interrupted leaves no half-written folder, and the next run redoes it.
+    """
+    from geoalloc.runs.follow import follow
+
+    for step in follow(
+        run_dir,
+        inbox,
+        role=role,
+        pattern=pattern,
+        out_root=out_root,
+        make_request=lambda parent, path: _request(parent, {role: path}, settings),
+    ):
+        if step.skipped:
+            click.echo(f"{step.source.name}: already applied → {step.folder}")
+        else:
+            click.echo(f"{step.source.name}: applied → {step.folder}")
+            for line in step.lines:
+                click.echo(f"  {line}")
+
+
+__all__ = ["follow_command", "update_command"]

@@ -1,0 +1,565 @@
+"""The update run kind: new data in, the plan re-made from its parent's with the least disruption.
+
+``geoalloc update RUN_DIR [--history NEW.csv] [--areas NEW.gpkg] [--facilities NEW.gpkg]
+[--scenario NEW.toml] [--max-changes N …] --out DIR`` (and :func:`geoalloc.update`):
+
+1. **The parent.** ``RUN_DIR`` is a planning (or update) run of the capacitated model. Its scenario
+   comes from its ``manifest.json``; every input file it names must still have the hash recorded
+   there, so the drift is measured against the data the plan was made on.
+2. **The new data.** The update's scenario is the parent's with the new files in place (a new
+   scenario file replaces it whole — e.g. a surge — and the file options then replace its paths).
+   A new history is pooled with the parent's by the chosen rule (:mod:`geoalloc.demand.pooling`)
+   and the LOS model and admission rates are refitted on the pool.
+3. **Drift.** :func:`geoalloc.runs.update_drift.data_drift`: LOS, admission rates, population,
+   capacity and needs, old vs new; with ``skip_below_noise`` a change below the noise keeps the plan.
+4. **Re-plan** from the parent's plan (:func:`geoalloc.optimize.replan.solve_replan`) under the
+   change limits; the plan kept as it is, re-evaluated on the new data, is computed beside it.
+5. **Explain.** The folder holds the usual outputs plus the ``changes`` layer (one row per site
+   change), the ``kept_facilities`` layer (the parent's plan under the new data), per area the
+   minutes and status under the kept plan and whether access was gained or lost, and
+   ``summary["update"]``: the drift, the changes, what each buys, and the kept plan's figures.
+6. **Lineage.** The manifest's ``parent`` record (:mod:`geoalloc.runs.lineage`) names the parent by
+   the hash of its manifest; the new inputs' hashes are in ``inputs`` as for every run.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import geopandas as gpd
+import pandas as pd
+from pydantic import ValidationError
+
+from geoalloc._errors import InputError, UsageError
+from geoalloc.demand.history import History, read_history, read_rows
+from geoalloc.demand.los import LosModel, fit_los_model
+from geoalloc.demand.options import HistoryOptions
+from geoalloc.demand.pooling import PoolRule, joined_history, pooled_history
+from geoalloc.demand.surge import SurgeResult
+from geoalloc.optimize.first_stage import FirstStage
+from geoalloc.optimize.problem import Allocation, AllocationProblem
+from geoalloc.optimize.replan import ChangeLimits, Replan, disruption_frontier, solve_replan
+from geoalloc.runs.compare import compare_results, results_of
+from geoalloc.runs.evaluate import evaluate
+from geoalloc.runs.folder import RunFolder
+from geoalloc.runs.lineage import PARENT_KEY, parent_record
+from geoalloc.runs.manifest import SEED, sha256_file
+from geoalloc.runs.planning import Inputs, PlanningKind, check_inputs, run_planning
+from geoalloc.runs.result import RunResult
+from geoalloc.runs.schema import PlanningSummary
+from geoalloc.runs.update_drift import DataDrift, data_drift
+from geoalloc.scenario import Scenario, load_scenario
+from geoalloc.scenario.errors import validation_problems
+
+if TYPE_CHECKING:
+    import folium
+
+    from geoalloc.travel.matrix import TravelMatrix
+
+log = logging.getLogger(__name__)
+
+#: run kinds an update starts from
+PARENT_KINDS = ("planning", "update")
+
+
+@dataclass(frozen=True)
+class UpdateRequest:
+    """What an update is asked to do.
+
+    Attributes
+    ----------
+    parent
+        The run folder of the plan in force.
+    history, areas, facilities
+        New files replacing the parent scenario's (None: unchanged).
+    scenario
+        A new scenario file replacing the parent's whole (a surge, new assumptions); the file
+        options above then replace its paths.
+    limits
+        How much the plan may change (:class:`~geoalloc.optimize.replan.ChangeLimits`).
+    pool, window_days, half_life_days
+        How the new history is pooled with the parent's (:mod:`geoalloc.demand.pooling`).
+    alpha
+        The drift tests' level.
+    skip_below_noise
+        Keep the plan as it is when no drift is found beyond the noise.
+    frontier
+        Limits on the number of changes (None: no limit) at which to re-plan too, for the
+        disruption-vs-benefit table a planner chooses from; the plan itself follows ``limits``.
+    """
+
+    parent: Path
+    history: Path | None = None
+    areas: Path | None = None
+    facilities: Path | None = None
+    scenario: Path | None = None
+    limits: ChangeLimits = field(default_factory=ChangeLimits)
+    pool: PoolRule = "all"
+    window_days: float = 365.0
+    half_life_days: float = 180.0
+    alpha: float = 0.05
+    skip_below_noise: bool = False
+    frontier: tuple[int | None, ...] = ()
+
+
+@dataclass(frozen=True)
+class Parent:
+    """The parent run: its folder, figures, scenario and plan."""
+
+    folder: Path
+    summary: dict[str, Any]
+    manifest: dict[str, Any]
+    scenario: Scenario
+    facilities: gpd.GeoDataFrame
+    areas: gpd.GeoDataFrame
+
+    def history_files(self) -> list[dict[str, Any]]:
+        """The history files the plan's LOS was fitted to, oldest first, with their hashes and
+        the years each covers: an update's pooled files, else its scenario's ``[history]``."""
+        recorded = (self.manifest.get("update") or {}).get("history_files")
+        if recorded:
+            return list(recorded)
+        history = self.scenario.history
+        if history is None:
+            return []
+        record = (self.manifest.get("inputs") or {}).get(str(history.path)) or {}
+        return [{"path": str(history.path), "sha256": record.get("sha256"), "years": history.years}]
+
+    def pool(self) -> dict[str, Any]:
+        """How the plan pooled its history files (an update's rule; a plan: all)."""
+        update = self.manifest.get("update") or {}
+        return {
+            "rule": update.get("pool", "all"),
+            "window_days": update.get("window_days", 365.0),
+            "half_life_days": update.get("half_life_days", 180.0),
+        }
+
+
+def read_parent(folder: Path) -> Parent:
+    """Read the run an update starts from; an :class:`InputError` (exit 3) when it cannot be one."""
+    folder = Path(folder)
+    run = RunFolder(folder).read(layers=("facilities", "areas"))
+    kind = run.summary.get("kind")
+    if kind not in PARENT_KINDS:
+        msg = (
+            f"{folder}: a {kind} run — `geoalloc update` re-plans planning runs of the capacitated "
+            "model (or earlier updates); give the folder of such a run"
+        )
+        raise InputError(msg)
+    if run.summary.get("model") != "capacitated":
+        msg = (
+            f"{folder}: a plan of the {run.summary.get('model')} model — `geoalloc update` re-plans "
+            "capacitated plans (sites and units); run the scenario with [optimize] model = "
+            '"capacitated" first'
+        )
+        raise InputError(msg)
+    try:
+        scenario = Scenario.model_validate(run.manifest.get("scenario") or {})
+    except ValidationError as exc:
+        problems = validation_problems(exc, f"{folder}/manifest.json scenario")
+        raise InputError(problems, header=f"{folder}: its manifest's scenario is damaged") from None
+    _check_inputs_unchanged(folder, run.manifest)
+    return Parent(
+        folder, run.summary, run.manifest, scenario, run.layers["facilities"], run.layers["areas"]
+    )
+
+
+def _check_inputs_unchanged(folder: Path, manifest: dict[str, Any]) -> None:
+    problems = []
+    for name, record in (manifest.get("inputs") or {}).items():
+        if name.startswith("<"):  # a layer given as a GeoDataFrame: no file to read again
+            problems.append(
+                f"{name}: the plan was made from a GeoDataFrame, which an update cannot read "
+                "again — run the plan from files (a scenario TOML) to keep it current"
+            )
+            continue
+        path = Path(name)
+        if not path.is_file():
+            problems.append(f"{path}: the plan's input is missing — restore it where it was")
+        elif sha256_file(path) != record.get("sha256"):
+            problems.append(
+                f"{path}: the plan's input has changed since the plan was made (its SHA-256 "
+                "differs from the manifest's) — the drift would be measured against other data: "
+                "restore the file, or rerun the plan on it and update that run"
+            )
+    if problems:
+        raise InputError(
+            problems, header=f"{folder}: the plan's inputs cannot be read as they were"
+        )
+
+
+def current_plan(facilities: gpd.GeoDataFrame, resources: list[str]) -> FirstStage:
+    """The plan in force, from a run's facilities layer: sites open and units added."""
+    table = facilities.set_index("site_id")
+    table.index = table.index.astype(str)
+    added = pd.DataFrame(
+        {
+            r: pd.to_numeric(table[f"{r}_added"], errors="coerce").fillna(0.0)
+            if f"{r}_added" in table.columns
+            else 0.0
+            for r in resources
+        },
+        index=table.index,
+    )
+    return FirstStage(opened=table["open"].astype(bool), added=added)
+
+
+def updated_scenario(parent: Parent, request: UpdateRequest) -> Scenario:
+    """The update's scenario: the parent's (or the new scenario file) with the new files."""
+    scenario = load_scenario(request.scenario) if request.scenario else parent.scenario
+    from geoalloc.runs.kinds import kind_for
+
+    kind = kind_for(scenario)
+    if kind.name != "planning":
+        msg = (
+            f"{request.scenario}: a {kind.name} scenario — an update re-plans the capacitated "
+            f"planning model; leave out its [{kind.name}] section"
+        )
+        raise InputError(msg)
+    update: dict[str, Any] = {}
+    if request.areas is not None:
+        update["areas"] = scenario.areas.model_copy(update={"path": request.areas.resolve()})
+    if request.facilities is not None:
+        update["facilities"] = scenario.facilities.model_copy(
+            update={"path": request.facilities.resolve()}
+        )
+    if request.history is not None:
+        if scenario.history is None:
+            from geoalloc.demand.options import HistoryOptions
+
+            update["history"] = HistoryOptions(path=request.history.resolve())
+        else:
+            update["history"] = scenario.history.model_copy(
+                update={"path": request.history.resolve(), "years": None}
+            )
+    return scenario.model_copy(update=update) if update else scenario
+
+
+def _check_same_columns(old_path: Path, options: HistoryOptions) -> None:
+    """The new history must have every column of the plan's (``options.path`` is the new one)."""
+    old_columns = list(read_rows(options, old_path).columns)
+    new_columns = set(read_rows(options, options.path).columns)
+    missing = [c for c in old_columns if c not in new_columns]
+    if missing:
+        msg = (
+            f"{options.path}: no column(s) {', '.join(repr(c) for c in missing)}, which the plan's "
+            f"history {old_path.name} has — give the new admissions in the same columns as the "
+            f"plan's history (this file has: {', '.join(sorted(map(str, new_columns)))})"
+        )
+        raise InputError(msg)
+
+
+def _read_recorded(record: dict[str, Any], scenario: Scenario, area_ids: pd.Index) -> History:
+    """One history file of the plan, read with the update's columns, checked unchanged."""
+    path = Path(record["path"])
+    if not path.is_file():
+        raise InputError(f"{path}: a history file the plan was fitted to is missing — restore it")
+    if record.get("sha256") and sha256_file(path) != record["sha256"]:
+        msg = (
+            f"{path}: a history file the plan was fitted to has changed since (its SHA-256 "
+            "differs from the one recorded) — restore it, or rerun the plan on it"
+        )
+        raise InputError(msg)
+    assert scenario.history is not None  # called only with a history
+    options = scenario.history.model_copy(update={"path": path, "years": record.get("years")})
+    return read_history(path, options, area_ids=area_ids)
+
+
+def _text_index(table: pd.Series | pd.DataFrame) -> Any:
+    """``table`` with its ids as text (as run folders hold them)."""
+    out = table.copy()
+    out.index = out.index.astype(str)
+    return out
+
+
+def _in_service(facilities: pd.DataFrame, resources: list[str], scenario: Scenario) -> pd.DataFrame:
+    """Units per site and resource, 0 at the sites ``[outage] closed_sites`` puts out of service."""
+    capacity = facilities.reindex(columns=resources).astype(float)
+    closed = capacity.index.intersection(pd.Index(scenario.outage.closed_sites, dtype=object))
+    capacity.loc[closed] = 0.0
+    return capacity
+
+
+def _without_closed(plan: FirstStage, closed_sites: list[str]) -> tuple[FirstStage, list[str]]:
+    """The plan in force without the sites the new data put out of service (``[outage]
+    closed_sites``): they close whatever the re-plan does, so they are not counted as its changes."""
+    closed = [s for s in closed_sites if s in plan.opened.index]
+    forced = [s for s in closed if bool(plan.opened[s])]
+    keep = plan.opened.index.difference(pd.Index(closed, dtype=object), sort=False)
+    return FirstStage(opened=plan.opened.loc[keep], added=plan.added.loc[keep]), forced
+
+
+@dataclass
+class _UpdateState:
+    """What one update learns on its way (its kind's hooks fill it in, in run order)."""
+
+    request: UpdateRequest
+    parent: Parent
+    parent_inputs: Inputs
+    new_history: History | None = None
+    old_history: History | None = None
+    history_files: list[dict[str, Any]] = field(default_factory=list)
+    drift: DataDrift | None = None
+    problem: AllocationProblem | None = None
+    current: FirstStage | None = None
+    replan: Replan | None = None
+    kept_plan: bool = False
+    forced: list[str] = field(default_factory=list)  # sites of the plan now out of service
+    frontier: pd.DataFrame | None = None
+
+
+class UpdateKind(PlanningKind):
+    """A planning run re-made from its parent's plan on new data (see the module's notes).
+
+    The registered instance reads update folders; :func:`run_update` makes one per update.
+    """
+
+    name = "update"
+    layers: tuple[str, ...] = (*PlanningKind.layers, "kept_facilities")
+    optional_layers: tuple[str, ...] = (*PlanningKind.optional_layers, "changes")
+    summary_schema: type = PlanningSummary
+    comparable = True
+
+    def __init__(self, state: _UpdateState | None = None) -> None:
+        self._state = state
+
+    def handles(self, scenario: Scenario) -> bool:
+        return False  # asked for by `geoalloc update`, not by a scenario section
+
+    def run(self, scenario: Scenario, *, travel: TravelMatrix | None = None) -> RunResult:
+        if self._state is None:
+            msg = "an update starts from a run folder: use geoalloc update or geoalloc.update()"
+            raise UsageError(msg)
+        return run_planning(scenario, self, travel=travel)
+
+    def _need_state(self) -> _UpdateState:
+        assert self._state is not None  # run() refuses to start without one
+        return self._state
+
+    # --- the planning hooks ------------------------------------------------------------------
+
+    def los_model(self, scenario: Scenario, area_ids: pd.Index) -> LosModel:
+        state = self._need_state()
+        request = state.request
+        files = state.parent.history_files()
+        state.history_files = list(files)
+        if scenario.history is None or (request.history is None and len(files) <= 1):
+            return super().los_model(scenario, area_ids)  # the plan's own history, or none
+        olds = [_read_recorded(record, scenario, area_ids) for record in files]
+        if request.history is None:  # the plan's pooled history, as it was pooled
+            pool = state.parent.pool()
+            pooled = pooled_history(
+                olds[:-1],
+                olds[-1],
+                pool["rule"],
+                window_days=pool["window_days"],
+                half_life_days=pool["half_life_days"],
+            )
+            return fit_los_model(pooled, risk_days=scenario.demand.risk_days, seed=SEED)
+        if files:
+            _check_same_columns(Path(files[-1]["path"]), scenario.history)
+        new = read_history(scenario.history.path, scenario.history, area_ids=area_ids)
+        if olds and new.los_from != olds[-1].los_from:
+            msg = (
+                f"{scenario.history.path}: its LOS comes from {new.los_from} but the plan's "
+                f"history's from {olds[-1].los_from} — give the new admissions in the same "
+                "columns as the plan's history"
+            )
+            raise InputError(msg)
+        state.new_history = new
+        state.old_history = joined_history(olds) if olds else None
+        state.history_files.append(
+            {
+                "path": str(scenario.history.path),
+                "sha256": sha256_file(scenario.history.path),
+                "years": new.years,
+            }
+        )
+        pooled = (
+            pooled_history(
+                olds,
+                new,
+                request.pool,
+                window_days=request.window_days,
+                half_life_days=request.half_life_days,
+            )
+            if olds
+            else new
+        )
+        return fit_los_model(pooled, risk_days=scenario.demand.risk_days, seed=SEED)
+
+    def solve_plan(
+        self, scenario: Scenario, inputs: Inputs, problem: AllocationProblem
+    ) -> Allocation:
+        state = self._need_state()
+        old = state.parent_inputs
+        resources = list(problem.resources)
+        population = scenario.areas.population
+        parent_areas = state.parent.areas.set_index("area_id")
+        parent_areas.index = parent_areas.index.astype(str)
+        state.drift = data_drift(
+            old_history=state.old_history,
+            new_history=state.new_history,
+            old_population=parent_areas["population"].astype(float),
+            new_population=_text_index(inputs.areas[population].astype(float)),
+            old_capacity=_in_service(old.facilities, resources, state.parent.scenario),
+            new_capacity=_in_service(inputs.facilities, resources, scenario),
+            old_needs=pd.DataFrame(
+                {r: parent_areas[f"demand_{r}"].astype(float) for r in resources}
+            ),
+            new_needs=_text_index(inputs.needs.reindex(columns=resources)),
+            resources=resources,
+            risk_days=scenario.demand.risk_days,
+            alpha=state.request.alpha,
+            needs_follow_history=(
+                state.new_history is not None
+                and state.request.scenario is None
+                and state.request.areas is None
+                and state.request.facilities is None
+            ),
+        )
+        limits = state.request.limits
+        if state.request.skip_below_noise and not state.drift.changed:
+            limits = ChangeLimits(max_changes=0)
+            state.kept_plan = True
+        state.problem = problem
+        state.current, state.forced = _without_closed(
+            current_plan(state.parent.facilities, resources), scenario.outage.closed_sites
+        )
+        state.replan = solve_replan(problem, scenario.optimize, state.current, limits)
+        if state.request.frontier:
+            state.frontier = disruption_frontier(
+                problem, scenario.optimize, state.current, list(state.request.frontier)
+            )
+        return state.replan.allocation
+
+    def extend(
+        self,
+        scenario: Scenario,
+        inputs: Inputs,
+        od: pd.DataFrame,
+        layers: dict[str, gpd.GeoDataFrame],
+        surge: SurgeResult | None,
+        summary: PlanningSummary,
+    ) -> None:
+        from geoalloc.runs.update_explain import change_values, explain_update
+
+        state = self._need_state()
+        # solve_plan ran before
+        assert state.replan is not None and state.drift is not None
+        assert state.problem is not None and state.current is not None
+        group_column = scenario.optimize.equity_group_column
+        kept = evaluate(
+            areas=inputs.areas,
+            area_points=inputs.area_points,
+            population=inputs.areas[scenario.areas.population].astype(float),
+            needs=inputs.needs,
+            resources=list(summary["resources"]),
+            facilities=inputs.facilities,
+            od=od,
+            allocation=state.replan.current,
+            max_minutes=scenario.optimize.max_minutes,
+            out_of_service=pd.Index(scenario.outage.closed_sites, dtype=object),
+            groups=inputs.areas[group_column] if group_column else None,
+        )
+        kept_summary = {
+            "scenario": f"{state.parent.summary.get('scenario')} (plan kept)",
+            "plan": kept["plan"],
+            "resources": summary["resources"],
+            "max_minutes": summary["max_minutes"],
+        }
+        comparison = compare_results(
+            results_of(
+                state.parent.folder,
+                kept_summary,
+                kept["layers"]["areas"],
+                kept["layers"]["facilities"],
+            ),
+            results_of("update", dict(summary), layers["areas"], layers["facilities"]),
+        )
+        explain_update(
+            layers=layers,
+            summary=summary,
+            kept_layers=kept["layers"],
+            kept_plan=kept["plan"],
+            comparison=comparison,
+            replan=state.replan,
+            values=change_values(state.problem, scenario.optimize, state.replan, state.current),
+            drift=state.drift,
+            request=state.request,
+            parent=state.parent,
+            kept_by_rule=state.kept_plan,
+        )
+        summary["update"]["closed_by_data"] = state.forced  # type: ignore[typeddict-item]
+        if state.frontier is not None:
+            frame = state.frontier.astype(object).where(state.frontier.notna(), None)
+            summary["update"]["frontier"] = frame.to_dict(orient="records")  # type: ignore[typeddict-item]
+
+    # --- outputs -----------------------------------------------------------------------------
+
+    def build_map(
+        self, layers: Mapping[str, gpd.GeoDataFrame], summary: Mapping[str, Any]
+    ) -> folium.Map:
+        from geoalloc.outputs.compare_map import comparison_map
+
+        update = summary.get("update") or {}
+        comparison = update.get("comparison")
+        if comparison is None or "kept_facilities" not in layers:
+            return super().build_map(layers, summary)
+        return comparison_map(
+            dict(layers),
+            dict(summary),
+            comparison,
+            layers["kept_facilities"],
+            button="Plan kept",
+        )
+
+    def summary_lines(self, summary: Mapping[str, Any], out_dir: str) -> list[str]:
+        from geoalloc.outputs.terminal import folder_lines, planning_lines
+        from geoalloc.outputs.update_report import update_lines
+
+        return update_lines(summary) + planning_lines(summary) + folder_lines(out_dir)
+
+
+UPDATE = UpdateKind()
+
+
+def run_update(request: UpdateRequest, *, out_dir: Path | None = None) -> RunResult:
+    """Run an update end to end (nothing is written): the new plan and why it changed.
+
+    ``out_dir``: where the folder will be written, so that the parent record also holds the
+    parent's path relative to it (a chain of folders can then be moved together).
+    """
+    parent = read_parent(request.parent)
+    scenario = updated_scenario(parent, request)
+    parent_inputs = check_inputs(parent.scenario)
+    state = _UpdateState(request=request, parent=parent, parent_inputs=parent_inputs)
+    result = UpdateKind(state).run(scenario)
+    record = parent_record(parent.folder, out_dir if out_dir is not None else Path.cwd())
+    if out_dir is None:  # no folder yet: the parent's absolute path stands in for the relative one
+        record["folder"] = str(parent.folder.resolve())
+    result.manifest[PARENT_KEY] = record
+    result.manifest["update"] = {
+        "history_files": state.history_files,
+        "pool": request.pool,
+        "window_days": request.window_days,
+        "half_life_days": request.half_life_days,
+        "alpha": request.alpha,
+        "limits": result.summary["update"]["limits"],
+        "skip_below_noise": request.skip_below_noise,
+        "new_inputs": {
+            role: {"path": str(path.resolve()), "sha256": sha256_file(path)}
+            for role, path in (
+                ("history", request.history),
+                ("areas", request.areas),
+                ("facilities", request.facilities),
+                ("scenario", request.scenario),
+            )
+            if path is not None
+        },
+    }
+    return result
