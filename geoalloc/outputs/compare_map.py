@@ -10,6 +10,8 @@ control are made, so that both list them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import folium
 import geopandas as gpd
 from folium.map import Layer
@@ -33,6 +35,7 @@ def comparison_map(
     other_facilities: gpd.GeoDataFrame,
     *,
     button: str = OTHER_RUN_BUTTON,
+    also: Callable[[folium.Map, Legend], object] | None = None,
 ) -> folium.Map:
     """Run B's map (its ``layers`` and ``summary``) with run A of ``comparison`` as layers.
 
@@ -48,6 +51,8 @@ def comparison_map(
         Run A's facilities layer (``site_id``, ``name``, ``status``, points).
     button
         The label of the switch button that shows run A (an update's map: "Plan kept").
+    also
+        Adds more layers of run B (with their legend sections) before A's: an update's changes.
 
     Returns
     -------
@@ -56,6 +61,8 @@ def comparison_map(
     """
 
     def extend(fmap: folium.Map, legend: Legend) -> dict[str, tuple[str, list[Layer]]]:
+        if also is not None:
+            also(fmap, legend)
         shown = add_comparison(fmap, legend, comparison, layers["areas"], other_facilities)
         other = text(comparison["scenario_a"])
         tip = f"show {other}: the areas whose access differs and its facilities"

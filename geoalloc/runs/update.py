@@ -505,6 +505,7 @@ class UpdateKind(PlanningKind):
         self, layers: Mapping[str, gpd.GeoDataFrame], summary: Mapping[str, Any]
     ) -> folium.Map:
         from geoalloc.outputs.compare_map import comparison_map
+        from geoalloc.outputs.update_map import add_changes
 
         update = summary.get("update") or {}
         comparison = update.get("comparison")
@@ -516,6 +517,7 @@ class UpdateKind(PlanningKind):
             comparison,
             layers["kept_facilities"],
             button="Plan kept",
+            also=lambda fmap, legend: add_changes(fmap, legend, layers.get("changes")),
         )
 
     def summary_lines(self, summary: Mapping[str, Any], out_dir: str) -> list[str]:

@@ -154,7 +154,8 @@ def test_the_folder_names_its_parent_and_the_chain_is_checked(plan, new_areas, t
     assert run.kind.name == "update" and "changes" in run.layers and "kept_facilities" in run.layers
     report = (out / "report.html").read_text()
     assert "what changed in the data, and in the plan" in report
-    assert "Plan kept" in (out / "map.html").read_text()
+    page = (out / "map.html").read_text()
+    assert "Plan kept" in page and "Update: changes" in page and "opened by the update" in page
     chain = read_chain(out)
     assert [step.parent_link for step in chain] == ["none", "ok"]
     assert broken_links(chain) == []
