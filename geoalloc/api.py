@@ -151,6 +151,8 @@ def update(
     max_site_changes: int | None = None,
     max_units: dict[str, float] | None = None,
     change_cost: float = 0.0,
+    site_change_cost: float = 0.0,
+    unit_change_cost: dict[str, float] | None = None,
     pool: str = "all",
     window_days: float = 365.0,
     half_life_days: float = 180.0,
@@ -162,7 +164,8 @@ def update(
 
     The plan is re-made from the one in force with the least disruption allowed by the limits
     (``max_changes``: sites opened or closed plus modules added or removed; ``max_site_changes``;
-    ``max_units``: units per resource; ``change_cost``: units of demand a change must serve), and
+    ``max_units``: units per resource; ``change_cost``, ``site_change_cost``, ``unit_change_cost``:
+    units of demand a change, a site opened or closed, a unit moved must serve), and
     the result says what changed in the data and in the plan, and why. Nothing is written:
     ``.write(out)`` writes the folder (give the same ``out`` here so that the manifest records the
     parent's path relative to it).
@@ -190,6 +193,8 @@ def update(
             max_site_changes=max_site_changes,
             max_units_changed=dict(max_units or {}),
             unmet_per_change=change_cost,
+            unmet_per_site_change=site_change_cost,
+            unmet_per_unit_changed=dict(unit_change_cost or {}),
         ),
         pool=pool,  # type: ignore[arg-type]
         window_days=window_days,

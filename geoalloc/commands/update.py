@@ -16,7 +16,7 @@ from geoalloc.runs.output_lock import hold_output
 POOL_RULES = ("all", "new", "window", "exponential")
 
 
-def _parse_units(specs: tuple[str, ...]) -> dict[str, float]:
+def _parse_units(specs: tuple[str, ...], option: str) -> dict[str, float]:
     out: dict[str, float] = {}
     for spec in specs:
         resource, sep, value = spec.partition("=")
@@ -26,7 +26,7 @@ def _parse_units(specs: tuple[str, ...]) -> dict[str, float]:
             sep = ""
         if not sep or not resource.strip():
             raise click.UsageError(
-                f"--max-units {spec!r}: expected RESOURCE=UNITS (e.g. --max-units beds=40)"
+                f"{option} {spec!r}: expected RESOURCE=UNITS (e.g. {option} beds=40)"
             )
     return out
 
@@ -82,6 +82,22 @@ def update_options(function: Any) -> Any:
             "(e.g. 5: a hospital opened, closed or a module moved must serve 5 more beds).",
         ),
         click.option(
+            "--site-change-cost",
+            "unmet_per_site_change",
+            type=click.FloatRange(min=0),
+            default=0.0,
+            help="Open or close a site only if it serves at least this many more units "
+            "(on top of --change-cost).",
+        ),
+        click.option(
+            "--unit-change-cost",
+            "unit_change_cost",
+            multiple=True,
+            metavar="RESOURCE=UNITS",
+            help="Add or remove a unit of a resource only if it serves at least this many more "
+            "units (repeatable), e.g. --unit-change-cost beds=0.5.",
+        ),
+        click.option(
             "--pool",
             type=click.Choice(POOL_RULES),
             default="all",
@@ -125,8 +141,10 @@ def _request(parent: Path, new: dict[str, Path | None], settings: dict[str, Any]
     limits = ChangeLimits(
         max_changes=settings["max_changes"],
         max_site_changes=settings["max_site_changes"],
-        max_units_changed=_parse_units(settings["max_units"]),
+        max_units_changed=_parse_units(settings["max_units"], "--max-units"),
         unmet_per_change=settings["unmet_per_change"],
+        unmet_per_site_change=settings["unmet_per_site_change"],
+        unmet_per_unit_changed=_parse_units(settings["unit_change_cost"], "--unit-change-cost"),
     )
     return UpdateRequest(
         parent=parent,

@@ -99,12 +99,29 @@ class ChangeLimits:
         module added or removed costs this much in the unmet goal (lexicographic objective), or
         ``unmet_penalty_minutes ×`` this much in the weighted objective. ``5`` reads "a change is
         worth it only if it serves 5 more beds". 0: changes are free.
+    unmet_per_site_change
+        The same price for each site opened or closed only, on top of ``unmet_per_change``
+        (opening or closing a hospital disrupts more than a module).
+    unmet_per_unit_changed
+        Resource → the same price for each unit added or removed (e.g. ``{"beds": 0.5}``: a bed
+        moved must serve half a bed more), on top of the others.
     """
 
     max_changes: int | None = None
     max_site_changes: int | None = None
     max_units_changed: dict[str, float] = field(default_factory=dict)
     unmet_per_change: float = 0.0
+    unmet_per_site_change: float = 0.0
+    unmet_per_unit_changed: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def priced(self) -> bool:
+        """True when some change has a price."""
+        return (
+            self.unmet_per_change > 0
+            or self.unmet_per_site_change > 0
+            or any(v > 0 for v in self.unmet_per_unit_changed.values())
+        )
 
     def __post_init__(self) -> None:
         problems = []
@@ -117,10 +134,13 @@ class ChangeLimits:
         for r, units in self.max_units_changed.items():
             if not np.isfinite(units) or units < 0:
                 problems.append(f"max_units_changed[{r!r}] = {units!r}: give units ≥ 0")
-        if not np.isfinite(self.unmet_per_change) or self.unmet_per_change < 0:
-            problems.append(
-                f"unmet_per_change = {self.unmet_per_change!r}: give units of demand ≥ 0"
-            )
+        for name in ("unmet_per_change", "unmet_per_site_change"):
+            value = getattr(self, name)
+            if not np.isfinite(value) or value < 0:
+                problems.append(f"{name} = {value!r}: give units of demand ≥ 0")
+        for r, value in self.unmet_per_unit_changed.items():
+            if not np.isfinite(value) or value < 0:
+                problems.append(f"unmet_per_unit_changed[{r!r}] = {value!r}: give units ≥ 0")
         if problems:
             raise InputError(problems, header="the re-planning limits are invalid")
 
@@ -445,20 +465,30 @@ def _limited(model: _Model, limits: ChangeLimits) -> LinearModel:
 def _change_cost(model: _Model, options: OptimizeOptions, limits: ChangeLimits) -> np.ndarray:
     """Per column: what one change costs in the first goal (lexicographic, units of demand) or
     in the weighted objective (demand-weighted minutes)."""
-    per = limits.unmet_per_change
+    cost = limits.unmet_per_change * model.distance
+    cost = cost + limits.unmet_per_site_change * model.site_distance
+    for resource, per_unit in limits.unmet_per_unit_changed.items():
+        if resource not in model.ix.resources:
+            msg = (
+                f"unmet_per_unit_changed names {resource!r}, which is not planned "
+                f"(planned: {', '.join(model.ix.resources)})"
+            )
+            raise InputError(msg)
+        if resource in model.units_distance:  # a resource never added never changes
+            cost = cost + per_unit * model.units_distance[resource]
     if options.objective == "weighted":
-        per = per * options.unmet_penalty_minutes
-    return per * model.distance
+        cost = cost * options.unmet_penalty_minutes
+    return cost
 
 
 def _goals(model: _Model, options: OptimizeOptions, limits: ChangeLimits) -> list[Goal]:
     n = model.lm.n_cols
     goals = [replace(g, c=_pad(np.asarray(g.c, dtype=float), n)) for g in model.lay.goals]
-    if limits.unmet_per_change > 0:
+    if limits.priced:
         first = goals[0]
         goals[0] = replace(
             first,
-            label=f"{first.label} + {limits.unmet_per_change:g} per change",
+            label=f"{first.label} + the price of the changes",
             c=first.c + _change_cost(model, options, limits),
         )
     return goals

@@ -31,6 +31,13 @@ def _limits_words(limits: Mapping[str, Any]) -> str:
             f"a change only if it serves at least {fmt.number(limits['unmet_per_change'])} "
             "more units"
         )
+    if limits.get("unmet_per_site_change"):
+        parts.append(
+            "a site opened or closed only if it serves at least "
+            f"{fmt.number(limits['unmet_per_site_change'])} more units"
+        )
+    for resource, units in (limits.get("unmet_per_unit_changed") or {}).items():
+        parts.append(f"a {resource} moved only if it serves {fmt.number(units, 2)} more units")
     return "; ".join(parts) or "no limit on changes"
 
 

@@ -154,6 +154,8 @@ def explain_update(
             "max_site_changes": limits.max_site_changes,
             "max_units_changed": dict(limits.max_units_changed),
             "unmet_per_change": limits.unmet_per_change,
+            "unmet_per_site_change": limits.unmet_per_site_change,
+            "unmet_per_unit_changed": dict(limits.unmet_per_unit_changed),
         },
         "kept_by_rule": kept_by_rule,
         "kept_current": replan.kept_current,

@@ -306,3 +306,28 @@ def test_a_solve_worse_than_a_plan_in_hand_returns_that_plan() -> None:
     assert result.kept_current
     assert _added(result) == {"s1": 10.0, "s2": 10.0, "s3": 10.0}
     assert any("came out worse" in note for note in result.notes)
+
+
+def test_prices_per_site_and_per_unit_changed() -> None:
+    """Three wards: a module of 10 beds at s1, s2, s3 avoids 8, 7 and 4 beds. Priced at 0.6 of
+    a bed per bed added, a module costs 6 beds: only s1 (8) and s2 (7) are worth it; at 0.75 a
+    bed (7.5 a module) only s1. Two candidates: opening c1 or c2 avoids 10 beds each; a price of
+    12 per site opened keeps the plan, 8 opens both."""
+    current = NOTHING_ADDED
+    for per_unit, expected in ((0.6, {"s1", "s2"}), (0.75, {"s1"})):
+        limits = ChangeLimits(unmet_per_unit_changed={"beds": per_unit})
+        replan = solve_replan(_wards(), WARDS, current, limits)
+        assert set(replan.changes["site"]) == expected, per_unit
+    candidates = S1_ONLY
+    kept = solve_replan(
+        _candidates(), CANDIDATES, candidates, ChangeLimits(unmet_per_site_change=12)
+    )
+    assert kept.changes.empty
+    both = solve_replan(
+        _candidates(), CANDIDATES, candidates, ChangeLimits(unmet_per_site_change=8)
+    )
+    assert set(both.changes["site"]) == {"c1", "c2"}
+    with pytest.raises(InputError, match="not planned"):
+        solve_replan(_wards(), WARDS, current, ChangeLimits(unmet_per_unit_changed={"icu": 1.0}))
+    with pytest.raises(InputError, match="units ≥ 0"):
+        ChangeLimits(unmet_per_unit_changed={"beds": -1.0})

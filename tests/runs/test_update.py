@@ -137,6 +137,10 @@ def test_no_change_allowed_keeps_the_plan_and_says_what_it_costs(plan, new_areas
     assert update["new"]["unmet"] == update["kept"]["unmet"]
     one = geoalloc.update(plan, areas=new_areas, max_changes=1)  # a swap is two changes
     assert _open(one) == ["S1", "S2"]
+    # the swap avoids 109.6 − 54.8 = 54.8 beds net: worth two site changes at 20 beds each, not
+    # at 100 each
+    assert _open(geoalloc.update(plan, areas=new_areas, site_change_cost=20)) == ["S2", "S3"]
+    assert _open(geoalloc.update(plan, areas=new_areas, site_change_cost=100)) == ["S1", "S2"]
     # never worse than keeping the plan
     for limit in (0, 1, None):
         r = geoalloc.update(plan, areas=new_areas, max_changes=limit)
