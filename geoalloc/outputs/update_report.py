@@ -104,6 +104,16 @@ def _drift_table(drift: Mapping[str, Any]) -> str:
             f"<td>{rates['keys']} compared</td><td>exact rate ratios, Holm-adjusted</td><td></td>"
             f"<td>{rates['changed']} changed</td></tr>"
         )
+    for row in drift.get("band_rates") or []:
+        rows.append(
+            f"<tr><td>admission rate, age band {text(row['age_band'])}</td>"
+            f"<td>{fmt.number(row['rate_old_per_1000'], 1)} → "
+            f"{fmt.number(row['rate_new_per_1000'], 1)} per 1,000 a year</td>"
+            f"<td>ratio {fmt.number(row['rate_ratio'], 2)} ({fmt.number(row['ratio_ci_low'], 2)} "
+            f"to {fmt.number(row['ratio_ci_high'], 2)})</td><td>exact, p = "
+            f"{fmt.number(row['p_value'], 3)}</td>"
+            f"<td>{'changed' if row['changed'] else 'no change'}</td></tr>"
+        )
     for part in ("population", "capacity", "needs"):
         counts = drift.get(part) or {}
         moved = sum(v for k, v in counts.items() if k != "same")

@@ -37,6 +37,7 @@ from pydantic import ValidationError
 from geoalloc._errors import InputError, UsageError
 from geoalloc.demand.history import History, read_history, read_rows
 from geoalloc.demand.los import LosModel, fit_los_model
+from geoalloc.demand.needs import band_population
 from geoalloc.demand.options import HistoryOptions
 from geoalloc.demand.pooling import PoolRule, joined_history, pooled_history
 from geoalloc.demand.surge import SurgeResult
@@ -415,6 +416,14 @@ class UpdateKind(PlanningKind):
             resources=resources,
             risk_days=scenario.demand.risk_days,
             alpha=state.request.alpha,
+            old_band_population=band_population(
+                old.areas,
+                state.parent.scenario.areas.population,
+                state.parent.scenario.areas.age_bands,
+            ).sum(),
+            new_band_population=band_population(
+                inputs.areas, scenario.areas.population, scenario.areas.age_bands
+            ).sum(),
             needs_follow_history=(
                 state.new_history is not None
                 and state.request.scenario is None

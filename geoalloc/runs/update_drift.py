@@ -52,6 +52,9 @@ class DataDrift:
         Per area and resource: ``units_old``, ``units_new``, ``change``, ``status``.
     lines
         The findings in plain words, most important first.
+    band_rates
+        Rate drift per age band (histories with area ids and an age band: the plan's rates are
+        then per band), or None.
     needs_follow_history
         True when only the history changed: the needs then move with its refit, and whether that
         is a change is the LOS and rate tests' to say, not the needs table's.
@@ -65,6 +68,7 @@ class DataDrift:
     needs: pd.DataFrame
     lines: list[str] = field(default_factory=list)
     needs_follow_history: bool = False
+    band_rates: pd.DataFrame | None = None
 
     @property
     def changed(self) -> bool:
@@ -72,6 +76,7 @@ class DataDrift:
         return (
             (self.los is not None and self.los.changed)
             or (self.rates is not None and bool(self.rates["changed"].any()))
+            or (self.band_rates is not None and bool(self.band_rates["changed"].any()))
             or bool((self.population["status"] != "same").any())
             or bool((self.capacity["status"] != "same").any())
             or (not self.needs_follow_history and bool((self.needs["status"] != "same").any()))
@@ -88,8 +93,14 @@ class DataDrift:
                 "changed": int(frame["changed"].sum()),
                 "rows": frame.replace({np.inf: None}).to_dict(orient="records"),
             }
+        band_rates = None
+        if self.band_rates is not None:
+            band_rates = (
+                self.band_rates.reset_index().replace({np.inf: None}).to_dict(orient="records")
+            )
         return {
             "changed": self.changed,
+            "band_rates": band_rates,
             "lines": self.lines,
             "los": self.los.to_dict() if self.los is not None else None,
             "rates": rates,
@@ -192,6 +203,19 @@ def _rate_tables(
     return counts(old, old_population), counts(new, new_population)
 
 
+def _band_counts(history: History, band_population: pd.Series) -> pd.DataFrame:
+    """Admissions and person-years per age band (bands with people only)."""
+    counts = history.table["age_band"].astype(str).value_counts()
+    population = band_population[band_population > 0]
+    return pd.DataFrame(
+        {
+            "admissions": counts.reindex(population.index.astype(str)).fillna(0).to_numpy(),
+            "person_years": population.to_numpy(dtype=float) * float(history.years or 0),
+        },
+        index=population.index.astype(str),
+    )
+
+
 def data_drift(
     *,
     old_history: History | None,
@@ -206,6 +230,8 @@ def data_drift(
     risk_days: float = 7.0,
     alpha: float = ALPHA,
     needs_follow_history: bool = False,
+    old_band_population: pd.Series | None = None,
+    new_band_population: pd.Series | None = None,
 ) -> DataDrift:
     """Compare the plan's data with the new data (see the module's documentation).
 
@@ -225,6 +251,8 @@ def data_drift(
         As in :func:`geoalloc.demand.drift.los_drift`.
     needs_follow_history
         Only the history changed (see :class:`DataDrift`).
+    old_band_population, new_band_population
+        Persons per age band (the areas' band columns summed), for the rates per band.
     """
     lines: list[str] = []
     los = None
@@ -232,7 +260,7 @@ def data_drift(
     if old_days is not None and new_days is not None and len(old_days) > 1 and len(new_days) > 1:
         los = los_drift(old_days, new_days, risk_days=risk_days, alpha=alpha)
         lines.append(los.verdict)
-    rates, rates_by = None, None
+    rates, rates_by, tables = None, None, None
     if old_history is not None and new_history is not None:
         tables = _rate_tables(old_history, new_history, old_population, new_population)
         if tables is not None:
@@ -243,6 +271,27 @@ def data_drift(
                 f"admission rates per area: {len(changed)} of {len(rates)} changed beyond the "
                 f"noise (exact rate ratios, Holm-adjusted, level {alpha:g})"
             )
+    band_rates = None
+    if (
+        tables is not None
+        and old_band_population is not None
+        and new_band_population is not None
+        and "age_band" in old_history.table.columns  # type: ignore[union-attr]
+        and "age_band" in new_history.table.columns  # type: ignore[union-attr]
+    ):
+        assert old_history is not None and new_history is not None
+        band_rates = rate_drift(
+            _band_counts(old_history, old_band_population),
+            _band_counts(new_history, new_band_population),
+            alpha=alpha,
+        )
+        band_rates.index.name = "age_band"
+        changed_bands = band_rates.index[band_rates["changed"]]
+        lines.append(
+            f"admission rates per age band: {len(changed_bands)} of {len(band_rates)} changed "
+            "beyond the noise"
+            + (f" ({', '.join(map(str, changed_bands))})" if len(changed_bands) else "")
+        )
     population = population_drift(old_population, new_population)
     pop_changed = population[population["status"] != "same"]
     if len(pop_changed):
@@ -266,7 +315,7 @@ def data_drift(
                 f"{group['units_new'].sum():,.1f} units ({len(moved)} area(s) changed)"
             )
     drift = DataDrift(
-        los, rates, rates_by, population, capacity, needs, lines, needs_follow_history
+        los, rates, rates_by, population, capacity, needs, lines, needs_follow_history, band_rates
     )
     if not drift.changed:
         lines.append("no change beyond the noise: the data support keeping the plan")

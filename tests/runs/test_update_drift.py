@@ -112,3 +112,31 @@ def test_a_longer_stay_and_a_busier_area_are_found():
     assert drift.rates.loc["b", "rate_ratio"] == pytest.approx(2.0)
     assert "1 of 2 changed" in drift.lines[1]
     assert drift.rates.loc["b", "rate_new_per_1000"] == pytest.approx(200.0)
+
+
+def test_rates_per_age_band_when_the_histories_carry_bands():
+    population = pd.Series({"a": 1000.0, "b": 1000.0})
+    capacity = pd.DataFrame({"beds": [10.0]}, index=["s1"])
+    bands = pd.Series({"50+": 500.0, "other": 1500.0})
+    old = _history(np.full(200, 4.0), "2024-01-01", np.array(["a", "b"] * 100, dtype=object))
+    new = _history(np.full(300, 4.0), "2025-01-01", np.array(["a", "b"] * 150, dtype=object))
+    old.table["age_band"] = ["50+"] * 50 + ["other"] * 150  # 100 and 100 per 1,000 a year
+    new.table["age_band"] = ["50+"] * 150 + ["other"] * 150  # 300 and 100 per 1,000 a year
+    drift = data_drift(
+        old_history=old,
+        new_history=new,
+        old_population=population,
+        new_population=population,
+        old_capacity=capacity,
+        new_capacity=capacity,
+        old_needs=NEEDS,
+        new_needs=NEEDS,
+        resources=["beds"],
+        old_band_population=bands,
+        new_band_population=bands,
+    )
+    table = drift.band_rates
+    assert table.loc["50+", "rate_ratio"] == pytest.approx(3.0)
+    assert table.loc["other", "rate_ratio"] == pytest.approx(1.0)
+    assert bool(table.loc["50+", "changed"]) and not bool(table.loc["other", "changed"])
+    assert "per age band: 1 of 2 changed beyond the noise (50+)" in " ".join(drift.lines)
