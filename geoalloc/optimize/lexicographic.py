@@ -157,7 +157,7 @@ def _solve_held_at_least(
     )
     solved = solve_with_options(held, options)
     found = solved.x is not None and solved.outcome in ("solved", "time_limit")
-    if not found or exact_dot(c, solved.x) > kept_value(c, least):
+    if not found or solved.x is None or exact_dot(c, solved.x) > kept_value(c, least):
         log.info("lexicographic: held at its least, the first level found no plan: solved")
         return None
     return solved
