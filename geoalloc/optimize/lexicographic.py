@@ -25,6 +25,7 @@ from scipy import sparse
 from geoalloc.optimize.linear import (
     LinearModel,
     RawSolution,
+    exact_dot,
     relative_gap,
     solve_with_options,
     status_from_gap,
@@ -84,7 +85,7 @@ def least_value(lm: LinearModel, c: np.ndarray) -> float:
     """The least ``c·x`` over ``lm``'s column bounds alone (``-inf`` when unbounded below): a
     lower bound on the goal over the model's feasible set."""
     pos, neg = c > 0, c < 0
-    return float(c[pos] @ lm.col_lo[pos] + c[neg] @ lm.col_hi[neg])
+    return exact_dot(c[pos], lm.col_lo[pos]) + exact_dot(c[neg], lm.col_hi[neg])
 
 
 def _with_rows(lm: LinearModel, rows: list[np.ndarray], his: list[float]) -> LinearModel:
@@ -156,7 +157,7 @@ def _solve_held_at_least(
     )
     solved = solve_with_options(held, options)
     found = solved.x is not None and solved.outcome in ("solved", "time_limit")
-    if not found or float(c @ solved.x) > kept_value(c, least):
+    if not found or solved.x is None or exact_dot(c, solved.x) > kept_value(c, least):
         log.info("lexicographic: held at its least, the first level found no plan: solved")
         return None
     return solved
@@ -210,7 +211,7 @@ def solve_lexicographic(
                 solved_ahead = held
                 continue
         if x is not None and solved_ahead is None:
-            value, least = float(c @ x), least_value(lm, c)
+            value, least = exact_dot(c, x), least_value(lm, c)
             gap = relative_gap(value, least)
             if gap is not None and gap <= 1e-9:  # the solution in hand is this level's optimum
                 partial.append((goal, "optimal", least, gap, 0.0))
@@ -231,7 +232,7 @@ def solve_lexicographic(
             partial.append((goal, "not_solved", None, None, solved.solve_s))
             continue
         x, raw = solved.x, solved
-        value = float(c @ x)
+        value = exact_dot(c, x)
         bound = solved.bound
         stated = solved.objective
         if stated is None or abs(stated - value) > 1e-6 * max(1.0, abs(value)):
@@ -255,10 +256,10 @@ def solve_lexicographic(
             return raw, []
         x = raw.x
     levels = [
-        LevelResult(goal, status, float(np.asarray(goal.c) @ x), bound, gap, solve_s)
+        LevelResult(goal, status, exact_dot(goal.c, x), bound, gap, solve_s)
         for goal, status, bound, gap, solve_s in partial
     ]
-    final = replace(raw, objective=float(lm.c @ x + lm.offset), solve_s=total_s)
+    final = replace(raw, objective=exact_dot(lm.c, x) + lm.offset, solve_s=total_s)
     return final, levels
 
 

@@ -18,6 +18,7 @@ time limit (seen with both HiGHS and CBC).
 from __future__ import annotations
 
 import logging
+import math
 import os
 import re
 import shutil
@@ -35,6 +36,19 @@ from scipy import sparse
 from geoalloc._errors import SolverError
 
 log = logging.getLogger(__name__)
+
+
+def exact_dot(a: np.ndarray, b: np.ndarray) -> float:
+    """``Σ a·b``, correctly rounded (:func:`math.fsum` of the products).
+
+    A BLAS dot product splits its sum over as many threads as the BLAS library is allowed
+    (``OMP_NUM_THREADS``, ``OPENBLAS_NUM_THREADS``; Dask workers set them to 1), so its last bits
+    depend on the machine and the process. A lexicographic level's value bounds the next level, so
+    those bits can change which of several equally good assignments the solver returns: objective
+    values go through this sum instead, and a run gives the same plan on every executor.
+    """
+    return math.fsum(np.multiply(np.asarray(a, dtype=float), np.asarray(b, dtype=float)).tolist())
+
 
 INF = float("inf")
 
@@ -574,7 +588,7 @@ def _solve_pulp(
         ints = values[lm.integer]
         has_x = bool(np.all(np.abs(ints - np.round(ints)) <= 1e-6))
     x = values if has_x else None
-    objective = float(lm.c @ values + lm.offset) if has_x else None
+    objective = exact_dot(lm.c, values) + lm.offset if has_x else None
     bound: float | None = None
     outcome = "error"
     if solver == "highs":

@@ -63,6 +63,7 @@ from geoalloc.optimize.lexicographic import Goal, solve_lexicographic
 from geoalloc.optimize.linear import (
     LinearModel,
     RawSolution,
+    exact_dot,
     solve_with_options,
 )
 from geoalloc.optimize.objective import weighted_detail
@@ -481,12 +482,12 @@ def _in_sample(
     check."""
     levels: list[dict] | None
     if lexicographic:
-        values = {g.key: float(np.asarray(g.c) @ x) for g in draw.lay.goals}
+        values = {g.key: exact_dot(g.c, x) for g in draw.lay.goals}
         levels = [{"key": key, "value": value} for key, value in values.items()]
         objective = values["travel"]
     else:
         levels = None
-        objective = float(draw.lm.c @ x + draw.lm.offset)
+        objective = exact_dot(draw.lm.c, x) + draw.lm.offset
     own = replace(outcome, objective=objective, bound=None, gap=None)
     allocation, opened, added = _draw_allocation(draw, x, options, own, levels)
     if check:
