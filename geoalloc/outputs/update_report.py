@@ -145,8 +145,13 @@ def update_section(summary: Mapping[str, Any]) -> list[str]:
     parts = [
         "<h2>Update: what changed in the data, and in the plan</h2>",
         f"<p>This plan updates <code>{text(parent['folder'])}</code> "
-        f"({text(parent['scenario'])}). Refitted on {rule}. Changes allowed: "
-        f"{text(_limits_words(update['limits']))}.</p>",
+        f"({text(parent['scenario'])}). "
+        + (
+            f"LOS and admission rates refitted on {rule}. "
+            if pool.get("history_given")
+            else "No new admissions: the LOS and admission rates are the plan's. "
+        )
+        + f"Changes allowed: {text(_limits_words(update['limits']))}.</p>",
         "<h3>What changed in the data</h3>",
         "<ul>" + "".join(f"<li>{text(line)}</li>" for line in update["drift"]["lines"]) + "</ul>",
         _drift_table(update["drift"]),

@@ -145,6 +145,7 @@ def explain_update(
             "kind": parent.summary.get("kind"),
         },
         "pool": {
+            "history_given": request.history is not None,
             "rule": request.pool,
             "window_days": request.window_days,
             "half_life_days": request.half_life_days,

@@ -158,6 +158,7 @@ def test_the_folder_names_its_parent_and_the_chain_is_checked(plan, new_areas, t
     assert run.kind.name == "update" and "changes" in run.layers and "kept_facilities" in run.layers
     report = (out / "report.html").read_text()
     assert "what changed in the data, and in the plan" in report
+    assert "No new admissions: the LOS and admission rates are the plan's" in report
     page = (out / "map.html").read_text()
     assert "Plan kept" in page and "Update: changes" in page and "opened by the update" in page
     chain = read_chain(out)
@@ -199,6 +200,11 @@ def test_a_new_history_with_longer_stays_is_found_and_pooled(tmp_path, write_sce
     drift = found.summary["update"]["drift"]
     assert drift["changed"] and drift["los"]["changed"] and drift["los"]["shift_days"] > 0
     assert not found.summary["update"]["kept_by_rule"]
+    from geoalloc.outputs.update_report import update_section
+
+    assert "refitted on old and new admissions, each counted once" in " ".join(
+        update_section(found.summary)
+    )
     kept = geoalloc.update(folder / "run", history=same, skip_below_noise=True)
     assert not kept.summary["update"]["drift"]["changed"]
     assert kept.summary["update"]["kept_by_rule"] and kept.summary["update"]["change_rows"] == []
