@@ -8,9 +8,7 @@ import click
 
 from geoalloc._errors import UNPROVEN_EXIT_CODE
 from geoalloc.commands._options import compute_from_cli, compute_options
-from geoalloc.outputs.terminal import timing_lines
-from geoalloc.runs.folder import dumps_json
-from geoalloc.runs.output_lock import hold_output
+from geoalloc.commands._output import write_and_report
 from geoalloc.runs.robust import run_robust, with_robustness
 from geoalloc.scenario import load_scenario
 
@@ -59,21 +57,9 @@ def robust_command(
     scenario = with_robustness(load_scenario(scenario_path), draws=draws, seed=seed)
     compute = compute_from_cli(scenario.compute, executor, workers, scheduler)
     out_dir = out if out is not None else Path("maps") / f"{scenario.name}-robust"
-    with hold_output(out_dir):  # one run per output folder, from the start
-        if out_dir.exists() and not overwrite:
-            raise click.UsageError(
-                f"output folder {out_dir} exists — pass --overwrite to replace it, or choose --out"
-            )
-        result = run_robust(scenario, compute=compute)
-        written = result.write(out_dir, overwrite=overwrite)
-    if as_json:
-        click.echo(dumps_json(result.summary | {"out_dir": str(written)}))
-    else:
-        for line in result.kind.summary_lines(result.summary, str(written)):
-            click.echo(line)
-    if click.get_current_context().find_root().params.get("verbose"):  # -v: where time went
-        for line in timing_lines(result.summary.get("timings_s")):
-            click.echo(line, err=True)
+    result = write_and_report(
+        out_dir, overwrite, as_json, lambda: run_robust(scenario, compute=compute)
+    )
     solver = result.summary["solver"]
     if solver.get("unproven"):
         click.echo(

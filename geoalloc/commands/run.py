@@ -6,12 +6,9 @@ from pathlib import Path
 
 import click
 
-from geoalloc._errors import UNPROVEN_EXIT_CODE
 from geoalloc.commands._options import compute_from_cli, compute_options
-from geoalloc.outputs.terminal import timing_lines, unproven_lines
+from geoalloc.commands._output import exit_if_unproven, write_and_report
 from geoalloc.runs import default_out_dir, run_scenario
-from geoalloc.runs.folder import dumps_json
-from geoalloc.runs.output_lock import hold_output
 from geoalloc.scenario import load_scenario
 
 
@@ -28,27 +25,7 @@ def run_and_report(
             update={"compute": compute_from_cli(scenario.compute, **compute)}
         )
     out_dir = out if out is not None else default_out_dir(scenario)
-    # one run per output folder, from the start: a second one is refused at once (exit 2)
-    with hold_output(out_dir):
-        if out_dir.exists() and not overwrite:
-            raise click.UsageError(
-                f"output folder {out_dir} exists — pass --overwrite to replace it, or choose --out"
-            )
-        result = run_scenario(scenario)
-        written = result.write(out_dir, overwrite=overwrite)
-    if as_json:
-        click.echo(dumps_json(result.summary | {"out_dir": str(written)}))
-    else:
-        for line in result.kind.summary_lines(result.summary, str(written)):
-            click.echo(line)
-    if click.get_current_context().find_root().params.get("verbose"):  # -v: where time went
-        for line in timing_lines(result.summary.get("timings_s")):
-            click.echo(line, err=True)
-    unproven = result.summary.get("unproven") or []
-    for line in unproven_lines(unproven):
-        click.echo(line, err=True)
-    if unproven:
-        click.get_current_context().exit(UNPROVEN_EXIT_CODE)
+    exit_if_unproven(write_and_report(out_dir, overwrite, as_json, lambda: run_scenario(scenario)))
 
 
 @click.command("run")

@@ -8,10 +8,7 @@ from typing import Any
 
 import click
 
-from geoalloc._errors import UNPROVEN_EXIT_CODE
-from geoalloc.outputs.terminal import timing_lines, unproven_lines
-from geoalloc.runs.folder import dumps_json
-from geoalloc.runs.output_lock import hold_output
+from geoalloc.commands._output import exit_if_unproven, write_and_report
 
 POOL_RULES = ("all", "new", "window", "exponential")
 
@@ -159,17 +156,6 @@ def _request(parent: Path, new: dict[str, Path | None], settings: dict[str, Any]
     )
 
 
-def _report(result: Any, written: Path, as_json: bool) -> None:
-    if as_json:
-        click.echo(dumps_json(result.summary | {"out_dir": str(written)}))
-    else:
-        for line in result.kind.summary_lines(result.summary, str(written)):
-            click.echo(line)
-    if click.get_current_context().find_root().params.get("verbose"):
-        for line in timing_lines(result.summary.get("timings_s")):
-            click.echo(line, err=True)
-
-
 @click.command("update")
 @click.argument("run_dir", metavar="RUN_DIR", type=click.Path(path_type=Path, file_okay=False))
 @click.option(
@@ -227,19 +213,9 @@ def update_command(
 
     new = {"history": history, "areas": areas, "facilities": facilities, "scenario": scenario_path}
     request = _request(run_dir, new, settings)
-    with hold_output(out):
-        if out.exists() and not overwrite:
-            raise click.UsageError(
-                f"output folder {out} exists — pass --overwrite to replace it, or choose --out"
-            )
-        result = run_update(request, out_dir=out)
-        written = result.write(out, overwrite=overwrite)
-    _report(result, written, as_json)
-    unproven = result.summary.get("unproven") or []
-    for line in unproven_lines(unproven):
-        click.echo(line, err=True)
-    if unproven:
-        click.get_current_context().exit(UNPROVEN_EXIT_CODE)
+    exit_if_unproven(
+        write_and_report(out, overwrite, as_json, lambda: run_update(request, out_dir=out))
+    )
 
 
 @click.command("follow")
