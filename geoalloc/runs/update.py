@@ -35,12 +35,14 @@ import pandas as pd
 from pydantic import ValidationError
 
 from geoalloc._errors import InputError, UsageError
+from geoalloc._validate import Problems
 from geoalloc.demand.history import History, read_history, read_rows
 from geoalloc.demand.los import LosModel, fit_los_model
 from geoalloc.demand.needs import band_population
 from geoalloc.demand.options import HistoryOptions
 from geoalloc.demand.pooling import PoolRule, joined_history, pooled_history
 from geoalloc.demand.surge import SurgeResult
+from geoalloc.inputs.read import read_areas, read_facilities
 from geoalloc.optimize.first_stage import FirstStage
 from geoalloc.optimize.problem import Allocation, AllocationProblem
 from geoalloc.optimize.replan import ChangeLimits, Replan, disruption_frontier, solve_replan
@@ -49,7 +51,7 @@ from geoalloc.runs.evaluate import evaluate
 from geoalloc.runs.folder import RunFolder
 from geoalloc.runs.lineage import PARENT_KEY, parent_record
 from geoalloc.runs.manifest import SEED, sha256_file
-from geoalloc.runs.planning import Inputs, PlanningKind, check_inputs, run_planning
+from geoalloc.runs.planning import Inputs, PlanningKind, run_planning
 from geoalloc.runs.result import RunResult
 from geoalloc.runs.schema import PlanningSummary
 from geoalloc.runs.update_drift import DataDrift, data_drift
@@ -300,7 +302,8 @@ class _UpdateState:
 
     request: UpdateRequest
     parent: Parent
-    parent_inputs: Inputs
+    parent_areas: gpd.GeoDataFrame  # the plan's areas and sites as its scenario reads them
+    parent_sites: gpd.GeoDataFrame
     new_history: History | None = None
     old_history: History | None = None
     history_files: list[dict[str, Any]] = field(default_factory=list)
@@ -397,7 +400,6 @@ class UpdateKind(PlanningKind):
         self, scenario: Scenario, inputs: Inputs, problem: AllocationProblem
     ) -> Allocation:
         state = self._need_state()
-        old = state.parent_inputs
         resources = list(problem.resources)
         population = scenario.areas.population
         parent_areas = state.parent.areas.set_index("area_id")
@@ -407,7 +409,7 @@ class UpdateKind(PlanningKind):
             new_history=state.new_history,
             old_population=parent_areas["population"].astype(float),
             new_population=_text_index(inputs.areas[population].astype(float)),
-            old_capacity=_in_service(old.facilities, resources, state.parent.scenario),
+            old_capacity=_in_service(state.parent_sites, resources, state.parent.scenario),
             new_capacity=_in_service(inputs.facilities, resources, scenario),
             old_needs=pd.DataFrame(
                 {r: parent_areas[f"demand_{r}"].astype(float) for r in resources}
@@ -417,7 +419,7 @@ class UpdateKind(PlanningKind):
             risk_days=scenario.demand.risk_days,
             alpha=state.request.alpha,
             old_band_population=band_population(
-                old.areas,
+                state.parent_areas,
                 state.parent.scenario.areas.population,
                 state.parent.scenario.areas.age_bands,
             ).sum(),
@@ -547,8 +549,18 @@ def run_update(request: UpdateRequest, *, out_dir: Path | None = None) -> RunRes
     """
     parent = read_parent(request.parent)
     scenario = updated_scenario(parent, request)
-    parent_inputs = check_inputs(parent.scenario)
-    state = _UpdateState(request=request, parent=parent, parent_inputs=parent_inputs)
+    problems = Problems()  # the plan's own tables (its inputs' hashes were checked unchanged)
+    parent_areas = read_areas(parent.scenario.areas, problems)
+    parent_sites = read_facilities(
+        parent.scenario.facilities,
+        problems,
+        crs=parent_areas.crs if parent_areas is not None else None,
+    )
+    problems.raise_if_any(header=f"{parent.folder}: the plan's inputs cannot be read")
+    assert parent_areas is not None and parent_sites is not None
+    state = _UpdateState(
+        request=request, parent=parent, parent_areas=parent_areas, parent_sites=parent_sites
+    )
     result = UpdateKind(state).run(scenario)
     record = parent_record(parent.folder, out_dir if out_dir is not None else Path.cwd())
     if out_dir is None:  # no folder yet: the parent's absolute path stands in for the relative one
