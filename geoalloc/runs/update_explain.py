@@ -185,5 +185,10 @@ def explain_update(
             "areas_lost": len(lost),
             "population_lost": population_lost,
         },
-        "comparison": comparison,
+        # what the map's "Plan kept" layers read (the whole comparison lists every area whose
+        # status changed: at state scale, most of them)
+        "comparison": {
+            key: comparison[key]
+            for key in ("scenario_a", "kpis", "areas_gained_access", "areas_lost_access")
+        },
     }
