@@ -48,7 +48,8 @@ def lineage_command(run_dir: Path, as_json: bool) -> None:
             )
             click.echo(
                 f"{n}. {step.folder} ({step.kind}, {step.scenario}): covered "
-                f"{fmt.percent(kpis['covered_pct'])}, unmet {unmet}{changes} "
+                f"{fmt.percent(kpis['covered_pct'])}, {fmt.quantity(kpis['sites_open'])} sites "
+                f"open, unmet {unmet}{changes} "
                 f"[manifest {step.manifest_sha256[:12]}]"
             )
     broken = broken_links(chain)

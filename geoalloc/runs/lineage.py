@@ -75,7 +75,7 @@ class ChainStep:
         return {
             "covered_pct": plan.get("covered_pct"),
             "unmet": self.summary.get("unmet") or plan.get("unmet"),
-            "sites_open": (self.summary.get("site_status") or {}).get("open"),
+            "sites_open": plan.get("sites_open"),
             "changes": (self.summary.get("update") or {}).get("changes"),
         }
 

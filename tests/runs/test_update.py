@@ -163,6 +163,7 @@ def test_the_folder_names_its_parent_and_the_chain_is_checked(plan, new_areas, t
     assert "Plan kept" in page and "Update: changes" in page and "opened by the update" in page
     chain = read_chain(out)
     assert [step.parent_link for step in chain] == ["none", "ok"]
+    assert [step.kpis["sites_open"] for step in chain] == [2, 2]
     assert broken_links(chain) == []
     # a chain whose parent was rerun since says so
     moved = tmp_path / "parent-copy"
