@@ -34,17 +34,15 @@ from geoalloc.outputs.layers import (
     Legend,
     circle_record,
     in_4326,
-    line_layer,
     line_record,
     polygon_data,
     polygon_view,
 )
-from geoalloc.outputs.planning_layers import AreaLayers, unmet_rings
+from geoalloc.outputs.planning_layers import AreaLayers, assignment_lines, unmet_rings
 from geoalloc.outputs.popups import Names
 from geoalloc.outputs.styles import (
     AREA_STATUS_COLOURS,
     AREA_STYLE,
-    ASSIGNMENT_COLOUR,
     DEMAND_PALETTE,
     NO_DATA_COLOUR,
     RISK_PALETTE,
@@ -332,19 +330,8 @@ def grid_assignment_layer(
             )
             line = LineString([(start.x, start.y), (end.x, end.y)])
             records.append(line_record(line, width=1 + 5 * float(weight) / largest, tip=tip))
-    legend_id = legend.section(
-        "geoalloc-legend-lines",
-        f"assignment lines (width: {text(primary)} assigned)",
-        [(ASSIGNMENT_COLOUR, f"from a {grid.label} display cell to a site that serves it")],
-        symbol="line",
-    )
-    return line_layer(
-        fmap,
-        records,
-        "Plan: assignment lines",
-        show=False,
-        colour=ASSIGNMENT_COLOUR,
-        legend_id=legend_id,
+    return assignment_lines(
+        fmap, legend, records, primary, f"from a {grid.label} display cell to a site that serves it"
     )
 
 

@@ -242,10 +242,20 @@ def assignment_layer(
             )
             tip = f"{names.area(key[0])} → {names.site(key[1])}: {what} ({fmt.minutes(minutes)})"
             records.append(line_record(geom, width=1 + 5 * float(weight) / largest, tip=tip))
+    return assignment_lines(
+        fmap, legend, records, primary, "from an area to the site that serves it"
+    )
+
+
+def assignment_lines(
+    fmap: folium.Map, legend: Legend, records: list, primary: str, drawn_from: str
+) -> Layer:
+    """*Plan: assignment lines* from :func:`line_record` records, off at first, with its legend
+    section (``drawn_from``: what a line joins, in words); per area or per display cell."""
     legend_id = legend.section(
         "geoalloc-legend-lines",
         f"assignment lines (width: {text(primary)} assigned)",
-        [(ASSIGNMENT_COLOUR, "from an area to the site that serves it")],
+        [(ASSIGNMENT_COLOUR, drawn_from)],
         symbol="line",
     )
     return line_layer(
