@@ -8,7 +8,13 @@ import numpy as np
 import pandas as pd
 
 import geoalloc._text as fmt
-from geoalloc.outputs.charts import BASELINE_COLOUR, PLAN_COLOUR, PX_PER_IN, _svg_img
+from geoalloc.outputs.charts import (
+    BASELINE_COLOUR,
+    PLAN_COLOUR,
+    PX_PER_IN,
+    _svg_img,
+    coverage_curve,
+)
 from geoalloc.outputs.escape import text
 from geoalloc.outputs.svgplot import Chart
 
@@ -74,12 +80,8 @@ def access_chart(areas: pd.DataFrame, block: dict) -> str:
         xlabel=f"access x ({block['units']})",
         ylabel="people with access ≤ x (%)",
     )
-    total = float(weights.sum())
     for label, (values, colour, dash) in series.items():
-        v = values.to_numpy(dtype=float)
-        order = np.argsort(v)
-        cumulative = np.concatenate([[0.0], np.cumsum(weights.to_numpy()[order])])
-        share = cumulative[np.searchsorted(v[order], grid, side="right")] / (total or 1.0)
+        share = coverage_curve(values.astype(float), weights, grid)  # the same weighted share
         chart.line(grid, 100 * share, colour, label=label, dash=dash)
     return _svg_img(chart, "distribution of the access index over the people")
 

@@ -44,7 +44,8 @@ def _span(values: object, low: float | None = None) -> tuple[float, float]:
 
 
 def coverage_curve(minutes: pd.Series, population: pd.Series, grid: np.ndarray) -> np.ndarray:
-    """Share (0–1) of ``population`` whose ``minutes`` are ≤ each value of ``grid`` (minutes).
+    """Share (0–1) of ``population`` whose ``minutes`` are ≤ each value of ``grid`` (minutes; any
+    value per area works alike, e.g. an access index).
 
     Areas with no reachable site (NaN minutes) count in the population but are never covered.
     """
