@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+import geopandas as gpd
 import numpy as np
 import pytest
 
@@ -194,6 +195,21 @@ def test_a_draw_may_take_the_alternative_population(tmp_path: Path, write_scenar
     )
     with pytest.raises(InputError, match="population_alternative.*'nope'"):
         check_robust(with_robustness(load_scenario(missing)))
+    # a column that is not persons: each bad row named by its area id
+    for column, values, match in [
+        ("pop_text", ["many", "1", "2"], "is not a number \\(ids: A\\)"),
+        ("pop_negative", [1.0, -1.0, 2.0], "is negative \\(ids: B\\)"),
+    ]:
+        path = write_instance(
+            tmp_path, write_scenario, robustness={"population_alternative": column}
+        )
+        areas = gpd.read_file(tmp_path / "areas.gpkg")
+        areas[column] = values
+        areas.to_file(tmp_path / "areas.gpkg")
+        with pytest.raises(
+            InputError, match=f"population_alternative: areas column '{column}' {match}"
+        ):
+            check_robust(with_robustness(load_scenario(path)))
 
 
 def test_robustness_values_are_checked(tmp_path: Path, write_scenario) -> None:
