@@ -216,6 +216,8 @@ def test_robustness_values_are_checked(tmp_path: Path, write_scenario) -> None:
     path = write_instance(tmp_path, write_scenario, robustness={"speed_factor": [1.2, 0.8]})
     with pytest.raises(InputError, match="speed_factor"):
         load_scenario(path)
+    with pytest.raises(InputError, match=r"the lower factor first \(e\.g\. \[0\.85, 1\.15\]"):
+        load_scenario(path)
     scenario = load_scenario(write_instance(tmp_path, write_scenario))
     assert scenario.robustness is None
     assert with_robustness(scenario).robustness == RobustnessOptions()  # the defaults
