@@ -296,7 +296,7 @@ def with_robustness(
     from geoalloc.scenario.errors import validation_problems
 
     options = scenario.robustness or RobustnessOptions()
-    data = options.model_dump()
+    data = options.model_dump(exclude_unset=True)  # keeps which keys the file set
     if draws is not None:
         data["draws"] = draws
     if seed is not None:

@@ -251,3 +251,21 @@ def test_with_a_history_the_los_factor_scales_the_fitted_stays(shared_data: Path
     after = draw_inputs(base, longer).needs["bed_days_per_day"]
     np.testing.assert_allclose(before, inputs.needs["bed_days_per_day"], rtol=1e-9)
     np.testing.assert_allclose(after, 1.25 * before, rtol=2e-3)
+
+
+def test_saa_draws_above_draws_is_noted(tmp_path: Path, write_scenario) -> None:
+    """Capped at draws (documented), and said so: no draw is left for the out-of-sample check."""
+
+    def notes(robustness: dict) -> list[str]:
+        path = write_instance(tmp_path, write_scenario, robustness=robustness)
+        scenario = with_robustness(load_scenario(path))
+        inputs = check_robust(scenario)
+        od = od_table(travel_matrix_for(scenario, inputs.area_points, inputs.facilities))
+        return make_base(scenario, inputs, od).notes
+
+    assert notes({"draws": 5, "saa_draws": 8}) == [
+        "[robustness] saa_draws = 8 is more than the 5 draws: the robust plan is solved on all 5 "
+        "(set saa_draws ≤ draws, or more draws, to keep draws it is not solved on for an "
+        "out-of-sample check)"
+    ]
+    assert notes({"draws": 5}) == []  # the default saa_draws (20), capped without a word
