@@ -458,7 +458,11 @@ def read_history(
             log.warning("%s — left out of the LOS fit", line)
     good = reason.isna().to_numpy()
     if not good.any():
-        msg = f"{where}: none of its {n} row(s) has a usable LOS"
+        msg = (
+            f"{where}: none of its {n} row(s) has a usable LOS"
+            if n
+            else f"{where}: no rows (only a header) — give a history with at least one admission"
+        )
         raise InputError(problems.lines(where) or [msg], header=msg)
 
     years = options.years

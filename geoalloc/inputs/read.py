@@ -460,6 +460,35 @@ def _check_quantity(
     return values
 
 
+def check_persons_column(
+    frame: pd.DataFrame, column: str, where: str, problems: Problems
+) -> pd.Series:
+    """Check that ``column`` of ``frame`` (indexed by area id) holds counts of persons, as the
+    ``[areas]`` population column must: every row that is not a number, empty, negative,
+    infinite or implausibly large is a problem in ``problems`` naming ``where``, the column and
+    the area ids.
+
+    Parameters
+    ----------
+    frame
+        The areas, indexed by id.
+    column
+        The column to check (it must exist).
+    where
+        The scenario key that names the column, e.g. ``"[access] population_column"``.
+    problems
+        Where the problems are added.
+
+    Returns
+    -------
+    pandas.Series
+        The column as numbers (NaN where it is not one).
+    """
+    return _check_quantity(
+        frame, column, frame.index, where, "areas", problems, ceiling=MAX_POPULATION, unit="area"
+    )
+
+
 def _check_geometry(frame: gpd.GeoDataFrame, ids: pd.Index, where: str, problems: Problems) -> bool:
     """Report empty, invalid and out-of-range geometries; True if every coordinate can be placed."""
     geometry = frame.geometry

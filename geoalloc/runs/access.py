@@ -13,6 +13,7 @@ from geoalloc._validate import Problems
 from geoalloc.access import PER_PEOPLE, AccessIndex, access_index
 from geoalloc.access.options import AccessOptions
 from geoalloc.demand import planned_resources
+from geoalloc.inputs.read import check_persons_column
 from geoalloc.runs.evaluate import weighted_quantile
 from geoalloc.scenario import Scenario
 from geoalloc.travel.matrix import TravelMatrix
@@ -71,15 +72,7 @@ def check_access_inputs(
                 f"columns are: {', '.join(c for c in areas.columns if c != 'geometry')}",
             )
         else:
-            values = pd.to_numeric(areas[column], errors="coerce")
-            bad = values.index[~(values >= 0)]
-            if len(bad):
-                problems.add(
-                    "[access] population_column",
-                    f"column {column!r} must hold counts of persons ≥ 0",
-                    "fix these areas",
-                    ids=bad,
-                )
+            check_persons_column(areas, column, "[access] population_column", problems)
 
 
 def add_access(

@@ -40,8 +40,9 @@ import numpy as np
 import pandas as pd
 
 from geoalloc._errors import GeoallocError, InputError, SolverError, UsageError
-from geoalloc._validate import format_ids
+from geoalloc._validate import Problems
 from geoalloc.demand import planned_resources
+from geoalloc.inputs.read import check_persons_column
 from geoalloc.optimize import solve
 from geoalloc.optimize.problem import solver_summary
 from geoalloc.parallel import ComputeOptions, dask_client, run_map
@@ -280,14 +281,9 @@ def check_alternative(scenario: Scenario, inputs: Inputs) -> None:
             f"column of it (columns are: {found})"
         )
         raise InputError(msg)
-    values = pd.to_numeric(areas[column], errors="coerce")
-    bad = values.index[~(values >= 0)]
-    if len(bad):
-        msg = (
-            f"{where}: column {column!r} must hold persons (numbers ≥ 0) — fix these areas "
-            f"(ids: {format_ids(bad)})"
-        )
-        raise InputError(msg)
+    problems = Problems()
+    check_persons_column(areas, column, where, problems)
+    problems.raise_if_any()
 
 
 def with_robustness(
@@ -300,7 +296,7 @@ def with_robustness(
     from geoalloc.scenario.errors import validation_problems
 
     options = scenario.robustness or RobustnessOptions()
-    data = options.model_dump()
+    data = options.model_dump(exclude_unset=True)  # keeps which keys the file set
     if draws is not None:
         data["draws"] = draws
     if seed is not None:

@@ -137,6 +137,13 @@ def make_base(scenario: Scenario, inputs: Inputs, od: pd.DataFrame) -> DrawBase:
             "[demand.surge] table read from a file: its day-by-day multipliers are not perturbed "
             "(surge_error applies to the surge multiplier and case surge only)"
         )
+    options = scenario.robustness or RobustnessOptions()
+    if "saa_draws" in options.model_fields_set and options.saa_draws > options.draws:
+        notes.append(
+            f"[robustness] saa_draws = {options.saa_draws} is more than the {options.draws} "
+            f"draws: the robust plan is solved on all {options.draws} (set saa_draws ≤ draws, "
+            "or more draws, to keep draws it is not solved on for an out-of-sample check)"
+        )
     base_inputs = replace(inputs, _travel={})
     return DrawBase(
         scenario=scenario,

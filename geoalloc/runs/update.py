@@ -35,7 +35,7 @@ import pandas as pd
 from pydantic import ValidationError
 
 from geoalloc._errors import InputError, UsageError
-from geoalloc._validate import Problems
+from geoalloc._validate import Problems, file_problem
 from geoalloc.demand.history import History, read_history, read_rows
 from geoalloc.demand.los import LosModel, fit_los_model
 from geoalloc.demand.needs import band_population
@@ -211,8 +211,27 @@ def current_plan(facilities: gpd.GeoDataFrame, resources: list[str]) -> FirstSta
     return FirstStage(opened=table["open"].astype(bool), added=added)
 
 
+def _check_new_files(request: UpdateRequest) -> None:
+    """Each new file must be there and readable, named by the option that gave it: a missing
+    ``--areas`` is the caller's path, not one of the scenario file."""
+    problems = Problems()
+    given = {"history": request.history, "areas": request.areas, "facilities": request.facilities}
+    for option, path in given.items():
+        if path is None:
+            continue
+        why = file_problem(path, directory_ok=option != "history")
+        if why is not None:
+            problems.add(
+                f"update --{option} {path}",
+                why,
+                "check the path (a relative path starts at the current folder)",
+            )
+    problems.raise_if_any()
+
+
 def updated_scenario(parent: Parent, request: UpdateRequest) -> Scenario:
     """The update's scenario: the parent's (or the new scenario file) with the new files."""
+    _check_new_files(request)
     scenario = load_scenario(request.scenario) if request.scenario else parent.scenario
     from geoalloc.runs.kinds import kind_for
 

@@ -119,7 +119,10 @@ class RobustnessOptions(BaseModel):
     def _speed_range(cls, value: tuple[float, float]) -> tuple[float, float]:
         lo, hi = value
         if not (0 < lo <= hi <= 10):
-            msg = f"speed_factor must be [lo, hi] with 0 < lo <= hi <= 10 (got [{lo}, {hi}])"
+            msg = (
+                "speed_factor must be [lo, hi] with 0 < lo <= hi <= 10, the lower factor first "
+                "(e.g. [0.85, 1.15]: roads 15 % slower to 15 % faster)"
+            )
             raise ValueError(msg)
         return value
 

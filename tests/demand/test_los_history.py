@@ -101,6 +101,13 @@ def test_all_rows_bad_is_an_error():
         read_history(pd.DataFrame({"los": [-1.0, -2.0]}))
 
 
+def test_a_header_only_history_says_it_has_no_rows(tmp_path):
+    path = tmp_path / "empty.csv"
+    path.write_text("admittime,dischtime\n")
+    with pytest.raises(InputError, match="empty.csv: no rows \\(only a header\\) — give a history"):
+        read_history(path)
+
+
 def test_column_mapping_errors_list_every_problem(tmp_path):
     path = timestamps_csv(tmp_path)
     options = HistoryOptions(path=path, admit="in", discharge="out", area_id="zone")

@@ -236,3 +236,27 @@ def test_a_telemedicine_scenario_refuses_access(south_side):
                 "hub_max_hours": 50.0,
             },
         )
+
+
+@pytest.mark.parametrize(
+    ("values", "match"),
+    [
+        (["many", "1", "2"], "population_column: areas column 'who' is not a number \\(ids: A\\)"),
+        ([-5.0, 1.0, 2.0], "population_column: areas column 'who' is negative \\(ids: A\\)"),
+        ([None, 1.0, 2.0], "population_column: areas column 'who' is empty \\(NaN\\) \\(ids: A\\)"),
+    ],
+    ids=["text", "negative", "empty"],
+)
+def test_a_population_column_that_is_not_persons_names_the_areas(
+    tmp_path, write_scenario, values, match
+):
+    """The same checks as the [areas] population column: each bad row named by its area id."""
+    from tests.runs.robust_instance import write_instance
+
+    access = {"method": "2sfca", "max_minutes": 10, "population_column": "who"}
+    path = write_instance(tmp_path, write_scenario, access=access)
+    areas = gpd.read_file(tmp_path / "areas.gpkg")
+    areas["who"] = values
+    areas.to_file(tmp_path / "areas.gpkg")
+    with pytest.raises(InputError, match=match):
+        check_inputs(geoalloc.load_scenario(path))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+import geopandas as gpd
 import numpy as np
 import pytest
 
@@ -194,11 +195,28 @@ def test_a_draw_may_take_the_alternative_population(tmp_path: Path, write_scenar
     )
     with pytest.raises(InputError, match="population_alternative.*'nope'"):
         check_robust(with_robustness(load_scenario(missing)))
+    # a column that is not persons: each bad row named by its area id
+    for column, values, match in [
+        ("pop_text", ["many", "1", "2"], "is not a number \\(ids: A\\)"),
+        ("pop_negative", [1.0, -1.0, 2.0], "is negative \\(ids: B\\)"),
+    ]:
+        path = write_instance(
+            tmp_path, write_scenario, robustness={"population_alternative": column}
+        )
+        areas = gpd.read_file(tmp_path / "areas.gpkg")
+        areas[column] = values
+        areas.to_file(tmp_path / "areas.gpkg")
+        with pytest.raises(
+            InputError, match=f"population_alternative: areas column '{column}' {match}"
+        ):
+            check_robust(with_robustness(load_scenario(path)))
 
 
 def test_robustness_values_are_checked(tmp_path: Path, write_scenario) -> None:
     path = write_instance(tmp_path, write_scenario, robustness={"speed_factor": [1.2, 0.8]})
     with pytest.raises(InputError, match="speed_factor"):
+        load_scenario(path)
+    with pytest.raises(InputError, match=r"the lower factor first \(e\.g\. \[0\.85, 1\.15\]"):
         load_scenario(path)
     scenario = load_scenario(write_instance(tmp_path, write_scenario))
     assert scenario.robustness is None
@@ -233,3 +251,21 @@ def test_with_a_history_the_los_factor_scales_the_fitted_stays(shared_data: Path
     after = draw_inputs(base, longer).needs["bed_days_per_day"]
     np.testing.assert_allclose(before, inputs.needs["bed_days_per_day"], rtol=1e-9)
     np.testing.assert_allclose(after, 1.25 * before, rtol=2e-3)
+
+
+def test_saa_draws_above_draws_is_noted(tmp_path: Path, write_scenario) -> None:
+    """Capped at draws (documented), and said so: no draw is left for the out-of-sample check."""
+
+    def notes(robustness: dict) -> list[str]:
+        path = write_instance(tmp_path, write_scenario, robustness=robustness)
+        scenario = with_robustness(load_scenario(path))
+        inputs = check_robust(scenario)
+        od = od_table(travel_matrix_for(scenario, inputs.area_points, inputs.facilities))
+        return make_base(scenario, inputs, od).notes
+
+    assert notes({"draws": 5, "saa_draws": 8}) == [
+        "[robustness] saa_draws = 8 is more than the 5 draws: the robust plan is solved on all 5 "
+        "(set saa_draws ≤ draws, or more draws, to keep draws it is not solved on for an "
+        "out-of-sample check)"
+    ]
+    assert notes({"draws": 5}) == []  # the default saa_draws (20), capped without a word

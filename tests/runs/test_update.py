@@ -268,3 +268,23 @@ def test_follow_applies_each_file_once_and_survives_a_failure(plan, tmp_path) ->
     assert [step.parent_link for step in chain] == ["none", "ok", "ok"]
     third = runner.invoke(cli, args)
     assert third.output.count("already applied") == 2
+
+
+def test_a_new_file_that_is_not_there_is_named_by_its_option(plan, tmp_path) -> None:
+    """Not "check the path in the scenario file": the path came with the update."""
+    missing = tmp_path / "missing.gpkg"
+    with pytest.raises(InputError, match=r"update --areas .*missing\.gpkg: not found — check"):
+        geoalloc.update(plan, areas=missing)
+    result = CliRunner().invoke(
+        cli,
+        [
+            "update",
+            str(plan),
+            "--history",
+            str(tmp_path / "none.csv"),
+            "--out",
+            str(tmp_path / "o"),
+        ],
+    )
+    assert result.exit_code == 3 and "update --history" in result.output
+    assert "none.csv: not found" in result.output
