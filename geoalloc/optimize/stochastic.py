@@ -58,7 +58,7 @@ from geoalloc.optimize.capacitated import (
 )
 from geoalloc.optimize.check import check_allocation
 from geoalloc.optimize.classic import group_codes
-from geoalloc.optimize.first_stage import FirstStage
+from geoalloc.optimize.first_stage import FirstStage, plan_arrays
 from geoalloc.optimize.lexicographic import Goal, solve_lexicographic
 from geoalloc.optimize.linear import (
     LinearModel,
@@ -174,60 +174,6 @@ def _fit_p(options: OptimizeOptions, m: int) -> tuple[OptimizeOptions, tuple[str
         log.warning(note)
         return options.model_copy(update={"p": m}), (note,)
     return options, ()
-
-
-# -------------------------------------------------------------------------------- first stage
-
-
-def _plan_arrays(
-    ix: Indexed, plan: FirstStage, options: OptimizeOptions
-) -> tuple[np.ndarray, np.ndarray]:
-    """``plan`` as arrays over ``ix``'s sites and resources: opened (m,) and added (m, R)."""
-    problems = []
-    missing = plan.opened.index.difference(ix.sites)
-    if len(missing):
-        problems.append(
-            f"site(s) {format_ids(missing)} of the plan are not in the problem — evaluate the plan "
-            "on a problem with the same sites (a site out of service is open in the plan)"
-        )
-    unknown = ix.sites.difference(plan.opened.index)
-    if len(unknown):
-        problems.append(
-            f"the plan does not say whether site(s) {format_ids(unknown)} of the problem are "
-            "open — give a plan over the same sites"
-        )
-    other = [r for r in plan.added.columns if r not in ix.resources]
-    if other:
-        problems.append(
-            f"the plan adds resource(s) {other} that the problem does not plan "
-            f"(planned: {ix.resources})"
-        )
-    if problems:
-        raise InputError(problems, header="the plan does not fit the problem")
-    opened = plan.opened.reindex(ix.sites).astype(bool).to_numpy()
-    added = (
-        plan.added.reindex(index=ix.sites, columns=ix.resources)
-        .apply(pd.to_numeric, errors="coerce")
-        .fillna(0.0)
-        .to_numpy(dtype=float)
-    )
-    bad = ~np.isfinite(added) | (added < 0)
-    if bad.any():
-        problems.append(
-            f"negative or infinite units added at site(s) {format_ids(ix.sites[bad.any(axis=1)])}"
-        )
-    closed = (~opened) & (added > 0).any(axis=1)
-    if closed.any():
-        problems.append(f"units added at closed site(s) {format_ids(ix.sites[closed])}")
-    for k, r in enumerate(ix.resources):
-        if r not in options.cost_per_unit and (added[:, k] > 0).any():
-            problems.append(
-                f"units of {r} added, but [optimize] cost_per_unit does not make {r} expandable "
-                "— add it there"
-            )
-    if problems:
-        raise InputError(problems, header="the plan does not fit the problem")
-    return opened, added
 
 
 # ------------------------------------------------------------------------------------- draws
@@ -717,7 +663,7 @@ def evaluate_plan(
     """
     options = _usable(options)
     ix = prepare(problem, max_minutes=options.max_minutes)
-    opened, added = _plan_arrays(ix, plan, options)
+    opened, added, _notes = plan_arrays(ix, plan, options)
     groups, _labels = group_codes(ix, problem.groups)
     given = options.model_copy(
         update={
