@@ -47,14 +47,15 @@ from scipy import sparse
 from geoalloc._errors import InfeasibleError, InputError, SolverError
 from geoalloc._validate import format_ids
 from geoalloc.optimize._prepare import Indexed, prepare
-from geoalloc.optimize._result import site_table
 from geoalloc.optimize.capacitated import (
     Layout,
     build_capacitated,
+    capacitated_sites,
     decode_solution,
     diagnose,
-    lexicographic_outcome,
+    objective_detail,
     plan_costs,
+    solved_outcome,
 )
 from geoalloc.optimize.check import check_allocation
 from geoalloc.optimize.classic import group_codes
@@ -66,7 +67,6 @@ from geoalloc.optimize.linear import (
     exact_dot,
     solve_with_options,
 )
-from geoalloc.optimize.objective import weighted_detail
 from geoalloc.optimize.options import OptimizeOptions
 from geoalloc.optimize.problem import Allocation, AllocationProblem, SolveOutcome
 from geoalloc.optimize.solvers import usable_solver_options
@@ -394,19 +394,11 @@ def _draw_allocation(
     (m,) and added (m, R) arrays."""
     ix, lm, lay = draw.ix, draw.lm, draw.lay
     opened, added, after, assignments, load, unmet = decode_solution(ix, lm, lay, x)
-    table = site_table(ix, opened, after, load)
-    for k in lay.expandable:
-        table[f"{ix.resources[k]}_added"] = added[:, k]
-    detail = (
-        {"kind": "lexicographic", "levels": levels}
-        if levels is not None
-        else weighted_detail(options, ix.resources)
-    )
     allocation = Allocation(
         model="capacitated",
         outcome=outcome,
-        objective_detail=detail,
-        sites=table,
+        objective_detail=objective_detail(options, ix.resources, levels),
+        sites=capacitated_sites(ix, lay, opened, after, load, added),
         assignments=assignments,
         unmet=unmet,
         costs=plan_costs(ix, lay, opened, added),
@@ -554,10 +546,7 @@ def solve_sample_average(
             "time_limit_s, loosen mip_gap or use fewer draws"
         )
         raise SolverError(msg)
-    if lexicographic:
-        outcome = lexicographic_outcome(raw, level_results, options, build_s)
-    else:
-        outcome = SolveOutcome.from_solution(raw, options, build_s)
+    outcome = solved_outcome(raw, level_results, options, build_s)
     unmet_per_draw = []
     plan = None
     for draw, colmap in zip(draws, stacked.colmaps, strict=True):
@@ -736,7 +725,7 @@ def _solve_fixed(
         )
         raise SolverError(msg)
     draw = _Draw(problem, ix, groups, lm, lay)
+    outcome = solved_outcome(raw, level_results, options, build_s)
     if options.objective == "lexicographic":
-        outcome = lexicographic_outcome(raw, level_results, options, build_s)
         return draw, raw.x, outcome, [level.record() for level in level_results]
-    return draw, raw.x, SolveOutcome.from_solution(raw, options, build_s), None
+    return draw, raw.x, outcome, None
