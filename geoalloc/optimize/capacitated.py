@@ -543,7 +543,7 @@ def solve_capacitated(
         raw, levels = solve_lexicographic(lm, list(lay.goals), options)
     else:
         raw, levels = solve_with_options(lm, options), []
-    if raw.outcome == "infeasible" or (raw.x is None and raw.outcome == "solved"):
+    if raw.proven_infeasible:
         raise InfeasibleError(diagnose(ix, problem, options, groups, lay))
     if raw.x is None:
         msg = (

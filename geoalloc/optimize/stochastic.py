@@ -537,7 +537,7 @@ def solve_sample_average(
         raw, level_results = solve_lexicographic(lm, _mean_goals(draws, stacked), options)
     else:
         raw, level_results = solve_with_options(lm, options), []
-    if raw.outcome == "infeasible" or (raw.x is None and raw.outcome == "solved"):
+    if raw.proven_infeasible:
         raise InfeasibleError(_why_infeasible(draws, options))
     if raw.x is None:
         msg = (
@@ -716,7 +716,7 @@ def _solve_fixed(
         raw, level_results = solve_lexicographic(lm, list(lay.goals), options)
     else:
         raw, level_results = solve_with_options(lm, options), []
-    if raw.outcome == "infeasible" or (raw.x is None and raw.outcome == "solved"):
+    if raw.proven_infeasible:
         return None
     if raw.x is None:
         msg = (
