@@ -543,7 +543,7 @@ def solve_capacitated(
         raw, levels = solve_lexicographic(lm, list(lay.goals), options)
     else:
         raw, levels = solve_with_options(lm, options), []
-    if raw.outcome == "infeasible" or (raw.x is None and raw.outcome == "solved"):
+    if raw.proven_infeasible:
         raise InfeasibleError(diagnose(ix, problem, options, groups, lay))
     if raw.x is None:
         msg = (
@@ -580,27 +580,16 @@ def capacitated_allocation(
                 else f"penalty {options.unmet_penalty_minutes:g} minutes per unit"
             )
             notes.append(f"{v:.6g} units of {r} unmet ({because})")
-    table = site_table(ix, opened, after, load)
-    for k in lay.expandable:
-        table[f"{ix.resources[k]}_added"] = added[:, k]
     marginal = why = None
     if options.explain:
         marginal = marginal_values(ix, lm, lay, raw.x)
         why = why_table(ix, opened, assignments, options)
-    if lexicographic:
-        outcome = lexicographic_outcome(raw, levels, options, build_s)
-        detail = {
-            "kind": "lexicographic",
-            "levels": [level.record() for level in levels],
-        }
-    else:
-        outcome = SolveOutcome.from_solution(raw, options, build_s)
-        detail = weighted_detail(options, ix.resources)
+    records = [level.record() for level in levels] if lexicographic else None
     return Allocation(
         model="capacitated",
-        outcome=outcome,
-        objective_detail=detail,
-        sites=table,
+        outcome=solved_outcome(raw, levels, options, build_s),
+        objective_detail=objective_detail(options, ix.resources, records),
+        sites=capacitated_sites(ix, lay, opened, after, load, added),
         assignments=assignments,
         unmet=unmet,
         notes=tuple(notes),
@@ -608,6 +597,45 @@ def capacitated_allocation(
         why=why,
         costs=plan_costs(ix, lay, opened, added),
     )
+
+
+def capacitated_sites(
+    ix: Indexed,
+    lay: Layout,
+    opened: np.ndarray,
+    after: np.ndarray,
+    load: np.ndarray,
+    added: np.ndarray,
+) -> pd.DataFrame:
+    """The sites table of a decoded plan (:func:`decode_solution`): the columns of
+    :func:`~geoalloc.optimize._result.site_table` and ``<resource>_added`` for each resource the
+    model expands."""
+    table = site_table(ix, opened, after, load)
+    for k in lay.expandable:
+        table[f"{ix.resources[k]}_added"] = added[:, k]
+    return table
+
+
+def objective_detail(
+    options: OptimizeOptions, resources: list[str], levels: list[dict] | None
+) -> dict:
+    """The ``objective_detail`` of a capacitated plan: the lexicographic ``levels`` (their
+    records) when given, else the weighted objective's terms."""
+    if levels is not None:
+        return {"kind": "lexicographic", "levels": levels}
+    return weighted_detail(options, resources)
+
+
+def solved_outcome(
+    raw: RawSolution, levels: list, options: OptimizeOptions, build_s: float
+) -> SolveOutcome:
+    """The outcome of a solve of the capacitated model: :func:`lexicographic_outcome` with the
+    lexicographic objective (``levels`` as
+    :func:`~geoalloc.optimize.lexicographic.solve_lexicographic` returned them), else the
+    solver's own."""
+    if options.objective == "lexicographic":
+        return lexicographic_outcome(raw, levels, options, build_s)
+    return SolveOutcome.from_solution(raw, options, build_s)
 
 
 def lexicographic_outcome(

@@ -214,6 +214,12 @@ class RawSolution:
     solver_label: str = ""
     extra: dict = field(default_factory=dict)
 
+    @property
+    def proven_infeasible(self) -> bool:
+        """True when the model has no solution: the solver proved it, or ran to its own
+        stopping rule without finding one (a time limit without a solution proves nothing)."""
+        return self.outcome == "infeasible" or (self.x is None and self.outcome == "solved")
+
 
 def relative_gap(objective: float, bound: float | None) -> float | None:
     """``(objective − bound) / max(|objective|, 1)`` (minimisation), ≥ 0; None without a bound."""

@@ -690,7 +690,7 @@ def _solve_one(
     if start is not None and options.backend == "arrays":
         overrides["start"] = start
     raw = solve_with_options(lm, options, **overrides)
-    if raw.outcome == "infeasible" or (raw.x is None and raw.outcome == "solved"):
+    if raw.proven_infeasible:
         msg = (
             f"{what}: the solver proved the model infeasible — set [optimize] allow_unmet = true "
             "or check the budget"

@@ -64,7 +64,7 @@ from geoalloc.optimize.capacitated import (
 )
 from geoalloc.optimize.check import check_allocation
 from geoalloc.optimize.classic import group_codes
-from geoalloc.optimize.first_stage import FirstStage
+from geoalloc.optimize.first_stage import FirstStage, plan_arrays
 from geoalloc.optimize.lexicographic import Goal, LevelResult, solve_lexicographic
 from geoalloc.optimize.linear import LinearModel, ModelBuilder, RawSolution, solve_with_options
 from geoalloc.optimize.options import OptimizeOptions
@@ -202,79 +202,18 @@ def _current_arrays(
 ) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """The plan in force over ``ix``: opened (m,), modules (m, R); notes. Refuses (InputError)
     a plan the model cannot take as it is."""
+    opened, added, notes = plan_arrays(ix, current, options, absent="closed", tol=WHOLE_TOL)
     problems: list[str] = []
-    notes: list[str] = []
-    opened_s = current.opened
-    gone = opened_s.index.difference(ix.sites)
-    if len(gone):
-        gone_open = [s for s in gone if bool(opened_s[s])]
-        gone_closed = [s for s in gone if not bool(opened_s[s])]
-        if gone_open:
-            problems.append(
-                f"site(s) {format_ids(gone_open)} open in the plan in force are not among the "
-                "problem's sites (e.g. the new facilities removed them) — keep them in the "
-                "facilities with capacity 0 (out of service: the re-plan closes them, each "
-                "closure a change), or drop them from the plan in force (current.opened / "
-                "current.added) to re-plan without them (with [optimize] p, lower p to match)"
-            )
-        if gone_closed:
-            notes.append(
-                f"site(s) {format_ids(gone_closed)} closed in the plan in force are not among "
-                "the problem's sites: ignored"
-            )
-    other = [r for r in current.added.columns if r not in ix.resources]
-    if other:
-        problems.append(
-            f"the plan in force adds resource(s) {other} that the problem does not plan "
-            f"(planned: {ix.resources}) — drop those columns from current.added"
-        )
-    if problems:
-        raise InputError(problems, header="the plan in force does not fit the problem")
-    fixed_open = ix.existing & (not may_close(options))
-    listed = ix.sites.isin(opened_s.index)
-    opened = opened_s.astype(bool).reindex(ix.sites, fill_value=False).to_numpy(dtype=bool).copy()
-    new_sites = ix.sites[~listed]
-    if len(new_sites):
-        opened[~listed & fixed_open] = True
-        notes.append(
-            f"site(s) {format_ids(new_sites)} are not in the plan in force: counted as closed in "
-            "it (existing sites the model keeps open as open)"
-        )
-    gone_added = current.added.index.difference(ix.sites)
-    extra = current.added.drop(index=gone_added, columns=other)
-    added = (
-        extra.reindex(index=ix.sites, columns=ix.resources)
-        .apply(pd.to_numeric, errors="coerce")
-        .fillna(0.0)
-        .to_numpy(dtype=float)
-    )
-    bad = ~np.isfinite(added) | (added < -WHOLE_TOL)
-    if bad.any():
-        problems.append(
-            f"negative or infinite units added at site(s) {format_ids(ix.sites[bad.any(axis=1)])}"
-        )
-    added = np.where(bad, 0.0, np.maximum(added, 0.0))
-    must_open = fixed_open & ~opened
+    must_open = ix.existing & (not may_close(options)) & ~opened
     if must_open.any():
         problems.append(
             f"existing site(s) {format_ids(ix.sites[must_open])} are closed in the plan in force "
             "but the model keeps every existing site open — set [optimize] allow_closing = true "
             "(or p), or open them in the plan in force"
         )
-    closed = ~opened & (added > WHOLE_TOL).any(axis=1)
-    if closed.any():
-        problems.append(
-            f"units added at site(s) {format_ids(ix.sites[closed])}, closed in the plan in force"
-        )
     modules = np.zeros_like(added)
     for k, r in enumerate(ix.resources):
-        if k not in lay.expandable:
-            if (added[:, k] > WHOLE_TOL).any():
-                where = ix.sites[added[:, k] > WHOLE_TOL]
-                problems.append(
-                    f"units of {r} added at site(s) {format_ids(where)}, but [optimize] "
-                    f"cost_per_unit does not make {r} expandable — add it there"
-                )
+        if k not in lay.expandable:  # no units added: plan_arrays refused them
             continue
         size = lay.module[k]
         mods = added[:, k] / size

@@ -47,18 +47,19 @@ from scipy import sparse
 from geoalloc._errors import InfeasibleError, InputError, SolverError
 from geoalloc._validate import format_ids
 from geoalloc.optimize._prepare import Indexed, prepare
-from geoalloc.optimize._result import site_table
 from geoalloc.optimize.capacitated import (
     Layout,
     build_capacitated,
+    capacitated_sites,
     decode_solution,
     diagnose,
-    lexicographic_outcome,
+    objective_detail,
     plan_costs,
+    solved_outcome,
 )
 from geoalloc.optimize.check import check_allocation
 from geoalloc.optimize.classic import group_codes
-from geoalloc.optimize.first_stage import FirstStage
+from geoalloc.optimize.first_stage import FirstStage, plan_arrays
 from geoalloc.optimize.lexicographic import Goal, solve_lexicographic
 from geoalloc.optimize.linear import (
     LinearModel,
@@ -66,7 +67,6 @@ from geoalloc.optimize.linear import (
     exact_dot,
     solve_with_options,
 )
-from geoalloc.optimize.objective import weighted_detail
 from geoalloc.optimize.options import OptimizeOptions
 from geoalloc.optimize.problem import Allocation, AllocationProblem, SolveOutcome
 from geoalloc.optimize.solvers import usable_solver_options
@@ -174,60 +174,6 @@ def _fit_p(options: OptimizeOptions, m: int) -> tuple[OptimizeOptions, tuple[str
         log.warning(note)
         return options.model_copy(update={"p": m}), (note,)
     return options, ()
-
-
-# -------------------------------------------------------------------------------- first stage
-
-
-def _plan_arrays(
-    ix: Indexed, plan: FirstStage, options: OptimizeOptions
-) -> tuple[np.ndarray, np.ndarray]:
-    """``plan`` as arrays over ``ix``'s sites and resources: opened (m,) and added (m, R)."""
-    problems = []
-    missing = plan.opened.index.difference(ix.sites)
-    if len(missing):
-        problems.append(
-            f"site(s) {format_ids(missing)} of the plan are not in the problem — evaluate the plan "
-            "on a problem with the same sites (a site out of service is open in the plan)"
-        )
-    unknown = ix.sites.difference(plan.opened.index)
-    if len(unknown):
-        problems.append(
-            f"the plan does not say whether site(s) {format_ids(unknown)} of the problem are "
-            "open — give a plan over the same sites"
-        )
-    other = [r for r in plan.added.columns if r not in ix.resources]
-    if other:
-        problems.append(
-            f"the plan adds resource(s) {other} that the problem does not plan "
-            f"(planned: {ix.resources})"
-        )
-    if problems:
-        raise InputError(problems, header="the plan does not fit the problem")
-    opened = plan.opened.reindex(ix.sites).astype(bool).to_numpy()
-    added = (
-        plan.added.reindex(index=ix.sites, columns=ix.resources)
-        .apply(pd.to_numeric, errors="coerce")
-        .fillna(0.0)
-        .to_numpy(dtype=float)
-    )
-    bad = ~np.isfinite(added) | (added < 0)
-    if bad.any():
-        problems.append(
-            f"negative or infinite units added at site(s) {format_ids(ix.sites[bad.any(axis=1)])}"
-        )
-    closed = (~opened) & (added > 0).any(axis=1)
-    if closed.any():
-        problems.append(f"units added at closed site(s) {format_ids(ix.sites[closed])}")
-    for k, r in enumerate(ix.resources):
-        if r not in options.cost_per_unit and (added[:, k] > 0).any():
-            problems.append(
-                f"units of {r} added, but [optimize] cost_per_unit does not make {r} expandable "
-                "— add it there"
-            )
-    if problems:
-        raise InputError(problems, header="the plan does not fit the problem")
-    return opened, added
 
 
 # ------------------------------------------------------------------------------------- draws
@@ -448,19 +394,11 @@ def _draw_allocation(
     (m,) and added (m, R) arrays."""
     ix, lm, lay = draw.ix, draw.lm, draw.lay
     opened, added, after, assignments, load, unmet = decode_solution(ix, lm, lay, x)
-    table = site_table(ix, opened, after, load)
-    for k in lay.expandable:
-        table[f"{ix.resources[k]}_added"] = added[:, k]
-    detail = (
-        {"kind": "lexicographic", "levels": levels}
-        if levels is not None
-        else weighted_detail(options, ix.resources)
-    )
     allocation = Allocation(
         model="capacitated",
         outcome=outcome,
-        objective_detail=detail,
-        sites=table,
+        objective_detail=objective_detail(options, ix.resources, levels),
+        sites=capacitated_sites(ix, lay, opened, after, load, added),
         assignments=assignments,
         unmet=unmet,
         costs=plan_costs(ix, lay, opened, added),
@@ -599,7 +537,7 @@ def solve_sample_average(
         raw, level_results = solve_lexicographic(lm, _mean_goals(draws, stacked), options)
     else:
         raw, level_results = solve_with_options(lm, options), []
-    if raw.outcome == "infeasible" or (raw.x is None and raw.outcome == "solved"):
+    if raw.proven_infeasible:
         raise InfeasibleError(_why_infeasible(draws, options))
     if raw.x is None:
         msg = (
@@ -608,10 +546,7 @@ def solve_sample_average(
             "time_limit_s, loosen mip_gap or use fewer draws"
         )
         raise SolverError(msg)
-    if lexicographic:
-        outcome = lexicographic_outcome(raw, level_results, options, build_s)
-    else:
-        outcome = SolveOutcome.from_solution(raw, options, build_s)
+    outcome = solved_outcome(raw, level_results, options, build_s)
     unmet_per_draw = []
     plan = None
     for draw, colmap in zip(draws, stacked.colmaps, strict=True):
@@ -717,7 +652,7 @@ def evaluate_plan(
     """
     options = _usable(options)
     ix = prepare(problem, max_minutes=options.max_minutes)
-    opened, added = _plan_arrays(ix, plan, options)
+    opened, added, _notes = plan_arrays(ix, plan, options)
     groups, _labels = group_codes(ix, problem.groups)
     given = options.model_copy(
         update={
@@ -781,7 +716,7 @@ def _solve_fixed(
         raw, level_results = solve_lexicographic(lm, list(lay.goals), options)
     else:
         raw, level_results = solve_with_options(lm, options), []
-    if raw.outcome == "infeasible" or (raw.x is None and raw.outcome == "solved"):
+    if raw.proven_infeasible:
         return None
     if raw.x is None:
         msg = (
@@ -790,7 +725,7 @@ def _solve_fixed(
         )
         raise SolverError(msg)
     draw = _Draw(problem, ix, groups, lm, lay)
+    outcome = solved_outcome(raw, level_results, options, build_s)
     if options.objective == "lexicographic":
-        outcome = lexicographic_outcome(raw, level_results, options, build_s)
         return draw, raw.x, outcome, [level.record() for level in level_results]
-    return draw, raw.x, SolveOutcome.from_solution(raw, options, build_s), None
+    return draw, raw.x, outcome, None
