@@ -13,6 +13,7 @@ import ast
 import importlib
 import importlib.util
 import logging
+import os
 import signal
 import sys
 import traceback
@@ -49,6 +50,21 @@ def _raise_terminated(signum: int, frame: object) -> None:
 def _raise_interrupted(signum: int, frame: object) -> None:
     _stopped_by.append(KeyboardInterrupt())
     raise _stopped_by[-1]
+
+
+def _exit_at_once(signum: int, frame: object) -> None:
+    """A signal after the command has ended, while the interpreter shuts down: nothing is left to
+    clean up, so the process ends here with the one line and the signal's code (a
+    KeyboardInterrupt raised this late would end CPython by the signal itself, with no line)."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError, RuntimeError):  # closed, or the signal landed in a flush
+            pass
+    terminated = signum == signal.SIGTERM
+    line = "geoalloc: terminated (SIGTERM)" if terminated else "geoalloc: interrupted (Ctrl-C)"
+    os.write(2, f"{line}\n".encode())
+    os._exit(EXIT_TERMINATED if terminated else EXIT_INTERRUPTED)
 
 
 def _report_interrupt(exc: BaseException) -> int:
@@ -206,3 +222,6 @@ def main() -> None:
         cli(prog_name="geoalloc")
     except KeyboardInterrupt as exc:
         sys.exit(_report_interrupt(exc))
+    finally:  # the command has ended: a signal from here on ends the process at once
+        signal.signal(signal.SIGTERM, _exit_at_once)
+        signal.signal(signal.SIGINT, _exit_at_once)

@@ -83,19 +83,39 @@ def test_a_stopped_run_exits_with_the_signal_code_and_leaves_nothing(
     assert not out.parent.exists()  # the folder the run created for its output is gone again
 
 
-@pytest.mark.parametrize("after_s", [0.5, 1.5, 3.0, 5.0])
+@pytest.mark.parametrize("when", [0.3, 0.8, "travel:"])
 def test_ctrl_c_at_any_point_of_start_up_exits_130_without_a_traceback(
-    scenario: Path, tmp_path: Path, after_s: float
+    scenario: Path, tmp_path: Path, when: float | str
 ) -> None:
     proc = _start("run", scenario, "--out", tmp_path / "run")
-    time.sleep(after_s)  # wherever it lands (imports, reading inputs, travel): the same answer
-    proc.send_signal(signal.SIGINT)
-    returncode, _, stderr = _finish(proc)
+    before = []
+    if isinstance(when, str):  # a stage of the log: the run has read its inputs
+        before = _wait_for(proc, when)
+    else:  # seconds: within the imports, however fast the machine
+        time.sleep(when)
+    proc.send_signal(signal.SIGINT)  # wherever it lands: the same answer
+    returncode, _, stderr = _finish(proc, before)
     # 130, or killed by SIGINT itself — which a shell also reports as 130: CPython ends that way
     # when the interrupt landed in code an extension module ran while being imported
     assert returncode in (130, -signal.SIGINT), stderr
     assert stderr.rstrip().splitlines()[-1] == "geoalloc: interrupted (Ctrl-C)"
     assert "Traceback" not in stderr
+
+
+def test_ctrl_c_after_the_run_has_ended_gives_its_line_not_a_traceback(
+    scenario: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "run"
+    proc = _start("run", scenario, "--out", out)
+    before = _wait_for(proc, "total")  # the last line: the interpreter is shutting down
+    proc.send_signal(signal.SIGINT)
+    returncode, stdout, stderr = _finish(proc, before)
+    assert (out / "summary.json").is_file()  # the run was complete before the signal came
+    assert "Traceback" not in stderr
+    if returncode != 0:  # the signal came before the process had ended
+        assert returncode == 130, stderr
+        assert stderr.rstrip().splitlines()[-1] == "geoalloc: interrupted (Ctrl-C)"
+        assert stdout.startswith("scenario ")  # what the run printed was flushed, not lost
 
 
 def test_a_kill_during_overwrite_keeps_the_previous_run_and_the_next_run_cleans_up(
