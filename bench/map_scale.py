@@ -41,14 +41,11 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import functools
-import http.server
 import os
 import shutil
 import statistics
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -60,6 +57,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+from tests.headless import INSTALL_HINT, browser_paths, chromium, serve  # noqa: E402
+
 RESULTS = ROOT / "bench" / "RESULTS.md"
 BEGIN = "<!-- bench/map_scale.py: begin (this section is rewritten by the script) -->"
 END = "<!-- bench/map_scale.py: end -->"
@@ -68,21 +67,6 @@ SITES, EXISTING, CLOSED, OPENED = 2_000, 400, 100, 100
 BEDS_PER_1000 = 1.2
 STANDARD_MIN = 45.0
 SPEED_KPH, CIRCUITY = 40.0, 1.3
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-dev-shm-usage",
-    "--window-size=1400,900",
-    "--enable-precise-memory-info",
-    "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
-    "--proxy-server=http://127.0.0.1:9",
-]
 
 
 def grid_areas(n_areas: int, lon: np.ndarray, lat: np.ndarray):
@@ -270,50 +254,14 @@ def plan_summary(areas, facilities) -> dict:
     }
 
 
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
-        pass
-
-
 @contextlib.contextmanager
-def serve(folder: Path) -> Iterator[str]:
-    """``folder`` on 127.0.0.1; yields the base URL."""
-    handler = functools.partial(_QuietHandler, directory=str(folder))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
-@contextlib.contextmanager
-def chromium() -> Iterator[object]:
+def headless_chromium() -> Iterator[object]:
     """A headless Chromium (Selenium) that reaches 127.0.0.1 only."""
-    from selenium import webdriver
-
-    binary = shutil.which("chromium") or shutil.which("chromium-browser")
-    driver_path = shutil.which("chromedriver")
-    if not binary or not driver_path:
-        raise SystemExit("needs Debian's chromium and chromium-driver (see tests/outputs)")
-    profile = tempfile.mkdtemp(prefix="geoalloc-bench-chromium-")
-    options = webdriver.ChromeOptions()
-    options.binary_location = binary
-    for flag in CHROMIUM_FLAGS:
-        options.add_argument(flag)
-    options.add_argument(f"--user-data-dir={profile}")
-    browser = webdriver.Chrome(
-        options=options, service=webdriver.ChromeService(executable_path=driver_path)
-    )
-    browser.set_page_load_timeout(300)
-    browser.set_script_timeout(300)
-    browser.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": PROBE})
-    try:
+    paths = browser_paths()
+    if paths is None:
+        raise SystemExit(f"needs a headless browser: {INSTALL_HINT}")
+    with chromium(paths, probe=PROBE, timeout_s=300) as browser:
         yield browser
-    finally:
-        browser.quit()
-        shutil.rmtree(profile, ignore_errors=True)
 
 
 #: records the page's uncaught script errors
@@ -378,7 +326,7 @@ def main() -> None:
     rows = []
     out = Path(tempfile.mkdtemp(prefix="geoalloc-map-scale-"))
     try:
-        with chromium() as browser, serve(out) as base_url:
+        with headless_chromium() as browser, serve(out) as base_url:
             for n in (int(s) for s in args.sizes.split(",")):
                 started = time.perf_counter()
                 areas, instance = grid_areas(n, lon, lat)

@@ -10,16 +10,10 @@ them). Screenshots go to ``bench/_out/browser/`` (gitignored) or ``$GEOALLOC_TES
 
 from __future__ import annotations
 
-import contextlib
-import functools
-import http.server
 import os
 import re
-import shutil
 import subprocess
 import sys
-import tempfile
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -27,6 +21,7 @@ import geopandas as gpd
 import pytest
 from test_maps_data import EVIL_NAME, chicago_escaped_run
 
+from tests.headless import INSTALL_HINT, browser_paths, chromium, serve
 from tests.helpers import REPO_ROOT
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
@@ -34,22 +29,6 @@ pytestmark = [pytest.mark.slow, pytest.mark.browser]
 ARTIFACTS = Path(
     os.environ.get("GEOALLOC_TEST_ARTIFACTS", REPO_ROOT / "bench" / "_out" / "browser")
 )
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-dev-shm-usage",
-    "--window-size=1400,900",
-    # every host name but 127.0.0.1 fails to resolve, and every non-loopback request goes to a
-    # closed local port instead of the internet: nothing leaves the machine
-    "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
-    "--proxy-server=http://127.0.0.1:9",
-]
 #: installed before any page script: records uncaught errors and alert() calls
 PROBE = """
 window.__errors = [];
@@ -63,44 +42,14 @@ window.alert = function (m) { window.__alerts.push(String(m)); };
 """
 
 
-def _browser_paths() -> tuple[str, str]:
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    driver = shutil.which("chromedriver")
-    if not chromium or not driver:
-        pytest.skip(
-            "no headless browser: install Debian's chromium and chromium-driver "
-            "(`make test` does so as root: apt-get install -y chromium chromium-driver)"
-        )
-    return chromium, driver
-
-
 @pytest.fixture(scope="module")
 def driver() -> Iterator[object]:
-    webdriver = pytest.importorskip(
-        "selenium.webdriver", reason="pip install -e '.[test]' (selenium)"
-    )
-    chromium, chromedriver = _browser_paths()
-    profile = tempfile.mkdtemp(prefix="geoalloc-chromium-")
-    options = webdriver.ChromeOptions()
-    options.binary_location = chromium
-    for flag in CHROMIUM_FLAGS:
-        options.add_argument(flag)
-    options.add_argument(f"--user-data-dir={profile}")
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    service = webdriver.ChromeService(executable_path=chromedriver)
-    browser = webdriver.Chrome(options=options, service=service)
-    browser.set_page_load_timeout(60)
-    browser.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": PROBE})
-    try:
+    pytest.importorskip("selenium.webdriver", reason="pip install -e '.[test]' (selenium)")
+    paths = browser_paths()
+    if paths is None:
+        pytest.skip(f"no headless browser: {INSTALL_HINT}")
+    with chromium(paths, probe=PROBE, timeout_s=60, console_log=True) as browser:
         yield browser
-    finally:
-        browser.quit()
-        shutil.rmtree(profile, ignore_errors=True)
-
-
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
-        pass
 
 
 @pytest.fixture(scope="module")
@@ -109,21 +58,8 @@ def served_run(
 ) -> Iterator[tuple[str, Path]]:
     """The Chicago run folder (one hospital named ``<script>alert(1)</script>``) on 127.0.0.1."""
     run_dir = chicago_escaped_run(tmp_path_factory, shared_data)
-    with _serve(run_dir) as base_url:
+    with serve(run_dir) as base_url:
         yield base_url, run_dir
-
-
-@contextlib.contextmanager
-def _serve(folder: Path) -> Iterator[str]:
-    """Serve ``folder`` on 127.0.0.1 (the only host the browser may reach); yields the base URL."""
-    handler = functools.partial(_QuietHandler, directory=str(folder))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def _layer_labels(browser) -> list[str]:
@@ -398,7 +334,7 @@ def test_demo_map_and_report_in_browser(driver, demo_runs: Path) -> None:
     (no tile server needed to find a street); its report loads cleanly."""
     from selenium.webdriver.common.by import By
 
-    with _serve(demo_runs) as base_url:
+    with serve(demo_runs) as base_url:
         _open(driver, f"{base_url}/demo/map.html")
         _assert_map_works(driver, PLANNING_LAYERS, PLANNING_TOGGLES)
         assert len(driver.find_elements(By.CSS_SELECTOR, "path.geoalloc-site")) > 0
@@ -447,7 +383,7 @@ def test_compare_map_in_browser(driver, demo_runs: Path) -> None:
     from geoalloc.outputs.styles import UNMET_COLOUR
 
     other = gpd.read_file(demo_runs / "demo" / "results.gpkg", layer="facilities")
-    with _serve(demo_runs) as base_url:
+    with serve(demo_runs) as base_url:
         _open(driver, f"{base_url}/compare.html")
         compared = "Compared with helsinki-demo: areas that gained/lost access"
         labels = _assert_map_works(
@@ -510,7 +446,7 @@ def test_optional_layers_in_browser(driver, tmp_path: Path) -> None:
         crs=4326,
     )
     write_map(tmp_path / "map.html", layers, summary)
-    with _serve(tmp_path) as base_url:
+    with serve(tmp_path) as base_url:
         _open(driver, f"{base_url}/map.html")
         labels = _layer_labels(driver)
         assert "Service areas (isochrones)" in labels
@@ -543,7 +479,7 @@ def test_telemedicine_map_in_browser(driver, tmp_path: Path, shared_data: Path) 
     result = run_scenario(load_scenario(example / "telemedicine.toml"))
     run_dir = write_run(result, tmp_path / "run")
     sites = result.layers["facilities"].reset_index(drop=True)
-    with _serve(run_dir) as base_url:
+    with serve(run_dir) as base_url:
         _open(driver, f"{base_url}/map.html")
         labels = _assert_map_works(
             driver,
@@ -630,7 +566,7 @@ def test_gridded_map_in_browser(driver, short_chicago_run: Path) -> None:
     per_polygon_mb = (short_chicago_run / "map.html").stat().st_size / 1e6
     grid_mb = page.stat().st_size / 1e6
     assert grid_mb < 0.5 * per_polygon_mb, (grid_mb, per_polygon_mb)
-    with _serve(short_chicago_run) as base_url:
+    with serve(short_chicago_run) as base_url:
         _open(driver, f"{base_url}/grid.html")
         _assert_map_works(
             driver,
