@@ -20,12 +20,12 @@ incumbent and the relaxation's own site choices.
 from __future__ import annotations
 
 import logging
-import time
 
 import numpy as np
 
-from geoalloc.optimize.linear import ModelBuilder, relative_gap, solve_highs_arrays
+from geoalloc.optimize.linear import ModelBuilder, solve_highs_arrays
 from geoalloc.optimize.nearest import NearestLists
+from geoalloc.optimize.subgradient import PolyakSteps
 
 log = logging.getLogger(__name__)
 
@@ -96,8 +96,7 @@ def lagrangian(
     n, R = C.demand.shape
     lam = lam.copy()
     catch = C.demand * C.price[:, None]
-    best, best_lam = -np.inf, lam.copy()
-    theta, stall = 2.0, 0
+    steps = PolyakSteps(upper, lam, patience=15, target_gap=target_gap, deadline=deadline)
     sets: list[np.ndarray] = []
     for _ in range(iterations):
         V = C.site_cost.copy()
@@ -115,17 +114,9 @@ def lagrangian(
         else:
             y |= V < 0
         value = float(lam.sum() + np.minimum(0.0, catch - lam).sum() + V[y].sum())
-        if not np.isfinite(best) or value > best + 1e-12 * max(abs(best), 1.0):
-            best, best_lam, stall = value, lam.copy(), 0
+        if steps.record(value, lam):
             sets.append(np.flatnonzero(y))
-        else:
-            stall += 1
-            if stall >= 15:
-                theta, stall = theta / 2, 0
-        gap = relative_gap(upper, best)
-        if gap is not None and gap <= target_gap:
-            break
-        if deadline is not None and time.monotonic() > deadline:
+        if steps.done():
             break
         g = np.ones((n, R))
         g -= (catch < lam) & (C.demand > 0)
@@ -133,12 +124,14 @@ def lagrangian(
             on = y[C.site[take]]
             g[:, r] -= np.bincount(C.row[take[on]], weights=share[on], minlength=n)
         g[C.demand <= 0] = 0.0
-        norm = float((g * g).sum())
-        if norm == 0 or theta < 1e-4:
+        following = steps.step(lam, value, g, float((g * g).sum()))
+        if following is None:
             break
-        lam = lam + theta * max(upper - value, 1e-9 * max(abs(upper), 1.0)) / norm * g
-        log.debug("capacitated Lagrangian: %.8g (best %.8g, θ %.3g)", value, best, theta)
-    return best, best_lam, sets
+        lam = following
+        log.debug(
+            "capacitated Lagrangian: %.8g (best %.8g, θ %.3g)", value, steps.best, steps.theta
+        )
+    return steps.best, steps.best_lam, sets
 
 
 def transport_plan(

@@ -41,6 +41,7 @@ from geoalloc.optimize.linear import (
 )
 from geoalloc.optimize.nearest import NearestLists, nearest_open_exact
 from geoalloc.optimize.options import OptimizeOptions
+from geoalloc.optimize.subgradient import PolyakSteps
 
 log = logging.getLogger(__name__)
 
@@ -271,8 +272,7 @@ def lagrangian_bound(
     catch = w * lists.beyond
     wt = E.w * E.t
     lam = np.asarray(lam, dtype=float).copy()
-    best, best_lam = -np.inf, lam.copy()
-    theta, stall = 2.0, 0
+    steps = PolyakSteps(upper, lam, patience=20, target_gap=target_gap, deadline=deadline)
     for it in range(iterations):
         red = wt - lam[E.row]
         neg = red < 0
@@ -284,25 +284,17 @@ def lagrangian_bound(
             y[pick] = True
         z = catch < lam
         value = float(lam.sum() + np.minimum(0.0, catch - lam).sum() + rho[y].sum())
-        if not np.isfinite(best) or value > best + 1e-12 * max(abs(best), 1.0):
-            best, best_lam, stall = value, lam.copy(), 0
-        else:
-            stall += 1
-            if stall >= 20:
-                theta, stall = theta / 2, 0
-        gap = relative_gap(upper, best)
-        if gap is not None and gap <= target_gap:
-            break
-        if deadline is not None and time.monotonic() > deadline:
+        steps.record(value, lam)
+        if steps.done():
             break
         served = neg & y[E.site]
         g = 1.0 - np.bincount(E.row[served], minlength=n) - z
-        norm = float(g @ g)
-        if norm == 0 or theta < 1e-4:
+        following = steps.step(lam, value, g, float(g @ g))
+        if following is None:
             break
-        lam = lam + theta * max(upper - value, 1e-9 * max(abs(upper), 1.0)) / norm * g
-        log.debug("Lagrangian %d: %.8g (best %.8g, θ %.3g)", it, value, best, theta)
-    return best, best_lam
+        lam = following
+        log.debug("Lagrangian %d: %.8g (best %.8g, θ %.3g)", it, value, steps.best, steps.theta)
+    return steps.best, steps.best_lam
 
 
 def beamr_rounds(
