@@ -315,6 +315,50 @@ def _without_closed(plan: FirstStage, closed_sites: list[str]) -> tuple[FirstSta
     return FirstStage(opened=plan.opened.loc[keep], added=plan.added.loc[keep]), forced
 
 
+def check_plan_sites_kept(
+    plan: FirstStage, parent_sites: pd.DataFrame, facilities: pd.DataFrame, source: str
+) -> None:
+    """Every site open in the plan in force must still be in the new facilities: a row that
+    is gone may be a closure or a mistake, and the update cannot tell which. An
+    :class:`InputError` (exit 3) names the sites and says how to close them."""
+    open_sites = plan.opened.index[plan.opened.to_numpy(dtype=bool)]
+    gone = [s for s in open_sites if s not in set(facilities.index.astype(str))]
+    if not gone:
+        return
+    names = parent_sites["name"] if "name" in parent_sites.columns else pd.Series(dtype=object)
+    listed = ", ".join(
+        f"{site} ({names[site]})" if site in names.index and str(names[site]) != site else site
+        for site in gone[:10]
+    ) + (f" and {len(gone) - 10} more" if len(gone) > 10 else "")
+    ids = ", ".join(f'"{site}"' for site in gone)
+    msg = (
+        f"{source}: {len(gone)} site(s) open in the plan are missing from the new facilities: "
+        f"{listed} — an update cannot tell a closure from a row lost by mistake. To close them, "
+        "keep their rows and give a scenario (--scenario NEW.toml, the plan's scenario with this "
+        f"section added) with [outage] closed_sites = [{ids}]: the update then closes them "
+        "whatever it re-plans, and does not count them as its changes"
+    )
+    raise InputError(msg)
+
+
+def _check_p_after_closures(plan: FirstStage, forced: list[str], scenario: Scenario) -> None:
+    """With ``[optimize] p`` (exactly p sites open), sites of the plan put out of service leave
+    it short of p: the update cannot tell whether their places stay vacant or are filled, so the
+    scenario must say it (an :class:`InputError`, exit 3, that says how)."""
+    p = scenario.optimize.p
+    still_open = int(plan.opened.to_numpy(dtype=bool).sum())
+    if p is None or not forced or still_open == p:
+        return
+    msg = (
+        f"[outage] closed_sites puts {len(forced)} site(s) of the plan out of service "
+        f"({', '.join(forced[:10])}): {still_open} of its sites stay open, but [optimize] p = {p} "
+        f"asks for exactly {p}. In the update's scenario (--scenario): set p = {still_open} to "
+        "keep their places vacant, or drop p and set allow_closing = true to let the update open "
+        "replacements (each one a change: bound them with --max-site-changes)"
+    )
+    raise InputError(msg)
+
+
 @dataclass
 class _UpdateState:
     """What one update learns on its way (its kind's hooks fill it in, in run order)."""
@@ -457,9 +501,17 @@ class UpdateKind(PlanningKind):
             limits = ChangeLimits(max_changes=0)
             state.kept_plan = True
         state.problem = problem
-        state.current, state.forced = _without_closed(
-            current_plan(state.parent.facilities, resources), scenario.outage.closed_sites
+        plan_in_force = current_plan(state.parent.facilities, resources)
+        check_plan_sites_kept(
+            plan_in_force,
+            _text_index(state.parent.facilities.set_index("site_id")),
+            _text_index(inputs.facilities),
+            f"update --facilities {state.request.facilities}"
+            if state.request.facilities is not None
+            else f"[facilities] {scenario.facilities.path}",
         )
+        state.current, state.forced = _without_closed(plan_in_force, scenario.outage.closed_sites)
+        _check_p_after_closures(state.current, state.forced, scenario)
         state.replan = solve_replan(problem, scenario.optimize, state.current, limits)
         if state.request.frontier:
             state.frontier = disruption_frontier(

@@ -32,6 +32,7 @@ SITE_AREA = {"S1": "A", "S2": "B", "S3": "C"}
 ORIGIN = (380_000.0, 6_670_000.0)
 PLAN_POPULATION = {"A": 40_000.0, "B": 60_000.0, "C": 20_000.0}
 NEW_POPULATION = {"A": 40_000.0, "B": 60_000.0, "C": 80_000.0}
+OUTAGE_S1 = '\n[outage]\nclosed_sites = ["S1"]\n'
 
 
 def _areas(path: Path, population: dict[str, float]) -> Path:
@@ -226,6 +227,8 @@ def test_bad_updates_exit_3_naming_the_culprit(plan, new_areas, tmp_path, write_
     fewer = _sites(tmp_path / "fewer.gpkg", sites=("S2", "S3"))
     result = runner.invoke(cli, ["update", str(plan), "--facilities", str(fewer), "--out", out])
     assert result.exit_code == 3 and "S1" in result.output
+    assert f"update --facilities {fewer}" in result.output  # named by the option that gave it
+    assert '[outage] closed_sites = ["S1"]' in result.output  # and how to close it instead
     # a run folder of another kind of plan
     folder = tmp_path / "pm"
     folder.mkdir()
@@ -244,6 +247,18 @@ def test_bad_updates_exit_3_naming_the_culprit(plan, new_areas, tmp_path, write_
     assert result.exit_code == 3 and "has changed since the plan was made" in result.output
     result = runner.invoke(cli, ["update", str(plan), "--max-units", "beds", "--out", out])
     assert result.exit_code == 2
+
+
+def test_a_site_closed_as_the_refusal_says_closes_outside_the_changes(plan, tmp_path) -> None:
+    closed = plan.parent / "s1_closed.toml"  # the plan's scenario with the [outage] section added
+    closed.write_text((plan.parent / "scenario.toml").read_text() + OUTAGE_S1)
+    with pytest.raises(InputError, match=r"p = 2 asks for exactly 2.*set p = 1"):
+        geoalloc.update(plan, scenario=closed, max_changes=0, out=tmp_path / "refused")
+    text = closed.read_text().replace("p = 2", "p = 1")  # S1's place stays vacant
+    closed.write_text(text)
+    result = geoalloc.update(plan, scenario=closed, max_changes=0, out=tmp_path / "out")
+    assert _open(result) == ["S2"]  # S1 closed although no change is allowed
+    assert result.summary["update"]["changes"] == 0
 
 
 def test_follow_applies_each_file_once_and_survives_a_failure(plan, tmp_path) -> None:
