@@ -44,7 +44,8 @@ import pandas as pd
 
 from geoalloc._errors import InputError
 from geoalloc._validate import CORRUPT_COMPRESSION, columns_found, file_problem, unreadable_table
-from geoalloc.demand.options import SurgeOptions
+from geoalloc.demand.los import LosModel
+from geoalloc.demand.options import DemandOptions, SurgeOptions
 from geoalloc.demand.surge import sir_daily_new, table_multipliers
 
 #: fewest observed days a surge is refitted on (two parameters, and a dispersion to estimate)
@@ -178,6 +179,35 @@ def check_series(series: DailyAdmissions) -> None:
             "the 'admissions' column (the region's admissions per day, all causes)"
         )
         raise InputError(msg)
+
+
+def region_baseline(
+    areas: pd.DataFrame,
+    *,
+    population: str,
+    age_bands: dict[str, str],
+    demand: DemandOptions,
+    los: LosModel | None = None,
+) -> tuple[float, float]:
+    """B and N of the fit: the region's admissions per day without the surge, and its persons.
+
+    ``areas``, ``population``, ``age_bands``, ``demand`` and ``los`` as for
+    :func:`geoalloc.demand.area_needs.area_needs` (rates from the history when it has area ids,
+    the surge multiplier applied; ``[demand.cases]`` is not, as it is the planning run's).
+    """
+    from geoalloc.demand.area_needs import area_needs
+
+    needs = area_needs(
+        areas,
+        population=population,
+        age_bands=age_bands,
+        options=demand.model_copy(
+            update={"surge": demand.surge.model_copy(update={"kind": "none"})}
+        ),
+        los=los,
+    )
+    persons = float(pd.to_numeric(areas[population], errors="coerce").fillna(0.0).sum())
+    return float(needs["admissions_per_day"].sum()), persons
 
 
 @dataclass(frozen=True)

@@ -39,7 +39,6 @@ from pydantic import ValidationError
 
 from geoalloc._errors import InputError, UsageError
 from geoalloc._validate import Problems, file_problem
-from geoalloc.demand.area_needs import area_needs
 from geoalloc.demand.history import History, read_history, read_rows
 from geoalloc.demand.los import LosModel, fit_los_model
 from geoalloc.demand.needs import band_population
@@ -51,6 +50,7 @@ from geoalloc.demand.surge_fit import (
     SurgeFit,
     fit_surge,
     read_daily_admissions,
+    region_baseline,
     surge_drift,
 )
 from geoalloc.inputs.read import read_areas, read_facilities
@@ -416,20 +416,18 @@ class UpdateKind(PlanningKind):
         problems.raise_if_any(header=f"scenario {scenario.name!r}: the areas cannot be read")
         assert areas is not None
         demand = scenario.demand
-        baseline = area_needs(
+        baseline, population = region_baseline(
             areas,
             population=scenario.areas.population,
             age_bands=scenario.areas.age_bands,
-            options=demand.model_copy(
-                update={"surge": demand.surge.model_copy(update={"kind": "none"})}
-            ),
+            demand=demand,
             los=self.los_model(scenario, areas.index),
         )
         fit = fit_surge(
             state.surge_series,
             demand.surge,
-            baseline_admissions_per_day=float(baseline["admissions_per_day"].sum()),
-            population=float(areas[scenario.areas.population].astype(float).sum()),
+            baseline_admissions_per_day=baseline,
+            population=population,
             level=1.0 - state.request.alpha,
         )
         state.surge_fit = fit
