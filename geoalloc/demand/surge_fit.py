@@ -98,7 +98,7 @@ def read_daily_admissions(path: Path | str) -> DailyAdmissions:
     fewer than :data:`MIN_DAYS` days, or no admission at all.
     """
     path = Path(path)
-    role = "--surge-admissions"
+    role = "the daily admissions"
     why = file_problem(path)
     if why is not None:
         raise InputError(f"{path}: {why} ({role}) — check the path")
@@ -639,7 +639,8 @@ def fit_surge(
     msg = (
         f"{series.where}: the plan has no [demand.surge] to refit on these daily admissions — "
         'add one to the scenario (e.g. [demand.surge] kind = "sir", doubling_time_days = 4.0, '
-        "hospitalised_share = 0.025) and give it with --scenario, or leave out the admissions"
+        "hospitalised_share = 0.025) and give that scenario to the update, or leave out the "
+        "admissions"
     )
     raise InputError(msg)
 

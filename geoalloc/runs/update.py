@@ -369,10 +369,10 @@ def _check_surge_section(parent: Parent, scenario: Scenario, request: UpdateRequ
         else f"the plan's scenario ({parent.folder})"
     )
     msg = (
-        f"update --surge-admissions {request.surge_admissions}: {source} has no [demand.surge] "
-        'to refit — add one to the scenario (e.g. [demand.surge] kind = "sir", '
-        'doubling_time_days = 4.0, hospitalised_share = 0.025, days = 120; or kind = "table") '
-        "and give it with --scenario, or leave out --surge-admissions"
+        f"surge admissions {request.surge_admissions}: {source} has no [demand.surge] to refit — "
+        'add one to the scenario (e.g. [demand.surge] kind = "sir", doubling_time_days = 4.0, '
+        'hospitalised_share = 0.025, days = 120; or kind = "table") and give that scenario to the '
+        "update as its new scenario, or leave out the daily admissions"
     )
     raise InputError(msg)
 
