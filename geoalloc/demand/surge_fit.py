@@ -20,9 +20,11 @@ first observed date — which fixes the day offset: the refitted curve's day 0 *
 observed date — and holds h, m, γ and sd at the scenario's values (h is a clinical share; once the
 susceptibles are depleted, h and i₀ separate, which early data cannot do). Estimation is by
 Poisson maximum likelihood, ℓ(T, i₀) = Σ_d [y_d log λ_d − λ_d]; the 95 % interval on T is the
-profile-likelihood interval {T : 2 (ℓ̂ − max_{i₀} ℓ(T, i₀)) ≤ χ²₁(0.95) · max(1, φ̂)}, widened by
-the Pearson dispersion φ̂ = Σ (y − λ̂)² / λ̂ ÷ (K − 2) when the counts vary more than Poisson
-(quasi-likelihood). CHIME 1.1 fits the doubling time through two points (the first hospitalised
+profile-likelihood interval {T : 2 (ℓ̂ − ℓ_p(T)) ≤ χ²₁(0.95)}, ℓ_p(T) = max_{i₀} ℓ(T, i₀). When
+the counts vary more than Poisson counts (Pearson dispersion φ̂ = Σ (y − λ̂)² / λ̂ ÷ (K − 2) > 1)
+it is widened as a quasi-likelihood interval, {T : 2 (ℓ̂ − ℓ_p(T)) ÷ φ̂ ≤ F₁,K−2(0.95)}; i₀'s
+interval is its profile interval likewise, and the plan's doubling time is tested by the same
+likelihood ratio. CHIME 1.1 fits the doubling time through two points (the first hospitalised
 case and today's census); this uses every observed day and says how sure it is.
 
 **Table surges** (``kind = "table"``): the observed days replace the table's first days
@@ -328,16 +330,24 @@ class _SirLikelihood:
 
     def profile(self, log_doubling: float) -> tuple[float, float]:
         """min over log i₀ of −ℓ at this doubling time, and the log i₀ that reaches it."""
-        from scipy.optimize import minimize_scalar
-
-        lo, hi = math.log(MIN_INITIAL_SHARE), math.log(MAX_INITIAL_SHARE)
-        res = minimize_scalar(
+        return _minimum(
             lambda v: self(np.array([log_doubling, v])),
-            bounds=(lo, hi),
-            method="bounded",
-            options={"xatol": 1e-9},
+            (math.log(MIN_INITIAL_SHARE), math.log(MAX_INITIAL_SHARE)),
         )
-        return float(res.fun), float(res.x)
+
+    def profile_share(self, log_share: float) -> tuple[float, float]:
+        """min over log T of −ℓ at this initial infected share, and the log T that reaches it."""
+        return _minimum(
+            lambda v: self(np.array([v, log_share])),
+            (math.log(MIN_DOUBLING_DAYS), math.log(MAX_DOUBLING_DAYS)),
+        )
+
+
+def _minimum(function: Any, bounds: tuple[float, float]) -> tuple[float, float]:
+    from scipy.optimize import minimize_scalar
+
+    res = minimize_scalar(function, bounds=bounds, method="bounded", options={"xatol": 1e-9})
+    return float(res.fun), float(res.x)
 
 
 def _start(
@@ -429,14 +439,24 @@ def fit_sir_surge(
     k = len(y)
     dispersion = float(np.sum((y - lam) ** 2 / lam) / (k - 2))
     deviance = _deviance(y, lam)
-    threshold = stats.chi2.ppf(level, 1) * max(1.0, dispersion) / 2.0
+    # the likelihood-ratio statistic's reference: χ²₁ for Poisson counts; with the dispersion
+    # estimated (φ̂ > 1), the statistic ÷ φ̂ against F(1, K − 2) (quasi-likelihood)
+    if dispersion > 1.0:
+        threshold = stats.f.ppf(level, 1, k - 2) * dispersion / 2.0
+    else:
+        threshold = stats.chi2.ppf(level, 1) / 2.0
     notes = list(series.notes)
 
     def excess(log_doubling: float) -> float:
         value, _ = nll.profile(log_doubling)
         return value - f_hat - threshold
 
+    def excess_share(log_share: float) -> float:
+        value, _ = nll.profile_share(log_share)
+        return value - f_hat - threshold
+
     low, high = _interval(excess, log_t, bounds[0])
+    share_low, share_high = _interval(excess_share, log_i0, bounds[1])
     if dispersion > 1.5:
         notes.append(
             f"the admissions vary {dispersion:.2g} times as much as Poisson counts would: the "
@@ -452,8 +472,10 @@ def fit_sir_surge(
         )
     plan_log_t = math.log(plan.doubling_time_days)
     plan_nll, _ = nll.profile(plan_log_t)
-    lr = max(0.0, 2.0 * (plan_nll - f_hat)) / max(1.0, dispersion)
-    p_value = float(stats.chi2.sf(lr, 1))
+    lr = max(0.0, 2.0 * (plan_nll - f_hat))
+    p_value = float(
+        stats.f.sf(lr / dispersion, 1, k - 2) if dispersion > 1.0 else stats.chi2.sf(lr, 1)
+    )
     fitted = plan.model_copy(
         update={
             "doubling_time_days": math.exp(log_t),
@@ -476,8 +498,8 @@ def fit_sir_surge(
                 "name": "initial_infected_share",
                 "plan": plan.initial_infected_share,
                 "estimate": math.exp(log_i0),
-                "ci_low": math.nan,
-                "ci_high": math.nan,
+                "ci_low": math.exp(share_low) if math.isfinite(share_low) else 0.0,
+                "ci_high": math.exp(share_high) if math.isfinite(share_high) else math.inf,
                 "fitted": True,
             },
             *(

@@ -55,6 +55,9 @@ def test_poisson_counts_recover_the_doubling_time_within_its_interval() -> None:
     assert row["ci_low"] < row["estimate"] < row["ci_high"]
     assert row["ci_low"] <= 4.0 <= row["ci_high"]
     assert row["ci_high"] < 8.0  # the data rule the plan's doubling time out
+    share = result.parameter("initial_infected_share")
+    assert share["ci_low"] < share["estimate"] < share["ci_high"]
+    assert share["ci_low"] <= 1e-4 <= share["ci_high"]
     assert 0.5 < result.pearson_dispersion < 1.5  # Poisson counts: dispersion near 1
     drift = surge_drift(result)
     assert drift.changed and "growing faster than the plan assumed" in drift.verdict
