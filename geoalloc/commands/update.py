@@ -241,10 +241,11 @@ def update_command(
 @click.option(
     "--as",
     "role",
-    type=click.Choice(("history", "areas", "facilities")),
+    type=click.Choice(("history", "areas", "facilities", "surge-admissions")),
     default="history",
     show_default=True,
-    help="What the inbox files are.",
+    help="What the inbox files are (surge-admissions: the daily admissions so far, each file "
+    "refitting the surge of the update before).",
 )
 @click.option(
     "--pattern",
@@ -270,6 +271,7 @@ def follow_command(
     """
     from geoalloc.runs.follow import follow
 
+    role = role.replace("-", "_")  # the option's word → the request's field
     for step in follow(
         run_dir,
         inbox,

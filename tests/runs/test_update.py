@@ -381,6 +381,20 @@ def test_daily_admissions_refit_the_surge_and_the_plan(tmp_path, write_scenario)
         ["update", str(folder / "run"), "--surge-admissions", str(bad), "--out", str(out) + "2"],
     )
     assert result.exit_code == 3 and "line(s) 5, 6" in result.output
+    # unattended: each day's file refits the surge of the update before, once
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    table = pd.read_csv(slower)
+    for days in (21, 28):
+        table.head(days).to_csv(inbox / f"admissions_day{days}.csv", index=False)
+    args = ["follow", str(folder / "run"), str(inbox), "--as", "surge-admissions"]
+    result = CliRunner().invoke(cli, [*args, "--out-root", str(tmp_path / "chain")])
+    assert result.exit_code == 0, result.output
+    assert result.output.count("applied →") == 2 and "surge: doubling time" in result.output
+    last = json.loads((tmp_path / "chain" / "admissions_day28" / "summary.json").read_text())
+    assert last["update"]["drift"]["surge"]["days_observed"] == 28
+    again = CliRunner().invoke(cli, [*args, "--out-root", str(tmp_path / "chain")])
+    assert again.output.count("already applied") == 2
 
 
 def test_daily_admissions_on_a_plan_without_a_surge_exit_3(plan, tmp_path) -> None:
