@@ -230,8 +230,8 @@ class SurgeFit:
         ``fitted`` (False: held at the scenario's value).
     daily
         Index: day (0 = the first observed day). ``date`` (when known), ``observed``,
-        ``expected`` (fitted λ), ``baseline`` (B), ``expected_plan`` (the plan's curve, table
-        surges only), ``pearson_residual``.
+        ``expected`` (SIR: the fitted λ; table: the plan's table, B × multiplier), ``baseline``
+        (B), ``pearson_residual`` ((observed − expected) ÷ √expected).
     baseline_admissions_per_day, population
         B and N.
     log_likelihood, deviance, pearson_dispersion
@@ -274,6 +274,7 @@ class SurgeFit:
         for row in params.to_dict(orient="records"):
             rows.append({k: _finite_or_text(v) for k, v in row.items()})
         daily = self.daily.reset_index()
+        daily = daily.replace([np.inf, -np.inf], np.nan)
         if "date" in daily.columns:
             daily["date"] = daily["date"].dt.strftime("%Y-%m-%d")
         return {
@@ -281,16 +282,21 @@ class SurgeFit:
             "days_observed": len(self.daily),
             "first_date": None if self.first_date is None else self.first_date.strftime("%Y-%m-%d"),
             "baseline_admissions_per_day": self.baseline_admissions_per_day,
-            "population": self.population,
+            "population": _number(self.population),
             "parameters": rows,
-            "log_likelihood": self.log_likelihood,
-            "deviance": self.deviance,
-            "pearson_dispersion": self.pearson_dispersion,
-            "p_value": self.p_value,
+            "log_likelihood": _number(self.log_likelihood),
+            "deviance": _number(self.deviance),
+            "pearson_dispersion": _number(self.pearson_dispersion),
+            "p_value": _number(self.p_value),
             "level": self.level,
             "notes": list(self.notes),
             "daily": daily.astype(object).where(daily.notna(), None).to_dict(orient="records"),
         }
+
+
+def _number(value: float) -> float | None:
+    """JSON has no NaN: a figure the fit does not have is None."""
+    return None if math.isnan(value) else float(value)
 
 
 def _finite_or_text(value: Any) -> Any:
@@ -559,17 +565,13 @@ def _log_factorial(y: np.ndarray) -> np.ndarray:
     return gammaln(y + 1.0)
 
 
-def _daily_table(
-    series: DailyAdmissions, expected: np.ndarray, baseline: float, plan: np.ndarray | None = None
-) -> pd.DataFrame:
+def _daily_table(series: DailyAdmissions, expected: np.ndarray, baseline: float) -> pd.DataFrame:
     table = pd.DataFrame(index=pd.Index(series.day, name="day"))
     if series.first_date is not None:
         table["date"] = series.first_date + pd.to_timedelta(series.day, unit="D")
     table["observed"] = series.admissions
     table["expected"] = expected
     table["baseline"] = baseline
-    if plan is not None:
-        table["expected_plan"] = plan
     with np.errstate(divide="ignore", invalid="ignore"):
         table["pearson_residual"] = (series.admissions - expected) / np.sqrt(expected)
     return table
@@ -617,7 +619,7 @@ def fit_table_surge(
             }
         ]
     )
-    table = _daily_table(series, series.admissions.astype(float), base, expected_plan)
+    table = _daily_table(series, expected_plan, base)
     return SurgeFit(
         kind="table",
         surge=fitted,

@@ -1,7 +1,8 @@
 """The update run kind: new data in, the plan re-made from its parent's with the least disruption.
 
 ``geoalloc update RUN_DIR [--history NEW.csv] [--areas NEW.gpkg] [--facilities NEW.gpkg]
-[--scenario NEW.toml] [--max-changes N …] --out DIR`` (and :func:`geoalloc.update`):
+[--scenario NEW.toml] [--surge-admissions DAILY.csv] [--max-changes N …] --out DIR`` (and
+:func:`geoalloc.update`):
 
 1. **The parent.** ``RUN_DIR`` is a planning (or update) run of the capacitated model. Its scenario
    comes from its ``manifest.json``; every input file it names must still have the hash recorded

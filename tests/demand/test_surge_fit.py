@@ -7,6 +7,7 @@ infections admitted; the truth doubles every 4 days from 1 in 10,000 infected, s
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -91,7 +92,9 @@ def test_data_like_the_plan_report_no_drift() -> None:
     assert not drift.changed
     assert "consistent with the plan" in drift.verdict
     assert drift.fit.p_value > 0.05
-    assert drift.to_dict()["parameters"][0]["name"] == "doubling_time_days"
+    block = drift.to_dict()
+    assert block["parameters"][0]["name"] == "doubling_time_days"
+    json.dumps(block, allow_nan=False)  # summary.json is strict JSON
 
 
 def test_a_surge_twice_as_slow_as_the_plan_is_drift() -> None:
@@ -123,6 +126,9 @@ def test_a_table_surge_takes_the_observed_days_and_keeps_the_rest() -> None:
         )
     )
     assert drift.changed and "2.0" in drift.verdict
+    block = drift.to_dict()
+    json.dumps(block, allow_nan=False)
+    assert block["population"] is None and block["daily"][0]["expected"] == BASELINE
 
 
 def test_a_plan_without_a_surge_cannot_be_refitted() -> None:
