@@ -147,6 +147,7 @@ def update(
     areas: str | os.PathLike[str] | None = None,
     facilities: str | os.PathLike[str] | None = None,
     scenario: str | os.PathLike[str] | None = None,
+    surge_admissions: str | os.PathLike[str] | None = None,
     max_changes: int | None = None,
     max_site_changes: int | None = None,
     max_units: dict[str, float] | None = None,
@@ -166,8 +167,10 @@ def update(
     (``max_changes``: sites opened or closed plus modules added or removed; ``max_site_changes``;
     ``max_units``: units per resource; ``change_cost``, ``site_change_cost``, ``unit_change_cost``:
     units of demand a change, a site opened or closed, a unit moved must serve), and
-    the result says what changed in the data and in the plan, and why. Nothing is written:
-    ``.write(out)`` writes the folder (give the same ``out`` here so that the manifest records the
+    the result says what changed in the data and in the plan, and why. ``surge_admissions`` (a
+    CSV of daily region admissions: ``date`` or ``day``, ``admissions``) refits the scenario's
+    ``[demand.surge]`` before the re-plan (see :mod:`geoalloc.demand.surge_fit`). Nothing is
+    written: ``.write(out)`` writes the folder (give the same ``out`` here so that the manifest records the
     parent's path relative to it).
 
     Examples
@@ -188,6 +191,7 @@ def update(
         areas=path(areas),
         facilities=path(facilities),
         scenario=path(scenario),
+        surge_admissions=path(surge_admissions),
         limits=ChangeLimits(
             max_changes=max_changes,
             max_site_changes=max_site_changes,

@@ -183,6 +183,14 @@ def _request(parent: Path, new: dict[str, Path | None], settings: dict[str, Any]
     default=None,
     help="A new scenario file replacing the plan's (e.g. a surge).",
 )
+@click.option(
+    "--surge-admissions",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Daily region admissions observed so far (CSV: date or day, admissions): the scenario's "
+    "[demand.surge] is refitted to them (SIR: doubling time with its interval) and the plan "
+    "re-made on the refitted curve.",
+)
 @update_options
 @click.option(
     "--out",
@@ -198,6 +206,7 @@ def update_command(
     areas: Path | None,
     facilities: Path | None,
     scenario_path: Path | None,
+    surge_admissions: Path | None,
     out: Path,
     overwrite: bool,
     as_json: bool,
@@ -208,10 +217,18 @@ def update_command(
     report.html, results.gpkg, summary.json, manifest.json naming its parent).
 
     Example: geoalloc update maps/chicago-beds --scenario surge.toml --max-changes 4 --out maps/u1
+
+    Example: geoalloc update maps/chicago-surge --surge-admissions daily.csv --out maps/u2
     """
     from geoalloc.runs.update import run_update
 
-    new = {"history": history, "areas": areas, "facilities": facilities, "scenario": scenario_path}
+    new = {
+        "history": history,
+        "areas": areas,
+        "facilities": facilities,
+        "scenario": scenario_path,
+        "surge_admissions": surge_admissions,
+    }
     request = _request(run_dir, new, settings)
     exit_if_unproven(
         write_and_report(out, overwrite, as_json, lambda: run_update(request, out_dir=out))
@@ -224,10 +241,11 @@ def update_command(
 @click.option(
     "--as",
     "role",
-    type=click.Choice(("history", "areas", "facilities")),
+    type=click.Choice(("history", "areas", "facilities", "surge-admissions")),
     default="history",
     show_default=True,
-    help="What the inbox files are.",
+    help="What the inbox files are (surge-admissions: the daily admissions so far, each file "
+    "refitting the surge of the update before).",
 )
 @click.option(
     "--pattern",
@@ -253,6 +271,7 @@ def follow_command(
     """
     from geoalloc.runs.follow import follow
 
+    role = role.replace("-", "_")  # the option's word → the request's field
     for step in follow(
         run_dir,
         inbox,

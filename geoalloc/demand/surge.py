@@ -82,13 +82,34 @@ def sir_new_infections(options: SurgeOptions) -> np.ndarray:
     Growth rate g = 2^(1/doubling time) − 1, recovery rate γ = 1 / infectious days,
     β = (g + γ) ÷ s₀ × (1 − social distancing).
     """
-    g = 2.0 ** (1.0 / options.doubling_time_days) - 1.0
-    gamma = 1.0 / options.infectious_days
-    i = options.initial_infected_share
+    return sir_daily_new(
+        growth_rate_per_day=2.0 ** (1.0 / options.doubling_time_days) - 1.0,
+        infectious_days=options.infectious_days,
+        initial_infected_share=options.initial_infected_share,
+        social_distancing=options.social_distancing,
+        days=options.days,
+    )
+
+
+def sir_daily_new(
+    *,
+    growth_rate_per_day: float,
+    infectious_days: float,
+    initial_infected_share: float,
+    social_distancing: float,
+    days: int,
+) -> np.ndarray:
+    """New infections on day 0, 1, …, ``days`` − 1 as a share of the population (CHIME's SIR).
+
+    s₀ = 1 − i₀, β = (g + γ) ÷ s₀ × (1 − social distancing), γ = 1 / infectious days; each day
+    new = min(β s i, s), s ← s − new, i ← i + new − γ i.
+    """
+    gamma = 1.0 / infectious_days
+    i = initial_infected_share
     s = 1.0 - i
-    beta = (g + gamma) / s * (1.0 - options.social_distancing)
-    out = np.empty(options.days)
-    for t in range(options.days):
+    beta = (growth_rate_per_day + gamma) / s * (1.0 - social_distancing)
+    out = np.empty(days)
+    for t in range(days):
         new = min(beta * s * i, s)
         s -= new
         i += new - gamma * i
@@ -96,7 +117,9 @@ def sir_new_infections(options: SurgeOptions) -> np.ndarray:
     return out
 
 
-def _table_multipliers(options: SurgeOptions, baseline_total: float) -> np.ndarray:
+def table_multipliers(options: SurgeOptions, baseline_total: float) -> np.ndarray:
+    """The multipliers of a ``kind = "table"`` surge (inline, or read from its CSV; region
+    ``admissions`` are divided by ``baseline_total``, the baseline admissions per day)."""
     if options.multipliers is not None:
         return np.asarray(options.multipliers, dtype=float)
     if options.path is None:
@@ -175,7 +198,7 @@ def surge_needs(
     base = baseline_admissions_per_day.to_numpy(dtype=float)
     weights = survival_weights(los)
     if surge.kind == "table":
-        mult = _table_multipliers(surge, float(base.sum()))
+        mult = table_multipliers(surge, float(base.sum()))
         adm = mult[:, None] * base[None, :]
         extra = np.zeros_like(adm)
     else:

@@ -80,6 +80,38 @@ def update_lines(summary: Mapping[str, Any]) -> list[str]:
     return lines
 
 
+def _bound(value: Any, digits: int = 1) -> str:
+    """An interval end; "inf" (unbounded, as summary.json writes it) in words."""
+    if value in ("inf", "-inf") or value is None:
+        return "no bound"
+    return fmt.number(value, digits)
+
+
+def _surge_rows(surge: Mapping[str, Any] | None) -> list[str]:
+    """The surge refitted to daily admissions: one row of the drift table."""
+    if not surge:
+        return []
+    verdict = "changed" if surge["changed"] else "no change"
+    days = surge["days_observed"]
+    if surge["kind"] == "table":
+        ratio = surge["parameters"][0]["estimate"]
+        return [
+            f"<tr><td>surge table ({days} days observed)</td>"
+            f"<td>observed admissions {fmt.number(ratio, 2)} × the table's</td><td></td>"
+            f"<td>Poisson deviance {fmt.number(surge['deviance'], 1)} on {days} df, "
+            f"p = {surge['p_value']:.2g}</td><td>{verdict}</td></tr>"
+        ]
+    row = next(r for r in surge["parameters"] if r["name"] == "doubling_time_days")
+    return [
+        f"<tr><td>surge doubling time ({days} days observed)</td>"
+        f"<td>{fmt.number(row['plan'], 1)} → {fmt.number(row['estimate'], 1)} days</td>"
+        f"<td>{fmt.number(100 * surge['level'], 0)} % profile-likelihood interval "
+        f"{_bound(row['ci_low'])} to {_bound(row['ci_high'])} days; Pearson dispersion "
+        f"{fmt.number(surge['pearson_dispersion'], 2)}</td>"
+        f"<td>Poisson likelihood ratio, p = {surge['p_value']:.2g}</td><td>{verdict}</td></tr>"
+    ]
+
+
 def _drift_table(drift: Mapping[str, Any]) -> str:
     rows = []
     los = drift.get("los")
@@ -97,6 +129,7 @@ def _drift_table(drift: Mapping[str, Any]) -> str:
             f"<td>Mann–Whitney p = {los['mann_whitney_p']:.2g}; Kolmogorov–Smirnov p = "
             f"{los['ks_p']:.2g}</td><td>{'changed' if los['changed'] else 'no change'}</td></tr>"
         )
+    rows += _surge_rows(drift.get("surge"))
     rates = drift.get("rates")
     if rates:
         rows.append(
@@ -128,6 +161,23 @@ def _drift_table(drift: Mapping[str, Any]) -> str:
     )
 
 
+def _surge_words(surge: Mapping[str, Any] | None) -> str:
+    if not surge:
+        return ""
+    since = f" from {surge['first_date']}" if surge.get("first_date") else ""
+    if surge["kind"] == "table":
+        return (
+            f"The surge table's first {surge['days_observed']} days are the daily admissions "
+            f"observed{since} (÷ the baseline); the rest of the table is the plan's. "
+        )
+    return (
+        f"The surge (CHIME's SIR) was refitted to the {surge['days_observed']} days of admissions "
+        f"observed{since} by Poisson maximum likelihood: doubling time and initial infected share "
+        "fitted, the other surge parameters held at the scenario's; the re-plan uses the refitted "
+        "curve. "
+    )
+
+
 def update_section(summary: Mapping[str, Any]) -> list[str]:
     """The report's section on the update: the drift, the changes, what each buys, the kept plan."""
     update = summary.get("update")
@@ -151,6 +201,7 @@ def update_section(summary: Mapping[str, Any]) -> list[str]:
             if pool.get("history_given")
             else "No new admissions: the LOS and admission rates are the plan's. "
         )
+        + _surge_words(update["drift"].get("surge"))
         + f"Changes allowed: {text(_limits_words(update['limits']))}.</p>",
         "<h3>What changed in the data</h3>",
         "<ul>" + "".join(f"<li>{text(line)}</li>" for line in update["drift"]["lines"]) + "</ul>",

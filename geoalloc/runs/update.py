@@ -1,7 +1,8 @@
 """The update run kind: new data in, the plan re-made from its parent's with the least disruption.
 
 ``geoalloc update RUN_DIR [--history NEW.csv] [--areas NEW.gpkg] [--facilities NEW.gpkg]
-[--scenario NEW.toml] [--max-changes N …] --out DIR`` (and :func:`geoalloc.update`):
+[--scenario NEW.toml] [--surge-admissions DAILY.csv] [--max-changes N …] --out DIR`` (and
+:func:`geoalloc.update`):
 
 1. **The parent.** ``RUN_DIR`` is a planning (or update) run of the capacitated model. Its scenario
    comes from its ``manifest.json``; every input file it names must still have the hash recorded
@@ -9,9 +10,12 @@
 2. **The new data.** The update's scenario is the parent's with the new files in place (a new
    scenario file replaces it whole — e.g. a surge — and the file options then replace its paths).
    A new history is pooled with the parent's by the chosen rule (:mod:`geoalloc.demand.pooling`)
-   and the LOS model and admission rates are refitted on the pool.
-3. **Drift.** :func:`geoalloc.runs.update_drift.data_drift`: LOS, admission rates, population,
-   capacity and needs, old vs new; with ``skip_below_noise`` a change below the noise keeps the plan.
+   and the LOS model and admission rates are refitted on the pool. Daily admissions
+   (``--surge-admissions``) refit the scenario's ``[demand.surge]`` (:mod:`geoalloc.demand.
+   surge_fit`: the SIR's doubling time and initial infected share, or a table's first days); the
+   re-plan then uses the refitted curve.
+3. **Drift.** :func:`geoalloc.runs.update_drift.data_drift`: LOS, admission rates, the surge,
+   population, capacity and needs, old vs new; with ``skip_below_noise`` a change below the noise keeps the plan.
 4. **Re-plan** from the parent's plan (:func:`geoalloc.optimize.replan.solve_replan`) under the
    change limits; the plan kept as it is, re-evaluated on the new data, is computed beside it.
 5. **Explain.** The folder holds the usual outputs plus the ``changes`` layer (one row per site
@@ -42,6 +46,14 @@ from geoalloc.demand.needs import band_population
 from geoalloc.demand.options import HistoryOptions
 from geoalloc.demand.pooling import PoolRule, joined_history, pooled_history
 from geoalloc.demand.surge import SurgeResult
+from geoalloc.demand.surge_fit import (
+    DailyAdmissions,
+    SurgeFit,
+    fit_surge,
+    read_daily_admissions,
+    region_baseline,
+    surge_drift,
+)
 from geoalloc.inputs.read import read_areas, read_facilities
 from geoalloc.optimize.first_stage import FirstStage
 from geoalloc.optimize.problem import Allocation, AllocationProblem
@@ -82,6 +94,10 @@ class UpdateRequest:
     scenario
         A new scenario file replacing the parent's whole (a surge, new assumptions); the file
         options above then replace its paths.
+    surge_admissions
+        Daily region admissions observed (CSV: ``date`` or ``day``, ``admissions``) to refit the
+        scenario's ``[demand.surge]`` on (:mod:`geoalloc.demand.surge_fit`); None: the surge is
+        the scenario's.
     limits
         How much the plan may change (:class:`~geoalloc.optimize.replan.ChangeLimits`).
     pool, window_days, half_life_days
@@ -100,6 +116,7 @@ class UpdateRequest:
     areas: Path | None = None
     facilities: Path | None = None
     scenario: Path | None = None
+    surge_admissions: Path | None = None
     limits: ChangeLimits = field(default_factory=ChangeLimits)
     pool: PoolRule = "all"
     window_days: float = 365.0
@@ -215,11 +232,16 @@ def _check_new_files(request: UpdateRequest) -> None:
     """Each new file must be there and readable, named by the option that gave it: a missing
     ``--areas`` is the caller's path, not one of the scenario file."""
     problems = Problems()
-    given = {"history": request.history, "areas": request.areas, "facilities": request.facilities}
+    given = {
+        "history": request.history,
+        "areas": request.areas,
+        "facilities": request.facilities,
+        "surge-admissions": request.surge_admissions,
+    }
     for option, path in given.items():
         if path is None:
             continue
-        why = file_problem(path, directory_ok=option != "history")
+        why = file_problem(path, directory_ok=option in ("areas", "facilities"))
         if why is not None:
             problems.add(
                 f"update --{option} {path}",
@@ -377,6 +399,27 @@ class _UpdateState:
     kept_plan: bool = False
     forced: list[str] = field(default_factory=list)  # sites of the plan now out of service
     frontier: pd.DataFrame | None = None
+    los: LosModel | None = None  # fitted once: the surge refit and the run both read it
+    surge_series: DailyAdmissions | None = None
+    surge_fit: SurgeFit | None = None
+
+
+def _check_surge_section(parent: Parent, scenario: Scenario, request: UpdateRequest) -> None:
+    """Daily admissions refit a surge: the update's scenario must have one."""
+    if request.surge_admissions is None or scenario.demand.surge.kind != "none":
+        return
+    source = (
+        f"the new scenario {request.scenario}"
+        if request.scenario is not None
+        else f"the plan's scenario ({parent.folder})"
+    )
+    msg = (
+        f"surge admissions {request.surge_admissions}: {source} has no [demand.surge] to refit — "
+        'add one to the scenario (e.g. [demand.surge] kind = "sir", doubling_time_days = 4.0, '
+        'hospitalised_share = 0.025, days = 120; or kind = "table") and give that scenario to the '
+        "update as its new scenario, or leave out the daily admissions"
+    )
+    raise InputError(msg)
 
 
 class UpdateKind(PlanningKind):
@@ -401,7 +444,42 @@ class UpdateKind(PlanningKind):
         if self._state is None:
             msg = "an update starts from a run folder: use geoalloc update or geoalloc.update()"
             raise UsageError(msg)
+        if self._state.surge_series is not None:
+            scenario = self._refit_surge(scenario)
         return run_planning(scenario, self, travel=travel)
+
+    def _refit_surge(self, scenario: Scenario) -> Scenario:
+        """The scenario with its ``[demand.surge]`` refitted to the observed daily admissions.
+
+        The baseline B is the region's admissions per day of the update's demand without the
+        surge (rates, history and population as the re-plan has them); N its population.
+        """
+        state = self._need_state()
+        assert state.surge_series is not None
+        problems = Problems()
+        areas = read_areas(scenario.areas, problems)
+        problems.raise_if_any(header=f"scenario {scenario.name!r}: the areas cannot be read")
+        assert areas is not None
+        demand = scenario.demand
+        baseline, population = region_baseline(
+            areas,
+            population=scenario.areas.population,
+            age_bands=scenario.areas.age_bands,
+            demand=demand,
+            los=self.los_model(scenario, areas.index),
+        )
+        fit = fit_surge(
+            state.surge_series,
+            demand.surge,
+            baseline_admissions_per_day=baseline,
+            population=population,
+            level=1.0 - state.request.alpha,
+        )
+        state.surge_fit = fit
+        for note in fit.notes:
+            log.info("surge refit: %s", note)
+        surge = fit.surge
+        return scenario.model_copy(update={"demand": demand.model_copy(update={"surge": surge})})
 
     def _need_state(self) -> _UpdateState:
         assert self._state is not None  # run() refuses to start without one
@@ -410,6 +488,12 @@ class UpdateKind(PlanningKind):
     # --- the planning hooks ------------------------------------------------------------------
 
     def los_model(self, scenario: Scenario, area_ids: pd.Index) -> LosModel:
+        state = self._need_state()
+        if state.los is None:
+            state.los = self._fit_los(scenario, area_ids)
+        return state.los
+
+    def _fit_los(self, scenario: Scenario, area_ids: pd.Index) -> LosModel:
         state = self._need_state()
         request = state.request
         files = state.parent.history_files()
@@ -489,8 +573,11 @@ class UpdateKind(PlanningKind):
             new_band_population=band_population(
                 inputs.areas, scenario.areas.population, scenario.areas.age_bands
             ).sum(),
+            surge=surge_drift(state.surge_fit, alpha=state.request.alpha)
+            if state.surge_fit is not None
+            else None,
             needs_follow_history=(
-                state.new_history is not None
+                (state.new_history is not None or state.surge_fit is not None)
                 and state.request.scenario is None
                 and state.request.areas is None
                 and state.request.facilities is None
@@ -620,6 +707,12 @@ def run_update(request: UpdateRequest, *, out_dir: Path | None = None) -> RunRes
     """
     parent = read_parent(request.parent)
     scenario = updated_scenario(parent, request)
+    _check_surge_section(parent, scenario, request)
+    series = (
+        read_daily_admissions(request.surge_admissions)
+        if request.surge_admissions is not None
+        else None
+    )
     problems = Problems()  # the plan's own tables (its inputs' hashes were checked unchanged)
     parent_areas = read_areas(parent.scenario.areas, problems)
     parent_sites = read_facilities(
@@ -630,7 +723,11 @@ def run_update(request: UpdateRequest, *, out_dir: Path | None = None) -> RunRes
     problems.raise_if_any(header=f"{parent.folder}: the plan's inputs cannot be read")
     assert parent_areas is not None and parent_sites is not None
     state = _UpdateState(
-        request=request, parent=parent, parent_areas=parent_areas, parent_sites=parent_sites
+        request=request,
+        parent=parent,
+        parent_areas=parent_areas,
+        parent_sites=parent_sites,
+        surge_series=series,
     )
     result = UpdateKind(state).run(scenario)
     record = parent_record(parent.folder, out_dir if out_dir is not None else Path.cwd())
@@ -652,8 +749,15 @@ def run_update(request: UpdateRequest, *, out_dir: Path | None = None) -> RunRes
                 ("areas", request.areas),
                 ("facilities", request.facilities),
                 ("scenario", request.scenario),
+                ("surge_admissions", request.surge_admissions),
             )
             if path is not None
         },
     }
+    if request.surge_admissions is not None:  # an input of this run, checked by its updates
+        path = request.surge_admissions.resolve()
+        result.manifest["inputs"][str(path)] = {
+            "sha256": sha256_file(path),
+            "bytes": path.stat().st_size,
+        }
     return result

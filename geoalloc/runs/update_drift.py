@@ -7,6 +7,9 @@ Four parts, each read by a planner before deciding whether to re-plan:
   come from its history), per area, with exact rate ratios
   (:func:`geoalloc.demand.drift.rate_drift`); person-years are the population × the years each
   history covers;
+- **the surge** (with daily admissions observed, ``--surge-admissions``): the plan's doubling
+  time against the refit's profile-likelihood interval, or the plan's surge table against the
+  observed days (:func:`geoalloc.demand.surge_fit.surge_drift`);
 - **population** per area: old → new persons, areas added or removed;
 - **capacity** per site and resource: old → new units, sites added or removed;
 - **needs** per area and resource (the units the demand model makes of all the above and of the
@@ -26,6 +29,7 @@ import pandas as pd
 
 from geoalloc.demand.drift import ALPHA, LosDrift, los_drift, rate_drift
 from geoalloc.demand.history import History
+from geoalloc.demand.surge_fit import SurgeDrift
 
 #: a population or capacity change smaller than this share is rounding, not a change
 RELATIVE_TOLERANCE = 1e-6
@@ -56,8 +60,12 @@ class DataDrift:
         Rate drift per age band (histories with area ids and an age band: the plan's rates are
         then per band), or None.
     needs_follow_history
-        True when only the history changed: the needs then move with its refit, and whether that
-        is a change is the LOS and rate tests' to say, not the needs table's.
+        True when only the history or the daily admissions changed: the needs then move with the
+        refit, and whether that is a change is the LOS, rate and surge tests' to say, not the
+        needs table's.
+    surge
+        The surge's drift (:class:`~geoalloc.demand.surge_fit.SurgeDrift`), or None without daily
+        admissions.
     """
 
     los: LosDrift | None
@@ -69,6 +77,7 @@ class DataDrift:
     lines: list[str] = field(default_factory=list)
     needs_follow_history: bool = False
     band_rates: pd.DataFrame | None = None
+    surge: SurgeDrift | None = None
 
     @property
     def changed(self) -> bool:
@@ -77,6 +86,7 @@ class DataDrift:
             (self.los is not None and self.los.changed)
             or (self.rates is not None and bool(self.rates["changed"].any()))
             or (self.band_rates is not None and bool(self.band_rates["changed"].any()))
+            or (self.surge is not None and self.surge.changed)
             or bool((self.population["status"] != "same").any())
             or bool((self.capacity["status"] != "same").any())
             or (not self.needs_follow_history and bool((self.needs["status"] != "same").any()))
@@ -104,6 +114,7 @@ class DataDrift:
             "lines": self.lines,
             "los": self.los.to_dict() if self.los is not None else None,
             "rates": rates,
+            "surge": self.surge.to_dict() if self.surge is not None else None,
             "population": _status_counts(self.population),
             "capacity": _status_counts(self.capacity),
             "needs": _status_counts(self.needs),
@@ -232,6 +243,7 @@ def data_drift(
     needs_follow_history: bool = False,
     old_band_population: pd.Series | None = None,
     new_band_population: pd.Series | None = None,
+    surge: SurgeDrift | None = None,
 ) -> DataDrift:
     """Compare the plan's data with the new data (see the module's documentation).
 
@@ -253,8 +265,11 @@ def data_drift(
         Only the history changed (see :class:`DataDrift`).
     old_band_population, new_band_population
         Persons per age band (the areas' band columns summed), for the rates per band.
+    surge
+        The surge refitted to daily admissions, against the plan's
+        (:func:`geoalloc.demand.surge_fit.surge_drift`), or None.
     """
-    lines: list[str] = []
+    lines: list[str] = [surge.verdict] if surge is not None else []
     los = None
     old_days, new_days = _stays(old_history), _stays(new_history)
     if old_days is not None and new_days is not None and len(old_days) > 1 and len(new_days) > 1:
@@ -315,7 +330,16 @@ def data_drift(
                 f"{group['units_new'].sum():,.1f} units ({len(moved)} area(s) changed)"
             )
     drift = DataDrift(
-        los, rates, rates_by, population, capacity, needs, lines, needs_follow_history, band_rates
+        los,
+        rates,
+        rates_by,
+        population,
+        capacity,
+        needs,
+        lines,
+        needs_follow_history,
+        band_rates,
+        surge,
     )
     if not drift.changed:
         lines.append("no change beyond the noise: the data support keeping the plan")

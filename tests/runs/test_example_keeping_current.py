@@ -122,3 +122,57 @@ def test_mimic_periods_change_nothing_beyond_the_noise(shared_data: Path, tmp_pa
     assert result.output.count("plan kept as it is") == 2
     again = CliRunner().invoke(cli, [*args, "--skip-below-noise"])
     assert again.output.count("already applied") == 2
+
+
+def test_the_surge_refit_on_the_synthetic_series(shared_data: Path) -> None:
+    """The README's surge-refit figures: the fit alone (the update's re-plan is the plan's)."""
+    import numpy as np
+
+    from geoalloc.demand.surge_fit import DailyAdmissions, fit_surge, surge_drift
+
+    assert (shared_data / "chicago_kang2020").is_dir()
+    spec = importlib.util.spec_from_file_location(
+        "surge_admissions", EXAMPLE / "surge_admissions.py"
+    )
+    assert spec is not None and spec.loader is not None
+    example = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(example)
+    baseline, population = example.scenario_baseline()
+    assert baseline == pytest.approx(912.0, abs=0.05)
+    table = example.synthetic_admissions()
+    assert len(table) == 35 and table["date"].iloc[0] == "2020-03-09"
+    plan = geoalloc.load_scenario(EXAMPLE / "plan_sir.toml").demand.surge
+
+    def fit(days: int):
+        series = DailyAdmissions(
+            day=np.arange(days), admissions=table["admissions"].to_numpy(float)[:days]
+        )
+        return fit_surge(series, plan, baseline_admissions_per_day=baseline, population=population)
+
+    result = fit(35)
+    row = result.parameter("doubling_time_days")
+    assert (row["estimate"], row["ci_low"], row["ci_high"]) == pytest.approx(
+        (3.24, 2.93, 3.58), abs=0.005
+    )
+    assert result.pearson_dispersion == pytest.approx(0.77, abs=0.005)
+    drift = surge_drift(result)
+    assert drift.changed and "growing faster than the plan assumed" in drift.verdict
+    early = fit(28).parameter("doubling_time_days")
+    assert (early["ci_low"], early["ci_high"]) == pytest.approx((2.8, 4.7), abs=0.05)
+    # the surge's bed peak, plan's curve vs the refit (as the runs' summary.json give them)
+    from geoalloc._validate import Problems
+    from geoalloc.demand.area_needs import area_surge
+    from geoalloc.inputs.read import read_areas
+
+    scenario = geoalloc.load_scenario(EXAMPLE / "plan_sir.toml")
+    areas = read_areas(scenario.areas, Problems())
+    peaks = []
+    for surge in (plan, result.surge):
+        daily = area_surge(
+            areas,
+            population=scenario.areas.population,
+            age_bands=scenario.areas.age_bands,
+            options=scenario.demand.model_copy(update={"surge": surge}),
+        ).daily
+        peaks.append((round(float(daily["beds"].max())), int(daily["beds"].to_numpy().argmax())))
+    assert peaks == [(14_899, 85), (18_183, 58)]

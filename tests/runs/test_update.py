@@ -303,3 +303,119 @@ def test_a_new_file_that_is_not_there_is_named_by_its_option(plan, tmp_path) -> 
     )
     assert result.exit_code == 3 and "update --history" in result.output
     assert "none.csv: not found" in result.output
+
+
+# --- the surge refitted to daily admissions ---------------------------------------------------
+
+#: the plan's surge: CHIME's SIR on the tiny region's 120,000 people (10 % of infections
+#: admitted, so that 4 weeks of admissions tell doubling times apart), doubling every 4 days from
+#: 1 in 500 infected; the re-plan plans for its peak
+PLAN_SURGE = {
+    "kind": "sir",
+    "days": 60,
+    "doubling_time_days": 4.0,
+    "initial_infected_share": 2e-3,
+    "hospitalised_share": 0.1,
+    "plan_for_peak": True,
+}
+
+
+def _daily_admissions(path: Path, doubling_time_days: float, seed: int, days: int = 28) -> Path:
+    """Poisson admissions a day, baseline + the SIR's surge admissions for the tiny region."""
+    import numpy as np
+
+    from geoalloc.demand.options import SurgeOptions
+    from geoalloc.demand.surge import sir_new_infections
+
+    surge = SurgeOptions(**{**PLAN_SURGE, "doubling_time_days": doubling_time_days, "days": days})
+    population = sum(PLAN_POPULATION.values())
+    expected = population * BEDS_PER_PERSON / 5 + population * 0.1 * sir_new_infections(surge)
+    counts = np.random.default_rng(seed).poisson(expected)
+    dates = pd.date_range("2020-03-01", periods=days, freq="D").strftime("%Y-%m-%d")
+    pd.DataFrame({"date": dates, "admissions": counts}).to_csv(path, index=False)
+    return path
+
+
+@pytest.mark.slow
+def test_daily_admissions_refit_the_surge_and_the_plan(tmp_path, write_scenario) -> None:
+    folder = tmp_path / "p"
+    folder.mkdir()
+    path = _scenario(folder, write_scenario)
+    text = (
+        path.read_text()
+        + "\n[demand.surge]\n"
+        + "".join(
+            f"{k} = {str(v).lower() if isinstance(v, bool) else v!r}\n".replace("'", '"')
+            for k, v in PLAN_SURGE.items()
+        )
+    )
+    path.write_text(text)
+    geoalloc.run(path).write(folder / "run")
+    # admissions as the plan expects them: no drift, the plan is kept
+    like_plan = _daily_admissions(tmp_path / "like_plan.csv", 4.0, seed=1)
+    kept = geoalloc.update(folder / "run", surge_admissions=like_plan, skip_below_noise=True)
+    surge = kept.summary["update"]["drift"]["surge"]
+    assert surge["kind"] == "sir" and surge["days_observed"] == 28
+    assert not surge["changed"] and "consistent with the plan" in surge["verdict"]
+    assert kept.summary["update"]["kept_by_rule"]
+    # a surge doubling every 8 days: found, and the re-plan runs on the refitted curve
+    slower = _daily_admissions(tmp_path / "slower.csv", 8.0, seed=2)
+    out = tmp_path / "u"
+    result = CliRunner().invoke(
+        cli,
+        ["update", str(folder / "run"), "--surge-admissions", str(slower), "--out", str(out)],
+    )
+    assert result.exit_code == 0, result.output
+    assert "growing slower than the plan assumed" in result.output
+    summary = json.loads((out / "summary.json").read_text())
+    surge = summary["update"]["drift"]["surge"]
+    row = surge["parameters"][0]
+    assert surge["changed"] and row["name"] == "doubling_time_days"
+    assert row["ci_low"] <= 8.0 <= row["ci_high"] and row["ci_high"] < 8.0 * 3
+    assert surge["first_date"] == "2020-03-01"
+    manifest = json.loads((out / "manifest.json").read_text())
+    refit = manifest["scenario"]["demand"]["surge"]
+    assert refit["doubling_time_days"] == pytest.approx(row["estimate"])
+    assert manifest["update"]["new_inputs"]["surge_admissions"]["sha256"]
+    from geoalloc.runs.manifest import sha256_file
+
+    assert manifest["inputs"][str(slower.resolve())]["sha256"] == sha256_file(slower)
+    # a slower surge peaks lower: fewer beds needed at the peak than the plan's
+    assert (
+        summary["demand_model"]["surge"]["peak"]["beds"]
+        < json.loads((folder / "run" / "summary.json").read_text())["demand_model"]["surge"][
+            "peak"
+        ]["beds"]
+    )
+    assert "surge doubling time (28 days observed)" in (out / "report.html").read_text()
+    # a bad row is named by its line
+    bad = tmp_path / "bad.csv"
+    bad.write_text(slower.read_text().replace("2020-03-05", "2020-03-04"))
+    result = CliRunner().invoke(
+        cli,
+        ["update", str(folder / "run"), "--surge-admissions", str(bad), "--out", str(out) + "2"],
+    )
+    assert result.exit_code == 3 and "line(s) 5, 6" in result.output
+    # unattended: each day's file refits the surge of the update before, once
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    table = pd.read_csv(slower)
+    for days in (21, 28):
+        table.head(days).to_csv(inbox / f"admissions_day{days}.csv", index=False)
+    args = ["follow", str(folder / "run"), str(inbox), "--as", "surge-admissions"]
+    result = CliRunner().invoke(cli, [*args, "--out-root", str(tmp_path / "chain")])
+    assert result.exit_code == 0, result.output
+    assert result.output.count("applied →") == 2 and "surge: doubling time" in result.output
+    last = json.loads((tmp_path / "chain" / "admissions_day28" / "summary.json").read_text())
+    assert last["update"]["drift"]["surge"]["days_observed"] == 28
+    again = CliRunner().invoke(cli, [*args, "--out-root", str(tmp_path / "chain")])
+    assert again.output.count("already applied") == 2
+
+
+def test_daily_admissions_on_a_plan_without_a_surge_exit_3(plan, tmp_path) -> None:
+    daily = _daily_admissions(tmp_path / "daily.csv", 4.0, seed=1)
+    result = CliRunner().invoke(
+        cli, ["update", str(plan), "--surge-admissions", str(daily), "--out", str(tmp_path / "o")]
+    )
+    assert result.exit_code == 3
+    assert "has no [demand.surge] to refit — add one to the scenario" in result.output
