@@ -354,9 +354,9 @@ def check_plan_sites_kept(
     ) + (f" and {len(gone) - 10} more" if len(gone) > 10 else "")
     ids = ", ".join(f'"{site}"' for site in gone)
     msg = (
-        f"{source}: {len(gone)} site(s) open in the plan are missing from the new facilities: "
+        f"{source}: {len(gone)} site(s) open in the plan are missing from these facilities: "
         f"{listed} — an update cannot tell a closure from a row lost by mistake. To close them, "
-        "keep their rows and give a scenario (--scenario NEW.toml, the plan's scenario with this "
+        "keep their rows and give the update a new scenario (the plan's scenario with this "
         f"section added) with [outage] closed_sites = [{ids}]: the update then closes them "
         "whatever it re-plans, and does not count them as its changes"
     )
@@ -374,9 +374,9 @@ def _check_p_after_closures(plan: FirstStage, forced: list[str], scenario: Scena
     msg = (
         f"[outage] closed_sites puts {len(forced)} site(s) of the plan out of service "
         f"({', '.join(forced[:10])}): {still_open} of its sites stay open, but [optimize] p = {p} "
-        f"asks for exactly {p}. In the update's scenario (--scenario): set p = {still_open} to "
+        f"asks for exactly {p}. In the update's new scenario: set p = {still_open} to "
         "keep their places vacant, or drop p and set allow_closing = true to let the update open "
-        "replacements (each one a change: bound them with --max-site-changes)"
+        "replacements (each one a change: bound them with a limit on site changes)"
     )
     raise InputError(msg)
 
@@ -593,9 +593,7 @@ class UpdateKind(PlanningKind):
             plan_in_force,
             _text_index(state.parent.facilities.set_index("site_id")),
             _text_index(inputs.facilities),
-            f"update --facilities {state.request.facilities}"
-            if state.request.facilities is not None
-            else f"[facilities] {scenario.facilities.path}",
+            str(state.request.facilities or scenario.facilities.path),
         )
         state.current, state.forced = _without_closed(plan_in_force, scenario.outage.closed_sites)
         _check_p_after_closures(state.current, state.forced, scenario)

@@ -227,7 +227,7 @@ def test_bad_updates_exit_3_naming_the_culprit(plan, new_areas, tmp_path, write_
     fewer = _sites(tmp_path / "fewer.gpkg", sites=("S2", "S3"))
     result = runner.invoke(cli, ["update", str(plan), "--facilities", str(fewer), "--out", out])
     assert result.exit_code == 3 and "S1" in result.output
-    assert f"update --facilities {fewer}" in result.output  # named by the option that gave it
+    assert f"{fewer}: 1 site(s) open in the plan are missing" in result.output
     assert '[outage] closed_sites = ["S1"]' in result.output  # and how to close it instead
     # a run folder of another kind of plan
     folder = tmp_path / "pm"
