@@ -329,17 +329,23 @@ def _queue_waits(t: np.ndarray, s: np.ndarray, servers: int) -> np.ndarray:
         v = n
         if i < n and t[i] < last_out:
             hi = int(np.searchsorted(t, last_out, side="left"))
-            window = t[i:hi]
-            busy = np.arange(i, hi) - np.searchsorted(d_sorted, window, side="right")
             ti = float(t[i])
             delayed = late = [(a, b) for a, b in delayed if b > ti]
-            if late:
-                starts, ends = np.sort([a for a, _ in late]), np.sort([b for _, b in late])
+            starts = np.sort([a for a, _ in late])
+            ends = np.sort([b for _, b in late])
+            lo, size = i, 2 * QUIET_ARRIVALS  # looked at in growing pieces: it is often near
+            while lo < hi:
+                up = min(lo + size, hi)
+                window = t[lo:up]
+                busy = np.arange(lo, up) - np.searchsorted(d_sorted, window, side="right")
                 busy += np.searchsorted(starts, window, side="right")
                 busy -= np.searchsorted(ends, window, side="right")
-            waiting = np.flatnonzero(busy >= servers)
-            if waiting.size:
-                v = i + int(waiting[0])
+                waiting = np.flatnonzero(busy >= servers)
+                if waiting.size:
+                    v = lo + int(waiting[0])
+                    break
+                lo, size = up, 4 * size
+            if v < n:
                 continue
             i = hi
         # ... and after them, the count alone
