@@ -248,7 +248,7 @@ def _loss_turned_away_stepwise(t: np.ndarray, d: np.ndarray, servers: int) -> np
     return np.array(turned, dtype=np.intp)
 
 
-QUIET_ARRIVALS = 24  # a congested stretch ends after this many arrivals in a row without a wait
+QUIET_ARRIVALS = 64  # a congested stretch ends after this many arrivals in a row without a wait
 STEP_BLOCK = 128  # arrivals converted to Python floats at a time while stepping
 BUSY_SHARE_STEPWISE = 0.2  # beyond this share of arrivals finding every bed busy, step them all
 
@@ -277,7 +277,7 @@ def _queue_waits(t: np.ndarray, s: np.ndarray, servers: int) -> np.ndarray:
         return _queue_waits_stepwise(t, s, servers)
     leave = d.copy()  # departures, later for those who waited
     d_sorted = np.sort(d)
-    delayed: list[tuple[float, float]] = []  # (d, actual departure) of those who waited
+    late_d = late_out = np.empty(0)  # d and actual departure of those who waited, maybe still in
     last_out = -math.inf  # when the last patient who waited leaves
     longest = float(s.max())
     longest_wait = 0.0
@@ -315,7 +315,6 @@ def _queue_waits(t: np.ndarray, s: np.ndarray, servers: int) -> np.ndarray:
                 at.append(i)
                 wait_days.append(f - ti)
                 out_at.append(out)
-                delayed.append((ti + si, out))
                 if out > last_out:
                     last_out = out
                 quiet = 0
@@ -324,15 +323,16 @@ def _queue_waits(t: np.ndarray, s: np.ndarray, servers: int) -> np.ndarray:
             waits[at] = wait_days
             leave[at] = out_at
             longest_wait = max(longest_wait, max(wait_days))
+            late_d = np.concatenate((late_d, d[at]))
+            late_out = np.concatenate((late_out, out_at))
         # the next arrival to wait: while patients who waited are still in, the count as if
         # nobody had waited plus those of them in for their delay (d ≤ t < departure) ...
         v = n
         if i < n and t[i] < last_out:
             hi = int(np.searchsorted(t, last_out, side="left"))
-            ti = float(t[i])
-            delayed = late = [(a, b) for a, b in delayed if b > ti]
-            starts = np.sort([a for a, _ in late])
-            ends = np.sort([b for _, b in late])
+            still_in = late_out > t[i]
+            late_d, late_out = late_d[still_in], late_out[still_in]
+            starts, ends = np.sort(late_d), np.sort(late_out)
             lo, size = i, 2 * QUIET_ARRIVALS  # looked at in growing pieces: it is often near
             while lo < hi:
                 up = min(lo + size, hi)
