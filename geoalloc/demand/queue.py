@@ -162,9 +162,10 @@ def _full_at(t: np.ndarray, d: np.ndarray, servers: int) -> tuple[np.ndarray, np
     A cheap bound comes first. Departures go into time bins (about ``GROUP`` each) by a monotone
     map, so a departure in an earlier bin than an arrival is before it. For an arrival i among a
     group of ``GROUP`` consecutive arrivals starting at g, busy_i ≤ (last position in the group)
-    − #{d in bins before t_g's}. Only in the groups where that bound reaches
-    ``servers`` (on a lightly loaded site, none) are the arrivals counted exactly, by a search
-    in the sorted departures.
+    − #{d in bins before t_g's}. In the groups where that bound reaches ``servers`` (on a
+    lightly loaded site, none), each arrival's own bound i − #{d in bins before t_i's} is
+    checked, and where that reaches it too, the departures in t_i's own bin up to t_i are added
+    by a search in the sorted departures of those bins only: the exact count.
     """
     none = np.empty(0, dtype=np.intp)
     n = len(t)
