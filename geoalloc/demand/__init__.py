@@ -38,7 +38,16 @@ from geoalloc.demand.surge import SurgeResult, surge_needs
 
 #: names served from :mod:`geoalloc.demand.queue` on first use: the queue module imports
 #: scipy.stats, which a run that checks no queue (``geoalloc validate``, equipment plans) skips
-_QUEUE_NAMES = frozenset({"queue_check", "queue_check_plan", "simulate_loss", "simulate_queue"})
+_QUEUE_NAMES = frozenset(
+    {
+        "queue_check",
+        "queue_check_plan",
+        "simulate_loss",
+        "simulate_loss_runs",
+        "simulate_queue",
+        "simulate_queue_runs",
+    }
+)
 
 
 def __getattr__(name: str) -> object:
@@ -82,6 +91,8 @@ __all__ = [
     "servers_for_blocking",
     "servers_for_wait_probability",
     "simulate_loss",
+    "simulate_loss_runs",
     "simulate_queue",
+    "simulate_queue_runs",
     "surge_needs",
 ]
