@@ -158,6 +158,7 @@ def update(
     half_life_days: float = 180.0,
     alpha: float = 0.05,
     skip_below_noise: bool = False,
+    as_of_day: int | None = None,
     out: str | os.PathLike[str] | None = None,
 ) -> RunResult:
     """Update the plan of a run folder with new data (the same as ``geoalloc update``).
@@ -169,6 +170,13 @@ def update(
     the result says what changed in the data and in the plan, and why. Nothing is written:
     ``.write(out)`` writes the folder (give the same ``out`` here so that the manifest records the
     parent's path relative to it).
+
+    A time-phased deployment run (a scenario with ``[deployment]``) is updated from ``as_of_day``
+    (the day of the surge curve the update is made on; default its ``start_day``: nothing has
+    happened yet): the shipments and temporary sites of the periods already started are kept,
+    new shipments and sites take effect only after their lead and set-up times, and
+    ``max_changes`` counts temporary sites changed plus units shipped differently
+    (:mod:`geoalloc.runs.update_phased`).
 
     Examples
     --------
@@ -201,6 +209,7 @@ def update(
         half_life_days=half_life_days,
         alpha=alpha,
         skip_below_noise=skip_below_noise,
+        as_of_day=as_of_day,
     )
     return run_update(request, out_dir=path(out))
 

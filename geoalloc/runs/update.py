@@ -25,7 +25,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -67,6 +67,8 @@ log = logging.getLogger(__name__)
 
 #: run kinds an update starts from
 PARENT_KINDS = ("planning", "update")
+#: time-phased deployment run kinds an update starts from (:mod:`geoalloc.runs.update_phased`)
+PHASED_PARENT_KINDS = ("deployment", "deployment_update")
 
 
 @dataclass(frozen=True)
@@ -93,6 +95,10 @@ class UpdateRequest:
     frontier
         Limits on the number of changes (None: no limit) at which to re-plan too, for the
         disruption-vs-benefit table a planner chooses from; the plan itself follows ``limits``.
+    as_of_day
+        The update of a time-phased deployment only: the day (of the surge curve, as the
+        deployment's ``start_day``) the update is made on; what the plan in force decided for
+        the periods started before it is history (None: its ``start_day``, nothing happened yet).
     """
 
     parent: Path
@@ -107,6 +113,7 @@ class UpdateRequest:
     alpha: float = 0.05
     skip_below_noise: bool = False
     frontier: tuple[int | None, ...] = ()
+    as_of_day: int | None = None
 
 
 @dataclass(frozen=True)
@@ -147,13 +154,14 @@ def read_parent(folder: Path) -> Parent:
     folder = Path(folder)
     run = RunFolder(folder).read(layers=("facilities", "areas"))
     kind = run.summary.get("kind")
-    if kind not in PARENT_KINDS:
+    if kind not in PARENT_KINDS + PHASED_PARENT_KINDS:
         msg = (
             f"{folder}: a {kind} run — `geoalloc update` re-plans planning runs of the capacitated "
-            "model (or earlier updates); give the folder of such a run"
+            "model and time-phased deployment runs (or earlier updates of either); give the "
+            "folder of such a run"
         )
         raise InputError(msg)
-    if run.summary.get("model") != "capacitated":
+    if kind in PARENT_KINDS and run.summary.get("model") != "capacitated":
         msg = (
             f"{folder}: a plan of the {run.summary.get('model')} model — `geoalloc update` re-plans "
             "capacitated plans (sites and units); run the scenario with [optimize] model = "
@@ -229,17 +237,24 @@ def _check_new_files(request: UpdateRequest) -> None:
     problems.raise_if_any()
 
 
-def updated_scenario(parent: Parent, request: UpdateRequest) -> Scenario:
-    """The update's scenario: the parent's (or the new scenario file) with the new files."""
+def updated_scenario(parent: Parent, request: UpdateRequest, expect: str = "planning") -> Scenario:
+    """The update's scenario: the parent's (or the new scenario file) with the new files.
+    ``expect``: the kind of run the parent is (planning or deployment); the scenario must be too."""
     _check_new_files(request)
     scenario = load_scenario(request.scenario) if request.scenario else parent.scenario
     from geoalloc.runs.kinds import kind_for
 
     kind = kind_for(scenario)
-    if kind.name != "planning":
+    if kind.name != expect and expect == "planning":
         msg = (
             f"{request.scenario}: a {kind.name} scenario — an update re-plans the capacitated "
             f"planning model; leave out its [{kind.name}] section"
+        )
+        raise InputError(msg)
+    if kind.name != expect:
+        msg = (
+            f"{request.scenario}: a {kind.name} scenario, but the plan in force is a {expect} "
+            f"run — give the new scenario the plan's [{expect}] section"
         )
         raise InputError(msg)
     update: dict[str, Any] = {}
@@ -415,11 +430,9 @@ class UpdateKind(PlanningKind):
         )
         return fit_los_model(pooled, risk_days=scenario.demand.risk_days, seed=SEED)
 
-    def solve_plan(
-        self, scenario: Scenario, inputs: Inputs, problem: AllocationProblem
-    ) -> Allocation:
+    def measure_drift(self, scenario: Scenario, inputs: Inputs, resources: list[str]) -> None:
+        """The drift of the data from the plan's to the new (``state.drift``)."""
         state = self._need_state()
-        resources = list(problem.resources)
         population = scenario.areas.population
         parent_areas = state.parent.areas.set_index("area_id")
         parent_areas.index = parent_areas.index.astype(str)
@@ -452,6 +465,14 @@ class UpdateKind(PlanningKind):
                 and state.request.facilities is None
             ),
         )
+
+    def solve_plan(
+        self, scenario: Scenario, inputs: Inputs, problem: AllocationProblem
+    ) -> Allocation:
+        state = self._need_state()
+        resources = list(problem.resources)
+        self.measure_drift(scenario, inputs, resources)
+        assert state.drift is not None
         limits = state.request.limits
         if state.request.skip_below_noise and not state.drift.changed:
             limits = ChangeLimits(max_changes=0)
@@ -567,20 +588,51 @@ def run_update(request: UpdateRequest, *, out_dir: Path | None = None) -> RunRes
     parent's path relative to it (a chain of folders can then be moved together).
     """
     parent = read_parent(request.parent)
+    kind = parent.summary.get("kind")
+    if kind in PHASED_PARENT_KINDS:
+        from geoalloc.runs.update_phased import run_phased_update
+
+        return run_phased_update(request, parent, out_dir=out_dir)
+    if request.as_of_day is not None:
+        msg = (
+            f"{parent.folder}: a {kind} run — as_of_day (the day an update is made on) is for the "
+            "update of a time-phased deployment run (a scenario with [deployment]); leave it out "
+            "for a planning run"
+        )
+        raise InputError(msg)
     scenario = updated_scenario(parent, request)
-    problems = Problems()  # the plan's own tables (its inputs' hashes were checked unchanged)
+    parent_areas, parent_sites = read_parent_inputs(parent)
+    state = _UpdateState(
+        request=request, parent=parent, parent_areas=parent_areas, parent_sites=parent_sites
+    )
+    result = UpdateKind(state).run(scenario)
+    record_lineage(result, state, out_dir)
+    return result
+
+
+def read_parent_inputs(
+    parent: Parent, add_sites: Callable[..., gpd.GeoDataFrame | None] | None = None
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """The plan's own areas and sites, read as its scenario reads them (its inputs' hashes were
+    checked unchanged). ``add_sites``: its kind's sites added (the temporary sites of a
+    deployment: :meth:`~geoalloc.runs.planning.PlanningKind.add_sites`)."""
+    problems = Problems()
     parent_areas = read_areas(parent.scenario.areas, problems)
     parent_sites = read_facilities(
         parent.scenario.facilities,
         problems,
         crs=parent_areas.crs if parent_areas is not None else None,
     )
+    if add_sites is not None:
+        parent_sites = add_sites(parent.scenario, parent_sites, problems)
     problems.raise_if_any(header=f"{parent.folder}: the plan's inputs cannot be read")
     assert parent_areas is not None and parent_sites is not None
-    state = _UpdateState(
-        request=request, parent=parent, parent_areas=parent_areas, parent_sites=parent_sites
-    )
-    result = UpdateKind(state).run(scenario)
+    return parent_areas, parent_sites
+
+
+def record_lineage(result: RunResult, state: _UpdateState, out_dir: Path | None) -> None:
+    """The manifest's ``parent`` record and ``update`` section: what the update started from."""
+    parent, request = state.parent, state.request
     record = parent_record(parent.folder, out_dir if out_dir is not None else Path.cwd())
     if out_dir is None:  # no folder yet: the parent's absolute path stands in for the relative one
         record["folder"] = str(parent.folder.resolve())
@@ -604,4 +656,3 @@ def run_update(request: UpdateRequest, *, out_dir: Path | None = None) -> RunRes
             if path is not None
         },
     }
-    return result
