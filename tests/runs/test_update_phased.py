@@ -137,6 +137,7 @@ def test_changes_wait_for_their_lead_time(plan, surge_at_b, tmp_path) -> None:
     assert manifest["parent"]["kind"] == "deployment"
 
 
+@pytest.mark.slow
 def test_no_change_allowed_keeps_the_schedule_and_never_worse(plan, surge_at_b) -> None:
     kept = geoalloc.update(plan, areas=surge_at_b, max_changes=0)
     assert kept.summary["update"]["change_rows"] == []
@@ -156,6 +157,7 @@ def shipping_plan(tmp_path_factory: pytest.TempPathFactory, write_scenario) -> P
     return _plan(folder, write_scenario, {"A": 40_000.0, "B": 20_000.0}, deployment=DEPLOYMENT)
 
 
+@pytest.mark.slow
 def test_a_shipment_that_left_is_kept(shipping_plan: Path, tmp_path: Path) -> None:
     # B's demand vanishes and A grows to 137 beds a day. Updated as of day 1, the 28 beds are on
     # their way (back no earlier than day 5, after the horizon): S1 has 122 beds, A goes without
