@@ -20,6 +20,17 @@
    ``summary["update"]``: the drift, the changes, what each buys, and the kept plan's figures.
 6. **Lineage.** The manifest's ``parent`` record (:mod:`geoalloc.runs.lineage`) names the parent by
    the hash of its manifest; the new inputs' hashes are in ``inputs`` as for every run.
+
+A **time-phased deployment run** (a scenario with ``[deployment]``, or an update of one) is updated
+by :mod:`geoalloc.runs.update_phased` (``[--as-of-day D]``, :attr:`UpdateRequest.as_of_day`): the
+shipments and temporary sites of the periods started before day ``D`` (default: the deployment's
+``start_day``, nothing has happened yet) are kept — shipments under way still arrive when
+scheduled — and the rest of the schedule is re-made with the least disruption; a new shipment
+leaves no earlier than the first period starting on or after ``D`` and is usable ``lead`` periods
+later, a new temporary site is ready after its set-up days, so no change takes effect before its
+lead time. The change limits count temporary sites changed plus units shipped differently
+(:mod:`geoalloc.optimize.phased_replan`); the result is never worse than keeping the schedule.
+``as_of_day`` with a planning parent is an input error (exit 3).
 """
 
 from __future__ import annotations
