@@ -152,7 +152,10 @@ def _request(parent: Path, new: dict[str, Path | None], settings: dict[str, Any]
         half_life_days=settings["half_life_days"],
         alpha=settings["alpha"],
         skip_below_noise=settings["skip_below_noise"],
-        **new,
+        history=new.get("history"),
+        areas=new.get("areas"),
+        facilities=new.get("facilities"),
+        scenario=new.get("scenario"),
     )
 
 
