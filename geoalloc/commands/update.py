@@ -53,7 +53,8 @@ def update_options(function: Any) -> Any:
             type=click.IntRange(min=0),
             default=None,
             help="At most this many changes: sites opened or closed plus modules added or removed "
-            "(0: keep the plan, re-evaluated on the new data).",
+            "(a time-phased deployment: temporary sites changed plus units shipped differently; "
+            "0: keep the plan, re-evaluated on the new data).",
         ),
         click.option(
             "--max-site-changes",
