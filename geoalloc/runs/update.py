@@ -39,7 +39,7 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import geopandas as gpd
 import pandas as pd
@@ -125,6 +125,17 @@ class UpdateRequest:
     skip_below_noise: bool = False
     frontier: tuple[int | None, ...] = ()
     as_of_day: int | None = None
+
+
+@runtime_checkable
+class UpdatesParent(Protocol):
+    """A run kind that updates parents of another kind (the time-phased deployment update)."""
+
+    def update_parent(
+        self, request: UpdateRequest, parent: Parent, *, out_dir: Path | None
+    ) -> RunResult:
+        """Run the update of ``parent`` end to end (nothing is written)."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -600,10 +611,12 @@ def run_update(request: UpdateRequest, *, out_dir: Path | None = None) -> RunRes
     """
     parent = read_parent(request.parent)
     kind = parent.summary.get("kind")
-    if kind in PHASED_PARENT_KINDS:
-        from geoalloc.runs.update_phased import run_phased_update
+    if kind in PHASED_PARENT_KINDS:  # its own kind updates it (registered as deployment_update)
+        from geoalloc.runs.kinds import kind_named
 
-        return run_phased_update(request, parent, out_dir=out_dir)
+        updater = kind_named(PHASED_PARENT_KINDS[1])
+        assert isinstance(updater, UpdatesParent)
+        return updater.update_parent(request, parent, out_dir=out_dir)
     if request.as_of_day is not None:
         msg = (
             f"{parent.folder}: a {kind} run — as_of_day (the day an update is made on) is for the "

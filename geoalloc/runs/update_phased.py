@@ -28,13 +28,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
 import pandas as pd
 
+import geoalloc._text as fmt
 from geoalloc._errors import InputError
 from geoalloc.demand.surge import SurgeResult
 from geoalloc.optimize.phased import PhasedSchedule
@@ -68,6 +69,8 @@ log = logging.getLogger(__name__)
 
 #: the timeline an update keeps from its parent
 TIMELINE = ("period_days", "periods", "start_day")
+#: relative change in the time-phased demand below which it is the same
+DEMAND_TOL = 1e-9
 
 
 @dataclass
@@ -75,6 +78,7 @@ class _PhasedState(_UpdateState):
     """An update's state, plus the schedule in force and the day of the update."""
 
     schedule: PhasedSchedule | None = None
+    period_demand: dict[str, dict[str, float]] = field(default_factory=dict)
     as_of_day: int = 0
     as_of_period: int = 0
     phased: PhasedReplan | None = None
@@ -99,6 +103,20 @@ def parent_schedule(parent: Parent) -> PhasedSchedule:
             dtype=int,
         ),
     )
+
+
+def period_demand_drift(parent: Parent, demand: pd.DataFrame) -> dict[str, dict[str, float]]:
+    """Per resource, the units needed summed over the periods, the plan's → the new (``old``,
+    ``new``), for the resources whose sum changed (the surge curve is not in the data drift).
+    ``demand``: the new problem's, index (period, area)."""
+    rows = (parent.summary.get("deployment") or {}).get("by_period") or []
+    changed: dict[str, dict[str, float]] = {}
+    for r in demand.columns:
+        old = float(sum(row.get(f"demand_{r}", 0.0) for row in rows))
+        new = float(demand[r].sum())
+        if abs(new - old) > DEMAND_TOL * max(1.0, abs(old)):
+            changed[str(r)] = {"old": old, "new": new}
+    return changed
 
 
 def check_as_of_day(day: int | None, scenario: Scenario, folder: Path) -> int:
@@ -189,14 +207,15 @@ class DeploymentUpdateKind(UpdateKind, DeploymentKind):
         state = self._phased_state()
         assert state.schedule is not None and state.drift is not None
         request = state.request
+        problem = deployment_problem(
+            scenario, inputs, od, deployment_sites(scenario, inputs), surge
+        )
+        state.period_demand = period_demand_drift(state.parent, problem.demand)
         limits = request.limits
-        if request.skip_below_noise and not state.drift.changed:
+        if request.skip_below_noise and not state.drift.changed and not state.period_demand:
             limits = ChangeLimits(max_changes=0)
             state.kept_plan = True
         with stage("solve"):
-            problem = deployment_problem(
-                scenario, inputs, od, deployment_sites(scenario, inputs), surge
-            )
             replan = solve_phased_update(
                 problem, scenario.optimize, state.schedule, state.as_of_period, limits
             )
@@ -246,6 +265,16 @@ class DeploymentUpdateKind(UpdateKind, DeploymentKind):
             )
         parent = state.parent
         request = state.request
+        drift = state.drift.to_dict()
+        if state.period_demand:
+            drift["lines"] = [
+                *drift["lines"],
+                "time-phased demand (units summed over the periods): "
+                + ", ".join(
+                    f"{r} {fmt.number(v['old'])} → {fmt.number(v['new'])}"
+                    for r, v in state.period_demand.items()
+                ),
+            ]
         summary["update"] = {  # type: ignore[typeddict-unknown-key]
             "kind": "deployment",
             "parent": {
@@ -273,7 +302,8 @@ class DeploymentUpdateKind(UpdateKind, DeploymentKind):
             "kept_by_rule": state.kept_plan,
             "kept_current": replan.kept_current,
             "notes": list(replan.notes),
-            "drift": state.drift.to_dict(),
+            "drift": drift,
+            "period_demand": state.period_demand,
             "changes": float(replan.n_changes),
             "site_changes": int(replan.n_site_changes),
             "units_changed": {str(k): float(v) for k, v in replan.units_changed.items()},
@@ -294,6 +324,13 @@ class DeploymentUpdateKind(UpdateKind, DeploymentKind):
                 else None
             ),
         }
+
+    def update_parent(
+        self, request: UpdateRequest, parent: Parent, *, out_dir: Path | None
+    ) -> RunResult:
+        """:func:`run_phased_update` (what :func:`geoalloc.runs.update.run_update` calls for a
+        deployment parent)."""
+        return run_phased_update(request, parent, out_dir=out_dir)
 
     def summary_lines(self, summary: Mapping[str, Any], out_dir: str) -> list[str]:
         from geoalloc.outputs.terminal import deployment_lines, folder_lines, planning_lines

@@ -121,6 +121,10 @@ def test_changes_wait_for_their_lead_time(plan, surge_at_b, tmp_path) -> None:
         assert _unit_days(result) <= _unit_days(result, "kept") + 1e-9
     update = late.summary["update"]
     assert (update["as_of_period"], update["first_change_day"]) == (2, 2)
+    a_per_day = 40_000 * BEDS_PER_PERSON
+    assert update["period_demand"]["beds"] == pytest.approx(
+        {"old": PERIODS * a_per_day, "new": PERIODS * (a_per_day + b_per_day)}
+    )
     [row] = update["change_rows"]
     assert row["change"] == "shipment added"
     assert (row["from_site"], row["to_site"], row["units"]) == ("S1", "S2", 28.0)
