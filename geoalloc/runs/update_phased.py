@@ -20,8 +20,10 @@ deployment run (a scenario with ``[deployment]``) or an earlier update of one:
    solved afresh on the new data, as a deployment run does.
 4. **Outputs**: the folder a deployment run writes, the ``changes`` layer (one row per change, at
    the site it lands on), the per-area unmet unit-days if the schedule is kept
-   (``deploy_kept_unmet_<r>_unit_days``) and ``summary["update"]`` (``kind = "deployment"``); the
-   manifest's ``parent`` record as for every update.
+   (``deploy_kept_unmet_<r>_unit_days``) and ``summary["update"]`` (``kind = "deployment"``;
+   ``period_demand``: the units needed summed over the periods, old → new, per resource that
+   changed — the surge curve, which the data drift does not see; with ``skip_below_noise`` a
+   change there is a change too); the manifest's ``parent`` record as for every update.
 """
 
 from __future__ import annotations
