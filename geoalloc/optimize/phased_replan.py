@@ -372,6 +372,7 @@ def solve_phased_update(
             "exceeds, or fewer units at a site than it ships): the re-plan is not compared with it"
         )
     history = PhasedHistory(schedule=parent, before=as_of)
+    replan_bound: float | None = None
     if limits.max_changes == 0 and kept is not None:
         plan = kept
     else:
@@ -398,6 +399,7 @@ def solve_phased_update(
             )
         except InfeasibleError:
             raise _history_infeasible(as_of) from None
+        replan_bound = plan.bound
         plan = cancel_circular_moves(problem, options, plan, fixed_before=as_of)
         check_phased(problem, options, plan, fixed_before=as_of)
     check_history(plan, history)
@@ -411,6 +413,17 @@ def solve_phased_update(
             plan, kept_current = kept, True
     changes, n_sites, units = change_rows(parent, plan, as_of)
     n_changes = n_sites + sum(units.values())
+    if kept is not None and replan_bound is not None and changes.empty:
+        room = kept.objective - replan_bound
+        if room > COMPARE_TOL * max(1.0, abs(kept.objective)):
+            penalty = options.unmet_penalty_minutes
+            as_unit_days = f" (at most {room / penalty:.4g} unmet unit-days)" if penalty > 0 else ""
+            notes.append(
+                f"no change found worth more than the [optimize] mip_gap {options.mip_gap:g} of "
+                f"the objective: the solver's bound leaves up to {room:.6g} demand-weighted "
+                f"minutes to gain{as_unit_days} — lower mip_gap in the update's scenario to look "
+                "further"
+            )
     log.info(
         "time-phased update from period %d: %d site change(s), units changed %s; objective "
         "kept %s → %.6g",
