@@ -52,9 +52,14 @@ def phased_update_lines(summary: Mapping[str, Any]) -> list[str]:
     """The lines ``geoalloc update`` prints for the update of a time-phased deployment."""
     update = summary["update"]
     rows = update["change_rows"]
+    kept = (
+        f"decisions before day {update['first_change_day']} kept"
+        if update["as_of_period"]
+        else "nothing has happened yet: every decision may change"
+    )
     lines = [
         f"update of {update['parent']['folder']} ({update['parent']['scenario']}) as of day "
-        f"{update['as_of_day']}: decisions before day {update['first_change_day']} kept",
+        f"{update['as_of_day']}: {kept}",
     ]
     lines += [f"  data: {line}" for line in update["drift"]["lines"]]
     if update["kept_by_rule"]:
