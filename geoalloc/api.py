@@ -159,6 +159,7 @@ def update(
     half_life_days: float = 180.0,
     alpha: float = 0.05,
     skip_below_noise: bool = False,
+    as_of_day: int | None = None,
     out: str | os.PathLike[str] | None = None,
 ) -> RunResult:
     """Update the plan of a run folder with new data (the same as ``geoalloc update``).
@@ -172,6 +173,13 @@ def update(
     ``[demand.surge]`` before the re-plan (see :mod:`geoalloc.demand.surge_fit`). Nothing is
     written: ``.write(out)`` writes the folder (give the same ``out`` here so that the manifest records the
     parent's path relative to it).
+
+    A time-phased deployment run (a scenario with ``[deployment]``) is updated from ``as_of_day``
+    (the day of the surge curve the update is made on; default its ``start_day``: nothing has
+    happened yet): the shipments and temporary sites of the periods already started are kept,
+    new shipments and sites take effect only after their lead and set-up times, and
+    ``max_changes`` counts temporary sites changed plus units shipped differently
+    (:mod:`geoalloc.runs.update_phased`).
 
     Examples
     --------
@@ -205,6 +213,7 @@ def update(
         half_life_days=half_life_days,
         alpha=alpha,
         skip_below_noise=skip_below_noise,
+        as_of_day=as_of_day,
     )
     return run_update(request, out_dir=path(out))
 

@@ -53,7 +53,8 @@ def update_options(function: Any) -> Any:
             type=click.IntRange(min=0),
             default=None,
             help="At most this many changes: sites opened or closed plus modules added or removed "
-            "(0: keep the plan, re-evaluated on the new data).",
+            "(a time-phased deployment: temporary sites changed plus units shipped differently; "
+            "0: keep the plan, re-evaluated on the new data).",
         ),
         click.option(
             "--max-site-changes",
@@ -152,7 +153,10 @@ def _request(parent: Path, new: dict[str, Path | None], settings: dict[str, Any]
         half_life_days=settings["half_life_days"],
         alpha=settings["alpha"],
         skip_below_noise=settings["skip_below_noise"],
-        **new,
+        history=new.get("history"),
+        areas=new.get("areas"),
+        facilities=new.get("facilities"),
+        scenario=new.get("scenario"),
     )
 
 
@@ -193,6 +197,18 @@ def _request(parent: Path, new: dict[str, Path | None], settings: dict[str, Any]
 )
 @update_options
 @click.option(
+    "--as-of-day",
+    "as_of_day",
+    type=int,
+    default=None,
+    metavar="DAY",
+    help="Time-phased deployment runs only: the day (of the surge curve, as [deployment] "
+    "start_day) the update is made on. Shipments that left and temporary sites opened in the "
+    "periods started before it are kept; changes start in the first period starting on or after "
+    "it and take effect only after their lead (set-up) time. Default: the deployment's "
+    "start_day (nothing has happened yet).",
+)
+@click.option(
     "--out",
     type=click.Path(path_type=Path, file_okay=False),
     required=True,
@@ -210,16 +226,25 @@ def update_command(
     out: Path,
     overwrite: bool,
     as_json: bool,
+    as_of_day: int | None,
     **settings: Any,
 ) -> None:
     """Update the plan of RUN_DIR with new data: drift found, the plan re-made from the current
     one with the least disruption, what changed and why. Writes a normal run folder (map.html,
     report.html, results.gpkg, summary.json, manifest.json naming its parent).
 
+    A time-phased deployment run (a scenario with [deployment]) is updated from --as-of-day on:
+    the shipments and temporary sites of the periods already started are kept, and --max-changes
+    counts temporary sites changed plus units shipped differently.
+
     Example: geoalloc update maps/chicago-beds --scenario surge.toml --max-changes 4 --out maps/u1
 
     Example: geoalloc update maps/chicago-surge --surge-admissions daily.csv --out maps/u2
+
+    Example: geoalloc update maps/icu-phased --scenario surge.toml --as-of-day 9 --out maps/u3
     """
+    import dataclasses
+
     from geoalloc.runs.update import run_update
 
     new = {
@@ -229,7 +254,7 @@ def update_command(
         "scenario": scenario_path,
         "surge_admissions": surge_admissions,
     }
-    request = _request(run_dir, new, settings)
+    request = dataclasses.replace(_request(run_dir, new, settings), as_of_day=as_of_day)
     exit_if_unproven(
         write_and_report(out, overwrite, as_json, lambda: run_update(request, out_dir=out))
     )

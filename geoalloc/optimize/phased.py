@@ -38,6 +38,13 @@ in transit it is usable nowhere, so no unit is ever used before it can arrive. T
 redeployment* is the same model with every ``m`` and ``z`` fixed to 0; it is solved first and
 handed to the solver as a starting solution, so the plan is never worse than it.
 
+Decisions already made (an update of the plan on new data, :mod:`geoalloc.optimize.phased_replan`)
+enter as a :class:`PhasedHistory`: every ``m_jkrt`` and ``w_jt`` of a period ``t`` before its
+``before`` period is fixed (both column bounds) to the value the schedule gives it — shipments that
+departed arrive at their scheduled period, temporary sites opened stay open — and the model decides
+the rest. A new shipment can then depart no earlier than ``before`` and arrive no earlier than
+``before + L_jk``; a site opened then is ready from ``before + σ_j``.
+
 A plan solved to a gap may keep shipments that cancel out (19 units A → B and 1 back in the same
 period); :mod:`geoalloc.optimize.phased_cleanup` takes them out after the solve, provably without
 changing what is served, and the checker verifies that none is left.
@@ -45,8 +52,10 @@ changing what is served, and the checker verifies that none is left.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -161,6 +170,47 @@ class PhasedPlan(Solved):
             "moves": [],
         }
     )
+
+
+@dataclass(frozen=True)
+class PhasedSchedule:
+    """The decisions of a time-phased plan: its shipments and the temporary sites it opens.
+
+    Attributes
+    ----------
+    moves
+        Columns ``resource``, ``from_site``, ``to_site``, ``units``, ``depart_period``,
+        ``arrive_period`` (as :attr:`PhasedPlan.moves` and a run folder's ``moves`` layer).
+    opened
+        Index: temporary site id; values: the period it is opened in (sites opened only).
+    """
+
+    moves: pd.DataFrame
+    opened: pd.Series
+
+    @classmethod
+    def of(cls, plan: PhasedPlan) -> PhasedSchedule:
+        """The schedule of a solved plan."""
+        columns = ["resource", "from_site", "to_site", "units", "depart_period", "arrive_period"]
+        opened = plan.temporary[plan.temporary["opened"].astype(bool)]["open_period"]
+        return cls(moves=plan.moves[columns].copy(), opened=opened.astype(int))
+
+
+@dataclass(frozen=True)
+class PhasedHistory:
+    """Decisions made before period ``before``, fixed in the model (see the module docs).
+
+    Attributes
+    ----------
+    schedule
+        The plan in force; its shipments departing before ``before`` and its sites opened before
+        ``before`` are history.
+    before
+        The first period still to decide (0: nothing fixed; ``periods``: everything fixed).
+    """
+
+    schedule: PhasedSchedule
+    before: int
 
 
 def lead_periods(minutes: np.ndarray, options: DeploymentOptions) -> np.ndarray:
@@ -336,6 +386,110 @@ def _ready_terms(ix: _Index, lay: _Layout, z0: int, T: int, j: np.ndarray, t: np
     tt = np.asarray(t, dtype=np.int64) - ix.setup[j]
     ok = np.flatnonzero((first[j] >= 0) & (tt >= 0))
     return ok, z0 + first[j[ok]] + tt[ok]
+
+
+def schedule_values(
+    ix: _Index, lay: _Layout, schedule: PhasedSchedule, deployment: DeploymentOptions
+) -> tuple[np.ndarray, np.ndarray]:
+    """The value of every ``m`` and ``w`` column in ``schedule``: ``(m⁰, w⁰)``.
+
+    Raises
+    ------
+    InputError
+        A shipment or opening the model cannot make: a site no longer there, sites the network no
+        longer connects, a lead time that differs (the shipment would arrive another day), or a
+        temporary site that can no longer be ready within the horizon.
+    """
+    T = deployment.periods
+    problems = Problems()
+    m0 = np.zeros(len(lay.m_pair))
+    moves = schedule.moves
+    if len(moves):
+        fa = ix.sites.get_indexer(pd.Index(moves["from_site"]))
+        fb = ix.sites.get_indexer(pd.Index(moves["to_site"]))
+        gone = sorted(
+            {str(s) for s, p in zip(moves["from_site"], fa, strict=True) if p < 0}
+            | {str(s) for s, p in zip(moves["to_site"], fb, strict=True) if p < 0}
+        )
+        if gone:
+            problems.add(
+                "the plan in force",
+                "ships units from or to sites that are not in the new facilities",
+                "keep these sites in the facilities file (with capacity 0 if they are closed)",
+                ids=gone,
+            )
+        movable = [ix.resources[k] for k in ix.movable]
+        q = np.array([movable.index(r) if r in movable else -1 for r in moves["resource"]])
+        not_movable = sorted({str(r) for r, k in zip(moves["resource"], q, strict=True) if k < 0})
+        if not_movable:
+            problems.add(
+                "the plan in force",
+                f"ships resource(s) {not_movable}, which the new [deployment] does not move",
+                "keep them in [[deployment.movable]]",
+            )
+        pair_of = {(int(a), int(b)): p for p, (a, b) in enumerate(zip(ix.fa, ix.fb, strict=True))}
+        column_of = {
+            (int(k), int(p), int(t)): c
+            for c, (k, p, t) in enumerate(zip(lay.m_k, lay.m_pair, lay.m_t, strict=True))
+        }
+        lost = []
+        for row, a, b, k in zip(moves.itertuples(index=False), fa, fb, q, strict=True):
+            if a < 0 or b < 0 or k < 0:
+                continue
+            p = pair_of.get((int(a), int(b)))
+            t = int(row.depart_period)
+            arrive = t + int(ix.lead[p]) if p is not None else None
+            column = column_of.get((int(k), p, t)) if p is not None else None
+            if column is None or arrive != int(row.arrive_period):
+                lost.append(
+                    f"{row.units:g} {row.resource} {row.from_site} → {row.to_site} (period "
+                    f"{t} → {int(row.arrive_period)}"
+                    + (f"; now {arrive})" if arrive is not None else "; not connected now)")
+                )
+                continue
+            m0[column] += float(row.units)
+        if lost:
+            problems.add(
+                "the plan in force",
+                "shipment(s) the new data cannot make as scheduled (sites no longer connected "
+                "within [deployment] max_transfer_minutes, or another lead time): "
+                + "; ".join(lost[:5])
+                + (f" and {len(lost) - 5} more" if len(lost) > 5 else ""),
+                "keep the plan's [deployment] section and [network] for the update",
+            )
+    w0 = np.zeros(len(lay.z_site))
+    if len(schedule.opened):
+        position = ix.sites.get_indexer(schedule.opened.index)
+        first = {int(j): c for c, j in enumerate(lay.z_site) if c % T == 0}
+        missing = []
+        for site, j, o in zip(schedule.opened.index, position, schedule.opened, strict=True):
+            if j < 0 or int(j) not in first:
+                missing.append(str(site))
+                continue
+            w0[first[int(j)] + int(o) : first[int(j)] + T] = 1.0
+        if missing:
+            problems.add(
+                "the plan in force",
+                "opens temporary sites that are not temporary sites of the new data, or can no "
+                "longer be ready within the horizon (their setup days)",
+                "keep these sites in the [deployment] temporary_sites (or candidates)",
+                ids=missing,
+            )
+    problems.raise_if_any(header="the plan in force cannot be kept on the new data")
+    return m0, w0
+
+
+def pin_history(
+    lm: LinearModel, lay: _Layout, m0: np.ndarray, w0: np.ndarray, before: int
+) -> LinearModel:
+    """``lm`` with every ``m`` and ``w`` column of a period before ``before`` fixed to ``m⁰``/``w⁰``."""
+    lo, hi = lm.col_lo.copy(), lm.col_hi.copy()
+    for block, period, value in (("m", lay.m_t, m0), ("w", lay.z_period, w0)):
+        cols = np.arange(lm.blocks[block].start, lm.blocks[block].stop)
+        past = period < before
+        lo[cols[past]] = value[past]
+        hi[cols[past]] = value[past]
+    return dataclasses.replace(lm, col_lo=lo, col_hi=hi)
 
 
 def _cat(parts: list[np.ndarray], dtype) -> np.ndarray:
@@ -671,9 +825,17 @@ def _solve_one(
     redeploy: bool,
     start: np.ndarray | None = None,
     known_bound: float | None = None,
+    adjust: Callable[[LinearModel, _Layout], LinearModel] | None = None,
 ) -> tuple[PhasedPlan, np.ndarray]:
+    """Build, solve and decode one model. ``adjust``: applied to the built model (history
+    fixed, change limits added: columns after the model's own); ``start`` is padded with zeros
+    for the columns it adds."""
     started = time.perf_counter()
     lm, lay = build_phased(ix, options, deployment, redeploy=redeploy)
+    if adjust is not None:
+        lm = adjust(lm, lay)
+    if start is not None and len(start) < lm.n_cols:
+        start = np.concatenate([start, np.zeros(lm.n_cols - len(start))])
     build_s = time.perf_counter() - started
     what = "time-phased plan" if redeploy else "time-phased plan without redeployment"
     if redeploy and not deployment.integer_moves and known_bound is None and ix.movable:
@@ -720,7 +882,10 @@ def _solve_one(
 
 
 def solve_phased(
-    problem: PhasedProblem, options: OptimizeOptions | None = None
+    problem: PhasedProblem,
+    options: OptimizeOptions | None = None,
+    *,
+    history: PhasedHistory | None = None,
 ) -> tuple[PhasedPlan, PhasedPlan]:
     """Solve the plan without redeployment, then the time-phased plan; check both.
 
@@ -730,8 +895,13 @@ def solve_phased(
     :func:`geoalloc.optimize.phased_cleanup.cancel_circular_moves` takes them out of the
     solver's plan without changing what it serves). Both are verified by
     :func:`geoalloc.optimize.phased_check.check_phased` (a violation raises ``CheckError``).
+
+    ``history``: decisions already made (see the module docs): ``plan`` keeps every shipment
+    departing and every temporary site opened before ``history.before`` as ``history.schedule``
+    has them and decides the rest (``static``, which moves nothing, ignores it). An
+    :class:`InputError` says which of them the problem cannot hold (a site gone, a lead changed).
     """
-    from geoalloc.optimize.phased_check import check_phased
+    from geoalloc.optimize.phased_check import check_history, check_phased
     from geoalloc.optimize.phased_cleanup import cancel_circular_moves
     from geoalloc.optimize.solvers import usable_solver_options
 
@@ -740,20 +910,35 @@ def solve_phased(
     if not len(ix.pa):
         log.warning("time-phased plan: no (area, site) pair within the standard")
     deployment = problem.options
-    static, start = _solve_one(ix, options, deployment, redeploy=False)
+    static, static_x = _solve_one(ix, options, deployment, redeploy=False)
     check_phased(problem, options, static)
+    start: np.ndarray | None = static_x
+    adjust = None
+    before = 0
+    if history is not None and history.before > 0:
+        before = history.before
+        adjust = history_adjust(ix, deployment, history)
+        start = None  # the plan without redeployment breaks the history: no start
     known_bound = None
     if deployment.integer_moves and len(ix.movable):
         # Whole-unit shipments make the bound slow to prove; the same plan with fractional
         # shipments is a relaxation, so its proven bound is a valid bound here too.
         relaxed = deployment.model_copy(update={"integer_moves": False})
-        loose, _ = _solve_one(ix, options, relaxed, redeploy=True, start=start)
+        loose, _ = _solve_one(ix, options, relaxed, redeploy=True, start=start, adjust=adjust)
         known_bound = loose.bound
     plan, _ = _solve_one(
-        ix, options, deployment, redeploy=True, start=start, known_bound=known_bound
+        ix,
+        options,
+        deployment,
+        redeploy=True,
+        start=start,
+        known_bound=known_bound,
+        adjust=adjust,
     )
-    plan = cancel_circular_moves(problem, options, plan)
-    check_phased(problem, options, plan)
+    plan = cancel_circular_moves(problem, options, plan, fixed_before=before)
+    check_phased(problem, options, plan, fixed_before=before)
+    if history is not None:
+        check_history(plan, history)
     for name, p in (("without redeployment", static), ("with redeployment", plan)):
         log.info(
             "time-phased plan %s: %s, objective %.6g, gap %s, unmet %s",
@@ -764,3 +949,19 @@ def solve_phased(
             {r: round(float(v), 3) for r, v in p.unmet.sum().items()},
         )
     return static, plan
+
+
+def history_adjust(
+    ix: _Index, deployment: DeploymentOptions, history: PhasedHistory
+) -> Callable[[LinearModel, _Layout], LinearModel]:
+    """The ``adjust`` of :func:`_solve_one` that fixes ``history`` (its schedule's values are
+    checked against the model once, on the first build)."""
+    values: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+
+    def adjust(lm: LinearModel, lay: _Layout) -> LinearModel:
+        if "v" not in values:
+            values["v"] = schedule_values(ix, lay, history.schedule, deployment)
+        m0, w0 = values["v"]
+        return pin_history(lm, lay, m0, w0, history.before)
+
+    return adjust

@@ -21,7 +21,7 @@ from geoalloc.optimize.options import OptimizeOptions
 from geoalloc.optimize.phased_options import MINUTES_PER_DAY
 
 if TYPE_CHECKING:  # the solver calls this checker: types only, no import cycle
-    from geoalloc.optimize.phased import PhasedPlan, PhasedProblem
+    from geoalloc.optimize.phased import PhasedHistory, PhasedPlan, PhasedProblem
 
 #: tolerance on capacity and stock rows (solver feasibility tolerance on unit-sized quantities)
 CAP_TOL = 1e-5
@@ -31,8 +31,14 @@ def _lead(minutes: float, handling_days: float, period_days: int) -> int:
     return max(1, math.ceil((minutes / MINUTES_PER_DAY + handling_days) / period_days - 1e-9))
 
 
-def check_phased(problem: PhasedProblem, options: OptimizeOptions, plan: PhasedPlan) -> dict:
+def check_phased(
+    problem: PhasedProblem, options: OptimizeOptions, plan: PhasedPlan, *, fixed_before: int = 0
+) -> dict:
     """Check ``plan`` against ``problem``; return recomputed totals (unmet, costs).
+
+    ``fixed_before``: shipments departing before this period were decided earlier (history, see
+    :class:`~geoalloc.optimize.phased.PhasedHistory`) and cannot be taken back, so a set of
+    shipments that cancels out only counts if it leaves them whole.
 
     Verifies: shipments only between connected sites, arriving exactly ``lead`` periods after they
     leave (never before) and within the horizon; stocks = initial + arrivals − departures, never
@@ -151,7 +157,15 @@ def check_phased(problem: PhasedProblem, options: OptimizeOptions, plan: PhasedP
                 room = np.array([cap.loc[site, r] if is_ready(site, t) else 0.0 for t in range(T)])
                 if (level > room + CAP_TOL).any():
                     bad.append(f"{r} at temporary site {site} before it is ready or over its room")
-    cycle = cancelling_cycle(moves, stock, temporary, cap, is_ready, T, dep.integer_moves)
+    cycle = cancelling_cycle(
+        moves[moves["depart_period"].astype(int) >= fixed_before],
+        stock,
+        temporary,
+        cap,
+        is_ready,
+        T,
+        dep.integer_moves,
+    )
     if cycle:
         bad.append(f"shipments that cancel out (nothing gained, cost spent): {cycle}")
     reported = plan.stocks.set_index(["site", "resource", "period"])["stock"]
@@ -231,6 +245,39 @@ def check_phased(problem: PhasedProblem, options: OptimizeOptions, plan: PhasedP
     if bad:
         raise CheckError(bad)
     return {"unmet": {r: float(unmet[r].sum()) for r in resources}, "cost": total}
+
+
+def check_history(plan: PhasedPlan, history: PhasedHistory) -> None:
+    """Raise :class:`CheckError` unless ``plan`` keeps every decision of ``history``: the same
+    shipments departing before ``history.before`` (resource, sites, periods, units) and the
+    same temporary sites opened before it, in the same periods."""
+    bad: list[str] = []
+    keys = ["resource", "from_site", "to_site", "depart_period", "arrive_period"]
+
+    def shipped(moves: pd.DataFrame) -> pd.Series:
+        past = moves[moves["depart_period"].astype(int) < history.before]
+        table = past.assign(
+            depart_period=past["depart_period"].astype(int),
+            arrive_period=past["arrive_period"].astype(int),
+        )
+        return table.groupby(keys)["units"].sum()
+
+    was, now = shipped(history.schedule.moves), shipped(plan.moves)
+    both = was.index.union(now.index)
+    diff = (was.reindex(both).fillna(0.0) - now.reindex(both).fillna(0.0)).abs()
+    changed = diff.index[diff > 1e-6]
+    if len(changed):
+        bad.append(f"shipments departed before period {history.before} changed: {list(changed)}")
+    opened = plan.temporary[plan.temporary["opened"].astype(bool)]["open_period"].astype(int)
+    early_was = history.schedule.opened[history.schedule.opened < history.before]
+    early_now = opened[opened < history.before]
+    if early_was.to_dict() != early_now.to_dict():
+        bad.append(
+            f"temporary sites opened before period {history.before} changed: "
+            f"{early_was.to_dict()} → {early_now.to_dict()}"
+        )
+    if bad:
+        raise CheckError(bad)
 
 
 def _tol(scale: float) -> float:

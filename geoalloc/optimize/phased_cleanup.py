@@ -51,7 +51,7 @@ UNIT_TOL = 1e-9
 
 
 def cancel_circular_moves(
-    problem: PhasedProblem, options: OptimizeOptions, plan: PhasedPlan
+    problem: PhasedProblem, options: OptimizeOptions, plan: PhasedPlan, *, fixed_before: int = 0
 ) -> PhasedPlan:
     """``plan`` without the shipments that cancel out (see the module docs).
 
@@ -63,6 +63,9 @@ def cancel_circular_moves(
         The ``[optimize]`` options it was solved with (``cost_weight``, ``mip_gap``).
     plan
         A solved plan (with redeployment).
+    fixed_before
+        Shipments departing before this period were decided earlier and are left whole (see
+        :class:`~geoalloc.optimize.phased.PhasedHistory`).
 
     Returns
     -------
@@ -76,7 +79,7 @@ def cancel_circular_moves(
     if moves.empty:
         return plan
     keys, matrix = _rows(problem, moves)
-    removed = _largest_cancelling_set(problem, plan, keys, matrix)
+    removed = _largest_cancelling_set(problem, plan, keys, matrix, fixed_before)
     if removed is None or not (removed > UNIT_TOL).any():
         return plan
 
@@ -174,19 +177,24 @@ def _rows(problem: PhasedProblem, moves: pd.DataFrame) -> tuple[pd.MultiIndex, s
 
 
 def _largest_cancelling_set(
-    problem: PhasedProblem, plan: PhasedPlan, keys: pd.MultiIndex, matrix: sparse.csr_array
+    problem: PhasedProblem,
+    plan: PhasedPlan,
+    keys: pd.MultiIndex,
+    matrix: sparse.csr_array,
+    fixed_before: int = 0,
 ) -> np.ndarray | None:
     """Units to take off each move (the module's linear programme; ``keys`` and ``matrix`` from
     :func:`_rows`), or None if it fails."""
     moves = plan.moves
     upper = _room(problem, plan).reindex(keys).fillna(np.inf).to_numpy(dtype=float)
     units = moves["units"].to_numpy(dtype=float)
+    movable = np.where(moves["depart_period"].to_numpy(dtype=int) >= fixed_before, units, 0.0)
     per_unit = (moves["cost"] / moves["units"]).to_numpy(dtype=float)
     integer = problem.options.integer_moves
     result = milp(
         c=-(per_unit + 1.0),
         constraints=LinearConstraint(matrix, lb=np.zeros(len(keys)), ub=upper),
-        bounds=Bounds(np.zeros(len(units)), units),
+        bounds=Bounds(np.zeros(len(units)), movable),
         integrality=np.ones(len(units)) if integer else None,
     )
     if not result.success or result.x is None:
@@ -194,7 +202,7 @@ def _largest_cancelling_set(
             "time-phased plan: the search for shipments that cancel out failed: %s", result.message
         )
         return None
-    removed = np.clip(result.x, 0.0, units)
+    removed = np.clip(result.x, 0.0, movable)
     if integer:
         removed = np.round(removed)
     removed[removed < UNIT_TOL] = 0.0

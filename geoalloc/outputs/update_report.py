@@ -50,6 +50,10 @@ def update_lines(summary: Mapping[str, Any]) -> list[str]:
     update = summary.get("update")
     if not update:
         return []
+    if update.get("kind") == "deployment":
+        from geoalloc.outputs.phased_update_report import phased_update_lines
+
+        return phased_update_lines(summary)
     drift = update["drift"]
     lines = [f"update of {update['parent']['folder']} ({update['parent']['scenario']})"]
     lines += [f"  data: {line}" for line in drift["lines"]]
@@ -183,6 +187,10 @@ def update_section(summary: Mapping[str, Any]) -> list[str]:
     update = summary.get("update")
     if not update:
         return []
+    if update.get("kind") == "deployment":
+        from geoalloc.outputs.phased_update_report import phased_update_section
+
+        return phased_update_section(summary)
     parent = update["parent"]
     pool = update["pool"]
     rule = {

@@ -26,6 +26,7 @@ from geoalloc.runs.result import RunResult
 from geoalloc.runs.robust import ROBUST
 from geoalloc.runs.telemedicine import TELEMEDICINE
 from geoalloc.runs.update import UPDATE
+from geoalloc.runs.update_phased import DEPLOYMENT_UPDATE
 from geoalloc.scenario import Scenario
 from geoalloc.travel.matrix import TravelMatrix
 
@@ -33,6 +34,7 @@ register(TELEMEDICINE)
 register(DEPLOYMENT)
 register(ROBUST)  # asked for by `geoalloc robust`, never by a scenario section
 register(UPDATE)  # asked for by `geoalloc update`, never by a scenario section
+register(DEPLOYMENT_UPDATE)  # `geoalloc update` of a deployment run
 register(PLANNING, fallback=True)
 
 

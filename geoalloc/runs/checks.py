@@ -90,7 +90,7 @@ NAMED = 5
 #: relative slack on loads and capacities (solver tolerance)
 TOLERANCE = 1e-6
 
-PLANNING_KINDS = frozenset({"planning", "deployment", "update"})
+PLANNING_KINDS = frozenset({"planning", "deployment", "update", "deployment_update"})
 ALL_KINDS = PLANNING_KINDS | {"telemedicine"}
 
 

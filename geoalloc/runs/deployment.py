@@ -24,7 +24,7 @@ from geoalloc._validate import Problems
 from geoalloc.demand.surge import SurgeResult
 from geoalloc.inputs.points_table import is_points_table
 from geoalloc.inputs.read import read_facilities
-from geoalloc.optimize.phased import PhasedProblem, solve_phased
+from geoalloc.optimize.phased import PhasedPlan, PhasedProblem, solve_phased
 from geoalloc.optimize.phased_options import DeploymentOptions
 from geoalloc.optimize.problem import solver_summary, unproven_solves
 from geoalloc.runs.planning import Inputs, PlanningKind
@@ -235,11 +235,28 @@ def run_deployment(
     """Solve the time-phased plan; add the ``moves`` and ``stocks`` layers and the per-area and
     per-site deployment columns to ``layers``; return the ``deployment`` section of the summary.
     ``surge``: the run's surge curves (:func:`geoalloc.demand.area_surge`), None without one."""
-    deployment = scenario.deployment
-    assert deployment is not None
-    sites = inputs.facilities.drop(index=pd.Index(scenario.outage.closed_sites, dtype=object))
-    problem = deployment_problem(scenario, inputs, od, sites, surge)
+    problem = deployment_problem(scenario, inputs, od, deployment_sites(scenario, inputs), surge)
     static, plan = solve_phased(problem, scenario.optimize)
+    return deployment_outputs(scenario, inputs, problem, static, plan, layers)
+
+
+def deployment_sites(scenario: Scenario, inputs: Inputs) -> gpd.GeoDataFrame:
+    """The sites of the time-phased plan: every site but those ``[outage] closed_sites`` closes."""
+    return inputs.facilities.drop(index=pd.Index(scenario.outage.closed_sites, dtype=object))
+
+
+def deployment_outputs(
+    scenario: Scenario,
+    inputs: Inputs,
+    problem: PhasedProblem,
+    static: PhasedPlan,
+    plan: PhasedPlan,
+    layers: dict[str, gpd.GeoDataFrame],
+) -> dict:
+    """Add the ``moves`` and ``stocks`` layers and the per-area and per-site deployment columns
+    of ``plan`` (``static``: the plan without redeployment) to ``layers``; return the
+    ``deployment`` section of the summary."""
+    deployment = problem.options
     P = deployment.period_days
     resources = problem.resources
 
@@ -372,12 +389,19 @@ class DeploymentKind(PlanningKind):
     ) -> None:
         with stage("solve"):  # the time-phased plan (its own figures are few)
             deployment = run_deployment(scenario, inputs, od, layers, surge)
-        # the temporary sites' status comes from the time-phased plan: count them as it says
-        summary["site_status"] = {
-            str(k): int(v) for k, v in layers["facilities"]["status"].value_counts().items()
-        }
-        summary["unproven"] = summary.get("unproven", []) + deployment.pop("unproven")
-        summary["deployment"] = deployment
+        attach_deployment(summary, layers, deployment)
+
+
+def attach_deployment(
+    summary: PlanningSummary, layers: dict[str, gpd.GeoDataFrame], deployment: dict
+) -> None:
+    """Put the ``deployment`` section (:func:`deployment_outputs`) in ``summary``: the temporary
+    sites' status counted as the time-phased plan says, its unproven solves with the others."""
+    summary["site_status"] = {
+        str(k): int(v) for k, v in layers["facilities"]["status"].value_counts().items()
+    }
+    summary["unproven"] = summary.get("unproven", []) + deployment.pop("unproven")
+    summary["deployment"] = deployment
 
 
 DEPLOYMENT = DeploymentKind()

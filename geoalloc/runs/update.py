@@ -24,15 +24,26 @@
    ``summary["update"]``: the drift, the changes, what each buys, and the kept plan's figures.
 6. **Lineage.** The manifest's ``parent`` record (:mod:`geoalloc.runs.lineage`) names the parent by
    the hash of its manifest; the new inputs' hashes are in ``inputs`` as for every run.
+
+A **time-phased deployment run** (a scenario with ``[deployment]``, or an update of one) is updated
+by :mod:`geoalloc.runs.update_phased` (``[--as-of-day D]``, :attr:`UpdateRequest.as_of_day`): the
+shipments and temporary sites of the periods started before day ``D`` (default: the deployment's
+``start_day``, nothing has happened yet) are kept — shipments under way still arrive when
+scheduled — and the rest of the schedule is re-made with the least disruption; a new shipment
+leaves no earlier than the first period starting on or after ``D`` and is usable ``lead`` periods
+later, a new temporary site is ready after its set-up days, so no change takes effect before its
+lead time. The change limits count temporary sites changed plus units shipped differently
+(:mod:`geoalloc.optimize.phased_replan`); the result is never worse than keeping the schedule.
+``as_of_day`` with a planning parent is an input error (exit 3).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import geopandas as gpd
 import pandas as pd
@@ -79,6 +90,8 @@ log = logging.getLogger(__name__)
 
 #: run kinds an update starts from
 PARENT_KINDS = ("planning", "update")
+#: time-phased deployment run kinds an update starts from (:mod:`geoalloc.runs.update_phased`)
+PHASED_PARENT_KINDS = ("deployment", "deployment_update")
 
 
 @dataclass(frozen=True)
@@ -109,6 +122,10 @@ class UpdateRequest:
     frontier
         Limits on the number of changes (None: no limit) at which to re-plan too, for the
         disruption-vs-benefit table a planner chooses from; the plan itself follows ``limits``.
+    as_of_day
+        The update of a time-phased deployment only: the day (of the surge curve, as the
+        deployment's ``start_day``) the update is made on; what the plan in force decided for
+        the periods started before it is history (None: its ``start_day``, nothing happened yet).
     """
 
     parent: Path
@@ -124,6 +141,18 @@ class UpdateRequest:
     alpha: float = 0.05
     skip_below_noise: bool = False
     frontier: tuple[int | None, ...] = ()
+    as_of_day: int | None = None
+
+
+@runtime_checkable
+class UpdatesParent(Protocol):
+    """A run kind that updates parents of another kind (the time-phased deployment update)."""
+
+    def update_parent(
+        self, request: UpdateRequest, parent: Parent, *, out_dir: Path | None
+    ) -> RunResult:
+        """Run the update of ``parent`` end to end (nothing is written)."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -164,13 +193,14 @@ def read_parent(folder: Path) -> Parent:
     folder = Path(folder)
     run = RunFolder(folder).read(layers=("facilities", "areas"))
     kind = run.summary.get("kind")
-    if kind not in PARENT_KINDS:
+    if kind not in PARENT_KINDS + PHASED_PARENT_KINDS:
         msg = (
             f"{folder}: a {kind} run — `geoalloc update` re-plans planning runs of the capacitated "
-            "model (or earlier updates); give the folder of such a run"
+            "model and time-phased deployment runs (or earlier updates of either); give the "
+            "folder of such a run"
         )
         raise InputError(msg)
-    if run.summary.get("model") != "capacitated":
+    if kind in PARENT_KINDS and run.summary.get("model") != "capacitated":
         msg = (
             f"{folder}: a plan of the {run.summary.get('model')} model — `geoalloc update` re-plans "
             "capacitated plans (sites and units); run the scenario with [optimize] model = "
@@ -251,17 +281,24 @@ def _check_new_files(request: UpdateRequest) -> None:
     problems.raise_if_any()
 
 
-def updated_scenario(parent: Parent, request: UpdateRequest) -> Scenario:
-    """The update's scenario: the parent's (or the new scenario file) with the new files."""
+def updated_scenario(parent: Parent, request: UpdateRequest, expect: str = "planning") -> Scenario:
+    """The update's scenario: the parent's (or the new scenario file) with the new files.
+    ``expect``: the kind of run the parent is (planning or deployment); the scenario must be too."""
     _check_new_files(request)
     scenario = load_scenario(request.scenario) if request.scenario else parent.scenario
     from geoalloc.runs.kinds import kind_for
 
     kind = kind_for(scenario)
-    if kind.name != "planning":
+    if kind.name != expect and expect == "planning":
         msg = (
             f"{request.scenario}: a {kind.name} scenario — an update re-plans the capacitated "
             f"planning model; leave out its [{kind.name}] section"
+        )
+        raise InputError(msg)
+    if kind.name != expect:
+        msg = (
+            f"{request.scenario}: a {kind.name} scenario, but the plan in force is a {expect} "
+            f"run — give the new scenario the plan's [{expect}] section"
         )
         raise InputError(msg)
     update: dict[str, Any] = {}
@@ -543,11 +580,9 @@ class UpdateKind(PlanningKind):
         )
         return fit_los_model(pooled, risk_days=scenario.demand.risk_days, seed=SEED)
 
-    def solve_plan(
-        self, scenario: Scenario, inputs: Inputs, problem: AllocationProblem
-    ) -> Allocation:
+    def measure_drift(self, scenario: Scenario, inputs: Inputs, resources: list[str]) -> None:
+        """The drift of the data from the plan's to the new (``state.drift``)."""
         state = self._need_state()
-        resources = list(problem.resources)
         population = scenario.areas.population
         parent_areas = state.parent.areas.set_index("area_id")
         parent_areas.index = parent_areas.index.astype(str)
@@ -583,6 +618,14 @@ class UpdateKind(PlanningKind):
                 and state.request.facilities is None
             ),
         )
+
+    def solve_plan(
+        self, scenario: Scenario, inputs: Inputs, problem: AllocationProblem
+    ) -> Allocation:
+        state = self._need_state()
+        resources = list(problem.resources)
+        self.measure_drift(scenario, inputs, resources)
+        assert state.drift is not None
         limits = state.request.limits
         if state.request.skip_below_noise and not state.drift.changed:
             limits = ChangeLimits(max_changes=0)
@@ -704,6 +747,27 @@ def run_update(request: UpdateRequest, *, out_dir: Path | None = None) -> RunRes
     parent's path relative to it (a chain of folders can then be moved together).
     """
     parent = read_parent(request.parent)
+    kind = parent.summary.get("kind")
+    if kind in PHASED_PARENT_KINDS and request.surge_admissions is not None:
+        msg = (
+            f"{parent.folder}: a {kind} run — refitting the surge to daily admissions is not "
+            "done for time-phased deployments yet: give the refitted curve in a new scenario's "
+            "[demand.surge] instead"
+        )
+        raise InputError(msg)
+    if kind in PHASED_PARENT_KINDS:  # its own kind updates it (registered as deployment_update)
+        from geoalloc.runs.kinds import kind_named
+
+        updater = kind_named(PHASED_PARENT_KINDS[1])
+        assert isinstance(updater, UpdatesParent)
+        return updater.update_parent(request, parent, out_dir=out_dir)
+    if request.as_of_day is not None:
+        msg = (
+            f"{parent.folder}: a {kind} run — as_of_day (the day an update is made on) is for the "
+            "update of a time-phased deployment run (a scenario with [deployment]); leave it out "
+            "for a planning run"
+        )
+        raise InputError(msg)
     scenario = updated_scenario(parent, request)
     _check_surge_section(parent, scenario, request)
     series = (
@@ -711,15 +775,7 @@ def run_update(request: UpdateRequest, *, out_dir: Path | None = None) -> RunRes
         if request.surge_admissions is not None
         else None
     )
-    problems = Problems()  # the plan's own tables (its inputs' hashes were checked unchanged)
-    parent_areas = read_areas(parent.scenario.areas, problems)
-    parent_sites = read_facilities(
-        parent.scenario.facilities,
-        problems,
-        crs=parent_areas.crs if parent_areas is not None else None,
-    )
-    problems.raise_if_any(header=f"{parent.folder}: the plan's inputs cannot be read")
-    assert parent_areas is not None and parent_sites is not None
+    parent_areas, parent_sites = read_parent_inputs(parent)
     state = _UpdateState(
         request=request,
         parent=parent,
@@ -728,6 +784,33 @@ def run_update(request: UpdateRequest, *, out_dir: Path | None = None) -> RunRes
         surge_series=series,
     )
     result = UpdateKind(state).run(scenario)
+    record_lineage(result, state, out_dir)
+    return result
+
+
+def read_parent_inputs(
+    parent: Parent, add_sites: Callable[..., gpd.GeoDataFrame | None] | None = None
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """The plan's own areas and sites, read as its scenario reads them (its inputs' hashes were
+    checked unchanged). ``add_sites``: its kind's sites added (the temporary sites of a
+    deployment: :meth:`~geoalloc.runs.planning.PlanningKind.add_sites`)."""
+    problems = Problems()
+    parent_areas = read_areas(parent.scenario.areas, problems)
+    parent_sites = read_facilities(
+        parent.scenario.facilities,
+        problems,
+        crs=parent_areas.crs if parent_areas is not None else None,
+    )
+    if add_sites is not None:
+        parent_sites = add_sites(parent.scenario, parent_sites, problems)
+    problems.raise_if_any(header=f"{parent.folder}: the plan's inputs cannot be read")
+    assert parent_areas is not None and parent_sites is not None
+    return parent_areas, parent_sites
+
+
+def record_lineage(result: RunResult, state: _UpdateState, out_dir: Path | None) -> None:
+    """The manifest's ``parent`` record and ``update`` section: what the update started from."""
+    parent, request = state.parent, state.request
     record = parent_record(parent.folder, out_dir if out_dir is not None else Path.cwd())
     if out_dir is None:  # no folder yet: the parent's absolute path stands in for the relative one
         record["folder"] = str(parent.folder.resolve())
@@ -758,4 +841,3 @@ def run_update(request: UpdateRequest, *, out_dir: Path | None = None) -> RunRes
             "sha256": sha256_file(path),
             "bytes": path.stat().st_size,
         }
-    return result
