@@ -157,6 +157,7 @@ def _request(parent: Path, new: dict[str, Path | None], settings: dict[str, Any]
         areas=new.get("areas"),
         facilities=new.get("facilities"),
         scenario=new.get("scenario"),
+        surge_admissions=new.get("surge_admissions"),
     )
 
 

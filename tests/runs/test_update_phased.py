@@ -206,6 +206,10 @@ def test_bad_updates_exit_3_naming_the_culprit(
     gone = _sites(tmp_path / "sites.gpkg", ("S1",))
     with pytest.raises(InputError, match="not in the new facilities.*S2"):
         geoalloc.update(shipping_plan, facilities=gone)
+    daily = tmp_path / "daily.csv"  # a surge refit is not made for a deployment: said, not ignored
+    daily.write_text("day,admissions\n" + "".join(f"{d},{10 + d}\n" for d in range(10)))
+    with pytest.raises(InputError, match="not done for time-phased deployments"):
+        geoalloc.update(plan, surge_admissions=daily)
     planning = tmp_path / "planning"
     planning.mkdir()
     planning_run = _plan(planning, write_scenario, {"A": 40_000.0, "B": 0.0})
