@@ -22,7 +22,7 @@ from geoalloc.runs.schema import PlanningSummary
 if TYPE_CHECKING:
     from geoalloc.optimize.options import OptimizeOptions
     from geoalloc.optimize.problem import AllocationProblem
-    from geoalloc.optimize.replan import Replan
+    from geoalloc.optimize.replan import ChangeLimits, Replan
     from geoalloc.runs.update import Parent, UpdateRequest
     from geoalloc.runs.update_drift import DataDrift
 
@@ -92,9 +92,35 @@ def change_values(
     return table
 
 
-def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     clean = frame.astype(object).where(frame.notna(), None)
     return clean.to_dict(orient="records")
+
+
+def request_record(parent: Parent, request: UpdateRequest, limits: ChangeLimits) -> dict[str, Any]:
+    """What an update was asked, for its ``summary["update"]``: its parent, the pooling rule of
+    the histories and the change limits it was solved under."""
+    return {
+        "parent": {
+            "folder": str(parent.folder),
+            "scenario": parent.summary.get("scenario"),
+            "kind": parent.summary.get("kind"),
+        },
+        "pool": {
+            "history_given": request.history is not None,
+            "rule": request.pool,
+            "window_days": request.window_days,
+            "half_life_days": request.half_life_days,
+        },
+        "limits": {
+            "max_changes": limits.max_changes,
+            "max_site_changes": limits.max_site_changes,
+            "max_units_changed": dict(limits.max_units_changed),
+            "unmet_per_change": limits.unmet_per_change,
+            "unmet_per_site_change": limits.unmet_per_site_change,
+            "unmet_per_unit_changed": dict(limits.unmet_per_unit_changed),
+        },
+    }
 
 
 def explain_update(
@@ -137,27 +163,8 @@ def explain_update(
     population_lost = float(sum(row["population"] for row in comparison["areas_lost_access"]))
     new_unmet = dict(summary["plan"]["unmet"])
     kept_unmet = dict(kept_plan["unmet"])
-    limits = request.limits
     summary["update"] = {  # type: ignore[typeddict-unknown-key]
-        "parent": {
-            "folder": str(parent.folder),
-            "scenario": parent.summary.get("scenario"),
-            "kind": parent.summary.get("kind"),
-        },
-        "pool": {
-            "history_given": request.history is not None,
-            "rule": request.pool,
-            "window_days": request.window_days,
-            "half_life_days": request.half_life_days,
-        },
-        "limits": {
-            "max_changes": limits.max_changes,
-            "max_site_changes": limits.max_site_changes,
-            "max_units_changed": dict(limits.max_units_changed),
-            "unmet_per_change": limits.unmet_per_change,
-            "unmet_per_site_change": limits.unmet_per_site_change,
-            "unmet_per_unit_changed": dict(limits.unmet_per_unit_changed),
-        },
+        **request_record(parent, request, request.limits),
         "kept_by_rule": kept_by_rule,
         "kept_current": replan.kept_current,
         "notes": list(replan.notes),
@@ -165,7 +172,7 @@ def explain_update(
         "changes": float(replan.n_changes),
         "site_changes": int(replan.n_site_changes),
         "units_changed": {str(k): float(v) for k, v in replan.units_changed.items()},
-        "change_rows": _records(values),
+        "change_rows": records(values),
         "kept": {
             "unmet": kept_unmet,
             "covered_pct": kept_plan.get("covered_pct"),

@@ -65,6 +65,7 @@ from geoalloc.runs.update import (
     record_lineage,
     updated_scenario,
 )
+from geoalloc.runs.update_explain import records, request_record
 from geoalloc.scenario import Scenario
 
 log = logging.getLogger(__name__)
@@ -166,11 +167,6 @@ def _change_records(replan: PhasedReplan, start_day: int, period_days: int) -> p
     table["open_day_before"] = day("open_period_before")
     table["open_day_after"] = day("open_period_after")
     return table
-
-
-def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    clean = frame.astype(object).where(frame.notna(), None)
-    return clean.to_dict(orient="records")
 
 
 class DeploymentUpdateKind(UpdateKind, DeploymentKind):
@@ -279,25 +275,7 @@ class DeploymentUpdateKind(UpdateKind, DeploymentKind):
             ]
         summary["update"] = {  # type: ignore[typeddict-unknown-key]
             "kind": "deployment",
-            "parent": {
-                "folder": str(parent.folder),
-                "scenario": parent.summary.get("scenario"),
-                "kind": parent.summary.get("kind"),
-            },
-            "pool": {
-                "history_given": request.history is not None,
-                "rule": request.pool,
-                "window_days": request.window_days,
-                "half_life_days": request.half_life_days,
-            },
-            "limits": {
-                "max_changes": limits.max_changes,
-                "max_site_changes": limits.max_site_changes,
-                "max_units_changed": dict(limits.max_units_changed),
-                "unmet_per_change": limits.unmet_per_change,
-                "unmet_per_site_change": limits.unmet_per_site_change,
-                "unmet_per_unit_changed": dict(limits.unmet_per_unit_changed),
-            },
+            **request_record(parent, request, limits),
             "as_of_day": state.as_of_day,
             "as_of_period": replan.as_of_period,
             "first_change_day": dep.start_day + replan.as_of_period * P,
@@ -309,7 +287,7 @@ class DeploymentUpdateKind(UpdateKind, DeploymentKind):
             "changes": float(replan.n_changes),
             "site_changes": int(replan.n_site_changes),
             "units_changed": {str(k): float(v) for k, v in replan.units_changed.items()},
-            "change_rows": _records(changes),
+            "change_rows": records(changes),
             "kept": {
                 "unmet_unit_days": kept_unit_days,
                 "objective": replan.kept.objective if replan.kept is not None else None,
