@@ -158,12 +158,19 @@ def solve_draw(factors: DrawFactors, base: DrawBase) -> DrawOutcome:
 
 
 def evaluate_draw(item: tuple[DrawFactors, str], shared: tuple[DrawBase, dict]) -> PlanEvaluation:
-    """Evaluate the plan named ``item[1]`` (first stage fixed) on draw ``item[0]`` (a task)."""
+    """Evaluate the plan named ``item[1]`` (first stage fixed) on draw ``item[0]``, on the model
+    built once (``base.evaluation_model``; a task)."""
     factors, name = item
     base, plans = shared
     problem = draw_problem(base, factors)
     try:
-        result = evaluate_plan(problem, base.scenario.optimize, plans[name])
+        result = evaluate_plan(
+            problem,
+            base.scenario.optimize,
+            plans[name],
+            model=base.evaluation_model,
+            speed_factor=factors.speed,
+        )
     except GeoallocError as exc:
         log.warning("robust: the %s on draw %d not solved: %s", name, factors.k, exc)
         return PlanEvaluation(factors.k, np.zeros((0, 0)), 0.0, type(exc).__name__, None)

@@ -14,7 +14,8 @@ its problem's tables are made (:func:`geoalloc.runs.planning.build_problem`, whi
 beyond the standard; the independent check reads them). The matrix is never routed again, and the
 model is not built again: :func:`solve_draw_problem` writes the draw's numbers into the model built
 once on every pair the slowest speed factor can use
-(:mod:`geoalloc.optimize.capacitated_reuse`), which is the model a build for the draw would give.
+(:mod:`geoalloc.optimize.capacitated_reuse`), which is the model a build for the draw would give;
+the evaluations of a fixed plan likewise (``DrawBase.evaluation_model``).
 Where that model cannot be shared (single-source assignment, a model large enough for the
 reduction of :mod:`geoalloc.optimize.capacitated_scale`) each draw's model is built on its own, as
 :func:`geoalloc.optimize.solve` does, and a log line says so.
@@ -35,6 +36,7 @@ from geoalloc.demand.options import DemandOptions
 from geoalloc.optimize import solve
 from geoalloc.optimize.capacitated_reuse import ReusableModel, reusable_model, solve_reused
 from geoalloc.optimize.problem import Allocation, AllocationProblem
+from geoalloc.optimize.stochastic import evaluation_model
 from geoalloc.runs.planning import Inputs, build_problem
 from geoalloc.scenario import Scenario
 from geoalloc.scenario.robustness import RobustnessOptions
@@ -94,6 +96,9 @@ class DrawBase:
         The capacitated model built once on every pair of ``od``
         (:func:`~geoalloc.optimize.capacitated_reuse.reusable_model`); None where it cannot be
         shared: each draw's model is then built on its own.
+    evaluation_model
+        Likewise, the model a fixed plan is evaluated on
+        (:func:`~geoalloc.optimize.stochastic.evaluation_model`).
     """
 
     scenario: Scenario
@@ -104,6 +109,7 @@ class DrawBase:
     los_values: np.ndarray | None = None
     notes: list[str] = field(default_factory=list)
     model: ReusableModel | None = None
+    evaluation_model: ReusableModel | None = None
 
     @property
     def options(self) -> RobustnessOptions:
@@ -160,6 +166,7 @@ def make_base(scenario: Scenario, inputs: Inputs, od: pd.DataFrame) -> DrawBase:
             "or more draws, to keep draws it is not solved on for an out-of-sample check)"
         )
     base_inputs = replace(inputs, _travel={})
+    widest = widest_problem(scenario, base_inputs, od)
     return DrawBase(
         scenario=scenario,
         inputs=base_inputs,
@@ -168,7 +175,8 @@ def make_base(scenario: Scenario, inputs: Inputs, od: pd.DataFrame) -> DrawBase:
         surge=has_surge(inputs, multiplier),
         los_values=history_los_values(inputs.los),
         notes=notes,
-        model=reusable_model(widest_problem(scenario, base_inputs, od), scenario.optimize),
+        model=reusable_model(widest, scenario.optimize),
+        evaluation_model=evaluation_model(widest, scenario.optimize),
     )
 
 

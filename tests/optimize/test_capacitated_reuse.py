@@ -1,7 +1,8 @@
 """The capacitated model built once (:mod:`geoalloc.optimize.capacitated_reuse`): for each
 problem — other demand, travel minutes divided by a speed factor that drops pairs beyond the
 standard, a unit without demand — it is array for array the model ``build_capacitated`` builds,
-and its plan is the one ``solve`` gives; what it cannot share is solved on its own."""
+and its plan is the one ``solve`` gives (a fixed plan's evaluation: the one ``evaluate_plan``
+gives); what it cannot share is solved on its own."""
 
 from __future__ import annotations
 
@@ -17,7 +18,9 @@ from geoalloc.optimize._prepare import prepare
 from geoalloc.optimize.capacitated import build_capacitated
 from geoalloc.optimize.capacitated_reuse import model_for, reusable_model, solve_reused
 from geoalloc.optimize.classic import group_codes
+from geoalloc.optimize.first_stage import first_stage_of
 from geoalloc.optimize.solvers import usable_solver_options
+from geoalloc.optimize.stochastic import evaluate_plan, evaluation_model
 
 AREAS = ["a1", "a2", "a3", "a4", "a5"]
 SITES = ["s1", "s2", "s3"]
@@ -159,3 +162,23 @@ def test_what_cannot_share_the_model_is_solved_on_its_own(
     problem.capacity.loc["s2", "icu"] = 3.0
     assert model_for(model, problem) is None
     _same_plan(solve_reused(model, problem), solve(problem, options))
+
+
+@pytest.mark.parametrize("case", ["lexicographic", "weighted, closing, minimax"])
+def test_a_fixed_plan_is_evaluated_on_the_shared_model_as_on_a_rebuilt_one(case: str) -> None:
+    options = OPTIONS[case]
+    base = problem_of(BASE_DEMAND, 1.0, options.max_minutes)
+    plan = first_stage_of(solve(base, options), base)
+    model = evaluation_model(problem_of(BASE_DEMAND, 1.0, None), options)
+    assert model is not None
+    for factor, speed in DRAWS[1:]:
+        problem = problem_of(BASE_DEMAND * factor[:, None], speed, options.max_minutes)
+        reused = evaluate_plan(problem, options, plan, model=model, speed_factor=speed)
+        rebuilt = evaluate_plan(problem, options, plan)
+        assert (reused.status, reused.gap, reused.notes) == (
+            rebuilt.status,
+            rebuilt.gap,
+            rebuilt.notes,
+        )
+        assert reused.served_minutes == pytest.approx(rebuilt.served_minutes, rel=1e-9)
+        np.testing.assert_allclose(reused.unmet.to_numpy(), rebuilt.unmet.to_numpy(), atol=1e-9)

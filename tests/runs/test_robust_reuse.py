@@ -1,7 +1,7 @@
 """``geoalloc robust`` builds the capacitated model once: on the Chicago ICU scenario
 (examples/chicago_robust/icu_robust.toml) each draw's plan on the shared model is the plan
-``solve(draw_problem(...))`` gives, and neither ``prepare`` nor ``build_capacitated`` runs per
-draw."""
+``solve(draw_problem(...))`` gives, a fixed plan's evaluation the one ``evaluate_plan`` gives on
+a rebuilt model, and neither ``prepare`` nor ``build_capacitated`` runs per draw."""
 
 from __future__ import annotations
 
@@ -15,7 +15,14 @@ import geoalloc.optimize._prepare as prepare_module
 import geoalloc.optimize.capacitated as capacitated_module
 from geoalloc.optimize import solve
 from geoalloc.optimize.first_stage import first_stage_of
-from geoalloc.runs.robust import check_robust, robust_horizon, solve_draw, with_robustness
+from geoalloc.optimize.stochastic import evaluate_plan
+from geoalloc.runs.robust import (
+    check_robust,
+    evaluate_draw,
+    robust_horizon,
+    solve_draw,
+    with_robustness,
+)
 from geoalloc.runs.robust_draws import (
     draw_factors,
     draw_problem,
@@ -72,6 +79,18 @@ def test_each_draw_on_the_shared_model_gives_the_rebuilt_plan(chicago) -> None:
         assert np.array_equal(plan.added.to_numpy(), expected.added.to_numpy())
         assert np.allclose(reused.unmet.to_numpy(), rebuilt.unmet.to_numpy(), rtol=1e-9, atol=1e-9)
         assert reused.unmet.index.equals(rebuilt.unmet.index)
+    # a fixed plan (the first draw's own) evaluated on the shared model and on a rebuilt one
+    problem = draw_problem(base, factors[0])
+    plan = first_stage_of(solve_draw_problem(base, problem, factors[0].speed), problem)
+    for f in factors[1:]:
+        problem = draw_problem(base, f)
+        reused = evaluate_plan(
+            problem, scenario.optimize, plan, model=base.evaluation_model, speed_factor=f.speed
+        )
+        rebuilt = evaluate_plan(problem, scenario.optimize, plan)
+        assert (reused.status, reused.gap) == (rebuilt.status, rebuilt.gap)
+        assert reused.served_minutes == pytest.approx(rebuilt.served_minutes, rel=1e-9)
+        assert np.allclose(reused.unmet.to_numpy(), rebuilt.unmet.to_numpy(), atol=1e-9)
     # the widest model holds every pair within the standard ÷ the slowest factor: more than any draw
     n_pairs = len(base.model.ix.pair_area)
     assert n_pairs == len(od) and n_pairs > len(draw_problem(base, factors[0]).od)
@@ -93,10 +112,16 @@ def test_the_model_is_built_once_not_per_draw(chicago, monkeypatch) -> None:
     counted(prepare_module, "prepare")
     counted(capacitated_module, "build_capacitated")
     base = make_base(scenario, inputs, od)
-    assert calls == {"prepare": 1, "build_capacitated": 1}
+    built = {"prepare": 2, "build_capacitated": 2}  # the draws' model, the evaluations' model
+    assert calls == built
     outcomes = [solve_draw(f, base) for f in factors]
     assert [o.status for o in outcomes] == ["optimal"] * DRAWS
-    assert calls == {"prepare": 1, "build_capacitated": 1}  # nothing rebuilt per draw
-    # without a shared model (the fallback) every draw prepares and builds its own
+    assert calls == built  # nothing rebuilt per draw
+    problem = draw_problem(base, factors[0])
+    plans = {"own": first_stage_of(solve_draw_problem(base, problem, factors[0].speed), problem)}
+    evaluations = [evaluate_draw((f, "own"), (base, plans)) for f in factors]
+    assert [e.status for e in evaluations] == ["optimal"] * DRAWS
+    assert calls == built  # nor per evaluation
+    # without a shared model (the fallback) a draw prepares and builds its own
     solve_draw(factors[0], replace(base, model=None))
-    assert calls == {"prepare": 2, "build_capacitated": 2}
+    assert calls == {"prepare": 3, "build_capacitated": 3}
