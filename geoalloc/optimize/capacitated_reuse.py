@@ -218,6 +218,13 @@ def _locate(
     )
 
 
+def _values(frame: pd.DataFrame, index: pd.Index, columns: list[str]) -> np.ndarray:
+    """``frame.loc[index, columns]`` as floats (without the lookup when already in that order)."""
+    if frame.index.equals(index) and list(frame.columns) == columns:
+        return frame.to_numpy(dtype=float)
+    return frame.loc[index, columns].to_numpy(dtype=float)
+
+
 def _numbers(model: ReusableModel, problem: AllocationProblem) -> Indexed | None:
     """``problem``'s demand, population and priority on the model's areas and sites (pairs: the
     model's widest), or None when it does not fit the model or has invalid numbers."""
@@ -227,9 +234,9 @@ def _numbers(model: ReusableModel, problem: AllocationProblem) -> Indexed | None
     areas, sites = sorted_ids(problem.demand.index), sorted_ids(problem.capacity.index)
     if not (areas.equals(wide.areas) and sites.equals(wide.sites)):
         return None
-    demand = problem.demand.loc[areas, wide.resources].to_numpy(dtype=float)
+    demand = _values(problem.demand, areas, wide.resources)
     population = problem.population.reindex(areas).to_numpy(dtype=float)
-    capacity = problem.capacity.loc[sites, wide.resources].to_numpy(dtype=float)
+    capacity = _values(problem.capacity, sites, wide.resources)
     existing = problem.existing.reindex(sites)
     if (
         not (np.isfinite(demand).all() and (demand >= 0).all())
