@@ -114,13 +114,13 @@ def test_the_model_is_built_once_not_per_draw(chicago, monkeypatch) -> None:
     base = make_base(scenario, inputs, od)
     built = {"prepare": 2, "build_capacitated": 2}  # the draws' model, the evaluations' model
     assert calls == built
-    outcomes = [solve_draw(f, base) for f in factors]
-    assert [o.status for o in outcomes] == ["optimal"] * DRAWS
+    outcomes = [solve_draw(f, base) for f in factors[:2]]
+    assert [o.status for o in outcomes] == ["optimal"] * 2
     assert calls == built  # nothing rebuilt per draw
     problem = draw_problem(base, factors[0])
     plans = {"own": first_stage_of(solve_draw_problem(base, problem, factors[0].speed), problem)}
-    evaluations = [evaluate_draw((f, "own"), (base, plans)) for f in factors]
-    assert [e.status for e in evaluations] == ["optimal"] * DRAWS
+    evaluations = [evaluate_draw((f, "own"), (base, plans)) for f in factors[1:]]
+    assert [e.status for e in evaluations] == ["optimal"] * (DRAWS - 1)
     assert calls == built  # nor per evaluation
     # without a shared model (the fallback) a draw prepares and builds its own
     solve_draw(factors[0], replace(base, model=None))
