@@ -85,6 +85,38 @@ class Layout:
     goals: tuple[Goal, ...] = ()  # the lexicographic levels, most important first
 
 
+def expansion_bounds(
+    ix: Indexed, problem: AllocationProblem, options: OptimizeOptions, total_demand: np.ndarray
+) -> np.ndarray:
+    """The modules each site may add per resource, ``(m, R)``: ``⌈total_demand / module⌉``, no
+    more than the room below the site's ``max_size`` nor ``max_added``; 0 for the resources
+    without a ``cost_per_unit``.
+
+    ``total_demand``: per resource (in ``ix.resources`` order), the demand that bounds one site's
+    expansion."""
+    e_ub = np.zeros((ix.m, len(ix.resources)))
+    for k, r in enumerate(ix.resources):
+        if r not in options.cost_per_unit:
+            continue
+        module = float(options.module_size.get(r, 1.0))
+        ub = np.full(ix.m, np.ceil(total_demand[k] / module))
+        if problem.max_size is not None and r in problem.max_size.columns:
+            ms = pd.to_numeric(problem.max_size[r].reindex(ix.sites), errors="coerce").to_numpy(
+                dtype=float
+            )
+            room = np.where(np.isnan(ms), np.inf, np.maximum(0.0, ms - ix.capacity[:, k]))
+            ub = np.minimum(
+                ub,
+                np.floor(room / module + 1e-9)
+                if not options.continuous_expansion
+                else room / module,
+            )
+        if r in options.max_added:
+            ub = np.minimum(ub, options.max_added[r] / module)
+        e_ub[:, k] = ub
+    return e_ub
+
+
 def build_capacitated(
     ix: Indexed,
     problem: AllocationProblem,
@@ -127,25 +159,7 @@ def build_capacitated(
     fixed_open = ix.existing & (not may_close(options))
     total_demand = ix.demand.sum(axis=0) if expansion_demand is None else expansion_demand
 
-    # expansion bounds (modules)
-    e_ub = np.zeros((ix.m, R))
-    for k in expandable:
-        ub = np.full(ix.m, np.ceil(total_demand[k] / module[k]))
-        r = ix.resources[k]
-        if problem.max_size is not None and r in problem.max_size.columns:
-            ms = pd.to_numeric(problem.max_size[r].reindex(ix.sites), errors="coerce").to_numpy(
-                dtype=float
-            )
-            room = np.where(np.isnan(ms), np.inf, np.maximum(0.0, ms - ix.capacity[:, k]))
-            ub = np.minimum(
-                ub,
-                np.floor(room / module[k] + 1e-9)
-                if not options.continuous_expansion
-                else room / module[k],
-            )
-        if r in options.max_added:
-            ub = np.minimum(ub, options.max_added[r] / module[k])
-        e_ub[:, k] = ub
+    e_ub = expansion_bounds(ix, problem, options, total_demand)
 
     # assignment columns
     pa, ps, pt = ix.pair_area, ix.pair_site, ix.minutes
@@ -376,7 +390,7 @@ def build_capacitated(
             hi=float(options.p),
         )
     lm = b.build()
-    goals = _goals(
+    goals = capacitated_goals(
         ix,
         lm,
         unmet=unit_d,
@@ -396,7 +410,7 @@ def build_capacitated(
     return lm, layout
 
 
-def _goals(
+def capacitated_goals(
     ix: Indexed,
     lm: LinearModel,
     *,
@@ -530,7 +544,30 @@ def solve_capacitated(
         return solve_capacitated_at_scale(ix, problem, options, groups)
     started = time.perf_counter()
     lm, lay = build_capacitated(ix, problem, options, groups)
-    build_s = time.perf_counter() - started
+    return solve_built(ix, problem, options, groups, lm, lay, time.perf_counter() - started)
+
+
+def solve_built(
+    ix: Indexed,
+    problem: AllocationProblem,
+    options: OptimizeOptions,
+    groups: np.ndarray | None,
+    lm: LinearModel,
+    lay: Layout,
+    build_s: float,
+) -> Allocation:
+    """Solve the capacitated model ``lm`` of ``ix`` (:func:`build_capacitated`'s, or one equal
+    to it) for ``options``' objective and decode its plan.
+
+    ``build_s``: the seconds the model took to make, reported in the outcome.
+
+    Raises
+    ------
+    InfeasibleError
+        No plan exists (with the reasons :func:`diagnose` finds).
+    SolverError
+        No solution within the time limit.
+    """
     log.info(
         "capacitated model: %d columns, %d rows, %d non-zeros, built in %.2f s",
         lm.n_cols,

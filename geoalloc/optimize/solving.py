@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 
+from geoalloc.optimize._prepare import Indexed
 from geoalloc.optimize.check import check_allocation
 from geoalloc.optimize.options import OptimizeOptions
 from geoalloc.optimize.problem import Allocation, AllocationProblem
@@ -46,19 +47,7 @@ def solve(problem: AllocationProblem, options: OptimizeOptions | None = None) ->
         else None
     )
     ix = prepare(problem, max_minutes=standard)
-    notes: tuple[str, ...] = ()
-    if options.p is not None and options.p > ix.m:
-        # e.g. an outage scenario takes a site out of service: keep every site that is left
-        notes = (f"p = {options.p} but only {ix.m} sites are given: all {ix.m} are used",)
-        log.warning(notes[0])
-        options = options.model_copy(update={"p": ix.m})
-    kept = int(ix.existing.sum()) if options.existing == "keep" else 0
-    if options.add is not None and kept + options.add > ix.m:
-        notes = (
-            f"add = {options.add} but only {ix.m - kept} candidate sites are given: all are used",
-        )
-        log.warning(notes[0])
-        options = options.model_copy(update={"add": ix.m - kept})
+    options, notes = fit_to_sites(ix, options)
     groups, _labels = group_codes(ix, problem.groups)
     if options.model == "lscp":
         allocation = solve_lscp(ix, options)
@@ -70,6 +59,34 @@ def solve(problem: AllocationProblem, options: OptimizeOptions | None = None) ->
         allocation = solve_p_center(ix, options)
     else:
         allocation = solve_capacitated(ix, problem, options, groups)
+    return checked(problem, options, allocation, notes)
+
+
+def fit_to_sites(ix: Indexed, options: OptimizeOptions) -> tuple[OptimizeOptions, tuple[str, ...]]:
+    """``options`` with ``p`` and ``add`` lowered to the sites ``ix`` has (e.g. an outage takes a
+    site out of service: every site left is used), and the notes that say so."""
+    notes: tuple[str, ...] = ()
+    if options.p is not None and options.p > ix.m:
+        notes = (f"p = {options.p} but only {ix.m} sites are given: all {ix.m} are used",)
+        log.warning(notes[0])
+        options = options.model_copy(update={"p": ix.m})
+    kept = int(ix.existing.sum()) if options.existing == "keep" else 0
+    if options.add is not None and kept + options.add > ix.m:
+        notes = (
+            f"add = {options.add} but only {ix.m - kept} candidate sites are given: all are used",
+        )
+        log.warning(notes[0])
+        options = options.model_copy(update={"add": ix.m - kept})
+    return options, notes
+
+
+def checked(
+    problem: AllocationProblem,
+    options: OptimizeOptions,
+    allocation: Allocation,
+    notes: tuple[str, ...] = (),
+) -> Allocation:
+    """``allocation`` with ``notes`` put first, once :func:`check_allocation` passed it."""
     if notes:
         allocation = dataclasses.replace(allocation, notes=notes + allocation.notes)
     check_allocation(problem, options, allocation)

@@ -57,6 +57,7 @@ from geoalloc.optimize.capacitated import (
     plan_costs,
     solved_outcome,
 )
+from geoalloc.optimize.capacitated_reuse import ReusableModel, model_for, reusable_model
 from geoalloc.optimize.check import check_allocation
 from geoalloc.optimize.classic import group_codes
 from geoalloc.optimize.first_stage import FirstStage, plan_arrays
@@ -619,6 +620,8 @@ def evaluate_plan(
     plan: FirstStage,
     *,
     check: bool = True,
+    model: ReusableModel | None = None,
+    speed_factor: float = 1.0,
 ) -> PlanOnDraw:
     """The same capacitated model with the first stage fixed (y and e bounds pinned to the plan):
     the least unmet demand, then the least travel, this plan can achieve under ``problem``'s
@@ -639,6 +642,13 @@ def evaluate_plan(
     check
         Check the assignment independently (:func:`~geoalloc.optimize.check.check_allocation`);
         about 0.2 s on the Chicago tracts, a third of the evaluation.
+    model
+        The model built once for every draw (:func:`evaluation_model`): ``problem``'s model is
+        then written into it (:func:`~geoalloc.optimize.capacitated_reuse.model_for`, the model a
+        build gives) instead of built. Without it, or when ``problem`` does not fit it, the model
+        is built.
+    speed_factor
+        With ``model``: ``problem``'s travel minutes are the widest problem's divided by it.
 
     Returns
     -------
@@ -651,24 +661,16 @@ def evaluate_plan(
         list), units added where the options expand nothing or at a closed site.
     """
     options = _usable(options)
-    ix = prepare(problem, max_minutes=options.max_minutes)
+    made = None if model is None else model_for(model, problem, speed_factor=speed_factor)
+    if model is not None and made is None:
+        log.info("the draw does not fit the evaluation model built once: its model is built")
+    ix = prepare(problem, max_minutes=options.max_minutes) if made is None else made[0]
     opened, added, _notes = plan_arrays(ix, plan, options)
     groups, _labels = group_codes(ix, problem.groups)
-    given = options.model_copy(
-        update={
-            "allow_closing": True,  # every y is pinned: a link row for every site
-            "allow_unmet": True,
-            "p": None,
-            "budget": None,
-            "resource_budgets": {},
-            "couplings": [],
-            "max_added": {},
-            "continuous_expansion": True,
-        }
-    )
+    given = _evaluation_options(options)
     checked_problem = replace(problem, max_size=None)  # the plan's sizes are the plan's
     notes: tuple[str, ...] = ()
-    solved = _solve_fixed(ix, problem, given, groups, opened, added)
+    solved = _solve_fixed(ix, problem, given, groups, opened, added, made=made)
     if solved is None and groups is not None and given.coverage_floor is not None:
         note = (
             f"the plan cannot keep the equity floor {given.coverage_floor:.1%} in this draw: "
@@ -698,6 +700,50 @@ def evaluate_plan(
     )
 
 
+def _evaluation_options(options: OptimizeOptions) -> OptimizeOptions:
+    """The options a plan is evaluated with (:func:`evaluate_plan`): its first stage pinned,
+    unmet demand allowed, the plan's own constraints not imposed."""
+    return options.model_copy(
+        update={
+            "allow_closing": True,  # every y is pinned: a link row for every site
+            "allow_unmet": True,
+            "p": None,
+            "budget": None,
+            "resource_budgets": {},
+            "couplings": [],
+            "max_added": {},
+            "continuous_expansion": True,
+        }
+    )
+
+
+def evaluation_model(
+    problem: AllocationProblem, options: OptimizeOptions | None
+) -> ReusableModel | None:
+    """The model :func:`evaluate_plan` pins, built once for every draw like ``problem``.
+
+    Parameters
+    ----------
+    problem
+        The widest problem: every pair any draw may use, minutes at speed factor 1 (see
+        :func:`~geoalloc.optimize.capacitated_reuse.reusable_model`).
+    options
+        The ``[optimize]`` section the plans were made with.
+
+    Returns
+    -------
+    ReusableModel or None
+        None when the draws cannot share it (the reason is logged): each evaluation then
+        builds its own.
+    """
+    try:
+        given = _evaluation_options(_usable(options))
+    except InputError as exc:
+        log.info("evaluation model built per draw, not once: %s", exc)
+        return None
+    return reusable_model(problem, given)
+
+
 def _solve_fixed(
     ix: Indexed,
     problem: AllocationProblem,
@@ -705,11 +751,17 @@ def _solve_fixed(
     groups: np.ndarray | None,
     opened: np.ndarray,
     added: np.ndarray,
+    *,
+    made: tuple[Indexed, LinearModel, Layout] | None = None,
 ) -> tuple[_Draw, np.ndarray, SolveOutcome, list[dict] | None] | None:
     """The pinned model solved: the draw, its solution, outcome and level records; None when
-    infeasible."""
+    infeasible. ``made``: the model already made for ``options`` (:func:`model_for`), else it
+    is built."""
     started = time.perf_counter()
-    lm, lay = build_capacitated(ix, problem, options, groups)
+    if made is not None:
+        _ix, lm, lay = made
+    else:
+        lm, lay = build_capacitated(ix, problem, options, groups)
     lm = _pinned(lm, lay, ix, opened, added)
     build_s = time.perf_counter() - started
     if options.objective == "lexicographic":

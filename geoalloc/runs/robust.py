@@ -3,8 +3,10 @@
 From a capacitated planning scenario and its ``[robustness]`` uncertainty (defaults when absent,
 see :class:`~geoalloc.scenario.robustness.RobustnessOptions`):
 
-1. the inputs, the travel matrix (once, up to the standard ÷ the slowest speed factor) and the
-   base problem are built once; a bare solve of the base problem is timed, for the per-draw cost;
+1. the inputs, the travel matrix (once, up to the standard ÷ the slowest speed factor), the base
+   problem and the capacitated model (on every pair of that matrix,
+   :mod:`geoalloc.optimize.capacitated_reuse`) are built once; a bare solve of the base problem
+   on that model is timed, for the per-draw cost;
 2. each of the N draws (:mod:`geoalloc.runs.robust_draws`) is solved on its own through the
    executor seam (:func:`geoalloc.parallel.run_map`): its own best plan — which sites it opens,
    the units it adds per resource — and its unmet demand;
@@ -49,7 +51,14 @@ from geoalloc.parallel import ComputeOptions, dask_client, run_map
 from geoalloc.runs.manifest import build_manifest
 from geoalloc.runs.planning import Inputs, build_problem, check_inputs
 from geoalloc.runs.result import RunResult
-from geoalloc.runs.robust_draws import DrawBase, DrawFactors, draw_factors, draw_problem, make_base
+from geoalloc.runs.robust_draws import (
+    DrawBase,
+    DrawFactors,
+    draw_factors,
+    draw_problem,
+    make_base,
+    solve_draw_problem,
+)
 from geoalloc.runs.robust_plans import (
     evaluate_plan,
     first_stage_of,
@@ -115,7 +124,8 @@ def _ok(status: str) -> bool:
 
 
 def solve_draw(factors: DrawFactors, base: DrawBase) -> DrawOutcome:
-    """Build draw ``factors.k``'s problem from ``base`` and solve it (a task of the executor)."""
+    """Make draw ``factors.k``'s problem from ``base`` and solve it on the model built once
+    (:func:`~geoalloc.runs.robust_draws.solve_draw_problem`; a task of the executor)."""
     started, cpu = time.perf_counter(), time.process_time()
     problem = draw_problem(base, factors)
     areas, sites = problem.demand.index, problem.capacity.index
@@ -123,7 +133,7 @@ def solve_draw(factors: DrawFactors, base: DrawBase) -> DrawOutcome:
     demand = problem.demand.to_numpy(dtype=float)
     population = problem.population.to_numpy(dtype=float)
     try:
-        allocation = solve(problem, base.scenario.optimize)
+        allocation = solve_draw_problem(base, problem, factors.speed)
     except GeoallocError as exc:
         log.warning("robust: draw %d not solved: %s", factors.k, exc)
         empty = np.zeros((0, 0))
@@ -148,12 +158,19 @@ def solve_draw(factors: DrawFactors, base: DrawBase) -> DrawOutcome:
 
 
 def evaluate_draw(item: tuple[DrawFactors, str], shared: tuple[DrawBase, dict]) -> PlanEvaluation:
-    """Evaluate the plan named ``item[1]`` (first stage fixed) on draw ``item[0]`` (a task)."""
+    """Evaluate the plan named ``item[1]`` (first stage fixed) on draw ``item[0]``, on the model
+    built once (``base.evaluation_model``; a task)."""
     factors, name = item
     base, plans = shared
     problem = draw_problem(base, factors)
     try:
-        result = evaluate_plan(problem, base.scenario.optimize, plans[name])
+        result = evaluate_plan(
+            problem,
+            base.scenario.optimize,
+            plans[name],
+            model=base.evaluation_model,
+            speed_factor=factors.speed,
+        )
     except GeoallocError as exc:
         log.warning("robust: the %s on draw %d not solved: %s", name, factors.k, exc)
         return PlanEvaluation(factors.k, np.zeros((0, 0)), 0.0, type(exc).__name__, None)
@@ -372,7 +389,7 @@ def _run_robust(
         with stage("solve"):  # the bare solve: what one draw's solve is compared with
             base_problem = build_problem(scenario, inputs, od)
             started, cpu = time.perf_counter(), time.process_time()
-            solve(base_problem, scenario.optimize)
+            solve_draw_problem(base, base_problem)  # on the model built once, as the draws
             bare_s = time.perf_counter() - started
             bare_cpu_s = time.process_time() - cpu
         factors = draw_factors(

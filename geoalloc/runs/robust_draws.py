@@ -7,11 +7,18 @@ area (population, in sorted area id order), then three standard normals (admissi
 surge), one uniform (speed), with a ``[history]`` the bootstrap's row indices and, with
 ``population_alternative``, one uniform (the alternative population when below 1/2).
 
-The inputs, the travel matrix and the checks are made once (:class:`DrawBase`); a draw only
-recomputes the needs per area (:func:`geoalloc.demand.area_needs` on its perturbed population and
-options) and divides the travel minutes by its speed factor before the problem is built
-(:func:`geoalloc.runs.planning.build_problem`, which drops the pairs beyond the standard). The
-matrix is never routed again.
+The inputs, the travel matrix, the checks and the capacitated model are made once
+(:class:`DrawBase`); a draw only recomputes the needs per area (:func:`geoalloc.demand.area_needs`
+on its perturbed population and options) and divides the travel minutes by its speed factor before
+its problem's tables are made (:func:`geoalloc.runs.planning.build_problem`, which drops the pairs
+beyond the standard; the independent check reads them). The matrix is never routed again, and the
+model is not built again: :func:`solve_draw_problem` writes the draw's numbers into the model built
+once on every pair the slowest speed factor can use
+(:mod:`geoalloc.optimize.capacitated_reuse`), which is the model a build for the draw would give;
+the evaluations of a fixed plan likewise (``DrawBase.evaluation_model``).
+Where that model cannot be shared (single-source assignment, a model large enough for the
+reduction of :mod:`geoalloc.optimize.capacitated_scale`) each draw's model is built on its own, as
+:func:`geoalloc.optimize.solve` does, and a log line says so.
 """
 
 from __future__ import annotations
@@ -26,7 +33,10 @@ from geoalloc.demand import area_needs
 from geoalloc.demand.area_needs import surge_multiplier
 from geoalloc.demand.los import WEIGHT_COLUMN, LosFit, LosModel
 from geoalloc.demand.options import DemandOptions
-from geoalloc.optimize.problem import AllocationProblem
+from geoalloc.optimize import solve
+from geoalloc.optimize.capacitated_reuse import ReusableModel, reusable_model, solve_reused
+from geoalloc.optimize.problem import Allocation, AllocationProblem
+from geoalloc.optimize.stochastic import evaluation_model
 from geoalloc.runs.planning import Inputs, build_problem
 from geoalloc.scenario import Scenario
 from geoalloc.scenario.robustness import RobustnessOptions
@@ -80,6 +90,15 @@ class DrawBase:
         Whether the scenario has a surge that ``surge_error`` perturbs.
     los_values
         With a ``[history]``: one LOS value per history row (days) for the bootstrap.
+    notes
+        What the run's summary says about the draws' inputs.
+    model
+        The capacitated model built once on every pair of ``od``
+        (:func:`~geoalloc.optimize.capacitated_reuse.reusable_model`); None where it cannot be
+        shared: each draw's model is then built on its own.
+    evaluation_model
+        Likewise, the model a fixed plan is evaluated on
+        (:func:`~geoalloc.optimize.stochastic.evaluation_model`).
     """
 
     scenario: Scenario
@@ -89,6 +108,8 @@ class DrawBase:
     surge: bool
     los_values: np.ndarray | None = None
     notes: list[str] = field(default_factory=list)
+    model: ReusableModel | None = None
+    evaluation_model: ReusableModel | None = None
 
     @property
     def options(self) -> RobustnessOptions:
@@ -145,6 +166,7 @@ def make_base(scenario: Scenario, inputs: Inputs, od: pd.DataFrame) -> DrawBase:
             "or more draws, to keep draws it is not solved on for an out-of-sample check)"
         )
     base_inputs = replace(inputs, _travel={})
+    widest = widest_problem(scenario, base_inputs, od)
     return DrawBase(
         scenario=scenario,
         inputs=base_inputs,
@@ -153,7 +175,16 @@ def make_base(scenario: Scenario, inputs: Inputs, od: pd.DataFrame) -> DrawBase:
         surge=has_surge(inputs, multiplier),
         los_values=history_los_values(inputs.los),
         notes=notes,
+        model=reusable_model(widest, scenario.optimize),
+        evaluation_model=evaluation_model(widest, scenario.optimize),
     )
+
+
+def widest_problem(scenario: Scenario, inputs: Inputs, od: pd.DataFrame) -> AllocationProblem:
+    """The base problem with every pair of ``od`` (those beyond the standard too): the pairs any
+    draw can use, whatever its speed factor."""
+    optimize = scenario.optimize.model_copy(update={"max_minutes": None})
+    return build_problem(scenario.model_copy(update={"optimize": optimize}), inputs, od)
 
 
 def _lognormal(sd: float, z: float | np.ndarray) -> float | np.ndarray:
@@ -285,6 +316,18 @@ def draw_problem(base: DrawBase, factors: DrawFactors) -> AllocationProblem:
     return build_problem(base.scenario, inputs, od)
 
 
+def solve_draw_problem(
+    base: DrawBase, problem: AllocationProblem, speed: float = 1.0
+) -> Allocation:
+    """Solve ``problem`` (a draw's, travel minutes divided by ``speed``; the base problem at
+    ``speed = 1``) on the model built once (``base.model``): the plan
+    :func:`~geoalloc.optimize.solve` gives, checked the same way. Without a shared model (see the
+    module's notes), ``solve(problem, options)`` itself."""
+    if base.model is None:
+        return solve(problem, base.scenario.optimize)
+    return solve_reused(base.model, problem, speed_factor=speed)
+
+
 __all__ = [
     "MULTIPLIER_COLUMN",
     "DrawBase",
@@ -297,4 +340,6 @@ __all__ = [
     "history_los_values",
     "make_base",
     "scaled_los",
+    "solve_draw_problem",
+    "widest_problem",
 ]

@@ -3,7 +3,8 @@
 
 - :func:`first_stage_of` (:mod:`geoalloc.optimize.first_stage`): a solved plan's first stage
   (sites open, units added per resource);
-- :func:`evaluate_plan`: a first stage fixed, the assignment solved on one draw;
+- :func:`evaluate_plan`: a first stage fixed, the assignment solved on one draw (on the model
+  :func:`evaluation_model` builds once for every draw);
 - :func:`solve_sample_average`: the sample-average (extensive form) model over several draws.
 """
 
@@ -14,7 +15,12 @@ import pandas as pd
 
 from geoalloc.optimize.first_stage import FirstStage, first_stage_of
 from geoalloc.optimize.problem import Allocation
-from geoalloc.optimize.stochastic import PlanOnDraw, evaluate_plan, solve_sample_average
+from geoalloc.optimize.stochastic import (
+    PlanOnDraw,
+    evaluate_plan,
+    evaluation_model,
+    solve_sample_average,
+)
 
 
 def served_minutes(allocation: Allocation) -> float:
@@ -32,6 +38,7 @@ __all__ = [
     "FirstStage",
     "PlanOnDraw",
     "evaluate_plan",
+    "evaluation_model",
     "first_stage_of",
     "served_minutes",
     "solve_sample_average",
