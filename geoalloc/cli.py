@@ -13,7 +13,6 @@ import ast
 import importlib
 import importlib.util
 import logging
-import os
 import signal
 import sys
 import traceback
@@ -50,21 +49,6 @@ def _raise_terminated(signum: int, frame: object) -> None:
 def _raise_interrupted(signum: int, frame: object) -> None:
     _stopped_by.append(KeyboardInterrupt())
     raise _stopped_by[-1]
-
-
-def _exit_at_once(signum: int, frame: object) -> None:
-    """A signal after the command has ended, while the interpreter shuts down: nothing is left to
-    clean up, so the process ends here with the one line and the signal's code (a
-    KeyboardInterrupt raised this late would end CPython by the signal itself, with no line)."""
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            stream.flush()
-        except (OSError, ValueError, RuntimeError):  # closed, or the signal landed in a flush
-            pass
-    terminated = signum == signal.SIGTERM
-    line = "geoalloc: terminated (SIGTERM)" if terminated else "geoalloc: interrupted (Ctrl-C)"
-    os.write(2, f"{line}\n".encode())
-    os._exit(EXIT_TERMINATED if terminated else EXIT_INTERRUPTED)
 
 
 def _report_interrupt(exc: BaseException) -> int:
@@ -215,13 +199,18 @@ def solvers() -> None:
 
 def main() -> None:
     """The ``geoalloc`` command: SIGTERM unwinds like Ctrl-C; either ends in one line, no
-    traceback, exit 143 or 130, whenever it comes."""
+    traceback, exit 143 or 130, whenever it comes while the command runs. Once the command has
+    ended, a Ctrl-C is ignored and the exit code is the command's."""
     try:
         signal.signal(signal.SIGTERM, _raise_terminated)
         signal.signal(signal.SIGINT, _raise_interrupted)
         cli(prog_name="geoalloc")
     except KeyboardInterrupt as exc:
         sys.exit(_report_interrupt(exc))
-    finally:  # the command has ended: a signal from here on ends the process at once
-        signal.signal(signal.SIGTERM, _exit_at_once)
-        signal.signal(signal.SIGINT, _exit_at_once)
+    finally:
+        # the command has ended, its output is complete: a Ctrl-C while the interpreter shuts
+        # down is ignored (the exit code stays the command's). CPython resets the handlers it set
+        # late in its shutdown, so a Python handler could not answer it there; SIGTERM ends the
+        # process as the signal itself does (143 in a shell)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
