@@ -296,7 +296,7 @@ def update_command(
     "--day-from-name",
     is_flag=True,
     help="Time-phased deployment runs only: read each file's day from its name, day<N> "
-    "(day09_surge.toml, areas_day12.gpkg), and apply the files in the order of their days; a "
+    "(day09_areas.gpkg, areas_day12.gpkg), and apply the files in the order of their days; a "
     "file without a day in its name stops the run before anything is applied. For a job that "
     "drops each day's file into INBOX.",
 )

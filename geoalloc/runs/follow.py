@@ -11,7 +11,7 @@ under ``DIR``, named after it, each the parent of the next.
 - **The day of a time-phased deployment's update.** A deployment run is updated as of a day of
   its surge curve (``geoalloc update --as-of-day``): ``as_of_day`` applies one day to every file,
   ``day_from_name`` reads each file's day from its name — ``day<N>`` (``day<N>`` preceded by a
-  ``_``, ``-``, ``.`` or nothing, e.g. ``day09_surge.toml``, ``areas_day12.gpkg``) — and applies
+  ``_``, ``-``, ``.`` or nothing, e.g. ``day09_areas.gpkg``, ``areas_day12.gpkg``) — and applies
   the files in the order of their days (then names), for a job that drops each day's file with
   its day in the name; a file without a day is refused before anything is applied. Without
   either, the update is made as of the deployment's ``start_day``. The day is part of what
@@ -39,7 +39,7 @@ from geoalloc.runs.manifest import sha256_file
 from geoalloc.runs.output_lock import hold_output
 from geoalloc.runs.schema import MANIFEST_FILE, SUMMARY_FILE
 
-#: the day of a file of the inbox in its name (``day_from_name``): ``day09_surge.toml``
+#: the day of a file of the inbox in its name (``day_from_name``): ``day09_areas.gpkg``
 DAY_IN_NAME = re.compile(r"(?:^|[_.-])day(\d+)(?=$|[_.-])", re.IGNORECASE)
 
 
@@ -55,7 +55,7 @@ class FollowStep:
 
 
 def day_in_name(path: Path) -> int | None:
-    """The day in a file's name (:data:`DAY_IN_NAME`: ``day09_surge.toml`` → 9), None without."""
+    """The day in a file's name (:data:`DAY_IN_NAME`: ``day09_areas.gpkg`` → 9), None without."""
     found = DAY_IN_NAME.search(path.stem)
     return int(found.group(1)) if found else None
 
@@ -67,7 +67,7 @@ def _days_from_names(files: list[Path], inbox: Path) -> dict[Path, int]:
         msg = (
             f"{inbox}: {len(missing)} file(s) without their day in the name: "
             f"{', '.join(missing)} — name each file with the day (of the surge curve) it is "
-            "applied as of, e.g. day09_surge.toml or areas_day12.gpkg"
+            "applied as of, e.g. day09_areas.gpkg or areas_day12.gpkg"
         )
         raise InputError(msg)
     return {path: int(day) for path, day in days.items() if day is not None}
