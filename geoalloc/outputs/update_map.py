@@ -274,5 +274,6 @@ def phased_update_headline(summary: Mapping[str, Any]) -> str:
         lines.append(
             f"<tr><td>{text(r)}</td><td>{before}</td><td>→</td><td>{fmt.number(value, 0)}</td></tr>"
         )
-    lines.append("</table>")
+    # the planning table below is the static plan's, in units (not unit-days): said, not guessed
+    lines.append("</table><i>Below: the static plan the schedule starts from (unmet in units).</i>")
     return "".join(lines)

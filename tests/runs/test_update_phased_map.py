@@ -99,6 +99,11 @@ def test_the_map_draws_the_shipment_added_and_the_site_opened(opened) -> None:
     # the unmet unit-days of beds: 5 days × 27.4 kept → 2 days × 27.4 updated
     assert "<td>beds</td><td>137</td><td>→</td><td>55</td>" in title
     assert "1 shipment(s) added, 0 cancelled, 1 temporary site(s) changed" in title
+    assert (
+        title.index("unmet unit-days")
+        < title.index("Below: the static plan")
+        < title.index("baseline")
+    )
 
 
 @pytest.mark.slow
