@@ -275,5 +275,7 @@ def phased_update_headline(summary: Mapping[str, Any]) -> str:
             f"<tr><td>{text(r)}</td><td>{before}</td><td>→</td><td>{fmt.number(value, 0)}</td></tr>"
         )
     # the planning table below is the static plan's, in units (not unit-days): said, not guessed
-    lines.append("</table><i>Below: the static plan the schedule starts from (unmet in units).</i>")
+    lines.append(
+        "</table><i>Below: the static plan the schedule starts from (unmet in units).</i><br>"
+    )
     return "".join(lines)
