@@ -173,6 +173,40 @@ def write_chicago_scenario(
     return write_scenario(folder, name=name, **document)
 
 
+#: the tiny instances' travel (crow-fly, 30 km/h × 1.3: 20 km is 52 minutes) and demand (beds:
+#: population × 100 admissions per 1,000 a year × 5 days ÷ 365)
+TINY_NETWORK = {"source": "crowfly", "speed_kph": 30, "circuity": 1.3}
+TINY_DEMAND = {
+    "resource": "beds",
+    "admissions_per_1000": {"all": 100.0},
+    "los_days": 5.0,
+    "occupancy_target": 1.0,
+}
+
+
+def write_row_areas(
+    path: Path,
+    population: Mapping[str, float],
+    x_m: Mapping[str, float],
+    origin: tuple[float, float] = (380_000.0, 6_670_000.0),
+) -> Path:
+    """Areas of the tiny instances written to ``path``: a 1-km square per area (columns ``id``,
+    ``pop`` from ``population``) centred ``x_m`` metres east of ``origin`` (EPSG:3067, southern
+    Finland); returns ``path``."""
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    x0, y0 = origin
+    gpd.GeoDataFrame(
+        {"id": list(population), "pop": list(population.values())},
+        geometry=[
+            box(x0 + x_m[a] - 500, y0 - 500, x0 + x_m[a] + 500, y0 + 500) for a in population
+        ],
+        crs=3067,
+    ).to_file(path)
+    return path
+
+
 def legend_gaps(fmap: object) -> list[str]:
     """What a geoalloc map draws that its legend does not show, as readable lines (none: every
     mark is in the legend).

@@ -132,6 +132,13 @@ def update_options(function: Any) -> Any:
     return function
 
 
+def _as_of_day_option(help_text: str) -> Any:
+    """The ``--as-of-day DAY`` option (``update``, ``follow``) with its help."""
+    return click.option(
+        "--as-of-day", "as_of_day", type=int, default=None, metavar="DAY", help=help_text
+    )
+
+
 def _request(parent: Path, new: dict[str, Path | None], settings: dict[str, Any]):
     from geoalloc.optimize.replan import ChangeLimits
     from geoalloc.runs.update import UpdateRequest
@@ -197,13 +204,8 @@ def _request(parent: Path, new: dict[str, Path | None], settings: dict[str, Any]
     "re-made on the refitted curve.",
 )
 @update_options
-@click.option(
-    "--as-of-day",
-    "as_of_day",
-    type=int,
-    default=None,
-    metavar="DAY",
-    help="Time-phased deployment runs only: the day (of the surge curve, as [deployment] "
+@_as_of_day_option(
+    "Time-phased deployment runs only: the day (of the surge curve, as [deployment] "
     "start_day) the update is made on. Shipments that left and temporary sites opened in the "
     "periods started before it are kept; changes start in the first period starting on or after "
     "it and take effect only after their lead (set-up) time. Default: the deployment's "
@@ -286,17 +288,44 @@ def update_command(
     help="Where each update's folder is written (one per file, named after it).",
 )
 @update_options
+@_as_of_day_option(
+    "Time-phased deployment runs only: update every file as of this day (of the surge "
+    "curve; see `geoalloc update --as-of-day`). Default: the deployment's start_day.",
+)
+@click.option(
+    "--day-from-name",
+    is_flag=True,
+    help="Time-phased deployment runs only: read each file's day from its name, day<N> "
+    "(day09_areas.gpkg, areas_day12.gpkg), and apply the files in the order of their days; a "
+    "file without a day in its name stops the run before anything is applied. For a job that "
+    "drops each day's file into INBOX.",
+)
 def follow_command(
-    run_dir: Path, inbox: Path, role: str, pattern: str, out_root: Path, **settings: Any
+    run_dir: Path,
+    inbox: Path,
+    role: str,
+    pattern: str,
+    out_root: Path,
+    as_of_day: int | None,
+    day_from_name: bool,
+    **settings: Any,
 ) -> None:
     """Apply every file of INBOX, in name order, as an update of the plan of RUN_DIR, each update
     starting from the one before: for a schedule (cron) or a folder that receives new files.
 
-    Safe to rerun: a file already applied (same content, same parent) is skipped; an update
-    interrupted leaves no half-written folder, and the next run redoes it.
+    Safe to rerun: a file already applied (same content, same parent, same day) is skipped; an
+    update interrupted leaves no half-written folder, and the next run redoes it.
+
+    A time-phased deployment run is updated as of --as-of-day, or with --day-from-name as of the
+    day in each file's name.
+
+    Example: geoalloc follow maps/icu-phased inbox/ --as areas --pattern 'day*.gpkg'
+    --day-from-name --out-root maps/follow
     """
     from geoalloc.runs.follow import follow
 
+    if as_of_day is not None and day_from_name:
+        raise click.UsageError("give --as-of-day or --day-from-name, not both")
     role = role.replace("-", "_")  # the option's word → the request's field
     for step in follow(
         run_dir,
@@ -305,11 +334,14 @@ def follow_command(
         pattern=pattern,
         out_root=out_root,
         make_request=lambda parent, path: _request(parent, {role: path}, settings),
+        as_of_day=as_of_day,
+        day_from_name=day_from_name,
     ):
+        day = "" if step.as_of_day is None else f" (as of day {step.as_of_day})"
         if step.skipped:
-            click.echo(f"{step.source.name}: already applied → {step.folder}")
+            click.echo(f"{step.source.name}: already applied{day} → {step.folder}")
         else:
-            click.echo(f"{step.source.name}: applied → {step.folder}")
+            click.echo(f"{step.source.name}: applied{day} → {step.folder}")
             for line in step.lines:
                 click.echo(f"  {line}")
 

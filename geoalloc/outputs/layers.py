@@ -269,10 +269,21 @@ def line_layer(
     show: bool,
     colour: str,
     legend_id: str | None = None,
+    dash: str | None = None,
+    opacity: float = 0.55,
 ) -> Layer:
-    """Straight lines of ``colour`` from :func:`line_record` records, added to ``fmap``; with
-    ``legend_id``, that :class:`Legend` section shows while it is on."""
-    layer = LineLayer(records, name, show=show, colour=colour, legend_id=legend_id)
+    """Straight lines of ``colour`` and ``opacity`` from :func:`line_record` records, added to
+    ``fmap``, dashed with a ``dash`` pattern (e.g. ``"6 4"``); with ``legend_id``, that
+    :class:`Legend` section shows while it is on."""
+    layer = LineLayer(
+        records,
+        name,
+        show=show,
+        colour=colour,
+        legend_id=legend_id,
+        dash=dash,
+        opacity=opacity,
+    )
     layer.add_to(fmap)
     return layer
 
@@ -404,6 +415,8 @@ SYMBOLS = {
     "faded dot": "<span class='geoalloc-dot' style='background:{c};opacity:0.45'></span>",
     "ring": "<span class='geoalloc-ring' style='border-color:{c}'></span>",
     "line": "<span class='geoalloc-line' style='border-color:{c}'></span>",
+    "dashed line": "<span class='geoalloc-line' style='border-color:{c};border-top-style:dashed'>"
+    "</span>",
     "outline": "<span class='geoalloc-outline' style='border-color:{c}'></span>",
 }
 

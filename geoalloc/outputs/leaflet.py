@@ -203,7 +203,8 @@ class CircleLayer(_AsIs, Layer):
 
 class LineLayer(_AsIs, Layer):
     """Straight lines of one ``colour`` from embedded records ``[lat1, lon1, lat2, lon2, weight,
-    tooltip]``; with ``legend_id``, that legend section shows while the layer is on."""
+    tooltip]`` at ``opacity``; a ``dash`` pattern (e.g. ``"6 4"``) draws them dashed; with
+    ``legend_id``, that legend section shows while the layer is on."""
 
     _template = Template(
         """
@@ -211,7 +212,8 @@ class LineLayer(_AsIs, Layer):
         var {{ this.get_name() }} = L.featureGroup();
         {{ this.data_json }}.forEach(function (d) {
             L.polyline([[d[0], d[1]], [d[2], d[3]]],
-                       {color: {{ this.colour_json }}, weight: d[4], opacity: 0.55})
+                       {color: {{ this.colour_json }}, weight: d[4], opacity: {{ this.opacity }},
+                        dashArray: {{ this.dash_json }}})
                 .bindTooltip(d[5], {sticky: true}).addTo({{ this.get_name() }});
         });
         {{ this.legend_script }}
@@ -227,11 +229,15 @@ class LineLayer(_AsIs, Layer):
         show: bool,
         colour: str,
         legend_id: str | None = None,
+        dash: str | None = None,
+        opacity: float = 0.55,
     ):
         super().__init__(name=name, overlay=True, control=True, show=show)
         self._name = "geoalloc_lines"
+        self.opacity = float(opacity)
         self.data_json = safe_json(records)
         self.colour_json = safe_json(colour)
+        self.dash_json = safe_json(dash)
         self.legend_id = legend_id
         self.legend_script = legend_toggle(self, legend_id)
         self.colours = {colour} if records else set()

@@ -8,7 +8,9 @@ sequence of layers the page shows, in the order of the layer control.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import folium
 import geopandas as gpd
@@ -395,25 +397,42 @@ def service_area_layer(
     )
 
 
-def shipment_layer(
-    fmap: folium.Map, moves: gpd.GeoDataFrame | None, legend: Legend, names: Names
-) -> Layer | None:
-    """*Plan: shipments* of a time-phased plan, when there are any: a line per shipment, width by
-    units."""
-    if moves is None or not len(moves):
-        return None
-    moves = in_4326(moves)
+def shipment_tip(row: Any, names: Names) -> str:
+    """A shipment in words (``row``: a row of a ``moves`` layer, with attributes): units,
+    resource, from → to, the day it leaves and the day it is usable."""
+    return (
+        f"{fmt.quantity(row.units)} {text(row.resource)}: {names.site(row.from_site)} → "
+        f"{names.site(row.to_site)}, leave day {int(row.depart_day)}, usable from day "
+        f"{int(row.arrive_day)}"
+    )
+
+
+def shipment_records(
+    moves: gpd.GeoDataFrame, names: Names, tip: Callable[[Any, Names], str]
+) -> list[list]:
+    """A :func:`~geoalloc.outputs.layers.line_record` per shipment of ``moves`` (EPSG:4326 lines
+    with ``units``), 1 to 6 pixels wide by its units (the most of ``moves`` the widest), its
+    tooltip ``tip(row, names)``."""
     largest = float(max(moves["units"].max(), 1e-9))
-    records = [
-        line_record(
-            row.geometry,
-            width=1 + 5 * float(row.units) / largest,
-            tip=f"{fmt.quantity(row.units)} {text(row.resource)}: {names.site(row.from_site)} → "
-            f"{names.site(row.to_site)}, leave day {int(row.depart_day)}, usable from day "
-            f"{int(row.arrive_day)}",
-        )
+    return [
+        line_record(row.geometry, width=1 + 5 * float(row.units) / largest, tip=tip(row, names))
         for row in moves.itertuples(index=False)
     ]
+
+
+def shipment_layer(
+    fmap: folium.Map,
+    moves: gpd.GeoDataFrame | None,
+    legend: Legend,
+    names: Names,
+    *,
+    show: bool = True,
+) -> Layer | None:
+    """*Plan: shipments* of a time-phased plan, when there are any: a line per shipment, width by
+    units; ``show``: on at first."""
+    if moves is None or not len(moves):
+        return None
+    records = shipment_records(in_4326(moves), names, shipment_tip)
     legend_id = legend.section(
         "geoalloc-legend-moves",
         "shipments (width: units)",
@@ -424,7 +443,7 @@ def shipment_layer(
         fmap,
         records,
         "Plan: shipments (what moves where and when)",
-        show=True,
+        show=show,
         colour=SHIPMENT_COLOUR,
         legend_id=legend_id,
     )

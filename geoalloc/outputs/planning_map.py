@@ -89,6 +89,8 @@ def build_map(
     roads: gpd.GeoDataFrame | None = None,
     places: gpd.GeoDataFrame | None = None,
     extend: Extension | None = None,
+    headline: str = "",
+    show_moves: bool = True,
     max_areas: int = MAP_AREAS_MAX,
     max_cells: int = DISPLAY_CELLS_MAX,
 ) -> folium.Map:
@@ -114,6 +116,11 @@ def build_map(
     extend : callable, optional
         Adds more layers (and their legend sections) before the legend and the layer control are
         made, and returns the switch buttons for them (:data:`Extension`).
+    headline : str
+        HTML shown first in the title box, under the scenario's name (an update's day and what
+        it changes).
+    show_moves : bool
+        Show the shipments at first (an update's map hides them under its changes).
     max_areas : int
         Above this many areas, the areas are drawn aggregated on a display grid (see the module).
     max_cells : int
@@ -150,7 +157,7 @@ def build_map(
         unmet = grid_unmet_layer(fmap, areas, grid, resources, legend, names)
     catchment_layer(fmap, catchments, legend, names, simplify_m=simplify_m)
     service_area_layer(fmap, service_areas, legend, names, simplify_m=simplify_m)
-    shipment_layer(fmap, moves, legend, names)
+    shipment_layer(fmap, moves, legend, names, show=show_moves)
     baseline = [
         baseline_area_layer(fmap, area_maps, legend),
         facility_layer(fmap, facilities, resources, legend, baseline=True),
@@ -166,7 +173,8 @@ def build_map(
         groups |= extend(fmap, legend)
     GroupSwitch(groups).add_to(fmap)
     note = aggregation_note(grid, len(areas)) if grid is not None else ""
-    title_box(fmap, note + title_html(summary, base_map=base is not None), summary)
+    title = title_html(summary, base_map=base is not None, headline=headline)
+    title_box(fmap, note + title, summary)
     legend.add_to(fmap)
     layer_control(fmap)
     return fmap
@@ -177,12 +185,15 @@ def map_of_run(
     summary: dict,
     *,
     extend: Extension | None = None,
+    headline: str = "",
+    show_moves: bool = True,
     max_areas: int = MAP_AREAS_MAX,
     max_cells: int = DISPLAY_CELLS_MAX,
 ) -> folium.Map:
     """:func:`build_map` from a run's ``layers`` (as in ``results.gpkg``; ``service_areas``,
-    ``moves``, ``roads`` and ``places`` used when present) and its summary; above
-    ``max_areas`` areas, drawn on a display grid of at most ``max_cells`` cells."""
+    ``moves``, ``roads`` and ``places`` used when present) and its summary (``extend``,
+    ``headline`` and ``show_moves`` as there); above ``max_areas`` areas, drawn on a display grid of at most
+    ``max_cells`` cells."""
     return build_map(
         layers["areas"],
         layers["facilities"],
@@ -194,6 +205,8 @@ def map_of_run(
         roads=layers.get("roads"),
         places=layers.get("places"),
         extend=extend,
+        headline=headline,
+        show_moves=show_moves,
         max_areas=max_areas,
         max_cells=max_cells,
     )

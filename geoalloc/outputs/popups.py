@@ -165,13 +165,15 @@ def area_tooltips(areas: pd.DataFrame, resources: list[str]) -> list[str]:
     return tips
 
 
-def title_html(summary: dict, *, base_map: bool = False) -> str:
+def title_html(summary: dict, *, base_map: bool = False, headline: str = "") -> str:
     """The title box of a planning run: scenario, model, standard, baseline vs plan figures;
-    ``base_map``: the map draws the offline roads and places."""
+    ``base_map``: the map draws the offline roads and places; ``headline``: HTML shown first
+    under the scenario's name (an update's day and what it changes)."""
     resources = summary["resources"]
     plan, base = summary["plan"], summary["baseline"]
     lines = [
         f"<h4>{text(summary['scenario'])}</h4>",
+        headline,
         f"model: {text(summary['model'])} · standard: {fmt.standard(summary.get('max_minutes'))}",
     ]
     if summary.get("budget") is not None:

@@ -32,7 +32,7 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import pandas as pd
@@ -67,6 +67,12 @@ from geoalloc.runs.update import (
 )
 from geoalloc.runs.update_explain import records, request_record
 from geoalloc.scenario import Scenario
+
+if TYPE_CHECKING:
+    import folium
+    from folium.map import Layer
+
+    from geoalloc.outputs.layers import Legend
 
 log = logging.getLogger(__name__)
 
@@ -304,6 +310,48 @@ class DeploymentUpdateKind(UpdateKind, DeploymentKind):
                 else None
             ),
         }
+
+    def build_map(
+        self, layers: Mapping[str, gpd.GeoDataFrame], summary: Mapping[str, Any]
+    ) -> folium.Map:
+        """The deployment run's map with the update's changes drawn on it, shown at first: the
+        shipments added and cancelled as lines, the temporary sites changed as rings; the title
+        box says the day of the update and the unmet unit-days kept → updated."""
+        from geoalloc.outputs.maps import map_of_run
+        from geoalloc.outputs.popups import Names
+        from geoalloc.outputs.update_map import (
+            CHANGES_LAYER,
+            add_changes,
+            add_shipment_changes,
+            phased_update_headline,
+        )
+
+        if (summary.get("update") or {}).get("kind") != "deployment":
+            return DeploymentKind.build_map(self, layers, summary)
+        changes = layers.get("changes")
+        facilities = layers["facilities"]
+        names = Names.of(layers["areas"], facilities)
+
+        def extend(fmap: folium.Map, legend: Legend) -> dict[str, tuple[str, list[Layer]]]:
+            add_shipment_changes(fmap, legend, changes, facilities, names)
+            add_changes(
+                fmap,
+                legend,
+                changes,
+                names=names,
+                name=f"{CHANGES_LAYER}: temporary sites",
+                nothing="no temporary site changed",
+            )
+            return {}
+
+        return map_of_run(
+            dict(layers),
+            dict(summary),
+            extend=extend,
+            headline=phased_update_headline(summary),
+            # the schedule's shipments hidden at first: drawn with the changes, they hide them
+            show_moves=changes is None or not len(changes),
+        )
 
     def update_parent(
         self, request: UpdateRequest, parent: Parent, *, out_dir: Path | None

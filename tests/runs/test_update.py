@@ -19,12 +19,13 @@ import geopandas as gpd
 import pandas as pd
 import pytest
 from click.testing import CliRunner
-from shapely.geometry import Point, box
+from shapely.geometry import Point
 
 import geoalloc
 from geoalloc._errors import InputError
 from geoalloc.cli import cli
 from geoalloc.runs.lineage import broken_links, read_chain
+from tests.helpers import TINY_DEMAND, TINY_NETWORK, write_row_areas
 
 BEDS_PER_PERSON = 100 / 1000 * 5 / 365
 X_M = {"A": 0.0, "B": 20_000.0, "C": 40_000.0}
@@ -36,15 +37,7 @@ OUTAGE_S1 = '\n[outage]\nclosed_sites = ["S1"]\n'
 
 
 def _areas(path: Path, population: dict[str, float]) -> Path:
-    x0, y0 = ORIGIN
-    gpd.GeoDataFrame(
-        {"id": list(population), "pop": list(population.values())},
-        geometry=[
-            box(x0 + X_M[a] - 500, y0 - 500, x0 + X_M[a] + 500, y0 + 500) for a in population
-        ],
-        crs=3067,
-    ).to_file(path)
-    return path
+    return write_row_areas(path, population, X_M, ORIGIN)
 
 
 def _sites(path: Path, sites=("S1", "S2", "S3")) -> Path:
@@ -71,13 +64,8 @@ def _scenario(folder: Path, write_scenario, *, model="capacitated", **extra) -> 
             "capacity": {"beds": "beds"},
             "candidate": "candidate",
         },
-        network={"source": "crowfly", "speed_kph": 30, "circuity": 1.3},
-        demand={
-            "resource": "beds",
-            "admissions_per_1000": {"all": 100.0},
-            "los_days": 5.0,
-            "occupancy_target": 1.0,
-        },
+        network=TINY_NETWORK,
+        demand=TINY_DEMAND,
         optimize=optimize,
         **extra,
     )

@@ -1,11 +1,5 @@
-"""geoalloc update of a time-phased deployment run, on a tiny instance whose answers are known by hand.
-
-Two 1-km areas 20 km apart (EPSG:3067), each with an existing site at its centre, crow-fly travel
-at 30 km/h × 1.3: each area reaches only its own site within the 10-minute standard, and the sites
-are 52 minutes apart. S1 (at A) has 150 beds, S2 (at B) none; beds are movable. Five one-day
-periods from day 0; handling 1.5 days, so a shipment S1 → S2 arrives 2 periods after it leaves
-(ceil((52 ÷ 1440 + 1.5) ÷ 1) = 2). Beds needed per area and period: population × 100 admissions per
-1,000 a year × 5 days ÷ 365 (no surge curve: the same every period).
+"""geoalloc update of a time-phased deployment run, on the tiny instance of
+tests/runs/phased_instance.py whose answers are known by hand.
 
 The plan: A 40,000 people (54.8 beds), B none — nothing moves. The new data: B 20,000 (27.4 beds a
 day). Sent from S1 in period t, 28 beds serve B from period t + 2: updated as of day 0 (nothing
@@ -21,82 +15,31 @@ from pathlib import Path
 import geopandas as gpd
 import pytest
 from click.testing import CliRunner
-from shapely.geometry import Point, box
 
 import geoalloc
 from geoalloc._errors import InputError
 from geoalloc.cli import cli
-
-BEDS_PER_PERSON = 100 / 1000 * 5 / 365
-X_M = {"A": 0.0, "B": 20_000.0}
-ORIGIN = (380_000.0, 6_670_000.0)
-PERIODS = 5
-
-
-def _areas(path: Path, population: dict[str, float]) -> Path:
-    x0, y0 = ORIGIN
-    gpd.GeoDataFrame(
-        {"id": list(population), "pop": list(population.values())},
-        geometry=[
-            box(x0 + X_M[a] - 500, y0 - 500, x0 + X_M[a] + 500, y0 + 500) for a in population
-        ],
-        crs=3067,
-    ).to_file(path)
-    return path
-
-
-def _sites(path: Path, sites: tuple[str, ...] = ("S1", "S2")) -> Path:
-    x0, y0 = ORIGIN
-    beds = {"S1": 150.0, "S2": 0.0}
-    at = {"S1": "A", "S2": "B"}
-    gpd.GeoDataFrame(
-        {"id": list(sites), "beds": [beds[s] for s in sites]},
-        geometry=[Point(x0 + X_M[at[s]], y0) for s in sites],
-        crs=3067,
-    ).to_file(path)
-    return path
-
-
-def _plan(folder: Path, write_scenario, population: dict[str, float], **extra) -> Path:
-    _areas(folder / "areas.gpkg", population)
-    _sites(folder / "sites.gpkg")
-    scenario = write_scenario(
-        folder,
-        name="tiny-phased",
-        areas={"path": "areas.gpkg", "id": "id", "population": "pop"},
-        facilities={"path": "sites.gpkg", "id": "id", "capacity": {"beds": "beds"}},
-        network={"source": "crowfly", "speed_kph": 30, "circuity": 1.3},
-        demand={
-            "resource": "beds",
-            "admissions_per_1000": {"all": 100.0},
-            "los_days": 5.0,
-            "occupancy_target": 1.0,
-        },
-        optimize={"model": "capacitated", "max_minutes": 10, "mip_gap": 0.0, "time_limit_s": 30}
-        | ({"unmet_penalty_minutes": 1000, "cost_weight": 0.001} if extra else {}),
-        **extra,
-    )
-    geoalloc.run(scenario).write(folder / "run")
-    return folder / "run"
-
-
-DEPLOYMENT = {
-    "period_days": 1,
-    "periods": PERIODS,
-    "handling_days": 1.5,
-    "movable": [{"resource": "beds", "cost_per_unit": 1.0}],
-}
+from tests.runs.phased_instance import (
+    BEDS_PER_PERSON,
+    DEPLOYMENT,
+    PERIODS,
+    write_areas,
+    write_plan,
+    write_sites,
+)
 
 
 @pytest.fixture(scope="module")
 def plan(tmp_path_factory: pytest.TempPathFactory, write_scenario) -> Path:
     folder = tmp_path_factory.mktemp("phased")
-    return _plan(folder, write_scenario, {"A": 40_000.0, "B": 0.0}, deployment=DEPLOYMENT)
+    return write_plan(folder, write_scenario, {"A": 40_000.0, "B": 0.0}, deployment=DEPLOYMENT)
 
 
 @pytest.fixture(scope="module")
 def surge_at_b(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return _areas(tmp_path_factory.mktemp("new") / "areas.gpkg", {"A": 40_000.0, "B": 20_000.0})
+    return write_areas(
+        tmp_path_factory.mktemp("new") / "areas.gpkg", {"A": 40_000.0, "B": 20_000.0}
+    )
 
 
 def _unit_days(result, key: str = "new") -> float:
@@ -158,7 +101,7 @@ def test_no_change_allowed_keeps_the_schedule_and_never_worse(plan, surge_at_b) 
 def shipping_plan(tmp_path_factory: pytest.TempPathFactory, write_scenario) -> Path:
     """A plan that sends 28 beds to B on day 0 (B: 20,000 people)."""
     folder = tmp_path_factory.mktemp("left")
-    return _plan(folder, write_scenario, {"A": 40_000.0, "B": 20_000.0}, deployment=DEPLOYMENT)
+    return write_plan(folder, write_scenario, {"A": 40_000.0, "B": 20_000.0}, deployment=DEPLOYMENT)
 
 
 @pytest.mark.slow
@@ -169,7 +112,7 @@ def test_a_shipment_that_left_is_kept(shipping_plan: Path, tmp_path: Path) -> No
     plan, folder = shipping_plan, tmp_path
     moves = json.loads((plan / "summary.json").read_text())["deployment"]["moves"]
     assert [(m["depart_day"], m["units"]) for m in moves] == [(0, 28.0)]
-    new = _areas(folder / "new.gpkg", {"A": 100_000.0, "B": 0.0})
+    new = write_areas(folder / "new.gpkg", {"A": 100_000.0, "B": 0.0})
     short = 100_000 * BEDS_PER_PERSON - 122
     after = geoalloc.update(plan, areas=new, as_of_day=1)
     assert _unit_days(after) == pytest.approx(PERIODS * short)
@@ -203,7 +146,7 @@ def test_bad_updates_exit_3_naming_the_culprit(
         )
         assert out.exit_code == 3, out.output
         assert words in out.output and "days 0 … 4" in out.output
-    gone = _sites(tmp_path / "sites.gpkg", ("S1",))
+    gone = write_sites(tmp_path / "sites.gpkg", ("S1",))
     with pytest.raises(InputError, match="not in the new facilities.*S2"):
         geoalloc.update(shipping_plan, facilities=gone)
     daily = tmp_path / "daily.csv"  # a surge refit is not made for a deployment: said, not ignored
@@ -212,7 +155,7 @@ def test_bad_updates_exit_3_naming_the_culprit(
         geoalloc.update(plan, surge_admissions=daily)
     planning = tmp_path / "planning"
     planning.mkdir()
-    planning_run = _plan(planning, write_scenario, {"A": 40_000.0, "B": 0.0})
+    planning_run = write_plan(planning, write_scenario, {"A": 40_000.0, "B": 0.0})
     out = runner.invoke(
         cli,
         ["update", str(planning_run), "--as-of-day", "2", "--out", str(tmp_path / "bad")],
