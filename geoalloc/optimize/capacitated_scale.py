@@ -7,8 +7,9 @@ out (or the unmet penalty): with the weighted objective every full plan maps to 
 that costs no more, so a lower bound of the reduced problem bounds the full optimum. The bound is
 the Lagrangian relaxation of the assignment rows (:mod:`geoalloc.optimize.capacitated_lagrange`,
 one continuous knapsack per site and resource); the plans are full-model plans — a p-median
-incumbent's sites and the relaxation's last choice, each assigned by transportation LPs over the
-listed pairs — priced exactly. The gap between the two is the certificate.
+incumbent's sites, the relaxation's site choices averaged over its later steps and rounded to the
+``p`` largest, and its last choice, each assigned by transportation LPs over the listed pairs —
+priced exactly. The gap between the two is the certificate.
 
 Used when the objective is ``weighted`` and the full model would have more than
 :data:`SCALE_COLUMNS` assignment columns, and only without a coverage floor, a minimax term,
@@ -69,6 +70,29 @@ def _pmedian_sites(ix: Indexed, lists, options: OptimizeOptions, p: int) -> np.n
     )
 
 
+def rounded_sites(shares: np.ndarray, p: int | None, fixed: np.ndarray) -> np.ndarray:
+    """Open sites from the relaxation's averaged site shares: the sites that must stay open and
+    the free ones with the largest shares (``p`` in all; without ``p``, those above one half)."""
+    opened = fixed.copy()
+    free = np.flatnonzero(~fixed)
+    if p is None:
+        opened[free[shares[free] > 0.5]] = True
+    elif p > fixed.sum():
+        k = int(p - fixed.sum())
+        opened[free[np.argsort(-shares[free], kind="stable")[:k]]] = True
+    return opened
+
+
+def _as_masks(sets: list[np.ndarray], m: int) -> list[np.ndarray]:
+    """Site positions as (m,) open/closed masks."""
+    out = []
+    for S in sets:
+        mask = np.zeros(m, dtype=bool)
+        mask[S] = True
+        out.append(mask)
+    return out
+
+
 def solve_capacitated_at_scale(
     ix: Indexed,
     problem: AllocationProblem,
@@ -119,7 +143,7 @@ def solve_capacitated_at_scale(
     lam0 = ix.demand * (options.minutes_weight * b2)[:, None]
     t_lr = time.perf_counter()
     budget = max(1.0, (deadline - time.monotonic()) - 1.5 * plan_s)
-    lb, _lam, sets = lagrangian(
+    lb, _lam, sets, shares = lagrangian(
         C,
         p,
         fixed,
@@ -130,12 +154,13 @@ def solve_capacitated_at_scale(
     )
     lr_s = time.perf_counter() - t_lr
     tried = 1
-    for S in reversed(sets[-1:]):
+    # the relaxation's averaged site choice rounded (its p largest shares), then its last choice
+    for k, cand in enumerate([rounded_sites(shares, p, fixed), *_as_masks(sets[-1:], ix.m)]):
         now_gap = relative_gap(ub, lb)
         if now_gap is not None and now_gap <= options.mip_gap:
             break
-        cand = np.zeros(ix.m, dtype=bool)
-        cand[S] = True
+        if k > 0 and deadline - time.monotonic() < plan_s:
+            break
         if (cand == best_open).all():
             continue
         value, cand_plan, _ = transport_plan(C, cand, options)
