@@ -25,6 +25,8 @@ the relaxation's last choice.
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
 
 import numpy as np
 
@@ -133,11 +135,15 @@ def lagrangian(
     deadline: float | None = None,
     target_gap: float = 0.0,
     scaled: bool = True,
+    check: Callable[[np.ndarray], float] | None = None,
+    check_every_s: float = np.inf,
 ) -> tuple[float, np.ndarray, list[np.ndarray], np.ndarray]:
     """Raise ``L(λ)`` by subgradient steps; every ``L(λ)`` evaluated is a valid bound.
 
     ``scaled``: steps along ``d ∘ g`` (each assignment row's subgradient times its demand, the
-    multipliers' natural scale) rather than ``g``.
+    multipliers' natural scale) rather than ``g``. ``check``: called every ``check_every_s`` seconds
+    with the averaged site shares; it returns the objective of the best plan known (e.g. after
+    pricing the shares' rounding), which becomes the steps' target and the gap's reference.
 
     Returns
     -------
@@ -155,6 +161,7 @@ def lagrangian(
     y_sum = np.zeros(C.m)
     snaps = {0: (0, y_sum.copy())}
     done = 0
+    last_check = time.monotonic()
     for _ in range(iterations):
         value, g, y = _relaxation(C, lam, p, fixed, catch)
         y_sum += y
@@ -163,6 +170,9 @@ def lagrangian(
             snaps[done] = (done, y_sum.copy())
         if steps.record(value, lam):
             sets.append(np.flatnonzero(y))
+        if check is not None and time.monotonic() - last_check >= check_every_s:
+            steps.upper = min(steps.upper, check(_average(snaps, y_sum, done)))
+            last_check = time.monotonic()
         if steps.done():
             break
         dg = metric * g
@@ -173,9 +183,13 @@ def lagrangian(
         log.debug(
             "capacitated Lagrangian: %.8g (best %.8g, θ %.3g)", value, steps.best, steps.theta
         )
+    return steps.best, steps.best_lam, sets, _average(snaps, y_sum, done)
+
+
+def _average(snaps: dict, y_sum: np.ndarray, done: int) -> np.ndarray:
+    """The site choices averaged from the snapshot at or below half the ``done`` steps."""
     start, base = max((v for key, v in snaps.items() if 2 * key <= done), key=lambda v: v[0])
-    y_avg = (y_sum - base) / max(done - start, 1)
-    return steps.best, steps.best_lam, sets, y_avg
+    return (y_sum - base) / max(done - start, 1)
 
 
 def transport_plan(

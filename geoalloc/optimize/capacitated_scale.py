@@ -37,6 +37,9 @@ log = logging.getLogger(__name__)
 SCALE_COLUMNS = 5_000_000
 #: nearest sites listed per area (the most any area can keep)
 LIST_WIDTH = 64
+#: share of the relaxation's time between two pricings of its averaged site choice (each a plan,
+#: and a lower target for the steps)
+CHECK_SHARE = 0.2
 
 
 def reduction_applies(ix: Indexed, options: OptimizeOptions, groups) -> bool:
@@ -143,6 +146,20 @@ def solve_capacitated_at_scale(
     lam0 = ix.demand * (options.minutes_weight * b2)[:, None]
     t_lr = time.perf_counter()
     budget = max(1.0, (deadline - time.monotonic()) - 1.5 * plan_s)
+    tried = 1
+    priced = {best_open.tobytes()}
+
+    def price(cand: np.ndarray) -> float:
+        """Assign ``cand`` (once) and keep its plan if it is the best; the best objective."""
+        nonlocal ub, plan, best_open, tried
+        if cand.tobytes() not in priced:
+            priced.add(cand.tobytes())
+            value, cand_plan, _ = transport_plan(C, cand, options)
+            tried += 1
+            if value < ub:
+                ub, plan, best_open = value, cand_plan, cand
+        return ub
+
     lb, _lam, sets, shares = lagrangian(
         C,
         p,
@@ -151,9 +168,10 @@ def solve_capacitated_at_scale(
         lam=lam0,
         deadline=time.monotonic() + budget,
         target_gap=options.mip_gap,
+        check=lambda shares: price(rounded_sites(shares, p, fixed)),
+        check_every_s=max(CHECK_SHARE * budget, 2 * plan_s),
     )
     lr_s = time.perf_counter() - t_lr
-    tried = 1
     # the relaxation's averaged site choice rounded (its p largest shares), then its last choice
     for k, cand in enumerate([rounded_sites(shares, p, fixed), *_as_masks(sets[-1:], ix.m)]):
         now_gap = relative_gap(ub, lb)
@@ -161,12 +179,7 @@ def solve_capacitated_at_scale(
             break
         if k > 0 and deadline - time.monotonic() < plan_s:
             break
-        if (cand == best_open).all():
-            continue
-        value, cand_plan, _ = transport_plan(C, cand, options)
-        tried += 1
-        if value < ub:
-            ub, plan, best_open = value, cand_plan, cand
+        price(cand)
     gap = relative_gap(ub, lb)
     log.info("capacitated at scale: plan %.8g, bound %.8g, gap %s", ub, lb, gap)
     R = len(ix.resources)

@@ -122,3 +122,25 @@ def test_rounded_sites_keeps_the_fixed_ones():
     assert rounded_sites(shares, 3, fixed).tolist() == [True, True, True, False, False]
     assert rounded_sites(shares, 1, fixed).tolist() == [True, False, False, False, False]
     assert rounded_sites(shares, None, fixed).tolist() == [True, True, True, False, True]
+
+
+def test_pricing_the_averaged_choice_during_the_steps_keeps_the_bound():
+    C = _lists_model(2)
+    lam = DEMAND * np.array([[5.0], [4.0]])
+    seen: list[np.ndarray] = []
+
+    def check(shares: np.ndarray) -> float:
+        seen.append(shares)
+        opened = rounded_sites(shares, 1, np.zeros(2, dtype=bool))
+        options = OptimizeOptions(
+            model="capacitated", p=1, objective="weighted", unmet_penalty_minutes=PENALTY
+        )
+        return transport_plan(C, opened, options)[0]
+
+    bound, _, _, _ = lagrangian(
+        C, 1, np.zeros(2, dtype=bool), upper=530.0, lam=lam, check=check, check_every_s=0.0
+    )
+    assert seen  # called, with shares of every site
+    assert all(s.shape == (2,) for s in seen)
+    assert bound <= OPTIMUM + 1e-6
+    assert bound >= _lp_bound() - 0.01 * OPTIMUM
