@@ -11,15 +11,22 @@ Relaxing the assignment rows ``Σ_j x_ijr + u_ir = 1`` with multipliers ``λ_ir`
     V_j(λ) = Σ_r min { Σ_i (w d_ir t_ij − λ_ir) x_ijr : Σ_i d_ir x_ijr ≤ c_jr, 0 ≤ x ≤ 1 },
 
 each ``V_j`` a continuous knapsack solved exactly by sorting. ``L(λ)`` is a lower bound for every
-``λ``; subgradient steps raise it. Plans: for a set of open sites, the assignment is the
-transportation LP over the listed pairs to open sites (unmet at the penalty), solved per resource
-with HiGHS — a feasible plan of the full model, priced exactly. The sets tried are a p-median
-incumbent and the relaxation's own site choices.
+``λ``; subgradient steps raise it, each row's step scaled by its demand (``λ_ir`` is of the order
+of ``d_ir`` times minutes: plain steps move the rows of small demand far too much). The best
+``L(λ)`` is the LP relaxation's value (the subproblem has the integrality property), so the site
+choices averaged over the later steps approximate the LP's fractional ``y``; their ``p`` largest
+make the plan that closes the gap (at 20,000 × 500: 0.13 % where the relaxation's last choice left
+4 %). Plans: for a set of open sites, the assignment is the transportation LP over the listed pairs
+to open sites (unmet at the penalty), solved per resource with HiGHS — a feasible plan of the full
+model, priced exactly. The sets tried are a p-median incumbent, the averaged choice rounded and
+the relaxation's last choice.
 """
 
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
 
 import numpy as np
 
@@ -58,18 +65,23 @@ class CapacitatedLists:
         self.penalty = penalty
         # the catch-all's price per unit of demand
         self.price = np.minimum(minutes_weight * lists.beyond, penalty)
+        # per entry and resource, its area's demand and the minutes-weighted cost of serving it
+        # (R, entries): read at every step of the relaxation
+        self.entry_demand = np.ascontiguousarray(demand[self.row].T)
+        self.entry_cost = minutes_weight * self.entry_demand * self.t
 
 
 def _knapsacks(C: CapacitatedLists, lam: np.ndarray, r: int):
     """Per site, ``V_jr``; and the shares x of the entries that enter (entry index, share)."""
-    d = C.demand[C.row, r]
-    a = C.mw * d * C.t - lam[C.row, r]
+    d = C.entry_demand[r]
+    a = C.entry_cost[r] - lam[:, r][C.row]
     take = np.flatnonzero((a < 0) & (d > 0))
     if not len(take):
         return np.zeros(C.m), take, np.zeros(0)
     s = C.site[take]
     q = a[take] / d[take]
-    order = np.lexsort((q, s))
+    by_q = np.argsort(q, kind="stable")
+    order = by_q[np.argsort(s[by_q], kind="stable")]  # by site, then q (== lexsort, faster)
     take, s = take[order], s[order]
     dd = d[take]
     cum = np.cumsum(dd)
@@ -81,6 +93,37 @@ def _knapsacks(C: CapacitatedLists, lam: np.ndarray, r: int):
     return value, take, share
 
 
+def _relaxation(C: CapacitatedLists, lam: np.ndarray, p: int | None, fixed: np.ndarray, catch):
+    """``L(λ)``, a subgradient (n, R) at ``λ`` and the sites the relaxation opens."""
+    n, R = C.demand.shape
+    V = C.site_cost.copy()
+    parts = []
+    for r in range(R):
+        v, take, share = _knapsacks(C, lam, r)
+        V += v
+        parts.append((take, share))
+    y = fixed.copy()
+    if p is not None:
+        free = int(p - fixed.sum())
+        cand = np.flatnonzero(~fixed)
+        if free > 0:
+            y[cand[np.argpartition(V[cand], free - 1)[:free]]] = True
+    else:
+        y |= V < 0
+    value = float(lam.sum() + np.minimum(0.0, catch - lam).sum() + V[y].sum())
+    g = np.ones((n, R))
+    g -= (catch < lam) & (C.demand > 0)
+    for r, (take, share) in enumerate(parts):
+        on = y[C.site[take]]
+        g[:, r] -= np.bincount(C.row[take[on]], weights=share[on], minlength=n)
+    g[C.demand <= 0] = 0.0
+    return value, g, y
+
+
+#: iterations without a better bound before the step factor is halved
+PATIENCE = 15
+
+
 def lagrangian(
     C: CapacitatedLists,
     p: int | None,
@@ -88,50 +131,65 @@ def lagrangian(
     *,
     upper: float,
     lam: np.ndarray,
-    iterations: int = 5000,
+    iterations: int = 100_000,
     deadline: float | None = None,
     target_gap: float = 0.0,
-) -> tuple[float, np.ndarray, list[np.ndarray]]:
-    """Best bound found, its multipliers, and the site sets the relaxation chose (latest last)."""
-    n, R = C.demand.shape
-    lam = lam.copy()
+    scaled: bool = True,
+    check: Callable[[np.ndarray], float] | None = None,
+    check_every_s: float = np.inf,
+) -> tuple[float, np.ndarray, list[np.ndarray], np.ndarray]:
+    """Raise ``L(λ)`` by subgradient steps; every ``L(λ)`` evaluated is a valid bound.
+
+    ``scaled``: steps along ``d ∘ g`` (each assignment row's subgradient times its demand, the
+    multipliers' natural scale) rather than ``g``. ``check``: called every ``check_every_s`` seconds
+    with the averaged site shares; it returns the objective of the best plan known (e.g. after
+    pricing the shares' rounding), which becomes the steps' target and the gap's reference.
+
+    Returns
+    -------
+    The best bound, its multipliers, the site sets the relaxation chose at each new best (latest
+    last), and the site shares averaged over the later half of the steps (m,) — an approximate
+    fractional site choice, whose largest shares make good plans.
+    """
+    lam = np.asarray(lam, dtype=float).copy()
     catch = C.demand * C.price[:, None]
-    steps = PolyakSteps(upper, lam, patience=15, target_gap=target_gap, deadline=deadline)
+    metric = C.demand if scaled else np.ones_like(C.demand)
+    steps = PolyakSteps(upper, lam, patience=PATIENCE, target_gap=target_gap, deadline=deadline)
     sets: list[np.ndarray] = []
+    # cumulative site choices, and their snapshot at the last power of two (the average is taken
+    # from the snapshot at or below half the steps: the early steps' choices are poor)
+    y_sum = np.zeros(C.m)
+    snaps = {0: (0, y_sum.copy())}
+    done = 0
+    last_check = time.monotonic()
     for _ in range(iterations):
-        V = C.site_cost.copy()
-        parts = []
-        for r in range(R):
-            v, take, share = _knapsacks(C, lam, r)
-            V += v
-            parts.append((take, share))
-        y = fixed.copy()
-        if p is not None:
-            free = int(p - fixed.sum())
-            cand = np.flatnonzero(~fixed)
-            if free > 0:
-                y[cand[np.argpartition(V[cand], free - 1)[:free]]] = True
-        else:
-            y |= V < 0
-        value = float(lam.sum() + np.minimum(0.0, catch - lam).sum() + V[y].sum())
+        value, g, y = _relaxation(C, lam, p, fixed, catch)
+        y_sum += y
+        done += 1
+        if done & (done - 1) == 0:  # a power of two
+            snaps[done] = (done, y_sum.copy())
         if steps.record(value, lam):
             sets.append(np.flatnonzero(y))
+        if check is not None and time.monotonic() - last_check >= check_every_s:
+            steps.upper = min(steps.upper, check(_average(snaps, y_sum, done)))
+            last_check = time.monotonic()
         if steps.done():
             break
-        g = np.ones((n, R))
-        g -= (catch < lam) & (C.demand > 0)
-        for r, (take, share) in enumerate(parts):
-            on = y[C.site[take]]
-            g[:, r] -= np.bincount(C.row[take[on]], weights=share[on], minlength=n)
-        g[C.demand <= 0] = 0.0
-        following = steps.step(lam, value, g, float((g * g).sum()))
+        dg = metric * g
+        following = steps.step(lam, value, dg, float((g * dg).sum()))
         if following is None:
             break
         lam = following
         log.debug(
             "capacitated Lagrangian: %.8g (best %.8g, θ %.3g)", value, steps.best, steps.theta
         )
-    return steps.best, steps.best_lam, sets
+    return steps.best, steps.best_lam, sets, _average(snaps, y_sum, done)
+
+
+def _average(snaps: dict, y_sum: np.ndarray, done: int) -> np.ndarray:
+    """The site choices averaged from the snapshot at or below half the ``done`` steps."""
+    start, base = max((v for key, v in snaps.items() if 2 * key <= done), key=lambda v: v[0])
+    return (y_sum - base) / max(done - start, 1)
 
 
 def transport_plan(

@@ -7,8 +7,9 @@ out (or the unmet penalty): with the weighted objective every full plan maps to 
 that costs no more, so a lower bound of the reduced problem bounds the full optimum. The bound is
 the Lagrangian relaxation of the assignment rows (:mod:`geoalloc.optimize.capacitated_lagrange`,
 one continuous knapsack per site and resource); the plans are full-model plans — a p-median
-incumbent's sites and the relaxation's last choice, each assigned by transportation LPs over the
-listed pairs — priced exactly. The gap between the two is the certificate.
+incumbent's sites, the relaxation's site choices averaged over its later steps and rounded to the
+``p`` largest, and its last choice, each assigned by transportation LPs over the listed pairs —
+priced exactly. The gap between the two is the certificate.
 
 Used when the objective is ``weighted`` and the full model would have more than
 :data:`SCALE_COLUMNS` assignment columns, and only without a coverage floor, a minimax term,
@@ -36,6 +37,9 @@ log = logging.getLogger(__name__)
 SCALE_COLUMNS = 5_000_000
 #: nearest sites listed per area (the most any area can keep)
 LIST_WIDTH = 64
+#: share of the relaxation's time between two pricings of its averaged site choice (each a plan,
+#: and a lower target for the steps)
+CHECK_SHARE = 0.2
 
 
 def reduction_applies(ix: Indexed, options: OptimizeOptions, groups) -> bool:
@@ -67,6 +71,29 @@ def _pmedian_sites(ix: Indexed, lists, options: OptimizeOptions, p: int) -> np.n
         ix.m,
         deadline=time.monotonic() + 0.1 * options.time_limit_s,
     )
+
+
+def rounded_sites(shares: np.ndarray, p: int | None, fixed: np.ndarray) -> np.ndarray:
+    """Open sites from the relaxation's averaged site shares: the sites that must stay open and
+    the free ones with the largest shares (``p`` in all; without ``p``, those above one half)."""
+    opened = fixed.copy()
+    free = np.flatnonzero(~fixed)
+    if p is None:
+        opened[free[shares[free] > 0.5]] = True
+    elif p > fixed.sum():
+        k = int(p - fixed.sum())
+        opened[free[np.argsort(-shares[free], kind="stable")[:k]]] = True
+    return opened
+
+
+def _as_masks(sets: list[np.ndarray], m: int) -> list[np.ndarray]:
+    """Site positions as (m,) open/closed masks."""
+    out = []
+    for S in sets:
+        mask = np.zeros(m, dtype=bool)
+        mask[S] = True
+        out.append(mask)
+    return out
 
 
 def solve_capacitated_at_scale(
@@ -119,7 +146,21 @@ def solve_capacitated_at_scale(
     lam0 = ix.demand * (options.minutes_weight * b2)[:, None]
     t_lr = time.perf_counter()
     budget = max(1.0, (deadline - time.monotonic()) - 1.5 * plan_s)
-    lb, _lam, sets = lagrangian(
+    tried = 1
+    priced = {best_open.tobytes()}
+
+    def price(cand: np.ndarray) -> float:
+        """Assign ``cand`` (once) and keep its plan if it is the best; the best objective."""
+        nonlocal ub, plan, best_open, tried
+        if cand.tobytes() not in priced:
+            priced.add(cand.tobytes())
+            value, cand_plan, _ = transport_plan(C, cand, options)
+            tried += 1
+            if value < ub:
+                ub, plan, best_open = value, cand_plan, cand
+        return ub
+
+    lb, _lam, sets, shares = lagrangian(
         C,
         p,
         fixed,
@@ -127,21 +168,18 @@ def solve_capacitated_at_scale(
         lam=lam0,
         deadline=time.monotonic() + budget,
         target_gap=options.mip_gap,
+        check=lambda shares: price(rounded_sites(shares, p, fixed)),
+        check_every_s=max(CHECK_SHARE * budget, 2 * plan_s),
     )
     lr_s = time.perf_counter() - t_lr
-    tried = 1
-    for S in reversed(sets[-1:]):
+    # the relaxation's averaged site choice rounded (its p largest shares), then its last choice
+    for k, cand in enumerate([rounded_sites(shares, p, fixed), *_as_masks(sets[-1:], ix.m)]):
         now_gap = relative_gap(ub, lb)
         if now_gap is not None and now_gap <= options.mip_gap:
             break
-        cand = np.zeros(ix.m, dtype=bool)
-        cand[S] = True
-        if (cand == best_open).all():
-            continue
-        value, cand_plan, _ = transport_plan(C, cand, options)
-        tried += 1
-        if value < ub:
-            ub, plan, best_open = value, cand_plan, cand
+        if k > 0 and deadline - time.monotonic() < plan_s:
+            break
+        price(cand)
     gap = relative_gap(ub, lb)
     log.info("capacitated at scale: plan %.8g, bound %.8g, gap %s", ub, lb, gap)
     R = len(ix.resources)

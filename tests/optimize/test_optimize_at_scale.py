@@ -78,6 +78,19 @@ def test_nearest_open_from_lists_equals_the_full_pairs(chicago):
         np.testing.assert_array_equal(mins, want_min)
 
 
+def test_nearest_lists_from_a_dense_table_equal_the_sorted_pairs(chicago, monkeypatch):
+    from geoalloc.optimize import nearest
+
+    ix = prepare(chicago, max_minutes=20.0)
+    for width, penalty in ((4, 15.0), (12, 20.0)):
+        monkeypatch.setattr(nearest, "DENSE_SHARE", 0.0)
+        dense = nearest_lists(ix, width, penalty, block_pairs=5_000)
+        monkeypatch.setattr(nearest, "DENSE_SHARE", np.inf)
+        ordered = nearest_lists(ix, width, penalty, block_pairs=5_000)
+        for field in ("site", "minutes", "degree", "beyond"):
+            np.testing.assert_array_equal(getattr(dense, field), getattr(ordered, field))
+
+
 @pytest.mark.slow
 def test_p_median_at_scale_brackets_the_exact_optimum(chicago, monkeypatch):
     options = OptimizeOptions(
