@@ -21,6 +21,8 @@ from tests.readme_figures import ReadmeFigures
 
 EXAMPLE = REPO_ROOT / "examples" / "chicago_covid"
 TOL = 1e-6
+UPDATE_SECTION = "### When the wave turns out bigger"
+AS_OF_DAY = 9
 
 
 @pytest.fixture(scope="module")
@@ -327,7 +329,7 @@ def test_every_figure_of_the_readme_comes_from_the_run(outputs, shared_data: Pat
         areas["baseline_minutes"] > optimize["max_minutes"]
     )
 
-    readme = ReadmeFigures(EXAMPLE / "README.md", start="## Six weeks")
+    readme = ReadmeFigures(EXAMPLE / "README.md", start="## Six weeks", end=UPDATE_SECTION)
     fig = readme.figure
     fig(
         "admissions ×{} at its crest on day {}, back to ×{} by day {}",
@@ -528,4 +530,66 @@ def test_every_figure_of_the_readme_comes_from_the_run(outputs, shared_data: Pat
         int(beyond.sum()),
     )
     readme.not_figures("geoalloc 0.1.0", "April 2020")
+    readme.verify()
+
+
+@pytest.fixture(scope="module")
+def update(run: Path) -> Path:
+    """The plan updated on day 9 with the bigger wave (the README's second command)."""
+    out = run.parent / "day9"
+    done = subprocess.run(
+        [
+            *(sys.executable, "-m", "geoalloc", "-q", "update", str(run)),
+            *("--scenario", str(EXAMPLE / "icu_phased_bigger_surge.toml")),
+            *("--as-of-day", str(AS_OF_DAY), "--out", str(out)),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert done.returncode == 0, done.stderr
+    return out
+
+
+@pytest.mark.slow
+def test_the_day_9_update_keeps_what_left_and_its_readme_figures(outputs, update: Path) -> None:
+    """Nothing that left before day 9 changes, nothing new leaves before it, the update is never
+    worse than keeping the schedule, and the README's figures are the update's."""
+    summary = json.loads((update / "summary.json").read_text())
+    figures = summary["update"]
+    assert figures["kind"] == "deployment" and figures["first_change_day"] == AS_OF_DAY
+    moves = gpd.read_file(update / "results.gpkg", layer="moves")
+    parent_moves = outputs["moves"]
+    columns = ["resource", "from_site", "to_site", "units", "depart_day", "arrive_day"]
+
+    def early(table: pd.DataFrame) -> pd.DataFrame:
+        rows = table.loc[table["depart_day"] < AS_OF_DAY, columns]
+        return rows.sort_values(columns).reset_index(drop=True)
+
+    pd.testing.assert_frame_equal(early(moves), early(parent_moves), check_dtype=False)
+    changes = pd.DataFrame(figures["change_rows"])
+    added = changes[changes["change"] == "shipment added"]
+    cancelled = changes[changes["change"] == "shipment cancelled"]
+    assert (added["depart_day"] >= AS_OF_DAY).all() and (cancelled["depart_day"] >= AS_OF_DAY).all()
+    kept, new = figures["kept"]["unmet_unit_days"], figures["new"]["unmet_unit_days"]
+    assert figures["new"]["objective"] <= figures["kept"]["objective"] * (1 + TOL)
+    for fixed in ("beds", "icu_beds"):  # they cannot move
+        assert new[fixed] == pytest.approx(kept[fixed], rel=TOL)
+
+    readme = ReadmeFigures(EXAMPLE / "README.md", start=UPDATE_SECTION)
+    readme.figure("the plan updated on day {}", AS_OF_DAY)
+    readme.figure("excess over the ordinary admissions {} times the plan's", 1.6)
+    readme.figure("crest ×{} instead of ×{}", 2.28, 1.8)
+    readme.figure("opened before day {}", AS_OF_DAY)
+    readme.figure("leaves on day {} at the earliest", AS_OF_DAY)
+    readme.figure("--as-of-day {} --out", AS_OF_DAY)
+    readme.figure("the two runs take ~{} minutes", 4)
+    readme.figure("nothing which left before day {} changed", AS_OF_DAY)
+    readme.figure("{} shipments added", len(added))
+    readme.figure("and {} cancelled", len(cancelled))
+    readme.figure("({} ventilators moved differently)", figures["units_changed"]["ventilators"])
+    readme.figure(
+        "fall from {} if the schedule is kept to {}", kept["ventilators"], new["ventilators"]
+    )
+    readme.not_figures("icu-phased-day9")
     readme.verify()
