@@ -69,27 +69,69 @@ class CapacitatedLists:
         # (R, entries): read at every step of the relaxation
         self.entry_demand = np.ascontiguousarray(demand[self.row].T)
         self.entry_cost = minutes_weight * self.entry_demand * self.t
+        # the same costs per (resource, area, list rank), +inf where the list has no site; each
+        # area's listed sites come first and by minutes, so the entries of negative reduced cost
+        # are a prefix of its list (counted at each step without gathering over all entries)
+        width = lists.site.shape[1]
+        self.rank_cost = np.full((self.R, n, width), np.inf)
+        for r in range(self.R):
+            self.rank_cost[r][valid.reshape(n, width)] = self.entry_cost[r]
+        self.prefix = bool(
+            (valid.reshape(n, width)[:, 1:] <= valid.reshape(n, width)[:, :-1]).all()
+            and (self.rank_cost[:, :, 1:] >= self.rank_cost[:, :, :-1]).all()
+        )
+        self.row_start = np.searchsorted(self.row, np.arange(n))
+        # the site as a 16-bit key when it fits: numpy's stable sort of it is a radix sort
+        self.site_key = self.site.astype(np.int16) if self.m < 2**15 else self.site
+
+
+def _stable_argsort(q: np.ndarray) -> np.ndarray:
+    """``np.argsort(q, kind="stable")`` for finite ``q``, by the faster unstable sort and then
+    each run of equal values put back in index order."""
+    order = np.argsort(q)
+    sorted_q = q[order]
+    tie = sorted_q[1:] == sorted_q[:-1]
+    if tie.any():
+        run = np.concatenate([[0], np.cumsum(~tie)])
+        in_run = np.zeros(len(q), dtype=bool)
+        in_run[1:] |= tie
+        in_run[:-1] |= tie
+        at = np.flatnonzero(in_run)
+        sub = order[at]
+        order[at] = sub[np.argsort(run[at] * len(q) + sub)]  # keys distinct: by run, index
+    return order
 
 
 def _knapsacks(C: CapacitatedLists, lam: np.ndarray, r: int):
     """Per site, ``V_jr``; and the shares x of the entries that enter (entry index, share)."""
     d = C.entry_demand[r]
-    a = C.entry_cost[r] - lam[:, r][C.row]
-    take = np.flatnonzero((a < 0) & (d > 0))
+    if C.prefix:
+        # reduced cost w d t − λ < 0  ⇔  w d t < λ (exact in floating point), a prefix per area
+        lam_r = lam[:, r]
+        count = (C.rank_cost[r] < lam_r[:, None]).sum(axis=1)
+        count[C.demand[:, r] <= 0] = 0
+        total = int(count.sum())
+        rows = np.repeat(np.arange(C.n), count)
+        take = np.repeat(C.row_start - (np.cumsum(count) - count), count) + np.arange(total)
+        a_take = C.entry_cost[r][take] - lam_r[rows]
+    else:
+        a = C.entry_cost[r] - lam[:, r][C.row]
+        take = np.flatnonzero((a < 0) & (d > 0))
+        a_take = a[take]
     if not len(take):
         return np.zeros(C.m), take, np.zeros(0)
+    q = a_take / d[take]
+    by_q = _stable_argsort(q)
+    order = by_q[np.argsort(C.site_key[take[by_q]], kind="stable")]  # by site, then q
+    take, a_take = take[order], a_take[order]
     s = C.site[take]
-    q = a[take] / d[take]
-    by_q = np.argsort(q, kind="stable")
-    order = by_q[np.argsort(s[by_q], kind="stable")]  # by site, then q (== lexsort, faster)
-    take, s = take[order], s[order]
     dd = d[take]
     cum = np.cumsum(dd)
     starts = np.searchsorted(s, np.arange(C.m))
     first = starts[s]
     before = cum - dd - np.where(first > 0, cum[first - 1], 0.0)
     share = np.clip((C.capacity[s, r] - before) / dd, 0.0, 1.0)
-    value = np.bincount(s, weights=a[take] * share, minlength=C.m)
+    value = np.bincount(s, weights=a_take * share, minlength=C.m)
     return value, take, share
 
 

@@ -18,7 +18,13 @@ import numpy as np
 import pytest
 from scipy.optimize import linprog
 
-from geoalloc.optimize.capacitated_lagrange import CapacitatedLists, lagrangian, transport_plan
+from geoalloc.optimize.capacitated_lagrange import (
+    CapacitatedLists,
+    _relaxation,
+    _stable_argsort,
+    lagrangian,
+    transport_plan,
+)
 from geoalloc.optimize.capacitated_scale import rounded_sites
 from geoalloc.optimize.nearest import NearestLists
 from geoalloc.optimize.options import OptimizeOptions
@@ -144,3 +150,45 @@ def test_pricing_the_averaged_choice_during_the_steps_keeps_the_bound():
     assert all(s.shape == (2,) for s in seen)
     assert bound <= OPTIMUM + 1e-6
     assert bound >= _lp_bound() - 0.01 * OPTIMUM
+
+
+@pytest.mark.parametrize("levels", [1, 3, 40, 10**9])
+def test_the_fast_sort_orders_exactly_as_the_stable_one(levels):
+    rng = np.random.default_rng(levels)
+    for n in (0, 1, 2, 17, 5_000):
+        q = rng.integers(0, levels, n) * 0.37 - 1.0
+        assert np.array_equal(_stable_argsort(q), np.argsort(q, kind="stable"))
+
+
+def test_the_prefix_knapsacks_match_the_sweep_over_all_entries():
+    """Lists of uneven length (padded), tied minutes and areas without demand: counting each
+    area's prefix of negative reduced costs gives the same bound and subgradient, bit for bit."""
+    rng = np.random.default_rng(3)
+    n, m, width, R = 300, 40, 8, 2
+    minutes = np.full((n, width), np.inf)
+    site = np.full((n, width), -1, dtype=np.int32)
+    for i in range(n):
+        k = int(rng.integers(1, width + 1))
+        site[i, :k] = rng.choice(m, k, replace=False)
+        minutes[i, :k] = np.sort(rng.integers(1, 30, k).astype(float))
+    lists = NearestLists(
+        site=site,
+        minutes=minutes,
+        degree=(site >= 0).sum(axis=1),
+        beyond=np.full(n, 40.0),
+        penalty=PENALTY,
+        indptr=np.zeros(n + 1, dtype=np.int64),
+    )
+    demand = rng.integers(0, 5, (n, R)).astype(float)
+    capacity = rng.uniform(5, 30, (m, R))
+    fast = CapacitatedLists(lists, demand, capacity, np.ones(m), 1.0, PENALTY)
+    sweep = CapacitatedLists(lists, demand, capacity, np.ones(m), 1.0, PENALTY)
+    sweep.prefix = False
+    assert fast.prefix
+    catch = demand * fast.price[:, None]
+    fixed = np.zeros(m, dtype=bool)
+    for scale in (5.0, 15.0, 35.0):
+        lam = demand * rng.integers(0, 2 * int(scale), (n, R))
+        a, b = (_relaxation(C, lam, 10, fixed, catch) for C in (fast, sweep))
+        assert a[0] == b[0]
+        assert np.array_equal(a[1], b[1]) and np.array_equal(a[2], b[2])
