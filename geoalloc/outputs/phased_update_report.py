@@ -8,6 +8,7 @@ from typing import Any
 
 import geoalloc._text as fmt
 from geoalloc.outputs.escape import text
+from geoalloc.outputs.update_report import limits_words
 
 #: changes listed in the terminal (all of them are in summary.json and the changes layer)
 MAX_CHANGES_SHOWN = 10
@@ -38,14 +39,9 @@ def _unit_days(values: Mapping[str, float] | None) -> str:
 
 
 def _limits_words(limits: Mapping[str, Any]) -> str:
-    parts = []
-    if limits.get("max_changes") is not None:
-        parts.append(f"at most {limits['max_changes']} change(s)")
-    if limits.get("max_site_changes") is not None:
-        parts.append(f"at most {limits['max_site_changes']} temporary site(s) changed")
-    for resource, units in (limits.get("max_units_changed") or {}).items():
-        parts.append(f"at most {fmt.number(units, 0)} {resource} shipped differently")
-    return "; ".join(parts) or "no limit on changes"
+    return limits_words(
+        limits, site_changes="temporary site(s) changed", units_changed="shipped differently"
+    )
 
 
 def phased_update_lines(summary: Mapping[str, Any]) -> list[str]:

@@ -18,14 +18,21 @@ def _change_words(row: Mapping[str, Any]) -> str:
     return f"{verb} {units} {row['resource']} at {row.get('name') or row['site']}"
 
 
-def _limits_words(limits: Mapping[str, Any]) -> str:
+def limits_words(
+    limits: Mapping[str, Any],
+    *,
+    site_changes: str = "site(s) opened or closed",
+    units_changed: str = "moved",
+) -> str:
+    """An update's change limits in words; ``site_changes`` and ``units_changed`` name what a
+    site change and a unit change are in its kind of plan."""
     parts = []
     if limits.get("max_changes") is not None:
         parts.append(f"at most {limits['max_changes']} change(s)")
     if limits.get("max_site_changes") is not None:
-        parts.append(f"at most {limits['max_site_changes']} site(s) opened or closed")
+        parts.append(f"at most {limits['max_site_changes']} {site_changes}")
     for resource, units in (limits.get("max_units_changed") or {}).items():
-        parts.append(f"at most {fmt.number(units, 0)} {resource} moved")
+        parts.append(f"at most {fmt.number(units, 0)} {resource} {units_changed}")
     if limits.get("unmet_per_change"):
         parts.append(
             f"a change only if it serves at least {fmt.number(limits['unmet_per_change'])} "
@@ -63,7 +70,7 @@ def update_lines(summary: Mapping[str, Any]) -> list[str]:
         lines.append("  plan kept as it is: no change in the data beyond the noise")
     rows = update["change_rows"]
     lines.append(
-        f"  changes: {len(rows)} ({_limits_words(update['limits'])})"
+        f"  changes: {len(rows)} ({limits_words(update['limits'])})"
         + ("" if rows else " — the plan in force is kept")
     )
     lines += [f"    {_change_words(row)}" for row in rows[:10]]
@@ -210,7 +217,7 @@ def update_section(summary: Mapping[str, Any]) -> list[str]:
             else "No new admissions: the LOS and admission rates are the plan's. "
         )
         + _surge_words(update["drift"].get("surge"))
-        + f"Changes allowed: {text(_limits_words(update['limits']))}.</p>",
+        + f"Changes allowed: {text(limits_words(update['limits']))}.</p>",
         "<h3>What changed in the data</h3>",
         "<ul>" + "".join(f"<li>{text(line)}</li>" for line in update["drift"]["lines"]) + "</ul>",
         _drift_table(update["drift"]),
