@@ -243,12 +243,6 @@ def greedy_interchange_lists(
     return np.flatnonzero(in_s)
 
 
-def heuristic_cost(lists: NearestLists, w: np.ndarray, in_s: np.ndarray) -> float:
-    """The heuristic's price of ``in_s``: nearest open listed site, else the penalty."""
-    b1, _, _ = _first_two(lists, in_s, lists.penalty)
-    return float(w @ b1)
-
-
 def lagrangian_bound(
     lists: NearestLists,
     w: np.ndarray,
