@@ -8,7 +8,7 @@ from typing import Any
 
 import geoalloc._text as fmt
 from geoalloc.outputs.escape import text
-from geoalloc.outputs.update_report import limits_words
+from geoalloc.outputs.limits import limits_words
 
 #: changes listed in the terminal (all of them are in summary.json and the changes layer)
 MAX_CHANGES_SHOWN = 10

@@ -7,6 +7,7 @@ from typing import Any
 
 import geoalloc._text as fmt
 from geoalloc.outputs.escape import text
+from geoalloc.outputs.limits import limits_words
 
 
 def _change_words(row: Mapping[str, Any]) -> str:
@@ -16,36 +17,6 @@ def _change_words(row: Mapping[str, Any]) -> str:
     verb = "add" if change == "add" else "remove"
     units = fmt.number(row.get("units"), 0)
     return f"{verb} {units} {row['resource']} at {row.get('name') or row['site']}"
-
-
-def limits_words(
-    limits: Mapping[str, Any],
-    *,
-    site_changes: str = "site(s) opened or closed",
-    units_changed: str = "moved",
-) -> str:
-    """An update's change limits in words; ``site_changes`` and ``units_changed`` name what a
-    site change and a unit change are in its kind of plan."""
-    parts = []
-    if limits.get("max_changes") is not None:
-        parts.append(f"at most {limits['max_changes']} change(s)")
-    if limits.get("max_site_changes") is not None:
-        parts.append(f"at most {limits['max_site_changes']} {site_changes}")
-    for resource, units in (limits.get("max_units_changed") or {}).items():
-        parts.append(f"at most {fmt.number(units, 0)} {resource} {units_changed}")
-    if limits.get("unmet_per_change"):
-        parts.append(
-            f"a change only if it serves at least {fmt.number(limits['unmet_per_change'])} "
-            "more units"
-        )
-    if limits.get("unmet_per_site_change"):
-        parts.append(
-            "a site opened or closed only if it serves at least "
-            f"{fmt.number(limits['unmet_per_site_change'])} more units"
-        )
-    for resource, units in (limits.get("unmet_per_unit_changed") or {}).items():
-        parts.append(f"a {resource} moved only if it serves {fmt.number(units, 2)} more units")
-    return "; ".join(parts) or "no limit on changes"
 
 
 def _unmet_words(unmet: Mapping[str, float]) -> str:
