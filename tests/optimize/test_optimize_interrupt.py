@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import threading
+from collections.abc import Iterator
 
 import highspy
 import numpy as np
@@ -43,7 +44,16 @@ def _market_split(m: int = 4, n: int = 40, seed: int = 7) -> LinearModel:
     return builder.build()
 
 
-def test_ctrl_c_during_a_solve_stops_highs_before_the_caller_sees_it() -> None:
+@pytest.fixture
+def ctrl_c_raises() -> Iterator[None]:
+    """Ctrl-C raises KeyboardInterrupt, as in a terminal, also when the suite was started in the
+    background (a shell starts background jobs with SIGINT ignored, and Python keeps it so)."""
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, before)
+
+
+def test_ctrl_c_during_a_solve_stops_highs_before_the_caller_sees_it(ctrl_c_raises) -> None:
     h = new_highs()
     h.setOptionValue("time_limit", 60.0)
     _pass_model(h, _market_split())
@@ -64,6 +74,7 @@ def test_ctrl_c_during_a_solve_stops_highs_before_the_caller_sees_it() -> None:
 #: a process that solves through PuLP and gets Ctrl-C once HiGHS runs, then exits normally
 PULP_CTRL_C = """
 import signal, threading, time
+signal.signal(signal.SIGINT, signal.default_int_handler)  # as in a terminal (see ctrl_c_raises)
 from geoalloc.optimize.linear import solve_pulp
 from tests.optimize.test_optimize_interrupt import _market_split
 
