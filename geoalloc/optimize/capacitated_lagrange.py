@@ -120,17 +120,23 @@ def _knapsacks(C: CapacitatedLists, lam: np.ndarray, r: int):
         a_take = a[take]
     if not len(take):
         return np.zeros(C.m), take, np.zeros(0)
-    q = a_take / d[take]
-    by_q = _stable_argsort(q)
-    order = by_q[np.argsort(C.site_key[take[by_q]], kind="stable")]  # by site, then q
-    take, a_take = take[order], a_take[order]
     s = C.site[take]
     dd = d[take]
-    cum = np.cumsum(dd)
-    starts = np.searchsorted(s, np.arange(C.m))
-    first = starts[s]
-    before = cum - dd - np.where(first > 0, cum[first - 1], 0.0)
-    share = np.clip((C.capacity[s, r] - before) / dd, 0.0, 1.0)
+    share = np.ones(len(take))
+    # a site whose entries all fit in its capacity takes them all: only the entries of the sites
+    # they overfill are sorted (by site, then ratio) to fill each up to its capacity
+    over = np.bincount(s, weights=dd, minlength=C.m) > C.capacity[:, r]
+    if over.any():
+        sel = np.flatnonzero(over[s])
+        q = a_take[sel] / dd[sel]
+        by_q = _stable_argsort(q)
+        order = sel[by_q[np.argsort(C.site_key[take[sel[by_q]]], kind="stable")]]
+        s_o, dd_o = s[order], dd[order]
+        cum = np.cumsum(dd_o)
+        starts = np.searchsorted(s_o, np.arange(C.m))
+        first = starts[s_o]
+        before = cum - dd_o - np.where(first > 0, cum[first - 1], 0.0)
+        share[order] = np.clip((C.capacity[s_o, r] - before) / dd_o, 0.0, 1.0)
     value = np.bincount(s, weights=a_take * share, minlength=C.m)
     return value, take, share
 
@@ -225,6 +231,7 @@ def lagrangian(
         log.debug(
             "capacitated Lagrangian: %.8g (best %.8g, θ %.3g)", value, steps.best, steps.theta
         )
+    log.info("capacitated Lagrangian: %d steps, bound %.8g", done, steps.best)
     return steps.best, steps.best_lam, sets, _average(snaps, y_sum, done)
 
 

@@ -20,6 +20,7 @@ from scipy.optimize import linprog
 
 from geoalloc.optimize.capacitated_lagrange import (
     CapacitatedLists,
+    _knapsacks,
     _relaxation,
     _stable_argsort,
     lagrangian,
@@ -192,3 +193,44 @@ def test_the_prefix_knapsacks_match_the_sweep_over_all_entries():
         a, b = (_relaxation(C, lam, 10, fixed, catch) for C in (fast, sweep))
         assert a[0] == b[0]
         assert np.array_equal(a[1], b[1]) and np.array_equal(a[2], b[2])
+
+
+def test_each_site_knapsack_is_its_lp_optimum():
+    """Sites their entries overfill (sorted and cut at capacity) and sites they fit (all taken,
+    unsorted): each site's value and shares are the optimum of its own LP, by HiGHS."""
+    rng = np.random.default_rng(11)
+    n, m, width = 120, 12, 4
+    site = np.stack([rng.choice(m, width, replace=False) for _ in range(n)]).astype(np.int32)
+    minutes = np.sort(rng.uniform(1, 30, (n, width)), axis=1)
+    lists = NearestLists(
+        site=site,
+        minutes=minutes,
+        degree=np.full(n, width),
+        beyond=np.full(n, 40.0),
+        penalty=PENALTY,
+        indptr=np.zeros(n + 1, dtype=np.int64),
+    )
+    demand = rng.integers(1, 6, (n, 1)).astype(float)
+    capacity = np.where(rng.random((m, 1)) < 0.5, rng.uniform(2, 40, (m, 1)), 400.0)
+    C = CapacitatedLists(lists, demand, capacity, np.zeros(m), 1.0, PENALTY)
+    lam = demand * rng.uniform(5, 25, (n, 1))
+    value, take, share = _knapsacks(C, lam, 0)
+    a = C.entry_cost[0] - lam[C.row, 0]
+    d = C.entry_demand[0]
+    full, cut = 0, 0
+    for j in range(m):
+        mine = np.flatnonzero(C.site == j)
+        res = linprog(a[mine], A_ub=[d[mine]], b_ub=[capacity[j, 0]], bounds=(0, 1))
+        assert res.status == 0
+        assert value[j] == pytest.approx(res.fun, rel=1e-9, abs=1e-9)
+        x = np.zeros(len(C.site))
+        x[take] = share
+        assert float(a[mine] @ x[mine]) == pytest.approx(res.fun, rel=1e-9, abs=1e-9)
+        assert float(d[mine] @ x[mine]) <= capacity[j, 0] + 1e-9
+        negative = mine[a[mine] < 0]
+        if d[negative].sum() > capacity[j, 0]:
+            cut += 1
+        else:
+            full += 1
+            assert np.all(x[negative] == 1.0)
+    assert full >= 2 and cut >= 2  # both kinds of site are checked
