@@ -451,7 +451,20 @@ def simulate_loss(
 
     :func:`simulate_loss_runs` with one replication (the same draws, the same figures).
     """
-    blocked, occupancy = simulate_loss_runs(
+    return _one_run(simulate_loss_runs, arrivals_per_day, servers, los, rng, days, warmup_days)
+
+
+def _one_run(
+    runs_of,
+    arrivals_per_day: float,
+    servers: int,
+    los: LosFit,
+    rng: np.random.Generator,
+    days: float,
+    warmup_days: float,
+) -> tuple[float, float]:
+    """The two figures of ``runs_of`` (a ``simulate_*_runs``) for a single replication."""
+    first, second = runs_of(
         arrivals_per_day,
         servers,
         los,
@@ -460,7 +473,7 @@ def simulate_loss(
         warmup_days=warmup_days,
         replications=1,
     )
-    return float(blocked[0]), float(occupancy[0])
+    return float(first[0]), float(second[0])
 
 
 def simulate_queue_runs(
@@ -523,16 +536,7 @@ def simulate_queue(
 
     :func:`simulate_queue_runs` with one replication (the same draws, the same figures).
     """
-    mean_wait, share = simulate_queue_runs(
-        arrivals_per_day,
-        servers,
-        los,
-        rng=rng,
-        days=days,
-        warmup_days=warmup_days,
-        replications=1,
-    )
-    return float(mean_wait[0]), float(share[0])
+    return _one_run(simulate_queue_runs, arrivals_per_day, servers, los, rng, days, warmup_days)
 
 
 def offered_load(units: pd.Series, options: DemandOptions, resource: str) -> pd.Series:

@@ -44,27 +44,15 @@ def _welch(a: np.ndarray, b: np.ndarray) -> float:
     return float((a.mean() - b.mean()) / se)
 
 
-def _loss(rate, servers, los, seed, arrivals_per_run=6000, replications=20):
-    days = arrivals_per_run / rate
-    return simulate_loss_runs(
+def _runs(simulate, rate, servers, los, seed, arrivals_per_run=6000, replications=20):
+    """``replications`` runs of ``simulate`` (a ``simulate_*_runs``) of about
+    ``arrivals_per_run`` arrivals each, after a warm-up of 10 mean stays."""
+    return simulate(
         rate,
         servers,
         los,
         rng=np.random.default_rng([seed, servers]),
-        days=days,
-        warmup_days=10 * los.mean_days,
-        replications=replications,
-    )
-
-
-def _queue(rate, servers, los, seed, arrivals_per_run=6000, replications=20):
-    days = arrivals_per_run / rate
-    return simulate_queue_runs(
-        rate,
-        servers,
-        los,
-        rng=np.random.default_rng([seed, servers]),
-        days=days,
+        days=arrivals_per_run / rate,
         warmup_days=10 * los.mean_days,
         replications=replications,
     )
@@ -79,11 +67,11 @@ LOSS_CASES = [(2.0, 4), (6.216, 10), (20.0, 24), (45.0, 50)]
 def test_blocking_and_occupancy_equal_erlang_b(los, load, servers):
     rate = load / los.mean_days
     exact = erlang_b(servers, load)
-    blocked, occupancy = _loss(rate, servers, los, seed=17)
+    blocked, occupancy = _runs(simulate_loss_runs, rate, servers, los, seed=17)
     assert abs(_z_exact(blocked, exact)) < Z
     assert abs(_z_exact(occupancy, load * (1 - exact) / servers)) < Z
     # the check can fail: a 10 % higher arrival rate is far outside
-    wrong, _ = _loss(rate * WRONG_RATE, servers, los, seed=17)
+    wrong, _ = _runs(simulate_loss_runs, rate * WRONG_RATE, servers, los, seed=17)
     assert _z_exact(wrong, exact) > Z
 
 
@@ -95,10 +83,10 @@ QUEUE_CASES = [(3.5, 5), (8.0, 10), (17.0, 20)]
 def test_waits_equal_erlang_c(load, servers):
     los = EXPONENTIAL_5
     rate = load / los.mean_days
-    mean_wait, waited = _queue(rate, servers, los, seed=19)
+    mean_wait, waited = _runs(simulate_queue_runs, rate, servers, los, seed=19)
     assert abs(_z_exact(waited, erlang_c(servers, load))) < Z
     assert abs(_z_exact(mean_wait, erlang_c_mean_wait(servers, load, los.mean_days))) < Z
-    wrong_wait, wrong_waited = _queue(rate * WRONG_RATE, servers, los, seed=19)
+    wrong_wait, wrong_waited = _runs(simulate_queue_runs, rate * WRONG_RATE, servers, los, seed=19)
     assert _z_exact(wrong_waited, erlang_c(servers, load)) > Z
     assert _z_exact(wrong_wait, erlang_c_mean_wait(servers, load, los.mean_days)) > Z
 
@@ -130,14 +118,16 @@ def test_figures_equal_those_of_the_former_event_loop(system, los, load, servers
     rate = load / los.mean_days
     arrivals_per_run = 3000
     days = arrivals_per_run / rate
-    simulate, reference = (_loss, reference_loss) if system == "loss" else (_queue, reference_queue)
+    simulate, reference = (
+        (simulate_loss_runs, reference_loss)
+        if system == "loss"
+        else (simulate_queue_runs, reference_queue)
+    )
     before = _reference_runs(reference, rate, servers, los, days)
-    now = simulate(rate, servers, los, seed=29, arrivals_per_run=arrivals_per_run, replications=60)
+    now = _runs(simulate, rate, servers, los, 29, arrivals_per_run, replications=60)
     # loss: blocked share and occupancy; queue: mean wait and waiting share
     for old, new in zip(before, now, strict=True):
         assert abs(_welch(new, old)) < Z
     # and the comparison can fail: a 10 % higher rate moves the first figure beyond Z
-    wrong = simulate(
-        rate * WRONG_RATE, servers, los, seed=29, arrivals_per_run=arrivals_per_run, replications=60
-    )
+    wrong = _runs(simulate, rate * WRONG_RATE, servers, los, 29, arrivals_per_run, replications=60)
     assert _welch(wrong[0], before[0]) > Z
