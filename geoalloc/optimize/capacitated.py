@@ -40,7 +40,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -390,40 +390,24 @@ def build_capacitated(
             hi=float(options.p),
         )
     lm = b.build()
-    goals = capacitated_goals(
-        ix,
-        lm,
-        unmet=unit_d,
-        site_cost=np.where(ix.existing, operating, opening),
-        module_cost={k: unit_cost[k] * module[k] for k in expandable},
-        travel=x_weighted_minutes,
-        minimax_weight=options.minimax_weight,
-        priority_penalty=(
-            options.unmet_penalty_minutes * unit_d * ix.priority[ua]
-            if ix.priority is not None
-            else None
-        ),
-    )
-    layout = Layout(
-        xa, xs, xr, xt, ua, ur, expandable, module, e_ub, opening, operating, unit_cost, goals
-    )
-    return lm, layout
+    layout = Layout(xa, xs, xr, xt, ua, ur, expandable, module, e_ub, opening, operating, unit_cost)
+    goals = capacitated_goals(ix, lm, layout, options, unmet=unit_d, travel=x_weighted_minutes)
+    return lm, replace(layout, goals=goals)
 
 
 def capacitated_goals(
     ix: Indexed,
     lm: LinearModel,
+    lay: Layout,
+    options: OptimizeOptions,
     *,
     unmet: np.ndarray,
-    site_cost: np.ndarray,
-    module_cost: dict[int, float],
     travel: np.ndarray,
-    minimax_weight: float,
-    priority_penalty: np.ndarray | None = None,
 ) -> tuple[Goal, ...]:
-    """The lexicographic levels as objective vectors over ``lm``'s columns.
+    """The lexicographic levels as objective vectors over ``lm``'s columns (laid out as ``lay``
+    says): ``unmet`` per u column, ``travel`` per x column.
 
-    ``priority_penalty`` (with a priority column): each unmet unit's weight in the travel goal,
+    With a priority column, each unmet unit's weight in the travel goal is
     ``unmet_penalty_minutes × priority`` — the total unmet is fixed by the first goal, so it only
     decides which areas are left short, against travel, at that documented rate."""
 
@@ -434,18 +418,18 @@ def capacitated_goals(
     c_unmet = vector()
     c_unmet[blocks["u"]] = unmet
     c_cost = vector()
-    c_cost[blocks["y"]] = site_cost
-    for k, cost in module_cost.items():
-        c_cost[blocks[f"e_{ix.resources[k]}"]] = cost
+    c_cost[blocks["y"]] = np.where(ix.existing, lay.operating, lay.opening)
+    for k in lay.expandable:
+        c_cost[blocks[f"e_{ix.resources[k]}"]] = lay.unit_cost[k] * lay.module[k]
     c_new = vector()
     c_new[blocks["y"]] = (~ix.existing).astype(float)
     c_travel = vector()
     c_travel[blocks["x"]] = travel
     if "W" in blocks:
-        c_travel[blocks["W"]] = minimax_weight
+        c_travel[blocks["W"]] = options.minimax_weight
     travel_label = "least travel"
-    if priority_penalty is not None:
-        c_travel[blocks["u"]] = priority_penalty
+    if ix.priority is not None:
+        c_travel[blocks["u"]] = options.unmet_penalty_minutes * unmet * ix.priority[lay.ua]
         travel_label += " (who is left short: each unit at unmet_penalty_minutes × its priority)"
     unit = demand_unit(ix.resources)
     return (

@@ -389,21 +389,9 @@ def model_for(
         },
         offset=lm.offset,
     )
-    goals = capacitated_goals(
-        ix,
-        made,
-        unmet=unit_d,
-        site_cost=np.where(ix.existing, lay.operating, lay.opening),
-        module_cost={k: lay.unit_cost[k] * lay.module[k] for k in lay.expandable},
-        travel=x_weighted_minutes,
-        minimax_weight=options.minimax_weight,
-        priority_penalty=(
-            options.unmet_penalty_minutes * unit_d * ix.priority[ua]
-            if ix.priority is not None
-            else None
-        ),
-    )
-    layout = replace(lay, xa=xa, xs=xs, xr=xr, xt=xt, ua=ua, ur=ur, e_ub=e_ub, goals=goals)
+    layout = replace(lay, xa=xa, xs=xs, xr=xr, xt=xt, ua=ua, ur=ur, e_ub=e_ub)
+    goals = capacitated_goals(ix, made, layout, options, unmet=unit_d, travel=x_weighted_minutes)
+    layout = replace(layout, goals=goals)
     return ix, made, layout
 
 
