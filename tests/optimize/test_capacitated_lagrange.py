@@ -161,6 +161,19 @@ def test_the_fast_sort_orders_exactly_as_the_stable_one(levels):
         assert np.array_equal(_stable_argsort(q), np.argsort(q, kind="stable"))
 
 
+def _padded_lists(site: np.ndarray, minutes: np.ndarray) -> NearestLists:
+    """Each area's listed sites (−1 pads a short list) and minutes; the next site at 40."""
+    n = len(site)
+    return NearestLists(
+        site=site,
+        minutes=minutes,
+        degree=(site >= 0).sum(axis=1),
+        beyond=np.full(n, 40.0),
+        penalty=PENALTY,
+        indptr=np.zeros(n + 1, dtype=np.int64),
+    )
+
+
 def test_the_prefix_knapsacks_match_the_sweep_over_all_entries():
     """Lists of uneven length (padded), tied minutes and areas without demand: counting each
     area's prefix of negative reduced costs gives the same bound and subgradient, bit for bit."""
@@ -172,14 +185,7 @@ def test_the_prefix_knapsacks_match_the_sweep_over_all_entries():
         k = int(rng.integers(1, width + 1))
         site[i, :k] = rng.choice(m, k, replace=False)
         minutes[i, :k] = np.sort(rng.integers(1, 30, k).astype(float))
-    lists = NearestLists(
-        site=site,
-        minutes=minutes,
-        degree=(site >= 0).sum(axis=1),
-        beyond=np.full(n, 40.0),
-        penalty=PENALTY,
-        indptr=np.zeros(n + 1, dtype=np.int64),
-    )
+    lists = _padded_lists(site, minutes)
     demand = rng.integers(0, 5, (n, R)).astype(float)
     capacity = rng.uniform(5, 30, (m, R))
     fast = CapacitatedLists(lists, demand, capacity, np.ones(m), 1.0, PENALTY)
@@ -202,14 +208,7 @@ def test_each_site_knapsack_is_its_lp_optimum():
     n, m, width = 120, 12, 4
     site = np.stack([rng.choice(m, width, replace=False) for _ in range(n)]).astype(np.int32)
     minutes = np.sort(rng.uniform(1, 30, (n, width)), axis=1)
-    lists = NearestLists(
-        site=site,
-        minutes=minutes,
-        degree=np.full(n, width),
-        beyond=np.full(n, 40.0),
-        penalty=PENALTY,
-        indptr=np.zeros(n + 1, dtype=np.int64),
-    )
+    lists = _padded_lists(site, minutes)
     demand = rng.integers(1, 6, (n, 1)).astype(float)
     capacity = np.where(rng.random((m, 1)) < 0.5, rng.uniform(2, 40, (m, 1)), 400.0)
     C = CapacitatedLists(lists, demand, capacity, np.zeros(m), 1.0, PENALTY)
@@ -217,14 +216,14 @@ def test_each_site_knapsack_is_its_lp_optimum():
     value, take, share = _knapsacks(C, lam, 0)
     a = C.entry_cost[0] - lam[C.row, 0]
     d = C.entry_demand[0]
+    x = np.zeros(len(C.site))  # every entry's share
+    x[take] = share
     full, cut = 0, 0
     for j in range(m):
         mine = np.flatnonzero(C.site == j)
         res = linprog(a[mine], A_ub=[d[mine]], b_ub=[capacity[j, 0]], bounds=(0, 1))
         assert res.status == 0
         assert value[j] == pytest.approx(res.fun, rel=1e-9, abs=1e-9)
-        x = np.zeros(len(C.site))
-        x[take] = share
         assert float(a[mine] @ x[mine]) == pytest.approx(res.fun, rel=1e-9, abs=1e-9)
         assert float(d[mine] @ x[mine]) <= capacity[j, 0] + 1e-9
         negative = mine[a[mine] < 0]
