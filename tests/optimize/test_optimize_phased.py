@@ -26,22 +26,19 @@ PENALTY = 1000.0  # minutes per unit-day unmet
 COST = 100.0  # currency per unit shipped
 
 
-def tiny(
-    handling_days: float, *, budget: float | None = None
-) -> tuple[PhasedProblem, OptimizeOptions]:
+def two_sites(
+    a1: list[float], a2: list[float], *, stock_a: float, handling_days: float
+) -> PhasedProblem:
+    """Site A (``stock_a`` ventilators) serving only area a1, site B (none) only a2, A ↔ B 30
+    minutes; one-day periods, as many as ``a1``/``a2`` give the areas' needs."""
+    periods = len(a1)
     demand = pd.DataFrame(
-        {"ventilators": [0.5, 0.0, 0.0, 1.0, 0.0, 1.0]},
-        index=pd.MultiIndex.from_product([[0, 1, 2], ["a1", "a2"]], names=["period", "area"]),
+        {"ventilators": [v for t in range(periods) for v in (a1[t], a2[t])]},
+        index=pd.MultiIndex.from_product([range(periods), ["a1", "a2"]], names=["period", "area"]),
     )
-    deployment = DeploymentOptions(
-        period_days=1,
-        periods=3,
-        handling_days=handling_days,
-        movable=[MovableResource(resource="ventilators", cost_per_unit=COST)],
-    )
-    problem = PhasedProblem(
+    return PhasedProblem(
         demand=demand,
-        capacity=pd.DataFrame({"ventilators": [1.0, 0.0]}, index=["A", "B"]),
+        capacity=pd.DataFrame({"ventilators": [stock_a, 0.0]}, index=["A", "B"]),
         temporary=pd.Series([False, False], index=["A", "B"]),
         od=pd.DataFrame({"area": ["a1", "a2"], "site": ["A", "B"], "minutes": [3.0, 5.0]}),
         transfers=pd.DataFrame(
@@ -50,8 +47,19 @@ def tiny(
         opening_cost=pd.Series(dtype=float),
         daily_cost=pd.Series(dtype=float),
         setup_days=pd.Series(dtype=float),
-        options=deployment,
+        options=DeploymentOptions(
+            period_days=1,
+            periods=periods,
+            handling_days=handling_days,
+            movable=[MovableResource(resource="ventilators", cost_per_unit=COST)],
+        ),
     )
+
+
+def tiny(
+    handling_days: float, *, budget: float | None = None
+) -> tuple[PhasedProblem, OptimizeOptions]:
+    problem = two_sites([0.5, 0.0, 0.0], [0.0, 1.0, 1.0], stock_a=1.0, handling_days=handling_days)
     options = OptimizeOptions(
         model="capacitated",
         max_minutes=10,

@@ -9,40 +9,18 @@ import pytest
 from geoalloc._errors import InputError
 from geoalloc.optimize import OptimizeOptions
 from geoalloc.optimize.phased import PhasedHistory, PhasedProblem, PhasedSchedule, solve_phased
-from geoalloc.optimize.phased_options import DeploymentOptions, MovableResource
+from geoalloc.optimize.phased_options import DeploymentOptions
 from geoalloc.optimize.phased_replan import as_of_period, solve_phased_update
 from geoalloc.optimize.replan import ChangeLimits
+from tests.optimize.test_optimize_phased import COST, PENALTY, two_sites
 
 # Five one-day periods. Site A (2 ventilators) serves only area a1, site B (none) only a2; A → B
 # is 30 minutes and 1.5 days of handling: a shipment arrives 2 periods after it leaves.
-PENALTY = 1000.0  # minutes per unit-day unmet
-COST = 100.0  # currency per unit shipped
 T = 5
 
 
 def ventilators(a1: list[float], a2: list[float]) -> PhasedProblem:
-    demand = pd.DataFrame(
-        {"ventilators": [v for t in range(T) for v in (a1[t], a2[t])]},
-        index=pd.MultiIndex.from_product([range(T), ["a1", "a2"]], names=["period", "area"]),
-    )
-    return PhasedProblem(
-        demand=demand,
-        capacity=pd.DataFrame({"ventilators": [2.0, 0.0]}, index=["A", "B"]),
-        temporary=pd.Series([False, False], index=["A", "B"]),
-        od=pd.DataFrame({"area": ["a1", "a2"], "site": ["A", "B"], "minutes": [3.0, 5.0]}),
-        transfers=pd.DataFrame(
-            {"from_site": ["A", "B"], "to_site": ["B", "A"], "minutes": [30.0, 30.0]}
-        ),
-        opening_cost=pd.Series(dtype=float),
-        daily_cost=pd.Series(dtype=float),
-        setup_days=pd.Series(dtype=float),
-        options=DeploymentOptions(
-            period_days=1,
-            periods=T,
-            handling_days=1.5,
-            movable=[MovableResource(resource="ventilators", cost_per_unit=COST)],
-        ),
-    )
+    return two_sites(a1, a2, stock_a=2.0, handling_days=1.5)
 
 
 OPTIONS = OptimizeOptions(
