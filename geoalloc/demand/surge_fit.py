@@ -138,7 +138,8 @@ def read_daily_admissions(path: Path | str) -> DailyAdmissions:
         bad = (number.isna() | (number != np.round(number))).to_numpy()
         _refuse_rows(path, bad, lines, "a day that is not a whole number")
         day = number.to_numpy(dtype=float).astype(np.int64)
-        day = day - day.min()
+        if len(day):  # a file of headers only is refused below, as too short
+            day = day - day.min()
         what = "day"
     counts = pd.to_numeric(table[cols["admissions"]].str.strip(), errors="coerce")
     bad = (counts.isna() | ~np.isfinite(counts) | (counts < 0)).to_numpy()

@@ -173,6 +173,8 @@ def test_a_dated_file_is_read_with_its_gaps(tmp_path: Path) -> None:
         ("day,admissions\n0,4\n1.5,5\n", r"not a whole number \(line\(s\) 3\)"),
         ("day,admissions\n" + "".join(f"{d},3\n" for d in range(3)), rf"at least {MIN_DAYS} days"),
         ("day,admissions\n" + "".join(f"{d},0\n" for d in range(9)), "no growth to fit"),
+        ("day,admissions\n", r"0 day\(s\) of admissions"),
+        ("date,admissions\n", r"0 day\(s\) of admissions"),
     ],
 )
 def test_bad_files_exit_3_naming_the_culprit(tmp_path: Path, text: str, match: str) -> None:
